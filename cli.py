@@ -1,0 +1,119 @@
+"""Command line of the RobustNASBench log warehouse.
+
+Each command opens the warehouse, calls one library function and turns a domain error into one
+clear line on stderr with a non-zero exit. Nothing else lives here.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+    help="RobustNASBench (NARes) logs as a DuckDB warehouse: ingest, check, report.",
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+DB_HELP = "Warehouse file (default: $RNB_DB, else warehouse/robustnasbench.duckdb in the project)."
+FORMAT_HELP = "Output format: table, json or csv."
+
+
+def _db(db: Optional[Path]) -> Path:
+    from warehouse import default_db_path
+
+    return db if db is not None else default_db_path()
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+class _RichProgress:
+    """Files, MB and MB/s of an ingest, drawn only when stderr is a terminal."""
+
+    def __init__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn, DownloadColumn
+
+        self.bar = Progress(
+            TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+            DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
+        )
+        self.files = self.bytes = None
+
+    def start(self, files: int, total_bytes: int) -> None:
+        self.bar.start()
+        self.files = self.bar.add_task("files", total=files)
+        self.bytes = self.bar.add_task("bytes", total=total_bytes, visible=False)
+
+    def advance(self, files: int, nbytes: int) -> None:
+        self.bar.update(self.files, advance=files)
+
+    def finish(self) -> None:
+        self.bar.stop()
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-corpus"), help="Folder to write the log repository into."),
+    archs: int = typer.Option(300, min=1, max=15625, help="Number of architectures to train."),
+    epochs: int = typer.Option(100, min=4, help="Epochs per training run (the real benchmark: 100)."),
+    seed: int = typer.Option(0, help="Random seed: the same seed writes the same bytes and commits."),
+):
+    """Write a synthetic log repository (git, two sites) that shows every finding."""
+    from demo import write_demo_repository
+
+    summary = write_demo_repository(out, archs=archs, epochs=epochs, seed=seed)
+    typer.echo(summary.describe())
+
+
+@app.command()
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Log folders (searched recursively) or single log files."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Sites file (TOML); default: sites.toml in the folder or at the top of its git repository."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
+):
+    """Load log files into the warehouse; unchanged files are not read again."""
+    from ingest.sites import SitesFileError
+    from warehouse import WarehouseError
+    from warehouse.update import ingest_paths
+
+    progress = _RichProgress() if sys.stderr.isatty() else None
+    try:
+        summary = ingest_paths(_db(db), paths, sites_file=sites, workers=workers, progress=progress)
+    except (WarehouseError, SitesFileError) as exc:
+        _fail(str(exc))
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(summary.line())
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="SQL query (read-only: SELECT, WITH, FROM, DESCRIBE, SHOW, EXPLAIN)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+):
+    """Run a read-only SQL query against the warehouse."""
+    from reports.tables import FORMATS, render_rows
+    from warehouse import WarehouseError
+    from warehouse.query import run_query
+
+    if format not in FORMATS:
+        _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+    try:
+        columns, rows = run_query(_db(db), query)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    typer.echo(render_rows(columns, rows, format))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,82 @@
+"""Readers of the benchmark's log files. They yield records and never open the database.
+
+The registry below is the one place that knows which file names hold which kind of log and which
+parser reads it; `parse_file` is the single entry point the loader calls.
+
+>>> classify("arch_0042_eval_Linf_AA-Compact.log")
+FileKind(kind='eval', arch_id=42, norm='Linf', attack='AA-Compact')
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from ingest.corruption_log import parse_corruption_log
+from ingest.errors import ParseError
+from ingest.eval_log import parse_eval_log
+from ingest.records import ParsedLog
+from ingest.train_log import parse_train_log
+
+MAX_ARCH_ID = 15625
+
+
+@dataclass(frozen=True)
+class FileKind:
+    kind: str
+    arch_id: int | None = None
+    norm: str | None = None
+    attack: str | None = None
+
+
+@dataclass(frozen=True)
+class LogKind:
+    """A kind of benchmark file: its name pattern and the parser that reads it (None: recorded, not parsed)."""
+
+    kind: str
+    pattern: re.Pattern
+    parser: Callable[..., ParsedLog] | None
+    description: str
+
+
+REGISTRY: tuple[LogKind, ...] = (
+    LogKind("train", re.compile(r"arch_(\d+)\.log"), parse_train_log, "training log of one run"),
+    LogKind(
+        "eval",
+        re.compile(r"arch_(\d+)_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log"),
+        parse_eval_log,
+        "test-set evaluation of a best checkpoint (Base or AutoAttack)",
+    ),
+    LogKind("corruption", re.compile(r"arch_(\d+)_eval_cifar10c_level\.log"), parse_corruption_log,
+            "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)"),
+    LogKind("config", re.compile(r"arch_(\d+)\.yaml"), None, "saved run config (the training log repeats it)"),
+)
+
+
+def classify(name: str) -> FileKind:
+    """Kind of a file from its name alone; anything else is `other` (counted, not read)."""
+    for entry in REGISTRY:
+        match = entry.pattern.fullmatch(name)
+        if match:
+            groups = match.groups()
+            arch_id = int(groups[0])
+            return FileKind(entry.kind, arch_id, *(groups[1:3] if entry.kind == "eval" else (None, None)))
+    return FileKind("other")
+
+
+PARSERS = {entry.kind: entry for entry in REGISTRY}
+
+
+def parse_file(data: bytes, path: str, kind: FileKind) -> ParsedLog:
+    """Parse the bytes of one file of a known kind; raise ParseError when it cannot be read."""
+    entry = PARSERS[kind.kind]
+    if kind.arch_id is None or not 1 <= kind.arch_id <= MAX_ARCH_ID:
+        raise ParseError(path, None, f"arch id {kind.arch_id} outside 1..{MAX_ARCH_ID}")
+    if entry.parser is None:
+        return ParsedLog(kind=kind.kind, status="ok", message=entry.description + ": recorded, not parsed")
+    if kind.kind == "eval":
+        return entry.parser(data, path, kind.norm, kind.attack)
+    return entry.parser(data, path)
+
+
+__all__ = ["classify", "parse_file", "ParseError", "ParsedLog", "FileKind", "REGISTRY", "MAX_ARCH_ID"]

@@ -1,0 +1,137 @@
+"""Who added and who last changed each file of a log repository, from one pass over its git history.
+
+One `git log --reverse --name-status -M` over the whole repository (never one process per file:
+there are tens of thousands of files), replayed in order: an `A` starts a file's history, `M`
+extends it, `R` carries it to the new path (a renamed log keeps the author who added it), `D` ends
+it. A folder outside git, a broken repository, a shallow clone or a missing git binary give a
+warning and no history; attribution then falls back to the sites file's path globs.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+@dataclass
+class FileHistory:
+    added_commit: str
+    added_author: str
+    added_email: str
+    added_at: datetime
+    last_commit: str
+    last_author: str
+    last_email: str
+    last_at: datetime
+    n_commits: int = 1
+    later_authors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class RepoHistory:
+    root: Path | None
+    head: str | None
+    files: dict[str, FileHistory]
+    warning: str | None = None
+
+
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=600)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def repo_root(path: Path) -> tuple[Path | None, str | None]:
+    """Top of the git work tree holding `path`, and a warning when git cannot tell."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        result = _git(["rev-parse", "--show-toplevel"], folder)
+    except FileNotFoundError:
+        return None, "git is not installed: no history, sites come from path globs"
+    except subprocess.TimeoutExpired:
+        return None, f"git timed out in {folder}: no history, sites come from path globs"
+    if result.returncode != 0:
+        err = result.stderr.decode(errors="replace").strip().splitlines()
+        if err and "not a git repository" in err[0]:
+            return None, None
+        return None, f"git failed in {folder} ({err[0] if err else 'no message'}): no history, sites come from path globs"
+    return Path(result.stdout.decode().strip()).resolve(), None
+
+
+def head_commit(root: Path) -> str | None:
+    try:
+        result = _git(["rev-parse", "--verify", "-q", "HEAD"], root)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.decode().strip() or None if result.returncode == 0 else None
+
+
+def parse_log(raw: bytes) -> dict[str, FileHistory]:
+    """Replay `git log --reverse -z --name-status -M --format=%x01%H%x1f%an%x1f%ae%x1f%aI` output."""
+    files: dict[str, FileHistory] = {}
+    text = raw.decode("utf-8", errors="surrogateescape")
+    for chunk in text.split("\x01")[1:]:
+        header, _, body = chunk.partition("\x00")
+        parts = header.split("\x1f")
+        if len(parts) != 4:
+            continue
+        commit, author, email, date = parts
+        when = _utc(date)
+        tokens = body.lstrip("\n").split("\x00")
+        i = 0
+        while i < len(tokens):
+            status = tokens[i]
+            if not status:
+                i += 1
+                continue
+            if status[0] in "RC" and i + 2 < len(tokens) + 1:
+                old, new = tokens[i + 1], tokens[i + 2]
+                i += 3
+                history = files.pop(old, None) if status[0] == "R" else None
+                if history is None:
+                    files[new] = FileHistory(commit, author, email, when, commit, author, email, when)
+                else:
+                    _touch(history, commit, author, email, when)
+                    files[new] = history
+                continue
+            path = tokens[i + 1] if i + 1 < len(tokens) else ""
+            i += 2
+            if status[0] == "A" or path not in files:
+                if status[0] != "D":
+                    files[path] = FileHistory(commit, author, email, when, commit, author, email, when)
+            elif status[0] == "D":
+                files.pop(path, None)
+            else:
+                _touch(files[path], commit, author, email, when)
+    return files
+
+
+def _touch(history: FileHistory, commit: str, author: str, email: str, when: datetime) -> None:
+    history.last_commit, history.last_author, history.last_email, history.last_at = commit, author, email, when
+    history.n_commits += 1
+    history.later_authors.append((author, email))
+
+
+def read_history(path: Path) -> RepoHistory:
+    """History of every file of the repository holding `path` (empty, with a warning, when unavailable)."""
+    root, warning = repo_root(path)
+    if root is None:
+        return RepoHistory(None, None, {}, warning)
+    head = head_commit(root)
+    if head is None:
+        return RepoHistory(root, None, {}, f"{root}: git repository without commits: sites come from path globs")
+    shallow = _git(["rev-parse", "--is-shallow-repository"], root)
+    if shallow.returncode == 0 and shallow.stdout.strip() == b"true":
+        return RepoHistory(root, head, {}, f"{root} is a shallow clone: who added a file is unknown, sites come from path globs")
+    result = _git(
+        ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--name-status", "-M",
+         "--format=%x01%H%x1f%an%x1f%ae%x1f%aI"],
+        root,
+    )
+    if result.returncode != 0:
+        err = result.stderr.decode(errors="replace").strip().splitlines()
+        return RepoHistory(root, head, {}, f"git log failed in {root} ({err[0] if err else 'no message'}): sites come from path globs")
+    return RepoHistory(root, head, parse_log(result.stdout))

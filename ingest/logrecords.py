@@ -1,0 +1,248 @@
+"""What every benchmark log shares: Python-logging records and the header of `key: value` lines.
+
+Every record starts `YYYY-MM-DD HH:MM:SS,mmm `; a record whose message has newlines (the model
+printout, `Namespace(...)`) continues on lines without a timestamp. Parsers scan the whole text with
+compiled patterns anchored on that prefix instead of looping over lines in Python: a Python loop
+over every line runs at ~25 MB/s, a compiled scan at several hundred.
+"""
+from __future__ import annotations
+
+import re
+
+from ingest.errors import ParseError
+from ingest.pyliteral import read_config
+
+TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+"""The timestamp of a logging record (group-free, to embed in other patterns)."""
+
+NUM = r"(?:[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|-?nan|-?inf)"
+"""A number as Python prints it, including nan and inf (group-free)."""
+
+_RECORD_START = re.compile(rf"^({TS}) ", re.M)
+_KEY_VALUE = re.compile(rf"{TS} ([A-Za-z_][\w ]*?)(?:: | = )(.*)")
+_LAST_TS = re.compile(rf"^({TS}) ", re.M)
+
+BINARY_PROBE = 8192
+
+
+def decode_log(data: bytes, path: str) -> str:
+    """Bytes of a log file as text; empty and binary files are refused with a one-line reason."""
+    if not data.strip():
+        raise ParseError(path, None, "empty file")
+    head = data[:BINARY_PROBE]
+    if b"\x00" in head:
+        raise ParseError(path, None, "binary file (NUL bytes), not a text log")
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd", 0, BINARY_PROBE) > 64:
+        raise ParseError(path, None, "binary or non-UTF-8 file, not a text log")
+    return text
+
+
+def line_no(text: str, pos: int) -> int:
+    """1-based line number of a character offset (for error messages)."""
+    return text.count("\n", 0, pos) + 1
+
+
+def first_timestamp(text: str) -> str | None:
+    match = _RECORD_START.search(text)
+    return match.group(1) if match else None
+
+
+def last_timestamp(text: str) -> str | None:
+    """Timestamp of the last record: scan only the tail, the file may be megabytes."""
+    for window in (4096, 65536, len(text)):
+        found = _LAST_TS.findall(text, max(0, len(text) - window))
+        if found:
+            return found[-1]
+    return None
+
+
+def header_values(text: str, end: int | None = None) -> dict[str, str]:
+    """`key: value` and `key = value` records before `end`, first occurrence of each key wins.
+
+    `Config([...])` lines are left to `config_entries`: evaluation logs print both `model: arch_2`
+    (an argument) and `model: Config([...])` (the config) under the same key.
+
+    A plain loop over the header's lines: the header is short, and a pattern anchored at line starts
+    would crawl through the model printout that sits in the middle of it.
+
+    >>> header_values("2023-01-01 00:00:00,000 seed: 0\\n2023-01-01 00:00:00,000 param size = 1.5MB\\n")
+    {'seed': '0', 'param size': '1.5MB'}
+    """
+    values: dict[str, str] = {}
+    for line in text[:end].split("\n"):
+        if line[:1].isdigit() and len(line) > 24:
+            match = _KEY_VALUE.match(line)
+            if match and not match.group(2).startswith("Config("):
+                values.setdefault(match.group(1), match.group(2).rstrip())
+    return values
+
+
+_CONFIG_LINE = re.compile(r" (\w+): (Config\(\[[^\n]*\]\))")
+
+
+def config_entries(text: str, end: int | None = None) -> dict[str, dict]:
+    """The `Config([...])` header lines (model, criterion, dataset, ...) as dicts, first of each key.
+
+    Unreadable ones are left out: the caller reports what it needed and did not get.
+    """
+    configs: dict[str, dict] = {}
+    for key, value in _CONFIG_LINE.findall(text, 0, len(text) if end is None else end):
+        if key in configs:
+            continue
+        try:
+            configs[key] = read_config(value)
+        except ValueError:
+            continue
+    return configs
+
+
+def to_float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def to_int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return int(value) if value.is_integer() else None
+
+
+def architecture(model: dict | None) -> dict:
+    """Decision vector from a model Config: depth_configs [D1,D2,D3], channel_configs [16,16*W1,32*W2,64*W3]."""
+    out = {k: None for k in ("d1", "w1", "d2", "w2", "d3", "w3")}
+    if not model:
+        return out
+    depths = model.get("depth_configs")
+    channels = model.get("channel_configs")
+    if isinstance(depths, (list, tuple)) and len(depths) == 3:
+        out["d1"], out["d2"], out["d3"] = (int(d) if isinstance(d, int) else None for d in depths)
+    if isinstance(channels, (list, tuple)) and len(channels) == 4:
+        for key, channel, base in (("w1", channels[1], 16), ("w2", channels[2], 32), ("w3", channels[3], 64)):
+            if isinstance(channel, int) and channel % base == 0:
+                out[key] = channel // base
+    return out
+
+
+def size_in(text: str | None, unit: str) -> float | None:
+    """`0.369498MB` -> 0.369498 (unit 'MB'); `55.2148M` -> 55.2148 (unit 'M')."""
+    if text is None:
+        return None
+    text = text.strip()
+    if text.endswith(unit):
+        text = text[: -len(unit)]
+    return to_float(text)
+
+
+def gpu_list(value: str | None) -> list[str] | None:
+    """`['NVIDIA GeForce RTX 3090', ...]` -> list of names; None when absent (a CPU run)."""
+    if value is None:
+        return None
+    from ingest.pyliteral import read_literal
+
+    try:
+        parsed = read_literal(value)
+    except ValueError:
+        return None
+    if isinstance(parsed, (list, tuple)):
+        return [str(g) for g in parsed]
+    return None
+
+
+_CHECKPOINT = re.compile(r" (\{'[^\n]*\})[ \t]*(?:\n|$)")
+_LOADED = re.compile(r"File (\S+) loaded!")
+_GPU_LIST = re.compile(r"GPU List: (\[[^\n]*\])")
+_RUNNING_COST = re.compile(rf"Running Cost ({NUM}) Days")
+
+
+def eval_header(text: str, header_end: int) -> dict:
+    """Fields every evaluation log (Base, AutoAttack, corruptions) records before its results.
+
+    The argument lines (`model: arch_2`, `norm`, `attack_choice`, `aa_type`, `epsilon`, ...), the
+    model Config (depths and widths), param size, flops, PyTorch version, GPU list, the loaded
+    checkpoint, and the running cost at the end.
+    """
+    values = header_values(text, header_end)
+    configs = config_entries(text, header_end)
+    gpu_match = _GPU_LIST.search(text)
+    loaded = _LOADED.search(text)
+    cost = None
+    finished_at = None
+    for match in _RUNNING_COST.finditer(text, max(0, len(text) - 4096)):
+        cost = float(match.group(1))
+        finished_at = text[match.start() - 24:match.start() - 1]
+    model_name = values.get("model", "")
+    return {
+        "model": model_name,
+        "norm": values.get("norm"),
+        "attack_choice": values.get("attack_choice"),
+        "aa_type": values.get("aa_type"),
+        "epsilon": to_float(values.get("epsilon")),
+        "step_size": to_float(values.get("step_size")),
+        "device": values.get("device"),
+        "seed": to_int(values.get("seed")),
+        "checkpoint_path": loaded.group(1) if loaded else None,
+        "params_mb": size_in(values.get("param size"), "MB"),
+        "macs_m": size_in(values.get("flops"), "M"),
+        "pytorch_version": values.get("PyTorch Version"),
+        "gpu_list": gpu_list(gpu_match.group(1)) if gpu_match else None,
+        "started_at": first_timestamp(text),
+        "finished_at": finished_at,
+        "running_cost_days": cost,
+        **architecture(configs.get("model")),
+    }
+
+
+def checkpoint_fields(text: str) -> dict:
+    """What the checkpoint dict printed after the results says about the training run it came from.
+
+    `best_pgdcw_acc` is the run's best CW-40 validation accuracy: it identifies the training run.
+    The dict is a Python repr (`np.float64(...)` values); it is read without evaluating code, and
+    when it does not parse as a whole the needed scalars are picked out of it one by one.
+    """
+    from ingest.pyliteral import read_literal
+
+    out = {"ckpt_best_pgdcw_acc": None, "ckpt_best_pgd_acc": None, "ckpt_global_step": None, "ckpt_epochs": None}
+    match = _CHECKPOINT.search(text, max(0, len(text) - 262144))
+    if not match:
+        return out
+    raw = match.group(1)
+    try:
+        state = read_literal(raw)
+    except ValueError:
+        state = None
+    if isinstance(state, dict):
+        history = state.get("pgdcw_eval_history")
+        out.update(
+            ckpt_best_pgdcw_acc=_as_float(state.get("best_pgdcw_acc")),
+            ckpt_best_pgd_acc=_as_float(state.get("best_pgd_acc")),
+            ckpt_global_step=_as_int(state.get("global_step")),
+            ckpt_epochs=len(history) if isinstance(history, list) else None,
+        )
+        return out
+    for key, column in (("best_pgdcw_acc", "ckpt_best_pgdcw_acc"), ("best_pgd_acc", "ckpt_best_pgd_acc")):
+        found = re.search(rf"'{key}': (?:np\.float\d*\()?({NUM})", raw)
+        if found:
+            out[column] = float(found.group(1))
+    return out
+
+
+def _as_float(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _as_int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,139 @@
+"""Read a batch of files into Arrow tables, one per warehouse table. Runs in worker processes.
+
+Every file ends as exactly one `files` row: parsed (`ok`/`partial`), `skipped` (not a log), or
+`error` with a one-line reason; no exception escapes for a bad file. The records of a file only
+ever carry that file's own id.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from ingest import ParseError, parse_file
+from ingest.discover import FoundFile
+from ingest.train_log import EPOCH_COLUMNS
+
+PARSED_KINDS = ("train", "eval", "corruption", "config")
+MAX_FILE_BYTES = 1 << 30
+
+
+def file_id(path: str) -> int:
+    """Stable 63-bit id of a path: the same warehouse whatever order folders are ingested in."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "big") >> 1
+
+
+def _timestamp(value: str | None) -> str | None:
+    """Logging's `2023-03-01 10:00:00,123` -> `2023-03-01 10:00:00.123`, which DuckDB casts."""
+    return value.replace(",", ".", 1) if value else None
+
+
+@dataclass
+class Batch:
+    """Rows read from a batch of files, as lists; `tables()` turns them into Arrow."""
+
+    files: list[dict] = field(default_factory=list)
+    runs: list[dict] = field(default_factory=list)
+    epochs: dict[str, list] = field(default_factory=lambda: {"run_id": [], **{c: [] for c in EPOCH_COLUMNS}})
+    settings: dict[str, list] = field(default_factory=lambda: {"run_id": [], "parameter": [], "value": [], "source": []})
+    evals: list[dict] = field(default_factory=list)
+    corruptions: dict[str, list] = field(default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
+    bytes_read: int = 0
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {"files": pa.Table.from_pylist(self.files)}
+        if self.runs:
+            out["runs"] = pa.Table.from_pylist(self.runs)
+            out["epochs"] = pa.table(self.epochs)
+            out["run_settings"] = pa.table(self.settings)
+        if self.evals:
+            out["evals"] = pa.Table.from_pylist(self.evals)
+            if self.corruptions["eval_id"]:
+                out["corruptions"] = pa.table(self.corruptions)
+        return out
+
+
+def _add_records(batch: Batch, found: FoundFile, fid: int, parsed) -> None:
+    if parsed.run is not None:
+        run = dict(parsed.run)
+        for key in ("started_at", "finished_at", "last_logged_at"):
+            run[key] = _timestamp(run[key])
+        gpus = run.get("gpu_list")
+        batch.runs.append({
+            "run_id": fid, "file_id": fid, "arch_id": found.kind.arch_id, "source_path": found.path,
+            "gpu": gpus[0] if gpus else None, **run,
+        })
+        columns = parsed.epochs
+        n = len(columns["epoch"])
+        batch.epochs["run_id"].extend([fid] * n)
+        for name in EPOCH_COLUMNS:
+            values = columns[name]
+            batch.epochs[name].extend(_timestamp(v) for v in values) if name == "started_at" else batch.epochs[name].extend(values)
+        for parameter, value, source in parsed.settings:
+            batch.settings["run_id"].append(fid)
+            batch.settings["parameter"].append(parameter)
+            batch.settings["value"].append(value)
+            batch.settings["source"].append(source)
+    if parsed.eval is not None:
+        evaluation = dict(parsed.eval)
+        evaluation.pop("model", None)
+        for key in ("started_at", "finished_at"):
+            evaluation[key] = _timestamp(evaluation[key])
+        gpus = evaluation.get("gpu_list")
+        batch.evals.append({
+            "eval_id": fid, "file_id": fid, "arch_id": found.kind.arch_id, "source_path": found.path,
+            "gpu": gpus[0] if gpus else None, **evaluation,
+        })
+        for corruption, level, acc, loss in parsed.corruptions:
+            batch.corruptions["eval_id"].append(fid)
+            batch.corruptions["corruption"].append(corruption)
+            batch.corruptions["level"].append(level)
+            batch.corruptions["acc"].append(acc)
+            batch.corruptions["loss"].append(loss)
+
+
+def read_batch(files: list[FoundFile], known_sha256: dict[str, str] | None = None) -> Batch:
+    """Hash and parse each file. A file whose hash equals `known_sha256[path]` is not parsed again:
+    its row comes back with status `unchanged` so that only its size and mtime are updated."""
+    known_sha256 = known_sha256 or {}
+    batch = Batch()
+    for found in files:
+        fid = file_id(found.path)
+        row = {
+            "file_id": fid, "path": found.path, "root": found.root, "rel_path": found.rel_path,
+            "name": found.name, "kind": found.kind.kind, "arch_id": found.kind.arch_id,
+            "size": found.size, "mtime_ns": found.mtime_ns, "sha256": None,
+            "status": "skipped", "message": "not a benchmark log file name", "line_no": None,
+        }
+        batch.files.append(row)
+        if found.kind.kind not in PARSED_KINDS:
+            continue
+        try:
+            if found.size > MAX_FILE_BYTES:
+                raise ParseError(found.path, None, f"file of {found.size} bytes is too large for a log")
+            with open(found.path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            row.update(status="error", message=f"cannot read: {exc.strerror or exc}")
+            continue
+        except ParseError as exc:
+            row.update(status="error", message=exc.reason)
+            continue
+        batch.bytes_read += len(data)
+        row["size"] = len(data)
+        row["sha256"] = hashlib.sha256(data).hexdigest()
+        if known_sha256.get(found.path) == row["sha256"]:
+            row["status"] = "unchanged"
+            continue
+        try:
+            parsed = parse_file(data, found.path, found.kind)
+        except ParseError as exc:
+            row.update(status="error", message=exc.reason, line_no=exc.line_no)
+            continue
+        except Exception as exc:  # a parser bug must not stop an ingest of thousands of files
+            row.update(status="error", message=f"parser failed: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        row.update(status=parsed.status, message=parsed.message)
+        _add_records(batch, found, fid, parsed)
+    return batch

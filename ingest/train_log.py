@@ -1,0 +1,250 @@
+"""Training logs (`arch_<id>.log`): one run, its header settings and one record per epoch.
+
+Layout of a log (SPEC section 3): a header (`Namespace(...)`, argument lines, the model printout,
+`Config([...])` lines, param size, flops, PyTorch version, optional `GPU List`), then per epoch a
+`Training Epoch e` marker, step lines, an `Eval Epoch e` marker and the clean / PGD-20 / CW-40
+validation blocks; `Running Cost` ends a finished run. A resumed run appends a second header to the
+same file; an epoch logged twice keeps its later record whole.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+
+from ingest.errors import ParseError
+from ingest.logrecords import (
+    NUM,
+    TS,
+    architecture,
+    config_entries,
+    decode_log,
+    first_timestamp,
+    gpu_list,
+    header_values,
+    last_timestamp,
+    size_in,
+    to_int,
+)
+from ingest.records import ParsedLog
+
+_NAMESPACE = re.compile(r"Namespace\(")
+_MARK = "====================Training Epoch "
+_STARTING = re.compile(r"Starting Epoch: (\d+)")
+_GPU = re.compile(r"GPU List: (\[[^\n]*\])")
+_RUNNING_COST = re.compile(rf"Running Cost ({NUM}) Days")
+_V = r"([-+.\w]+)"  # a logged number; validated when converted
+_LINE = r"[^\n]{23} "  # the timestamp of a continuation record
+_END = r"[ \t]*\n"
+_STEP_TAIL = re.compile(rf"\tacc_avg={_V}\tloss=[^\t\n]*\tloss_avg={_V}\tlr={_V}\t\|gn\|=")
+_TS_AT = re.compile(TS)
+
+
+def _attack_block(name: str, best: str) -> str:
+    """One `---- <name> attacking results ----` block; groups: natural, acc, loss, lip, stable."""
+    return (
+        rf"{_LINE}---- {name} attacking results ----{_END}"
+        rf"{_LINE}Natural Correct Count: \d+/\d+ Acc: {_V}{_END}"
+        rf"{_LINE}{name} Correct Count: \d+/\d+ Acc: {_V}{_END}"
+        rf"{_LINE}{name} with [\d.]+ steps Loss Avg: {_V}{_END}"
+        rf"{_LINE}LIP Avg: {_V}{_END}"
+        rf"{_LINE}Stable Count: \d+/\d+ StableAcc: {_V}{_END}"
+        rf"(?:{_LINE}Best {best} accuracy: [^\n]*\n)?"
+    )
+
+
+# One eval section; each later part is optional so that a run killed mid-evaluation keeps what it logged.
+_EVAL = re.compile(
+    rf"Eval Epoch (\d+)={{20}}{_END}"
+    rf"(?:{_LINE}epoch=[^\n]*\n)*"
+    rf"(?:{_LINE}Eval Loss:{_V}\tEval acc: {_V}{_END}"
+    rf"(?:{_attack_block('PGD', 'PGD-20')}"
+    rf"(?:{_attack_block('PGD-CW', 'PGDCW-40')})?)?)?"
+)
+
+EPOCH_COLUMNS = (
+    "epoch", "started_at", "segment", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
+    "pgd20_natural_acc", "pgd20_acc", "pgd20_loss", "pgd20_lip", "pgd20_stable",
+    "cw40_natural_acc", "cw40_acc", "cw40_loss", "cw40_lip", "cw40_stable",
+)
+_EMPTY_EVAL = [None] * (len(EPOCH_COLUMNS) - 6)
+
+
+def _epoch_records(text: str, headers: list[int]) -> dict[int, list]:
+    """Epoch number -> record (values still text), one per `Training Epoch` marker.
+
+    The text is cut at the markers (a C-speed split), so each piece holds exactly one epoch's lines:
+    its last step line gives lr / train loss / train acc, its `Eval Epoch` section the validation
+    results. A later piece for the same epoch (a resumed run) replaces the earlier one whole.
+    """
+    records: dict[int, list] = {}
+    pieces = text.split(_MARK)
+    pos = len(pieces[0]) + len(_MARK)
+    previous = pieces[0]
+    for piece in pieces[1:]:
+        digits = piece[: piece.find("=")]
+        if digits.isdigit():
+            epoch = int(digits)
+            stamp = previous[-24:-1]
+            segment = bisect_right(headers, pos) - 1
+            record = [epoch, stamp if _TS_AT.fullmatch(stamp) else None, max(segment, 0), None, None, None]
+            step = piece.rfind("\tacc_avg=")
+            if step >= 0:
+                match = _STEP_TAIL.match(piece, step)
+                if match:
+                    record[5], record[4], record[3] = match.groups()
+            section = piece.find("Eval Epoch ")
+            match = _EVAL.match(piece, section) if section >= 0 else None
+            if match and int(match.group(1)) == epoch:
+                record.extend(match.groups()[1:])
+            else:
+                record.extend(_EMPTY_EVAL)
+            records[epoch] = record
+        pos += len(piece) + len(_MARK)
+        previous = piece
+    return records
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _numbers(values: tuple) -> list:
+    """Text column -> floats; garbled values become None (fast path first: C-level map)."""
+    try:
+        return list(map(float, values))
+    except (TypeError, ValueError):
+        return [_number(v) for v in values]
+
+
+def _columns(epochs: dict[int, list]) -> dict[str, list]:
+    """Epoch records -> typed columns (train accuracies from fractions to percent)."""
+    rows = [epochs[e] for e in sorted(epochs)]
+    columns = {name: list(values) for name, values in zip(EPOCH_COLUMNS, zip(*rows))} if rows else {n: [] for n in EPOCH_COLUMNS}
+    for name in EPOCH_COLUMNS[3:]:
+        columns[name] = _numbers(columns[name])
+    columns["train_acc"] = [None if v is None else round(v * 100.0, 10) for v in columns["train_acc"]]
+    return columns
+
+
+def _best(columns: dict[str, list]) -> tuple[int | None, int | None]:
+    """Index of the best epoch (first epoch whose CW-40 equals the run's maximum) and of the last evaluated one."""
+    best_i = last_i = None
+    best = -math.inf
+    for i, cw in enumerate(columns["cw40_acc"]):
+        if cw is None or cw != cw:
+            continue
+        last_i = i
+        if cw > best:
+            best, best_i = cw, i
+    return best_i, last_i
+
+
+def _settings(values: dict[str, str], configs: dict[str, dict]) -> list[tuple[str, str, str]]:
+    """Every training setting the header records: argument lines as printed, Config entries as `<config>.<key>`."""
+    environment = ("param size", "flops", "PyTorch Version", "GPU List")
+    settings = [(k, v, "argument") for k, v in values.items() if " " not in k and k not in environment]
+    for config, entries in configs.items():
+        settings.extend((f"{config}.{name}", repr(item), "config") for name, item in entries.items())
+    for key in environment:
+        if key in values:
+            settings.append((key.lower().replace(" ", "_"), values[key], "environment"))
+    return settings
+
+
+def parse_train_log(data: bytes, path: str) -> ParsedLog:
+    """Parse one training log; raise ParseError when the file is not a training log at all."""
+    text = decode_log(data, path)
+    headers = [m.start() for m in _NAMESPACE.finditer(text) if _TS_AT.fullmatch(text, m.start() - 24, m.start() - 1)]
+    if not headers:
+        if _MARK in text:
+            raise ParseError(path, 1, "training records without the Namespace(...) header: header lost or file garbled")
+        raise ParseError(path, 1, "no Namespace(...) header and no epoch records: not a training log")
+
+    first_epoch = text.find(_MARK, headers[0])
+    header_end = headers[1] if len(headers) > 1 else len(text)
+    if first_epoch >= 0:
+        header_end = min(header_end, first_epoch)
+    values = header_values(text, header_end)
+    configs = config_entries(text, header_end)
+    columns = _columns(_epoch_records(text, headers))
+    best_i, last_i = _best(columns)
+
+    starts = [int(m.group(1)) for m in _STARTING.finditer(text)]
+    gpu_match = _GPU.search(text)
+    gpus = gpu_list(gpu_match.group(1)) if gpu_match else None
+    cost = None
+    finished_at = None
+    for match in _RUNNING_COST.finditer(text, max(0, len(text) - 4096)):
+        cost = float(match.group(1))
+        finished_at = text[match.start() - 24:match.start() - 1]
+    finished = cost is not None
+    nan = "nan" in text and any(
+        v is not None and v != v
+        for name in ("train_loss", "val_loss", "pgd20_loss", "cw40_loss", "train_acc", "val_acc", "cw40_acc")
+        for v in columns[name]
+    )
+    model = configs.get("model", {})
+    scheduler = configs.get("scheduler", {})
+    milestones = scheduler.get("milestones")
+    epochs_planned = to_int(values.get("epochs"))
+    n_epochs = len(columns["epoch"])
+    incomplete_evals = sum(1 for v in columns["cw40_acc"] if v is None)
+
+    run = {
+        "seed": to_int(values.get("seed")),
+        "exp_name": values.get("exp_name"),
+        "config_path": values.get("config_path"),
+        "started_at": first_timestamp(text),
+        "finished_at": finished_at if finished else None,
+        "last_logged_at": last_timestamp(text),
+        "running_cost_days": cost,
+        "epochs_planned": epochs_planned,
+        "epochs_logged": n_epochs,
+        "epochs_completed": n_epochs - incomplete_evals,
+        "last_epoch": columns["epoch"][-1] if n_epochs else None,
+        "best_epoch": columns["epoch"][best_i] if best_i is not None else None,
+        "best_cw40_acc": columns["cw40_acc"][best_i] if best_i is not None else None,
+        "best_pgd20_acc": columns["pgd20_acc"][best_i] if best_i is not None else None,
+        "best_val_acc": columns["val_acc"][best_i] if best_i is not None else None,
+        "final_cw40_acc": columns["cw40_acc"][last_i] if last_i is not None else None,
+        "finished": finished,
+        "resumed": len(headers) > 1,
+        "n_segments": len(headers),
+        "resume_epochs": [e for e in starts if e > 0] if len(headers) > 1 else [],
+        "has_nan": nan,
+        "gpu_list": gpus,
+        "params_mb": size_in(values.get("param size"), "MB"),
+        "macs_m": size_in(values.get("flops"), "M"),
+        "pytorch_version": values.get("PyTorch Version"),
+        "lr_milestones": [int(m) for m in milestones] if isinstance(milestones, list) else None,
+        **architecture(model),
+    }
+    problems = []
+    if not finished:
+        where = f"last epoch {run['last_epoch']}" if n_epochs else "no epoch logged"
+        problems.append(f"unfinished run: no 'Running Cost' line ({where})")
+    if incomplete_evals and finished:
+        problems.append(f"{incomplete_evals} epoch(s) without CW-40 results")
+    if "model" not in configs:
+        problems.append("no readable model Config line")
+    if nan:
+        problems.append("NaN values")
+    if run["resumed"]:
+        problems.append(f"resumed {len(headers) - 1} time(s)")
+    status = "ok" if finished else "partial"
+    message = "; ".join(problems) if problems else f"finished run, {n_epochs} epochs"
+    return ParsedLog(
+        kind="train",
+        status=status,
+        message=message,
+        run=run,
+        epochs=columns,
+        settings=_settings(values, configs),
+    )
+

@@ -1,0 +1,1 @@
+"""Turn what the warehouse's views say into things people read: tables, figures, documents."""

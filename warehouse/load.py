@@ -1,0 +1,85 @@
+"""Bulk loading: Arrow tables in, rows of replaced or vanished files out. Nothing inserts row by row.
+
+Every data row carries the id of the file it came from (runs.file_id, epochs.run_id, ...), so a
+changed file replaces exactly its own rows and a vanished file takes exactly its own rows with it.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# table -> column holding the id of the source file
+FILE_KEYS = {
+    "runs": "file_id",
+    "epochs": "run_id",
+    "run_settings": "run_id",
+    "evals": "file_id",
+    "corruptions": "eval_id",
+}
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """Make an Arrow table queryable as `name` for the duration of a block.
+
+    Unregistering never masks the block's own error (it fails too once a transaction is aborted).
+    """
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        try:
+            con.unregister(name)
+        except duckdb.Error:
+            pass
+
+
+def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_files: bool = False) -> None:
+    """Remove the data rows (and with `drop_files` the files rows) of these files."""
+    if not file_ids:
+        return
+    with registered(con, "_gone", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
+        for table, key in FILE_KEYS.items():
+            con.execute(f"delete from {table} where {key} in (select file_id from _gone)")
+        if drop_files:
+            con.execute("delete from files where file_id in (select file_id from _gone)")
+
+
+def insert_table(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """Append an Arrow table to a warehouse table, matching columns by name (DuckDB casts types)."""
+    if rows.num_rows == 0:
+        return
+    with registered(con, "_rows", rows):
+        con.execute(f"insert into {table} by name select * from _rows")
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int) -> None:
+    """Load one batch: its files rows replace earlier rows of the same paths, its data rows are new.
+
+    Files whose content hash was unchanged (`status = 'unchanged'`) only get their size and mtime
+    updated; their data rows stay as they are.
+    """
+    files = tables["files"]
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with registered(con, "_files", files):
+        con.execute(
+            "update files set size = f.size, mtime_ns = f.mtime_ns from _files f "
+            "where files.path = f.path and f.status = 'unchanged'"
+        )
+        loaded = con.execute(
+            "select f.file_id from _files f where f.status <> 'unchanged'"
+        ).fetchall()
+    ids = [row[0] for row in loaded]
+    delete_file_rows(con, ids, drop_files=True)
+    fresh = files.filter(pc.not_equal(files["status"], "unchanged"))
+    fresh = fresh.append_column("ingest_id", pa.array([ingest_id] * fresh.num_rows, pa.int32()))
+    fresh = fresh.append_column("ingested_at", pa.array([now] * fresh.num_rows, pa.timestamp("us")))
+    insert_table(con, "files", fresh)
+    for table in ("runs", "epochs", "run_settings", "evals", "corruptions"):
+        if table in tables:
+            insert_table(con, table, tables[table])

@@ -1,0 +1,77 @@
+"""Schema migrations: numbered `warehouse/migrations/NNN_name.sql` files applied in order.
+
+Each migration runs in its own transaction together with its `migrations` row and the new
+`schema_version` in `meta`, so a file is always at exactly one known version. A file written by a
+newer version of this tool is refused rather than guessed at.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import WarehouseError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_NAME = re.compile(r"(\d{3})_[\w-]+\.sql")
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """All migration files, ordered by number."""
+    found = []
+    for path in MIGRATIONS_DIR.glob("*.sql"):
+        match = _NAME.fullmatch(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def latest_version() -> int:
+    return migrations()[-1][0]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Version of an open warehouse; 0 for an empty file."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'meta' and schema_name = 'main'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("select value from meta where key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_version(con: duckdb.DuckDBPyConnection, path: Path | str) -> int:
+    version = schema_version(con)
+    if version > latest_version():
+        raise WarehouseError(
+            f"{path} has schema version {version}, newer than this tool knows ({latest_version()}); "
+            "upgrade the tool instead of writing to it"
+        )
+    return version
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> list[str]:
+    """Bring an open warehouse to the latest schema; return the names of the migrations applied."""
+    current = check_version(con, path)
+    applied = []
+    for version, file in migrations():
+        if version <= current:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(file.read_text())
+            con.execute("delete from meta where key = 'schema_version'")
+            con.execute("insert into meta values ('schema_version', ?)", [str(version)])
+            con.execute(
+                "insert into migrations values (?, ?, ?)",
+                [version, file.name, datetime.now(timezone.utc).replace(tzinfo=None)],
+            )
+            con.execute("commit")
+        except duckdb.Error as exc:
+            con.execute("rollback")
+            raise WarehouseError(f"migration {file.name} failed: {str(exc).splitlines()[0]}") from None
+        applied.append(file.name)
+    return applied

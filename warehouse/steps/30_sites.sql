@@ -1,0 +1,13 @@
+-- step: runs and evaluations take the site of the file they were read from.
+-- files.site is decided from git authors and the sites file (ingest/sites.py); an evaluation whose
+-- run is known takes the run's site after linking (40_link_evals.sql).
+
+update runs
+set site = coalesce(f.site, 'unknown')
+from files as f
+where runs.file_id = f.file_id;
+
+update evals
+set site = coalesce(f.site, 'unknown')
+from files as f
+where evals.file_id = f.file_id;
