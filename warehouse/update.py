@@ -213,7 +213,7 @@ def ingest_paths(
         summary.seconds = time.perf_counter() - started
         return summary
 
-    known = {p: old[2] for p, old in previous.files.items() if old[2]}
+    known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
     progress.start(len(to_read), sum(f.size for f in to_read))
     with writable_copy(db) as tmp:
         con = connect(tmp)

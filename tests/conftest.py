@@ -1,0 +1,45 @@
+"""Shared fixtures: the real sample logs, a fresh warehouse path, and builders of broken copies."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
+TRAIN_LOG = SAMPLES / "train" / "arch_2.log"
+TRUNCATED_LOG = SAMPLES / "truncated" / "arch_6006.log"
+BASE_LINF = SAMPLES / "eval" / "arch_2_eval_Linf_Base.log"
+BASE_L2 = SAMPLES / "eval" / "arch_170_eval_L2_Base.log"
+AA_COMPACT = SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "wh.duckdb"
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """A private copy of the real sample logs (tests may modify it)."""
+    target = tmp_path / "logs"
+    shutil.copytree(SAMPLES, target)
+    return target
+
+
+def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@example.org", date: str = "2023-03-01T10:00:00+00:00") -> str:
+    """Run git in `repo` as a given author at a fixed date."""
+    env = {
+        "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": date,
+        "HOME": str(repo), "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    result = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def table_rows(con, table: str, order: str) -> list[tuple]:
+    return con.execute(f"select * exclude (ingested_at, ingest_id) from {table} order by {order}").fetchall() \
+        if table == "files" else con.execute(f"select * from {table} order by {order}").fetchall()

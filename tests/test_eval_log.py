@@ -1,0 +1,135 @@
+"""Evaluation and corruption parsers against the real sample logs and broken copies of them."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import AA_COMPACT, BASE_L2, BASE_LINF
+from ingest import classify, parse_file
+from ingest.corruption_log import CORRUPTIONS, parse_corruption_log
+from ingest.errors import ParseError
+from ingest.eval_log import parse_eval_log
+from ingest.pyliteral import read_literal
+
+BASE_TEXT = BASE_LINF.read_text()
+
+
+def test_base_linf_results_exact():
+    parsed = parse_eval_log(BASE_LINF.read_bytes(), "x", "Linf", "Base")
+    e = parsed.eval
+    assert parsed.status == "ok"
+    assert (e["norm"], e["attack"], e["finished"]) == ("Linf", "Base", True)
+    assert (e["clean_correct"], e["n_test"], e["clean_acc"], e["test_loss"]) == (134, 200, 67.0, 1.2325)
+    assert (e["fgsm_acc"], e["fgsm_stable"]) == (52.0, 85.0)
+    assert (e["pgd20_acc"], e["pgd20_stable"], e["pgd20_lip"]) == (49.5, 82.5, 375.4113)
+    assert (e["cw40_acc"], e["cw40_stable"], e["cw40_lip"]) == (49.0, 82.0, 294.2399)
+    assert e["aa_acc"] is None
+    assert (e["ckpt_best_pgdcw_acc"], e["ckpt_best_pgd_acc"], e["ckpt_global_step"], e["ckpt_epochs"]) == (50.0, 50.0, 32, 4)
+    assert (e["epsilon"], e["device"], e["n_batches"]) == (0.03137254901960784, "cpu", 2)
+    assert (e["d1"], e["w1"], e["d2"], e["w2"], e["d3"], e["w3"]) == (4, 1, 4, 1, 4, 1)
+    assert e["checkpoint_path"] == "models_home/arch_2/checkpoints/arch_2_best.pth"
+    assert (e["started_at"], e["finished_at"]) == ("2026-11-23 19:07:53,420", "2026-11-23 19:08:52,829")
+
+
+def test_base_l2_has_no_fgsm():
+    e = parse_eval_log(BASE_L2.read_bytes(), "x", "L2", "Base").eval
+    assert (e["norm"], e["finished"], e["fgsm_acc"]) == ("L2", True, None)
+    assert (e["clean_acc"], e["test_loss"], e["pgd20_acc"], e["cw40_acc"], e["cw40_lip"]) == (68.5, 0.5805, 68.5, 68.5, 39.3855)
+    assert (e["epsilon"], e["ckpt_best_pgdcw_acc"]) == (0.5, 69.0)
+    assert (e["d1"], e["w2"]) == (5, 2)
+
+
+def test_autoattack_compact():
+    parsed = parse_eval_log(AA_COMPACT.read_bytes(), "x", "Linf", "AA-Compact")
+    e = parsed.eval
+    assert (e["attack"], e["aa_type"], e["aa_acc"], e["finished"], e["clean_acc"]) == ("AA-Compact", "Compact", 50.0, True, None)
+    assert e["ckpt_best_pgdcw_acc"] == 50.0
+
+
+def test_file_name_and_log_disagree_is_noted():
+    parsed = parse_eval_log(AA_COMPACT.read_bytes(), "x", "Linf", "AA")
+    assert parsed.eval["attack"] == "AA-Compact"
+    assert "file name says AA" in parsed.message
+
+
+@pytest.mark.parametrize("marker", [
+    "2026-11-23 19:08:52,828 Natural Correct Count",
+    "2026-11-23 19:08:52,828 PGD with 20 steps",
+    "2026-11-23 19:08:52,828 CW with 40 steps",
+])
+def test_base_cut_before_results_is_unfinished(marker):
+    text = BASE_TEXT[: BASE_TEXT.index(marker)]
+    parsed = parse_eval_log(text.encode(), "x", "Linf", "Base")
+    assert (parsed.status, parsed.eval["finished"]) == ("partial", False)
+    assert "unfinished evaluation" in parsed.message
+
+
+def test_cut_inside_a_number_is_not_read():
+    cut = BASE_TEXT.index("LIP: 294.2399") + len("LIP: 29")
+    parsed = parse_eval_log(BASE_TEXT[:cut].encode(), "x", "Linf", "Base")
+    assert parsed.eval["cw40_acc"] is None and parsed.status == "partial"
+
+
+def test_checkpoint_dict_with_numpy_scalars_parses_without_eval():
+    line = BASE_TEXT[BASE_TEXT.index("{'global_step'"):].split("\n")[0]
+    state = read_literal(line)
+    assert state["params"] == 0.369498 and state["pgdcw_eval_history"][3] == (3, 50.0)
+
+
+def test_garbled_checkpoint_dict_still_gives_best_pgdcw():
+    text = BASE_TEXT.replace("'train_history': [],", "'train_history': [<object at 0x7f>],")
+    e = parse_eval_log(text.encode(), "x", "Linf", "Base").eval
+    assert e["ckpt_best_pgdcw_acc"] == 50.0 and e["ckpt_epochs"] is None
+
+
+def test_not_an_eval_log():
+    with pytest.raises(ParseError, match="not an evaluation log"):
+        parse_eval_log(b"just some text\nnothing else\n", "x", "Linf", "Base")
+
+
+def corruption_log(levels_done: int = 5, average: bool = True) -> str:
+    """A corruption log as SPEC section 3 describes it, on the real eval header."""
+    head = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:07:53,443 PreActRobustNetwork(")]
+    head = head.replace("attack_choice: Base", "attack_choice: CIFAR10C")
+    config = BASE_TEXT[BASE_TEXT.index("2026-11-23 19:07:53,688 num_classes"): BASE_TEXT.index("2026-11-23 19:08:23,390")]
+    lines = []
+    for i, name in enumerate(CORRUPTIONS):
+        for level in range(1, levels_done + 1):
+            lines.append(f"2026-11-23 19:20:00,000 {name} (level={level}): Loss: {0.1 * level:.4f}, Acc: {90 - i - level:.2f}\n")
+    tail = "2026-11-23 19:30:00,000 Average Accuracy: 78.1234\n2026-11-23 19:30:00,001 Running Cost 0.01 Days\n" if average else ""
+    return head + config + "".join(lines) + tail
+
+
+def test_corruption_log_all_levels():
+    parsed = parse_corruption_log(corruption_log().encode(), "x")
+    assert parsed.status == "ok" and parsed.eval["finished"] is True
+    assert len(parsed.corruptions) == 95
+    assert ("gaussian_noise", 1, 89.0, 0.1) in parsed.corruptions
+    assert ("saturate", 5, 90 - 18 - 5, 0.5) in parsed.corruptions
+    assert parsed.eval["corruption_mean_acc"] == 78.1234
+    assert (parsed.eval["attack"], parsed.eval["norm"], parsed.eval["d1"]) == ("cifar10c", None, 4)
+
+
+def test_corruption_log_unfinished():
+    parsed = parse_corruption_log(corruption_log(levels_done=3, average=False).encode(), "x")
+    assert parsed.status == "partial" and len(parsed.corruptions) == 57
+    assert "57 of 95" in parsed.message
+
+
+@pytest.mark.parametrize("name, kind, arch, norm, attack", [
+    ("arch_2.log", "train", 2, None, None),
+    ("arch_0042.log", "train", 42, None, None),
+    ("arch_7_eval_L2_Base.log", "eval", 7, "L2", "Base"),
+    ("arch_7_eval_Linf_AA.log", "eval", 7, "Linf", "AA"),
+    ("arch_15625_eval_cifar10c_level.log", "corruption", 15625, None, None),
+    ("arch_3.yaml", "config", 3, None, None),
+    ("arch_3_eval_Linf_PGD.log", "other", None, None, None),
+    ("notes.txt", "other", None, None, None),
+])
+def test_classify_by_name(name, kind, arch, norm, attack):
+    found = classify(name)
+    assert (found.kind, found.arch_id, found.norm, found.attack) == (kind, arch, norm, attack)
+
+
+def test_arch_id_out_of_range_is_an_error():
+    with pytest.raises(ParseError, match="outside 1..15625"):
+        parse_file(b"x", "arch_0.log", classify("arch_0.log"))

@@ -1,0 +1,305 @@
+"""Ingest of log folders into the warehouse: exact rows, incremental runs, bad input, the CLI."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from conftest import ROOT, table_rows
+from warehouse.connect import connect
+from warehouse.errors import WarehouseError
+from warehouse.migrate import latest_version, migrations
+from warehouse.update import ingest_paths
+
+runner = CliRunner()
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def content_hash(db: Path) -> dict[str, str]:
+    """A hash of every table's rows (ordered), ignoring when files were read and their mtimes."""
+    out = {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = current_database() order by 1").fetchall():
+            if table in ("ingests", "migrations", "meta"):
+                continue
+            cols = "* exclude (ingested_at, ingest_id, mtime_ns)" if table == "files" else "*"
+            rows = con.execute(f"select {cols} from {table} order by all").fetchall()
+            out[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    finally:
+        con.close()
+    return out
+
+
+def test_samples_load_with_exact_values(samples, db_path):
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert (summary.seen, summary.loaded, summary.partial, summary.skipped, summary.errors) == (6, 6, 1, 0, 0)
+    assert (summary.runs, summary.epochs, summary.evals) == (2, 6, 3)
+    runs = query(db_path, "select arch_id, best_epoch, best_cw40_acc, finished, epochs_logged, epochs_completed, "
+                          "resumed, has_nan, gpu, site, started_at::varchar from runs order by arch_id")
+    assert runs == [
+        (2, 3, 50.0, True, 4, 4, False, False, None, "unknown", "2026-11-23 19:06:22.905"),
+        (6006, 0, 7.0, False, 2, 1, False, False, None, "unknown", "2026-11-23 19:16:31.481"),
+    ]
+    epoch = query(db_path, "select lr, train_loss, train_acc, val_loss, val_acc, pgd20_acc, cw40_acc, cw40_lip "
+                           "from epochs join runs using (run_id) where arch_id = 2 and epoch = 1")
+    assert epoch == [(0.1, 0.9993, 67.41, 39.6825, 37.0, 37.0, 37.0, 388.3875)]
+    evals = query(db_path, "select arch_id, norm, attack, clean_acc, fgsm_acc, pgd20_acc, cw40_acc, aa_acc, finished, link_method "
+                           "from evals order by arch_id, attack")
+    assert evals == [
+        (2, "Linf", "AA-Compact", None, None, None, None, 50.0, True, "best_cw40_match"),
+        (2, "Linf", "Base", 67.0, 52.0, 49.5, 49.0, None, True, "best_cw40_match"),
+        (170, "L2", "Base", 68.5, None, 68.5, 68.5, None, True, None),
+    ]
+    assert query(db_path, "select link_note from evals where arch_id = 170") == [("no training run of arch 170 in the warehouse",)]
+    assert query(db_path, "select arch_id, d1, w1, d2, w2, d3, w3, size_class from archs order by 1") == [
+        (2, 4, 1, 4, 1, 4, 1, "small"), (170, 5, 1, 4, 2, 4, 1, "small"), (6006, 7, 1, 5, 1, 4, 2, "medium")]
+
+
+def test_eval_links_to_the_run_in_its_own_folder(samples, db_path):
+    # the same evaluation kept beside its run (one extra newline: not a byte-identical copy)
+    (samples / "train" / "arch_2_eval_Linf_Base.log").write_text((samples / "eval" / "arch_2_eval_Linf_Base.log").read_text() + "\n")
+    ingest_paths(db_path, [samples], workers=1)
+    rows = query(db_path, "select e.source_path like '%/train/%', e.link_method from evals e where arch_id = 2 and attack = 'Base' order by 1")
+    assert rows == [(False, "best_cw40_match"), (True, "same_folder")]
+
+
+def test_reingest_unchanged_reads_nothing_and_keeps_tables(samples, db_path):
+    ingest_paths(db_path, [samples], workers=1)
+    before = content_hash(db_path)
+    mtime = db_path.stat().st_mtime_ns
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert (summary.loaded, summary.unchanged, summary.bytes_read, summary.wrote) == (0, 6, 0, False)
+    assert db_path.stat().st_mtime_ns == mtime
+    assert content_hash(db_path) == before
+
+
+def test_touched_but_identical_file_is_not_parsed_again(samples, db_path):
+    ingest_paths(db_path, [samples], workers=1)
+    before = content_hash(db_path)
+    log = samples / "train" / "arch_2.log"
+    os.utime(log, ns=(log.stat().st_atime_ns, log.stat().st_mtime_ns + 10**9))
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert (summary.loaded, summary.unchanged) == (0, 6)
+    assert content_hash(db_path) == before
+    assert query(db_path, f"select mtime_ns from files where path = '{log}'") == [(log.stat().st_mtime_ns,)]
+
+
+def test_changed_file_replaces_only_its_rows(samples, db_path):
+    ingest_paths(db_path, [samples], workers=1)
+    log = samples / "train" / "arch_2.log"
+    log.write_text(log.read_text().replace("PGD-CW Correct Count: 50/100 Acc: 50.00", "PGD-CW Correct Count: 55/100 Acc: 55.00"))
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert summary.loaded == 1
+    assert query(db_path, "select arch_id, best_cw40_acc from runs order by 1") == [(2, 55.0), (6006, 7.0)]
+    assert query(db_path, "select count(*) from epochs") == [(6,)]
+    # the evaluations' checkpoint says 50.0 now matches no run of arch 2 except the only one
+    assert query(db_path, "select distinct link_method from evals where arch_id = 2") == [("only_run",)]
+
+
+def test_removed_file_takes_its_rows(samples, db_path):
+    ingest_paths(db_path, [samples], workers=1)
+    (samples / "truncated" / "arch_6006.log").unlink()
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert summary.removed == 1 and "removed 1" in summary.line()
+    assert query(db_path, "select arch_id from runs") == [(2,)]
+    assert query(db_path, "select count(*) from epochs") == [(4,)]
+    assert query(db_path, "select count(*) from files where name = 'arch_6006.log'") == [(0,)]
+
+
+def test_ingesting_another_folder_keeps_the_first(samples, db_path, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "arch_0777.log").write_text((samples / "train" / "arch_2.log").read_text().replace("arch_2", "arch_777"))
+    ingest_paths(db_path, [samples], workers=1)
+    ingest_paths(db_path, [other], workers=1)
+    assert query(db_path, "select arch_id from runs order by 1") == [(2,), (777,), (6006,)]
+
+
+def test_folder_order_does_not_matter(samples, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "arch_3.log").write_text((samples / "train" / "arch_2.log").read_text().replace("arch_2", "arch_3"))
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    ingest_paths(a, [samples, other], workers=1)
+    ingest_paths(b, [other], workers=1)
+    ingest_paths(b, [samples], workers=1)
+    assert content_hash(a) == content_hash(b)
+
+
+def test_parallel_and_serial_ingest_agree(samples, tmp_path):
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    ingest_paths(a, [samples], workers=1)
+    import warehouse.update as update
+    old = update.CHUNK_FILES
+    update.CHUNK_FILES = 1
+    try:
+        ingest_paths(b, [samples], workers=2)
+    finally:
+        update.CHUNK_FILES = old
+    assert content_hash(a) == content_hash(b)
+
+
+def test_bad_files_are_recorded_not_fatal(samples, db_path):
+    bad = samples / "bad"
+    bad.mkdir()
+    (bad / "arch_11.log").write_bytes(b"")
+    (bad / "arch_12.log").write_bytes(bytes(range(256)) * 50)
+    (bad / "arch_13.log").write_text("Traceback (most recent call last):\n  oops\n")
+    (bad / "arch_14_eval_Linf_Base.log").write_text("garbage\n" * 10)
+    (bad / "arch_0.log").write_text("x\n")
+    (bad / "notes.txt").write_text("hello\n")
+    (samples / "zz").mkdir()
+    (samples / "zz" / "arch_2.log").write_bytes((samples / "train" / "arch_2.log").read_bytes())  # byte-identical copy
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert summary.errors == 5 and summary.skipped == 2
+    rows = dict(query(db_path, "select name, status || ': ' || message from files where path like '%/bad/%'"))
+    assert rows["arch_11.log"] == "error: empty file"
+    assert rows["arch_12.log"].startswith("error: binary")
+    assert rows["arch_13.log"] == "error: no Namespace(...) header and no epoch records: not a training log"
+    assert rows["arch_14_eval_Linf_Base.log"].startswith("error: no argument lines")
+    assert rows["arch_0.log"] == "error: arch id 0 outside 1..15625"
+    assert rows["notes.txt"] == "skipped: not a benchmark log file name"
+    copy = query(db_path, "select status, duplicate_of like '%/train/arch_2.log' from files where path like '%/zz/arch_2.log'")
+    assert copy == [("skipped", True)]
+    assert query(db_path, "select count(*) from runs") == [(2,)]
+
+
+def test_duplicate_is_loaded_again_when_its_original_goes(samples, db_path):
+    copy = samples / "zz" / "arch_2.log"
+    copy.parent.mkdir()
+    shutil.copy(samples / "train" / "arch_2.log", copy)
+    ingest_paths(db_path, [samples], workers=1)
+    assert query(db_path, "select count(*) from runs where arch_id = 2") == [(1,)]
+    (samples / "train" / "arch_2.log").unlink()
+    ingest_paths(db_path, [samples], workers=1)
+    assert query(db_path, "select source_path like '%/zz/%' from runs where arch_id = 2") == [(True,)]
+    assert query(db_path, f"select status from files where path = '{copy}'") == [("ok",)]
+
+
+def test_missing_folder_and_foreign_database_fail_cleanly(samples, tmp_path):
+    with pytest.raises(WarehouseError, match="no such file or directory"):
+        ingest_paths(tmp_path / "w.duckdb", [tmp_path / "nope"])
+    assert not (tmp_path / "w.duckdb").exists()
+    foreign = tmp_path / "foreign.duckdb"
+    foreign.write_text("this is not a database\n" * 10)
+    with pytest.raises(WarehouseError, match="not a DuckDB database file"):
+        ingest_paths(foreign, [samples])
+    assert foreign.read_text() == "this is not a database\n" * 10
+    with pytest.raises(WarehouseError, match="does not exist"):
+        ingest_paths(tmp_path / "no" / "dir" / "w.duckdb", [samples])
+
+
+def test_failed_ingest_leaves_previous_warehouse(samples, db_path, monkeypatch):
+    ingest_paths(db_path, [samples], workers=1)
+    before = content_hash(db_path)
+    (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
+    import warehouse.update as update
+
+    def boom(con):
+        con.execute("select * from no_such_table")
+
+    monkeypatch.setattr(update, "run_steps", boom)
+    with pytest.raises(WarehouseError, match="is unchanged"):
+        ingest_paths(db_path, [samples], workers=1)
+    assert content_hash(db_path) == before
+    assert not list(db_path.parent.glob("*.tmp-*"))
+
+
+def test_migrates_a_database_written_by_schema_version_1(samples, db_path):
+    con = connect(db_path)
+    version, first = migrations()[0]
+    con.execute(first.read_text())
+    con.execute("insert into meta values ('schema_version', '1')")
+    con.execute("insert into migrations values (1, ?, now())", [first.name])
+    con.execute("insert into runs (run_id, arch_id, source_path) values (1, 99, '/old/arch_99.log')")
+    con.close()
+    summary = ingest_paths(db_path, [samples], workers=1)
+    assert summary.wrote
+    assert query(db_path, "select max(version) from migrations") == [(latest_version(),)]
+    assert query(db_path, "select value from meta where key = 'schema_version'") == [(str(latest_version()),)]
+    assert (99,) in query(db_path, "select arch_id from runs")
+    assert query(db_path, "select count(*) from duckdb_columns() where table_name = 'files' and column_name = 'added_author'") == [(1,)]
+
+
+def test_newer_schema_is_refused(samples, db_path):
+    ingest_paths(db_path, [samples], workers=1)
+    con = duckdb.connect(str(db_path))
+    con.execute("update meta set value = '999' where key = 'schema_version'")
+    con.close()
+    with pytest.raises(WarehouseError, match="newer than this tool knows"):
+        ingest_paths(db_path, [samples], workers=1)
+
+
+def test_every_table_and_column_has_a_comment(samples, db_path):
+    ingest_paths(db_path, [samples], workers=1)
+    missing = query(db_path, "select table_name, column_name from duckdb_columns() where database_name = current_database() "
+                             "and not internal and (comment is null or comment = '') and table_name in "
+                             "(select table_name from duckdb_tables() where database_name = current_database())")
+    assert missing == []
+    assert query(db_path, "select count(*) from duckdb_tables() where database_name = current_database() and (comment is null or comment = '')") == [(0,)]
+
+
+def test_opens_in_the_duckdb_shell_read_only(samples, db_path):
+    cli = shutil.which("duckdb", path=os.path.dirname(sys.executable)) or shutil.which("duckdb")
+    if cli is None:
+        pytest.fail("the duckdb CLI (pip package duckdb-cli) is not installed")
+    ingest_paths(db_path, [samples], workers=1)
+    result = subprocess.run([cli, "-readonly", "-csv", str(db_path), "select count(*) from epochs; select comment from duckdb_tables() where table_name = 'runs'"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "6" in result.stdout.splitlines() and "One row per training log" in result.stdout
+
+
+def test_cli_ingest_and_sql(samples, db_path):
+    result = runner.invoke(app, ["ingest", str(samples), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("files seen 6 / loaded 6 / unchanged 0 / partial 1 / skipped 0 / errors 0; runs 2, epochs 6, evals 3")
+    result = runner.invoke(app, ["sql", "select arch_id, best_epoch from runs order by 1", "--db", str(db_path), "--format", "csv"])
+    assert (result.exit_code, result.output) == (0, "arch_id,best_epoch\n2,3\n6006,0\n")
+    result = runner.invoke(app, ["sql", "select arch_id from runs order by 1", "--db", str(db_path), "--format", "json"])
+    assert result.output.replace(" ", "").replace("\n", "") == '[{"arch_id":2},{"arch_id":6006}]'
+
+
+@pytest.mark.parametrize("statement, message", [
+    ("delete from runs", "only queries are allowed"),
+    ("create table t (a int)", "only queries are allowed"),
+    ("select 1; drop table runs", "only queries are allowed"),
+    ("select * from read_csv('/etc/passwd')", "SQL error"),
+    ("copy runs to '/tmp/x.csv'", "only queries are allowed"),
+    ("selec 1", "SQL error"),
+])
+def test_cli_sql_refuses_anything_but_queries(samples, db_path, statement, message):
+    ingest_paths(db_path, [samples], workers=1)
+    result = runner.invoke(app, ["sql", statement, "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert query(db_path, "select count(*) from runs") == [(2,)]
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    result = runner.invoke(app, ["ingest", str(tmp_path / "missing"), "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and result.output.startswith("error: no such file")
+    result = runner.invoke(app, ["sql", "select 1", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "no warehouse at" in result.output
+
+
+def test_every_command_has_help():
+    for command in ("ingest", "sql", "demo"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
