@@ -56,7 +56,10 @@ def repo_root(path: Path) -> tuple[Path | None, str | None]:
     if result.returncode != 0:
         err = result.stderr.decode(errors="replace").strip().splitlines()
         if err and "not a git repository" in err[0]:
-            return None, None
+            dot_git = next((p / ".git" for p in (folder, *folder.parents) if (p / ".git").exists()), None)
+            if dot_git is None:
+                return None, None
+            return None, f"broken git repository at {dot_git.parent} ({err[0]}): no history, sites come from path globs"
         return None, f"git failed in {folder} ({err[0] if err else 'no message'}): no history, sites come from path globs"
     return Path(result.stdout.decode().strip()).resolve(), None
 

@@ -58,7 +58,7 @@ def read_sites_file(path: Path) -> list[Site]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        line = match.group(1) if match else "1"
+        line = match.group(1) if match else str(max(1, len(text.splitlines())))  # "at end of document"
         raise SitesFileError(f"{path}:{line}: TOML syntax error: {exc}") from None
     table = data.get("sites")
     if not isinstance(table, dict) or not table:

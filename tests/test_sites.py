@@ -1,0 +1,266 @@
+"""Sites, git provenance, GPUs and eval-to-run linking, on git repositories built in the test."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from conftest import BASE_LINF, TRAIN_LOG, git
+from ingest.gitlog import parse_log
+from ingest.sites import SitesFileError, attribute_sites, glob_match, read_sites_file, Site
+from warehouse.update import ingest_paths
+
+SITES = """\
+[sites.SUSTech]
+authors = ["zaber", "20830726+ZaberKo@users.noreply.github.com"]
+
+[sites.MSU]
+authors = ["shihuahuang"]
+paths = ["msu/**"]
+"""
+SUSTECH = dict(author="zaber", email="zaber@example.org")
+ZABER_NOREPLY = dict(author="Zhang Z", email="20830726+ZaberKo@users.noreply.github.com")
+MSU = dict(author="shihuahuang", email="shh@msu.example")
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def train_log(arch: int, best_cw40: str = "50.00", gpus: list[str] | None = None) -> str:
+    """The real training log renamed to another arch, with its best CW-40 and GPU list changed."""
+    text = TRAIN_LOG.read_text().replace("arch_2", f"arch_{arch}")
+    text = text.replace("PGD-CW Correct Count: 50/100 Acc: 50.00", f"PGD-CW Correct Count: 50/100 Acc: {best_cw40}")
+    if gpus is not None:
+        line = f"2026-11-23 19:06:22,900 GPU List: {gpus!r}\n"
+        text = line + text.replace("PyTorch Version: 2.13.0+cpu\n", "PyTorch Version: 2.13.0+cpu\n" + line, 1)
+    return text
+
+
+def eval_log(arch: int, best_pgdcw: str = "50.0") -> str:
+    text = BASE_LINF.read_text().replace("arch_2", f"arch_{arch}")
+    return text.replace("'best_pgdcw_acc': 50.0", f"'best_pgdcw_acc': {best_pgdcw}")
+
+
+def write(repo: Path, rel: str, text: str) -> None:
+    path = repo / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """Two sites' commits, a later change by the other site, a rename, untracked files, a stranger."""
+    repo = tmp_path / "logs"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "sites.toml", SITES)
+    write(repo, "sustech/arch_1.log", train_log(1, gpus=["NVIDIA GeForce RTX 3090", "NVIDIA GeForce RTX 3090"]))
+    write(repo, "sustech/arch_6000.log", train_log(6000, "44.00", gpus=["NVIDIA A100-SXM4-40GB"]))
+    write(repo, "sustech/arch_6000_eval_Linf_Base.log", eval_log(6000, "44.0"))
+    write(repo, "old/arch_3.log", train_log(3))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "sustech runs", **SUSTECH, date="2023-03-02T10:00:00+08:00")
+    write(repo, "msu/arch_6000.log", train_log(6000, "41.00", gpus=["Tesla V100-SXM2-32GB"]))
+    write(repo, "msu/arch_2.log", train_log(2, gpus=["Tesla V100-SXM2-32GB"]))
+    write(repo, "evals/arch_6000_eval_Linf_Base.log", eval_log(6000, "41.0"))
+    write(repo, "evals/arch_2_eval_Linf_Base.log", eval_log(2))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "msu runs", **MSU, date="2023-05-01T09:00:00-04:00")
+    write(repo, "sustech/arch_1.log", train_log(1, gpus=["NVIDIA GeForce RTX 3090", "NVIDIA GeForce RTX 3090"]) + "\n")
+    (repo / "new").mkdir()
+    git(repo, "mv", "old/arch_3.log", "new/arch_0003.log")
+    git(repo, "commit", "-qam", "msu touches a sustech log, renames another", **MSU, date="2023-06-01T00:00:00+00:00")
+    write(repo, "sustech/arch_4.log", train_log(4))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "noreply address", **ZABER_NOREPLY, date="2023-06-02T00:00:00+00:00")
+    write(repo, "misc/arch_5.log", train_log(5))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "stranger", author="someone", email="someone@else.org", date="2023-06-03T00:00:00+00:00")
+    write(repo, "msu/arch_7.log", train_log(7))        # untracked, under the msu/** glob
+    write(repo, "scratch/arch_8.log", train_log(8))    # untracked, matches nothing
+    return repo
+
+
+def files_by_name(db: Path) -> dict[str, tuple]:
+    rows = query(db, "select repo_path, site, site_source, last_site, site_changed, added_author, added_at::varchar, n_commits "
+                     "from files where kind = 'train'")
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_sites_from_git_authors_paths_and_unknown(repo, db_path):
+    summary = ingest_paths(db_path, [repo], workers=1)
+    assert summary.unknown_site == 2 and "2 files of unknown site" in summary.line()
+    files = files_by_name(db_path)
+    assert files["sustech/arch_6000.log"] == ("SUSTech", "author", "SUSTech", False, "zaber", "2023-03-02 02:00:00", 1)
+    assert files["msu/arch_6000.log"][:4] == ("MSU", "author", "MSU", False)
+    assert files["msu/arch_6000.log"][5] == "2023-05-01 13:00:00"  # author dates stored in UTC
+    assert files["sustech/arch_4.log"][:2] == ("SUSTech", "author")  # matched by email
+    assert files["misc/arch_5.log"][:2] == ("unknown", "none")
+    assert files["msu/arch_7.log"][:2] == ("MSU", "path")
+    assert files["scratch/arch_8.log"][:2] == ("unknown", "none")
+    assert files["scratch/arch_8.log"][4] is None
+
+
+def test_later_change_by_other_site_keeps_both_and_flags(repo, db_path):
+    ingest_paths(db_path, [repo], workers=1)
+    assert files_by_name(db_path)["sustech/arch_1.log"] == ("SUSTech", "author", "MSU", True, "zaber", "2023-03-02 02:00:00", 2)
+    assert query(db_path, "select site from runs where arch_id = 1") == [("SUSTech",)]
+
+
+def test_renamed_file_keeps_who_added_it(repo, db_path):
+    ingest_paths(db_path, [repo], workers=1)
+    site, source, last_site, changed, author, added_at, n = files_by_name(db_path)["new/arch_0003.log"]
+    assert (site, author, added_at, n) == ("SUSTech", "zaber", "2023-03-02 02:00:00", 2)
+    assert (last_site, changed) == ("MSU", True)
+
+
+def test_same_name_at_two_sites_and_linking(repo, db_path):
+    ingest_paths(db_path, [repo], workers=1)
+    runs = query(db_path, "select site, best_cw40_acc, gpu from runs where arch_id = 6000 order by site")
+    assert runs == [("MSU", 41.0, "Tesla V100-SXM2-32GB"), ("SUSTech", 44.0, "NVIDIA A100-SXM4-40GB")]
+    links = query(db_path, "select split_part(e.source_path, '/', -2), e.link_method, r.site from evals e "
+                           "join runs r using (run_id) where e.arch_id = 6000 order by 1")
+    assert links == [("evals", "best_cw40_match", "MSU"), ("sustech", "same_folder", "SUSTech")]
+    assert query(db_path, "select site from evals where arch_id = 6000 order by 1") == [("MSU",), ("SUSTech",)]
+    assert query(db_path, "select link_method from evals where arch_id = 2") == [("best_cw40_match",)]
+
+
+def test_ambiguous_and_missing_links_say_why(repo, db_path):
+    write(repo, "evals/arch_9_eval_Linf_Base.log", eval_log(9))
+    write(repo, "a/arch_10.log", train_log(10, "44.00"))
+    write(repo, "b/arch_10.log", train_log(10, "44.00") + "\n")
+    write(repo, "evals/arch_10_eval_Linf_Base.log", eval_log(10, "44.0"))
+    ingest_paths(db_path, [repo], workers=1)
+    notes = dict(query(db_path, "select arch_id, link_note from evals where run_id is null"))
+    assert notes[9] == "no training run of arch 9 in the warehouse"
+    assert notes[10] == "2 runs of arch 10 have best CW-40 44.0: ambiguous"
+
+
+def test_gpus_dimension_and_primary_gpu(repo, db_path):
+    ingest_paths(db_path, [repo], workers=1)
+    assert query(db_path, "select gpu, vendor, n_runs from gpus order by gpu") == [
+        ("NVIDIA A100-SXM4-40GB", "NVIDIA", 1, ), ("NVIDIA GeForce RTX 3090", "NVIDIA", 1), ("Tesla V100-SXM2-32GB", "Tesla", 2)]
+    assert query(db_path, "select gpu, gpu_list from runs where arch_id = 1") == [
+        ("NVIDIA GeForce RTX 3090", ["NVIDIA GeForce RTX 3090", "NVIDIA GeForce RTX 3090"])]
+    assert query(db_path, "select count(*) from runs where gpu is null") == [(5,)]
+
+
+def test_sites_table_records_authors_and_globs(repo, db_path):
+    ingest_paths(db_path, [repo], workers=1)
+    assert query(db_path, "select site, authors, paths from sites order by site") == [
+        ("MSU", ["shihuahuang"], ["msu/**"]),
+        ("SUSTech", ["zaber", "20830726+ZaberKo@users.noreply.github.com"], []),
+        ("unknown", [], []),
+    ]
+
+
+def test_only_a_changed_sites_file_reattributes_without_parsing(repo, db_path, tmp_path):
+    ingest_paths(db_path, [repo], workers=1)
+    sites = tmp_path / "other-sites.toml"
+    sites.write_text(SITES + '\n[sites.Elsewhere]\nauthors = ["someone"]\npaths = ["scratch/**"]\n')
+    summary = ingest_paths(db_path, [repo], sites_file=sites, workers=1)
+    assert (summary.wrote, summary.loaded, summary.bytes_read) == (True, 0, 0)
+    files = files_by_name(db_path)
+    assert files["misc/arch_5.log"][:2] == ("Elsewhere", "author")
+    assert files["scratch/arch_8.log"][:2] == ("Elsewhere", "path")
+    assert query(db_path, "select site from runs where arch_id = 5") == [("Elsewhere",)]
+
+
+def test_new_commit_reattributes_without_parsing(repo, db_path):
+    ingest_paths(db_path, [repo], workers=1)
+    git(repo, "add", "msu/arch_7.log")
+    git(repo, "commit", "-qm", "commit msu log", **MSU, date="2023-07-01T00:00:00+00:00")
+    summary = ingest_paths(db_path, [repo], workers=1)
+    assert (summary.wrote, summary.loaded) == (True, 0)
+    assert files_by_name(db_path)["msu/arch_7.log"][:2] == ("MSU", "author")
+
+
+def test_folder_outside_git_uses_globs(tmp_path, db_path):
+    logs = tmp_path / "plain"
+    write(logs, "msu/arch_1.log", train_log(1))
+    write(logs, "other/arch_2.log", train_log(2))
+    write(logs, "sites.toml", SITES)
+    summary = ingest_paths(db_path, [logs], workers=1)
+    assert summary.warnings == []
+    assert query(db_path, "select arch_id, site from runs order by 1") == [(1, "MSU"), (2, "unknown")]
+
+
+def test_broken_git_repository_warns_and_falls_back(repo, db_path):
+    (repo / ".git" / "HEAD").write_text("garbage\n")
+    summary = ingest_paths(db_path, [repo], workers=1)
+    assert summary.warnings and "sites come from path globs" in summary.warnings[0]
+    assert query(db_path, "select count(*) from runs") == [(9,)]
+    assert query(db_path, "select site from runs where arch_id = 7") == [("MSU",)]
+
+
+def test_shallow_clone_warns_and_falls_back(repo, tmp_path, db_path):
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True, capture_output=True)
+    summary = ingest_paths(db_path, [clone], workers=1)
+    assert any("shallow clone" in w for w in summary.warnings)
+    assert query(db_path, "select count(*) from files where added_commit is not null") == [(0,)]
+    assert query(db_path, "select site from runs where arch_id = 2") == [("MSU",)]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[sites.A]\nauthors = [\"x\"\n", "sites.toml:2: TOML syntax error"),
+    ("[sites.A]\nauthors = [\"x\"]\n[sites.B]\nauthors = [\"X\"]\n", "sites.toml:4: author 'X' is in both A and B"),
+    ("[sites.A]\nauthor = [\"x\"]\n", "sites.toml:1: sites.A has unknown keys ['author']"),
+    ("title = 'no sites'\n", "sites.toml:1: no [sites.<name>] tables"),
+])
+def test_bad_sites_file_names_file_and_line(tmp_path, text, message):
+    path = tmp_path / "sites.toml"
+    path.write_text(text)
+    with pytest.raises(SitesFileError) as info:
+        read_sites_file(path)
+    assert str(info.value).startswith(str(tmp_path / message.split(":")[0]) + ":" + message.split(":", 1)[1])
+
+
+def test_cli_bad_sites_file_is_one_line(repo, db_path):
+    (repo / "sites.toml").write_text("[sites.A\n")
+    result = CliRunner().invoke(app, ["ingest", str(repo), "--db", str(db_path)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "sites.toml:1: TOML syntax error" in result.output
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize("pattern, path, expected", [
+    ("msu/**", "msu/a/arch_1.log", True),
+    ("msu/**", "msux/arch_1.log", False),
+    ("**/arch_*.log", "arch_1.log", True),
+    ("**/arch_*.log", "a/b/arch_1.log", True),
+    ("msu/*.log", "msu/a/arch_1.log", False),
+    ("msu/arch_?.log", "msu/arch_1.log", True),
+])
+def test_glob_semantics(pattern, path, expected):
+    assert glob_match(pattern, path) is expected
+
+
+def test_attribute_sites_is_case_insensitive():
+    sites = [Site("A", ("Zaber",), ()), Site("B", ("x@y.org",), ("b/**",))]
+    decided = attribute_sites([
+        {"repo_path": "a.log", "added_author": "ZABER", "added_email": "q@q", "later_authors": [("n", "X@Y.ORG")]},
+        {"repo_path": "b/c.log", "added_author": None, "added_email": None, "later_authors": []},
+    ], sites)
+    assert decided == [
+        {"site": "A", "site_source": "author", "last_site": "B", "site_changed": True},
+        {"site": "B", "site_source": "path", "last_site": "B", "site_changed": False},
+    ]
+
+
+def test_parse_log_follows_renames_and_deletes():
+    raw = (b"\x01c1\x1fa\x1fa@x\x1f2023-01-01T00:00:00+00:00\x00\nA\x00x.log\x00A\x00y.log\x00"
+           b"\x01c2\x1fb\x1fb@x\x1f2023-01-02T00:00:00+00:00\x00\nR100\x00x.log\x00z.log\x00D\x00y.log\x00")
+    files = parse_log(raw)
+    assert sorted(files) == ["z.log"]
+    assert (files["z.log"].added_commit, files["z.log"].last_author, files["z.log"].n_commits) == ("c1", "b", 2)
