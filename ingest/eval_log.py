@@ -15,10 +15,22 @@ from ingest.records import ParsedLog
 _END = r"[ \t]*\n"
 _NATURAL = re.compile(rf"Natural Correct Count: (\d+)/(\d+), Acc: ({NUM}) Test Loss: ({NUM}){_END}")
 _FGSM = re.compile(rf"FGSM with \d+ steps? Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}){_END}")
-_PGD = re.compile(rf" PGD with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
-_CW = re.compile(rf" CW with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
-_AA = re.compile(rf"(Linf|L2)-AA Acc: ({NUM}){_END}")
-_RESULTS_START = re.compile(r"Nature Acc: |Natural Correct Count: |={20}AA with |File \S+ loaded!")
+_PGD = re.compile(rf"PGD with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
+_CW = re.compile(rf"CW with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
+_AA = re.compile(rf"-AA Acc: ({NUM}){_END}")
+_RESULT_MARKERS = ("Nature Acc: ", "Natural Correct Count: ", "====================AA with ", " loaded!\n")
+
+
+def _results_start(text: str) -> int:
+    """Where the header ends: the first progress or result line (C-speed finds, no regex scan)."""
+    found = [p for p in (text.find(m) for m in _RESULT_MARKERS) if p >= 0]
+    return min(found) if found else len(text)
+
+
+def _search_from(pattern: re.Pattern, text: str, literal: str) -> re.Match | None:
+    """Match `pattern` at the last occurrence of its leading `literal` (results sit at the end)."""
+    pos = text.rfind(literal)
+    return pattern.match(text, pos) if pos >= 0 else None
 _ATTACKS = {"Base": "Base", "AA": "AA"}
 
 
@@ -32,8 +44,7 @@ def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
     """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says."""
     text = decode_log(data, path)
-    start = _RESULTS_START.search(text)
-    header = eval_header(text, start.start() if start else len(text))
+    header = eval_header(text, _results_start(text))
     if not header["model"] and not header["attack_choice"]:
         raise ParseError(path, 1, "no argument lines (model:, attack_choice:): not an evaluation log")
     logged_attack = attack_name(header["attack_choice"], header["aa_type"])
@@ -49,27 +60,27 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         "clean_correct", "n_test", "clean_acc", "test_loss", "fgsm_acc", "fgsm_stable", "pgd20_acc",
         "pgd20_stable", "pgd20_lip", "cw40_acc", "cw40_stable", "cw40_lip", "aa_acc")}
     if attack == "Base":
-        natural = _NATURAL.search(text)
+        natural = _search_from(_NATURAL, text, "Natural Correct Count: ")
         if natural:
             result.update(clean_correct=int(natural.group(1)), n_test=int(natural.group(2)),
                           clean_acc=to_float(natural.group(3)), test_loss=to_float(natural.group(4)))
-        fgsm = _FGSM.search(text)
+        fgsm = _search_from(_FGSM, text, "FGSM with ")
         if fgsm:
             result.update(fgsm_acc=to_float(fgsm.group(1)), fgsm_stable=to_float(fgsm.group(2)))
-        pgd = _PGD.search(text)
+        pgd = _search_from(_PGD, text, "PGD with ")
         if pgd:
             result.update(pgd20_acc=to_float(pgd.group(2)), pgd20_stable=to_float(pgd.group(3)),
                           pgd20_lip=to_float(pgd.group(4)))
-        cw = _CW.search(text)
+        cw = _search_from(_CW, text, "CW with ")
         if cw:
             result.update(cw40_acc=to_float(cw.group(2)), cw40_stable=to_float(cw.group(3)),
                           cw40_lip=to_float(cw.group(4)))
         needed = ["clean_acc", "pgd20_acc", "cw40_acc"] + (["fgsm_acc"] if norm == "Linf" else [])
         missing = [name for name in needed if result[name] is None]
     elif attack in ("AA", "AA-Compact"):
-        aa = _AA.search(text)
+        aa = _search_from(_AA, text, "-AA Acc: ")
         if aa:
-            result["aa_acc"] = to_float(aa.group(2))
+            result["aa_acc"] = to_float(aa.group(1))
         missing = [] if aa else ["aa_acc"]
     else:
         raise ParseError(path, 1, f"unknown attack_choice {header['attack_choice']!r}: not a Base or AutoAttack evaluation")

@@ -160,7 +160,6 @@ def gpu_list(value: str | None) -> list[str] | None:
     return None
 
 
-_CHECKPOINT = re.compile(r" (\{'[^\n]*\})[ \t]*(?:\n|$)")
 _LOADED = re.compile(r"File (\S+) loaded!")
 _GPU_LIST = re.compile(r"GPU List: (\[[^\n]*\])")
 _RUNNING_COST = re.compile(rf"Running Cost ({NUM}) Days")
@@ -204,37 +203,36 @@ def eval_header(text: str, header_end: int) -> dict:
     }
 
 
+_CKPT_SCALAR = {
+    key: re.compile(rf"'{key}': (?:np\.\w+\()?({NUM})")
+    for key in ("best_pgdcw_acc", "best_pgd_acc", "global_step")
+}
+_CKPT_HISTORY = re.compile(r"'pgdcw_eval_history': \[([^\]]*)\]")
+
+
 def checkpoint_fields(text: str) -> dict:
     """What the checkpoint dict printed after the results says about the training run it came from.
 
     `best_pgdcw_acc` is the run's best CW-40 validation accuracy: it identifies the training run.
-    The dict is a Python repr (`np.float64(...)` values); it is read without evaluating code, and
-    when it does not parse as a whole the needed scalars are picked out of it one by one.
+    The dict is a Python repr (`np.float64(...)` values, kilobytes of histories); only four scalars
+    are needed, so they are picked out by key instead of evaluating or parsing the whole literal.
     """
-    from ingest.pyliteral import read_literal
-
     out = {"ckpt_best_pgdcw_acc": None, "ckpt_best_pgd_acc": None, "ckpt_global_step": None, "ckpt_epochs": None}
-    match = _CHECKPOINT.search(text, max(0, len(text) - 262144))
-    if not match:
+    start = text.rfind(" {'")
+    if start < 0:
         return out
-    raw = match.group(1)
-    try:
-        state = read_literal(raw)
-    except ValueError:
-        state = None
-    if isinstance(state, dict):
-        history = state.get("pgdcw_eval_history")
-        out.update(
-            ckpt_best_pgdcw_acc=_as_float(state.get("best_pgdcw_acc")),
-            ckpt_best_pgd_acc=_as_float(state.get("best_pgd_acc")),
-            ckpt_global_step=_as_int(state.get("global_step")),
-            ckpt_epochs=len(history) if isinstance(history, list) else None,
-        )
-        return out
+    end = text.find("\n", start)
+    raw = text[start: end if end >= 0 else len(text)]
     for key, column in (("best_pgdcw_acc", "ckpt_best_pgdcw_acc"), ("best_pgd_acc", "ckpt_best_pgd_acc")):
-        found = re.search(rf"'{key}': (?:np\.float\d*\()?({NUM})", raw)
+        found = _CKPT_SCALAR[key].search(raw)
         if found:
-            out[column] = float(found.group(1))
+            out[column] = to_float(found.group(1))
+    step = _CKPT_SCALAR["global_step"].search(raw)
+    if step:
+        out["ckpt_global_step"] = to_int(step.group(1))
+    history = _CKPT_HISTORY.search(raw)
+    if history:
+        out["ckpt_epochs"] = history.group(1).count("(")
     return out
 
 
