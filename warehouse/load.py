@@ -58,11 +58,13 @@ def insert_table(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> 
         con.execute(f"insert into {table} by name select * from _rows")
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int) -> None:
+def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int,
+               known_ids: set[int] | frozenset = frozenset()) -> None:
     """Load one batch: its files rows replace earlier rows of the same paths, its data rows are new.
 
     Files whose content hash was unchanged (`status = 'unchanged'`) only get their size and mtime
-    updated; their data rows stay as they are.
+    updated; their data rows stay as they are. Only files in `known_ids` (already in the warehouse)
+    can have old rows to delete: a first ingest deletes nothing.
     """
     files = tables["files"]
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -74,8 +76,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
         loaded = con.execute(
             "select f.file_id from _files f where f.status <> 'unchanged'"
         ).fetchall()
-    ids = [row[0] for row in loaded]
-    delete_file_rows(con, ids, drop_files=True)
+    delete_file_rows(con, [row[0] for row in loaded if row[0] in known_ids], drop_files=True)
     fresh = files.filter(pc.not_equal(files["status"], "unchanged"))
     fresh = fresh.append_column("ingest_id", pa.array([ingest_id] * fresh.num_rows, pa.int32()))
     fresh = fresh.append_column("ingested_at", pa.array([now] * fresh.num_rows, pa.timestamp("us")))

@@ -214,6 +214,7 @@ def ingest_paths(
         return summary
 
     known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
+    known_ids = {old[5] for old in previous.files.values()}
     progress.start(len(to_read), sum(f.size for f in to_read))
     with writable_copy(db) as tmp:
         con = connect(tmp)
@@ -223,7 +224,7 @@ def ingest_paths(
             con.execute("begin transaction")
             delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
             for tables, n_files, nbytes in _parsed_batches(to_read, known, workers or os.cpu_count() or 1):
-                load_batch(con, tables, ingest_id)
+                load_batch(con, tables, ingest_id, known_ids)
                 statuses = tables["files"].column("status").to_pylist()
                 summary.unchanged += statuses.count("unchanged")
                 summary.bytes_read += nbytes
