@@ -14,6 +14,13 @@ TRUNCATED_LOG = SAMPLES / "truncated" / "arch_6006.log"
 BASE_LINF = SAMPLES / "eval" / "arch_2_eval_Linf_Base.log"
 BASE_L2 = SAMPLES / "eval" / "arch_170_eval_L2_Base.log"
 AA_COMPACT = SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log"
+FUZZ_CASES = {"count": 0}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many damaged files the fuzz tests read (issue: report how many cases ran)."""
+    if FUZZ_CASES["count"]:
+        terminalreporter.write_line(f"fuzz: {FUZZ_CASES['count']} damaged log files read, each ended as one files row")
 
 
 @pytest.fixture
