@@ -87,7 +87,8 @@ def _epoch_records(text: str, headers: list[int]) -> dict[int, list]:
             epoch = int(digits)
             stamp = previous[-24:-1]
             segment = bisect_right(headers, pos) - 1
-            record = [epoch, stamp if _TS_AT.fullmatch(stamp) else None, max(segment, 0), None, None, None]
+            looks_like_ts = len(stamp) == 23 and stamp[4] == "-" and stamp[19] == "," and stamp[:4].isdigit()
+            record = [epoch, stamp if looks_like_ts else None, max(segment, 0), None, None, None]
             step = piece.rfind("\tacc_avg=")
             if step >= 0:
                 match = _STEP_TAIL.match(piece, step)
@@ -175,8 +176,11 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     columns = _columns(_epoch_records(text, headers))
     best_i, last_i = _best(columns)
 
-    starts = [int(m.group(1)) for m in _STARTING.finditer(text)]
-    gpu_match = _GPU.search(text)
+    # header facts live in the header segments: search only there, not through every epoch
+    segment_ends = [text.find(_MARK, h) for h in headers]
+    regions = [(h, e if e >= 0 else len(text)) for h, e in zip(headers, segment_ends)]
+    starts = [int(m.group(1)) for h, e in regions[1:] for m in _STARTING.finditer(text, h, e)]
+    gpu_match = _GPU.search(text, 0, regions[0][1])
     gpus = gpu_list(gpu_match.group(1)) if gpu_match else None
     cost = None
     finished_at = None
@@ -184,11 +188,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         cost = float(match.group(1))
         finished_at = text[match.start() - 24:match.start() - 1]
     finished = cost is not None
-    nan = "nan" in text and any(
-        v is not None and v != v
-        for name in ("train_loss", "val_loss", "pgd20_loss", "cw40_loss", "train_acc", "val_acc", "cw40_acc")
-        for v in columns[name]
-    )
+    nan = any(v != v for name in EPOCH_COLUMNS[3:] for v in columns[name])  # NaN is the only value != itself
     model = configs.get("model", {})
     scheduler = configs.get("scheduler", {})
     milestones = scheduler.get("milestones")

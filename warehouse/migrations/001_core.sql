@@ -157,7 +157,7 @@ comment on column runs.finished is 'True when the log ends with Running Cost.';
 comment on column runs.resumed is 'True when the log holds more than one header (the run was restarted with --load_model).';
 comment on column runs.n_segments is 'Number of headers in the log (1 + number of resumes).';
 comment on column runs.resume_epochs is 'Starting Epoch of each resumed segment.';
-comment on column runs.has_nan is 'True when any loss or accuracy in the log is NaN.';
+comment on column runs.has_nan is 'True when any epoch metric in the log (a loss, an accuracy, a LIP or stable value, the lr) is NaN.';
 comment on column runs.lr_milestones is 'Learning-rate milestones of the scheduler Config line (e.g. [75, 90, 100]).';
 comment on column runs.d1 is 'Depth of stage 1 (depth_configs[0]).';
 comment on column runs.w1 is 'Width multiplier of stage 1 (channel_configs[1] / 16).';
