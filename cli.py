@@ -65,11 +65,15 @@ def demo(
     archs: int = typer.Option(300, min=1, max=15625, help="Number of architectures to train."),
     epochs: int = typer.Option(100, min=4, help="Epochs per training run (the real benchmark: 100)."),
     seed: int = typer.Option(0, help="Random seed: the same seed writes the same bytes and commits."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
 ):
     """Write a synthetic log repository (git, two sites) that shows every finding."""
     from demo import write_demo_repository
 
-    summary = write_demo_repository(out, archs=archs, epochs=epochs, seed=seed)
+    try:
+        summary = write_demo_repository(out, archs=archs, epochs=epochs, seed=seed, overwrite=overwrite)
+    except ValueError as exc:
+        _fail(str(exc))
     typer.echo(summary.describe())
 
 
@@ -110,6 +114,49 @@ def sql(
         _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     try:
         columns, rows = run_query(_db(db), query)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    typer.echo(render_rows(columns, rows, format))
+
+
+@app.command()
+def check(
+    names: Optional[List[str]] = typer.Argument(None, help="Checks to run, e.g. best_epoch duplicate_archs (default: all)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    details: bool = typer.Option(False, "--details", help="Also print each check's rows."),
+    fail_on: bool = typer.Option(False, "--fail-on", help="Exit with code 1 when a check run has findings (for CI)."),
+):
+    """Run the checks (versioned SQL views): one line per check with its headline figure."""
+    from warehouse import WarehouseError
+    from warehouse.checks import check_warehouse, render_checks
+
+    try:
+        report = check_warehouse(_db(db), names, details=details)
+        text = render_checks(report, format, details=details)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(text)
+    if fail_on and report.has_findings:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def views(
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+):
+    """List the installed views: versions, what each answers and which tables and views it reads."""
+    from reports.tables import FORMATS, render_rows
+    from warehouse import WarehouseError
+    from warehouse.views import read_views
+
+    if format not in FORMATS:
+        _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+    try:
+        columns, rows = read_views(_db(db))
     except WarehouseError as exc:
         _fail(str(exc))
     typer.echo(render_rows(columns, rows, format))

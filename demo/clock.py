@@ -17,6 +17,13 @@ _DAY_MS = 86_400_000
 _HMS: List[str] = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}," for s in range(86_400)]
 _MS: List[str] = [f"{m:03d} " for m in range(1000)]
 _DAYS: Dict[int, str] = {}
+#: day number of 2020-01-01 and the date prefixes of the following ten years, for `stamp`
+DAY0 = (_dt.datetime(2020, 1, 1) - _EPOCH).days
+DAY_PREFIX: List[str] = [(_dt.datetime(2020, 1, 1) + _dt.timedelta(days=i)).strftime("%Y-%m-%d ")
+                         for i in range(3660)]
+HMS = _HMS
+MILLIS = _MS
+DAY_MS = _DAY_MS
 
 
 def ms_of(text: str) -> int:
@@ -33,18 +40,16 @@ def _day(day: int) -> str:
     return text
 
 
-def stamp(ms: int) -> str:
+def stamp(ms: int, _divmod=divmod, _prefix=DAY_PREFIX, _hms=_HMS, _millis=_MS, _day0=DAY0) -> str:
     """The logging prefix `YYYY-MM-DD HH:MM:SS,mmm ` (with its trailing space) of a time."""
-    day, rest = divmod(ms, _DAY_MS)
-    sec, milli = divmod(rest, 1000)
-    return _day(day) + _HMS[sec] + _MS[milli]
+    day, rest = _divmod(ms, 86_400_000)
+    sec, milli = _divmod(rest, 1000)
+    day -= _day0
+    if 0 <= day < 3660:
+        return _prefix[day] + _hms[sec] + _millis[milli]
+    return _day(day + _day0) + _hms[sec] + _millis[milli]
 
 
 def seconds_text(ms: int) -> str:
     """'YYYY-MM-DD HH:MM:SS' of a time: the precision of `started_at` in the key file."""
     return stamp(ms)[:19]
-
-
-def unix_seconds(ms: int, utc_offset_minutes: int) -> int:
-    """Unix time of a local time at a fixed UTC offset, for git author dates."""
-    return ms // 1000 - utc_offset_minutes * 60

@@ -13,6 +13,7 @@ import random
 from typing import List, NamedTuple, Optional, Sequence
 
 from .formats import VAL_IMAGES
+from .numbers import normals
 
 
 class Curves(NamedTuple):
@@ -41,10 +42,6 @@ def lr_schedule(epochs: int, decays: Sequence[int]) -> List[float]:
         drops = sum(1 for d in decays if epoch >= d)
         out.append(0.1 * 0.1 ** drops)
     return out
-
-
-def _count(percent: float) -> int:
-    return max(0, min(VAL_IMAGES, int(round(percent * VAL_IMAGES / 100.0))))
 
 
 def make_curves(rng: random.Random, epochs: int, decays: Sequence[int], clean_top: float, cw_top: float,
@@ -76,9 +73,11 @@ def make_curves(rng: random.Random, epochs: int, decays: Sequence[int], clean_to
     lr = lr_schedule(epochs, decays)
     cols = {name: [] for name in Curves._fields if name not in ("lr", "nan_from")}
     lip_tau = max(1.0, 0.15 * epochs)
+    assert VAL_IMAGES == 5000  # counts below are percent * 50
+    nx = normals(rng, 16 * epochs + 16).__next__
     for e in range(epochs):
         if nan_from is not None and e >= nan_from:
-            _append_nan(cols, rng)
+            _append_nan(cols)
             continue
         rising = 1.0 - math.exp(-(e + 1) / tau)
         lost = 0.0
@@ -86,40 +85,42 @@ def make_curves(rng: random.Random, epochs: int, decays: Sequence[int], clean_to
             if behaviour == "early":
                 early = 1.0 - math.exp(-(e + 1) / max(1.0, early_peak / 3.0))
                 lost = early_decline * max(0, e - early_peak)
-                cw = 18.0 + (cw_top - 18.0) * early - lost + rng.gauss(0, 0.6)
+                cw = 18.0 + (cw_top - 18.0) * early - lost + 0.6 * nx()
             else:
-                cw = 18.0 + (cw_top - jump - 18.0) * rising + rng.gauss(0, 0.8)
-            clean = 35.0 + (clean_top - 7.0 - 35.0) * rising + rng.gauss(0, 1.1)
-            train_acc = 0.22 + 0.28 * rising + rng.gauss(0, 0.006)
+                cw = 18.0 + (cw_top - jump - 18.0) * rising + 0.8 * nx()
+            clean = 35.0 + (clean_top - 7.0 - 35.0) * rising + 1.1 * nx()
+            train_acc = 0.22 + 0.28 * rising + 0.006 * nx()
         else:
             t = e - d1
             settle = min(1.0, (t + 1) / (peak_offset + 1))
             lost = overfit_rate * max(0, t - peak_offset)
-            cw = post_top - 1.0 * (1.0 - settle) - lost + (0.25 if e >= d2 else 0.0) + rng.gauss(0, 0.25)
+            cw = post_top - 1.0 * (1.0 - settle) - lost + (0.25 if e >= d2 else 0.0) + 0.25 * nx()
             clean = (clean_top - 1.0 + clean_rise * t / max(1, epochs - d1) + (0.4 if e >= d2 else 0.0)
-                     + rng.gauss(0, 0.3))
-            train_acc = 0.55 + (0.10 + 0.015 * overfit) * t / max(1, epochs - d1) + rng.gauss(0, 0.004)
-        pgd = cw + gap + rng.gauss(0, 0.25)
+                     + 0.3 * nx())
+            train_acc = 0.55 + (0.10 + 0.015 * overfit) * t / max(1, epochs - d1) + 0.004 * nx()
+        pgd = cw + gap + 0.25 * nx()
         clean = max(clean, pgd + 8.0)
-        c_clean, c_pgd, c_cw = _count(clean), _count(pgd), _count(cw)
+        c_clean, c_pgd, c_cw = int(clean * 50 + 0.5), int(pgd * 50 + 0.5), int(cw * 50 + 0.5)
         cols["clean"].append(c_clean)
         cols["pgd"].append(c_pgd)
         cols["cw"].append(c_cw)
         cols["train_acc"].append(train_acc)
-        cols["train_loss"].append(max(0.45, 2.2 - 2.0 * (train_acc - 0.2) + rng.gauss(0, 0.01)))
-        cols["val_loss"].append(0.45 + 1.3 * (1 - c_clean / VAL_IMAGES) + 0.02 * lost + rng.gauss(0, 0.01))
-        cols["pgd_loss"].append(1.0 + 1.4 * (1 - c_pgd / VAL_IMAGES) + 0.05 * lost + rng.gauss(0, 0.01))
-        cols["cw_loss"].append(-(1.5 + 0.12 * c_cw * 100 / VAL_IMAGES) + rng.gauss(0, 0.08))
-        lip = 15.0 + 45.0 * math.exp(-e / lip_tau) + 0.8 * lost + rng.gauss(0, 1.2)
+        cols["train_loss"].append(max(0.45, 2.2 - 2.0 * (train_acc - 0.2) + 0.01 * nx()))
+        cols["val_loss"].append(0.45 + 1.3 * (1 - c_clean / VAL_IMAGES) + 0.02 * lost + 0.01 * nx())
+        cols["pgd_loss"].append(1.0 + 1.4 * (1 - c_pgd / VAL_IMAGES) + 0.05 * lost + 0.01 * nx())
+        cols["cw_loss"].append(-(100.0 + 2.5 * c_cw * 100 / VAL_IMAGES) + 4.0 * nx())
+        lip = 1000.0 + 900.0 * math.exp(-e / lip_tau) + 25.0 * lost + 30.0 * nx()
         cols["pgd_lip"].append(lip)
-        cols["cw_lip"].append(lip * 0.75 + rng.gauss(0, 0.8))
-        natural_wrong = 100.0 - c_clean * 100 / VAL_IMAGES
-        cols["pgd_stable"].append(_count(min(99.0, pgd + 0.55 * natural_wrong + 12.0 + rng.gauss(0, 0.4))))
-        cols["cw_stable"].append(_count(min(99.0, cw + 0.55 * natural_wrong + 12.5 + rng.gauss(0, 0.4))))
+        cols["cw_lip"].append(lip * 0.75 + 20.0 * nx())
+        natural_wrong = 100.0 - c_clean * 0.02
+        stable = pgd + 0.55 * natural_wrong + 12.0 + 0.4 * nx()
+        cols["pgd_stable"].append(int((stable if stable < 99.0 else 99.0) * 50 + 0.5))
+        stable = cw + 0.55 * natural_wrong + 12.5 + 0.4 * nx()
+        cols["cw_stable"].append(int((stable if stable < 99.0 else 99.0) * 50 + 0.5))
     return Curves(lr=lr, nan_from=nan_from, **cols)
 
 
-def _append_nan(cols: dict, rng: random.Random) -> None:
+def _append_nan(cols: dict) -> None:
     """An epoch after the loss went NaN: the net predicts one class, 10% everywhere."""
     nan = float("nan")
     tenth = VAL_IMAGES // 10

@@ -158,11 +158,10 @@ def eval_arguments(seed: int, model: str, model_path: str, log_path: str, attack
 
 
 def corruption_arguments(seed: int, model: str, model_path: str, log_path: str, device: str) -> List[Tuple[str, object]]:
-    """Arguments of the corruption evaluation script."""
+    """Arguments of the corruption evaluation script: the evaluation arguments without the attack ones."""
     return [
         ("seed", seed), ("model", model), ("model_path", model_path), ("log_path", log_path),
-        ("load_best_model", True), ("progress_bar", False), ("batch_size", EVAL_BATCH),
-        ("num_workers", 4), ("device", device),
+        ("load_best_model", True), ("progress_bar", False), ("device", device),
     ]
 
 

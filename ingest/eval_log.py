@@ -18,6 +18,7 @@ _FGSM = re.compile(rf"FGSM with \d+ steps? Correct Count: \d+/\d+, Acc: ({NUM}),
 _PGD = re.compile(rf"PGD with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
 _CW = re.compile(rf"CW with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
 _AA = re.compile(rf"-AA Acc: ({NUM}){_END}")
+_AA_CLEAN = re.compile(rf"initial accuracy: ({NUM})%")
 _RESULT_MARKERS = ("Nature Acc: ", "Natural Correct Count: ", "====================AA with ", " loaded!\n")
 
 
@@ -81,6 +82,9 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         aa = _search_from(_AA, text, "-AA Acc: ")
         if aa:
             result["aa_acc"] = to_float(aa.group(1))
+        clean = _AA_CLEAN.search(text)  # AutoAttack first reports the clean accuracy of its test subset
+        if clean:
+            result["clean_acc"] = to_float(clean.group(1))
         missing = [] if aa else ["aa_acc"]
     else:
         raise ParseError(path, 1, f"unknown attack_choice {header['attack_choice']!r}: not a Base or AutoAttack evaluation")

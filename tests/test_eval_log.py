@@ -41,7 +41,7 @@ def test_base_l2_has_no_fgsm():
 def test_autoattack_compact():
     parsed = parse_eval_log(AA_COMPACT.read_bytes(), "x", "Linf", "AA-Compact")
     e = parsed.eval
-    assert (e["attack"], e["aa_type"], e["aa_acc"], e["finished"], e["clean_acc"]) == ("AA-Compact", "Compact", 50.0, True, None)
+    assert (e["attack"], e["aa_type"], e["aa_acc"], e["finished"], e["clean_acc"]) == ("AA-Compact", "Compact", 50.0, True, 66.0)
     assert e["ckpt_best_pgdcw_acc"] == 50.0
 
 

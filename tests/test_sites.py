@@ -264,3 +264,38 @@ def test_parse_log_follows_renames_and_deletes():
     files = parse_log(raw)
     assert sorted(files) == ["z.log"]
     assert (files["z.log"].added_commit, files["z.log"].last_author, files["z.log"].n_commits) == ("c1", "b", 2)
+
+
+def test_copy_committed_first_is_the_original(tmp_path, db_path):
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "sites.toml", SITES)
+    write(repo, "z/arch_1.log", train_log(1))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "original", **MSU, date="2023-01-01T00:00:00+00:00")
+    write(repo, "a/arch_1.log", train_log(1))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "backup copy", **SUSTECH, date="2023-02-01T00:00:00+00:00")
+    ingest_paths(db_path, [repo], workers=1)
+    assert query(db_path, "select split_part(source_path, '/', -2), site from runs") == [("z", "MSU")]
+    assert query(db_path, "select status, split_part(duplicate_of, '/', -2) from files where path like '%/a/arch_1.log'") == [("skipped", "z")]
+
+
+def test_rows_move_to_a_copy_that_becomes_the_original(tmp_path, db_path):
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "sites.toml", SITES)
+    write(repo, "a/arch_1.log", train_log(1))          # both copies untracked: the smaller path holds the rows
+    write(repo, "z/arch_0001.log", train_log(1))
+    ingest_paths(db_path, [repo], workers=1)
+    assert query(db_path, "select split_part(source_path, '/', -2) from runs") == [("a",)]
+    git(repo, "add", "z/arch_0001.log")
+    git(repo, "commit", "-qm", "commit one copy", **MSU, date="2023-01-01T00:00:00+00:00")
+    summary = ingest_paths(db_path, [repo], workers=1)
+    assert (summary.loaded, summary.bytes_read) == (0, 0)
+    assert query(db_path, "select split_part(source_path, '/', -2), site, run_id = file_id from runs") == [("z", "MSU", True)]
+    assert query(db_path, "select count(distinct run_id), count(*) from epochs") == [(1, 4)]
+    assert query(db_path, "select f.status from files f join runs r on f.file_id = r.file_id") == [("ok",)]
+    assert query(db_path, "select status from files where path like '%/a/arch_1.log'") == [("skipped",)]

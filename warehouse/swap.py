@@ -40,11 +40,15 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextmanager
 def write_lock(db: Path) -> Iterator[None]:
-    """Hold the warehouse's writer lock; a second writer stops with a clear message."""
+    """Hold the warehouse's writer lock; a second writer stops with a clear message.
+
+    A POSIX record lock (`lockf`), not `flock`: it belongs to this process alone, so parser
+    processes forked while it is held do not keep it alive after this process is killed.
+    """
     lock = open(_lock_path(db), "a+")
     try:
         try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 raise WarehouseError(

@@ -120,6 +120,17 @@ def _chunks(files: list[FoundFile]) -> Iterator[list[FoundFile]]:
         yield chunk
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: a parser process ends when the ingest that started it is killed (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _read_chunk(args: tuple[list[FoundFile], dict[str, str]]) -> tuple[dict[str, pa.Table], int, int]:
     files, known = args
     batch = read_batch(files, known)
@@ -133,7 +144,7 @@ def _parsed_batches(files: list[FoundFile], known: dict[str, str], workers: int)
         for args in chunks:
             yield _read_chunk(args)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_die_with_parent) as pool:
         yield from pool.map(_read_chunk, chunks)
 
 

@@ -1,43 +1,189 @@
-"""The registry of views: every `.sql` file under `sql/` installed into the warehouse.
+"""The registry of views: every view file under `sql/` installed into the warehouse, with its history.
 
-Minimal for now: `sql/views/<name>.sql` becomes view `<name>`; `sql/checks/<name>/v<N>.sql` becomes
-`check_<name>_v<N>`, and `check_<name>` points at the highest N.
+`install_views(con)` creates `<name>_v<N>` for every file (warehouse/viewfiles.py parses and checks
+them all first, so a broken file installs nothing), points `<name>` at the newest version, puts
+the header on each view and column as COMMENT ON, and records every version in `view_versions`
+(sha256, what it reads, when its current SQL was first installed). Installing again changes
+nothing; a view whose file was removed is dropped. The views are plain DuckDB SQL: the duckdb
+shell reads them without this code.
 """
 from __future__ import annotations
 
-import hashlib
-import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-_VERSION = re.compile(r"v(\d+)\.sql")
-
-
-def view_files() -> list[tuple[str, Path]]:
-    """(view name, file) for every view, helpers first, checks in version order."""
-    out = [(p.stem, p) for p in sorted((SQL_DIR / "views").glob("*.sql"))]
-    for folder in sorted(p for p in (SQL_DIR / "checks").glob("*") if p.is_dir()):
-        versions = sorted(
-            (int(m.group(1)), p) for p in folder.glob("v*.sql") if (m := _VERSION.fullmatch(p.name))
-        )
-        out.extend((f"check_{folder.name}_v{n}", p) for n, p in versions)
-    return out
+from warehouse.errors import WarehouseError
+from warehouse.viewfiles import SQL_DIR, ViewFile, load_view_files, sql_fingerprint
 
 
 def views_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name, path in view_files():
-        digest.update(name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    """Changes whenever the view files or the installer change (stored in meta by the ingest)."""
+    return sql_fingerprint()
 
 
-def install_views(con: duckdb.DuckDBPyConnection) -> None:
-    latest: dict[str, str] = {}
-    for name, path in view_files():
-        con.execute(f"create or replace view {name} as\n{path.read_text()}")
-        if name.startswith("check_"):
-            latest[name.rsplit("_v", 1)[0]] = name
-    for alias, target in latest.items():
-        con.execute(f"create or replace view {alias} as select * from {target}")
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _description(f: ViewFile) -> str:
+    return f"{f.header.question} Grain: {f.header.grain}."
+
+
+def _view_comment(f: ViewFile, alias: bool = False) -> str:
+    where = f"newest version of {f.name}: selects from {f.view_name}" if alias else f"{f.name} version {f.version}"
+    changes = f" Changed: {f.header.changes}." if f.header.changes and not alias else ""
+    return f"{_description(f)} ({where}; {f.rel_path}){changes}"
+
+
+def _create(con: duckdb.DuckDBPyConnection, name: str, sql: str, f: ViewFile) -> None:
+    try:
+        # `as` stays on the file's first line, so DuckDB's LINE numbers are the file's line numbers
+        con.execute(f"create or replace view {name} as {sql}")
+        columns = [d[0] for d in con.execute(f"select * from {name} limit 0").description]
+    except duckdb.Error as exc:
+        lines = str(exc).splitlines()
+        where = next((ln.split(":")[0].replace("LINE ", "") for ln in lines if ln.startswith("LINE ")), None)
+        raise WarehouseError(
+            f"{f.rel_path}{':' + where if where else ''}: DuckDB cannot create {name}: {lines[0]}"
+        ) from None
+    documented = [c for c, _ in f.header.columns]
+    if columns != documented:
+        raise WarehouseError(
+            f"{f.rel_path}:1: header documents columns {', '.join(documented)}; the view returns {', '.join(columns)}"
+        )
+
+
+def _comments(name: str, f: ViewFile, alias: bool = False) -> list[str]:
+    """COMMENT ON statements for a view and its columns, from the file's header."""
+    out = [f"comment on view {name} is {_quote(_view_comment(f, alias))};"]
+    out.extend(f"comment on column {name}.{column} is {_quote(text)};" for column, text in f.header.columns)
+    return out
+
+
+def _registered_views(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, datetime]]:
+    """view_name -> (sha256, installed_at) of the previous install."""
+    rows = con.execute("select view_name, sha256, installed_at from view_versions").fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _registry_rows(files: list[ViewFile], previous: dict, now: datetime) -> pa.Table:
+    newest = {}
+    for f in files:
+        newest[f.name] = max(newest.get(f.name, 0), f.version)
+    rows = []
+    for f in sorted(files, key=lambda g: (g.kind != "helper", g.name, g.version)):
+        old = previous.get(f.view_name)
+        rows.append({
+            "name": f.name,
+            "version": f.version,
+            "view_name": f.view_name,
+            "kind": f.kind,
+            "is_current": f.version == newest[f.name],
+            "path": f.rel_path,
+            "sha256": f.sha256,
+            "description": f.header.question,
+            "changes": f.header.changes,
+            "grain": f.header.grain,
+            "reads": list(f.reads),
+            "columns": [c for c, _ in f.header.columns],
+            "installed_at": old[1] if old and old[0] == f.sha256 else now,
+        })
+    schema = pa.schema([
+        ("name", pa.string()), ("version", pa.int32()), ("view_name", pa.string()), ("kind", pa.string()),
+        ("is_current", pa.bool_()), ("path", pa.string()), ("sha256", pa.string()),
+        ("description", pa.string()), ("changes", pa.string()), ("grain", pa.string()),
+        ("reads", pa.list_(pa.string())), ("columns", pa.list_(pa.string())), ("installed_at", pa.timestamp("us")),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _begin(con: duckdb.DuckDBPyConnection) -> bool:
+    """Start a transaction unless the caller (an ingest) already holds one; True when we own it.
+
+    Each autocommit statement runs in a transaction of its own, so two statements see the same
+    transaction id only inside an explicit one (a failed BEGIN would abort the caller's).
+    """
+    query = "select current_transaction_id()"
+    if con.execute(query).fetchone()[0] == con.execute(query).fetchone()[0]:
+        return False
+    con.execute("begin transaction")
+    return True
+
+
+def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[ViewFile]:
+    """Install every view file (all or nothing) and refresh view_versions; return the files installed."""
+    files = load_view_files(sql_dir)
+    tables = {r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
+    ).fetchall()}
+    views = {f.view_name for f in files}
+    for f in files:
+        unknown = [r for r in f.reads if r not in tables and r not in views]
+        if unknown:
+            raise WarehouseError(f"{f.rel_path}:1: reads {', '.join(unknown)}: no such table or view file")
+    if "view_versions" not in tables:
+        raise WarehouseError("the warehouse has no view_versions table: migrate it first (python cli.py ingest)")
+    own = _begin(con)
+    try:
+        previous = _registered_views(con)
+        newest: dict[str, ViewFile] = {}
+        comments: list[str] = []
+        for f in files:
+            _create(con, f.view_name, f.sql, f)
+            comments += _comments(f.view_name, f)
+            if f.name not in newest or f.version > newest[f.name].version:
+                newest[f.name] = f
+        for name, f in newest.items():
+            _create(con, name, f"select * from {f.view_name}", f)
+            comments += _comments(name, f, alias=True)
+        con.execute("\n".join(comments))
+        old_names = {r[0] for r in con.execute("select view_name from view_versions union select name from view_versions").fetchall()}
+        for stale in sorted(old_names - views - set(newest)):
+            con.execute(f"drop view if exists {stale}")
+        registry = _registry_rows(files, previous, datetime.now(timezone.utc).replace(tzinfo=None))
+        con.register("_new_view_versions", registry)
+        try:
+            con.execute("delete from view_versions")
+            con.execute("insert into view_versions select * from _new_view_versions")
+        finally:
+            con.unregister("_new_view_versions")
+        if own:
+            con.execute("commit")
+    except BaseException:
+        if own:
+            con.execute("rollback")
+        raise
+    return files
+
+
+def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
+    """Every installed view version: the rows `cli.py views` prints, newest version first per name."""
+    cursor = con.execute(
+        """
+        select
+            view_name as view,
+            case when is_current then name else '' end as current_as,
+            kind,
+            array_to_string(reads, ', ') as reads,
+            split_part(description, '? ', 1) || case when description like '%?%' then '?' else '' end as question,
+            changes,
+            installed_at
+        from view_versions
+        order by kind desc, name, version desc
+        """
+    )
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def read_views(db: Path) -> tuple[list[str], list[tuple]]:
+    """Open the warehouse read-only and list its views: what `cli.py views` calls."""
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(db)
+    try:
+        return list_views(con)
+    finally:
+        con.close()

@@ -85,7 +85,7 @@ comment on column files.sha256 is 'SHA-256 of the content (NULL for files that w
 comment on column files.status is 'ok, partial (unfinished run or evaluation: loaded), skipped (not a log, or a byte-identical duplicate) or error (unreadable: not loaded).';
 comment on column files.message is 'One line saying what the file held or why it was skipped or failed.';
 comment on column files.line_no is 'Line the error refers to, when there is one.';
-comment on column files.duplicate_of is 'For a byte-identical copy of another log: the path that was loaded instead (the smallest path of the copies).';
+comment on column files.duplicate_of is 'For a byte-identical copy of another log: the path loaded instead (the copy added to git first, else the smallest path).';
 comment on column files.ingest_id is 'Ingest that last read this file.';
 comment on column files.ingested_at is 'When this file was last read (UTC).';
 
@@ -297,7 +297,7 @@ comment on column evals.seed is 'seed argument.';
 comment on column evals.n_test is 'Test images evaluated (denominator of the Natural Correct Count line).';
 comment on column evals.n_batches is 'Progress lines (one per test batch) in a Base log.';
 comment on column evals.clean_correct is 'Correctly classified clean test images.';
-comment on column evals.clean_acc is 'Clean test accuracy (%).';
+comment on column evals.clean_acc is 'Clean test accuracy (%); for AutoAttack, its initial accuracy on the attacked test subset.';
 comment on column evals.test_loss is 'Clean test loss.';
 comment on column evals.fgsm_acc is 'FGSM test accuracy (%) (Linf only).';
 comment on column evals.fgsm_stable is 'FGSM stable accuracy (%).';

@@ -1,36 +1,74 @@
 -- step: byte-identical copies of a log are loaded once.
--- Among data files with the same sha256, the smallest path is loaded; every other copy keeps its
--- files row (status skipped, duplicate_of = the loaded path) and loses its data rows, so no run or
--- evaluation is counted twice. Deterministic: the same whatever order folders were ingested in.
+-- Among data files with the same sha256 the original is the copy added to git first (then the
+-- smallest path): it holds the rows; every other copy keeps its files row (status skipped,
+-- duplicate_of = the original) and no data rows, so no run or evaluation counts twice.
+-- When the original changes (a new commit, a new copy), the rows already parsed move to it: the
+-- content is identical, only the ids, the path and the arch id of the file name differ.
 
-create or replace temp table _duplicates as
+create or replace temp table _copies as
 select
     file_id,
-    primary_path
-from (
-    select
-        file_id,
-        path,
-        min(path) over (partition by sha256) as primary_path
-    from files
-    where kind in ('train', 'eval', 'corruption')
-        and sha256 is not null
-        and (status in ('ok', 'partial') or duplicate_of is not null)
-)
-where path <> primary_path;
+    status,
+    message,
+    first_value(file_id) over (partition by sha256 order by added_at nulls last, path) as original_id
+from files
+where kind in ('train', 'eval', 'corruption')
+    and sha256 is not null
+    and (status in ('ok', 'partial') or duplicate_of is not null);
 
-delete from epochs where run_id in (select file_id from _duplicates);
-delete from run_settings where run_id in (select file_id from _duplicates);
-delete from runs where file_id in (select file_id from _duplicates);
-delete from corruptions where eval_id in (select file_id from _duplicates);
-delete from evals where file_id in (select file_id from _duplicates);
+-- one holder of parsed rows per group: the original itself when it has rows
+create or replace temp table _holders as
+select
+    c.file_id as holder_id,
+    c.original_id,
+    c.status,
+    c.message,
+    row_number() over (partition by c.original_id order by c.file_id = c.original_id desc, f.path) as rank
+from _copies as c
+inner join files as f on c.file_id = f.file_id
+where c.status in ('ok', 'partial');
+
+create or replace temp table _moves as
+select
+    h.holder_id,
+    h.original_id,
+    h.status,
+    h.message,
+    o.path as original_path,
+    o.arch_id as original_arch_id
+from _holders as h
+inner join files as o on h.original_id = o.file_id
+where h.rank = 1 and h.holder_id <> h.original_id;
+
+update runs set run_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
+from _moves as m where runs.file_id = m.holder_id;
+update epochs set run_id = m.original_id from _moves as m where epochs.run_id = m.holder_id;
+update run_settings set run_id = m.original_id from _moves as m where run_settings.run_id = m.holder_id;
+update evals set eval_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
+from _moves as m where evals.file_id = m.holder_id;
+update corruptions set eval_id = m.original_id from _moves as m where corruptions.eval_id = m.holder_id;
+update files set status = m.status, message = m.message, duplicate_of = null
+from _moves as m where files.file_id = m.original_id;
+
+-- rows of any other copy (two copies parsed in the same ingest) go
+create or replace temp table _surplus as
+select holder_id as file_id from _holders where rank > 1;
+delete from epochs where run_id in (select file_id from _surplus);
+delete from run_settings where run_id in (select file_id from _surplus);
+delete from runs where file_id in (select file_id from _surplus);
+delete from corruptions where eval_id in (select file_id from _surplus);
+delete from evals where file_id in (select file_id from _surplus);
 
 update files
 set
     status = 'skipped',
-    duplicate_of = d.primary_path,
-    message = 'byte-identical copy of ' || d.primary_path || ': loaded once, from there'
-from _duplicates as d
-where files.file_id = d.file_id;
+    duplicate_of = o.path,
+    message = 'byte-identical copy of ' || o.path || ': loaded once, from there'
+from _copies as c
+inner join files as o on c.original_id = o.file_id
+where files.file_id = c.file_id and c.file_id <> c.original_id;
 
-drop table _duplicates;
+drop table _copies;
+drop table _holders;
+drop table _moves;
+drop table _surplus;

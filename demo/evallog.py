@@ -1,0 +1,244 @@
+"""Render the evaluation logs of a run's best checkpoint, as the benchmark's `eval.py` writes them.
+
+Base (clean, FGSM, PGD-20, CW-40 on the 10,000 test images, one progress line per batch of 100),
+AutoAttack (standard or compact), and the CIFAR-10-C corruption sweep. Test numbers sit near the
+best epoch's validation numbers, and the closing checkpoint dict carries the run's
+`best_pgdcw_acc` and per-epoch histories, which is what links an evaluation to its training run.
+"""
+from __future__ import annotations
+
+import math
+import random
+import struct
+from typing import Dict, List, Tuple
+
+from . import formats
+from .clock import stamp
+from .curves import Curves
+from .formats import EVAL_BATCH, STEPS_PER_EPOCH, TEST_IMAGES, VAL_IMAGES
+from .numbers import normals_list
+
+_BATCHES = TEST_IMAGES // EVAL_BATCH
+
+
+def _f32(value: float) -> float:
+    """A value as PyTorch's float32 meters leave it (e.g. 65.99999964237213 for 66%)."""
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def _pct32(count: int, total: int) -> float:
+    return _f32(count / total) * 100
+
+
+def test_results(rng: random.Random, curves: Curves, best: int) -> Dict[str, float]:
+    """Test-set correct counts (out of 10,000) of the checkpoint saved at epoch `best`."""
+    scale = TEST_IMAGES / VAL_IMAGES
+
+    def near(count: int, bias: float, spread: float) -> int:
+        return max(0, min(TEST_IMAGES, int(round(count * scale + (bias + spread * rng.gauss(0, 1)) * 100))))
+
+    clean = near(curves.clean[best], 0.6, 0.5)
+    pgd = min(clean, near(curves.pgd[best], 0.3, 0.4))
+    cw = min(pgd, near(curves.cw[best], 0.3, 0.4))
+    fgsm = pgd + int((clean - pgd) * rng.uniform(0.22, 0.30))
+    aa = max(0, cw - int(rng.uniform(120, 250)))
+    l2_pgd = max(0, clean - int(rng.uniform(1500, 2200)))
+    return {"clean": clean, "fgsm": fgsm, "pgd": pgd, "cw": cw, "aa": aa, "l2_pgd": l2_pgd,
+            "l2_cw": max(0, l2_pgd - int(rng.uniform(40, 160))), "pgd_lip": curves.pgd_lip[best]}
+
+
+def header(run, ev, start_ms: int, with_model: bool) -> Tuple[str, int]:
+    """Argument, model and config records up to `File ..._best.pth loaded!`."""
+    gpu = f"GPU List: {list(ev.gpu_list)}"
+    device = "cuda" if ev.gpu_list else "cpu"
+    if ev.attack == "cifar10c":
+        arguments = formats.corruption_arguments(0, run.stem, "./models_home", "./attack_log", device)
+    else:
+        arguments = formats.eval_arguments(0, run.stem, "./models_home", "./attack_log", ev.attack_choice,
+                                           ev.norm, ev.aa_type, device)
+    ts = stamp(start_ms)
+    parts = [ts + gpu + "\n"] if ev.gpu_list else []
+    parts.append(formats.records(ts, formats.argument_messages(arguments)))
+    t = start_ms + 17 + run.arch.arch_id % 19
+    if with_model:
+        parts.append(stamp(t) + formats.model_printout(tuple(run.arch.depths), tuple(run.arch.channels)))
+    t += 180 + run.arch.arch_id % 300
+    sections = formats.config_sections(run.arch.depths, run.arch.channels, run.epochs, run.seed,
+                                       run.data_path, run.workers, False, EVAL_BATCH)
+    messages = formats.config_messages(sections)
+    if ev.attack != "cifar10c":
+        messages += formats.size_messages(run.arch.params_mb, run.arch.macs_m, ev.torch_version)
+        if ev.gpu_list:
+            messages.append(gpu)
+    parts.append(formats.records(stamp(t), messages))
+    t += 30
+    if ev.attack != "cifar10c":
+        parts.append(f"{stamp(t)}File models_home/{run.stem}/checkpoints/{run.stem}_best.pth loaded!\n")
+    return "".join(parts), t + 20
+
+
+def _batches(rng: random.Random, total: int, caps: List[int]) -> List[int]:
+    """Per-batch correct counts summing to `total`, each within [0, cap]."""
+    p = total / max(1, sum(caps))
+    sd = math.sqrt(max(0.0, EVAL_BATCH * p * (1 - p)))
+    noise = normals_list(rng, len(caps))
+    out = [max(0, min(cap, int(round(cap * p + sd * z)))) for cap, z in zip(caps, noise)]
+    diff = total - sum(out)
+    i = 0
+    while diff:
+        step = 1 if diff > 0 else -1
+        k = i % len(out)
+        if 0 <= out[k] + step <= caps[k]:
+            out[k] += step
+            diff -= step
+        i += 1
+    return out
+
+
+def checkpoint_dict(run, curves: Curves, extra: List[Tuple[str, object]], numpy2: bool) -> str:
+    """The `logger.info(train_statedict)` record: the best checkpoint's ENV plus the new results."""
+    epochs = len(curves.clean)
+    pgd = [c * 100 / VAL_IMAGES for c in curves.pgd]
+    cw = [c * 100 / VAL_IMAGES for c in curves.cw]
+    params = f"np.float64({run.arch.params_mb!r})" if numpy2 else repr(run.arch.params_mb)
+    items = [
+        ("global_step", repr(epochs * STEPS_PER_EPOCH)), ("best_acc", "0.0"),
+        ("curren_acc", repr(_pct32(curves.clean[-1], VAL_IMAGES))), ("best_pgd_acc", repr(max(pgd))),
+        ("best_pgdcw_acc", repr(max(cw))), ("flops", repr(run.arch.macs_m)), ("train_history", "[]"),
+        ("eval_history", repr([_pct32(c, VAL_IMAGES) for c in curves.clean])),
+        ("pgd_eval_history", repr(list(enumerate(pgd)))), ("pgdcw_eval_history", repr(list(enumerate(cw)))),
+        ("stable_acc_history", repr([c * 100 / VAL_IMAGES for c in curves.cw_stable])),
+        ("lip_history", repr([_f32(v) for v in curves.cw_lip])), ("genotype_list", "[]"), ("params", params),
+    ]
+    items += [(key, repr(value)) for key, value in extra]
+    return "{" + ", ".join(f"'{key}': {value}" for key, value in items) + "}"
+
+
+def render_base(run, ev, curves: Curves, results: Dict[str, int], rng: random.Random) -> Tuple[str, Dict]:
+    """`arch_<id>_eval_<norm>_Base.log`; unfinished evaluations stop after `ev.stop_batch` batches."""
+    text, t = header(run, ev, ev.start_ms, True)
+    parts = [text]
+    linf = ev.norm == "Linf"
+    nat_total = results["clean"]
+    pgd_total = results["pgd"] if linf else results["l2_pgd"]
+    cw_total = results["cw"] if linf else results["l2_cw"]
+    caps = [EVAL_BATCH] * _BATCHES
+    nat = _batches(rng, nat_total, caps)
+    pgd = _batches(rng, pgd_total, nat)
+    cw = _batches(rng, min(cw_total, pgd_total), pgd)
+    fgsm = _batches(rng, results["fgsm"], nat) if linf else None
+    batch_ms = int((6000 + 2.0 * run.arch.macs_m) * ev.speed)
+    lip_mean = results["pgd_lip"] * rng.uniform(0.9, 1.1) * (1.0 if linf else 0.12)
+    lips = [lip_mean * (1 + 0.08 * z) for z in normals_list(rng, _BATCHES)]
+    n = f = p = c = 0
+    stop = ev.stop_batch if ev.stop_batch is not None else _BATCHES
+    for i in range(stop):
+        t += int(batch_ms * (1 + 0.02 * ((i * 7919) % 13 - 6) / 6))
+        n += nat[i]
+        p += pgd[i]
+        c += cw[i]
+        seen = i + 1
+        if linf:
+            f += fgsm[i]
+            parts.append("%sNature Acc: %.2f FGSM Acc: %.2f PGD Acc: %.2f PGD LIP: %.4f CW Acc: %.2f\n" % (
+                stamp(t), n / seen, f / seen, p / seen, lips[i], c / seen))
+        else:
+            parts.append("%sNature Acc: %.2f PGD Acc: %.2f PGD LIP: %.4f CW Acc: %.2f\n" % (
+                stamp(t), n / seen, p / seen, lips[i], c / seen))
+    facts = {"clean_acc": None, "fgsm_acc": None, "pgd20_acc": None, "cw40_acc": None, "aa_acc": None}
+    if ev.stop_batch is not None:
+        return "".join(parts), facts
+    t += 1
+    ts = stamp(t)
+    total = TEST_IMAGES
+    loss = 0.45 + 1.3 * (1 - n / total) + rng.uniform(-0.02, 0.02)
+    pgd_stable = min(99.0, (p + 0.55 * (total - n)) / 100 + 12.0)
+    cw_stable = min(99.0, (c + 0.55 * (total - n)) / 100 + 12.5)
+    lip_avg = sum(lips) / len(lips)
+    lines = [f"Natural Correct Count: {n}/{total}, Acc: {n / 100:.2f} Test Loss: {loss:.4f}"]
+    if linf:
+        fgsm_stable = min(99.5, (f + 0.5 * (total - n)) / 100 + 14.0)
+        lines.append(f"FGSM with 1 step Correct Count: {f}/{total}, Acc: {f / 100:.2f}, Stable: {fgsm_stable:.2f}")
+    lines.append(f"PGD with 20 steps Correct Count: {p}/{total}, Acc: {p / 100:.2f}, Stable: {pgd_stable:.2f}"
+                 f" LIP: {lip_avg:.4f}")
+    lines.append(f"CW with 40 steps Correct Count: {c}/{total}, Acc: {c / 100:.2f}, Stable: {cw_stable:.2f}"
+                 f" LIP: {lip_avg * rng.uniform(0.7, 0.85):.4f}")
+    norm = ev.norm
+    extra: List[Tuple[str, object]] = []
+    if linf:
+        extra.append((f"{norm}_fgsm_acc", _pct32(f, total)))
+    extra += [(f"{norm}_natural_acc", _pct32(n, total)), (f"{norm}_pgd20_acc", _pct32(p, total)),
+              (f"{norm}_cw40_acc", _pct32(c, total)), (f"{norm}_pgd20_stable", 0),
+              (f"{norm}_pgd20_lip", _f32(lip_avg))]
+    lines.append(checkpoint_dict(run, curves, extra, ev.numpy2))
+    parts.append(formats.records(ts, lines))
+    parts.append(f"{stamp(t + 1)}Running Cost {(t + 1 - ev.start_ms) / 86_400_000:.2f} Days\n")
+    facts.update(clean_acc=round(n / 100, 2), pgd20_acc=round(p / 100, 2), cw40_acc=round(c / 100, 2),
+                 fgsm_acc=round(f / 100, 2) if linf else None)
+    return "".join(parts), facts
+
+
+_AA_STEPS = {"Compact": ("apgd-ce", "apgd-t"), "Standard": ("apgd-ce", "apgd-t", "fab-t", "square")}
+
+
+def render_aa(run, ev, curves: Curves, results: Dict[str, int], rng: random.Random) -> Tuple[str, Dict]:
+    """`arch_<id>_eval_Linf_AA.log` / `_AA-Compact.log`: AutoAttack's verbose output."""
+    text, t = header(run, ev, ev.start_ms, True)
+    parts = [text, f"{stamp(t)}====================AA with {ev.norm} Attack Eval====================\n"]
+    t += 230
+    robust = results["clean"]
+    parts.append(f"{stamp(t)}initial accuracy: {robust / 100:.2f}%\n")
+    attacks = _AA_STEPS[ev.aa_type]
+    final = results["aa"]
+    targets = {"apgd-ce": max(final, results["pgd"] - int(rng.uniform(40, 120))),
+               "apgd-t": final + (int(rng.uniform(0, 12)) if len(attacks) > 2 else 0),
+               "fab-t": final + int(rng.uniform(0, 4)), "square": final}
+    elapsed = 0.0
+    per_image = (0.25 + run.arch.macs_m / 8000.0) * ev.speed
+    for name in attacks:
+        after = min(robust, targets[name])
+        sizes = [min(EVAL_BATCH, robust - start) for start in range(0, robust, EVAL_BATCH)]
+        broken = _batches(rng, robust - after, sizes) if sizes else []
+        for i, (size, k) in enumerate(zip(sizes, broken)):
+            cost = size * per_image * (3.0 if name in ("apgd-t", "fab-t") else 1.0)
+            elapsed += cost
+            t += int(cost * 1000)
+            parts.append(f"{stamp(t)}{name} - {i + 1}/{len(sizes)} - {k} out of {size} successfully perturbed\n")
+        parts.append(f"{stamp(t)}robust accuracy after {name.upper()}: {after / 100:.2f}% "
+                     f"(total time {elapsed:.1f} s)\n")
+        robust = after
+    t += 7
+    ts = stamp(t)
+    acc = robust * 100 / TEST_IMAGES
+    lines = [f"max Linf perturbation: 0.03137, nan in tensor: 0, max: 1.00000, min: 0.00000",
+             f"robust accuracy: {robust / 100:.2f}%", f"{ev.norm}-AA Acc: {acc:.2f}",
+             checkpoint_dict(run, curves, [(f"{ev.norm}_aa_attack", acc)], ev.numpy2)]
+    parts.append(formats.records(ts, lines))
+    parts.append(f"{stamp(t + 2)}Running Cost {(t + 2 - ev.start_ms) / 86_400_000:.2f} Days\n")
+    return "".join(parts), {"clean_acc": round(results["clean"] / 100, 2), "fgsm_acc": None,
+                            "pgd20_acc": None, "cw40_acc": None, "aa_acc": round(robust / 100, 2)}
+
+
+def render_corruptions(run, ev, curves: Curves, results: Dict[str, int], rng: random.Random) -> Tuple[str, Dict]:
+    """`arch_<id>_eval_cifar10c_level.log`: 19 corruptions x 5 severities, then the average."""
+    text, t = header(run, ev, ev.start_ms, False)
+    parts = [text]
+    clean = results["clean"] / 100
+    accs = []
+    per_level_ms = int((4000 + 0.5 * run.arch.macs_m) * ev.speed)
+    for name in formats.CORRUPTIONS:
+        drop = formats.CORRUPTION_DROP[name] * (0.8 + 0.4 * rng.random())
+        for level in range(1, 6):
+            acc = max(10.0, clean - drop * (level / 5) ** 1.4 + rng.gauss(0, 0.35))
+            acc = round(acc * 100) / 100
+            loss = 0.45 + 1.3 * (1 - acc / 100) + rng.gauss(0, 0.01)
+            t += per_level_ms
+            parts.append(f"{stamp(t)}{name} (level={level}): Loss: {loss:.4f}, Acc: {acc:.2f}\n")
+            accs.append(acc)
+    average = sum(accs) / len(accs)
+    parts.append(f"{stamp(t + 3)}Average Accuracy: {average:.4f}\n")
+    return "".join(parts), {"clean_acc": None, "fgsm_acc": None, "pgd20_acc": None, "cw40_acc": None,
+                            "aa_acc": None, "average_acc": round(average, 4)}
+
+
+RENDERERS = {"Base": render_base, "AA": render_aa, "AA-Compact": render_aa, "cifar10c": render_corruptions}

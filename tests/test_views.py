@@ -1,0 +1,348 @@
+"""The view registry: headers, sqlglot parsing and dependencies, installation, comments, the CLI."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+from typer.testing import CliRunner
+
+from cli import app
+from warehouse.connect import connect
+from warehouse.errors import WarehouseError
+from warehouse.migrate import migrate
+from warehouse.update import ingest_paths
+from warehouse.viewfiles import SQL_DIR, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths
+from warehouse.views import install_views
+
+from views_corpus import SAMPLES
+
+HELPERS = ["lr_decays", "run_neighbours", "run_summary", "training_curves"]
+CHECKS = [
+    "best_epoch", "config_drift", "duplicate_archs", "duplicate_paired", "gpu_accuracy", "incomplete_runs",
+    "missing_base_eval", "orphan_evals", "robust_overfitting", "vertical_lines",
+]
+REQUIRED_COLUMNS = {  # SPEC section 5
+    "best_epoch": ["run_id", "arch_id", "site", "best_epoch", "epochs_planned", "early"],
+    "duplicate_archs": ["arch_id", "metric", "site_a", "value_a", "site_b", "value_b", "delta"],
+    "robust_overfitting": ["run_id", "arch_id", "site", "best_epoch", "best_cw40_acc", "final_cw40_acc", "gap"],
+    "vertical_lines": ["band_id", "first_arch_id", "last_arch_id", "n_archs", "n_low", "sites", "trained_from", "trained_to"],
+    "gpu_accuracy": ["site", "gpu", "n_runs", "mean_clean_acc", "mean_cw40_acc"],
+    "missing_base_eval": ["run_id", "arch_id", "site"],
+    "config_drift": ["parameter", "site", "value", "n_runs", "differs"],
+    "incomplete_runs": ["run_id", "arch_id", "site", "reason"],
+    "orphan_evals": ["eval_id", "arch_id", "link_note"],
+}
+# sqlglot fixtures: a query and the tables it reads (CTEs and table functions left out)
+READS_CASES = [
+    ("select * from runs", ("runs",)),
+    ("with runs as (select 1 as a) select * from runs", ()),
+    ("with a as (select * from runs) select * from a join evals using (run_id)", ("evals", "runs")),
+    ("select * from range(3) as r(i) cross join check_params", ("check_params",)),
+    ("select (select count(*) from evals) as n, unnest([1, 2]) as x from runs", ("evals", "runs")),
+    ("select * from main.runs where run_id in (select run_id from epochs)", ("epochs", "main.runs")),
+]
+
+
+@pytest.fixture
+def empty(tmp_path: Path):
+    """A migrated warehouse without rows and without views."""
+    con = connect(tmp_path / "empty.duckdb")
+    migrate(con, tmp_path / "empty.duckdb")
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def sql_copy(tmp_path: Path) -> Path:
+    """A private copy of sql/ that a test may break."""
+    target = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, target)
+    return target
+
+
+def user_views(con) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select view_name from duckdb_views() where not internal and schema_name = 'main' order by view_name"
+    ).fetchall()]
+
+
+def test_view_files_have_header_with_question_version_grain_reads_columns():
+    for name, version, kind, path in view_paths():
+        header = parse_header(path.read_text(), path)
+        assert header.version == version, path
+        assert header.subject == name.removeprefix("check_"), path
+        assert header.question.endswith(("?", ".", ")")) and len(header.question) > 20, path
+        assert header.grain.startswith("one row per"), path
+        assert header.columns and all(text for _, text in header.columns), path
+        if version > 1:
+            assert header.changes, f"{path}: a new version says what changed"
+
+
+def test_view_files_are_lowercase_and_end_with_select_from_final():
+    for _, _, _, path in view_paths():
+        body = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+        assert "select * from final" in body, path
+        assert not any(word in body for word in ("SELECT", "FROM ", "WHERE", "GROUP BY")), path
+
+
+def test_view_files_cover_every_check_and_helper():
+    names = {(kind, name) for name, _, kind, _ in view_paths()}
+    assert names == {("helper", h) for h in HELPERS} | {("check", f"check_{c}") for c in CHECKS}
+    for check in CHECKS:
+        assert (SQL_DIR / "checks" / check / "headline.sql").exists()
+
+
+@pytest.mark.parametrize("sql, expected", READS_CASES)
+def test_tables_read_leaves_out_ctes_and_table_functions(sql, expected):
+    assert tables_read(sqlglot.parse_one(sql, read="duckdb")) == expected
+
+
+def test_load_view_files_orders_views_after_what_they_read():
+    files = load_view_files()
+    seen = set()
+    for f in files:
+        assert all(r in seen or not r.endswith(tuple(f"_v{n}" for n in range(1, 10))) for r in f.reads), f.view_name
+        seen.add(f.view_name)
+
+
+def test_install_views_creates_versions_and_current_aliases(empty):
+    install_views(empty)
+    rows = empty.execute("select name, version, view_name, kind, is_current from view_versions order by name, version").fetchall()
+    assert ("check_best_epoch", 1, "check_best_epoch_v1", "check", False) in rows
+    assert ("check_best_epoch", 2, "check_best_epoch_v2", "check", True) in rows
+    assert ("run_summary", 1, "run_summary_v1", "helper", True) in rows
+    assert len(rows) == len(view_paths())
+    views = user_views(empty)
+    for name, version, view_name, _, _ in rows:
+        assert name in views and view_name in views
+    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_best_epoch'").fetchone()[0]
+    assert "check_best_epoch_v2" in definition
+
+
+def test_install_views_records_sha256_reads_and_columns(empty):
+    files = {f.view_name: f for f in install_views(empty)}
+    for view_name, sha, reads, columns, path in empty.execute(
+        "select view_name, sha256, reads, columns, path from view_versions"
+    ).fetchall():
+        f = files[view_name]
+        assert (sha, tuple(reads), path) == (f.sha256, f.reads, f.rel_path)
+        assert columns == [c for c, _ in f.header.columns]
+    reads = empty.execute("select reads from view_versions where view_name = 'check_duplicate_paired_v1'").fetchone()[0]
+    assert reads == ["check_duplicate_archs_v1", "check_params"]
+
+
+def test_install_views_columns_match_headers_and_spec(empty):
+    install_views(empty)
+    for f in load_view_files():
+        columns = [d[0] for d in empty.execute(f"select * from {f.view_name} limit 0").description]
+        assert columns == [c for c, _ in f.header.columns], f.view_name
+    for check, required in REQUIRED_COLUMNS.items():
+        columns = [d[0] for d in empty.execute(f"select * from check_{check} limit 0").description]
+        assert columns[: len(required)] == required or set(required) <= set(columns), check
+
+
+def test_install_views_twice_changes_nothing(empty):
+    install_views(empty)
+    first = empty.execute("select * from view_versions order by view_name").fetchall()
+    definitions = empty.execute("select view_name, sql, comment from duckdb_views() where not internal order by 1").fetchall()
+    install_views(empty)
+    assert empty.execute("select * from view_versions order by view_name").fetchall() == first
+    assert empty.execute("select view_name, sql, comment from duckdb_views() where not internal order by 1").fetchall() == definitions
+
+
+def test_install_views_new_sql_gets_new_installed_at(empty, sql_copy):
+    install_views(empty, sql_copy)
+    empty.execute("update view_versions set installed_at = timestamp '2020-01-01'")
+    path = sql_copy / "checks" / "orphan_evals" / "v1.sql"
+    path.write_text(path.read_text() + "\n")  # same SQL: stripped before hashing
+    other = sql_copy / "checks" / "incomplete_runs" / "v1.sql"
+    other.write_text(other.read_text().replace("'NaN in the log'", "'NaN somewhere in the log'"))
+    install_views(empty, sql_copy)
+    stamps = dict(empty.execute("select view_name, cast(installed_at as varchar) from view_versions").fetchall())
+    assert stamps["check_orphan_evals_v1"] == "2020-01-01 00:00:00"
+    assert stamps["check_incomplete_runs_v1"] != "2020-01-01 00:00:00"
+
+
+def test_install_views_drops_views_whose_file_was_removed(empty, sql_copy):
+    install_views(empty, sql_copy)
+    (sql_copy / "checks" / "best_epoch" / "v2.sql").unlink()
+    install_views(empty, sql_copy)
+    views = user_views(empty)
+    assert "check_best_epoch_v2" not in views and "check_best_epoch_v1" in views
+    assert empty.execute("select view_name from view_versions where name = 'check_best_epoch'").fetchall() == [("check_best_epoch_v1",)]
+    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_best_epoch'").fetchone()[0]
+    assert "check_best_epoch_v1" in definition
+
+
+@pytest.mark.parametrize("broken", ["        s.overfit_gap as as gap,", "        'unterminated,"])
+def test_install_views_syntax_error_names_file_and_line_and_installs_nothing(empty, sql_copy, broken):
+    path = sql_copy / "checks" / "robust_overfitting" / "v1.sql"
+    lines = path.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if "s.overfit_gap as gap" in line)
+    lines[number - 1] = broken
+    path.write_text("\n".join(lines))
+    with pytest.raises(WarehouseError) as error:
+        install_views(empty, sql_copy)
+    message = str(error.value)
+    assert f"checks/robust_overfitting/v1.sql:{number}: SQL syntax error" in message
+    assert user_views(empty) == []
+    assert empty.execute("select count(*) from view_versions").fetchone()[0] == 0
+
+
+def test_install_views_duckdb_error_names_file_and_line_and_rolls_back(empty, sql_copy):
+    path = sql_copy / "checks" / "orphan_evals" / "v1.sql"
+    lines = path.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if "e.link_note," in line)
+    lines[number - 1] = "        e.no_such_column as link_note,"
+    path.write_text("\n".join(lines))
+    with pytest.raises(WarehouseError) as error:
+        install_views(empty, sql_copy)
+    assert f"checks/orphan_evals/v1.sql:{number}: DuckDB cannot create check_orphan_evals_v1" in str(error.value)
+    assert user_views(empty) == []
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("from evals as e", "from no_such_table as e"), "reads no_such_table: no such table or view file"),
+    (("-- reads: evals, runs", "-- reads: evals"), "header says it reads evals, the SQL reads evals, runs"),
+    (("-- grain: one row per evaluation log not linked to a training run\n", ""), "header lacks grain"),
+    (("--   link_note: why the evaluation is unlinked\n", ""), "header documents columns"),
+    (("-- check: orphan_evals", "-- check: orphans"), "header names 'orphans', but the folder is 'orphan_evals'"),
+    (("-- version: 1 (first version)", "-- version: 2"), "header says version 2, but the file is v1.sql"),
+])
+def test_install_views_refuses_inconsistent_files(empty, sql_copy, edit, message):
+    path = sql_copy / "checks" / "orphan_evals" / "v1.sql"
+    text = path.read_text()
+    old, new = edit
+    if old.startswith("from evals"):
+        text = text.replace(old, new).replace("-- reads: evals, runs", "-- reads: no_such_table, runs")
+    else:
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text)
+    with pytest.raises(WarehouseError, match="orphan_evals/v1.sql"):
+        try:
+            install_views(empty, sql_copy)
+        except WarehouseError as exc:
+            assert message in str(exc)
+            raise
+    assert user_views(empty) == []
+
+
+def test_install_views_refuses_reading_an_unversioned_helper(empty, sql_copy):
+    path = sql_copy / "checks" / "robust_overfitting" / "v1.sql"
+    path.write_text(path.read_text().replace("run_summary_v1", "run_summary"))
+    with pytest.raises(WarehouseError, match=r"reads run_summary: read a fixed version \(run_summary_v1\)"):
+        install_views(empty, sql_copy)
+
+
+def test_install_views_puts_comments_on_every_view_and_column(empty):
+    install_views(empty)
+    missing = empty.execute(
+        "select view_name from duckdb_views() where not internal and (comment is null or comment = '')"
+    ).fetchall()
+    assert missing == []
+    columns = empty.execute(
+        """select c.table_name, c.column_name from duckdb_columns() as c
+        join duckdb_views() as v on c.table_name = v.view_name and not v.internal
+        where c.comment is null or c.comment = ''"""
+    ).fetchall()
+    assert columns == []
+    comment = empty.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_v1'").fetchone()[0]
+    assert comment.startswith("Did the run reach its best CW-40 checkpoint before the first learning-rate decay?")
+    assert "sql/checks/best_epoch/v1.sql" in comment
+
+
+def test_check_params_are_documented_defaults(empty):
+    rows = empty.execute("select name, value = default_value, description <> '', unit <> '' from check_params").fetchall()
+    assert {r[0] for r in rows} >= {"best_epoch.early_fraction", "low_arch.window", "low_arch.min_drop"}
+    assert all(r[1:] == (True, True, True) for r in rows)
+    comments = empty.execute(
+        "select count(*) from duckdb_columns() where table_name in ('check_params', 'view_versions') and comment is null"
+    ).fetchone()[0]
+    assert comments == 0
+
+
+def test_every_check_param_is_read_by_a_view():
+    text = "\n".join(path.read_text() for _, _, _, path in view_paths())
+    con = duckdb.connect()
+    con.execute((Path(__file__).resolve().parent.parent / "warehouse" / "migrations" / "003_views_registry.sql").read_text())
+    for (name,) in con.execute("select name from check_params").fetchall():
+        assert f"'{name}'" in text, name
+
+
+def test_sql_fingerprint_changes_with_a_view_file_only(sql_copy):
+    before = sql_fingerprint(sql_copy)
+    (sql_copy / "checks" / "best_epoch" / "headline.sql").write_text("select 'x' as headline, 0 as findings")
+    assert sql_fingerprint(sql_copy) == before
+    path = sql_copy / "views" / "run_summary" / "v1.sql"
+    path.write_text(path.read_text() + "\n-- trailing note\n")
+    assert sql_fingerprint(sql_copy) != before
+
+
+def test_ingest_installs_views_and_keeps_user_params(tmp_path: Path):
+    logs = tmp_path / "logs"
+    shutil.copytree(SAMPLES, logs)
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    con = connect(db)
+    assert con.execute("select count(*) from view_versions").fetchone()[0] == len(view_paths())
+    con.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
+    con.close()
+    (logs / "train" / "arch_2.log").rename(logs / "train" / "arch_3.log")
+    summary = ingest_paths(db, [logs], workers=1)
+    assert summary.wrote
+    con = connect(db, read_only=True)
+    assert con.execute("select value from check_params where name = 'best_epoch.early_fraction'").fetchone()[0] == 0.5
+    assert con.execute("select arch_id, best_epoch, first_decay_epoch, early from check_best_epoch").fetchall() == [(3, 3, 2, False)]
+    con.close()
+
+
+def _duckdb_cli() -> str | None:
+    beside = Path(sys.executable).parent / "duckdb"
+    return str(beside) if beside.exists() else shutil.which("duckdb")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_duckdb_cli() is None, reason="the duckdb CLI (duckdb-cli package) is not installed")
+def test_views_work_in_the_duckdb_cli(tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [SAMPLES], workers=1)
+    con = connect(db, read_only=True)
+    names = [r[0] for r in con.execute("select view_name from view_versions union all select name from view_versions where is_current").fetchall()]
+    expected = {n: con.execute(f"select count(*) from {n}").fetchone()[0] for n in names}
+    con.close()
+    script = "".join(f"select '{n}', count(*) from {n};\n" for n in names)
+    result = subprocess.run([_duckdb_cli(), "-readonly", "-csv", "-noheader", str(db)], input=script,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    counts = dict(line.split(",") for line in result.stdout.split())
+    assert {n: int(c) for n, c in counts.items()} == expected
+
+
+def test_cli_views_lists_versions_and_reads(tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [SAMPLES], workers=1)
+    result = CliRunner().invoke(app, ["views", "--db", str(db), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "view,current_as,kind,reads,question,changes,installed_at"
+    assert any(line.startswith('check_best_epoch_v2,check_best_epoch,check,"check_params, run_summary_v1",') for line in lines)
+    assert any(line.startswith("check_best_epoch_v1,,check,") for line in lines)
+
+
+def test_cli_views_without_warehouse_fails_with_one_line(tmp_path: Path):
+    result = CliRunner().invoke(app, ["views", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1
+    assert "no warehouse at" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "views"])
+def test_cli_help(command):
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--db" in result.output

@@ -1,0 +1,122 @@
+"""The checks of SPEC section 5 as one line each: `cli.py check` and CI of the benchmark itself.
+
+Each installed check view `check_<name>` has a `sql/checks/<name>/headline.sql` next to its
+versions: a query over the view that returns one row, `(headline, findings)`, e.g.
+
+    best_epoch: MSU 61% early (73/120) vs SUSTech 4% (7/180)        findings = 80
+
+`findings` counts what the check flags (early runs, archs trained twice, bands, ...); `--fail-on`
+turns findings into exit code 1. All numbers come from SQL; this module only runs and formats it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from reports.tables import render_rows
+from warehouse.errors import WarehouseError
+from warehouse.query import open_for_reading
+from warehouse.viewfiles import read_headline
+from warehouse.views import views_fingerprint
+
+DETAIL_ROWS = 20
+
+
+@dataclass
+class CheckResult:
+    """One check: its headline figure and, on request, its rows."""
+
+    name: str
+    view: str
+    headline: str
+    findings: int
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+
+    def line(self) -> str:
+        return f"{self.name}: {self.headline}"
+
+
+@dataclass
+class CheckReport:
+    results: list[CheckResult]
+    warnings: list[str]
+
+    @property
+    def has_findings(self) -> bool:
+        return any(r.findings for r in self.results)
+
+
+def installed_checks(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """check name (without check_) -> the view version check_<name> points at."""
+    rows = con.execute(
+        "select name, view_name from view_versions where kind = 'check' and is_current order by name"
+    ).fetchall()
+    return {name.removeprefix("check_"): view for name, view in rows}
+
+
+def run_check(con: duckdb.DuckDBPyConnection, name: str, view: str, details: bool = False) -> CheckResult:
+    try:
+        headline, findings = con.execute(read_headline(name)).fetchone()
+        result = CheckResult(name=name, view=view, headline=headline, findings=int(findings or 0))
+        if details:
+            cursor = con.execute(f"select * from check_{name}")
+            result.columns = [d[0] for d in cursor.description]
+            result.rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"check {name} failed: {str(exc).splitlines()[0]}") from None
+    return result
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, details: bool = False) -> CheckReport:
+    """Run the named checks (all when none are named), in the order given."""
+    available = installed_checks(con)
+    wanted = [n.removeprefix("check_") for n in names] if names else list(available)
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
+    con.execute("set enable_progress_bar = false")
+    warnings = []
+    stored = con.execute("select max(value) from meta where key = 'views_fingerprint'").fetchone()[0]
+    if stored != views_fingerprint():
+        warnings.append("the warehouse's views are older than sql/: run `python cli.py ingest` to reinstall them")
+    return CheckReport([run_check(con, n, available[n], details) for n in wanted], warnings)
+
+
+def check_warehouse(db: Path, names: list[str] | None = None, details: bool = False) -> CheckReport:
+    """Open the warehouse read-only and run the checks: what `cli.py check` calls."""
+    con = open_for_reading(db)
+    try:
+        return run_checks(con, names, details)
+    finally:
+        con.close()
+
+
+def render_checks(report: CheckReport, fmt: str = "table", details: bool = False) -> str:
+    """One line per check (table), a list of objects (json) or rows (csv); details add the rows."""
+    results = report.results
+    if fmt == "json":
+        out = []
+        for r in results:
+            item = {"check": r.name, "view": r.view, "headline": r.headline, "findings": r.findings}
+            if details:
+                item["rows"] = json.loads(render_rows(r.columns, r.rows, "json"))
+            out.append(item)
+        return json.dumps(out, indent=1)
+    if fmt == "csv":
+        if details:
+            if len(results) != 1:
+                raise WarehouseError("--details with --format csv writes the rows of one check: name exactly one")
+            return render_rows(results[0].columns, results[0].rows, "csv")
+        return render_rows(["check", "view", "findings", "headline"],
+                           [(r.name, r.view, r.findings, r.headline) for r in results], "csv")
+    if fmt != "table":
+        raise WarehouseError(f"unknown format {fmt!r}: use one of table, json, csv")
+    if not details:
+        return "\n".join(r.line() for r in results)
+    blocks = [f"{r.line()}\n{render_rows(r.columns, r.rows, 'table', max_rows=DETAIL_ROWS)}" for r in results]
+    return "\n\n".join(blocks)
+

@@ -1,0 +1,291 @@
+"""The view files under `sql/`, read, parsed with sqlglot and checked before anything is installed.
+
+    sql/views/<name>/v<N>.sql    helper view  <name>_v<N>        (<name> selects from the newest)
+    sql/checks/<name>/v<N>.sql   check view   check_<name>_v<N>  (check_<name> selects from the newest)
+    sql/checks/<name>/headline.sql   the one-line summary `cli.py check` prints (a query, not a view)
+
+Every view file starts with a header that documents it and that the registry stores:
+
+    -- check: best_epoch
+    -- version: 2 (what changed from v1)
+    -- grain: one row per finished training run
+    -- reads: run_summary_v1, check_params
+    -- question: Did the run reach its best CW-40 checkpoint before the first lr decay?
+    --   (continuation lines are indented)
+    -- columns:
+    --   run_id: the run (runs.run_id)
+
+The body is one query. Its tables and views are taken from the sqlglot parse tree (CTE names left
+out) and must match the header's `reads:`; a view reads other views by their versioned name, so a
+new version of a helper never changes what an old check returns. Any problem raises WarehouseError
+naming the file and line.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from warehouse.errors import WarehouseError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_DIR / "sql"
+DIALECT = "duckdb"
+HEADER_KEYS = ("version", "grain", "reads", "question", "columns")
+_VERSION_FILE = re.compile(r"v(\d+)\.sql")
+_HEADER_KEY = re.compile(r"([a-z_]+):\s*(.*)")
+_VERSION_LINE = re.compile(r"(\d+)\s*(?:\((.*)\))?\s*", re.S)
+_COLUMN = re.compile(r"([a-z_][a-z0-9_]*):\s*(.*)")
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a view file says about itself."""
+
+    subject: str
+    version: int
+    changes: str
+    grain: str
+    reads: tuple[str, ...]
+    question: str
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ViewFile:
+    """One version of one view, ready to install."""
+
+    name: str
+    version: int
+    kind: str
+    path: Path
+    sql: str
+    header: Header
+    reads: tuple[str, ...]
+
+    @property
+    def view_name(self) -> str:
+        return f"{self.name}_v{self.version}"
+
+    @property
+    def rel_path(self) -> str:
+        return relative(self.path)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def relative(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def _fail(path: Path, line: int | None, reason: str) -> WarehouseError:
+    where = f"{relative(path)}:{line}" if line else relative(path)
+    return WarehouseError(f"{where}: {reason}")
+
+
+def parse_header(text: str, path: Path) -> Header:
+    """The leading `-- key: value` comment block of a view file.
+
+    >>> parse_header("-- view: x\\n-- version: 1 (first)\\n-- grain: g\\n-- reads: t\\n-- question: q\\n"
+    ...              "-- columns:\\n--   a: the a\\nselect 1 as a", Path("x.sql")).columns
+    (('a', 'the a'),)
+    """
+    fields: dict[str, str] = {}
+    columns: list[list[str]] = []
+    key = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            if stripped:
+                break
+            continue
+        body = stripped[2:]
+        indent = len(body) - len(body.lstrip())
+        body = body.strip()
+        if not body:
+            continue
+        if indent == 1 and (match := _HEADER_KEY.fullmatch(body)):
+            key = match.group(1)
+            if key in fields:
+                raise _fail(path, number, f"header key {key}: given twice")
+            fields[key] = match.group(2).strip()
+        elif key == "columns" and indent == 3 and (match := _COLUMN.fullmatch(body)):
+            columns.append([match.group(1), match.group(2).strip()])
+        elif key and indent >= 3:
+            if key == "columns" and columns:
+                columns[-1][1] = f"{columns[-1][1]} {body}"
+            elif key != "columns":
+                fields[key] = f"{fields[key]} {body}".strip()
+            else:
+                raise _fail(path, number, f"header column line is not 'name: description': {stripped!r}")
+        else:
+            raise _fail(path, number, f"header line not understood: {stripped!r}")
+    subject_keys = [k for k in ("check", "view") if k in fields]
+    missing = [k for k in HEADER_KEYS if k not in fields]
+    if len(subject_keys) != 1 or missing:
+        what = ", ".join(missing + ([] if len(subject_keys) == 1 else ["check or view"]))
+        raise _fail(path, 1, f"header lacks {what} (see sql/README.md)")
+    version = _VERSION_LINE.fullmatch(fields["version"])
+    if not version:
+        raise _fail(path, 1, f"header version must be a number with an optional (change note): {fields['version']!r}")
+    if not columns:
+        raise _fail(path, 1, "header lists no columns")
+    reads = tuple(sorted(r.strip() for r in fields["reads"].split(",") if r.strip()))
+    return Header(
+        subject=fields[subject_keys[0]],
+        version=int(version.group(1)),
+        changes=(version.group(2) or "").strip(),
+        grain=fields["grain"],
+        reads=reads,
+        question=fields["question"],
+        columns=tuple((c, d) for c, d in columns),
+    )
+
+
+def _token_error_line(sql: str, message: str) -> int | None:
+    """Line of a sqlglot tokenizer error, which names none: DuckDB's own parser points at it."""
+    try:
+        duckdb.connect().extract_statements(sql)
+    except duckdb.Error as exc:
+        found = re.search(r"^LINE (\d+):", str(exc), re.M)
+        if found:
+            return int(found.group(1))
+    context = message.partition("Error tokenizing '")[2].rstrip("'")
+    at = sql.find(context) if context else -1
+    return sql.count("\n", 0, at + len(context)) + 1 if at >= 0 else None
+
+
+def parse_query(sql: str, path: Path) -> exp.Expression:
+    """The one query of a file, parsed with sqlglot's DuckDB dialect."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        raise _fail(path, first.get("line"), f"SQL syntax error: {first.get('description', str(exc))}") from None
+    except sqlglot.errors.TokenError as exc:
+        raise _fail(path, _token_error_line(sql, str(exc)), f"SQL syntax error: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise _fail(path, None, f"holds {len(statements)} statements; a view file holds one query")
+    if not isinstance(statements[0], exp.Query):
+        raise _fail(path, None, f"is a {statements[0].key.upper()} statement; a view file holds one query")
+    return statements[0]
+
+
+def tables_read(tree: exp.Expression) -> tuple[str, ...]:
+    """Tables and views a parsed query reads, without its own CTE names.
+
+    >>> tables_read(sqlglot.parse_one("with a as (select * from runs) select * from a join evals using (x)", read="duckdb"))
+    ('evals', 'runs')
+    """
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    names = set()
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function: range(...), unnest(...)
+        name = ".".join(p for p in (table.catalog, table.db, table.name) if p)
+        if name not in ctes:
+            names.add(name)
+    return tuple(sorted(names))
+
+
+def read_view_file(path: Path, name: str, version: int, kind: str) -> ViewFile:
+    """Read, parse and cross-check one view file."""
+    return _checked_view_file(Path(path), name, version, kind, path.read_text())
+
+
+@lru_cache(maxsize=256)
+def _checked_view_file(path: Path, name: str, version: int, kind: str, text: str) -> ViewFile:
+    """Parsing is the slow part of an install: the same text at the same place is parsed once."""
+    sql = text.strip().rstrip(";").rstrip()
+    header = parse_header(sql, path)
+    subject = name.removeprefix("check_") if kind == "check" else name
+    if header.subject != subject:
+        raise _fail(path, 1, f"header names {header.subject!r}, but the folder is {subject!r}")
+    if header.version != version:
+        raise _fail(path, 1, f"header says version {header.version}, but the file is v{version}.sql")
+    reads = tables_read(parse_query(sql, path))
+    if reads != header.reads:
+        raise _fail(
+            path, 1,
+            f"header says it reads {', '.join(header.reads) or 'nothing'}, the SQL reads {', '.join(reads) or 'nothing'}",
+        )
+    return ViewFile(name=name, version=version, kind=kind, path=path, sql=sql, header=header, reads=reads)
+
+
+def _versions(folder: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in folder.glob("*.sql"):
+        match = _VERSION_FILE.fullmatch(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+        elif path.name != "headline.sql":
+            raise _fail(path, None, "unexpected file name: view files are v<N>.sql (and headline.sql for checks)")
+    return sorted(found)
+
+
+def view_paths(sql_dir: Path = SQL_DIR) -> list[tuple[str, int, str, Path]]:
+    """(name, version, kind, path) of every view file: helpers, then checks, each in version order."""
+    out = []
+    for kind, folder, prefix in (("helper", sql_dir / "views", ""), ("check", sql_dir / "checks", "check_")):
+        for sub in sorted(p for p in folder.glob("*") if p.is_dir()):
+            out.extend((prefix + sub.name, n, kind, path) for n, path in _versions(sub))
+    return out
+
+
+def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
+    """All view files, parsed and checked, in an order in which each comes after what it reads."""
+    files = [read_view_file(path, name, n, kind) for name, n, kind, path in view_paths(sql_dir)]
+    by_view = {f.view_name: f for f in files}
+    aliases = {f.name for f in files}
+    for f in files:
+        for read in f.reads:
+            if read in aliases and read not in by_view:
+                newest = max(g.version for g in files if g.name == read)
+                raise _fail(f.path, 1, f"reads {read}: read a fixed version ({read}_v{newest}) so that new versions cannot change it")
+    ordered: list[ViewFile] = []
+    placed: set[str] = set()
+    pending = list(files)
+    while pending:
+        ready = [f for f in pending if all(r in placed or r not in by_view for r in f.reads)]
+        if not ready:
+            cycle = ", ".join(f.rel_path for f in pending)
+            raise WarehouseError(f"views read each other in a cycle: {cycle}")
+        for f in ready:
+            ordered.append(f)
+            placed.add(f.view_name)
+        pending = [f for f in pending if f.view_name not in placed]
+    return ordered
+
+
+def headline_path(check: str, sql_dir: Path = SQL_DIR) -> Path:
+    return sql_dir / "checks" / check.removeprefix("check_") / "headline.sql"
+
+
+def read_headline(check: str, sql_dir: Path = SQL_DIR) -> str:
+    """The headline query of a check, parsed with sqlglot first."""
+    path = headline_path(check, sql_dir)
+    if not path.exists():
+        raise _fail(path, None, "missing: every check folder has a headline.sql")
+    sql = path.read_text().strip().rstrip(";").rstrip()
+    parse_query(sql, path)
+    return sql
+
+
+def sql_fingerprint(sql_dir: Path = SQL_DIR) -> str:
+    """Hash of every file under sql/ and of the code that installs them: changes when views must be reinstalled."""
+    digest = hashlib.sha256()
+    files = [path for _, _, _, path in view_paths(sql_dir)]
+    for path in files + [Path(__file__), Path(__file__).with_name("views.py")]:
+        digest.update(relative(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
