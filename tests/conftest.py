@@ -47,6 +47,12 @@ def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@examp
     return result.stdout
 
 
-def table_rows(con, table: str, order: str) -> list[tuple]:
-    return con.execute(f"select * exclude (ingested_at, ingest_id) from {table} order by {order}").fetchall() \
-        if table == "files" else con.execute(f"select * from {table} order by {order}").fetchall()
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query on a warehouse file, opened read-only like a user's shell would."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

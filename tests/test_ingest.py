@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, table_rows
+from conftest import ROOT, query
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import latest_version, migrations
@@ -21,13 +21,6 @@ from warehouse.update import ingest_paths
 
 runner = CliRunner()
 
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def content_hash(db: Path) -> dict[str, str]:

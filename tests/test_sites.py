@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import BASE_LINF, TRAIN_LOG, git
+from conftest import BASE_LINF, TRAIN_LOG, git, query
 from ingest.gitlog import parse_log
 from ingest.sites import SitesFileError, attribute_sites, glob_match, read_sites_file, Site
 from warehouse.update import ingest_paths
@@ -27,13 +27,6 @@ SUSTECH = dict(author="zaber", email="zaber@example.org")
 ZABER_NOREPLY = dict(author="Zhang Z", email="20830726+ZaberKo@users.noreply.github.com")
 MSU = dict(author="shihuahuang", email="shh@msu.example")
 
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def train_log(arch: int, best_cw40: str = "50.00", gpus: list[str] | None = None) -> str:
