@@ -514,11 +514,10 @@ def test_checks_on_ingested_logs_of_two_sites(tmp_path):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """A small demo repository (60 archs, 8 epochs), ingested, with its key file."""
-    module = pytest.importorskip("demo")
-    if not hasattr(module, "write_demo_repository"):
-        pytest.skip("the demo corpus generator is not there yet")
+    from demo import write_demo_repository
+
     out = tmp_path_factory.mktemp("demo") / "corpus"
-    module.write_demo_repository(out, archs=60, epochs=8, seed=0)
+    write_demo_repository(out, archs=60, epochs=8, seed=0)
     db = out.parent / "w.duckdb"
     ingest_paths(db, [out], workers=1)
     con = connect(db, read_only=True)

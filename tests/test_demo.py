@@ -1,6 +1,6 @@
 """Tests of the synthetic log repository (`demo/`).
 
-Line shapes are learnt from the real samples in `../shared/samples/` (plus the few record kinds
+Line shapes are learnt from the real samples (copied in `tests/fixtures/samples/`) (plus the few record kinds
 SPEC section 3 describes but the CPU samples cannot show: `GPU List`, corruption lines, the other
 AutoAttack steps), never from the generator. Facts in `demo_key.json` are re-derived from the files
 with a small reader written here.
@@ -20,10 +20,7 @@ from demo import write_demo_repository
 from demo import formats
 from demo.space import macs_and_params, search_space
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-if not SAMPLES.exists():
-    SAMPLES = Path(__file__).resolve().parents[1] / "shared" / "samples"
-pytestmark = pytest.mark.skipif(not SAMPLES.exists(), reason="shared/samples not found")
+from conftest import SAMPLES
 
 TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ARCHS, EPOCHS = 40, 8
