@@ -79,7 +79,7 @@ def demo(
 
 @app.command()
 def ingest(
-    paths: List[Path] = typer.Argument(..., help="Log folders (searched recursively) or single log files."),
+    paths: List[Path] = typer.Argument(..., help="Log folders (searched recursively), single log files, or release files (cifar10.jsonl)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Sites file (TOML); default: sites.toml in the folder or at the top of its git repository."),
     workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
@@ -147,12 +147,21 @@ def check(
 def views(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    dialect: Optional[str] = typer.Option(None, "--dialect", help="Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed)."),
 ):
     """List the installed views: versions, what each answers and which tables and views it reads."""
     from reports.tables import FORMATS, render_rows
     from warehouse import WarehouseError
     from warehouse.views import read_views
 
+    if dialect is not None:
+        from warehouse.dialects import render_dialect
+
+        try:
+            typer.echo(render_dialect(dialect), nl=False)
+        except WarehouseError as exc:
+            _fail(str(exc))
+        return
     if format not in FORMATS:
         _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     try:
@@ -160,6 +169,122 @@ def views(
     except WarehouseError as exc:
         _fail(str(exc))
     typer.echo(render_rows(columns, rows, format))
+
+
+class _ReportProgress:
+    """Figures rendered so far, drawn only when stderr is a terminal."""
+
+    def __init__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.description}"), transient=True)
+        self.task = None
+
+    def start(self, total: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("", total=total)
+
+    def advance(self, label: str) -> None:
+        self.bar.update(self.task, advance=1, description=label)
+
+    def finish(self) -> None:
+        self.bar.stop()
+
+
+def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
+    """Build the warehouse `db` from the demo corpus (written unless already there); the line to say."""
+    from demo import write_demo_repository
+    from warehouse.update import ingest_paths
+
+    wrote = not (corpus / "demo_key.json").exists()
+    if wrote:
+        write_demo_repository(corpus)
+    summary = ingest_paths(db, [corpus])
+    return (f"no warehouse at {db}: built it from the demo corpus {'written to' if wrote else 'in'} {corpus}/ "
+            f"({summary.runs} runs, {summary.evals} evaluations); ingest your logs with `python cli.py ingest`")
+
+
+@app.command()
+def report(
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP + " Built from the demo corpus when it does not exist."),
+    out: Path = typer.Option(Path("report"), "--out", help="Folder to write the figures, report.md and index.html into."),
+    format: str = typer.Option("png,svg,html", "--format", help="Figure formats, comma-separated: png, svg, html."),
+    arch: Optional[List[int]] = typer.Option(None, "--arch", help="Arch id whose training curves to draw (repeat for several; default: the 5 archs trained at two sites that differ most)."),
+):
+    """Regenerate the analysis from the warehouse: every figure, the lists, report.md and index.html."""
+    from reports.build import build_report, parse_formats
+    from warehouse import WarehouseError
+
+    path = _db(db)
+    try:
+        formats = parse_formats(format)
+        if not path.exists():
+            typer.echo(_demo_warehouse(path))
+        result = build_report(path, out, formats, curve_archs=arch or None,
+                              progress=_ReportProgress() if sys.stderr.isatty() else None)
+    except (WarehouseError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(result.line())
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Write the warehouse out: the release file, Parquet, arch-id lists.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("release")
+def export_release_cmd(
+    out: Path = typer.Argument(..., help="Release file to write (JSON lines, SPEC section 6), e.g. cifar10.jsonl."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    exclude_check: Optional[List[str]] = typer.Option(None, "--exclude-check", help="Leave out the runs this check flags (repeat for several)."),
+):
+    """Write the release format (one JSON object per arch) that the benchmark's loader reads."""
+    from warehouse import WarehouseError
+    from warehouse.export import export_release
+
+    try:
+        result = export_release(_db(db), out, exclude_check or [])
+    except WarehouseError as exc:
+        _fail(str(exc))
+    typer.echo(result.line())
+
+
+@export_app.command("parquet")
+def export_parquet_cmd(
+    out: Path = typer.Argument(..., help="Folder to write <table>/[site=<site>/]*.parquet and _meta/schema.json into."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
+):
+    """Write every table as Parquet, partitioned by site, for Spark, Trino, Polars or another DuckDB."""
+    from warehouse import WarehouseError
+    from warehouse.export import export_parquet
+
+    try:
+        result = export_parquet(_db(db), out, overwrite=overwrite)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    typer.echo(result.line())
+
+
+@export_app.command("arch-list")
+def export_arch_list_cmd(
+    check: str = typer.Option(..., "--check", help="Check whose flagged archs to list, e.g. best_epoch."),
+    site: Optional[str] = typer.Option(None, "--site", help="Only archs flagged at this site."),
+    out: Optional[Path] = typer.Option(None, "--out", help="File to write (default: standard output)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+):
+    """Write the arch ids a check flags, one per line: the input of the benchmark's retrain scripts."""
+    from warehouse import WarehouseError
+    from warehouse.export import write_arch_list
+
+    try:
+        text, n = write_arch_list(_db(db), check, out, site)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"wrote {n} arch ids -> {out}", err=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from ingest.corruption_log import parse_corruption_log
 from ingest.errors import ParseError
 from ingest.eval_log import parse_eval_log
 from ingest.records import ParsedLog
+from ingest.release import parse_release
 from ingest.train_log import parse_train_log
 
 MAX_ARCH_ID = 15625
@@ -50,6 +51,8 @@ REGISTRY: tuple[LogKind, ...] = (
     LogKind("corruption", re.compile(r"arch_(\d+)_eval_cifar10c_level\.log"), parse_corruption_log,
             "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)"),
     LogKind("config", re.compile(r"arch_(\d+)\.yaml"), None, "saved run config (the training log repeats it)"),
+    LogKind("release", re.compile(r"[^/]+\.jsonl"), parse_release,
+            "published release file (cifar10.jsonl): one JSON object per arch, SPEC section 6"),
 )
 
 
@@ -59,7 +62,7 @@ def classify(name: str) -> FileKind:
         match = entry.pattern.fullmatch(name)
         if match:
             groups = match.groups()
-            arch_id = int(groups[0])
+            arch_id = int(groups[0]) if groups else None
             return FileKind(entry.kind, arch_id, *(groups[1:3] if entry.kind == "eval" else (None, None)))
     return FileKind("other")
 
@@ -70,6 +73,8 @@ PARSERS = {entry.kind: entry for entry in REGISTRY}
 def parse_file(data: bytes, path: str, kind: FileKind) -> ParsedLog:
     """Parse the bytes of one file of a known kind; raise ParseError when it cannot be read."""
     entry = PARSERS[kind.kind]
+    if kind.kind == "release":
+        return entry.parser(data, path)
     if kind.arch_id is None or not 1 <= kind.arch_id <= MAX_ARCH_ID:
         raise ParseError(path, None, f"arch id {kind.arch_id} outside 1..{MAX_ARCH_ID}")
     if entry.parser is None:

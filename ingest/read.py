@@ -15,7 +15,7 @@ from ingest import ParseError, parse_file
 from ingest.discover import FoundFile
 from ingest.train_log import EPOCH_COLUMNS
 
-PARSED_KINDS = ("train", "eval", "corruption", "config")
+PARSED_KINDS = ("train", "eval", "corruption", "config", "release")
 MAX_FILE_BYTES = 1 << 30
 
 
@@ -27,6 +27,16 @@ def file_id(path: str) -> int:
 def _timestamp(value: str | None) -> str | None:
     """Logging's `2023-03-01 10:00:00,123` -> `2023-03-01 10:00:00.123`, which DuckDB casts."""
     return value.replace(",", ".", 1) if value else None
+
+
+def _table(rows: list[dict]) -> pa.Table:
+    """Rows -> Arrow, with every key of every row as a column.
+
+    `pa.Table.from_pylist` takes the columns of the first row only: a batch starting with a
+    corruption evaluation would lose the accuracy columns of every Base evaluation after it.
+    """
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    return pa.table({key: [row.get(key) for row in rows] for key in keys})
 
 
 @dataclass
@@ -42,36 +52,44 @@ class Batch:
     bytes_read: int = 0
 
     def tables(self) -> dict[str, pa.Table]:
-        out = {"files": pa.Table.from_pylist(self.files)}
+        out = {"files": _table(self.files)}
         if self.runs:
-            out["runs"] = pa.Table.from_pylist(self.runs)
+            out["runs"] = _table(self.runs)
             out["epochs"] = pa.table(self.epochs)
             out["run_settings"] = pa.table(self.settings)
         if self.evals:
-            out["evals"] = pa.Table.from_pylist(self.evals)
+            out["evals"] = _table(self.evals)
             if self.corruptions["eval_id"]:
                 out["corruptions"] = pa.table(self.corruptions)
         return out
 
 
-def _add_records(batch: Batch, found: FoundFile, fid: int, parsed) -> None:
+def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: int | None = None) -> None:
+    """Rows of one parsed file; a release file's parts each get an id of their own (`record_id`)
+    derived from `<file>#arch_id=<id>#<part>`, while `file_id` stays the release file's."""
+    for part in parsed.parts:
+        suffix = "train" if part.run is not None else f"eval_{part.eval['norm'] or ''}_{part.eval['attack']}"
+        _add_records(batch, found, fid, part, file_id(f"{part.source_path}#{suffix}"))
+    rid = record_id if record_id is not None else fid
+    arch_id = parsed.arch_id if parsed.arch_id is not None else found.kind.arch_id
+    source_path = parsed.source_path or found.path
     if parsed.run is not None:
         run = dict(parsed.run)
         for key in ("started_at", "finished_at", "last_logged_at"):
             run[key] = _timestamp(run[key])
         gpus = run.get("gpu_list")
         batch.runs.append({
-            "run_id": fid, "file_id": fid, "arch_id": found.kind.arch_id, "source_path": found.path,
+            "run_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
             "gpu": gpus[0] if gpus else None, **run,
         })
         columns = parsed.epochs
         n = len(columns["epoch"])
-        batch.epochs["run_id"].extend([fid] * n)
+        batch.epochs["run_id"].extend([rid] * n)
         for name in EPOCH_COLUMNS:
             values = columns[name]
             batch.epochs[name].extend(_timestamp(v) for v in values) if name == "started_at" else batch.epochs[name].extend(values)
         for parameter, value, source in parsed.settings:
-            batch.settings["run_id"].append(fid)
+            batch.settings["run_id"].append(rid)
             batch.settings["parameter"].append(parameter)
             batch.settings["value"].append(value)
             batch.settings["source"].append(source)
@@ -82,11 +100,11 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed) -> None:
             evaluation[key] = _timestamp(evaluation[key])
         gpus = evaluation.get("gpu_list")
         batch.evals.append({
-            "eval_id": fid, "file_id": fid, "arch_id": found.kind.arch_id, "source_path": found.path,
+            "eval_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
             "gpu": gpus[0] if gpus else None, **evaluation,
         })
         for corruption, level, acc, loss in parsed.corruptions:
-            batch.corruptions["eval_id"].append(fid)
+            batch.corruptions["eval_id"].append(rid)
             batch.corruptions["corruption"].append(corruption)
             batch.corruptions["level"].append(level)
             batch.corruptions["acc"].append(acc)

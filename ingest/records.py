@@ -20,3 +20,8 @@ class ParsedLog:
     settings: list[tuple[str, str, str]] = field(default_factory=list)
     eval: dict | None = None
     corruptions: list[tuple[str, int, float | None, float | None]] = field(default_factory=list)
+    # a release file (ingest/release.py) holds many runs: one part per run or evaluation, each with
+    # its own arch and source (`<file>#arch_id=<id>`), from which its stable id is derived
+    arch_id: int | None = None
+    source_path: str | None = None
+    parts: list["ParsedLog"] = field(default_factory=list)

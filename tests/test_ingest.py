@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, query
+from conftest import BASE_LINF, ROOT, query
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import latest_version, migrations
@@ -297,3 +297,28 @@ def test_every_command_has_help():
     for command in ("ingest", "sql", "demo"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
+    """A chunk whose first evaluation is a corruption log still loads the Base accuracies after it."""
+    from test_eval_log import corruption_log
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "arch_1_eval_cifar10c_level.log").write_text(corruption_log().replace("arch_2", "arch_1"))
+    (logs / "arch_9_eval_Linf_Base.log").write_text(BASE_LINF.read_text().replace("arch_2", "arch_9"))
+    ingest_paths(db_path, [logs], workers=1)
+    assert query(db_path, "select arch_id, attack, clean_acc, cw40_acc, corruption_mean_acc from evals order by 1") == [
+        (1, "cifar10c", None, None, 78.1234), (9, "Base", 67.0, 49.0, None)]
+
+
+def test_reading_commands_migrate_an_older_warehouse(db_path):
+    con = connect(db_path)
+    version, first = migrations()[0]
+    con.execute(first.read_text())
+    con.execute("insert into meta values ('schema_version', '1')")
+    con.execute("insert into runs (run_id, arch_id, source_path) values (1, 99, '/old/arch_99.log')")
+    con.close()
+    result = runner.invoke(app, ["sql", "select arch_id from runs", "--db", str(db_path), "--format", "csv"])
+    assert (result.exit_code, result.output) == (0, "arch_id\n99\n")
+    assert query(db_path, "select value from meta where key = 'schema_version'") == [(str(latest_version()),)]

@@ -22,6 +22,13 @@ FILE_KEYS = {
     "corruptions": "eval_id",
 }
 
+# rows whose id is their run's or evaluation's (not always the file's): table, key, parent, parent key
+CHILD_KEYS = (
+    ("epochs", "run_id", "runs", "run_id"),
+    ("run_settings", "run_id", "runs", "run_id"),
+    ("corruptions", "eval_id", "evals", "eval_id"),
+)
+
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
@@ -44,6 +51,11 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_f
     if not file_ids:
         return
     with registered(con, "_gone", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
+        # a release file's runs and evals have ids of their own: their rows go by their parent
+        for table, key, parent, parent_key in CHILD_KEYS:
+            con.execute(
+                f"delete from {table} where {key} in (select {parent_key} from {parent} where file_id in (select file_id from _gone))"
+            )
         for table, key in FILE_KEYS.items():
             con.execute(f"delete from {table} where {key} in (select file_id from _gone)")
         if drop_files:

@@ -18,7 +18,11 @@ _ALLOWED = {"SELECT", "EXPLAIN"}
 
 
 def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to an existing warehouse at the current schema version."""
+    """A read-only connection to an existing warehouse at the current schema version.
+
+    A warehouse written by an older version of the tool is migrated first (atomically, like an
+    ingest), so that upgrading the tool needs no re-ingest.
+    """
     db = Path(db)
     if not db.exists():
         raise WarehouseError(f"no warehouse at {db}: run `python cli.py ingest <logs folder>` first (or pass --db)")
@@ -26,10 +30,11 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
     try:
         version = check_version(con, db)
         if version < latest_version():
-            raise WarehouseError(
-                f"{db} has schema version {version}, this tool writes {latest_version()}: "
-                "run `python cli.py ingest` once to migrate it"
-            )
+            con.close()
+            from warehouse.update import upgrade_warehouse
+
+            upgrade_warehouse(db)
+            con = connect(db, read_only=True)
         con.execute("set enable_external_access = false")
     except BaseException:
         con.close()

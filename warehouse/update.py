@@ -277,7 +277,7 @@ def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: li
         ).fetchall()
         unknown = con.execute(
             "select count(*) from files where root in (select root from _roots) "
-            "and kind in ('train', 'eval', 'corruption') and status in ('ok', 'partial') and site = 'unknown'"
+            "and kind in ('train', 'eval', 'corruption', 'release') and status in ('ok', 'partial') and site = 'unknown'"
         ).fetchone()[0]
     by_status = dict(rows)
     summary.partial = by_status.get("partial", 0)
@@ -295,3 +295,24 @@ def _count(db: Path, summary: IngestSummary, roots: list[str]) -> None:
         _count_con(con, summary, roots)
     finally:
         con.close()
+
+
+def upgrade_warehouse(db: Path) -> list[str]:
+    """Migrate an existing warehouse to this tool's schema and reinstall the views, atomically.
+
+    Reading commands call this when a file is older than the tool, so that upgrading the tool
+    needs no re-ingest. Returns the migrations applied.
+    """
+    with writable_copy(Path(db)) as tmp:
+        con = connect(tmp)
+        try:
+            applied = migrate(con, db)
+            install_views(con)
+            con.execute("delete from meta where key = 'views_fingerprint'")
+            con.execute("insert into meta values ('views_fingerprint', ?)", [views_fingerprint()])
+            con.execute("checkpoint")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"upgrading {db} failed, it is unchanged: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+    return applied

@@ -42,6 +42,9 @@ _VERSION_FILE = re.compile(r"v(\d+)\.sql")
 _HEADER_KEY = re.compile(r"([a-z_]+):\s*(.*)")
 _VERSION_LINE = re.compile(r"(\d+)\s*(?:\((.*)\))?\s*", re.S)
 _COLUMN = re.compile(r"([a-z_][a-z0-9_]*):\s*(.*)")
+# optional header line `-- requires: epochs.lr, run_settings.value`: inputs without which the view
+# cannot answer (a release file has no lr, settings or sites); `cli.py check` says when they are absent
+_REQUIRES = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Header:
     reads: tuple[str, ...]
     question: str
     columns: tuple[tuple[str, str], ...]
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,10 @@ def parse_header(text: str, path: Path) -> Header:
     if not columns:
         raise _fail(path, 1, "header lists no columns")
     reads = tuple(sorted(r.strip() for r in fields["reads"].split(",") if r.strip()))
+    requires = tuple(sorted(r.strip() for r in fields.get("requires", "").split(",") if r.strip()))
+    for item in requires:
+        if not _REQUIRES.fullmatch(item):
+            raise _fail(path, 1, f"header requires {item!r}: list table.column inputs, e.g. epochs.lr")
     return Header(
         subject=fields[subject_keys[0]],
         version=int(version.group(1)),
@@ -150,6 +158,7 @@ def parse_header(text: str, path: Path) -> Header:
         reads=reads,
         question=fields["question"],
         columns=tuple((c, d) for c, d in columns),
+        requires=requires,
     )
 
 

@@ -90,12 +90,14 @@ def _registry_rows(files: list[ViewFile], previous: dict, now: datetime) -> pa.T
             "reads": list(f.reads),
             "columns": [c for c, _ in f.header.columns],
             "installed_at": old[1] if old and old[0] == f.sha256 else now,
+            "requires": list(f.header.requires),
         })
     schema = pa.schema([
         ("name", pa.string()), ("version", pa.int32()), ("view_name", pa.string()), ("kind", pa.string()),
         ("is_current", pa.bool_()), ("path", pa.string()), ("sha256", pa.string()),
         ("description", pa.string()), ("changes", pa.string()), ("grain", pa.string()),
         ("reads", pa.list_(pa.string())), ("columns", pa.list_(pa.string())), ("installed_at", pa.timestamp("us")),
+        ("requires", pa.list_(pa.string())),
     ])
     return pa.Table.from_pylist(rows, schema=schema)
 

@@ -2,6 +2,7 @@
 -- version: 1 (first version)
 -- grain: one row per training setting, site and value
 -- reads: lr_decays_v1, run_settings, run_summary_v1, runs
+-- requires: epochs.lr, run_settings.value
 -- question: Did the sites run the same code and configuration? Compares every setting the logs
 --   record: the argument lines, the Config entries (optimizer.lr, scheduler.milestones,
 --   dataset.train_batch_size, criterion.epsilon, ...), the environment (pytorch_version, gpu) and

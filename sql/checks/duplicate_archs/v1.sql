@@ -2,6 +2,7 @@
 -- version: 1 (first version)
 -- grain: one row per arch with finished runs at two or more sites, per pair of those sites and metric
 -- reads: run_summary_v1
+-- requires: runs.site
 -- question: For an architecture trained at two sites, how do the test accuracies of the two best
 --   checkpoints compare? Values are from the finished Linf Base evaluation linked to each site's
 --   finished run (clean, fgsm, pgd20, cw40); site_a is the alphabetically first site of the pair and

@@ -2,6 +2,7 @@
 -- version: 1 (first version)
 -- grain: one row per pair of sites and metric, over the archs trained at both with both values
 -- reads: check_duplicate_archs_v1, check_params
+-- requires: runs.site
 -- question: Over all archs trained at two sites, is one site's model systematically better?
 --   A paired comparison of the per-arch deltas of check_duplicate_archs (value_b - value_a; archs
 --   with a missing value are left out): an exact two-sided sign test (ties dropped) and a bootstrap

@@ -2,6 +2,7 @@
 -- version: 1 (first version)
 -- grain: one row per training run and reason (a run can be listed as unfinished, nan and resumed)
 -- reads: runs, epochs
+-- requires: runs.last_logged_at
 -- question: Which training runs did not run cleanly from start to end: unfinished (no Running Cost
 --   line: killed, crashed or still running), nan (a loss or accuracy became NaN) or resumed
 --   (restarted from its last checkpoint, so its log has several headers)?

@@ -1,0 +1,292 @@
+"""The analysis as blocks: each hypothesis of the original analysis, its evidence, its conclusion.
+
+Every section quotes the live headline of its check (warehouse/checks.py), embeds the figures
+drawn from the check views, and ends with a verdict computed by a rule that the text states, e.g.
+"supported when one site's share of early best epochs exceeds another's by 20 points or more".
+Nothing here is written for one corpus: on data without a finding the verdict says so.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from reports.data import ReportData
+from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
+from reports.figures import Context, Figure
+
+EARLY_GAP_POINTS = 20.0
+TRAINING_SETTINGS = ("optimizer.", "scheduler.", "criterion.", "observed.", "epochs", "epsilon", "step_size",
+                     "num_steps", "attack_step", "dataset.train_batch_size", "dataset.eval_batch_size",
+                     "grad_clip", "apex_amp", "native_amp", "seed", "warmup_steps", "adjust_weight_decay")
+
+
+def _of(figures: list[Figure], section: str) -> list[Figure]:
+    return [f for f in figures if f.section == section]
+
+
+def _headline(checks: dict, name: str) -> str:
+    result = checks.get(name)
+    return f"`check_{name}`: {result.headline}" if result else f"`check_{name}` is not installed in this warehouse"
+
+
+def _is_training_setting(parameter: str) -> bool:
+    return any(parameter == s or (s.endswith(".") and parameter.startswith(s)) for s in TRAINING_SETTINGS)
+
+
+def opening(data: ReportData, db_label: str, checks: dict) -> list[Block]:
+    totals = data.rows("warehouse_totals")[0]
+    sites = data.rows("report_sites")
+    site_text = ", ".join(f"{s['site']} {s['n_runs']} runs ({s['n_finished']} finished)" for s in sites) or "none"
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    blocks: list[Block] = [
+        Heading(1, "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
+        Para(f"Generated {now} from `{db_label}`: {totals['n_runs']} training runs ({totals['n_finished']} finished) "
+             f"of {totals['n_archs']} architectures, {totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
+             f"finished Linf Base), {totals['n_files']} files seen; runs started from {totals['trained_from'] or 'n/a'} "
+             f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
+        Para("Each section states a hypothesis of the original analysis, the evidence the warehouse's check views "
+             "give (the live headline of `python cli.py check`, and figures drawn from the same views), and the "
+             "conclusion with the rule that decides it. Re-run `python cli.py report` after an ingest and every "
+             "number and verdict follows the data."),
+        Heading(2, "Checks at a glance"),
+        Table(["check", "findings", "headline"],
+              [[f"`check_{r.name}`", r.findings, r.headline] for r in checks.values()], numeric={1}),
+    ]
+    return blocks
+
+
+def best_epoch_section(figures: list[Figure], checks: dict) -> list[Block]:
+    figs = _of(figures, "best_epoch")
+    blocks: list[Block] = [
+        Heading(2, "1. Best epochs: runs that peaked before the first learning-rate decay"),
+        Para("**Hypothesis.** At one site the runs reached their best CW-40 validation accuracy long before the "
+             "first learning-rate decay (epoch 75 of 100) and lost robustness afterwards, while with the benchmark's "
+             "schedule the best checkpoint comes right after a decay."),
+        Para(f"**Evidence.** {_headline(checks, 'best_epoch')}. {_headline(checks, 'robust_overfitting')}."),
+        *[FigureBlock(f) for f in figs],
+    ]
+    shares = {f.facts["site"]: f.facts["share_pct"] for f in figs if f.facts["n_runs"]}
+    if len(shares) < 2:
+        blocks.append(Verdict(None, "Fewer than two sites have finished runs: nothing to compare."))
+        return blocks
+    worst, best = max(shares, key=shares.get), min(shares, key=shares.get)
+    gap = shares[worst] - shares[best]
+    rule = f"rule: supported when one site's share of early best epochs exceeds another's by {EARLY_GAP_POINTS:.0f} points or more"
+    text = (f"{worst}: {shares[worst]:.0f}% of finished runs peaked before the first decay, {best}: "
+            f"{shares[best]:.0f}% ({gap:.0f} points apart; {rule}).")
+    blocks.append(Verdict(gap >= EARLY_GAP_POINTS, text))
+    return blocks
+
+
+def duplicates_section(figures: list[Figure], checks: dict) -> list[Block]:
+    figs = _of(figures, "duplicates")
+    blocks: list[Block] = [
+        Heading(2, "2. The same architecture trained at two sites"),
+        Para("**Hypothesis.** An architecture trained at both sites gets a worse model at one of them: its test "
+             "accuracies (clean, FGSM, PGD-20, CW-40; Linf Base evaluation of the best checkpoint) are "
+             "systematically lower, so the benchmark's numbers depend on where an arch was trained."),
+        Para(f"**Evidence.** {_headline(checks, 'duplicate_archs')}. {_headline(checks, 'duplicate_paired')}."),
+        *[FigureBlock(f) for f in figs],
+    ]
+    tests = [f.facts["test"] for f in figs if f.facts.get("test")]
+    if not tests:
+        blocks.append(Verdict(None, "No arch has finished, evaluated runs at two sites."))
+        return blocks
+    significant = [t for t in tests if t["significant"]]
+    lower = {t["site_a"] if t["mean_delta"] > 0 else t["site_b"] for t in significant}
+    supported = len(significant) >= 3 and len(lower) == 1
+    site_a, site_b = tests[0]["site_a"], tests[0]["site_b"]
+    deltas = ", ".join(f"{f.facts['label']} {f.facts['test']['mean_delta']:+.1f}" for f in figs if f.facts.get("test"))
+    text = (f"{len(significant)} of {len(tests)} metrics differ significantly (sign test) over "
+            f"{tests[0]['n_archs']} archs; mean {site_b} - {site_a}: {deltas} points"
+            + (f"; {next(iter(lower))}'s models are the worse ones" if supported else "")
+            + " (rule: supported when at least 3 of the 4 metrics differ significantly, all in the same direction).")
+    blocks.append(Verdict(supported, text))
+    return blocks
+
+
+def curves_section(figures: list[Figure]) -> list[Block]:
+    figs = _of(figures, "curves")
+    blocks: list[Block] = [
+        Heading(2, "3. Training curves of the archs that differ most"),
+        Para("**Hypothesis.** The test-set differences come from training: for the same arch, one site's run "
+             "peaks early and loses robust accuracy before the decay, while the other profits from the decays."),
+        Para("**Evidence.** The archs trained at two sites with the largest test difference (`curve_archs`), their "
+             "validation curves at both sites; `--arch ID` draws others."),
+        *[FigureBlock(f) for f in figs],
+    ]
+    if not figs:
+        blocks.append(Verdict(None, "No arch has training curves from two sites."))
+        return blocks
+    early: dict[str, int] = {}
+    for f in figs:
+        decays = {d["series"]: d["epoch"] for d in sorted(f.rows["decays"], key=lambda d: -d["epoch"])}
+        for run in f.facts["runs"]:
+            first = decays.get(run["series"])
+            if run["best_epoch"] is not None and first is not None and run["best_epoch"] < first:
+                early[run["site"]] = early.get(run["site"], 0) + 1
+    counts = "; ".join(f"{site}: {n} of {len(figs)}" for site, n in sorted(early.items())) or "none"
+    top = max(early.values(), default=0)
+    blocks.append(Verdict(
+        top * 2 >= len(figs) and len(early) <= 1 if early else False,
+        f"Runs whose best CW-40 epoch precedes their first logged lr decay, among the {len(figs)} archs shown: {counts} "
+        "(rule: supported when at least half of the archs show it, at one site only).",
+    ))
+    return blocks
+
+
+def bands_section(figures: list[Figure], checks: dict) -> list[Block]:
+    figs = _of(figures, "bands")
+    blocks: list[Block] = [
+        Heading(2, "4. Bands of low archs: the vertical lines"),
+        Para("**Hypothesis.** Stretches of consecutive arch ids are far less accurate than their neighbours (vertical "
+             "lines in accuracy against arch id). Neighbouring ids have similar size, so this is a training problem "
+             "of a batch of runs (a machine, a period), not of the archs; the training month shows which batch."),
+        Para(f"**Evidence.** {_headline(checks, 'vertical_lines')}."),
+        *[FigureBlock(f) for f in figs],
+    ]
+    if not figs:
+        blocks.append(Verdict(None, "No finished run with a CW-40 accuracy."))
+        return blocks
+    runs, bands = figs[0].rows["runs"], figs[0].facts["bands"]
+    items = []
+    for b in bands:
+        low = [r for r in runs if r["band_id"] == b["band_id"] and r["is_low"]]
+        gpus = sorted({r["gpu"] for r in low})
+        months = sorted({r["month"] for r in low})
+        site_runs = [r for r in runs if r["site"] in b["sites"].split("/") and r["band_id"] != b["band_id"]]
+        same_month = sum(r["month"] in months for r in site_runs)
+        note = (f"; the site's other runs in {', '.join(months)}: {same_month} of {len(site_runs)}"
+                if site_runs else "")
+        items.append(f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low archs of {b['n_archs']}, "
+                     f"{b['sites']}, {b['mean_points_below']:.1f} points below their neighbours, trained "
+                     f"{b['trained']} on {', '.join(gpus)}{note}")
+    if items:
+        blocks.append(Bullets(items))
+    blocks.append(Verdict(bool(bands), f"{len(bands)} band{'s' if len(bands) != 1 else ''} of low archs "
+                          "(rule: supported when check_vertical_lines finds at least one band)."))
+    return blocks
+
+
+def gpus_section(figures: list[Figure], checks: dict) -> list[Block]:
+    figs = _of(figures, "gpus")
+    bands = _of(figures, "bands")
+    blocks: list[Block] = [
+        Heading(2, "5. Accuracy by GPU"),
+        Para("**Hypothesis.** One GPU model (a machine) of a site produced worse models: its runs are far more "
+             "often below archs of similar size than the site's other runs."),
+        Para(f"**Evidence.** {_headline(checks, 'gpu_accuracy')}."),
+        *[FigureBlock(f) for f in figs],
+    ]
+    flagged = [(f.facts["site"], g) for f in figs for g in f.facts["flagged"]]
+    if bands and flagged:
+        runs = bands[0].rows["runs"]
+        items = []
+        for site, gpu in flagged:
+            low = [r for r in runs if r["site"] == site and r["gpu"] == gpu and r["is_low"]]
+            in_band = sum(r["band_id"] is not None for r in low)
+            items.append(f"{site} {gpu}: {len(low)} low runs, {in_band} of them inside a band of section 4")
+        blocks.append(Bullets(items))
+    text = (", ".join(f"{s} {g}" for s, g in flagged) + " flagged") if flagged else "no site and GPU flagged"
+    blocks.append(Verdict(bool(flagged) if figs else None,
+                          f"{text} (rule: supported when check_gpu_accuracy flags a site and GPU)."))
+    return blocks
+
+
+def missing_section(figures: list[Figure], checks: dict) -> list[Block]:
+    figs = _of(figures, "missing_eval")
+    blocks: list[Block] = [
+        Heading(2, "6. Missing test evaluations"),
+        Para("**Hypothesis.** Not every trained arch was evaluated on the test set: for those the release has no "
+             "`test_best`, and the published loader, which requires one, cannot load them."),
+        Para(f"**Evidence.** {_headline(checks, 'missing_base_eval')}. The lists `<site>_incomplete_base.txt` hold "
+             "their arch ids, one per line, to re-run the evaluations."),
+        *[FigureBlock(f) for f in figs],
+    ]
+    missing = {f.facts["site"]: len(f.facts["listed"]) for f in figs}
+    total = sum(missing.values())
+    blocks.append(Verdict(total > 0 if figs else None,
+                          f"{total} archs without a finished Linf Base evaluation ("
+                          + ", ".join(f"{s} {n}" for s, n in missing.items())
+                          + "; rule: supported when any finished run's arch lacks one)."))
+    return blocks
+
+
+def config_section(data: ReportData, context: Context, checks: dict) -> list[Block]:
+    rows = data.view("check_config_drift") if data.has_view("check_config_drift") else []
+    sites = context.sites
+    by_param: dict[str, dict] = {}
+    for r in rows:
+        entry = by_param.setdefault(r["parameter"], {"source": r["source"], "differs": r["differs"], "values": {}})
+        share = f" ({100 * r['share']:.0f}%)" if r.get("share") is not None and r["share"] < 0.995 else ""
+        entry["values"].setdefault(r["site"], []).append(f"{r['value']}{share}")
+
+    def table_rows(differs: bool) -> list[list]:
+        return [[f"`{p}`", e["source"], *["; ".join(e["values"].get(s, ["-"])) for s in sites]]
+                for p, e in sorted(by_param.items()) if e["differs"] == differs]
+
+    differing = [p for p, e in by_param.items() if e["differs"]]
+    training = sorted(p for p in differing if _is_training_setting(p))
+    blocks: list[Block] = [
+        Heading(2, "7. Configuration drift between sites"),
+        Para("**Hypothesis.** The sites did not run the same training: some setting the logs record (epochs, "
+             "learning rate and the epochs it really decayed at, batch size, weight decay, attack radius, steps "
+             "and step size, AMP, ...) differs between them."),
+        Para(f"**Evidence.** {_headline(checks, 'config_drift')}. Settings that differ (share of the site's runs "
+             "when not all):"),
+        Table(["setting", "source", *sites], table_rows(True)),
+        Table(["setting", "source", *sites], table_rows(False),
+              summary=f"The {len(by_param) - len(differing)} settings that are the same at every site"),
+    ]
+    env = sorted(p for p in differing if p not in training)
+    text = (f"training settings that differ: {', '.join(training)}" if training
+            else "no training setting differs") + (f"; environment and software: {', '.join(env)}" if env else "")
+    blocks.append(Verdict(bool(training) if rows else None,
+                          text + " (rule: supported when a setting that changes the training recipe differs; "
+                          "paths, workers, GPUs, data parallelism and library versions count as environment)."))
+    return blocks
+
+
+def other_section(checks: dict) -> list[Block]:
+    return [
+        Heading(2, "8. Other findings of the checks"),
+        Bullets([_headline(checks, "incomplete_runs"), _headline(checks, "orphan_evals")]),
+    ]
+
+
+def _grouped(files: list[str]) -> list[str]:
+    """`a.png`, `a.svg`, `b.txt` -> `a` (png, svg), `b.txt`."""
+    stems: dict[str, list[str]] = {}
+    for name in files:
+        stem, _, ext = name.rpartition(".")
+        if ext in ("png", "svg", "html") and name != "index.html":
+            stems.setdefault(stem, []).append(ext)
+        else:
+            stems[name] = []
+    return [f"`{s}` ({', '.join(e)})" if e else f"`{s}`" for s, e in stems.items()]
+
+
+def closing(files: list[str]) -> list[Block]:
+    return [
+        Heading(2, "Files and how to reproduce"),
+        Para("Written by `python cli.py report`: " + ", ".join(_grouped(files)) + "."),
+        Para("Every figure is drawn from the check views; their rows are one query away, e.g. "
+             "`python cli.py check --details best_epoch`, `python cli.py sql \"select * from check_vertical_lines\"`. "
+             "The figures' own queries are the files of `sql/report/`."),
+    ]
+
+
+def analysis_blocks(data: ReportData, context: Context, figures: list[Figure], checks: dict,
+                    db_label: str, files: list[str]) -> list[Block]:
+    """The whole document, in order."""
+    return [
+        *opening(data, db_label, checks),
+        *best_epoch_section(figures, checks),
+        *duplicates_section(figures, checks),
+        *curves_section(figures),
+        *bands_section(figures, checks),
+        *gpus_section(figures, checks),
+        *missing_section(figures, checks),
+        *config_section(data, context, checks),
+        *other_section(checks),
+        *closing(files),
+    ]

@@ -1,0 +1,151 @@
+"""local_train_issue.png: accuracy against arch id, and the bands of archs far below their neighbours.
+
+Top, every finished run's best CW-40 validation accuracy by arch, coloured by site; middle, the
+same points coloured by the month the run started, which shows when the low bands were trained
+(the "vertical line" and the early-2023 runs); bottom, one zoomed panel per band. The bands are
+check_vertical_lines', shaded. Archs are placed by rank among archs with a finished run and
+labelled with their ids, so sparse corpora stay readable (with all 15,625 archs rank = id), and a
+band is shaded at least a few pixels wide so that ten archs out of thousands remain visible.
+"""
+from __future__ import annotations
+
+import altair as alt
+
+from reports.data import ReportData
+from reports.figures import Context, Figure
+from reports.style import RankAxis, site_scale, title
+
+PANEL_WIDTH = 760
+PANEL_HEIGHT = 210
+ZOOM_WIDTH = 230
+MIN_BAND_PX = 7
+MAX_ZOOMS = 6
+
+
+def _tooltip() -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("arch_id:Q", title="arch id"), alt.Tooltip("site:N"), alt.Tooltip("gpu:N", title="GPU"),
+        alt.Tooltip("started_at:N", title="started"), alt.Tooltip("best_cw40_acc:Q", title="best CW-40 (%)", format=".2f"),
+        alt.Tooltip("test_clean_acc:Q", title="test clean (%)", format=".2f"),
+        alt.Tooltip("neighbour_median:Q", title="neighbours' median (%)", format=".2f"),
+        alt.Tooltip("points_below:Q", title="points below", format=".1f"), alt.Tooltip("band_id:N", title="band"),
+    ]
+
+
+def _month_colour(months: list[str], legend: bool = True) -> alt.Color:
+    scheme = "tableau10" if len(months) <= 10 else ("tableau20" if len(months) <= 20 else "viridis")
+    return alt.Color("month:O", title="month trained", scale=alt.Scale(domain=months, scheme=scheme),
+                     legend=alt.Legend(columns=1 if len(months) <= 14 else 2) if legend else None)
+
+
+def _band_shades(bands: list[dict], y_title: str, x: alt.X) -> alt.Chart:
+    return alt.Chart(alt.Data(values=bands)).mark_rect(color="#e45756", opacity=0.16).encode(
+        x=x, x2="shade_to:Q",
+        tooltip=[alt.Tooltip("band_id:N", title="band"), alt.Tooltip("arch_ids:N", title="archs"),
+                 alt.Tooltip("n_low:Q", title="low archs"), alt.Tooltip("sites:N"),
+                 alt.Tooltip("trained:N", title="trained")],
+    )
+
+
+def _band_labels(bands: list[dict], x: alt.X) -> alt.Chart:
+    return alt.Chart(alt.Data(values=bands)).mark_text(
+        baseline="top", dy=2, fontSize=10, fontWeight="bold", color="#b22").encode(x=x, y=alt.value(0), text="label:N")
+
+
+def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, axis: RankAxis, y_scale: alt.Scale,
+           heading: str) -> alt.LayerChart:
+    x = alt.X("arch_rank:Q", axis=axis.axis("arch id (archs without a finished run skipped)"),
+              scale=alt.Scale(domain=[0, max(r["arch_rank"] for r in rows) + 1], nice=False))
+    base = alt.Chart(alt.Data(values=rows))
+    points = base.mark_circle(size=22, opacity=0.8).encode(
+        x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 validation acc. (%)", scale=y_scale),
+        color=colour, tooltip=_tooltip())
+    low = base.transform_filter("datum.is_low").mark_point(size=60, color="black", strokeWidth=0.8, opacity=0.8).encode(
+        x=x, y=alt.Y("best_cw40_acc:Q", scale=y_scale), tooltip=_tooltip())
+    shade_x = alt.X("shade_from:Q")
+    layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q")), points, low] if bands else [points, low]
+    return alt.layer(*layers).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT, title=alt.TitleParams(heading, fontSize=13))
+
+
+def _zoom(rows: list[dict], band: dict, colour: alt.Color, y_scale: alt.Scale) -> alt.LayerChart:
+    pad = max(8, band["last_arch_id"] - band["first_arch_id"] + 1)
+    lo, hi = band["first_arch_id"] - pad, band["last_arch_id"] + pad
+    near = [r for r in rows if lo <= r["arch_id"] <= hi]
+    x = alt.X("arch_id:Q", title="arch id", scale=alt.Scale(domain=[lo, hi], nice=False),
+              axis=alt.Axis(format="d", tickCount=4))
+    shade = alt.Chart(alt.Data(values=[{"from": band["first_arch_id"] - 0.5, "to": band["last_arch_id"] + 0.5}])).mark_rect(
+        color="#e45756", opacity=0.16).encode(x=alt.X("from:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), x2="to:Q")
+    points = alt.Chart(alt.Data(values=near)).mark_circle(size=40, opacity=0.85).encode(
+        x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 (%)", scale=y_scale), color=colour, tooltip=_tooltip())
+    return alt.layer(shade, points).properties(
+        width=ZOOM_WIDTH, height=150,
+        title=alt.TitleParams(f"band {band['band_id']}: archs {band['arch_ids']}", fontSize=12,
+                              subtitle=f"{band['sites']}, trained {band['trained']}"),
+    )
+
+
+def _bands(vlines: list[dict], rows: list[dict]) -> list[dict]:
+    """Bands with the rank range they cover, widened to MIN_BAND_PX for shading."""
+    n_ranks = max((r["arch_rank"] for r in rows), default=1) + 1
+    min_width = MIN_BAND_PX * n_ranks / PANEL_WIDTH
+    out = []
+    for b in vlines:
+        ranks = [r["arch_rank"] for r in rows if b["first_arch_id"] <= r["arch_id"] <= b["last_arch_id"]]
+        if not ranks:
+            continue
+        lo, hi = min(ranks) - 0.5, max(ranks) + 0.5
+        widen = max(0.0, (min_width - (hi - lo)) / 2)
+        out.append({
+            "band_id": b["band_id"], "first_arch_id": b["first_arch_id"], "last_arch_id": b["last_arch_id"],
+            "n_low": b["n_low"], "n_archs": b["n_archs"], "sites": "/".join(b["sites"] or []),
+            "arch_ids": f"{b['first_arch_id']}-{b['last_arch_id']}",
+            "trained": f"{(b['trained_from'] or '')[:10]} to {(b['trained_to'] or '')[:10]}",
+            "shade_from": lo - widen, "shade_to": hi + widen, "label_at": (lo + hi) / 2, "label": str(b["band_id"]),
+            "mean_points_below": b.get("mean_points_below"),
+        })
+    return out
+
+
+def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str]) -> Figure:
+    for r in rows:
+        r["month"] = (r["trained_month"] or "")[:7]
+    months = sorted({r["month"] for r in rows})
+    bands = _bands(vlines, rows)
+    axis = RankAxis.from_pairs([(r["arch_rank"], r["arch_id"]) for r in rows])
+    accs = [r["best_cw40_acc"] for r in rows if r["best_cw40_acc"] is not None]
+    y_scale = alt.Scale(domain=[min(accs) - 1, max(accs) + 1], nice=False, zero=False)
+    site_colour = alt.Color("site:N", title="site", scale=site_scale(sites))
+    month_colour = _month_colour(months)
+    top = _panel(rows, bands, site_colour, axis, y_scale, "coloured by site")
+    middle = _panel(rows, bands, month_colour, axis, y_scale, "coloured by the month the run started")
+    panels = [top, middle]
+    zoomed = sorted(sorted(bands, key=lambda b: -b["n_low"])[:MAX_ZOOMS], key=lambda b: b["band_id"])
+    zoom_colour = _month_colour(months, legend=False)
+    zooms = [_zoom(rows, b, zoom_colour, y_scale) for b in zoomed]
+    for start in range(0, len(zooms), 3):
+        panels.append(alt.hconcat(*zooms[start:start + 3], spacing=24))
+    band_lines = [f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low, {b['sites']}, trained {b['trained']}"
+                  for b in bands[:4]]
+    more = [f"... and {len(bands) - 4} more bands"] if len(bands) > 4 else []
+    chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
+        title=title(
+            f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs",
+            ["One point per finished run; ringed: at least low_arch.min_drop points below archs of similar size; "
+             "shaded: check_vertical_lines bands.", *band_lines, *more],
+        )
+    )
+    return Figure(
+        name="local_train_issue", chart=chart, section="bands",
+        caption=(f"{len(bands)} bands of consecutive archs far below their neighbours" +
+                 (": " + "; ".join(band_lines + more) if bands else "") + "."),
+        rows={"runs": rows, "bands": bands},
+        facts={"n_bands": len(bands), "bands": bands, "n_runs": len(rows), "n_low": sum(bool(r["is_low"]) for r in rows),
+               "months": months},
+    )
+
+
+def figures(data: ReportData, context: Context) -> list[Figure]:
+    rows = data.rows("arch_accuracy")
+    if not rows:
+        return []
+    return [render_arch_bands([dict(r) for r in rows], data.view("check_vertical_lines"), context.all_sites)]

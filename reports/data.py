@@ -1,0 +1,82 @@
+"""What the figures read: the report queries of `sql/report/` and the check views, as plain rows.
+
+Every figure reads through one `ReportData` over one read-only connection, so a report is a
+consistent snapshot and each query runs once however many figures use it. Rows come back as dicts
+of JSON-ready values (datetimes as `YYYY-MM-DD HH:MM` text, NaN as None) because they go straight
+into Vega-Lite specs, where only JSON survives:
+
+    data = ReportData(open_for_reading(db))
+    data.rows("report_sites")[0]["site"]          # 'SUSTech'
+    data.rows("arch_curves", arch_ids=[6009])     # a query with a $arch_ids parameter
+    data.view("check_duplicate_paired")           # select * from a view
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import WarehouseError
+
+REPORT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "report"
+
+
+def report_query(name: str) -> str:
+    """The text of `sql/report/<name>.sql`."""
+    path = REPORT_SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        raise WarehouseError(f"report query {path} is missing")
+    return path.read_text()
+
+
+def json_value(value):
+    """A value Vega-Lite can hold: text for times, float for decimals, None for NaN and inf."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    return value
+
+
+class ReportData:
+    """Cached query results over one read-only warehouse connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self._cache: dict[tuple, list[dict]] = {}
+
+    def _run(self, key: tuple, sql: str, params: dict | None) -> list[dict]:
+        if key not in self._cache:
+            try:
+                cursor = self.con.execute(sql, params) if params else self.con.execute(sql)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"report query {key[0]} failed: {str(exc).splitlines()[0]}") from None
+            columns = [d[0] for d in cursor.description]
+            self._cache[key] = [dict(zip(columns, map(json_value, row))) for row in cursor.fetchall()]
+        return self._cache[key]
+
+    def rows(self, name: str, **params) -> list[dict]:
+        """Rows of the report query `sql/report/<name>.sql`, with its `$parameters`."""
+        key = (name, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+        return self._run(key, report_query(name), params or None)
+
+    def view(self, name: str) -> list[dict]:
+        """All rows of an installed view (a check or helper view), e.g. check_config_drift."""
+        if not name.replace("_", "").isalnum():
+            raise WarehouseError(f"not a view name: {name!r}")
+        return self._run((name, ()), f"select * from {name}", None)
+
+    def has_view(self, name: str) -> bool:
+        found = self.con.execute(
+            "select count(*) from duckdb_views() where view_name = ? and not internal", [name]
+        ).fetchone()[0]
+        return bool(found)

@@ -1,0 +1,105 @@
+"""One look for every figure: sizes, fonts, site colours, status colours, number formats.
+
+Colours are fixed per name, not per position, so a site has the same colour in every figure of
+every report (SUSTech blue, MSU orange; any other site takes the next free colour, unknown grey).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+
+WIDTH = 640
+HEIGHT = 300
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+
+KNOWN_SITES = {"SUSTech": "#4c78a8", "MSU": "#f58518", "unknown": "#9d9d9d"}
+EXTRA_COLOURS = ["#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#ff9da6", "#9d755d"]
+EARLY_COLOURS = {"before the first lr decay": "#e45756", "at or after the first lr decay": "#4c78a8"}
+FLAG_COLOURS = {"flagged": "#e45756", "not flagged": "#4c78a8"}
+METRIC_DASHES = {"clean": [1, 0], "PGD-20": [6, 3], "CW-40": [2, 2]}
+
+CONFIG = {
+    "font": FONT,
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": "normal", "grid": True,
+             "gridOpacity": 0.5},
+    "legend": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": "normal"},
+    "title": {"fontSize": 15, "subtitleFontSize": 12, "anchor": "start", "subtitleColor": "#444",
+              "offset": 10},
+    "header": {"labelFontSize": 12, "titleFontSize": 12},
+    "background": "white",
+    "padding": 12,
+}
+
+
+def site_colours(sites: list[str]) -> dict[str, str]:
+    """A colour per site, stable across figures."""
+    out = {s: KNOWN_SITES[s] for s in sites if s in KNOWN_SITES}
+    spare = [c for c in EXTRA_COLOURS if c not in out.values()]
+    for site in sorted(s for s in sites if s not in out):
+        out[site] = spare.pop(0) if spare else "#333333"
+    return out
+
+
+def site_scale(sites: list[str]) -> alt.Scale:
+    colours = site_colours(sites)
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def fixed_scale(colours: dict[str, str]) -> alt.Scale:
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def file_site(site: str) -> str:
+    """The site as it appears in file names: lower-cased, spaces and slashes made safe."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in site.lower())
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}%"
+
+
+def points(value: float | None, digits: int = 1, sign: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
+    return alt.TitleParams(text=text, subtitle=subtitle or "")
+
+
+@dataclass
+class RankAxis:
+    """An x axis over the rank of an arch among those with a run, labelled with arch ids.
+
+    Archs are spread evenly by rank so that a corpus covering a few stretches of the 15,625 ids
+    stays readable; with the full benchmark rank and id coincide. `labels` maps a few ranks to the
+    arch id shown at that tick.
+    """
+
+    labels: dict[int, int]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[int, int]], ticks: int = 8) -> "RankAxis":
+        """Ticks near evenly spaced ranks, chosen among the known (rank, arch id) pairs."""
+        pairs = sorted(set(pairs))
+        if not pairs:
+            return cls({})
+        first, last = pairs[0][0], pairs[-1][0]
+        span = max(1, last - first)
+        chosen: dict[int, int] = {}
+        for k in range(ticks + 1):
+            target = first + span * k / ticks
+            rank, arch = min(pairs, key=lambda p: (abs(p[0] - target), p[0]))
+            if all(abs(rank - r) >= span / (2 * ticks) for r in chosen):
+                chosen[rank] = arch
+        return cls(chosen)
+
+    def axis(self, title_text: str) -> alt.Axis:
+        mapping = ", ".join(f"'{rank}': '{arch}'" for rank, arch in self.labels.items())
+        return alt.Axis(
+            title=title_text, values=list(self.labels), labelExpr=f"{{{mapping}}}[datum.value] || ''",
+            grid=False, labelOverlap=True,
+        )

@@ -1,0 +1,320 @@
+"""`cli.py report`: every file, readable PNGs, offline HTML, figures that show the planted answers,
+and index.html rendered by a real browser.
+
+One small demo corpus (known answers in its demo_key.json) is reported once through the CLI, the
+way the README runs it: with no warehouse yet, so the command builds one from `demo-corpus/`.
+The figures' data is read back from the specs saved in the per-figure HTML pages, i.e. the data
+the charts really draw.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from conftest import ROOT
+from demo import write_demo_repository
+from reports.render import vega_bundle
+from warehouse.update import ingest_paths
+
+runner = CliRunner()
+ARCHS, EPOCHS = 60, 20
+SITES = ("sustech", "msu")
+PNG_SCALE = 2
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory) -> dict:
+    """A demo corpus in demo-corpus/, no warehouse: `cli.py report` builds one and reports."""
+    work = tmp_path_factory.mktemp("report")
+    write_demo_repository(work / "demo-corpus", archs=ARCHS, epochs=EPOCHS, seed=0)
+    db, out = work / "wh.duckdb", work / "report"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        result = runner.invoke(app, ["report", "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    key = json.loads((work / "demo-corpus" / "demo_key.json").read_text())
+    return {"work": work, "db": db, "out": out, "output": result.output, "key": key, "findings": key["findings"]}
+
+
+def chart_data(out: Path, name: str) -> dict[str, list[dict]]:
+    """The datasets a figure's chart draws, from the spec saved in its HTML page."""
+    text = (out / f"{name}.html").read_text()
+    spec = json.loads(re.search(r'<script type="application/json" id="figure-spec">(.*?)</script>', text, re.S)
+                      .group(1).replace("<\\/", "</"))
+    found = dict(spec.get("datasets", {}))
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), dict) and "values" in node["data"]:
+                found[f"inline{len(found)}"] = node["data"]["values"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return found
+
+
+def rows_with(data: dict[str, list[dict]], *fields: str, merge: bool = False) -> list[dict]:
+    """The rows of the first dataset that has all `fields` (the layer of interest), or of all such
+    datasets when one chart splits its rows over layers (`merge`)."""
+    matching = [rows for rows in data.values() if rows and all(f in rows[0] for f in fields)]
+    assert len(matching) >= 1, f"no dataset with {fields}: {[list(r[0]) for r in data.values() if r]}"
+    return [row for rows in matching for row in rows] if merge else matching[0]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Decode a PNG far enough to prove it whole: signature, IHDR, and every IDAT inflated to the
+    exact byte count its size needs."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name}: not a PNG"
+    pos, chunks = 8, []
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0], path.name
+        chunks.append((kind, body))
+        pos += 12 + length
+    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND", path.name
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    assert len(raw) == height * (1 + (width * channels * depth + 7) // 8), f"{path.name}: truncated pixel data"
+    return width, height
+
+
+def svg_size(path: Path) -> tuple[float, float]:
+    head = path.read_text()[:400]
+    return float(re.search(r'width="([\d.]+)"', head).group(1)), float(re.search(r'height="([\d.]+)"', head).group(1))
+
+
+def expected_names(reported: dict) -> set[str]:
+    curves = sorted(p.name for p in reported["out"].glob("dup_Arch*_training_curves.png"))
+    stems = [f"best_epoch_{s}" for s in SITES] + ["dup_test_acc", "dup_test_fgsm", "dup_test_pgd", "dup_test_cw"]
+    stems += [c.removesuffix(".png") for c in curves] + ["local_train_issue"]
+    stems += [f"{s}_gpu_issue" for s in SITES] + [f"{s}_missing_eval" for s in SITES]
+    names = {f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg", "html")}
+    return names | {f"{s}_incomplete_base.txt" for s in SITES} | {"report.md", "index.html"}
+
+
+# ----------------------------------------------------------------------------- files
+def test_report_builds_demo_warehouse_and_says_so(reported):
+    lines = reported["output"].strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"no warehouse at {reported['db']}: built it from the demo corpus in demo-corpus/")
+    assert reported["db"].exists()
+
+
+def test_report_writes_every_file_and_lists_them(reported):
+    on_disk = {p.name for p in reported["out"].iterdir()}
+    assert on_disk == expected_names(reported)
+    curves = [n for n in on_disk if n.startswith("dup_Arch") and n.endswith(".png")]
+    assert len(curves) == min(5, len(reported["findings"]["duplicate_archs"]))
+    last = reported["output"].strip().splitlines()[-1]
+    assert last.startswith(f"wrote {len(on_disk)} files to {reported['out']}/ in ")
+    for name in on_disk:
+        stem = name.rsplit(".", 1)[0]
+        assert stem in last or name in last, name
+
+
+def test_report_pngs_decode_at_twice_the_svg_size(reported):
+    for png in sorted(reported["out"].glob("*.png")):
+        width, height = png_size(png)
+        svg_w, svg_h = svg_size(png.with_suffix(".svg"))
+        assert (width, height) == (round(svg_w * PNG_SCALE), round(svg_h * PNG_SCALE)), png.name
+        assert width >= 800 and height >= 250, f"{png.name} is only {width}x{height}"
+
+
+def test_report_html_loads_nothing_from_a_network(reported):
+    """Only the inlined Vega bundle mentions URLs (XML namespaces, documentation links); no page
+    references anything outside itself."""
+    bundle = vega_bundle()
+    pages = [reported["out"] / "index.html", *reported["out"].glob("*_training_curves.html"),
+             reported["out"] / "local_train_issue.html"]
+    for page in pages:
+        text = page.read_text()
+        assert text.count(bundle) == 1, page.name
+        rest = text.replace(bundle, "")
+        assert not re.search(r"https?://|//cdn|<link\b", rest, re.I), page.name
+        assert not re.search(r"<(script|img|iframe)[^>]+src=", rest, re.I), page.name
+        assert not re.search(r'"url"\s*:', rest), f"{page.name}: a chart loads data from a URL"
+    assert not re.search(r"\bimport\s*\(|importScripts|<script", bundle)
+
+
+def test_report_sql_files_document_their_columns(reported):
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        for path in sorted((ROOT / "sql" / "report").glob("*.sql")):
+            text = path.read_text()
+            assert text.startswith(f"-- report: {path.stem}\n"), path.name
+            header = text.split("\n\n", 1)[0]
+            for key in ("grain", "reads", "question", "columns"):
+                assert f"\n-- {key}:" in header, f"{path.name} has no {key} line"
+            documented = re.findall(r"^--   ([a-z_0-9]+):", header.split("-- columns:")[1], re.M)
+            params = {"arch_ids": [5990]} if "$arch_ids" in text else None
+            cursor = con.execute(text, params) if params else con.execute(text)
+            assert [d[0] for d in cursor.description] == documented, path.name
+    finally:
+        con.close()
+
+
+# ----------------------------------------------------------------------------- the data behind the charts
+def test_best_epoch_histograms_count_the_early_runs(reported):
+    for site, counts in reported["findings"]["best_epoch_counts"].items():
+        bins = rows_with(chart_data(reported["out"], f"best_epoch_{site.lower()}"), "best_epoch", "n_runs")
+        assert sum(b["n_runs"] for b in bins) == counts["finished_runs"], site
+        assert sum(b["n_runs"] for b in bins if b["early"]) == counts["best_before_first_decay"], site
+        assert all(b["best_epoch"] < reported["findings"]["first_decay_epoch"] for b in bins if b["early"])
+
+
+def test_duplicate_figures_show_every_pair_and_the_worse_site(reported):
+    findings = reported["findings"]
+    for name in ("dup_test_acc", "dup_test_fgsm", "dup_test_pgd", "dup_test_cw"):
+        pairs = rows_with(chart_data(reported["out"], name), "arch_id", "value_a", "value_b")
+        assert sorted(p["arch_id"] for p in pairs) == sorted(findings["duplicate_archs"]), name
+        worse = findings["duplicate_worse_site"]
+        lower = [p["site_a"] if p["value_a"] < p["value_b"] else p["site_b"] for p in pairs]
+        assert lower.count(worse) > len(pairs) / 2, name
+
+
+def test_training_curves_draw_both_sites_with_their_decays(reported):
+    findings = reported["findings"]
+    curves = sorted(reported["out"].glob("dup_Arch*_training_curves.html"))
+    assert curves
+    for page in curves:
+        arch_id = int(re.search(r"dup_Arch(\d+)_", page.name).group(1))
+        assert arch_id in findings["duplicate_archs"]
+        data = chart_data(reported["out"], page.stem)
+        lines = rows_with(data, "epoch", "acc", "metric")
+        assert {r["site"] for r in lines} == {"SUSTech", "MSU"}
+        assert {r["metric"] for r in lines} == {"clean", "PGD-20", "CW-40"}
+        assert len(lines) == 2 * 3 * EPOCHS
+        decays = rows_with(data, "epoch", "lr_before", "lr_after")
+        assert {d["epoch"] for d in decays if d["site"] == "SUSTech"} == {15, 18}
+
+
+def test_arch_figure_shades_the_planted_bands(reported):
+    data = chart_data(reported["out"], "local_train_issue")
+    bands = rows_with(data, "band_id", "shade_from", "shade_to")
+    planted = [(b["first_arch_id"], b["last_arch_id"]) for b in reported["findings"]["vertical_line_bands"]]
+    assert sorted((b["first_arch_id"], b["last_arch_id"]) for b in bands) == sorted(planted)
+    runs = rows_with(data, "arch_rank", "best_cw40_acc", "month")
+    early = {r["arch_id"] for r in runs if r["month"] == "2023-03"}
+    assert {r["arch_id"] for r in reported["findings"]["early_2023_runs_in_bands"]} <= early
+
+
+def test_gpu_figure_flags_the_planted_gpu(reported):
+    bad = reported["findings"]["bad_gpu"]
+    rows = rows_with(chart_data(reported["out"], f"{bad['site'].lower()}_gpu_issue"), "gpu", "q1_acc")
+    assert {r["gpu"] for r in rows if r["flagged"]} == {bad["gpu"]}
+    other = [r for r in rows if r["site"] != bad["site"]]
+    assert not other
+
+
+def test_missing_eval_strips_and_lists_match_the_planted_archs(reported):
+    for site, arch_ids in reported["findings"]["missing_base_eval"].items():
+        listed = (reported["out"] / f"{site.lower()}_incomplete_base.txt").read_text().split()
+        assert [int(a) for a in listed] == sorted(arch_ids), site
+        segments = rows_with(chart_data(reported["out"], f"{site.lower()}_missing_eval"), "status", "first_rank",
+                             merge=True)
+        trained = {r["arch_id"] for r in reported["key"]["runs"]}
+        assert sum(s["n_archs"] for s in segments) == len(trained), site
+        assert sum(s["n_archs"] for s in segments if s["status"] == "no Base evaluation") == len(arch_ids), site
+
+
+def test_report_md_embeds_every_png_and_states_the_verdicts(reported):
+    text = (reported["out"] / "report.md").read_text()
+    for png in reported["out"].glob("*.png"):
+        assert f"![{png.stem}]({png.name})" in text
+    assert text.count("> **Supported.**") + text.count("> **Not supported.**") + text.count("> **Not testable.**") == 7
+    assert "MSU: 75% of finished runs peaked before the first decay" in text
+    assert "| setting | source | SUSTech | MSU |" in text
+    assert "## 7. Configuration drift between sites" in text
+
+
+# ----------------------------------------------------------------------------- the browser
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("chromium is not installed: the HTML report is tested in a real browser; "
+                    "install it with `apt-get install -y chromium` (CI: .ci/run does)")
+    return path
+
+
+def _render(page: Path, profile: Path) -> tuple[str, str]:
+    result = subprocess.run(
+        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom",
+         page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("page", ["index.html", "local_train_issue.html"])
+def test_html_renders_every_chart_in_chromium_without_console_messages(reported, tmp_path, page):
+    html_path = reported["out"] / page
+    expected = html_path.read_text().count('data-spec="')
+    dom, log = _render(html_path, tmp_path / "profile")
+    assert expected == (len(list(reported["out"].glob("*.png"))) if page == "index.html" else 1)
+    assert f'data-charts-rendered="{expected}"' in dom
+    assert dom.count('class="marks"') == expected, "a chart drew no SVG"
+    assert '<p class="render-error">' not in dom, "a chart failed to render"
+    assert re.search(r'<pre id="render-errors"[^>]*hidden', dom), "the page reported a script error"
+    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    assert not console, "\n".join(console)
+
+
+# ----------------------------------------------------------------------------- options and errors
+def test_report_arch_option_draws_the_chosen_arch(reported, tmp_path):
+    arch_id = reported["findings"]["duplicate_archs"][-1]
+    result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "svg",
+                                 "--arch", str(arch_id)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("dup_Arch*")) == [f"dup_Arch{arch_id}_training_curves.svg"]
+    assert not list(tmp_path.glob("*.png"))
+    assert "![" not in (tmp_path / "report.md").read_text().split("## 1.")[0]
+
+
+def test_report_refuses_unknown_arch_and_format(reported, tmp_path):
+    result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--arch", "15625"])
+    assert result.exit_code == 1
+    assert "no training run of arch 15625" in result.output
+    result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--format", "png,gif"])
+    assert result.exit_code == 1
+    assert "unknown figure format gif" in result.output
+
+
+def test_report_on_a_warehouse_without_findings(samples, tmp_path):
+    """The real sample logs (one finished run, no sites file): a report, no crash, honest verdicts."""
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [samples])
+    result = runner.invoke(app, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "--format", "svg"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "Not testable" in text and "## 8. Other findings of the checks" in text
+    assert (tmp_path / "r" / "index.html").exists()
+
+
+def test_report_help():
+    result = runner.invoke(app, ["report", "--help"])
+    assert result.exit_code == 0
+    for option in ("--db", "--out", "--format", "--arch"):
+        assert option in result.output

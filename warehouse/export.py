@@ -1,0 +1,303 @@
+"""What leaves the warehouse: the release file, Parquet for other engines, arch-id lists for the scripts.
+
+    export_release(db, "cifar10.jsonl", exclude_checks=["best_epoch"])   SPEC section 6 format
+    export_parquet(db, "out/")          out/<table>/site=<site>/*.parquet, out/_meta/schema.json
+    flagged_arch_ids(db, "best_epoch")  [12, 40, ...]: one id per line for the retraining scripts
+
+Everything is read through a read-only connection; nothing here changes the warehouse.
+"""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.release import BASE_KEYS, EPOCH_LISTS
+from warehouse.connect import connect
+from warehouse.errors import WarehouseError
+from warehouse.migrate import latest_version, schema_version
+
+
+def open_for_export(db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a warehouse at the current schema version that may write files
+    (warehouse.query.open_for_reading switches file access off for people's queries)."""
+    db = Path(db)
+    if not db.exists():
+        raise WarehouseError(f"no warehouse at {db}: run `python cli.py ingest <logs folder>` first (or pass --db)")
+    con = connect(db, read_only=True)
+    version = schema_version(con)
+    if version != latest_version():
+        con.close()
+        raise WarehouseError(f"{db} has schema version {version}, this tool reads {latest_version()}: "
+                             "run `python cli.py ingest` once to migrate it")
+    return con
+
+# What each check flags, as (run_id, arch_id, site) rows: the runs a retraining or a release
+# without flagged runs is about. Checks whose findings are not runs (settings, site-pair
+# statistics) are not listed: they cannot name archs.
+FLAGGED_RUNS = {
+    "best_epoch": "select run_id, arch_id, site from check_best_epoch where early",
+    "robust_overfitting": "select run_id, arch_id, site from check_robust_overfitting where overfits",
+    "duplicate_archs": """
+        select r.run_id, r.arch_id, r.site from runs as r
+        where r.run_id in (select run_id_a from check_duplicate_archs union select run_id_b from check_duplicate_archs)""",
+    "vertical_lines": """
+        select n.run_id, n.arch_id, n.site from run_neighbours as n
+        inner join check_vertical_lines as b on n.arch_id between b.first_arch_id and b.last_arch_id
+        where n.is_low""",
+    "gpu_accuracy": """
+        select n.run_id, n.arch_id, n.site from run_neighbours as n
+        inner join check_gpu_accuracy as g on n.site = g.site and coalesce(n.gpu, 'cpu') = g.gpu
+        where g.flagged and n.is_low""",
+    "missing_base_eval": "select run_id, arch_id, site from check_missing_base_eval",
+    "incomplete_runs": "select run_id, arch_id, site from check_incomplete_runs",
+    "orphan_evals": "select null::bigint as run_id, arch_id, site from check_orphan_evals",
+}
+
+
+def _flagged_sql(check: str) -> str:
+    name = check.removeprefix("check_")
+    if name not in FLAGGED_RUNS:
+        raise WarehouseError(
+            f"check {name!r} does not flag archs: use one of {', '.join(sorted(FLAGGED_RUNS))}"
+        )
+    return FLAGGED_RUNS[name]
+
+
+def flagged_arch_ids(db: Path, check: str, site: str | None = None) -> list[int]:
+    """Arch ids the check flags (at `site` when given), ascending, each once."""
+    sql = _flagged_sql(check)
+    con = open_for_export(db)
+    try:
+        if site is not None:
+            known = [r[0] for r in con.execute("select distinct site from runs order by 1").fetchall()]
+            if site not in known:
+                raise WarehouseError(f"no runs of site {site!r}: sites are {', '.join(known) or 'none'}")
+        rows = con.execute(
+            f"select distinct arch_id from ({sql}) where ? is null or site = ? order by arch_id", [site, site]
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"check {check} failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def write_arch_list(db: Path, check: str, out: Path | None, site: str | None = None) -> tuple[str, int]:
+    """The arch-id list (one per line) as text, also written to `out` when given; and its length."""
+    ids = flagged_arch_ids(db, check, site)
+    text = "".join(f"{i}\n" for i in ids)
+    if out is not None:
+        Path(out).write_text(text)
+    return text, len(ids)
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+@dataclass
+class ParquetExport:
+    out: Path
+    tables: dict[str, int]
+    schema_version: int
+
+    def line(self) -> str:
+        rows = sum(self.tables.values())
+        return f"wrote {len(self.tables)} tables ({rows} rows), schema version {self.schema_version} -> {self.out}"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def export_parquet(db: Path, out: Path, overwrite: bool = False) -> ParquetExport:
+    """Every table as Parquet: `<out>/<table>/site=<site>/*.parquet` for tables with a site column,
+    `<out>/<table>/*.parquet` otherwise; `<out>/_meta/schema.json` and each file's key-value
+    metadata carry the schema version. Read back with
+    `read_parquet('<out>/<table>/**/*.parquet', hive_partitioning = true)`."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise WarehouseError(f"{out} exists and is not empty: choose another folder or pass --overwrite")
+        shutil.rmtree(out)
+    con = open_for_export(db)
+    try:
+        version = schema_version(con)
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main' and not temporary order by 1"
+        ).fetchall()]
+        counts = {}
+        schema = {}
+        out.mkdir(parents=True, exist_ok=True)
+        kv = f"kv_metadata {{schema_version: '{version}', warehouse_table: '%s'}}"
+        for table in tables:
+            columns = con.execute(
+                "select column_name, data_type from duckdb_columns() where table_name = ? and schema_name = 'main' "
+                "order by column_index", [table]
+            ).fetchall()
+            schema[table] = {"columns": [{"name": c, "type": t} for c, t in columns]}
+            counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            target = out / table
+            target.mkdir()
+            partitioned = any(c == "site" for c, _ in columns) and counts[table] > 0
+            schema[table]["partitioned_by"] = ["site"] if partitioned else []
+            if partitioned:
+                # a NULL site goes to site=__HIVE_DEFAULT_PARTITION__, which Hive readers read as NULL
+                con.execute(
+                    f"copy {table} to {_quote(str(target))} "
+                    f"(format parquet, partition_by (site), {kv % table})"
+                )
+            else:
+                con.execute(f"copy {table} to {_quote(str(target / 'data.parquet'))} (format parquet, {kv % table})")
+        meta = out / "_meta"
+        meta.mkdir()
+        (meta / "schema.json").write_text(json.dumps(
+            {"schema_version": version, "tables": schema, "rows": counts}, indent=1) + "\n")
+    except duckdb.Error as exc:
+        raise WarehouseError(f"Parquet export failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return ParquetExport(out, counts, version)
+
+
+# ---------------------------------------------------------------- the release file
+
+# per run: the run and the one finished evaluation of each kind that describes its best checkpoint
+_RELEASE_RUNS = """
+with chosen as (
+    select
+        *,
+        row_number() over (partition by arch_id order by (site = 'unknown'), started_at nulls last, run_id) as rank
+    from runs
+    where finished and best_epoch is not null and run_id not in (select run_id from _excluded)
+),
+
+evals_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by run_id, norm, attack order by finished_at desc nulls last, eval_id desc
+        ) as rank
+    from evals
+    where finished and run_id is not null
+)
+
+select
+    r.run_id,
+    r.arch_id,
+    r.d1, r.w1, r.d2, r.w2, r.d3, r.w3,
+    r.macs_m,
+    r.params_mb,
+    r.seed,
+    r.gpu,
+    strftime(r.started_at, '%Y-%m-%d') as day,
+    r.running_cost_days,
+    r.best_epoch,
+    b.clean_acc, b.test_loss, b.fgsm_acc, b.fgsm_stable, b.pgd20_acc, b.pgd20_stable, b.pgd20_lip,
+    b.cw40_acc, b.cw40_stable, b.cw40_lip,
+    a.aa_acc,
+    c.eval_id as corruption_eval_id
+from chosen as r
+left join evals_ranked as b on b.run_id = r.run_id and b.norm = 'Linf' and b.attack = 'Base' and b.rank = 1
+left join evals_ranked as a on a.run_id = r.run_id and a.norm = 'Linf' and a.attack = 'AA' and a.rank = 1
+left join evals_ranked as c on c.run_id = r.run_id and c.attack = 'cifar10c' and c.rank = 1
+where r.rank = 1
+order by r.arch_id
+"""
+
+
+@dataclass
+class ReleaseExport:
+    out: Path
+    archs: int
+    excluded_runs: int
+
+    def line(self) -> str:
+        excluded = f" ({self.excluded_runs} runs flagged by the excluded checks left out)" if self.excluded_runs else ""
+        return f"wrote {self.archs} archs{excluded} -> {self.out}"
+
+
+def _json_value(value):
+    """NaN and infinities are not JSON (the benchmark's loader uses orjson): they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _lists(con: duckdb.DuckDBPyConnection, run_id: int, last_epoch: int) -> dict[str, list]:
+    columns = list(EPOCH_LISTS.values())
+    rows = con.execute(f"select epoch, {', '.join(columns)} from epochs where run_id = ? order by epoch", [run_id]).fetchall()
+    n = max([last_epoch + 1] + [r[0] + 1 for r in rows])
+    lists = {key: [None] * n for key in EPOCH_LISTS}
+    for row in rows:
+        for key, value in zip(EPOCH_LISTS, row[1:]):
+            lists[key][row[0]] = _json_value(value)
+    return lists
+
+
+def release_records(con: duckdb.DuckDBPyConnection, exclude_checks: list[str] = ()) -> tuple[list[dict], int]:
+    """The release objects (SPEC section 6) of the warehouse: per arch, its first finished run with a
+    best epoch (known sites first), with the test results of that run's best checkpoint."""
+    excluded_sql = " union ".join(f"select run_id from ({_flagged_sql(c)})" for c in exclude_checks)
+    con.execute(f"create or replace temp view _excluded as {excluded_sql or 'select null::bigint as run_id where false'}")
+    excluded = con.execute("select count(distinct run_id) from _excluded where run_id is not null").fetchone()[0]
+    cursor = con.execute(_RELEASE_RUNS)
+    names = [d[0] for d in cursor.description]
+    records = []
+    for row in cursor.fetchall():
+        r = dict(zip(names, row))
+        corruptions = None
+        if r["corruption_eval_id"] is not None:
+            corruptions = {}
+            for name, level, acc, loss in con.execute(
+                "select corruption, level, acc, loss from corruptions where eval_id = ? order by corruption, level",
+                [r["corruption_eval_id"]],
+            ).fetchall():
+                corruptions.setdefault(name, {})[str(level)] = {"acc": _json_value(acc), "loss": _json_value(loss)}
+        base = {key: _json_value(r[column]) for key, column in BASE_KEYS.items()}
+        test_best = {**base, "Linf_aa_acc": _json_value(r["aa_acc"])}
+        if corruptions is not None:
+            test_best["corruptions"] = corruptions
+        records.append({
+            "arch_id": r["arch_id"],
+            "arch": {key: r[key.lower()] for key in ("D1", "W1", "D2", "W2", "D3", "W3")},
+            "MACs": _json_value(r["macs_m"]),
+            "Params": _json_value(r["params_mb"]),
+            "train": [{
+                "seed": r["seed"],
+                "gpu_type": r["gpu"],
+                "timestamp": r["day"],
+                "training_time": _json_value(r["running_cost_days"]),
+                "best_epoch": r["best_epoch"],
+                **_lists(con, r["run_id"], r["best_epoch"]),
+            }],
+            "test_best": [test_best],
+        })
+    return records, excluded
+
+
+def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None) -> ReleaseExport:
+    """Write the release file: one JSON object per arch, loadable by the benchmark's
+    NASBenchR_CIFAR10_Dataset (exactly one train and one test_best object per arch)."""
+    for check in exclude_checks or []:
+        _flagged_sql(check)
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise WarehouseError(f"folder {out.parent} does not exist")
+    con = open_for_export(db)
+    try:
+        records, excluded = release_records(con, exclude_checks or [])
+    except duckdb.Error as exc:
+        raise WarehouseError(f"release export failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w") as handle:
+        for record in records:
+            handle.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+    tmp.replace(out)
+    return ReleaseExport(out, len(records), excluded)
