@@ -35,30 +35,6 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-class _RichProgress:
-    """Files, MB and MB/s of an ingest, drawn only when stderr is a terminal."""
-
-    def __init__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn, DownloadColumn
-
-        self.bar = Progress(
-            TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-            DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
-        )
-        self.files = self.bytes = None
-
-    def start(self, files: int, total_bytes: int) -> None:
-        self.bar.start()
-        self.files = self.bar.add_task("files", total=files)
-        self.bytes = self.bar.add_task("bytes", total=total_bytes, visible=False)
-
-    def advance(self, files: int, nbytes: int) -> None:
-        self.bar.update(self.files, advance=files)
-
-    def finish(self) -> None:
-        self.bar.stop()
-
-
 @app.command()
 def demo(
     out: Path = typer.Option(Path("demo-corpus"), help="Folder to write the log repository into."),
@@ -86,10 +62,11 @@ def ingest(
 ):
     """Load log files into the warehouse; unchanged files are not read again."""
     from ingest.sites import SitesFileError
+    from reports.progress import IngestProgress
     from warehouse import WarehouseError
     from warehouse.update import ingest_paths
 
-    progress = _RichProgress() if sys.stderr.isatty() else None
+    progress = IngestProgress() if sys.stderr.isatty() else None
     try:
         summary = ingest_paths(_db(db), paths, sites_file=sites, workers=workers, progress=progress)
     except (WarehouseError, SitesFileError) as exc:
@@ -171,27 +148,6 @@ def views(
     typer.echo(render_rows(columns, rows, format))
 
 
-class _ReportProgress:
-    """Figures rendered so far, drawn only when stderr is a terminal."""
-
-    def __init__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            TextColumn("{task.description}"), transient=True)
-        self.task = None
-
-    def start(self, total: int) -> None:
-        self.bar.start()
-        self.task = self.bar.add_task("", total=total)
-
-    def advance(self, label: str) -> None:
-        self.bar.update(self.task, advance=1, description=label)
-
-    def finish(self) -> None:
-        self.bar.stop()
-
-
 def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
     """Build the warehouse `db` from the demo corpus (written unless already there); the line to say."""
     from demo import write_demo_repository
@@ -214,6 +170,7 @@ def report(
 ):
     """Regenerate the analysis from the warehouse: every figure, the lists, report.md and index.html."""
     from reports.build import build_report, parse_formats
+    from reports.progress import ReportProgress
     from warehouse import WarehouseError
 
     path = _db(db)
@@ -222,7 +179,7 @@ def report(
         if not path.exists():
             typer.echo(_demo_warehouse(path))
         result = build_report(path, out, formats, curve_archs=arch or None,
-                              progress=_ReportProgress() if sys.stderr.isatty() else None)
+                              progress=ReportProgress() if sys.stderr.isatty() else None)
     except (WarehouseError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(result.line())

@@ -322,3 +322,13 @@ def test_reading_commands_migrate_an_older_warehouse(db_path):
     result = runner.invoke(app, ["sql", "select arch_id from runs", "--db", str(db_path), "--format", "csv"])
     assert (result.exit_code, result.output) == (0, "arch_id\n99\n")
     assert query(db_path, "select value from meta where key = 'schema_version'") == [(str(latest_version()),)]
+
+
+def test_progress_counts_every_file_and_byte_read(samples, db_path):
+    from reports.progress import IngestProgress
+
+    progress = IngestProgress()
+    summary = ingest_paths(db_path, [samples], workers=1, progress=progress)
+    task = progress.bar.tasks[0]
+    assert (progress.done_files, progress.total_files) == (6, 6)
+    assert task.completed == summary.bytes_read == task.total
