@@ -1,7 +1,8 @@
 """Bulk loading: Arrow tables in, rows of replaced or vanished files out. Nothing inserts row by row.
 
-Every data row carries the id of the file it came from (runs.file_id, epochs.run_id, ...), so a
-changed file replaces exactly its own rows and a vanished file takes exactly its own rows with it.
+Runs and evaluations carry the id of the file they came from (`file_id`); epochs, settings and
+corruptions carry the id of their run or evaluation. So a changed file replaces exactly its own
+rows and a vanished file takes exactly its own rows with it (a release file holds many runs).
 """
 from __future__ import annotations
 
@@ -13,16 +14,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# table -> column holding the id of the source file
-FILE_KEYS = {
-    "runs": "file_id",
-    "epochs": "run_id",
-    "run_settings": "run_id",
-    "evals": "file_id",
-    "corruptions": "eval_id",
-}
+# tables whose rows carry the id of their source file
+FILE_TABLES = ("runs", "evals")
 
-# rows whose id is their run's or evaluation's (not always the file's): table, key, parent, parent key
+# rows that belong to a run or an evaluation: table, key, parent, parent key
 CHILD_KEYS = (
     ("epochs", "run_id", "runs", "run_id"),
     ("run_settings", "run_id", "runs", "run_id"),
@@ -51,13 +46,12 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_f
     if not file_ids:
         return
     with registered(con, "_gone", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
-        # a release file's runs and evals have ids of their own: their rows go by their parent
         for table, key, parent, parent_key in CHILD_KEYS:
             con.execute(
                 f"delete from {table} where {key} in (select {parent_key} from {parent} where file_id in (select file_id from _gone))"
             )
-        for table, key in FILE_KEYS.items():
-            con.execute(f"delete from {table} where {key} in (select file_id from _gone)")
+        for table in FILE_TABLES:
+            con.execute(f"delete from {table} where file_id in (select file_id from _gone)")
         if drop_files:
             con.execute("delete from files where file_id in (select file_id from _gone)")
 
