@@ -236,11 +236,11 @@ def ingest_paths(
             delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
             for tables, n_files, nbytes in _parsed_batches(to_read, known, workers or os.cpu_count() or 1):
                 load_batch(con, tables, ingest_id, known_ids)
-                statuses = tables["files"].column("status").to_pylist()
-                summary.unchanged += statuses.count("unchanged")
+                same_content = tables["files"].column("status").to_pylist().count("unchanged")
+                summary.unchanged += same_content  # touched, but the content hash matched
+                summary.loaded += n_files - same_content
                 summary.bytes_read += nbytes
                 progress.advance(n_files, nbytes)
-            summary.loaded = len(to_read) - (summary.unchanged - (summary.seen - len(to_read)))
             summary.unknown_site = attribute(con, histories, sites, sites_path)
             run_steps(con)
             install_views(con)
