@@ -118,8 +118,12 @@ def _touch(history: FileHistory, commit: str, author: str, email: str, when: dat
     history.later_authors.append((author, email))
 
 
-def read_history(path: Path) -> RepoHistory:
-    """History of every file of the repository holding `path` (empty, with a warning, when unavailable)."""
+def read_history(path: Path, with_files: bool = True) -> RepoHistory:
+    """History of every file of the repository holding `path` (empty, with a warning, when unavailable).
+
+    With `with_files=False` only the repository, its HEAD and any warning are found (three quick
+    `git rev-parse` calls): enough to tell whether anything changed since the last ingest.
+    """
     root, warning = repo_root(path)
     if root is None:
         return RepoHistory(None, None, {}, warning)
@@ -129,6 +133,8 @@ def read_history(path: Path) -> RepoHistory:
     shallow = _git(["rev-parse", "--is-shallow-repository"], root)
     if shallow.returncode == 0 and shallow.stdout.strip() == b"true":
         return RepoHistory(root, head, {}, f"{root} is a shallow clone: who added a file is unknown, sites come from path globs")
+    if not with_files:
+        return RepoHistory(root, head, {})
     result = _git(
         ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--name-status", "-M",
          "--format=%x01%H%x1f%an%x1f%ae%x1f%aI"],

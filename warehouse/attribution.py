@@ -32,12 +32,13 @@ def find_sites_file(roots: list[Path]) -> Path | None:
     return None
 
 
-def repo_histories(roots: list[Path]) -> dict[str, RepoHistory]:
-    """History per ingested root (roots in the same repository share one read)."""
+def repo_histories(roots: list[Path], with_files: bool = True) -> dict[str, RepoHistory]:
+    """History per ingested root (roots in the same repository share one read); with
+    `with_files=False` only each repository's HEAD, to tell whether attribution is current."""
     by_repo: dict[str, RepoHistory] = {}
     out = {}
     for root in roots:
-        history = read_history(root)
+        history = read_history(root, with_files)
         key = str(history.root) if history.root else f"nogit:{root}"
         if key in by_repo:
             history = by_repo[key]

@@ -181,7 +181,7 @@ def ingest_paths(
     sites_path = Path(sites_file) if sites_file else find_sites_file(roots)
     if sites_file and not sites_path.exists():
         raise WarehouseError(f"sites file {sites_file} does not exist")
-    histories = repo_histories(roots)
+    histories = repo_histories(roots, with_files=False)  # HEADs only: the full history when writing
     for history in histories.values():
         if history.warning:
             summary.warnings.append(history.warning)
@@ -224,6 +224,7 @@ def ingest_paths(
         summary.seconds = time.perf_counter() - started
         return summary
 
+    histories = repo_histories(roots)
     known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
     known_ids = {old[5] for old in previous.files.values()}
     progress.start(len(to_read), sum(f.size for f in to_read))
