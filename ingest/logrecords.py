@@ -8,6 +8,7 @@ over every line runs at ~25 MB/s, a compiled scan at several hundred.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest.errors import ParseError
 from ingest.pyliteral import read_config
@@ -57,20 +58,33 @@ def last_timestamp(text: str) -> str | None:
     return None
 
 
+_PRINTOUT = " PreActRobustNetwork(\n"
+
+
+def _header_lines(text: str, end: int | None) -> list[str]:
+    """Lines of the header region, without the multi-line model printout (hundreds of lines)."""
+    end = len(text) if end is None else end
+    start = text.find(_PRINTOUT, 0, end)
+    if start < 0:
+        return text[:end].split("\n")
+    stop = text.find("\n)\n", start, end)
+    before = text[:start].split("\n")
+    return before if stop < 0 else before + text[stop + 3:end].split("\n")
+
+
 def header_values(text: str, end: int | None = None) -> dict[str, str]:
     """`key: value` and `key = value` records before `end`, first occurrence of each key wins.
 
     `Config([...])` lines are left to `config_entries`: evaluation logs print both `model: arch_2`
-    (an argument) and `model: Config([...])` (the config) under the same key.
-
-    A plain loop over the header's lines: the header is short, and a pattern anchored at line starts
-    would crawl through the model printout that sits in the middle of it.
+    (an argument) and `model: Config([...])` (the config) under the same key. A plain loop over
+    the header's lines, skipping the model printout: the header is short without it, and a pattern
+    anchored at line starts would crawl through the printout.
 
     >>> header_values("2023-01-01 00:00:00,000 seed: 0\\n2023-01-01 00:00:00,000 param size = 1.5MB\\n")
     {'seed': '0', 'param size': '1.5MB'}
     """
     values: dict[str, str] = {}
-    for line in text[:end].split("\n"):
+    for line in _header_lines(text, end):
         if line[:1].isdigit() and len(line) > 24:
             match = _KEY_VALUE.match(line)
             if match and not match.group(2).startswith("Config("):
@@ -78,22 +92,29 @@ def header_values(text: str, end: int | None = None) -> dict[str, str]:
     return values
 
 
-_CONFIG_LINE = re.compile(r" (\w+): (Config\(\[[^\n]*\]\))")
+_CONFIG_MARK = ": Config(["
 
 
 def config_entries(text: str, end: int | None = None) -> dict[str, dict]:
     """The `Config([...])` header lines (model, criterion, dataset, ...) as dicts, first of each key.
 
-    Unreadable ones are left out: the caller reports what it needed and did not get.
+    Found with `str.find` on `: Config([` (a pattern starting at the key would test every space of
+    the model printout). Unreadable ones are left out: the caller reports what it needed.
     """
+    end = len(text) if end is None else end
     configs: dict[str, dict] = {}
-    for key, value in _CONFIG_LINE.findall(text, 0, len(text) if end is None else end):
-        if key in configs:
-            continue
-        try:
-            configs[key] = read_config(value)
-        except ValueError:
-            continue
+    pos = text.find(_CONFIG_MARK, 0, end)
+    while pos >= 0:
+        line_start = text.rfind("\n", 0, pos) + 1
+        line_end = text.find("\n", pos)
+        key = text[line_start:pos].rsplit(" ", 1)[-1]
+        value = text[pos + 2: line_end if line_end >= 0 else len(text)].rstrip()
+        if key.isidentifier() and key not in configs:
+            try:
+                configs[key] = read_config(value)
+            except ValueError:
+                pass
+        pos = text.find(_CONFIG_MARK, pos + 1, end)
     return configs
 
 
@@ -145,19 +166,26 @@ def size_in(text: str | None, unit: str) -> float | None:
     return to_float(text)
 
 
-def gpu_list(value: str | None) -> list[str] | None:
-    """`['NVIDIA GeForce RTX 3090', ...]` -> list of names; None when absent (a CPU run)."""
-    if value is None:
-        return None
+@lru_cache(maxsize=1024)
+def _gpu_names(value: str) -> tuple[str, ...] | None:
     from ingest.pyliteral import read_literal
 
     try:
         parsed = read_literal(value)
     except ValueError:
         return None
-    if isinstance(parsed, (list, tuple)):
-        return [str(g) for g in parsed]
-    return None
+    return tuple(str(g) for g in parsed) if isinstance(parsed, (list, tuple)) else None
+
+
+def gpu_list(value: str | None) -> list[str] | None:
+    """`['NVIDIA GeForce RTX 3090', ...]` -> list of names; None when absent (a CPU run).
+
+    Cached: a benchmark has a handful of distinct GPU lists over tens of thousands of logs.
+    """
+    if value is None:
+        return None
+    names = _gpu_names(value)
+    return list(names) if names is not None else None
 
 
 _LOADED = re.compile(r"File (\S+) loaded!")
