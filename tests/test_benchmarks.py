@@ -1,0 +1,51 @@
+"""The benchmark harness end to end at a toy scale: every measure is in the JSON, the corpus is gone."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.run import MEASURES
+
+from conftest import ROOT
+
+
+@pytest.mark.slow
+def test_run_writes_every_measure(tmp_path):
+    out = tmp_path / "bench.json"
+    corpus = tmp_path / "corpus"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--archs", "20", "--epochs", "4",
+         "--corpus", str(corpus), "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("machine: ")
+    data = json.loads(out.read_text())
+    assert set(data["machine"]) >= {"cores", "ram_gb", "cpu", "disk_free_gb", "python", "duckdb"}
+    (point,) = data["points"]
+    measures = point["measures"]
+    assert [m for m in MEASURES if m not in measures] == []
+    assert any(name.startswith("check_view:") for name in measures)
+    assert all(measures[m]["value"] is not None for m in MEASURES)
+    assert measures["corpus_lines"]["value"] > 0
+    assert "loaded 1 " in point["ingest_1pct_line"]
+    runs = re.compile(r"runs \d+, epochs \d+, evals \d+")
+    assert runs.search(point["ingest_1pct_line"]).group() == runs.search(point["ingest_full_line"]).group()
+    assert list(corpus.iterdir()) == []
+
+
+def test_scaling_exponent_of_linear_growth_is_one():
+    from benchmarks.run import SCALED, scaling
+
+    def point(archs, files, seconds):
+        measures = {name: {"value": seconds} for name in SCALED + ["demo_seconds"]}
+        measures["corpus_files"] = {"value": files}
+        return {"archs": archs, "measures": measures}
+
+    rows = scaling([point(4000, 400, 4.0), point(1000, 100, 1.0)])
+    assert {round(r["value"], 6) for r in rows} == {1.0}
+    assert all(r["passed"] for r in rows if r["passed"] is not None)
