@@ -52,11 +52,14 @@ def _band_labels(bands: list[dict], x: alt.X) -> alt.Chart:
         baseline="top", dy=2, fontSize=10, fontWeight="bold", color="#b22").encode(x=x, y=alt.value(0), text="label:N")
 
 
+RUNS_DATASET = "finished_runs"
+
+
 def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, axis: RankAxis, y_scale: alt.Scale,
            heading: str) -> alt.LayerChart:
     x = alt.X("arch_rank:Q", axis=axis.axis("arch id (archs without a finished run skipped)"),
               scale=alt.Scale(domain=[0, max(r["arch_rank"] for r in rows) + 1], nice=False))
-    base = alt.Chart(alt.Data(values=rows))
+    base = alt.Chart(alt.NamedData(name=RUNS_DATASET))  # the rows live once, in the top-level datasets
     points = base.mark_circle(size=22, opacity=0.8).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 validation acc. (%)", scale=y_scale),
         color=colour, tooltip=_tooltip())
@@ -127,7 +130,9 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str]) ->
     band_lines = [f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low, {b['sites']}, trained {b['trained']}"
                   for b in bands[:4]]
     more = [f"... and {len(bands) - 4} more bands"] if len(bands) > 4 else []
+    # one copy of the 15,625 rows instead of one per panel: composing charts deep-copies inline data
     chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
+        datasets={RUNS_DATASET: rows},
         title=title(
             f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs",
             ["One point per finished run; ringed: at least low_arch.min_drop points below archs of similar size; "

@@ -318,3 +318,16 @@ def test_report_help():
     assert result.exit_code == 0
     for option in ("--db", "--out", "--format", "--arch"):
         assert option in result.output
+
+
+def test_a_spec_with_a_wrong_mark_is_refused():
+    import altair as alt
+    from jsonschema.exceptions import ValidationError
+
+    from reports.figures import validate_structure
+
+    spec = alt.Chart(alt.Data(values=[{"a": i} for i in range(100)])).mark_point().encode(x="a:Q").to_dict()
+    validate_structure(spec)
+    spec["mark"] = {"type": "pointy"}
+    with pytest.raises(ValidationError):
+        validate_structure(spec)
