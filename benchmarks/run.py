@@ -292,19 +292,17 @@ def _fmt(value) -> str:
 
 
 def render_table(points: list[dict], scale_rows: list[dict]) -> str:
+    """One row per measure and corpus size, through the project's table renderer."""
+    from reports.tables import render_rows
+
     rows = [(str(p["archs"]), r) for p in points for r in p["measures"].values()]
     rows += [("series", r) for r in scale_rows]
-    table = [("archs", "measure", "value", "unit", "target", "result")]
-    for archs, r in rows:
-        result = "" if r["passed"] is None else ("pass" if r["passed"] else "FAIL")
-        table.append((archs, r["name"], _fmt(r["value"]), r["unit"], r["target"], result))
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = []
-    for i, row in enumerate(table):
-        lines.append("  ".join(c.rjust(w) if j == 2 else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    cells = [
+        (archs, r["name"], _fmt(r["value"]), r["unit"], r["target"],
+         "" if r["passed"] is None else ("pass" if r["passed"] else "FAIL"))
+        for archs, r in rows
+    ]
+    return render_rows(["archs", "measure", "value", "unit", "target", "result"], cells)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
