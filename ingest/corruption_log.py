@@ -17,6 +17,7 @@ CORRUPTIONS = (
     "contrast", "elastic_transform", "pixelate", "jpeg_compression", "saturate",
 )
 LEVELS = 5
+_EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
 _LINE = re.compile(rf" ([a-z_]+) \(level=(\d+)\): Loss: ({NUM}), Acc: ({NUM})[ \t]*\n")
 _AVERAGE = re.compile(rf"Average Accuracy: ({NUM})[ \t]*(?:\n|$)")
 
@@ -24,24 +25,23 @@ _AVERAGE = re.compile(rf"Average Accuracy: ({NUM})[ \t]*(?:\n|$)")
 def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
     """Parse one corruption evaluation; repeated (corruption, level) lines keep the later one."""
     text = decode_log(data, path)
-    found = {}
-    first = None
-    for match in _LINE.finditer(text):
-        if first is None:
-            first = match.start()
-        name, level, loss, acc = match.groups()
-        found[(name, int(level))] = (to_float(acc), to_float(loss))
+    # the pattern starts with a space, so a regex search would try every space of the header:
+    # start at the line of the first `(level=` instead (no result line can start before it)
+    level = text.find(" (level=")
+    start = text.rfind("\n", 0, level) + 1 if level >= 0 else len(text)
+    first_match = _LINE.search(text, start)
+    first = first_match.start() if first_match else None
+    found = {(name, int(lvl)): (acc, loss) for name, lvl, loss, acc in _LINE.findall(text, start)}  # later wins
     average = _AVERAGE.search(text)
     header = eval_header(text, first if first is not None else len(text))
     if not found and not average and not header["model"]:
         raise ParseError(path, 1, "no corruption result lines and no argument lines: not a corruption evaluation log")
-    expected = {(c, lvl) for c in CORRUPTIONS for lvl in range(1, LEVELS + 1)}
-    missing = expected - found.keys()
+    missing = _EXPECTED - found.keys()
     unknown = sorted({name for name, _ in found} - set(CORRUPTIONS))
     finished = average is not None and not missing
     notes = []
     if not finished:
-        what = f"{len(found)} of {len(expected)} corruption lines" + ("" if average else ", no Average Accuracy")
+        what = f"{len(found)} of {len(_EXPECTED)} corruption lines" + ("" if average else ", no Average Accuracy")
         notes.append(f"unfinished corruption evaluation: {what}")
     if unknown:
         notes.append(f"unknown corruptions: {', '.join(unknown)}")
@@ -54,7 +54,7 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
         "finished": finished,
         "corruption_mean_acc": to_float(average.group(1)) if average else None,
     }
-    rows = [(name, level, acc, loss) for (name, level), (acc, loss) in sorted(found.items())]
+    rows = [(name, level, to_float(acc), to_float(loss)) for (name, level), (acc, loss) in sorted(found.items())]
     return ParsedLog(
         kind="corruption",
         status="ok" if finished else "partial",

@@ -23,9 +23,16 @@ _RESULT_MARKERS = ("Nature Acc: ", "Natural Correct Count: ", "=================
 
 
 def _results_start(text: str) -> int:
-    """Where the header ends: the first progress or result line (C-speed finds, no regex scan)."""
-    found = [p for p in (text.find(m) for m in _RESULT_MARKERS) if p >= 0]
-    return min(found) if found else len(text)
+    """Where the header ends: the first progress or result line (C-speed finds, no regex scan).
+
+    Each marker is only looked for before the earliest one found so far: a marker a log does not
+    have would otherwise cost a search through the whole file."""
+    start = len(text)
+    for marker in _RESULT_MARKERS:
+        found = text.find(marker, 0, start + len(marker) - 1)
+        if found >= 0:
+            start = found
+    return start
 
 
 def _search_from(pattern: re.Pattern, text: str, literal: str) -> re.Match | None:

@@ -172,3 +172,19 @@ def test_truncated_anywhere_never_invents_values(cut):
 def test_garbled_numbers_become_null_not_wrong():
     text = TEXT.replace("Eval Loss:11.6574", "Eval Loss:11.6x74")
     assert epoch_row(parse(text), 0)["val_loss"] is None
+
+
+def test_cut_right_after_an_epoch_number_keeps_the_earlier_epochs():
+    # a file cut right after `Training Epoch <n>`: the number is not followed by `=`, so it is no
+    # epoch record. An earlier reading took all but the last digit (`13` -> 1) and let an empty
+    # record replace epoch 1.
+    marker = "====================Training Epoch 3"
+    text = TEXT[: TEXT.index(marker) + len(marker)]
+    parsed = parse(text)
+    full = parse(TEXT)
+    assert parsed.epochs["epoch"] == [0, 1, 2]
+    assert [epoch_row(parsed, e) for e in (0, 1, 2)] == [epoch_row(full, e) for e in (0, 1, 2)]
+    cut = "====================Training Epoch 13"  # two digits: the old reading took `1`
+    text = TEXT[: TEXT.index(marker)] + TEXT[TEXT.index(marker) - 24: TEXT.index(marker)] + cut
+    assert parse(text).epochs["epoch"] == [0, 1, 2]
+    assert epoch_row(parse(text), 1) == epoch_row(full, 1)

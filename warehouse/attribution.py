@@ -59,10 +59,11 @@ def _git_rows(con: duckdb.DuckDBPyConnection, histories: dict[str, RepoHistory])
         repo_path = rel_path
         entry = None
         if history.root is not None:
-            try:
-                repo_path = str(Path(path).relative_to(history.root))
-            except ValueError:
-                repo_path = rel_path
+            # paths are resolved and absolute: the path inside the repository is a string suffix
+            # (no pathlib here: two Path objects per file cost ~1 s at full scale)
+            prefix = str(history.root).rstrip("/") + "/"
+            if path.startswith(prefix):
+                repo_path = path[len(prefix):]
             entry = history.files.get(repo_path)
         rows.append({
             "file_id": file_id,
