@@ -86,13 +86,13 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         n = len(columns["epoch"])
         batch.epochs["run_id"].extend([rid] * n)
         for name in EPOCH_COLUMNS:
-            values = columns[name]
-            batch.epochs[name].extend(_timestamp(v) for v in values) if name == "started_at" else batch.epochs[name].extend(values)
-        for parameter, value, source in parsed.settings:
-            batch.settings["run_id"].append(rid)
-            batch.settings["parameter"].append(parameter)
-            batch.settings["value"].append(value)
-            batch.settings["source"].append(source)
+            batch.epochs[name].extend(columns[name])
+        stamps = batch.epochs["started_at"]
+        stamps[len(stamps) - n:] = [v.replace(",", ".", 1) if v else None for v in columns["started_at"]]  # as _timestamp
+        if parsed.settings:
+            batch.settings["run_id"].extend([rid] * len(parsed.settings))
+            for name, values in zip(("parameter", "value", "source"), zip(*parsed.settings)):
+                batch.settings[name].extend(values)
     if parsed.eval is not None:
         evaluation = dict(parsed.eval)
         evaluation.pop("model", None)

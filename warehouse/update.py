@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -137,15 +137,22 @@ def _read_chunk(args: tuple[list[FoundFile], dict[str, str]]) -> tuple[dict[str,
     return batch.tables(), len(files), batch.bytes_read
 
 
-def _parsed_batches(files: list[FoundFile], known: dict[str, str], workers: int):
-    """Yield (tables, n_files, bytes) per chunk, parsed in `workers` processes when it pays off."""
+def _parsed_batches(files: list[FoundFile], known: dict[str, str], workers: int, started: Callable[[], None]):
+    """Yield (tables, n_files, bytes) per chunk, parsed in `workers` processes when it pays off.
+
+    `started` is called once the parser processes exist: a thread started before they are forked
+    could leave a lock held in their copy of memory.
+    """
     chunks = [(chunk, {f.path: known[f.path] for f in chunk if f.path in known}) for chunk in _chunks(files)]
     if workers <= 1 or len(chunks) <= 1:
+        started()
         for args in chunks:
             yield _read_chunk(args)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_die_with_parent) as pool:
-        yield from pool.map(_read_chunk, chunks)
+        results = pool.map(_read_chunk, chunks)  # submits every chunk: the processes are forked here
+        started()
+        yield from results
 
 
 LOAD_BYTES = 256 << 20
@@ -254,7 +261,6 @@ def ingest_paths(
         summary.seconds = time.perf_counter() - started
         return summary
 
-    histories = repo_histories(roots)
     known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
     known_ids = {old[5] for old in previous.files.values()}
     progress.start(len(to_read), sum(f.size for f in to_read))
@@ -266,17 +272,22 @@ def ingest_paths(
             con.execute("begin transaction")
             delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
             pending = _Pending()
-            for tables, n_files, nbytes in _parsed_batches(to_read, known, workers or os.cpu_count() or 1):
-                if pending.add(tables):
+            with ThreadPoolExecutor(max_workers=1) as history_reader:
+                # the git histories (a `git log` process) are read while the files are parsed
+                histories = []
+                batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1,
+                                          started=lambda: histories.append(history_reader.submit(repo_histories, roots)))
+                for tables, n_files, nbytes in batches:
+                    if pending.add(tables):
+                        load_batch(con, pending.take(), ingest_id, known_ids)
+                    same_content = tables["files"].column("status").to_pylist().count("unchanged")
+                    summary.unchanged += same_content  # touched, but the content hash matched
+                    summary.loaded += n_files - same_content
+                    summary.bytes_read += nbytes
+                    progress.advance(n_files, nbytes)
+                if pending.tables:
                     load_batch(con, pending.take(), ingest_id, known_ids)
-                same_content = tables["files"].column("status").to_pylist().count("unchanged")
-                summary.unchanged += same_content  # touched, but the content hash matched
-                summary.loaded += n_files - same_content
-                summary.bytes_read += nbytes
-                progress.advance(n_files, nbytes)
-            if pending.tables:
-                load_batch(con, pending.take(), ingest_id, known_ids)
-            summary.unknown_site = attribute(con, histories, sites, sites_path)
+                summary.unknown_site = attribute(con, histories[0].result(), sites, sites_path)
             run_steps(con)
             install_views(con)
             con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
