@@ -29,6 +29,7 @@ from warehouse.errors import WarehouseError
 from warehouse.load import delete_file_rows, load_batch, registered
 from warehouse.migrate import check_version, latest_version, migrate
 from warehouse.steps import run_steps
+from warehouse.viewfiles import load_view_files
 from warehouse.views import install_views, views_fingerprint
 from warehouse.swap import writable_copy
 
@@ -155,7 +156,7 @@ def _parsed_batches(files: list[FoundFile], known: dict[str, str], workers: int,
         yield from results
 
 
-LOAD_BYTES = 256 << 20
+LOAD_BYTES = 64 << 20
 
 
 @dataclass
@@ -272,11 +273,16 @@ def ingest_paths(
             con.execute("begin transaction")
             delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
             pending = _Pending()
-            with ThreadPoolExecutor(max_workers=1) as history_reader:
-                # the git histories (a `git log` process) are read while the files are parsed
-                histories = []
-                batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1,
-                                          started=lambda: histories.append(history_reader.submit(repo_histories, roots)))
+            with ThreadPoolExecutor(max_workers=1) as background_reader:
+                # the git histories (a `git log` process) and the view files are read while the
+                # files are parsed
+                background = []
+
+                def start_background() -> None:
+                    background.append(background_reader.submit(repo_histories, roots))
+                    background.append(background_reader.submit(load_view_files))
+
+                batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1, started=start_background)
                 for tables, n_files, nbytes in batches:
                     if pending.add(tables):
                         load_batch(con, pending.take(), ingest_id, known_ids)
@@ -287,9 +293,10 @@ def ingest_paths(
                     progress.advance(n_files, nbytes)
                 if pending.tables:
                     load_batch(con, pending.take(), ingest_id, known_ids)
-                summary.unknown_site = attribute(con, histories[0].result(), sites, sites_path)
+                summary.unknown_site = attribute(con, background[0].result(), sites, sites_path)
+                view_files = background[1].result()
             run_steps(con)
-            install_views(con)
+            install_views(con, files=view_files)
             con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
             con.execute(
                 "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('tool', 'robustnasbench-warehouse 0.1.0')",

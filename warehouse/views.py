@@ -115,9 +115,13 @@ def _begin(con: duckdb.DuckDBPyConnection) -> bool:
     return True
 
 
-def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[ViewFile]:
-    """Install every view file (all or nothing) and refresh view_versions; return the files installed."""
-    files = load_view_files(sql_dir)
+def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
+                  files: list[ViewFile] | None = None) -> list[ViewFile]:
+    """Install every view file (all or nothing) and refresh view_versions; return the files installed.
+
+    `files` are the view files already read by `load_view_files(sql_dir)` (an ingest reads them
+    while its files are parsed)."""
+    files = load_view_files(sql_dir) if files is None else files
     tables = {r[0] for r in con.execute(
         "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
     ).fetchall()}
