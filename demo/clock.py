@@ -10,6 +10,7 @@ scale), so it is three table look-ups instead of `strftime`:
 from __future__ import annotations
 
 import datetime as _dt
+from functools import lru_cache
 from typing import Dict, List
 
 _EPOCH = _dt.datetime(1970, 1, 1)
@@ -26,6 +27,23 @@ MILLIS = _MS
 DAY_MS = _DAY_MS
 
 
+class _DayPrefixes(dict):
+    """`YYYY-MM-DD ` of a day number (days since 1970-01-01), filled on first use.
+
+    The hot loops format a time as three look-ups, `DAYS[ms // DAY_MS] + HMS[ms // 1000 % 86400] +
+    MILLIS[ms % 1000]`, with no function call and no range check.
+    """
+
+    def __missing__(self, day: int) -> str:
+        text = _day(day)
+        self[day] = text
+        return text
+
+
+DAYS: Dict[int, str] = _DayPrefixes((DAY0 + i, text) for i, text in enumerate(DAY_PREFIX))
+
+
+@lru_cache(maxsize=1024)
 def ms_of(text: str) -> int:
     """Milliseconds of a 'YYYY-MM-DD HH:MM:SS' local time."""
     moment = _dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")

@@ -75,6 +75,11 @@ def make_curves(rng: random.Random, epochs: int, decays: Sequence[int], clean_to
     lip_tau = max(1.0, 0.15 * epochs)
     assert VAL_IMAGES == 5000  # counts below are percent * 50
     nx = normals(rng, 16 * epochs + 16).__next__
+    # bound appends: this loop runs once per epoch of every run
+    (add_clean, add_pgd, add_cw, add_train_acc, add_train_loss, add_val_loss, add_pgd_loss, add_cw_loss,
+     add_pgd_lip, add_cw_lip, add_pgd_stable, add_cw_stable) = (cols[name].append for name in (
+        "clean", "pgd", "cw", "train_acc", "train_loss", "val_loss", "pgd_loss", "cw_loss", "pgd_lip",
+        "cw_lip", "pgd_stable", "cw_stable"))
     for e in range(epochs):
         if nan_from is not None and e >= nan_from:
             _append_nan(cols)
@@ -101,22 +106,22 @@ def make_curves(rng: random.Random, epochs: int, decays: Sequence[int], clean_to
         pgd = cw + gap + 0.25 * nx()
         clean = max(clean, pgd + 8.0)
         c_clean, c_pgd, c_cw = int(clean * 50 + 0.5), int(pgd * 50 + 0.5), int(cw * 50 + 0.5)
-        cols["clean"].append(c_clean)
-        cols["pgd"].append(c_pgd)
-        cols["cw"].append(c_cw)
-        cols["train_acc"].append(train_acc)
-        cols["train_loss"].append(max(0.45, 2.2 - 2.0 * (train_acc - 0.2) + 0.01 * nx()))
-        cols["val_loss"].append(0.45 + 1.3 * (1 - c_clean / VAL_IMAGES) + 0.02 * lost + 0.01 * nx())
-        cols["pgd_loss"].append(1.0 + 1.4 * (1 - c_pgd / VAL_IMAGES) + 0.05 * lost + 0.01 * nx())
-        cols["cw_loss"].append(-(100.0 + 2.5 * c_cw * 100 / VAL_IMAGES) + 4.0 * nx())
+        add_clean(c_clean)
+        add_pgd(c_pgd)
+        add_cw(c_cw)
+        add_train_acc(train_acc)
+        add_train_loss(max(0.45, 2.2 - 2.0 * (train_acc - 0.2) + 0.01 * nx()))
+        add_val_loss(0.45 + 1.3 * (1 - c_clean / VAL_IMAGES) + 0.02 * lost + 0.01 * nx())
+        add_pgd_loss(1.0 + 1.4 * (1 - c_pgd / VAL_IMAGES) + 0.05 * lost + 0.01 * nx())
+        add_cw_loss(-(100.0 + 2.5 * c_cw * 100 / VAL_IMAGES) + 4.0 * nx())
         lip = 1000.0 + 900.0 * math.exp(-e / lip_tau) + 25.0 * lost + 30.0 * nx()
-        cols["pgd_lip"].append(lip)
-        cols["cw_lip"].append(lip * 0.75 + 20.0 * nx())
+        add_pgd_lip(lip)
+        add_cw_lip(lip * 0.75 + 20.0 * nx())
         natural_wrong = 100.0 - c_clean * 0.02
         stable = pgd + 0.55 * natural_wrong + 12.0 + 0.4 * nx()
-        cols["pgd_stable"].append(int((stable if stable < 99.0 else 99.0) * 50 + 0.5))
+        add_pgd_stable(int((stable if stable < 99.0 else 99.0) * 50 + 0.5))
         stable = cw + 0.55 * natural_wrong + 12.5 + 0.4 * nx()
-        cols["cw_stable"].append(int((stable if stable < 99.0 else 99.0) * 50 + 0.5))
+        add_cw_stable(int((stable if stable < 99.0 else 99.0) * 50 + 0.5))
     return Curves(lr=lr, nan_from=nan_from, **cols)
 
 

@@ -13,12 +13,14 @@ import struct
 from typing import Dict, List, Tuple
 
 from . import formats
-from .clock import stamp
+from .clock import DAY_MS, DAYS, HMS, MILLIS, stamp
 from .curves import Curves
 from .formats import EVAL_BATCH, STEPS_PER_EPOCH, TEST_IMAGES, VAL_IMAGES
 from .numbers import normals_list
 
 _BATCHES = TEST_IMAGES // EVAL_BATCH
+_LINF_LINE = "%s%s%sNature Acc: %.2f FGSM Acc: %.2f PGD Acc: %.2f PGD LIP: %.4f CW Acc: %.2f\n"
+_L2_LINE = "%s%s%sNature Acc: %.2f PGD Acc: %.2f PGD LIP: %.4f CW Acc: %.2f\n"
 
 
 def _f32(value: float) -> float:
@@ -82,7 +84,7 @@ def _batches(rng: random.Random, total: int, caps: List[int]) -> List[int]:
     p = total / max(1, sum(caps))
     sd = math.sqrt(max(0.0, EVAL_BATCH * p * (1 - p)))
     noise = normals_list(rng, len(caps))
-    out = [max(0, min(cap, int(round(cap * p + sd * z)))) for cap, z in zip(caps, noise)]
+    out = [0 if (v := round(cap * p + sd * z)) < 0 else (cap if v > cap else v) for cap, z in zip(caps, noise)]
     diff = total - sum(out)
     i = 0
     while diff:
@@ -95,23 +97,42 @@ def _batches(rng: random.Random, total: int, caps: List[int]) -> List[int]:
     return out
 
 
-def checkpoint_dict(run, curves: Curves, extra: List[Tuple[str, object]], numpy2: bool) -> str:
-    """The `logger.info(train_statedict)` record: the best checkpoint's ENV plus the new results."""
+#: repr of a count out of 5,000 as a percent, as float64 and through float32 (the checkpoint's lists)
+_PCT_REPR = [repr(c * 100 / VAL_IMAGES) for c in range(VAL_IMAGES + 1)]
+_PCT32_REPR = [repr(_pct32(c, VAL_IMAGES)) for c in range(VAL_IMAGES + 1)]
+_HISTORY: List = [None, None, ""]  # run, curves and the histories text `_histories` made for them
+
+
+def _histories(run, curves: Curves) -> str:
+    """The part of the checkpoint dict that is the same in all of a run's evaluations, made once.
+
+    Counts are always in [0, 5000] (NaN epochs print 10%), so their reprs are look-ups; the list
+    reprs are joined by hand, exactly as `repr(list)` prints them.
+    """
+    if _HISTORY[0] is run and _HISTORY[1] is curves:
+        return _HISTORY[2]
     epochs = len(curves.clean)
-    pgd = [c * 100 / VAL_IMAGES for c in curves.pgd]
-    cw = [c * 100 / VAL_IMAGES for c in curves.cw]
-    params = f"np.float64({run.arch.params_mb!r})" if numpy2 else repr(run.arch.params_mb)
+    pct, pct32 = _PCT_REPR, _PCT32_REPR
     items = [
         ("global_step", repr(epochs * STEPS_PER_EPOCH)), ("best_acc", "0.0"),
-        ("curren_acc", repr(_pct32(curves.clean[-1], VAL_IMAGES))), ("best_pgd_acc", repr(max(pgd))),
-        ("best_pgdcw_acc", repr(max(cw))), ("flops", repr(run.arch.macs_m)), ("train_history", "[]"),
-        ("eval_history", repr([_pct32(c, VAL_IMAGES) for c in curves.clean])),
-        ("pgd_eval_history", repr(list(enumerate(pgd)))), ("pgdcw_eval_history", repr(list(enumerate(cw)))),
-        ("stable_acc_history", repr([c * 100 / VAL_IMAGES for c in curves.cw_stable])),
-        ("lip_history", repr([_f32(v) for v in curves.cw_lip])), ("genotype_list", "[]"), ("params", params),
+        ("curren_acc", pct32[curves.clean[-1]]), ("best_pgd_acc", pct[max(curves.pgd)]),
+        ("best_pgdcw_acc", pct[max(curves.cw)]), ("flops", repr(run.arch.macs_m)), ("train_history", "[]"),
+        ("eval_history", "[" + ", ".join([pct32[c] for c in curves.clean]) + "]"),
+        ("pgd_eval_history", "[" + ", ".join([f"({e}, {pct[c]})" for e, c in enumerate(curves.pgd)]) + "]"),
+        ("pgdcw_eval_history", "[" + ", ".join([f"({e}, {pct[c]})" for e, c in enumerate(curves.cw)]) + "]"),
+        ("stable_acc_history", "[" + ", ".join([pct[c] for c in curves.cw_stable]) + "]"),
+        ("lip_history", repr([_f32(v) for v in curves.cw_lip])), ("genotype_list", "[]"),
     ]
-    items += [(key, repr(value)) for key, value in extra]
-    return "{" + ", ".join(f"'{key}': {value}" for key, value in items) + "}"
+    text = ", ".join(f"'{key}': {value}" for key, value in items)
+    _HISTORY[:] = [run, curves, text]
+    return text
+
+
+def checkpoint_dict(run, curves: Curves, extra: List[Tuple[str, object]], numpy2: bool) -> str:
+    """The `logger.info(train_statedict)` record: the best checkpoint's ENV plus the new results."""
+    params = f"np.float64({run.arch.params_mb!r})" if numpy2 else repr(run.arch.params_mb)
+    items = [("params", params)] + [(key, repr(value)) for key, value in extra]
+    return "{" + _histories(run, curves) + ", " + ", ".join(f"'{key}': {value}" for key, value in items) + "}"
 
 
 def render_base(run, ev, curves: Curves, results: Dict[str, int], rng: random.Random) -> Tuple[str, Dict]:
@@ -132,19 +153,23 @@ def render_base(run, ev, curves: Curves, results: Dict[str, int], rng: random.Ra
     lips = [lip_mean * (1 + 0.08 * z) for z in normals_list(rng, _BATCHES)]
     n = f = p = c = 0
     stop = ev.stop_batch if ev.stop_batch is not None else _BATCHES
+    # the batch time depends on i only through (i * 7919) % 13, so 13 precomputed steps
+    steps = [int(batch_ms * (1 + 0.02 * ((i * 7919) % 13 - 6) / 6)) for i in range(13)]
+    line = _LINF_LINE if linf else _L2_LINE
+    append = parts.append
     for i in range(stop):
-        t += int(batch_ms * (1 + 0.02 * ((i * 7919) % 13 - 6) / 6))
+        t += steps[i % 13]
         n += nat[i]
         p += pgd[i]
         c += cw[i]
         seen = i + 1
         if linf:
             f += fgsm[i]
-            parts.append("%sNature Acc: %.2f FGSM Acc: %.2f PGD Acc: %.2f PGD LIP: %.4f CW Acc: %.2f\n" % (
-                stamp(t), n / seen, f / seen, p / seen, lips[i], c / seen))
+            append(line % (DAYS[t // DAY_MS], HMS[t // 1000 % 86400], MILLIS[t % 1000],
+                           n / seen, f / seen, p / seen, lips[i], c / seen))
         else:
-            parts.append("%sNature Acc: %.2f PGD Acc: %.2f PGD LIP: %.4f CW Acc: %.2f\n" % (
-                stamp(t), n / seen, p / seen, lips[i], c / seen))
+            append(line % (DAYS[t // DAY_MS], HMS[t // 1000 % 86400], MILLIS[t % 1000],
+                           n / seen, p / seen, lips[i], c / seen))
     facts = {"clean_acc": None, "fgsm_acc": None, "pgd20_acc": None, "cw40_acc": None, "aa_acc": None}
     if ev.stop_batch is not None:
         return "".join(parts), facts

@@ -37,3 +37,14 @@ def normals(rng: random.Random, count: int) -> Iterator[float]:
 def normals_list(rng: random.Random, count: int) -> List[float]:
     start = rng.randrange(_TABLE_SIZE)
     return _GAUSS2[start:start + min(count, _TABLE_SIZE)]
+
+
+def _count_lines(template: str) -> List[str]:
+    return [template % (c, PCT2[c]) for c in range(VAL_IMAGES + 1)]
+
+
+#: whole record messages of the per-epoch attack summaries, by count out of 5,000
+NATURAL_LINE = _count_lines("Natural Correct Count: %d/" + str(VAL_IMAGES) + " Acc: %s \n")
+PGD_LINE = _count_lines("PGD Correct Count: %d/" + str(VAL_IMAGES) + " Acc: %s \n")
+CW_LINE = _count_lines("PGD-CW Correct Count: %d/" + str(VAL_IMAGES) + " Acc: %s \n")
+STABLE_LINE = _count_lines("Stable Count: %d/" + str(VAL_IMAGES) + " StableAcc: %s \n")

@@ -1,10 +1,12 @@
 """Render one training log (`arch_<id>.log`) the way the benchmark's `main.py` writes it.
 
 This is the hot path of the generator (a few thousand lines per run, 15,625 runs at full scale), so
-each epoch is two `%` formats of a prebuilt template rather than one format per line, timestamps
-are table look-ups (`clock.stamp`), and the run's constant pieces (checkpoint path, header, model
-printout) are built once. The facts the key file reports (best epoch, observed lr decays, ...) are
-taken from the values *as printed*.
+a common epoch (no NaN, no resume, no stop) is one `%` format of a prebuilt template with its
+step lines unrolled (`_plain_epoch`); the rare epochs take the general path (`_step_lines` and the
+evaluation block in `render_train_log`), which prints the same numbers the same way. Timestamps
+are table look-ups (`clock`), values on a grid are preformatted strings (`numbers`), and the run's
+constant pieces (checkpoint path, header, model printout) are built once. The facts the key file
+reports (best epoch, observed lr decays, ...) are taken from the values *as printed*.
 """
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ import random
 from typing import Dict, List, Optional, Tuple
 
 from . import formats
-from .clock import DAY0, DAY_PREFIX, HMS, MILLIS, seconds_text, stamp
+from .clock import DAY0, DAY_MS, DAY_PREFIX, DAYS, HMS, MILLIS, seconds_text, stamp
 from .curves import Curves
 from .formats import LOG_FREQUENCY, STEPS_PER_EPOCH, VAL_IMAGES
-from .numbers import BATCH4, FRAC4, PCT2, normals
+from .numbers import BATCH4, CW_LINE, FRAC4, NATURAL_LINE, PCT2, PGD_LINE, STABLE_LINE, normals
 
 _STEP = "%sepoch=%d\tglobal_step=%d\tacc=%s\tacc_avg=%.4f\tloss=%.4f\tloss_avg=%.4f\tlr=%s\t|gn|=%.4f\ttime=%.2fit/s\n"
 _TRAIN_HEAD = "%s====================Training Epoch %d====================\n"
@@ -132,6 +134,124 @@ def _step_lines(nx, spec, curves: Curves, epoch: int, t: int, step_ms: float, it
     return "".join(out), t + int(STEPS_PER_EPOCH * step_ms)
 
 
+# ----------------------------------------------------------------------------- the common epoch
+assert (STEPS_PER_EPOCH, LOG_FREQUENCY) == (352, 100)  # four step lines: steps 0, 100, 200, 300
+_T3 = "%s%s%s"  # a time as its three look-ups: day, HH:MM:SS, milliseconds
+_STEP3 = _T3 + _STEP[2:]
+_PLAIN_EPOCH = (
+    _T3 + _TRAIN_HEAD[2:] + (_T3 + _STEP[2:].replace("loss=%.4f\tloss_avg=%.4f", "loss=%s\tloss_avg=%s")
+                              .replace("acc_avg=%.4f", "acc_avg=%s")) + _STEP3 * 3
+    + "%s====================Eval Epoch %d====================\n"
+    "%sepoch=%d\tglobal_step=49\tval_acc=%s\tval_acc_avg=%s\tval_acc5=%s\tval_acc5_avg=%.4f"
+    "\tval_loss=%.4f\tval_loss_avg=%s\ttime=%.2fit/s\n"
+    "%sEval Loss:%s\tEval acc: %s\n"
+    "%s---- PGD attacking results ----\n"
+    "%s%s%s%s"
+    "%sPGD with 20.0 steps Loss Avg: %.2f \n"
+    "%sLIP Avg: %.4f \n"
+    "%s%s"
+    "%sBest PGD-20 accuracy: %s\n"
+    "%s---- PGD-CW attacking results ----\n"
+    "%s%s%s%s"
+    "%sPGD-CW with 40.0 steps Loss Avg: %.2f \n"
+    "%sLIP Avg: %.4f \n"
+    "%s%s"
+    "%s%s%sBest PGDCW-40 accuracy: %s\n"
+    + _T3 + _SAVED[2:]
+)
+_SPREAD_ACC1, _SPREAD_ACC2, _SPREAD_ACC3 = (0.02 * s for s in _SHRINK[1:4])
+_SPREAD_LOSS1, _SPREAD_LOSS2, _SPREAD_LOSS3 = (0.04 * s for s in _SHRINK[1:4])
+_HUNDREDTHS = ["%.4f" % (k / 100) for k in range(101)]  # "%.4f" of k / 100
+
+
+def _epoch_rows(spec, curves: Curves) -> List[Tuple]:
+    """Per epoch, everything `_plain_epoch` reads from the run, in one tuple (one unpack per epoch)."""
+    gn = [2.0 + 9.0 * math.exp(-epoch / max(1.0, 0.1 * spec.epochs)) for epoch in range(spec.epochs)]
+    lr = ["%.4f" % value for value in curves.lr]
+    return list(zip(lr, curves.train_acc, curves.train_loss, gn, curves.clean, curves.pgd, curves.cw,
+                    curves.val_loss, curves.pgd_loss, curves.pgd_lip, curves.pgd_stable, curves.cw_loss,
+                    curves.cw_lip, curves.cw_stable))
+
+
+def _plain_epoch(z, row, epoch_ms: int, epoch: int, t: int, best_pgd: int, best_cw: int,
+                 saved: str) -> Tuple[str, int]:
+    """One whole epoch without NaN, resume or stop (the common case) as one `%` format.
+
+    The same numbers, in the same order and with the same arithmetic, as `_step_lines` plus the
+    evaluation block of `render_train_log`, so the bytes are identical; `z` holds the epoch's 15
+    normal draws, `row` the epoch's `_epoch_rows` entry. Values on a grid (k/128, k/100) and
+    values printed twice are formatted once or looked up, since `%.4f` of a float is the
+    costliest thing here. Returns the text and the time after the `Model Saved` record.
+    """
+    (lr, acc_target, loss_target, gn_base, clean, pgd, cw, val_loss, pgd_loss, pgd_lip, pgd_stable,
+     cw_loss, cw_lip, cw_stable) = row
+    z0, a1, a2, a3, b1, b2, b3, c1, c2, c3, d1, d2, d3, z1, z2 = z
+    ms = epoch_ms * (1.0 + 0.015 * z0)
+    train_ms = 0.6 * ms
+    step_ms = train_ms / STEPS_PER_EPOCH
+    its = STEPS_PER_EPOCH / (train_ms / 1000.0)
+    first = epoch * STEPS_PER_EPOCH
+    acc128 = acc_target * 128 + 0.5
+    head = t
+    t += 1
+    # the four step lines, unrolled (steps 0, 100, 200, 300; draws a, b, c, d)
+    k = int(acc128 + 5.76 * a1)
+    loss = "%.4f" % (loss_target - 0.09 * a1)
+    l0 = t + int(step_ms)
+    kb = int(acc128 + 5.76 * b1)
+    l1 = t + int(101 * step_ms)
+    kc = int(acc128 + 5.76 * c1)
+    l2 = t + int(201 * step_ms)
+    kd = int(acc128 + 5.76 * d1)
+    l3 = t + int(301 * step_ms)
+    t += int(STEPS_PER_EPOCH * step_ms)
+    t_val = t + int(0.015 * ms)
+    t_pgd = t_val + int(0.13 * ms)
+    t_cw = t_pgd + int(0.25 * ms)
+    k_val = int(clean * _PCT + 4.0 * z1 + 0.5)
+    acc5_avg = 0.975 + 0.006 * z2
+    k_acc5 = int(acc5_avg * 100 + 1.2 * z1 + 0.5)
+    s_val = DAYS[t_val // DAY_MS] + HMS[t_val // 1000 % 86400] + MILLIS[t_val % 1000]
+    s_pgd = DAYS[t_pgd // DAY_MS] + HMS[t_pgd // 1000 % 86400] + MILLIS[t_pgd % 1000]
+    s_cw = DAYS[t_cw // DAY_MS] + HMS[t_cw // 1000 % 86400] + MILLIS[t_cw % 1000]
+    natural = NATURAL_LINE[clean]
+    val_text = "%.4f" % val_loss
+    end = t_cw + 1
+    done = t_cw + 12 + int(25 * (z2 if z2 > 0 else -z2))
+    return _PLAIN_EPOCH % (
+        DAYS[head // DAY_MS], HMS[head // 1000 % 86400], MILLIS[head % 1000], epoch,
+        DAYS[l0 // DAY_MS], HMS[l0 // 1000 % 86400], MILLIS[l0 % 1000], epoch, first,
+        BATCH4[k] if 0 <= k <= 128 else BATCH4[0 if k < 0 else 128],
+        BATCH4[k] if 0 <= k <= 128 else "%.4f" % (k / 128), loss, loss, lr,
+        gn_base + 0.45 * (a3 if a3 > 0 else -a3), its * (1.0 - 0.01 * a3),
+        DAYS[l1 // DAY_MS], HMS[l1 // 1000 % 86400], MILLIS[l1 % 1000], epoch, first + 100,
+        BATCH4[0 if kb < 0 else (128 if kb > 128 else kb)], acc_target + _SPREAD_ACC1 * b2,
+        loss_target - 0.09 * b1, loss_target - _SPREAD_LOSS1 * b2, lr,
+        gn_base + 0.45 * (b3 if b3 > 0 else -b3), its * (1.0 - 0.01 * b3),
+        DAYS[l2 // DAY_MS], HMS[l2 // 1000 % 86400], MILLIS[l2 % 1000], epoch, first + 200,
+        BATCH4[0 if kc < 0 else (128 if kc > 128 else kc)], acc_target + _SPREAD_ACC2 * c2,
+        loss_target - 0.09 * c1, loss_target - _SPREAD_LOSS2 * c2, lr,
+        gn_base + 0.45 * (c3 if c3 > 0 else -c3), its * (1.0 - 0.01 * c3),
+        DAYS[l3 // DAY_MS], HMS[l3 // 1000 % 86400], MILLIS[l3 % 1000], epoch, first + 300,
+        BATCH4[0 if kd < 0 else (128 if kd > 128 else kd)], acc_target + _SPREAD_ACC3 * d2,
+        loss_target - 0.09 * d1, loss_target - _SPREAD_LOSS3 * d2, lr,
+        gn_base + 0.45 * (d3 if d3 > 0 else -d3), its * (1.0 - 0.01 * d3),
+        DAYS[t // DAY_MS] + HMS[t // 1000 % 86400] + MILLIS[t % 1000], epoch,
+        s_val, epoch,
+        _HUNDREDTHS[k_val] if 0 <= k_val <= 100 else ("1.0000" if k_val > 100 else "%.4f" % (k_val / 100)),
+        FRAC4[clean],
+        _HUNDREDTHS[k_acc5] if 0 <= k_acc5 <= 100 else ("1.0000" if k_acc5 > 100 else "%.4f" % (k_acc5 / 100)),
+        acc5_avg, val_loss - 0.12 * z1, val_text, 3_333_333.0 / ms * (1.0 + 0.03 * z2),
+        s_val, val_text, PCT2[clean],
+        s_pgd, s_pgd, natural, s_pgd, PGD_LINE[pgd], s_pgd, pgd_loss,
+        s_pgd, pgd_lip, s_pgd, STABLE_LINE[pgd_stable], s_pgd, PCT2[best_pgd],
+        s_cw, s_cw, natural, s_cw, CW_LINE[cw], s_cw, cw_loss,
+        s_cw, cw_lip, s_cw, STABLE_LINE[cw_stable],
+        DAYS[end // DAY_MS], HMS[end // 1000 % 86400], MILLIS[end % 1000], PCT2[best_cw],
+        DAYS[done // DAY_MS], HMS[done // 1000 % 86400], MILLIS[done % 1000], saved,
+    ), done
+
+
 def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dict]:
     """The whole log text and the facts the key file reports about it."""
     epochs = spec.epochs
@@ -140,7 +260,9 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
     save_at = set(formats.save_epochs(epochs))
     stop: Optional[Tuple[int, int]] = spec.unfinished_at
     resume = spec.resumed_at
-    nx = normals(rng, 24 * epochs + 256).__next__
+    draws = normals(rng, 24 * epochs + 256)
+    nx = draws.__next__
+    epoch_draws = zip(*[draws] * 15).__next__  # the next 15 draws, as one tuple
     text, t = header(spec, spec.start_ms, False, 0)
     parts = [text]
     append = parts.append
@@ -153,9 +275,26 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
     c_clean, c_pgd, c_cw, c_loss = curves.clean, curves.pgd, curves.cw, curves.val_loss
     c_pgd_loss, c_pgd_lip, c_pgd_st = curves.pgd_loss, curves.pgd_lip, curves.pgd_stable
     c_cw_loss, c_cw_lip, c_cw_st = curves.cw_loss, curves.cw_lip, curves.cw_stable
+    rows = _epoch_rows(spec, curves)
     epoch = 0
     finished = True
     while epoch < epochs:
+        if epoch < nan_from and (resume is None or epoch != resume[0]) and (stop is None or epoch != stop[0]):
+            lr_seen[epoch] = round(curves.lr[epoch], 4)
+            pgd, cw = c_pgd[epoch], c_cw[epoch]
+            if pgd > best_pgd:
+                best_pgd = pgd
+            if cw > best_cw:
+                best_cw = cw
+            printed_cw[epoch] = cw
+            text, t = _plain_epoch(epoch_draws(), rows[epoch], epoch_ms, epoch, t, best_pgd, best_cw, last_saved)
+            append(text)
+            if epoch in save_at:
+                t += 9
+                append(_SAVED % (stamp(t), f"{ckpt}_{epoch}e.pth"))
+            t += 1
+            epoch += 1
+            continue
         ms = epoch_ms * (1.0 + 0.015 * nx())
         train_ms = 0.6 * ms
         step_ms = train_ms / STEPS_PER_EPOCH

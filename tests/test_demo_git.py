@@ -1,0 +1,200 @@
+"""Tests of the demo's git writing (`demo/packs.py`, `demo/gitrepo.py`) against git itself.
+
+Packs and idx files written in Python must be accepted by `git fsck --full --strict` and read back
+byte for byte; the history writer must give the very commit ids `git fast-import` gives for the
+same commits; and a generated corpus must be an ordinary, deterministic repository.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+import demo
+from demo import gitrepo, write_demo_repository
+from demo.packs import PackWriter, index_bytes, stored_zlib
+
+
+def _git(repo: Path, *args: str, stdin: bytes = None) -> bytes:
+    return subprocess.run(["git", "-C", str(repo), *args], input=stdin, check=True,
+                          capture_output=True).stdout
+
+
+def _fsck(repo: Path) -> None:
+    result = subprocess.run(["git", "-C", str(repo), "fsck", "--full", "--strict", "--no-dangling"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error" not in result.stderr and "missing" not in result.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    gitrepo.init_repository(path)
+    return path
+
+
+BLOBS = [b"", b"hello\n", b"x" * 65535, b"y" * 65536, os.urandom(200_000), os.urandom(5_000_000), b"hello\n"]
+
+
+# ----------------------------------------------------------------------------- packs
+def test_pack_blobs_read_back_exactly(repo):
+    writer = PackWriter(gitrepo.pack_dir(repo), expected=len(BLOBS))
+    ids = [writer.add(blob) for blob in BLOBS]
+    pack = writer.close()
+    _fsck(repo)
+    for blob, oid in zip(BLOBS, ids):
+        assert _git(repo, "hash-object", "--stdin", stdin=blob).decode().strip() == oid
+        assert _git(repo, "cat-file", "blob", oid) == blob
+    listing = _git(repo, "verify-pack", "-v", str(pack.with_suffix(".idx"))).decode()
+    assert "non delta: 6 objects" in listing  # the second b"hello\n" is stored once
+
+
+def test_pack_name_is_its_checksum_and_content_is_deterministic(tmp_path):
+    names = []
+    for run in ("a", "b"):
+        writer = PackWriter(tmp_path / run, expected=3)
+        for blob in BLOBS[1:4]:
+            writer.add(blob)
+        names.append(writer.close())
+    assert names[0].name == names[1].name
+    assert names[0].read_bytes() == names[1].read_bytes()
+    assert names[0].name == f"pack-{names[0].read_bytes()[-20:].hex()}.pack"
+    assert names[0].with_suffix(".idx").read_bytes() == names[1].with_suffix(".idx").read_bytes()
+
+
+def test_pack_refuses_more_objects_than_announced(tmp_path):
+    writer = PackWriter(tmp_path, expected=1)
+    writer.add(b"one")
+    writer.add(b"two")
+    with pytest.raises(ValueError, match="more than"):
+        writer.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stored_zlib_is_a_zlib_stream():
+    import zlib
+    for data in BLOBS:
+        assert zlib.decompress(b"".join(stored_zlib(data))) == data
+
+
+def test_index_puts_large_offsets_in_the_64_bit_table():
+    entries = {bytes([1]) * 20: (11, 12), bytes([2]) * 20: (22, 3 << 31), bytes([3]) * 20: (33, 5 << 31)}
+    idx = index_bytes(entries, b"\0" * 20)
+    n = 3
+    body = idx[8 + 256 * 4:]
+    offsets = struct.unpack(">3I", body[n * 24:n * 28])
+    large = struct.unpack(">2Q", body[n * 28:n * 28 + 16])
+    assert offsets == (12, 0x80000000, 0x80000001)
+    assert large == (3 << 31, 5 << 31)
+    assert struct.unpack(">256I", idx[8:8 + 1024])[1:4] == (1, 2, 3)
+
+
+# ----------------------------------------------------------------------------- history
+def _fast_import(repo: Path, blobs: List[bytes], commits: List[Dict]) -> str:
+    """The same history through `git fast-import`: the reference for the commit ids."""
+    lines = []
+    for i, blob in enumerate(blobs, 1):
+        lines.append(b"blob\nmark :%d\ndata %d\n%s\n" % (i, len(blob), blob))
+    for c in commits:
+        text = c["message"].encode()
+        lines.append(b"commit refs/heads/main\nauthor zaber <zaber@mail.sustech.edu.cn> %d +0800\n"
+                     b"committer zaber <zaber@mail.sustech.edu.cn> %d +0800\ndata %d\n%s\n"
+                     % (c["time"], c["time"], len(text), text))
+        for op in c["ops"]:
+            if op[0] == "M":
+                lines.append(b"M 100644 :%d %s\n" % (op[1] + 1, op[2].encode()))
+            else:
+                lines.append(b"R %s %s\n" % (op[1].encode(), op[2].encode()))
+        lines.append(b"\n")
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(lines), check=True)
+    return _git(repo, "rev-parse", "main").decode().strip()
+
+
+HISTORY = [
+    {"message": "first\n", "time": 1_680_000_000,
+     "ops": [("M", 0, "a.txt"), ("M", 1, "logs/x/1.log"), ("M", 2, "logs/x-y/2.log"), ("M", 3, "logs.txt")]},
+    {"message": "second\n", "time": 1_680_003_600,
+     "ops": [("M", 4, "logs/x/0.log"), ("M", 1, "logs/x"), ("R", "logs/x-y/2.log", "tmp/2.log")]},
+    {"message": "third\n", "time": 1_680_007_200,
+     "ops": [("R", "tmp/2.log", "logs/x-y/2.log"), ("M", 2, "a.txt"), ("M", 3, "b/c/d/e.txt")]},
+]
+
+
+def test_history_gives_fast_import_commit_ids(tmp_path):
+    blobs = [b"a\n", b"b\n", b"c\n", b"d\n", b"e\n"]
+    reference = tmp_path / "reference"
+    gitrepo.init_repository(reference)
+    expected = _fast_import(reference, blobs, HISTORY)
+    mine = tmp_path / "mine"
+    gitrepo.init_repository(mine)
+    history = gitrepo.History(mine)
+    ids = [history.blob(blob) for blob in blobs]
+    for c in HISTORY:
+        ops = [("M", ids[op[1]], op[2]) if op[0] == "M" else op for op in c["ops"]]
+        history.commit("zaber", c["time"], 480, c["message"], ops)
+    assert history.close() == expected
+    _fsck(mine)
+    assert _git(mine, "rev-list", "main") == _git(reference, "rev-list", "main")
+    assert "{logs/x-y => tmp}/2.log" in _git(mine, "show", "--stat", "main~1").decode()
+
+
+# ----------------------------------------------------------------------------- corpus
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo_git") / "corpus"
+    write_demo_repository(out, archs=12, epochs=4, seed=5)
+    return out
+
+
+def test_corpus_passes_fsck_and_git_reads_it(corpus):
+    _fsck(corpus)
+    log = _git(corpus, "log", "--format=%H %an", "main").decode().splitlines()
+    assert len(log) == int(_git(corpus, "rev-list", "--count", "main"))
+    assert {line.split()[1] for line in log} >= {"zaber", "shihuahuang"}
+    shown = _git(corpus, "show", "--stat", "main").decode()
+    assert shown.startswith("commit ")
+
+
+def test_corpus_tracked_files_match_the_worktree(corpus):
+    assert _git(corpus, "diff", "--stat", "main").decode() == ""
+    tracked = _git(corpus, "ls-files").decode().split("\n")[0]
+    assert _git(corpus, "cat-file", "blob", f"main:{tracked}") == (corpus / tracked).read_bytes()
+
+
+def test_packs_do_not_depend_on_the_number_of_workers(tmp_path):
+    packs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        write_demo_repository(out, archs=70, epochs=4, seed=2, workers=workers)
+        packs.append(sorted(p.name for p in gitrepo.pack_dir(out).iterdir()))
+    assert len([name for name in packs[0] if name.endswith(".pack")]) == 3  # two groups of runs, history
+    assert packs[0] == packs[1]
+
+
+def test_overwrite_replaces_the_folder_and_leaves_nothing_beside_it(tmp_path):
+    out = tmp_path / "corpus"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    write_demo_repository(out, archs=5, epochs=4, overwrite=True)
+    assert not (out / "old.txt").exists() and (out / "demo_key.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def test_failed_overwrite_leaves_no_old_files(tmp_path, monkeypatch):
+    out = tmp_path / "corpus"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+
+    def broken(task):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "render_group", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_demo_repository(out, archs=5, epochs=4, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+    assert not (out / "old.txt").exists()
