@@ -31,7 +31,8 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
     start = text.rfind("\n", 0, level) + 1 if level >= 0 else len(text)
     first_match = _LINE.search(text, start)
     first = first_match.start() if first_match else None
-    found = {(name, int(lvl)): (acc, loss) for name, lvl, loss, acc in _LINE.findall(text, start)}  # later wins
+    lines = _LINE.findall(text, first) if first_match else []  # from the first result line on
+    found = {(name, int(lvl)): (acc, loss) for name, lvl, loss, acc in lines}  # a repeated line: the later wins
     average = _AVERAGE.search(text)
     header = eval_header(text, first if first is not None else len(text))
     if not found and not average and not header["model"]:

@@ -86,9 +86,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         n = len(columns["epoch"])
         batch.epochs["run_id"].extend([rid] * n)
         for name in EPOCH_COLUMNS:
-            batch.epochs[name].extend(columns[name])
-        stamps = batch.epochs["started_at"]
-        stamps[len(stamps) - n:] = [v.replace(",", ".", 1) if v else None for v in columns["started_at"]]  # as _timestamp
+            batch.epochs[name].extend(map(_timestamp, columns[name]) if name == "started_at" else columns[name])
         if parsed.settings:
             batch.settings["run_id"].extend([rid] * len(parsed.settings))
             for name, values in zip(("parameter", "value", "source"), zip(*parsed.settings)):

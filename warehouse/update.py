@@ -276,11 +276,11 @@ def ingest_paths(
             with ThreadPoolExecutor(max_workers=1) as background_reader:
                 # the git histories (a `git log` process) and the view files are read while the
                 # files are parsed
-                background = []
+                background = {}
 
                 def start_background() -> None:
-                    background.append(background_reader.submit(repo_histories, roots))
-                    background.append(background_reader.submit(load_view_files))
+                    background["histories"] = background_reader.submit(repo_histories, roots)
+                    background["view_files"] = background_reader.submit(load_view_files)
 
                 batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1, started=start_background)
                 for tables, n_files, nbytes in batches:
@@ -293,8 +293,8 @@ def ingest_paths(
                     progress.advance(n_files, nbytes)
                 if pending.tables:
                     load_batch(con, pending.take(), ingest_id, known_ids)
-                summary.unknown_site = attribute(con, background[0].result(), sites, sites_path)
-                view_files = background[1].result()
+                summary.unknown_site = attribute(con, background["histories"].result(), sites, sites_path)
+                view_files = background["view_files"].result()
             run_steps(con)
             install_views(con, files=view_files)
             con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
