@@ -9,7 +9,6 @@ commit ids.
 from __future__ import annotations
 
 import dataclasses
-import json
 import multiprocessing
 import os
 import random
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from . import dirt, flaws, gitrepo, history, plan
-from .keyfile import KEY_NAME, build_key
+from .keyfile import KEY_NAME, build_key, key_text
 from .render import keep_freed_memory, render_group
 from .specs import RunSpec, StaticFile
 
@@ -190,11 +189,11 @@ def _write(out: Path, archs: int, epochs: int, seed: int, git: bool, workers: Op
             writing = background.submit(importer.close)
         git_info = {"branch": gitrepo.BRANCH, "commits": n_commits, "specials": specials, "head": head}
         key = build_key(seed, archs, epochs, runs, results, the_plan.windows, the_plan.statics, git_info)
-        key_text = json.dumps(key, indent=1, sort_keys=False) + "\n"
+        text = key_text(key)
         if writing is not None:
             writing.result()
             gitrepo.finish_worktree(out, [KEY_NAME], refresh=total_bytes < 300_000_000)
-    (out / KEY_NAME).write_text(key_text)
+    (out / KEY_NAME).write_text(text)
     finished = time.perf_counter()
     return DemoSummary(out, n_files, total_bytes, finished - started, n_commits,
                        render_seconds=render_done - started, git_seconds=finished - render_done)

@@ -6,6 +6,7 @@ what a correct ingest must find.
 """
 from __future__ import annotations
 
+import json
 from typing import Dict, List, Sequence
 
 from . import formats
@@ -14,6 +15,26 @@ from .plan import Window
 from .specs import GPU_A6000, RunSpec, StaticFile
 
 KEY_NAME = "demo_key.json"
+
+
+def key_text(key: Dict) -> str:
+    """The key as JSON text: the top two levels spread out, one value per line below them (so one
+    run or evaluation per line: easy to grep and to diff).
+
+    The values go through json's C encoder; `json.dumps(key, indent=...)` would take the pure-Python
+    encoder, 0.84 against 0.24 s for the 23 MB key of a full-scale corpus, in the generator's serial tail.
+    """
+    return _spread(key, 0) + "\n"
+
+
+def _spread(value, depth: int) -> str:
+    if depth > 1 or not value or not isinstance(value, (dict, list)):
+        return json.dumps(value)
+    inner = " " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(name)}: {_spread(item, depth + 1)}" for name, item in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    return "[\n" + ",\n".join(inner + json.dumps(item) for item in value) + "\n" + " " * depth + "]"
 
 
 def _run_entry(spec: RunSpec, facts: Dict) -> Dict:
