@@ -28,6 +28,11 @@ from ingest.logrecords import (
 )
 from ingest.records import ParsedLog
 
+try:  # the compiled epoch records (ingest/_epochs.c), built by `pip install -e .`
+    from ingest._epochs import epoch_columns as _compiled_epoch_columns
+except ImportError:  # a source tree that was never built: the Python parser alone, slower
+    _compiled_epoch_columns = None
+
 _NAMESPACE_TEXT = "Namespace("
 _MARK = "====================Training Epoch "
 _STARTING = re.compile(r"Starting Epoch: (\d+)")
@@ -150,11 +155,24 @@ def _has_nan(values: list) -> bool:
 
 
 def _columns(epochs: dict[int, list]) -> dict[str, list]:
-    """Epoch records -> typed columns (train accuracies from fractions to percent)."""
+    """Epoch records -> typed columns, by epoch (train accuracies still fractions)."""
     rows = [epochs[e] for e in sorted(epochs)]
     columns = {name: list(values) for name, values in zip(EPOCH_COLUMNS, zip(*rows))} if rows else {n: [] for n in EPOCH_COLUMNS}
     for name in EPOCH_COLUMNS[3:]:
         columns[name] = _numbers(columns[name])
+    return columns
+
+
+def epoch_columns(text: str, headers: list[int], compiled: bool = True) -> dict[str, list]:
+    """The epoch records of a log as typed columns, train accuracies in percent.
+
+    The compiled scanner (`ingest._epochs`) gives the same columns as `_columns(_epoch_records(...))`
+    about ten times faster; it declines (None) any text it does not handle exactly as they do: text
+    that is not ASCII, values that are not plain decimal numbers (NaN, garbled), and those go here
+    through the Python functions. `compiled=False` forces the Python path (the tests compare both).
+    """
+    found = _compiled_epoch_columns(text, headers) if compiled and _compiled_epoch_columns else None
+    columns = dict(zip(EPOCH_COLUMNS, found)) if found is not None else _columns(_epoch_records(text, headers))
     columns["train_acc"] = [None if v is None else round(v * 100.0, 10) for v in columns["train_acc"]]
     return columns
 
@@ -213,7 +231,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         header_end = min(header_end, first_epoch)
     values = header_values(text, header_end)
     configs = config_entries(text, header_end)
-    columns = _columns(_epoch_records(text, headers))
+    columns = epoch_columns(text, headers)
     best_i, last_i = _best(columns)
 
     # header facts live in the header segments: search only there, not through every epoch
