@@ -167,7 +167,7 @@ def epoch_columns(text: str, headers: list[int], compiled: bool = True) -> dict[
     """The epoch records of a log as typed columns, train accuracies in percent.
 
     The compiled scanner (`ingest._epochs`) gives the same columns as `_columns(_epoch_records(...))`
-    about ten times faster; it declines (None) any text it does not handle exactly as they do: text
+    about five times faster; it declines (None) any text it does not handle exactly as they do: text
     that is not ASCII, values that are not plain decimal numbers (NaN, garbled), and those go here
     through the Python functions. `compiled=False` forces the Python path (the tests compare both).
     """
