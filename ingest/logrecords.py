@@ -8,10 +8,16 @@ over every line runs at ~25 MB/s, a compiled scan at several hundred.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 
 from ingest.errors import ParseError
 from ingest.pyliteral import read_config
+
+try:  # ingest/_scan.c, built by `pip install -e .`
+    from ingest._scan import header_values as _compiled_header_values
+except ImportError:
+    _compiled_header_values = None
 
 TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 """The timestamp of a logging record (group-free, to embed in other patterns)."""
@@ -43,6 +49,21 @@ def line_no(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3}")
+
+
+def log_time(stamp: str | None) -> datetime | None:
+    """A record's `2023-03-01 10:00:00,123` as a datetime; None when it is not a valid date and time
+    (a garbled `2023-02-30` would otherwise stop the whole load when DuckDB casts it)."""
+    if stamp is None or not _STAMP.fullmatch(stamp):
+        return None
+    try:
+        return datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]), int(stamp[11:13]),
+                        int(stamp[14:16]), int(stamp[17:19]), int(stamp[20:23]) * 1000)
+    except ValueError:
+        return None
+
+
 def first_timestamp(text: str) -> str | None:
     match = _RECORD_START.search(text)
     return match.group(1) if match else None
@@ -71,7 +92,7 @@ def _header_regions(text: str, end: int | None) -> list[tuple[int, int]]:
     return [(0, start)] if stop < 0 else [(0, start), (stop + 3, end)]
 
 
-def header_values(text: str, end: int | None = None) -> dict[str, str]:
+def header_values(text: str, end: int | None = None, compiled: bool = True) -> dict[str, str]:
     """`key: value` and `key = value` records before `end`, first occurrence of each key wins.
 
     `Config([...])` lines are left to `config_entries`: evaluation logs print both `model: arch_2`
@@ -84,6 +105,8 @@ def header_values(text: str, end: int | None = None) -> dict[str, str]:
     """
     values: dict[str, str] = {}
     for start, stop in _header_regions(text, end):
+        if compiled and _compiled_header_values and _compiled_header_values(text, start, stop, values):
+            continue  # the compiled scanner read the span (ASCII text); `compiled=False` for the tests
         for key, value in _HEADER_RECORD.findall(text, start, stop):
             if not value.startswith("Config("):
                 values.setdefault(key, value.rstrip())

@@ -7,13 +7,15 @@ ever carry that file's own id.
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest import ParseError, parse_file
 from ingest.discover import FoundFile
-from ingest.train_log import EPOCH_COLUMNS
+from ingest.records import EPOCH_COLUMNS, NULL_TIME, NULL_VALUE_BITS, ROW_WORDS
 
 PARSED_KINDS = ("train", "eval", "corruption", "config", "release")
 MAX_FILE_BYTES = 1 << 30
@@ -39,13 +41,43 @@ def _table(rows: list[dict]) -> pa.Table:
     return pa.table({key: [row.get(key) for row in rows] for key in keys})
 
 
+_ID = struct.Struct("<q")
+
+
+def _epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
+    """Packed epoch rows (ingest.records.EpochRows) of many runs -> the `epochs` Arrow table.
+
+    Each column is a strided copy out of the rows, typed in place: no Python object per value.
+    """
+    n = len(run_ids) // 8
+    words = memoryview(rows).cast("q")
+    columns = {"run_id": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(run_ids)])}
+    for i, name in enumerate(EPOCH_COLUMNS):
+        data = pa.py_buffer(words[i::ROW_WORDS].tobytes())
+        bits = pa.Array.from_buffers(pa.int64(), n, [None, data])
+        if name == "started_at":
+            kind, null = pa.timestamp("us"), NULL_TIME
+        elif name in ("epoch", "segment"):
+            columns[name] = bits
+            continue
+        else:
+            kind, null = pa.float64(), NULL_VALUE_BITS
+        values = pa.Array.from_buffers(kind, n, [None, data])
+        missing = pc.equal(bits, pa.scalar(null, pa.int64()))
+        if pc.any(missing).as_py():
+            values = pc.if_else(missing, pa.scalar(None, kind), values)
+        columns[name] = values
+    return pa.table(columns)
+
+
 @dataclass
 class Batch:
     """Rows read from a batch of files, as lists; `tables()` turns them into Arrow."""
 
     files: list[dict] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
-    epochs: dict[str, list] = field(default_factory=lambda: {"run_id": [], **{c: [] for c in EPOCH_COLUMNS}})
+    epoch_run_ids: list[bytes] = field(default_factory=list)
+    epoch_rows: list[bytes] = field(default_factory=list)
     settings: dict[str, list] = field(default_factory=lambda: {"run_id": [], "parameter": [], "value": [], "source": []})
     evals: list[dict] = field(default_factory=list)
     corruptions: dict[str, list] = field(default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
@@ -55,7 +87,7 @@ class Batch:
         out = {"files": _table(self.files)}
         if self.runs:
             out["runs"] = _table(self.runs)
-            out["epochs"] = pa.table(self.epochs)
+            out["epochs"] = _epoch_table(b"".join(self.epoch_run_ids), b"".join(self.epoch_rows))
             out["run_settings"] = pa.table(self.settings)
         if self.evals:
             out["evals"] = _table(self.evals)
@@ -82,11 +114,8 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
             "run_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
             "gpu": gpus[0] if gpus else None, **run,
         })
-        columns = parsed.epochs
-        n = len(columns["epoch"])
-        batch.epochs["run_id"].extend([rid] * n)
-        for name in EPOCH_COLUMNS:
-            batch.epochs[name].extend(map(_timestamp, columns[name]) if name == "started_at" else columns[name])
+        batch.epoch_run_ids.append(_ID.pack(rid) * parsed.epochs.n)
+        batch.epoch_rows.append(parsed.epochs.data)
         if parsed.settings:
             batch.settings["run_id"].extend([rid] * len(parsed.settings))
             for name, values in zip(("parameter", "value", "source"), zip(*parsed.settings)):

@@ -1,7 +1,89 @@
 """The records a parser produces for one file, before they become warehouse rows."""
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+EPOCH_COLUMNS = (
+    "epoch", "started_at", "segment", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
+    "pgd20_natural_acc", "pgd20_acc", "pgd20_loss", "pgd20_lip", "pgd20_stable",
+    "cw40_natural_acc", "cw40_acc", "cw40_loss", "cw40_lip", "cw40_stable",
+)
+"""The columns of an epoch record, in the order of `EpochRows`; the first three are integers
+(`started_at` in microseconds since 1970), the others floats."""
+
+ROW_WORDS = len(EPOCH_COLUMNS)
+NULL_TIME = -(1 << 63)
+"""`started_at` of a record without a valid timestamp."""
+NULL_VALUE_BITS = 0x7FF80000DEADBEEF
+"""The bits of a missing float value: a NaN that no parse produces (`float('nan')` has payload 0)."""
+_NULL_VALUE = array("q", [NULL_VALUE_BITS]).tobytes()
+_EPOCH_START = datetime(1970, 1, 1)
+_INTEGER_COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class EpochRows:
+    """The epoch records of one run, packed for loading: `n` rows of EPOCH_COLUMNS, one 8-byte
+    little-endian word per value (int64 for the first three, float64 for the rest), missing values
+    as NULL_TIME / NULL_VALUE_BITS.
+
+    Why packed: a full-scale ingest has 1.5 million epoch records; as Python lists they cost more
+    to build, pickle and convert to Arrow than to parse. The compiled scanner (ingest/_scan.c)
+    writes this layout directly, the Python path packs its columns with `from_columns`, and
+    `column` reads one back (tests, run summaries).
+    """
+
+    n: int
+    data: bytes
+    has_nan: bool = False
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, list]) -> "EpochRows":
+        """Pack typed columns (`started_at` microseconds or None, values float or None)."""
+        n = len(columns["epoch"])
+        words = array("q", bytes(8 * n * ROW_WORDS))
+        has_nan = False
+        for i, name in enumerate(EPOCH_COLUMNS):
+            values = columns[name]
+            if i < _INTEGER_COLUMNS:
+                words[i::ROW_WORDS] = array("q", [NULL_TIME if v is None else v for v in values])
+            else:
+                packed = array("d", [0.0 if v is None else v for v in values])
+                has_nan = has_nan or any(v != v for v in packed)
+                bits = array("q", packed.tobytes())
+                for k, v in enumerate(values):
+                    if v is None:
+                        bits[k] = NULL_VALUE_BITS
+                words[i::ROW_WORDS] = bits
+        return cls(n, words.tobytes(), has_nan)
+
+    def column(self, name: str) -> list:
+        """One column as Python values: ints, floats, None for a missing value, `started_at` as a
+        naive datetime (UTC as logged)."""
+        i = EPOCH_COLUMNS.index(name)
+        if not self.n:
+            return []
+        view = memoryview(self.data)
+        words = view.cast("q")[i::ROW_WORDS].tolist()
+        if name == "started_at":
+            return [None if w == NULL_TIME else _EPOCH_START + timedelta(microseconds=w) for w in words]
+        if i < _INTEGER_COLUMNS:
+            return words
+        floats = view.cast("d")[i::ROW_WORDS].tolist()
+        return [None if w == NULL_VALUE_BITS else f for w, f in zip(words, floats)]
+
+    def __getitem__(self, name: str) -> list:
+        return self.column(name)
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def timestamp_us(stamp: datetime) -> int:
+    """Microseconds since 1970 of a naive datetime (the unit of `started_at` in EpochRows)."""
+    return (stamp - _EPOCH_START) // timedelta(microseconds=1)
 
 
 @dataclass
@@ -16,7 +98,7 @@ class ParsedLog:
     status: str = "ok"
     message: str = ""
     run: dict | None = None
-    epochs: dict[str, list] | None = None
+    epochs: EpochRows | None = None
     settings: list[tuple[str, str, str]] = field(default_factory=list)
     eval: dict | None = None
     corruptions: list[tuple[str, int, float | None, float | None]] = field(default_factory=list)

@@ -22,8 +22,7 @@ import json
 import math
 
 from ingest.errors import ParseError
-from ingest.records import ParsedLog
-from ingest.train_log import EPOCH_COLUMNS
+from ingest.records import EPOCH_COLUMNS, EpochRows, ParsedLog
 
 MAX_ARCH_ID = 15625
 
@@ -161,7 +160,7 @@ def release_record(record: dict, source: str) -> list[ParsedLog]:
     test = tests[0] if isinstance(tests, list) and tests else None
     epochs = _epochs(train)
     run = _run(record, train, epochs)
-    parts = [ParsedLog(kind="train", run=run, epochs=epochs, source_path=source)]
+    parts = [ParsedLog(kind="train", run=run, epochs=EpochRows.from_columns(epochs), source_path=source)]
     if isinstance(test, dict):
         base = {column: _number(test.get(key)) for key, column in BASE_KEYS.items()}
         if any(v is not None for v in base.values()):

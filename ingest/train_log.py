@@ -21,17 +21,19 @@ from ingest.logrecords import (
     decode_log,
     first_timestamp,
     gpu_list,
+    log_time,
     header_values,
     last_timestamp,
     size_in,
     to_int,
 )
-from ingest.records import ParsedLog
+from ingest.records import EPOCH_COLUMNS, EpochRows, ParsedLog, timestamp_us
 
-try:  # the compiled epoch records (ingest/_epochs.c), built by `pip install -e .`
-    from ingest._epochs import epoch_columns as _compiled_epoch_columns
+try:  # the compiled epoch records (ingest/_scan.c), built by `pip install -e .`
+    from ingest._scan import epoch_rows as _compiled_epoch_rows
+    from ingest._scan import header_starts as _compiled_header_starts
 except ImportError:  # a source tree that was never built: the Python parser alone, slower
-    _compiled_epoch_columns = None
+    _compiled_epoch_rows = _compiled_header_starts = None
 
 _NAMESPACE_TEXT = "Namespace("
 _MARK = "====================Training Epoch "
@@ -69,12 +71,19 @@ _EVAL = re.compile(
     rf"(?:{_attack_block('PGD-CW', 'PGDCW-40')})?+)?+)?+"
 )
 
-EPOCH_COLUMNS = (
-    "epoch", "started_at", "segment", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
-    "pgd20_natural_acc", "pgd20_acc", "pgd20_loss", "pgd20_lip", "pgd20_stable",
-    "cw40_natural_acc", "cw40_acc", "cw40_loss", "cw40_lip", "cw40_stable",
-)
 _EMPTY_EVAL = [None] * (len(EPOCH_COLUMNS) - 6)
+
+
+MAX_EPOCH = 2**31 - 1
+"""The largest epoch number `epochs.epoch` (INTEGER) holds; a marker with a larger one is garbled."""
+
+
+def _epoch_number(digits: str) -> int | None:
+    """The number of an epoch marker: ASCII digits up to MAX_EPOCH, else None (not a marker)."""
+    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > 10:
+        return None
+    number = int(digits)
+    return number if number <= MAX_EPOCH else None
 
 
 def _epoch_records(text: str, headers: list[int]) -> dict[int, list]:
@@ -83,7 +92,8 @@ def _epoch_records(text: str, headers: list[int]) -> dict[int, list]:
     The markers cut the text into pieces, each holding exactly one epoch's lines: its last step
     line gives lr / train loss / train acc, its `Eval Epoch` section the validation results. A later
     piece for the same epoch (a resumed run) replaces the earlier one whole. The number after a
-    marker must be followed by `=` (a file cut right after `Training Epoch 12` has no epoch 12).
+    marker must be followed by `=` (a file cut right after `Training Epoch 12` has no epoch 12), and
+    be an epoch number (`_epoch_number`).
 
     This loop runs ~1.5 million times at full scale, so each piece costs a few C calls: `str.find`
     and anchored matches bounded by the piece's end, without copying the text into pieces.
@@ -102,8 +112,8 @@ def _epoch_records(text: str, headers: list[int]) -> dict[int, list]:
         end = following if following >= 0 else len(text)
         equals = find("=", start, end)
         digits = text[start:equals]
-        if equals >= 0 and digits.isdigit():
-            epoch = int(digits)
+        epoch = _epoch_number(digits) if equals >= 0 else None
+        if epoch is not None:
             stamp = text[marker - 24:marker - 1] if marker - 24 >= previous_start else None
             if stamp and not (stamp[4] == "-" and stamp[19] == "," and stamp[:4].isdigit()):
                 stamp = None
@@ -117,7 +127,7 @@ def _epoch_records(text: str, headers: list[int]) -> dict[int, list]:
                 record = [epoch, stamp, segment, None, None, None]
             section = find("Eval Epoch ", start, end)
             match = eval_section(text, section, end) if section >= 0 else None
-            if match and int(match.group(1)) == epoch:
+            if match and _epoch_number(match.group(1)) == epoch:
                 record += match.groups()[1:]
             else:
                 record += _EMPTY_EVAL
@@ -144,44 +154,38 @@ def _numbers(values: tuple) -> list:
         return [_number(v) for v in values]
 
 
-def _has_nan(values: list) -> bool:
-    """Whether a column holds a NaN. A sum is NaN when a term is (a C-speed test); only then, or when
-    the column has gaps, is each value compared (NaN is the only value != itself; inf - inf is NaN too)."""
-    try:
-        total = sum(values)
-    except TypeError:  # None among the values
-        return any(v != v for v in values)
-    return total != total and any(v != v for v in values)
-
-
 def _columns(epochs: dict[int, list]) -> dict[str, list]:
-    """Epoch records -> typed columns, by epoch (train accuracies still fractions)."""
+    """Epoch records -> typed columns, by epoch: values as floats (train accuracies in percent),
+    timestamps in microseconds (None when not a valid date and time)."""
     rows = [epochs[e] for e in sorted(epochs)]
     columns = {name: list(values) for name, values in zip(EPOCH_COLUMNS, zip(*rows))} if rows else {n: [] for n in EPOCH_COLUMNS}
     for name in EPOCH_COLUMNS[3:]:
         columns[name] = _numbers(columns[name])
+    columns["train_acc"] = [None if v is None else round(v * 100.0, 10) for v in columns["train_acc"]]
+    stamps = [log_time(stamp) for stamp in columns["started_at"]]
+    columns["started_at"] = [None if stamp is None else timestamp_us(stamp) for stamp in stamps]
     return columns
 
 
-def epoch_columns(text: str, headers: list[int], compiled: bool = True) -> dict[str, list]:
-    """The epoch records of a log as typed columns, train accuracies in percent.
+def epoch_rows(text: str, headers: list[int], compiled: bool = True) -> EpochRows:
+    """The epoch records of a log, packed (train accuracies in percent).
 
-    The compiled scanner (`ingest._epochs`) gives the same columns as `_columns(_epoch_records(...))`
+    The compiled scanner (`ingest._scan`) packs the same rows as `_columns(_epoch_records(...))`
     about five times faster; it declines (None) any text it does not handle exactly as they do: text
     that is not ASCII, values that are not plain decimal numbers (NaN, garbled), and those go here
     through the Python functions. `compiled=False` forces the Python path (the tests compare both).
     """
-    found = _compiled_epoch_columns(text, headers) if compiled and _compiled_epoch_columns else None
-    columns = dict(zip(EPOCH_COLUMNS, found)) if found is not None else _columns(_epoch_records(text, headers))
-    columns["train_acc"] = [None if v is None else round(v * 100.0, 10) for v in columns["train_acc"]]
-    return columns
+    found = _compiled_epoch_rows(text, headers) if compiled and _compiled_epoch_rows else None
+    if found is not None:
+        return EpochRows(*found)  # the compiled path declines NaN: has_nan is False
+    return EpochRows.from_columns(_columns(_epoch_records(text, headers)))
 
 
-def _best(columns: dict[str, list]) -> tuple[int | None, int | None]:
+def _best(cw40: list) -> tuple[int | None, int | None]:
     """Index of the best epoch (first epoch whose CW-40 equals the run's maximum) and of the last evaluated one."""
     best_i = last_i = None
     best = -math.inf
-    for i, cw in enumerate(columns["cw40_acc"]):
+    for i, cw in enumerate(cw40):
         if cw is None or cw != cw:
             continue
         last_i = i
@@ -202,11 +206,16 @@ def _settings(values: dict[str, str], configs: dict[str, dict]) -> list[tuple[st
     return settings
 
 
-def _header_starts(text: str) -> list[int]:
+def _header_starts(text: str, compiled: bool = True) -> list[int]:
     """Offsets of the `Namespace(` records that start a header (one per run segment).
 
-    Found with `str.find` (a regex search would step through every character of the epochs).
+    Found with `str.find` (a regex search would step through every character of the epochs), or
+    for ASCII text by the compiled scanner, which looks only at the rare `(`.
     """
+    if compiled and _compiled_header_starts:
+        found = _compiled_header_starts(text)
+        if found is not None:
+            return found
     starts = []
     pos = text.find(_NAMESPACE_TEXT)
     while pos >= 0:
@@ -231,8 +240,10 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         header_end = min(header_end, first_epoch)
     values = header_values(text, header_end)
     configs = config_entries(text, header_end)
-    columns = epoch_columns(text, headers)
-    best_i, last_i = _best(columns)
+    epochs = epoch_rows(text, headers)
+    epoch_numbers = epochs.column("epoch")
+    cw40 = epochs.column("cw40_acc")
+    best_i, last_i = _best(cw40)
 
     # header facts live in the header segments: search only there, not through every epoch
     segment_ends = [text.find(_MARK, h) for h in headers]
@@ -246,13 +257,13 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         cost = float(match.group(1))
         finished_at = text[match.start() - 24:match.start() - 1]
     finished = cost is not None
-    nan = any(_has_nan(columns[name]) for name in EPOCH_COLUMNS[3:])
+    nan = epochs.has_nan
     model = configs.get("model", {})
     scheduler = configs.get("scheduler", {})
     milestones = scheduler.get("milestones")
     epochs_planned = to_int(values.get("epochs"))
-    n_epochs = len(columns["epoch"])
-    incomplete_evals = sum(1 for v in columns["cw40_acc"] if v is None)
+    n_epochs = epochs.n
+    incomplete_evals = cw40.count(None)
 
     run = {
         "seed": to_int(values.get("seed")),
@@ -265,12 +276,12 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         "epochs_planned": epochs_planned,
         "epochs_logged": n_epochs,
         "epochs_completed": n_epochs - incomplete_evals,
-        "last_epoch": columns["epoch"][-1] if n_epochs else None,
-        "best_epoch": columns["epoch"][best_i] if best_i is not None else None,
-        "best_cw40_acc": columns["cw40_acc"][best_i] if best_i is not None else None,
-        "best_pgd20_acc": columns["pgd20_acc"][best_i] if best_i is not None else None,
-        "best_val_acc": columns["val_acc"][best_i] if best_i is not None else None,
-        "final_cw40_acc": columns["cw40_acc"][last_i] if last_i is not None else None,
+        "last_epoch": epoch_numbers[-1] if n_epochs else None,
+        "best_epoch": epoch_numbers[best_i] if best_i is not None else None,
+        "best_cw40_acc": cw40[best_i] if best_i is not None else None,
+        "best_pgd20_acc": epochs.column("pgd20_acc")[best_i] if best_i is not None else None,
+        "best_val_acc": epochs.column("val_acc")[best_i] if best_i is not None else None,
+        "final_cw40_acc": cw40[last_i] if last_i is not None else None,
         "finished": finished,
         "resumed": len(headers) > 1,
         "n_segments": len(headers),
@@ -302,7 +313,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         status=status,
         message=message,
         run=run,
-        epochs=columns,
+        epochs=epochs,
         settings=_settings(values, configs),
     )
 

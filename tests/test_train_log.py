@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_best_epoch_tie_takes_first():
 def test_epoch_values_exact():
     parsed = parse(TEXT)
     assert epoch_row(parsed, 0) == {
-        "epoch": 0, "started_at": "2026-11-23 19:06:24,094", "segment": 0, "lr": 0.1,
+        "epoch": 0, "started_at": datetime(2026, 11, 23, 19, 6, 24, 94000), "segment": 0, "lr": 0.1,
         "train_loss": 2.0575, "train_acc": 31.25, "val_loss": 11.6574, "val_acc": 15.0,
         "pgd20_natural_acc": 15.0, "pgd20_acc": 15.0, "pgd20_loss": 15.27, "pgd20_lip": 449.3392,
         "pgd20_stable": 88.0, "cw40_natural_acc": 15.0, "cw40_acc": 15.0, "cw40_loss": -211.02,

@@ -48,10 +48,20 @@ def repo_histories(roots: list[Path], with_files: bool = True) -> dict[str, Repo
     return out
 
 
-def _git_rows(con: duckdb.DuckDBPyConnection, histories: dict[str, RepoHistory]) -> pa.Table:
-    """Provenance columns for every file under the ingested roots."""
-    files = con.execute("select file_id, path, root, rel_path from files").fetchall()
-    rows = []
+_GIT_COLUMNS = ("repo_root", "repo_path", "added_commit", "added_author", "added_email", "added_at",
+                "last_commit", "last_author", "last_email", "last_at", "n_commits", "changed_by")
+_SITE_COLUMNS = ("site", "site_source", "last_site", "site_changed")
+
+
+def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str, RepoHistory],
+                     sites: list[Site]) -> pa.Table:
+    """Provenance and site of files (file_id, path, root, rel_path) under the ingested roots, one row each.
+
+    Needs no database: the ingest computes it from the files it found while their logs are parsed.
+    Files whose root has no entry in `histories` are left out.
+    """
+    columns: dict[str, list] = {name: [] for name in ("file_id", "root", *_GIT_COLUMNS)}
+    inputs = []
     for file_id, path, root, rel_path in files:
         history = histories.get(root)
         if history is None:
@@ -65,60 +75,67 @@ def _git_rows(con: duckdb.DuckDBPyConnection, histories: dict[str, RepoHistory])
             if path.startswith(prefix):
                 repo_path = path[len(prefix):]
             entry = history.files.get(repo_path)
-        rows.append({
-            "file_id": file_id,
-            "repo_root": str(history.root) if history.root else None,
-            "repo_path": repo_path,
-            "added_commit": entry.added_commit if entry else None,
-            "added_author": entry.added_author if entry else None,
-            "added_email": entry.added_email if entry else None,
-            "added_at": entry.added_at if entry else None,
-            "last_commit": entry.last_commit if entry else None,
-            "last_author": entry.last_author if entry else None,
-            "last_email": entry.last_email if entry else None,
-            "last_at": entry.last_at if entry else None,
-            "n_commits": entry.n_commits if entry else None,
-            "changed_by": [f"{name} <{email}>" for name, email in entry.later_authors] if entry else None,
-        })
-    return rows
+        later = entry.later_authors if entry else []
+        for name, value in (
+            ("file_id", file_id), ("root", root),
+            ("repo_root", str(history.root) if history.root else None), ("repo_path", repo_path),
+            ("added_commit", entry and entry.added_commit), ("added_author", entry and entry.added_author),
+            ("added_email", entry and entry.added_email), ("added_at", entry and entry.added_at),
+            ("last_commit", entry and entry.last_commit), ("last_author", entry and entry.last_author),
+            ("last_email", entry and entry.last_email), ("last_at", entry and entry.last_at),
+            ("n_commits", entry and entry.n_commits),
+            ("changed_by", [f"{name} <{email}>" for name, email in later] if entry else None),
+        ):
+            columns[name].append(value)
+        inputs.append({"repo_path": repo_path, "added_author": entry and entry.added_author,
+                       "added_email": entry and entry.added_email, "later_authors": later})
+    for name in _SITE_COLUMNS:
+        columns[name] = []
+    for decided in attribute_sites(inputs, sites):
+        for name in _SITE_COLUMNS:
+            columns[name].append(decided[name])
+    return pa.table({
+        **{name: columns[name] for name in ("file_id", "root", "repo_root", "repo_path")},
+        **{name: pa.array(columns[name], pa.string()) for name in (
+            "added_commit", "added_author", "added_email", "last_commit", "last_author", "last_email")},
+        "added_at": pa.array(columns["added_at"], pa.timestamp("us")),
+        "last_at": pa.array(columns["last_at"], pa.timestamp("us")),
+        "n_commits": pa.array(columns["n_commits"], pa.int64()),
+        "changed_by": pa.array(columns["changed_by"], pa.list_(pa.string())),
+        **{name: columns[name] for name in _SITE_COLUMNS},
+    })
 
 
-def attribute(con: duckdb.DuckDBPyConnection, histories: dict[str, RepoHistory], sites: list[Site],
-              sites_path: Path | None) -> int:
-    """Store provenance and sites of all files; return how many data files are of unknown site."""
-    git_rows = _git_rows(con, histories)
-    if git_rows:
-        with registered(con, "_git", pa.Table.from_pylist(git_rows)):
-            con.execute(
-                """
-                update files set
-                    repo_root = g.repo_root, repo_path = g.repo_path,
-                    added_commit = g.added_commit, added_author = g.added_author,
-                    added_email = g.added_email, added_at = g.added_at,
-                    last_commit = g.last_commit, last_author = g.last_author,
-                    last_email = g.last_email, last_at = g.last_at, n_commits = g.n_commits,
-                    changed_by = g.changed_by
-                from _git g
-                where files.file_id = g.file_id
-                """
-            )
-    files = con.execute("select file_id, repo_path, added_author, added_email, changed_by from files").fetchall()
+def attribute(con: duckdb.DuckDBPyConnection, rows: pa.Table, sites: list[Site], sites_path: Path | None) -> int:
+    """Store provenance and sites of all files; return how many data files are of unknown site.
+
+    `rows` (attribution_rows) covers the files under the ingested roots; a file loaded earlier from
+    another root keeps its provenance, and its site is decided again from what the table holds.
+    """
+    assignments = ", ".join(f"{name} = a.{name}" for name in (*_GIT_COLUMNS, *_SITE_COLUMNS))
+    with registered(con, "_attribution", rows):
+        con.execute(f"update files set {assignments} from _attribution a "
+                    "where files.file_id = a.file_id and files.root = a.root")
+        others = con.execute(
+            "select file_id, repo_path, added_author, added_email, changed_by from files f "
+            "where not exists (select 1 from _attribution a where a.file_id = f.file_id and a.root = f.root)"
+        ).fetchall()
     inputs = [
         {"repo_path": repo_path, "added_author": author, "added_email": email,
          "later_authors": [tuple(a[:-1].rsplit(" <", 1)) for a in changed_by or []]}
-        for _, repo_path, author, email, changed_by in files
+        for _, repo_path, author, email, changed_by in others
     ]
     decided = attribute_sites(inputs, sites)
-    if files:
-        with registered(con, "_sites", pa.Table.from_pylist([{"file_id": f[0], **d} for f, d in zip(files, decided)])):
+    if others:
+        with registered(con, "_sites", pa.Table.from_pylist([{"file_id": f[0], **d} for f, d in zip(others, decided)])):
             con.execute(
                 "update files set site = s.site, site_source = s.site_source, last_site = s.last_site, "
                 "site_changed = s.site_changed from _sites s where files.file_id = s.file_id"
             )
     con.execute("delete from sites")
-    rows = [{"site": s.name, "authors": list(s.authors), "paths": list(s.paths), "source": str(sites_path)} for s in sites]
-    rows.append({"site": UNKNOWN, "authors": [], "paths": [], "source": None})
-    with registered(con, "_site_rows", pa.Table.from_pylist(rows)):
+    site_rows = [{"site": s.name, "authors": list(s.authors), "paths": list(s.paths), "source": str(sites_path)} for s in sites]
+    site_rows.append({"site": UNKNOWN, "authors": [], "paths": [], "source": None})
+    with registered(con, "_site_rows", pa.Table.from_pylist(site_rows)):
         con.execute("insert into sites by name select * from _site_rows")
     return con.execute(
         "select count(*) from files where kind in ('train', 'eval', 'corruption') "

@@ -1,0 +1,101 @@
+"""The reader of logged Python reprs: its fast path against `ast.literal_eval`, which it must equal."""
+from __future__ import annotations
+
+import ast
+import random
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import TRAIN_LOG
+from ingest.pyliteral import _NotPlain, _plain_literal, read_config, read_literal
+
+
+def reference(text: str):
+    """What ast.literal_eval says: a value, or the exception type it raises."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError) as exc:
+        return type(exc)
+
+
+def same(a, b) -> bool:
+    """Equal values of the same types all the way down (so -0.0 is not 0.0 and (1,) is not [1])."""
+    return repr(a) == repr(b) and type(a) is type(b)
+
+
+def agrees(text: str) -> bool:
+    """The fast path either declines or gives exactly literal_eval's value; returns whether it answered."""
+    try:
+        fast = _plain_literal(text)
+    except (_NotPlain, ValueError):
+        return False
+    assert same(fast, reference(text)), text
+    return True
+
+
+def test_every_config_line_of_the_sample_log_is_read_by_the_fast_path():
+    lines = re.findall(r": (Config\(\[.*\]\))\n", TRAIN_LOG.read_text())
+    assert len(lines) >= 5
+    for line in lines:
+        assert agrees(line[len("Config("):-1]), line
+        assert read_config(line) == dict(ast.literal_eval(line[len("Config("):-1]))
+
+
+@pytest.mark.parametrize("text", [
+    "[('a', 1), ('b', [1, 2.5, -3]), ('c', (1,)), ('d', ()), ('e', None), ('f', \"it's\"), ('g', 1e-05)]",
+    "(1)", "[1,]", "(1, 2,)", "-0.0", "-0", "1.", "[]", "()", "[[[]]]", "'x'", "True", "[False, None]",
+    "123456789012345678901234567890", "1e999", "-1e999", "[ 1 ,\t2 ]",
+])
+def test_plain_forms_are_read_as_literal_eval_reads_them(text):
+    assert agrees(text)
+
+
+@pytest.mark.parametrize("text", [
+    "'a' 'b'", "007", "00", "1_000", "- 5", "{1: 2}", "", "[1 2]", "(,)", "[,]", "1,2", "'a\\nb'", ".5", "1j",
+    "[1]]", "[[1]", "(1]", "'a\r'", "[1,\u00a02]", "[\u0661]", "[1\n]", "x", "Truex", "[1][0]", "'ab'[0]",
+])
+def test_other_forms_are_declined(text):
+    assert not agrees(text)
+    # and read_literal still answers as literal_eval does
+    expected = reference(text)
+    if isinstance(expected, type):
+        with pytest.raises(ValueError):
+            read_literal(text)
+    else:
+        assert same(read_literal(text), expected)
+
+
+ATOMS = ["1", "-2", "0", "3.5", "-0.0", "1e-05", "2.", "'a'", "\"it's\"", "''", "True", "False", "None", "'x y'"]
+DAMAGE = list("[](),'\" \t\n\\.-+e0123456789_xj{}:") + ["True", "None", "\r", "\u00a0", "\u0661"]
+
+
+def literal(rng: random.Random, depth: int = 0) -> str:
+    if depth > 3 or rng.random() < 0.4:
+        return rng.choice(ATOMS)
+    items = [literal(rng, depth + 1) for _ in range(rng.randrange(0, 4))]
+    sep = rng.choice([", ", ",", " , "])
+    trailing = "," if items and rng.random() < 0.2 else ""
+    open_, close = rng.choice(["[]", "()"])
+    return open_ + sep.join(items) + trailing + close
+
+
+@settings(max_examples=600, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), damage=st.integers(0, 4))
+def test_random_and_damaged_literals_agree_with_literal_eval(seed, damage):
+    rng = random.Random(seed)
+    text = list(literal(rng))
+    for _ in range(damage):
+        at = rng.randrange(len(text) + 1)
+        if rng.random() < 0.5 and text:
+            del text[min(at, len(text) - 1)]
+        else:
+            text[at:at] = [rng.choice(DAMAGE)]
+    agrees("".join(text))
+
+
+def test_undamaged_random_literals_take_the_fast_path():
+    rng = random.Random(0)
+    assert all(agrees(literal(rng)) for _ in range(500))
