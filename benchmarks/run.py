@@ -204,6 +204,9 @@ def run_point(archs: int, epochs: int, parent: Path, keep: bool, report: bool, s
         say(f"[{archs} archs] generating the corpus in {corpus}")
         demo = run_measured(cli("demo", "--out", str(corpus), "--archs", str(archs), "--epochs", str(epochs))).check()
         info["demo_line"] = demo.stdout.strip()
+        # the gigabytes just written are still being flushed to disk by the kernel: wait for that
+        # (untimed), or the flush would compete with the measures below for the two cores
+        os.sync()
         files = log_files(corpus)
         paths = [f.path for f in files]
         total = sum(f.size for f in files)

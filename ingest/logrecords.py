@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from ingest.errors import ParseError
-from ingest.pyliteral import read_config
+from ingest.pyliteral import Config, read_config
 
 try:  # ingest/_scan.c, built by `pip install -e .`
     from ingest._scan import header_values as _compiled_header_values
@@ -70,8 +70,9 @@ def first_timestamp(text: str) -> str | None:
 
 
 def last_timestamp(text: str) -> str | None:
-    """Timestamp of the last record: scan only the tail, the file may be megabytes."""
-    for window in (4096, 65536, len(text)):
+    """Timestamp of the last record: scan only the tail, the file may be megabytes (the last record
+    of a log is nearly always within its last 512 characters)."""
+    for window in (512, 4096, 65536, len(text)):
         found = _LAST_TS.findall(text, max(0, len(text) - window))
         if found:
             return found[-1]
@@ -116,14 +117,14 @@ def header_values(text: str, end: int | None = None, compiled: bool = True) -> d
 _CONFIG_MARK = ": Config(["
 
 
-def config_entries(text: str, end: int | None = None) -> dict[str, dict]:
+def config_entries(text: str, end: int | None = None) -> dict[str, Config]:
     """The `Config([...])` header lines (model, criterion, dataset, ...) as dicts, first of each key.
 
     Found with `str.find` on `: Config([` (a pattern starting at the key would test every space of
     the model printout). Unreadable ones are left out: the caller reports what it needed.
     """
     end = len(text) if end is None else end
-    configs: dict[str, dict] = {}
+    configs: dict[str, Config] = {}
     pos = text.find(_CONFIG_MARK, 0, end)
     while pos >= 0:
         line_start = text.rfind("\n", 0, pos) + 1

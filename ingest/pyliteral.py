@@ -4,10 +4,10 @@ The logs print `repr()` of dicts whose values newer numpy writes as `np.float64(
 floats may be `nan` or `inf`. `ast.literal_eval` evaluates no code but knows none of those, so the
 wrappers are unwrapped and the special floats mapped to literals first.
 
-`ast.literal_eval` compiles its text to a syntax tree first, ~0.15 ms for a model Config line; a
-full-scale ingest reads ~45,000 of them, nearly all different. `_plain_literal` reads the common
-case (strings without escapes, decimal numbers, True/False/None, lists and tuples) from one regex
-scan, and hands anything else back to `ast.literal_eval`, so both give the same values.
+`ast.literal_eval` compiles its text to a syntax tree first, ~0.1 ms for a model Config line; a
+full-scale ingest reads one per arch that no cache helps with. `_canonical_literal` reads the
+common case (a Config's list of pairs, a list of GPU names) with the JSON reader and checks it
+against the text, and hands anything else back to `ast.literal_eval`, so both give the same values.
 
 >>> read_literal("{'a': np.float64(0.5), 'b': [(0, 15.0)], 'c': nan}")
 {'a': 0.5, 'b': [(0, 15.0)], 'c': nan}
@@ -15,6 +15,7 @@ scan, and hands anything else back to `ast.literal_eval`, so both give the same 
 from __future__ import annotations
 
 import ast
+import json
 import math
 import re
 from functools import lru_cache
@@ -45,86 +46,48 @@ def _restore_nan(value):
     return value
 
 
-_TOKEN = re.compile(
-    r"[ \t]*(?:'([^'\\\n\r\0]*)'"
-    r'|"([^"\\\n\r\0]*)"'
-    r"|(-?(?:\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+))(?![\w.])"
-    r"|(-?(?:0|[1-9]\d*))(?![\w.])"
-    r"|(True|False|None)(?!\w)|([\[\](),])|([^ \t]))",
-    re.ASCII,
-)
-_STRING, _STRING2, _FLOAT, _INT, _NAMED, _PUNCT, _OTHER = range(1, 8)
-_NAMED_VALUES = {"True": True, "False": False, "None": None}
-_CLOSER = {"[": "]", "(": ")"}
+_TO_JSON = str.maketrans({"'": '"', "(": "[", ")": "]"})
 
 
-class _NotPlain(Exception):
-    """The text is not in the subset `_plain_literal` reads: `ast.literal_eval` decides."""
+class _NotCanonical(Exception):
+    """The text is not the repr of what `_canonical_literal` read from it: `ast.literal_eval` decides."""
 
 
-def _plain_literal(text: str):
-    """The value of a literal made of quoted strings without escapes, decimal numbers, True, False,
-    None, lists and tuples; raises _NotPlain for any other text (including malformed ones)."""
-    frames: list[list] = [["", [], False]]  # opener, items, whether the last token was a value
-    commas = [False]
-    for match in _TOKEN.finditer(text):
-        kind = match.lastindex
-        frame = frames[-1]
-        if kind == _PUNCT:
-            punct = match.group(kind)
-            if punct in _CLOSER:
-                if frame[2]:
-                    raise _NotPlain
-                frames.append([punct, [], False])
-                commas.append(False)
-                continue
-            if punct == ",":
-                if not frame[2] or not frame[0]:
-                    raise _NotPlain
-                frame[2] = False
-                commas[-1] = True
-                continue
-            if not frame[0] or _CLOSER[frame[0]] != punct:
-                raise _NotPlain
-            frames.pop()
-            had_comma = commas.pop()
-            items = frame[1]
-            if punct == "]":
-                value = items
-            elif len(items) == 1 and not had_comma:
-                value = items[0]  # `(x)` is x, `(x,)` a tuple
-            else:
-                value = tuple(items)
-        elif kind == _STRING or kind == _STRING2:
-            value = match.group(kind)
-        elif kind == _INT:
-            value = int(match.group(kind))
-        elif kind == _FLOAT:
-            value = float(match.group(kind))
-        elif kind == _NAMED:
-            value = _NAMED_VALUES[match.group(kind)]
-        else:
-            raise _NotPlain
-        frame = frames[-1]
-        if frame[2]:  # two values without a comma between them
-            raise _NotPlain
-        frame[1].append(value)
-        frame[2] = True
-    if len(frames) != 1 or len(frames[0][1]) != 1:
-        raise _NotPlain
-    return frames[0][1][0]
+def _canonical_literal(text: str):
+    """The value of a text that is exactly the `repr()` of a list, or of a list of pairs, of strings,
+    numbers, True, False and None; raises _NotCanonical for any other text.
+
+    The text is read as JSON (quotes and parentheses swapped, C speed), then accepted only when the
+    `repr()` of the value is the text itself: `ast.literal_eval` of a repr gives that value back, so
+    both readings agree whatever the text held (a string with quotes or `True` in it, a tuple where a
+    list was read, `NaN`, ... all fail the comparison).
+    """
+    if not text.startswith("[") or '"' in text or "\\" in text:
+        raise _NotCanonical
+    document = text.translate(_TO_JSON).replace("True", "true").replace("False", "false").replace("None", "null")
+    try:
+        value = json.loads(document)
+    except ValueError:
+        raise _NotCanonical from None
+    if text.startswith("[("):  # a list of pairs, as a Config prints them
+        value = [tuple(item) if type(item) is list else item for item in value]
+    if repr(value) != text:
+        raise _NotCanonical
+    return value
 
 
 def read_literal(text: str):
     """Return the Python value of a logged repr; raise ValueError when it is not a literal."""
-    cleaned = _NUMPY_SCALAR.sub(r"\1", text)
-    cleaned = _TENSOR.sub(r"\1", cleaned)
+    # each substitution only where its wrapper occurs: the patterns start with `\b`, which makes the
+    # regex engine try every position of the text
+    cleaned = _NUMPY_SCALAR.sub(r"\1", text) if "np." in text or "numpy." in text else text
+    cleaned = _TENSOR.sub(r"\1", cleaned) if "tensor(" in cleaned else cleaned
     has_special = "nan" in cleaned or "inf" in cleaned
     if has_special:
         cleaned = _SPECIAL.sub(_special, cleaned)
     try:
-        value = _plain_literal(cleaned)
-    except (_NotPlain, ValueError):  # ValueError: an int longer than int() reads
+        value = _canonical_literal(cleaned)
+    except (_NotCanonical, RecursionError):
         value = _MISSING
     try:
         if value is _MISSING:
@@ -134,8 +97,24 @@ def read_literal(text: str):
     return _restore_nan(value) if has_special else value
 
 
+class Config(dict):
+    """The entries of a logged `Config([...])`, with the repr of each value kept once computed
+    (`reprs`): the training parser stores every entry as text, and read_config's cache hands the
+    same object to every run that printed the same line."""
+
+    __slots__ = ("_reprs",)
+
+    def reprs(self) -> tuple[tuple[str, str], ...]:
+        """(key, repr(value)) of each entry, in order."""
+        try:
+            return self._reprs
+        except AttributeError:
+            self._reprs = tuple((key, repr(value)) for key, value in self.items())
+            return self._reprs
+
+
 @lru_cache(maxsize=4096)
-def read_config(text: str) -> dict:
+def read_config(text: str) -> Config:
     """`Config([('name', 'SGD'), ('lr', 0.1)])` -> {'name': 'SGD', 'lr': 0.1}.
 
     Cached: thousands of runs print the same optimizer, scheduler and dataset lines. Callers must
@@ -146,7 +125,7 @@ def read_config(text: str) -> dict:
         body = body[len("Config("):-1]
     pairs = read_literal(body)
     if isinstance(pairs, dict):
-        return pairs
+        return Config((str(k), v) for k, v in pairs.items())
     if not isinstance(pairs, list) or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
         raise ValueError("not a Config([(key, value), ...]) list")
-    return {str(k): v for k, v in pairs}
+    return Config((str(k), v) for k, v in pairs)

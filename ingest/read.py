@@ -7,6 +7,7 @@ ever carry that file's own id.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from dataclasses import dataclass, field
 
@@ -24,6 +25,24 @@ MAX_FILE_BYTES = 1 << 30
 def file_id(path: str) -> int:
     """Stable 63-bit id of a path: the same warehouse whatever order folders are ingested in."""
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "big") >> 1
+
+
+def _read_file(path: str, size: int) -> bytes:
+    """The bytes of a file, read with one system call when it is the size `stat` said (no file
+    object: ~5 us a file at full scale); a file that grew since is read to its end."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        parts = [data]
+        while True:
+            more = os.read(fd, 1 << 20)
+            if not more:
+                return b"".join(parts)
+            parts.append(more)
+    finally:
+        os.close(fd)
 
 
 def _timestamp(value: str | None) -> str | None:
@@ -157,8 +176,7 @@ def read_batch(files: list[FoundFile], known_sha256: dict[str, str] | None = Non
         try:
             if found.size > MAX_FILE_BYTES:
                 raise ParseError(found.path, None, f"file of {found.size} bytes is too large for a log")
-            with open(found.path, "rb") as handle:
-                data = handle.read()
+            data = _read_file(found.path, found.size)
         except OSError as exc:
             row.update(status="error", message=f"cannot read: {exc.strerror or exc}")
             continue

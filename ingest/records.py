@@ -1,6 +1,7 @@
 """The records a parser produces for one file, before they become warehouse rows."""
 from __future__ import annotations
 
+import struct
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +19,8 @@ NULL_TIME = -(1 << 63)
 """`started_at` of a record without a valid timestamp."""
 NULL_VALUE_BITS = 0x7FF80000DEADBEEF
 """The bits of a missing float value: a NaN that no parse produces (`float('nan')` has payload 0)."""
-_NULL_VALUE = array("q", [NULL_VALUE_BITS]).tobytes()
+_WORD = struct.Struct("<q")
+_DOUBLE = struct.Struct("<d")
 _EPOCH_START = datetime(1970, 1, 1)
 _INTEGER_COLUMNS = 3
 
@@ -73,6 +75,16 @@ class EpochRows:
             return words
         floats = view.cast("d")[i::ROW_WORDS].tolist()
         return [None if w == NULL_VALUE_BITS else f for w, f in zip(words, floats)]
+
+    def value(self, name: str, row: int):
+        """One value (as `column` gives it) of one row."""
+        i = EPOCH_COLUMNS.index(name)
+        bits = _WORD.unpack_from(self.data, (row * ROW_WORDS + i) * 8)[0]
+        if name == "started_at":
+            return None if bits == NULL_TIME else _EPOCH_START + timedelta(microseconds=bits)
+        if i < _INTEGER_COLUMNS:
+            return bits
+        return None if bits == NULL_VALUE_BITS else _DOUBLE.unpack_from(self.data, (row * ROW_WORDS + i) * 8)[0]
 
     def __getitem__(self, name: str) -> list:
         return self.column(name)

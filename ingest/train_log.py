@@ -28,6 +28,7 @@ from ingest.logrecords import (
     to_int,
 )
 from ingest.records import EPOCH_COLUMNS, EpochRows, ParsedLog, timestamp_us
+from ingest.pyliteral import Config
 
 try:  # the compiled epoch records (ingest/_scan.c), built by `pip install -e .`
     from ingest._scan import epoch_rows as _compiled_epoch_rows
@@ -194,12 +195,12 @@ def _best(cw40: list) -> tuple[int | None, int | None]:
     return best_i, last_i
 
 
-def _settings(values: dict[str, str], configs: dict[str, dict]) -> list[tuple[str, str, str]]:
+def _settings(values: dict[str, str], configs: dict[str, Config]) -> list[tuple[str, str, str]]:
     """Every training setting the header records: argument lines as printed, Config entries as `<config>.<key>`."""
     environment = ("param size", "flops", "PyTorch Version", "GPU List")
     settings = [(k, v, "argument") for k, v in values.items() if " " not in k and k not in environment]
     for config, entries in configs.items():
-        settings.extend((f"{config}.{name}", repr(item), "config") for name, item in entries.items())
+        settings.extend((f"{config}.{name}", text, "config") for name, text in entries.reprs())
     for key in environment:
         if key in values:
             settings.append((key.lower().replace(" ", "_"), values[key], "environment"))
@@ -241,7 +242,6 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     values = header_values(text, header_end)
     configs = config_entries(text, header_end)
     epochs = epoch_rows(text, headers)
-    epoch_numbers = epochs.column("epoch")
     cw40 = epochs.column("cw40_acc")
     best_i, last_i = _best(cw40)
 
@@ -276,11 +276,11 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         "epochs_planned": epochs_planned,
         "epochs_logged": n_epochs,
         "epochs_completed": n_epochs - incomplete_evals,
-        "last_epoch": epoch_numbers[-1] if n_epochs else None,
-        "best_epoch": epoch_numbers[best_i] if best_i is not None else None,
+        "last_epoch": epochs.value("epoch", n_epochs - 1) if n_epochs else None,
+        "best_epoch": epochs.value("epoch", best_i) if best_i is not None else None,
         "best_cw40_acc": cw40[best_i] if best_i is not None else None,
-        "best_pgd20_acc": epochs.column("pgd20_acc")[best_i] if best_i is not None else None,
-        "best_val_acc": epochs.column("val_acc")[best_i] if best_i is not None else None,
+        "best_pgd20_acc": epochs.value("pgd20_acc", best_i) if best_i is not None else None,
+        "best_val_acc": epochs.value("val_acc", best_i) if best_i is not None else None,
         "final_cw40_acc": cw40[last_i] if last_i is not None else None,
         "finished": finished,
         "resumed": len(headers) > 1,

@@ -49,3 +49,25 @@ def test_scaling_exponent_of_linear_growth_is_one():
     rows = scaling([point(4000, 400, 4.0), point(1000, 100, 1.0)])
     assert {round(r["value"], 6) for r in rows} == {1.0}
     assert all(r["passed"] for r in rows if r["passed"] is not None)
+
+
+def test_run_measured_counts_the_memory_of_every_descendant():
+    """A child and a grandchild each hold 200 MB: the tree's RSS counts all three processes."""
+    import sys
+
+    from benchmarks.proctree import run_measured
+
+    hold = "import time; b = bytearray(200 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.6)"
+    script = (
+        "import subprocess, sys, time\n"
+        f"inner = {hold!r}\n"
+        "child = subprocess.Popen([sys.executable, '-c', \"import subprocess, sys; \"\n"
+        "    \"subprocess.run([sys.executable, '-c', sys.argv[1]])\", inner])\n"
+        "time.sleep(0.1)\n"
+        f"{hold}\n"
+        "child.wait()\n"
+    )
+    measured = run_measured([sys.executable, "-c", script]).check()
+    assert measured.tree_rss_mb > 400  # the process and the grandchild (the child in between is small)
+    assert 200 <= measured.maxrss_mb < 400  # the largest single process
+    assert measured.tree_pss_mb > 0

@@ -305,6 +305,8 @@ def test_packed_rows_round_trip_missing_values_and_nan():
     assert math.isnan(lr[0]) and lr[1] == 0.0 and math.copysign(1, lr[1]) == -1
     assert rows.column("cw40_acc") == [None, 1e300] and rows.column("val_acc") == [None, None]
     assert not EpochRows.from_columns({**columns, "lr": [None, 1.0]}).has_nan
+    for name in EPOCH_COLUMNS:  # one value at a time reads the same as whole columns
+        assert [repr(rows.value(name, i)) for i in range(rows.n)] == [repr(v) for v in rows.column(name)], name
 
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.rglob("*.log")), ids=lambda p: p.name)

@@ -189,3 +189,14 @@ def test_cut_right_after_an_epoch_number_keeps_the_earlier_epochs():
     text = TEXT[: TEXT.index(marker)] + TEXT[TEXT.index(marker) - 24: TEXT.index(marker)] + cut
     assert parse(text).epochs["epoch"] == [0, 1, 2]
     assert epoch_row(parse(text), 1) == epoch_row(full, 1)
+
+
+@pytest.mark.parametrize("tail", [0, 300, 511, 512, 513, 5000, 70000])
+def test_last_timestamp_is_the_last_record_whatever_follows_it(tail):
+    from ingest.logrecords import last_timestamp
+
+    text = "2023-03-01 10:00:00,000 first\n2023-03-01 11:00:00,000 last record\n" + "x" * tail
+    assert last_timestamp(text) == "2023-03-01 11:00:00,000"
+    # a timestamp inside a line is not a record, even where a window starts
+    assert last_timestamp(text + "y 2023-03-01 12:00:00,000 not a record") == "2023-03-01 11:00:00,000"
+    assert last_timestamp("x" * tail) is None

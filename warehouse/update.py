@@ -185,33 +185,34 @@ def _parsed_batches(files: list[FoundFile], known: dict[str, str], workers: int,
         _FORKED_CHUNKS.clear()
 
 
-LOAD_BYTES = 64 << 20
+LOAD_INPUT_BYTES = 2 << 30
 
 
 @dataclass
 class _Pending:
-    """Parsed chunks waiting to be loaded together.
+    """Parsed chunks waiting to be loaded together: until they hold LOAD_INPUT_BYTES of log text
+    (a full-scale ingest loads twice, ~170 MB of Arrow data each time), then at the end.
 
-    Each insert into DuckDB costs a few milliseconds whatever its size; loading the chunks of a
-    full-scale ingest one by one (~1,300 inserts) cost ~6 s of the main process' CPU, which the
-    parser processes need. Chunks are gathered until LOAD_BYTES of Arrow data, then loaded at once.
+    Each insert into DuckDB costs a few milliseconds whatever its size, and each leaves its own
+    transaction-local row groups that the commit then merges: at full scale, ~1,300 inserts (one per
+    chunk) cost ~6 s of the main process' CPU, six inserts a 0.6 s commit, two a 0.3 s commit.
     """
 
     tables: dict[str, list[pa.Table]] = field(default_factory=dict)
-    nbytes: int = 0
+    input_bytes: int = 0
 
-    def add(self, tables: dict[str, pa.Table]) -> bool:
+    def add(self, tables: dict[str, pa.Table], input_bytes: int) -> bool:
         """Keep a chunk's tables; True when enough is gathered to load."""
         for name, table in tables.items():
             self.tables.setdefault(name, []).append(table)
-            self.nbytes += table.nbytes
-        return self.nbytes >= LOAD_BYTES
+        self.input_bytes += input_bytes
+        return self.input_bytes >= LOAD_INPUT_BYTES
 
     def take(self) -> dict[str, pa.Table]:
         """The gathered tables, one per warehouse table (a column missing or all-NULL in one chunk
         takes its type from the others), and an empty store."""
         out = {name: pa.concat_tables(parts, promote_options="permissive") for name, parts in self.tables.items()}
-        self.tables, self.nbytes = {}, 0
+        self.tables, self.input_bytes = {}, 0
         return out
 
 
@@ -317,7 +318,7 @@ def ingest_paths(
 
                 batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1, started=start_background)
                 for tables, n_files, nbytes in batches:
-                    if pending.add(tables):
+                    if pending.add(tables, nbytes):
                         load_batch(con, pending.take(), ingest_id, known_ids)
                     same_content = tables["files"].column("status").to_pylist().count("unchanged")
                     summary.unchanged += same_content  # touched, but the content hash matched
@@ -326,6 +327,11 @@ def ingest_paths(
                     progress.advance(n_files, nbytes)
                 if pending.tables:
                     load_batch(con, pending.take(), ingest_id, known_ids)
+                # the rows on their own, then what is derived from them: committing the appended
+                # rows before the updates and deletes of the steps halves the work of the commits
+                # (0.9 s at full scale in one transaction, 0.5 s in two)
+                con.execute("commit")
+                con.execute("begin transaction")
                 summary.unknown_site = attribute(con, background["attribution"].result(), sites, sites_path)
                 view_files = background["view_files"].result()
             run_steps(con)
