@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ingest.errors import ParseError
-from ingest.logrecords import NUM, checkpoint_fields, decode_log, eval_header, to_float
+from ingest.logrecords import NUM, checkpoint_fields, decode_log, eval_header, find, to_float
 from ingest.records import ParsedLog
 
 CORRUPTIONS = (
@@ -27,7 +27,7 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
     text = decode_log(data, path)
     # the pattern starts with a space, so a regex search would try every space of the header:
     # start at the line of the first `(level=` instead (no result line can start before it)
-    level = text.find(" (level=")
+    level = find(text, " (level=")
     start = text.rfind("\n", 0, level) + 1 if level >= 0 else len(text)
     first_match = _LINE.search(text, start)
     first = first_match.start() if first_match else None

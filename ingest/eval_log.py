@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ingest.errors import ParseError
-from ingest.logrecords import NUM, checkpoint_fields, decode_log, eval_header, to_float, to_int
+from ingest.logrecords import NUM, checkpoint_fields, count, decode_log, eval_header, find, rfind, search, to_float, to_int
 from ingest.records import ParsedLog
 
 _END = r"[ \t]*\n"
@@ -29,7 +29,7 @@ def _results_start(text: str) -> int:
     have would otherwise cost a search through the whole file."""
     start = len(text)
     for marker in _RESULT_MARKERS:
-        found = text.find(marker, 0, start + len(marker) - 1)
+        found = find(text, marker, 0, start + len(marker) - 1)
         if found >= 0:
             start = found
     return start
@@ -37,7 +37,7 @@ def _results_start(text: str) -> int:
 
 def _search_from(pattern: re.Pattern, text: str, literal: str) -> re.Match | None:
     """Match `pattern` at the last occurrence of its leading `literal` (results sit at the end)."""
-    pos = text.rfind(literal)
+    pos = rfind(text, literal)
     return pattern.match(text, pos) if pos >= 0 else None
 _ATTACKS = {"Base": "Base", "AA": "AA"}
 
@@ -52,7 +52,8 @@ def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
     """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says."""
     text = decode_log(data, path)
-    header = eval_header(text, _results_start(text))
+    results = _results_start(text)
+    header = eval_header(text, results)
     if not header["model"] and not header["attack_choice"]:
         raise ParseError(path, 1, "no argument lines (model:, attack_choice:): not an evaluation log")
     logged_attack = attack_name(header["attack_choice"], header["aa_type"])
@@ -89,7 +90,7 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         aa = _search_from(_AA, text, "-AA Acc: ")
         if aa:
             result["aa_acc"] = to_float(aa.group(1))
-        clean = _AA_CLEAN.search(text)  # AutoAttack first reports the clean accuracy of its test subset
+        clean = search(_AA_CLEAN, text, "initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
         if clean:
             result["clean_acc"] = to_float(clean.group(1))
         missing = [] if aa else ["aa_acc"]
@@ -107,7 +108,7 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         **checkpoint_fields(text),
         "norm": norm,
         "attack": attack,
-        "n_batches": text.count("Nature Acc: "),
+        "n_batches": count(text, "Nature Acc: ", results),  # none before: it is one of the start markers
         "finished": finished,
         "corruption_mean_acc": None,
     }

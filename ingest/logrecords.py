@@ -15,9 +15,32 @@ from ingest.errors import ParseError
 from ingest.pyliteral import Config, read_config
 
 try:  # ingest/_scan.c, built by `pip install -e .`
+    from ingest._scan import count as _compiled_count
+    from ingest._scan import find as _compiled_find
     from ingest._scan import header_values as _compiled_header_values
+    from ingest._scan import rfind as _compiled_rfind
 except ImportError:
-    _compiled_header_values = None
+    _compiled_header_values = _compiled_count = _compiled_find = _compiled_rfind = None
+
+find = _compiled_find or str.find
+"""`find(text, needle, start, end)`: what `text.find(needle, start, end)` returns, with glibc's memmem
+for ASCII text (2-4x faster than CPython's search on a 30 KB evaluation log)."""
+rfind = _compiled_rfind or str.rfind
+"""`rfind(text, needle, start, end)`: what `text.rfind(needle, start, end)` returns, as `find`."""
+count = _compiled_count or str.count
+"""`count(text, needle, start, end)`: what `text.count(needle, start, end)` returns, as `find`."""
+
+
+def search(pattern: re.Pattern, text: str, literal: str, start: int = 0) -> re.Match | None:
+    """`pattern.search(text, start)` for a pattern whose every match begins with `literal`: each
+    place the literal occurs (found by `find`) is tried in order, so the first match is the same."""
+    pos = find(text, literal, start)
+    while pos >= 0:
+        match = pattern.match(text, pos)
+        if match:
+            return match
+        pos = find(text, literal, pos + 1)
+    return None
 
 TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 """The timestamp of a logging record (group-free, to embed in other patterns)."""
@@ -86,10 +109,10 @@ _HEADER_RECORD = re.compile(rf"^{TS} ([A-Za-z_][\w ]*?)(?:: | = )([^\n]*)", re.M
 def _header_regions(text: str, end: int | None) -> list[tuple[int, int]]:
     """Spans of the header before `end`, without the multi-line model printout (hundreds of lines)."""
     end = len(text) if end is None else end
-    start = text.find(_PRINTOUT, 0, end)
+    start = find(text, _PRINTOUT, 0, end)
     if start < 0:
         return [(0, end)]
-    stop = text.find("\n)\n", start, end)
+    stop = find(text, "\n)\n", start, end)
     return [(0, start)] if stop < 0 else [(0, start), (stop + 3, end)]
 
 
@@ -125,7 +148,7 @@ def config_entries(text: str, end: int | None = None) -> dict[str, Config]:
     """
     end = len(text) if end is None else end
     configs: dict[str, Config] = {}
-    pos = text.find(_CONFIG_MARK, 0, end)
+    pos = find(text, _CONFIG_MARK, 0, end)
     while pos >= 0:
         line_start = text.rfind("\n", 0, pos) + 1
         line_end = text.find("\n", pos)
@@ -136,7 +159,7 @@ def config_entries(text: str, end: int | None = None) -> dict[str, Config]:
                 configs[key] = read_config(value)
             except ValueError:
                 pass
-        pos = text.find(_CONFIG_MARK, pos + 1, end)
+        pos = find(text, _CONFIG_MARK, pos + 1, end)
     return configs
 
 
@@ -224,8 +247,8 @@ def eval_header(text: str, header_end: int) -> dict:
     """
     values = header_values(text, header_end)
     configs = config_entries(text, header_end)
-    gpu_match = _GPU_LIST.search(text)
-    loaded = _LOADED.search(text)
+    gpu_match = search(_GPU_LIST, text, "GPU List: ")
+    loaded = search(_LOADED, text, "File ")
     cost = None
     finished_at = None
     for match in _RUNNING_COST.finditer(text, max(0, len(text) - 4096)):
@@ -268,7 +291,7 @@ def checkpoint_fields(text: str) -> dict:
     are needed, so they are picked out by key instead of evaluating or parsing the whole literal.
     """
     out = {"ckpt_best_pgdcw_acc": None, "ckpt_best_pgd_acc": None, "ckpt_global_step": None, "ckpt_epochs": None}
-    start = text.rfind(" {'")
+    start = rfind(text, " {'")
     if start < 0:
         return out
     end = text.find("\n", start)

@@ -149,12 +149,10 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
             "eval_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
             "gpu": gpus[0] if gpus else None, **evaluation,
         })
-        for corruption, level, acc, loss in parsed.corruptions:
-            batch.corruptions["eval_id"].append(rid)
-            batch.corruptions["corruption"].append(corruption)
-            batch.corruptions["level"].append(level)
-            batch.corruptions["acc"].append(acc)
-            batch.corruptions["loss"].append(loss)
+        if parsed.corruptions:
+            batch.corruptions["eval_id"].extend([rid] * len(parsed.corruptions))
+            for name, values in zip(("corruption", "level", "acc", "loss"), zip(*parsed.corruptions)):
+                batch.corruptions[name].extend(values)
 
 
 def read_batch(files: list[FoundFile], known_sha256: dict[str, str] | None = None) -> Batch:

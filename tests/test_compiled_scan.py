@@ -347,3 +347,32 @@ def test_header_values_from_a_span_that_starts_inside_a_line():
         for key, value in _HEADER_RECORD.findall(text, start, len(text)):
             expected.setdefault(key, value.rstrip())
         assert found == expected, start
+
+
+TEXTS = st.text(alphabet="ab \n(é", max_size=60)
+NEEDLES = st.text(alphabet="ab \n(é", max_size=4)
+BOUNDS = st.one_of(st.none(), st.integers(-70, 70))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=TEXTS, needle=NEEDLES, start=BOUNDS, end=BOUNDS)
+def test_compiled_find_rfind_and_count_are_str_ones(text, needle, start, end):
+    from ingest._scan import count, find, rfind
+
+    args = () if start is None else (start,) if end is None else (start, end)
+    assert find(text, needle, *args) == text.find(needle, *args), (text, needle, args)
+    assert rfind(text, needle, *args) == text.rfind(needle, *args), (text, needle, args)
+    assert count(text, needle, *args) == text.count(needle, *args), (text, needle, args)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet="File x loaded!\n", max_size=80), start=st.integers(0, 80))
+def test_search_from_a_literal_is_pattern_search(text, start):
+    import re
+
+    from ingest.logrecords import search
+
+    pattern = re.compile(r"File (\S+) loaded!")
+    expected = pattern.search(text, start)
+    found = search(pattern, text, "File ", start)
+    assert (found and (found.span(), found.groups())) == (expected and (expected.span(), expected.groups()))
