@@ -102,7 +102,7 @@ static int lit(const Piece *p, Py_ssize_t *pos, const char *text)
 /* `[^\n]{23} `: a continuation record's timestamp */
 static int line_start(const Piece *p, Py_ssize_t *pos)
 {
-    if (p->end - *pos < 24 || memchr(p->s + *pos, '\n', 23) != NULL || p->s[*pos + 23] != ' ')
+    if (p->end - *pos < 24 || p->s[*pos + 23] != ' ' || memchr(p->s + *pos, '\n', 23) != NULL)
         return 0;
     *pos += 24;
     return 1;

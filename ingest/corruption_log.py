@@ -55,7 +55,8 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
         "finished": finished,
         "corruption_mean_acc": to_float(average.group(1)) if average else None,
     }
-    rows = [(name, level, to_float(acc), to_float(loss)) for (name, level), (acc, loss) in sorted(found.items())]
+    # float() reads every text the NUM pattern matches (nan and inf included): no fallback needed
+    rows = [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in sorted(found.items())]
     return ParsedLog(
         kind="corruption",
         status="ok" if finished else "partial",
