@@ -304,19 +304,20 @@ def ingest_paths(
             delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
             pending = _Pending()
             with ThreadPoolExecutor(max_workers=1) as background_reader:
-                # the git histories (a `git log` process), the provenance and site of every file
-                # found, and the view files are read while the files are parsed
                 background = {}
 
                 def attribution_of_found_files():
                     found_ids = [(file_id(f.path), f.path, f.root, f.rel_path) for f in found]
                     return attribution_rows(found_ids, repo_histories(roots), sites)
 
-                def start_background() -> None:
+                def while_parsing() -> None:
+                    """Work done while the parser processes start: the git histories (a `git log`
+                    process) and the provenance and site of every file found, in the background;
+                    the views here (they need no rows, only the tables)."""
                     background["attribution"] = background_reader.submit(attribution_of_found_files)
-                    background["view_files"] = background_reader.submit(load_view_files)
+                    install_views(con, files=load_view_files())
 
-                batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1, started=start_background)
+                batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1, started=while_parsing)
                 for tables, n_files, nbytes in batches:
                     if pending.add(tables, nbytes):
                         load_batch(con, pending.take(), ingest_id, known_ids)
@@ -333,9 +334,7 @@ def ingest_paths(
                 con.execute("commit")
                 con.execute("begin transaction")
                 summary.unknown_site = attribute(con, background["attribution"].result(), sites, sites_path)
-                view_files = background["view_files"].result()
             run_steps(con)
-            install_views(con, files=view_files)
             con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
             con.execute(
                 "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('tool', 'robustnasbench-warehouse 0.1.0')",
