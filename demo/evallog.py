@@ -235,7 +235,7 @@ def render_aa(run, ev, curves: Curves, results: Dict[str, int], rng: random.Rand
     t += 7
     ts = stamp(t)
     acc = robust * 100 / TEST_IMAGES
-    lines = [f"max Linf perturbation: 0.03137, nan in tensor: 0, max: 1.00000, min: 0.00000",
+    lines = ["max Linf perturbation: 0.03137, nan in tensor: 0, max: 1.00000, min: 0.00000",
              f"robust accuracy: {robust / 100:.2f}%", f"{ev.norm}-AA Acc: {acc:.2f}",
              checkpoint_dict(run, curves, [(f"{ev.norm}_aa_attack", acc)], ev.numpy2)]
     parts.append(formats.records(ts, lines))

@@ -72,17 +72,18 @@ def line_no(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3}")
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:[,.][0-9]{3})?")
 
 
 def log_time(stamp: str | None) -> datetime | None:
-    """A record's `2023-03-01 10:00:00,123` as a datetime; None when it is not a valid date and time
-    (a garbled `2023-02-30` would otherwise stop the whole load when DuckDB casts it)."""
-    if stamp is None or not _STAMP.fullmatch(stamp):
+    """A record's `2023-03-01 10:00:00,123` (or a release file's `2023-03-01 00:00:00`) as a datetime;
+    None when absent or not a valid date and time: a garbled `2023-13-01` would otherwise stop the
+    whole load when DuckDB casts it."""
+    if not stamp or not _STAMP.fullmatch(stamp):
         return None
     try:
         return datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]), int(stamp[11:13]),
-                        int(stamp[14:16]), int(stamp[17:19]), int(stamp[20:23]) * 1000)
+                        int(stamp[14:16]), int(stamp[17:19]), int(stamp[20:23] or 0) * 1000)
     except ValueError:
         return None
 

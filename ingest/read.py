@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from ingest import ParseError, parse_file
 from ingest.discover import FoundFile
+from ingest.logrecords import log_time
 from ingest.records import EPOCH_COLUMNS, NULL_TIME, NULL_VALUE_BITS, ROW_WORDS
 
 PARSED_KINDS = ("train", "eval", "corruption", "config", "release")
@@ -43,11 +44,6 @@ def _read_file(path: str, size: int) -> bytes:
             parts.append(more)
     finally:
         os.close(fd)
-
-
-def _timestamp(value: str | None) -> str | None:
-    """Logging's `2023-03-01 10:00:00,123` -> `2023-03-01 10:00:00.123`, which DuckDB casts."""
-    return value.replace(",", ".", 1) if value else None
 
 
 def _table(rows: list[dict]) -> pa.Table:
@@ -127,7 +123,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
     if parsed.run is not None:
         run = dict(parsed.run)
         for key in ("started_at", "finished_at", "last_logged_at"):
-            run[key] = _timestamp(run[key])
+            run[key] = log_time(run[key])
         gpus = run.get("gpu_list")
         batch.runs.append({
             "run_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
@@ -143,7 +139,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         evaluation = dict(parsed.eval)
         evaluation.pop("model", None)
         for key in ("started_at", "finished_at"):
-            evaluation[key] = _timestamp(evaluation[key])
+            evaluation[key] = log_time(evaluation[key])
         gpus = evaluation.get("gpu_list")
         batch.evals.append({
             "eval_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import BASE_LINF, ROOT, query
+from conftest import BASE_LINF, TRAIN_LOG, query
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import latest_version, migrations
@@ -332,3 +332,21 @@ def test_progress_counts_every_file_and_byte_read(samples, db_path):
     task = progress.bar.tasks[0]
     assert (progress.done_files, progress.total_files) == (6, 6)
     assert task.completed == summary.bytes_read == task.total
+
+
+def test_timestamps_that_are_not_dates_become_null_instead_of_failing_the_ingest(tmp_path, db_path):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    text = TRAIN_LOG.read_text()
+    lines = text.splitlines(keepends=True)
+    first_epoch = next(i for i, line in enumerate(lines) if "Training Epoch 1=" in line)
+    lines[0] = lines[0].replace("2026-11-23", "2026-13-23", 1)  # the run's first record: month 13
+    lines[first_epoch] = lines[first_epoch].replace("2026-11-23", "2026-02-30", 1)  # epoch 1: no such day
+    (folder / "arch_2.log").write_text("".join(lines))
+    (folder / "arch_2_eval_Linf_Base.log").write_text(BASE_LINF.read_text().replace("2026-11-23", "2026-11-32", 1))
+    summary = ingest_paths(db_path, [folder])
+    assert (summary.runs, summary.epochs, summary.evals, summary.errors) == (1, 4, 1, 0)
+    assert query(db_path, "select started_at from runs") == [(None,)]
+    stamps = query(db_path, "select epoch, started_at is null from epochs order by epoch")
+    assert stamps == [(0, False), (1, True), (2, False), (3, False)]
+    assert query(db_path, "select started_at is null, finished_at is not null from evals") == [(True, True)]

@@ -1,11 +1,9 @@
 """Sites, git provenance, GPUs and eval-to-run linking, on git repositories built in the test."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
