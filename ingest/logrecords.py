@@ -139,10 +139,12 @@ def header_values(text: str, end: int | None = None, compiled: bool = True) -> d
 
 
 _CONFIG_MARK = ": Config(["
+_MODEL_ONLY = frozenset({"model"})
 
 
-def config_entries(text: str, end: int | None = None) -> dict[str, Config]:
-    """The `Config([...])` header lines (model, criterion, dataset, ...) as dicts, first of each key.
+def config_entries(text: str, end: int | None = None, keys: frozenset[str] | None = None) -> dict[str, Config]:
+    """The `Config([...])` header lines (model, criterion, dataset, ...) as dicts, first of each key;
+    with `keys`, only those (the search stops once all are read).
 
     Found with `str.find` on `: Config([` (a pattern starting at the key would test every space of
     the model printout). Unreadable ones are left out: the caller reports what it needed.
@@ -155,11 +157,13 @@ def config_entries(text: str, end: int | None = None) -> dict[str, Config]:
         line_end = text.find("\n", pos)
         key = text[line_start:pos].rsplit(" ", 1)[-1]
         value = text[pos + 2: line_end if line_end >= 0 else len(text)].rstrip()
-        if key.isidentifier() and key not in configs:
+        if key.isidentifier() and key not in configs and (keys is None or key in keys):
             try:
                 configs[key] = read_config(value)
             except ValueError:
                 pass
+            if keys is not None and len(configs) == len(keys):
+                break
         pos = find(text, _CONFIG_MARK, pos + 1, end)
     return configs
 
@@ -247,7 +251,7 @@ def eval_header(text: str, header_end: int) -> dict:
     checkpoint, and the running cost at the end.
     """
     values = header_values(text, header_end)
-    configs = config_entries(text, header_end)
+    configs = config_entries(text, header_end, _MODEL_ONLY)  # only the architecture is needed here
     gpu_match = search(_GPU_LIST, text, "GPU List: ")
     loaded = search(_LOADED, text, "File ")
     cost = None

@@ -133,3 +133,15 @@ def test_classify_by_name(name, kind, arch, norm, attack):
 def test_arch_id_out_of_range_is_an_error():
     with pytest.raises(ParseError, match="outside 1..15625"):
         parse_file(b"x", "arch_0.log", classify("arch_0.log"))
+
+
+def test_config_entries_of_chosen_keys_are_those_of_all_keys():
+    from ingest.logrecords import config_entries
+
+    everything = config_entries(BASE_TEXT)
+    assert {"model", "criterion", "dataset"} <= set(everything)
+    assert config_entries(BASE_TEXT, keys=frozenset({"model"})) == {"model": everything["model"]}
+    # an unreadable first model line: the next readable one counts, with or without keys
+    broken = BASE_TEXT.replace("model: Config([", "model: Config([<garbled>, ", 1)
+    readable = broken.replace("criterion: Config(", "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1)
+    assert config_entries(readable, keys=frozenset({"model"}))["model"] == config_entries(readable)["model"] == {"name": "Later"}
