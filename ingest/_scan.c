@@ -320,6 +320,16 @@ static int percent(const char *s, Py_ssize_t n, double *out)
     return 1;
 }
 
+/* `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}` (logrecords.TS) at t, for ASCII text */
+static int is_timestamp(const char *t)
+{
+    static const char shape[] = "dddd-dd-dd dd:dd:dd,ddd";
+    for (int k = 0; k < 23; k++)
+        if (shape[k] == 'd' ? !is_digit(t[k]) : t[k] != shape[k])
+            return 0;
+    return 1;
+}
+
 static int leap(long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 /* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
@@ -337,10 +347,8 @@ static long long days_from_civil(long long y, long long m, long long d)
  * date and time (what `logrecords.timestamp_us` decides in Python) */
 static long long stamp_us(const char *t)
 {
-    static const char shape[] = "dddd-dd-dd dd:dd:dd,ddd";
-    for (int k = 0; k < 23; k++)
-        if (shape[k] == 'd' ? !is_digit(t[k]) : t[k] != shape[k])
-            return NULL_TIME;
+    if (!is_timestamp(t))
+        return NULL_TIME;
 #define NUM2(k) ((t[k] - '0') * 10 + (t[k + 1] - '0'))
     long year = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + NUM2(2);
     long month = NUM2(5), day = NUM2(8), hour = NUM2(11), minute = NUM2(14), second = NUM2(17);
@@ -524,7 +532,6 @@ static PyObject *header_starts(PyObject *module, PyObject *arg)
     (void)module;
     static const char NAMESPACE[] = "Namespace";
     const Py_ssize_t name_len = (Py_ssize_t)sizeof(NAMESPACE) - 1;
-    static const char shape[] = "dddd-dd-dd dd:dd:dd,ddd";
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "header_starts() needs a str");
         return NULL;
@@ -540,13 +547,7 @@ static PyObject *header_starts(PyObject *module, PyObject *arg)
     while ((at = memchr(at, '(', (size_t)(s + n - at))) != NULL) {
         Py_ssize_t pos = at - s - name_len; /* where `Namespace(` would start */
         at++;
-        if (pos < 24 || memcmp(s + pos, NAMESPACE, (size_t)name_len) != 0)
-            continue;
-        const char *t = s + pos - 24;
-        int ok = 1;
-        for (int k = 0; k < 23 && ok; k++)
-            ok = shape[k] == 'd' ? is_digit(t[k]) : t[k] == shape[k];
-        if (!ok)
+        if (pos < 24 || memcmp(s + pos, NAMESPACE, (size_t)name_len) != 0 || !is_timestamp(s + pos - 24))
             continue;
         PyObject *offset = PyLong_FromSsize_t(pos);
         if (!offset || PyList_Append(starts, offset) < 0) {
@@ -573,7 +574,6 @@ static PyObject *header_values(PyObject *module, PyObject *args)
     (void)module;
     PyObject *text, *values;
     Py_ssize_t start, stop;
-    static const char shape[] = "dddd-dd-dd dd:dd:dd,ddd ";
     if (!PyArg_ParseTuple(args, "UnnO!:header_values", &text, &start, &stop, &PyDict_Type, &values))
         return NULL;
     if (!PyUnicode_IS_ASCII(text))
@@ -596,11 +596,8 @@ static PyObject *header_values(PyObject *module, PyObject *args)
         Py_ssize_t next = nl ? end + 1 : stop;
         if (end - line < 26)
             goto next_line;
-        int ok = 1;
-        for (int k = 0; k < 24 && ok; k++)
-            ok = shape[k] == 'd' ? is_digit(s[line + k]) : s[line + k] == shape[k];
         Py_ssize_t key = line + 24, i = key + 1, sep = -1, value = -1;
-        if (!ok || !(s[key] == '_' || (s[key] >= 'a' && s[key] <= 'z') || (s[key] >= 'A' && s[key] <= 'Z')))
+        if (!is_timestamp(s + line) || s[line + 23] != ' ' || !(s[key] == '_' || (s[key] >= 'a' && s[key] <= 'z') || (s[key] >= 'A' && s[key] <= 'Z')))
             goto next_line;
         for (; i < end; i++) { /* the shortest key followed by `: ` or ` = ` */
             if (i + 1 < end && s[i] == ':' && s[i + 1] == ' ') {
@@ -658,30 +655,30 @@ static int plain_range(PyObject *text, PyObject *needle, Py_ssize_t *start, Py_s
     return 1;
 }
 
+/* find (direction 1) or rfind (-1), as the str methods answer */
+static PyObject *search_text(PyObject *args, int direction, const char *format)
+{
+    PyObject *text, *needle;
+    Py_ssize_t start = 0, end = PY_SSIZE_T_MAX;
+    if (!PyArg_ParseTuple(args, format, &text, &needle, &start, &end))
+        return NULL;
+    if (!plain_range(text, needle, &start, &end))
+        return PyLong_FromSsize_t(PyUnicode_Find(text, needle, start, end, direction));
+    const char *s = (const char *)PyUnicode_DATA(text), *t = (const char *)PyUnicode_DATA(needle);
+    size_t len = (size_t)PyUnicode_GET_LENGTH(needle);
+    return PyLong_FromSsize_t(direction > 0 ? find(s, start, end, t, len) : rfind(s, start, end, t, len));
+}
+
 static PyObject *find_text(PyObject *module, PyObject *args)
 {
     (void)module;
-    PyObject *text, *needle;
-    Py_ssize_t start = 0, end = PY_SSIZE_T_MAX;
-    if (!PyArg_ParseTuple(args, "UU|nn:find", &text, &needle, &start, &end))
-        return NULL;
-    if (!plain_range(text, needle, &start, &end))
-        return PyLong_FromSsize_t(PyUnicode_Find(text, needle, start, end, 1));
-    const char *s = (const char *)PyUnicode_DATA(text);
-    return PyLong_FromSsize_t(find(s, start, end, (const char *)PyUnicode_DATA(needle), (size_t)PyUnicode_GET_LENGTH(needle)));
+    return search_text(args, 1, "UU|nn:find");
 }
 
 static PyObject *rfind_text(PyObject *module, PyObject *args)
 {
     (void)module;
-    PyObject *text, *needle;
-    Py_ssize_t start = 0, end = PY_SSIZE_T_MAX;
-    if (!PyArg_ParseTuple(args, "UU|nn:rfind", &text, &needle, &start, &end))
-        return NULL;
-    if (!plain_range(text, needle, &start, &end))
-        return PyLong_FromSsize_t(PyUnicode_Find(text, needle, start, end, -1));
-    const char *s = (const char *)PyUnicode_DATA(text);
-    return PyLong_FromSsize_t(rfind(s, start, end, (const char *)PyUnicode_DATA(needle), (size_t)PyUnicode_GET_LENGTH(needle)));
+    return search_text(args, -1, "UU|nn:rfind");
 }
 
 static PyObject *count_text(PyObject *module, PyObject *args)

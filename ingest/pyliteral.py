@@ -24,7 +24,6 @@ _NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.(?:float|int|uint|bool_?)\w*\(([^()
 _TENSOR = re.compile(r"\btensor\(([^()]*?)(?:,\s*device=[^()]*)?\)")
 _SPECIAL = re.compile(r"(?<![\w'\".])(-?)(nan|inf)(?![\w'\"])")
 _NAN_SENTINEL = "__nan__"
-_MISSING = object()
 
 
 def _special(match: re.Match) -> str:
@@ -88,12 +87,11 @@ def read_literal(text: str):
     try:
         value = _canonical_literal(cleaned)
     except (_NotCanonical, RecursionError):
-        value = _MISSING
-    try:
-        if value is _MISSING:
+        try:
             value = ast.literal_eval(cleaned)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError) as exc:
-        raise ValueError(f"not a Python literal: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(f"not a Python literal: {reason}") from None
     return _restore_nan(value) if has_special else value
 
 
