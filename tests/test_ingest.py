@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from ingest import parallel
 from conftest import BASE_LINF, TRAIN_LOG, query
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
@@ -136,17 +139,45 @@ def test_folder_order_does_not_matter(samples, tmp_path):
     assert content_hash(a) == content_hash(b)
 
 
-def test_parallel_and_serial_ingest_agree(samples, tmp_path):
+def test_parallel_and_serial_ingest_agree(samples, tmp_path, monkeypatch):
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     ingest_paths(a, [samples], workers=1)
-    import warehouse.update as update
-    old = update.CHUNK_FILES
-    update.CHUNK_FILES = 1
-    try:
-        ingest_paths(b, [samples], workers=2)
-    finally:
-        update.CHUNK_FILES = old
+    monkeypatch.setattr(parallel, "CHUNK_FILES", 1)  # one file a chunk: the parsers take turns
+    ingest_paths(b, [samples], workers=2)
     assert content_hash(a) == content_hash(b)
+    assert multiprocessing.active_children() == []
+
+
+def _fail_on(name: str, how):
+    """A read_chunk that calls `how()` in the parser process that reads the file `name`."""
+    real = parallel.read_chunk
+
+    def read_chunk(chunk):
+        if any(f.name == name for f in chunk[0]):
+            how()
+        return real(chunk)
+    return read_chunk
+
+
+def _raise():
+    raise ValueError("boom\nsecond line")
+
+
+@pytest.mark.parametrize("how, message", [
+    (_raise, "a parser process failed: ValueError: boom"),
+    (lambda: os.kill(os.getpid(), signal.SIGKILL), "a parser process ended before reading chunk"),
+])
+def test_failed_parser_process_stops_the_ingest_and_keeps_the_warehouse(samples, tmp_path, monkeypatch, how, message):
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [samples / "train"], workers=1)
+    before = content_hash(db)
+    monkeypatch.setattr(parallel, "CHUNK_FILES", 1)
+    monkeypatch.setattr(parallel, "read_chunk", _fail_on("arch_2_eval_Linf_Base.log", how))
+    with pytest.raises(WarehouseError, match=f"ingest failed, .* is unchanged: {message}"):
+        ingest_paths(db, [samples], workers=2)
+    assert content_hash(db) == before
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.glob("w.duckdb.tmp-*")) == []
 
 
 def test_bad_files_are_recorded_not_fatal(samples, db_path):

@@ -8,22 +8,21 @@ complete (warehouse/swap.py).
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
 
 from ingest.discover import FoundFile, discover
-from ingest.read import file_id, read_batch
+from ingest.parallel import ParserProcessError, chunks, parsing
+from ingest.read import file_id
 from warehouse.attribution import attribute, attribution_rows, find_sites_file, repo_histories
 from warehouse.connect import check_duckdb_file, connect
 from warehouse.errors import WarehouseError
@@ -33,10 +32,6 @@ from warehouse.steps import run_steps
 from warehouse.viewfiles import load_view_files
 from warehouse.views import install_views, views_fingerprint
 from warehouse.swap import writable_copy
-
-CHUNK_BYTES = 24 << 20
-CHUNK_FILES = 256
-
 
 @dataclass
 class IngestSummary:
@@ -109,93 +104,32 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def _chunks(files: list[FoundFile]) -> Iterator[list[FoundFile]]:
-    chunk: list[FoundFile] = []
-    size = 0
-    for f in files:
-        chunk.append(f)
-        size += f.size
-        if size >= CHUNK_BYTES or len(chunk) >= CHUNK_FILES:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+LOAD_INPUT_BYTES = 1 << 30
 
 
-def _init_parser_process() -> None:
-    """Set up a parser process (Linux; elsewhere each step is skipped).
+def _load_and_commit(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int,
+                     known_ids: set[int]) -> None:
+    """Load gathered tables and commit them, then begin the transaction of what comes next.
 
-    - It ends when the ingest that started it is killed (PR_SET_PDEATHSIG).
-    - glibc keeps freed memory instead of returning it to the system: each file's text is a fresh
-      200 KB buffer, and giving the heap back and faulting it in again cost the parsers 1.2-1.9 s
-      of system CPU at full scale (0.8-0.9 s with this).
-    - Python's cycle collector runs every 50,000 allocations instead of 700, over the objects made
-      after the fork only: parsing makes millions of short-lived tuples and dicts, which are freed by
-      reference counting, and the collections that walked them were ~3% of an ingest's CPU samples.
+    Nothing here needs one transaction for the whole ingest: it writes a private copy of the
+    warehouse (warehouse/swap.py). Committing each load while the parsers work leaves the last
+    commit only the last load's rows: at full scale the commit after parsing took 0.3 s with one
+    transaction for all rows and takes 0.1-0.2 s this way.
     """
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-def _read_chunk(args: tuple[list[FoundFile], dict[str, str]]) -> tuple[dict[str, pa.Table], int, int]:
-    files, known = args
-    batch = read_batch(files, known)
-    return batch.tables(), len(files), batch.bytes_read
-
-
-_FORKED_CHUNKS: list[tuple[list[FoundFile], dict[str, str]]] = []
-"""The chunks of the running ingest, for its forked parser processes to read from their copy of
-memory: sending them (53,838 FoundFile objects at full scale) through the pool's pipe cost the
-main process ~0.15 s of CPU in pickling, and its feeder thread was busy for ~0.8 s."""
-
-
-def _read_forked_chunk(index: int) -> tuple[dict[str, pa.Table], int, int]:
-    return _read_chunk(_FORKED_CHUNKS[index])
-
-
-def _parsed_batches(files: list[FoundFile], known: dict[str, str], workers: int, started: Callable[[], None]):
-    """Yield (tables, n_files, bytes) per chunk, parsed in `workers` processes when it pays off.
-
-    `started` is called once the parser processes exist: a thread started before they are forked
-    could leave a lock held in their copy of memory.
-    """
-    chunks = [(chunk, {f.path: known[f.path] for f in chunk if f.path in known}) for chunk in _chunks(files)]
-    if workers <= 1 or len(chunks) <= 1:
-        started()
-        for args in chunks:
-            yield _read_chunk(args)
-        return
-    _FORKED_CHUNKS[:] = chunks
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_init_parser_process) as pool:
-            results = pool.map(_read_forked_chunk, range(len(chunks)))  # the processes are forked here
-            started()
-            yield from results
-    finally:
-        _FORKED_CHUNKS.clear()
-
-
-LOAD_INPUT_BYTES = 2 << 30
+    if tables:
+        load_batch(con, tables, ingest_id, known_ids)
+    con.execute("commit")
+    con.execute("begin transaction")
 
 
 @dataclass
 class _Pending:
     """Parsed chunks waiting to be loaded together: until they hold LOAD_INPUT_BYTES of log text
-    (a full-scale ingest loads twice, ~170 MB of Arrow data each time), then at the end.
+    (a full-scale ingest loads four times, ~85 MB of Arrow data each time), then at the end.
 
-    Each insert into DuckDB costs a few milliseconds whatever its size, and each leaves its own
-    transaction-local row groups that the commit then merges: at full scale, ~1,300 inserts (one per
-    chunk) cost ~6 s of the main process' CPU, six inserts a 0.6 s commit, two a 0.3 s commit.
+    Each insert into DuckDB costs a few milliseconds whatever its size: at full scale, ~1,300
+    inserts (one per chunk) cost ~6 s of the main process' CPU. The last load comes after the
+    parsers are done, with nothing left to overlap it: the smaller it is, the sooner the ingest ends.
     """
 
     tables: dict[str, list[pa.Table]] = field(default_factory=dict)
@@ -295,45 +229,33 @@ def ingest_paths(
     known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
     known_ids = {old[5] for old in previous.files.values()}
     progress.start(len(to_read), sum(f.size for f in to_read))
-    with writable_copy(db) as tmp:
+    with parsing(chunks(to_read, known), workers or os.cpu_count() or 1) as parsed, writable_copy(db) as tmp:
         con = connect(tmp)
         try:
             migrate(con, db)
-            ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
-            con.execute("begin transaction")
-            delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
-            pending = _Pending()
-            with ThreadPoolExecutor(max_workers=1) as background_reader:
-                background = {}
-
-                def attribution_of_found_files():
-                    found_ids = [(file_id(f.path), f.path, f.root, f.rel_path) for f in found]
-                    return attribution_rows(found_ids, repo_histories(roots), sites)
-
-                def while_parsing() -> None:
-                    """Work done while the parser processes start: the git histories (a `git log`
-                    process) and the provenance and site of every file found, in the background;
-                    the views here (they need no rows, only the tables)."""
-                    background["attribution"] = background_reader.submit(attribution_of_found_files)
-                    install_views(con, files=load_view_files())
-
-                batches = _parsed_batches(to_read, known, workers or os.cpu_count() or 1, started=while_parsing)
-                for tables, n_files, nbytes in batches:
+            with ThreadPoolExecutor(max_workers=1) as background:
+                # while the files are parsed: the git histories (a `git log` process) and the
+                # provenance and site of every file found, in the background; the views here
+                # (they need only the tables)
+                attribution = background.submit(
+                    lambda: attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in found],
+                                             repo_histories(roots), sites)
+                )
+                install_views(con, files=load_view_files())
+                ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
+                con.execute("begin transaction")
+                delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
+                pending = _Pending()
+                for tables, n_files, nbytes in parsed:
                     if pending.add(tables, nbytes):
-                        load_batch(con, pending.take(), ingest_id, known_ids)
+                        _load_and_commit(con, pending.take(), ingest_id, known_ids)
                     same_content = tables["files"].column("status").to_pylist().count("unchanged")
                     summary.unchanged += same_content  # touched, but the content hash matched
                     summary.loaded += n_files - same_content
                     summary.bytes_read += nbytes
                     progress.advance(n_files, nbytes)
-                if pending.tables:
-                    load_batch(con, pending.take(), ingest_id, known_ids)
-                # the rows on their own, then what is derived from them: committing the appended
-                # rows before the updates and deletes of the steps halves the work of the commits
-                # (0.9 s at full scale in one transaction, 0.5 s in two)
-                con.execute("commit")
-                con.execute("begin transaction")
-                summary.unknown_site = attribute(con, background["attribution"].result(), sites, sites_path)
+                _load_and_commit(con, pending.take(), ingest_id, known_ids)
+                summary.unknown_site = attribute(con, attribution.result(), sites, sites_path)
             run_steps(con)
             con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
             con.execute(
@@ -350,7 +272,7 @@ def ingest_paths(
             )
             con.execute("commit")
             con.execute("checkpoint")
-        except duckdb.Error as exc:
+        except (duckdb.Error, ParserProcessError) as exc:
             raise WarehouseError(f"ingest failed, {db} is unchanged: {str(exc).splitlines()[0]}") from None
         finally:
             con.close()
