@@ -241,7 +241,12 @@ def run_point(archs: int, epochs: int, parent: Path, keep: bool, report: bool, s
                  measure("ingest_full_peak_pss_mb", full.tree_pss_mb, "MB", note="sum over the process tree"),
                  measure("ingest_full_maxrss_mb", full.maxrss_mb, "MB", note="largest single process (wait4)"),
                  measure("ingest_full_vs_cat", full.seconds / cat_s, "x"),
-                 at_most("ingest_full_vs_duckdb_scan", full.seconds / scan_s, "x", 3)]
+                 # like the demo rate: the target is for the full benchmark. A small corpus is
+                 # dominated by what every ingest pays whatever its size (~0.9 s: Python start,
+                 # schema, views, commits), which a scan of a few hundred MB does not
+                 at_most("ingest_full_vs_duckdb_scan", full.seconds / scan_s, "x", 3) if archs == FULL_SCALE
+                 else measure("ingest_full_vs_duckdb_scan", full.seconds / scan_s, "x",
+                              note="target <= 3 at full scale; fixed costs dominate here")]
 
         say(f"[{archs} archs] no-op re-ingest")
         noop = run_measured(cli("ingest", str(corpus), "--db", str(db))).check()
