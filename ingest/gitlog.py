@@ -9,9 +9,11 @@ warning and no history; attribution then falls back to the sites file's path glo
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
 
 @dataclass
@@ -36,8 +38,56 @@ class RepoHistory:
     warning: str | None = None
 
 
+GIT_TIMEOUT = 600
+_LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--name-status", "-M",
+        "--format=%x01%H%x1f%an%x1f%ae%x1f%aI"]
+
+
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=600)
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT)
+
+
+@dataclass
+class StartedLog:
+    """A `git log` of a whole repository started ahead of its reading, writing into unnamed
+    temporary files: with no pipe to drain it runs to its end while the caller does other work."""
+
+    process: subprocess.Popen
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+
+    def result(self) -> subprocess.CompletedProcess:
+        """Wait for git and return what it wrote, as `subprocess.run` would."""
+        try:
+            self.process.wait(timeout=GIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        self.stdout.seek(0)
+        self.stderr.seek(0)
+        out, err = self.stdout.read(), self.stderr.read()
+        self.stop()
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, out, err)
+
+    def stop(self) -> None:
+        """End git if it still runs, and free its output."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
+
+
+def start_log(root: Path) -> StartedLog | None:
+    """Start the `git log` that `read_history` reads, for a repository found by `repo_root`."""
+    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    try:
+        process = subprocess.Popen(["git", *_LOG], cwd=root, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+    except OSError:
+        stdout.close()
+        stderr.close()
+        return None
+    return StartedLog(process, stdout, stderr)
 
 
 def _utc(text: str) -> datetime:
@@ -118,11 +168,12 @@ def _touch(history: FileHistory, commit: str, author: str, email: str, when: dat
     history.later_authors.append((author, email))
 
 
-def read_history(path: Path, with_files: bool = True) -> RepoHistory:
+def read_history(path: Path, with_files: bool = True, started: dict[Path, StartedLog] | None = None) -> RepoHistory:
     """History of every file of the repository holding `path` (empty, with a warning, when unavailable).
 
     With `with_files=False` only the repository, its HEAD and any warning are found (three quick
-    `git rev-parse` calls): enough to tell whether anything changed since the last ingest.
+    `git rev-parse` calls): enough to tell whether anything changed since the last ingest. A `git log`
+    already started for the repository (`started`, by its root) is read instead of running another.
     """
     root, warning = repo_root(path)
     if root is None:
@@ -135,11 +186,8 @@ def read_history(path: Path, with_files: bool = True) -> RepoHistory:
         return RepoHistory(root, head, {}, f"{root} is a shallow clone: who added a file is unknown, sites come from path globs")
     if not with_files:
         return RepoHistory(root, head, {})
-    result = _git(
-        ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--name-status", "-M",
-         "--format=%x01%H%x1f%an%x1f%ae%x1f%aI"],
-        root,
-    )
+    log = (started or {}).pop(root, None)
+    result = log.result() if log is not None else _git(_LOG, root)
     if result.returncode != 0:
         err = result.stderr.decode(errors="replace").strip().splitlines()
         return RepoHistory(root, head, {}, f"git log failed in {root} ({err[0] if err else 'no message'}): sites come from path globs")

@@ -290,3 +290,41 @@ def test_rows_move_to_a_copy_that_becomes_the_original(tmp_path, db_path):
     assert query(db_path, "select count(distinct run_id), count(*) from epochs") == [(1, 4)]
     assert query(db_path, "select f.status from files f join runs r on f.file_id = r.file_id") == [("ok",)]
     assert query(db_path, "select status from files where path like '%/a/arch_1.log'") == [("skipped",)]
+
+
+def test_started_log_gives_the_history_a_fresh_read_gives(repo):
+    from ingest.gitlog import read_history, start_log
+
+    root = repo.resolve()
+    started = {root: start_log(root)}
+    ahead = read_history(repo, started=started)
+    assert started == {}  # taken, and not read twice
+    fresh = read_history(repo)
+    assert ahead.files and ahead.files == fresh.files and ahead.head == fresh.head
+
+
+def _git_children() -> list[str]:
+    import os
+
+    me = str(os.getpid())
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2:].split()[1] == me and "git" in stat[stat.index("(") + 1:stat.rindex(")")]:
+            found.append(pid)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_git_log_started_early_is_never_left_running(repo, db_path, monkeypatch):
+    import ingest.gitlog
+
+    ingest_paths(db_path, [repo], workers=1)
+    # a `git log` that outlives the ingest unless it is stopped
+    monkeypatch.setattr(ingest.gitlog, "_LOG", ["-c", "alias.slowlog=!sleep 3", "slowlog"])
+    summary = ingest_paths(db_path, [repo], workers=1)  # nothing to write: the log is not read
+    assert not summary.wrote
+    assert _git_children() == []

@@ -7,14 +7,16 @@ file or new commits re-attribute without parsing any log again.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
 
 from warehouse.load import registered
 
-from ingest.gitlog import RepoHistory, read_history
+from ingest.gitlog import RepoHistory, StartedLog, read_history, start_log
 from ingest.sites import UNKNOWN, Site, attribute_sites
 
 SITES_FILE = "sites.toml"
@@ -32,13 +34,15 @@ def find_sites_file(roots: list[Path]) -> Path | None:
     return None
 
 
-def repo_histories(roots: list[Path], with_files: bool = True) -> dict[str, RepoHistory]:
+def repo_histories(roots: list[Path], with_files: bool = True,
+                   started: dict[Path, StartedLog] | None = None) -> dict[str, RepoHistory]:
     """History per ingested root (roots in the same repository share one read); with
-    `with_files=False` only each repository's HEAD, to tell whether attribution is current."""
+    `with_files=False` only each repository's HEAD, to tell whether attribution is current.
+    `started`: `git log` processes already running, by repository root (`start_logs`)."""
     by_repo: dict[str, RepoHistory] = {}
     out = {}
     for root in roots:
-        history = read_history(root, with_files)
+        history = read_history(root, with_files, started)
         key = str(history.root) if history.root else f"nogit:{root}"
         if key in by_repo:
             history = by_repo[key]
@@ -46,6 +50,23 @@ def repo_histories(roots: list[Path], with_files: bool = True) -> dict[str, Repo
             by_repo[key] = history
         out[str(root)] = history
     return out
+
+
+@contextmanager
+def started_logs(histories: dict[str, RepoHistory]) -> Iterator[dict[Path, StartedLog]]:
+    """Start now the `git log` of each repository that `repo_histories(..., with_files=False)`
+    found with commits; whatever is not read by the end of the block is stopped."""
+    logs: dict[Path, StartedLog] = {}
+    try:
+        for history in histories.values():
+            if history.root is not None and history.head is not None and not history.warning and history.root not in logs:
+                log = start_log(history.root)
+                if log is not None:
+                    logs[history.root] = log
+        yield logs
+    finally:
+        for log in list(logs.values()):
+            log.stop()
 
 
 _GIT_COLUMNS = ("repo_root", "repo_path", "added_commit", "added_author", "added_email", "added_at",

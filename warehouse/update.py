@@ -23,7 +23,7 @@ import pyarrow as pa
 from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
-from warehouse.attribution import attribute, attribution_rows, find_sites_file, repo_histories
+from warehouse.attribution import attribute, attribution_rows, find_sites_file, repo_histories, started_logs
 from warehouse.connect import check_duckdb_file, connect
 from warehouse.errors import WarehouseError
 from warehouse.load import delete_file_rows, load_batch, registered
@@ -193,93 +193,96 @@ def ingest_paths(
     sites = read_sites_file(sites_path) if sites_path else []
     attribution_key = _fingerprint(sites_text, {k: h.head for k, h in histories.items()})
 
-    found = discover(roots)
-    summary.seen = len(found)
-    previous = _previous_state(db)
-    present = {f.path for f in found}
-    changed_paths = set()
-    to_read: list[FoundFile] = []
-    for f in found:
-        old = previous.files.get(f.path)
-        if old is not None and old[0] == f.size and old[1] == f.mtime_ns:
-            continue
-        to_read.append(f)
-        changed_paths.add(f.path)
-    removed = [p for p in previous.files if _under(p, root_names) and p not in present]
-    # a skipped copy whose original changed or vanished is read again: it may be the one to load now
-    revive = {
-        p for p, old in previous.files.items()
-        if old[4] and p in present and p not in changed_paths and (old[4] in changed_paths or old[4] not in present)
-    }
-    to_read.extend(f for f in found if f.path in revive)
-    to_read.sort(key=lambda f: f.path)
-    summary.removed = len(removed)
-    summary.unchanged = summary.seen - len(to_read)
+    # `git log` starts now, on the core that finding the files leaves idle; it is read later, in a
+    # thread, while the logs are parsed
+    with started_logs(histories) as logs:
+        found = discover(roots)
+        summary.seen = len(found)
+        previous = _previous_state(db)
+        present = {f.path for f in found}
+        changed_paths = set()
+        to_read: list[FoundFile] = []
+        for f in found:
+            old = previous.files.get(f.path)
+            if old is not None and old[0] == f.size and old[1] == f.mtime_ns:
+                continue
+            to_read.append(f)
+            changed_paths.add(f.path)
+        removed = [p for p in previous.files if _under(p, root_names) and p not in present]
+        # a skipped copy whose original changed or vanished is read again: it may be the one to load now
+        revive = {
+            p for p, old in previous.files.items()
+            if old[4] and p in present and p not in changed_paths and (old[4] in changed_paths or old[4] not in present)
+        }
+        to_read.extend(f for f in found if f.path in revive)
+        to_read.sort(key=lambda f: f.path)
+        summary.removed = len(removed)
+        summary.unchanged = summary.seen - len(to_read)
 
-    needs_write = (
-        to_read or removed or previous.version < latest_version()
-        or previous.meta.get("attribution_key") != attribution_key
-        or previous.meta.get("views_fingerprint") != views_fingerprint()
-    )
-    if not needs_write:
-        _count(db, summary, root_names)
+        needs_write = (
+            to_read or removed or previous.version < latest_version()
+            or previous.meta.get("attribution_key") != attribution_key
+            or previous.meta.get("views_fingerprint") != views_fingerprint()
+        )
+        if not needs_write:
+            _count(db, summary, root_names)
+            summary.seconds = time.perf_counter() - started
+            return summary
+
+        known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
+        known_ids = {old[5] for old in previous.files.values()}
+        progress.start(len(to_read), sum(f.size for f in to_read))
+        with parsing(chunks(to_read, known), workers or os.cpu_count() or 1) as parsed, writable_copy(db) as tmp:
+            con = connect(tmp)
+            try:
+                migrate(con, db)
+                with ThreadPoolExecutor(max_workers=1) as background:
+                    # while the files are parsed: the git histories (a `git log` process) and the
+                    # provenance and site of every file found, in the background; the views here
+                    # (they need only the tables)
+                    attribution = background.submit(
+                        lambda: attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in found],
+                                                 repo_histories(roots, started=logs), sites)
+                    )
+                    install_views(con, files=load_view_files())
+                    ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
+                    con.execute("begin transaction")
+                    delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
+                    pending = _Pending()
+                    for tables, n_files, nbytes in parsed:
+                        if pending.add(tables, nbytes):
+                            _load_and_commit(con, pending.take(), ingest_id, known_ids)
+                        same_content = tables["files"].column("status").to_pylist().count("unchanged")
+                        summary.unchanged += same_content  # touched, but the content hash matched
+                        summary.loaded += n_files - same_content
+                        summary.bytes_read += nbytes
+                        progress.advance(n_files, nbytes)
+                    _load_and_commit(con, pending.take(), ingest_id, known_ids)
+                    summary.unknown_site = attribute(con, attribution.result(), sites, sites_path)
+                run_steps(con)
+                con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
+                con.execute(
+                    "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('tool', 'robustnasbench-warehouse 0.1.0')",
+                    [attribution_key, views_fingerprint()],
+                )
+                _count_con(con, summary, root_names)
+                con.execute(
+                    "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [ingest_id, started_at, datetime.now(timezone.utc).replace(tzinfo=None), root_names,
+                     summary.seen, summary.loaded, summary.unchanged, summary.partial, summary.skipped,
+                     summary.errors, summary.removed, summary.runs, summary.epochs, summary.evals,
+                     time.perf_counter() - started],
+                )
+                con.execute("commit")
+                con.execute("checkpoint")
+            except (duckdb.Error, ParserProcessError) as exc:
+                raise WarehouseError(f"ingest failed, {db} is unchanged: {str(exc).splitlines()[0]}") from None
+            finally:
+                con.close()
+                progress.finish()
+        summary.wrote = True
         summary.seconds = time.perf_counter() - started
         return summary
-
-    known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
-    known_ids = {old[5] for old in previous.files.values()}
-    progress.start(len(to_read), sum(f.size for f in to_read))
-    with parsing(chunks(to_read, known), workers or os.cpu_count() or 1) as parsed, writable_copy(db) as tmp:
-        con = connect(tmp)
-        try:
-            migrate(con, db)
-            with ThreadPoolExecutor(max_workers=1) as background:
-                # while the files are parsed: the git histories (a `git log` process) and the
-                # provenance and site of every file found, in the background; the views here
-                # (they need only the tables)
-                attribution = background.submit(
-                    lambda: attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in found],
-                                             repo_histories(roots), sites)
-                )
-                install_views(con, files=load_view_files())
-                ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
-                con.execute("begin transaction")
-                delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
-                pending = _Pending()
-                for tables, n_files, nbytes in parsed:
-                    if pending.add(tables, nbytes):
-                        _load_and_commit(con, pending.take(), ingest_id, known_ids)
-                    same_content = tables["files"].column("status").to_pylist().count("unchanged")
-                    summary.unchanged += same_content  # touched, but the content hash matched
-                    summary.loaded += n_files - same_content
-                    summary.bytes_read += nbytes
-                    progress.advance(n_files, nbytes)
-                _load_and_commit(con, pending.take(), ingest_id, known_ids)
-                summary.unknown_site = attribute(con, attribution.result(), sites, sites_path)
-            run_steps(con)
-            con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
-            con.execute(
-                "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('tool', 'robustnasbench-warehouse 0.1.0')",
-                [attribution_key, views_fingerprint()],
-            )
-            _count_con(con, summary, root_names)
-            con.execute(
-                "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [ingest_id, started_at, datetime.now(timezone.utc).replace(tzinfo=None), root_names,
-                 summary.seen, summary.loaded, summary.unchanged, summary.partial, summary.skipped,
-                 summary.errors, summary.removed, summary.runs, summary.epochs, summary.evals,
-                 time.perf_counter() - started],
-            )
-            con.execute("commit")
-            con.execute("checkpoint")
-        except (duckdb.Error, ParserProcessError) as exc:
-            raise WarehouseError(f"ingest failed, {db} is unchanged: {str(exc).splitlines()[0]}") from None
-        finally:
-            con.close()
-            progress.finish()
-    summary.wrote = True
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: list[str]) -> None:
