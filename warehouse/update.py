@@ -144,8 +144,14 @@ class _Pending:
 
     def take(self) -> dict[str, pa.Table]:
         """The gathered tables, one per warehouse table (a column missing or all-NULL in one chunk
-        takes its type from the others), and an empty store."""
-        out = {name: pa.concat_tables(parts, promote_options="permissive") for name, parts in self.tables.items()}
+        takes its type from the others), and an empty store.
+
+        Each table comes as one contiguous chunk: DuckDB inserts a table of ~200 small record
+        batches (one per parsed chunk) with ~50% more CPU than the same rows in one (full scale:
+        ~1.3 against ~0.9 s for files, epochs, settings and evaluations), more than the copy costs.
+        """
+        out = {name: pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+               for name, parts in self.tables.items()}
         self.tables, self.input_bytes = {}, 0
         return out
 
