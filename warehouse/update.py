@@ -113,8 +113,8 @@ def _load_and_commit(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]
 
     Nothing here needs one transaction for the whole ingest: it writes a private copy of the
     warehouse (warehouse/swap.py). Committing each load while the parsers work leaves the last
-    commit only the last load's rows: at full scale the commit after parsing took 0.3 s with one
-    transaction for all rows and takes 0.1-0.2 s this way.
+    commit only the last load's rows: at full scale the commit after parsing took 0.29-0.36 s with
+    one transaction for all rows and takes 0.14-0.23 s this way.
     """
     if tables:
         load_batch(con, tables, ingest_id, known_ids)
