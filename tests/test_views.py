@@ -346,3 +346,28 @@ def test_cli_help(command):
     result = CliRunner().invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "--db" in result.output
+
+
+def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path, monkeypatch):
+    import warehouse.update as update
+
+    logs = tmp_path / "logs"
+    shutil.copytree(SAMPLES, logs)
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    installs = []
+    real_install = update.install_views
+    monkeypatch.setattr(update, "install_views", lambda con, **kw: installs.append(1) or real_install(con, **kw))
+
+    (logs / "train" / "arch_2.log").rename(logs / "train" / "arch_3.log")
+    assert ingest_paths(db, [logs], workers=1).wrote
+    assert installs == []  # the copy already holds these very views
+    con = connect(db)
+    con.execute("drop view check_best_epoch")
+    con.close()
+    (logs / "train" / "arch_3.log").rename(logs / "train" / "arch_4.log")
+    ingest_paths(db, [logs], workers=1)
+    assert installs == [1]
+    con = connect(db, read_only=True)
+    assert con.execute("select arch_id from check_best_epoch").fetchall() == [(4,)]
+    con.close()

@@ -30,7 +30,7 @@ from warehouse.load import delete_file_rows, load_batch, registered
 from warehouse.migrate import check_version, latest_version, migrate
 from warehouse.steps import run_steps
 from warehouse.viewfiles import load_view_files
-from warehouse.views import install_views, views_fingerprint
+from warehouse.views import install_views, views_fingerprint, views_present
 from warehouse.swap import writable_copy
 
 @dataclass
@@ -225,10 +225,11 @@ def ingest_paths(
         summary.removed = len(removed)
         summary.unchanged = summary.seen - len(to_read)
 
+        views_key = views_fingerprint()
         needs_write = (
             to_read or removed or previous.version < latest_version()
             or previous.meta.get("attribution_key") != attribution_key
-            or previous.meta.get("views_fingerprint") != views_fingerprint()
+            or previous.meta.get("views_fingerprint") != views_key
         )
         if not needs_write:
             _count(db, summary, root_names)
@@ -241,16 +242,17 @@ def ingest_paths(
         with parsing(chunks(to_read, known), workers or os.cpu_count() or 1) as parsed, writable_copy(db) as tmp:
             con = connect(tmp)
             try:
-                migrate(con, db)
+                migrated = migrate(con, db)
                 with ThreadPoolExecutor(max_workers=1) as background:
                     # while the files are parsed: the git histories (a `git log` process) and the
                     # provenance and site of every file found, in the background; the views here
-                    # (they need only the tables)
+                    # (they need only the tables), unless the copy already holds these very views
                     attribution = background.submit(
                         lambda: attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in found],
                                                  repo_histories(roots, started=logs), sites)
                     )
-                    install_views(con, files=load_view_files())
+                    if migrated or previous.meta.get("views_fingerprint") != views_key or not views_present(con):
+                        install_views(con, files=load_view_files())
                     ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
                     con.execute("begin transaction")
                     delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
@@ -269,7 +271,7 @@ def ingest_paths(
                 con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
                 con.execute(
                     "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('tool', 'robustnasbench-warehouse 0.1.0')",
-                    [attribution_key, views_fingerprint()],
+                    [attribution_key, views_key],
                 )
                 _count_con(con, summary, root_names)
                 con.execute(

@@ -165,6 +165,26 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
     return files
 
 
+def views_present(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every view the registry lists (each version and each current name) exists.
+
+    An ingest whose warehouse already holds the views of this tool's view files (same
+    `views_fingerprint`) skips reinstalling them (~0.5 s of sqlglot and DuckDB work), unless one
+    was dropped by hand since.
+    """
+    listed, missing = con.execute(
+        """
+        with registered as (
+            select view_name as name from view_versions
+            union select name from view_versions where is_current
+        )
+        select count(*), count(*) filter (where name not in (select view_name from duckdb_views()))
+        from registered
+        """
+    ).fetchone()
+    return listed > 0 and missing == 0
+
+
 def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
     """Every installed view version: the rows `cli.py views` prints, newest version first per name."""
     cursor = con.execute(
