@@ -20,7 +20,9 @@ from typing import Dict, List, Optional
 
 from . import dirt, flaws, gitrepo, history, plan
 from .keyfile import KEY_NAME, build_key, key_text
-from .render import keep_freed_memory, render_group
+from ingest.memory import keep_freed_memory
+
+from .render import render_group
 from .specs import RunSpec, StaticFile
 
 __all__ = ["DemoSummary", "write_demo_repository", "build_plan"]

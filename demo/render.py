@@ -9,7 +9,6 @@ into one pack of the repository (`packs`), so a group's pack is the same whateve
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import random
 from pathlib import Path
@@ -38,22 +37,6 @@ def tracked_count(spec: RunSpec) -> int:
     if spec.committer is None:
         return 0
     return bool(spec.log_path) + bool(spec.yaml_path) + len(spec.evals)
-
-
-def keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the kernel at once.
-
-    Every file passes through a few buffers of a few hundred KB; by default glibc maps and unmaps
-    (or trims) such blocks each time, so each page is faulted in again for every file: about three
-    page faults per 4 KB written, a large share of a worker's system time. Not glibc: no effect.
-    Meant for the pool's worker processes (their initializer), not for a caller's process.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GB of free heap
-    mallopt(-3, 1 << 25)  # M_MMAP_THRESHOLD: blocks up to 32 MB come from the heap, not mmap
 
 
 def render_group(task: Tuple[Sequence[RunSpec], str, int, Optional[str]]) -> List[Dict]:

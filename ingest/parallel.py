@@ -15,9 +15,11 @@ its ~8 s waiting for work, and unpickling the results cost the ingesting process
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import mmap
 import os
+import signal
 import tempfile
 import traceback
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from typing import Iterator
 import pyarrow as pa
 
 from ingest.discover import FoundFile
+from ingest.memory import keep_freed_memory
 from ingest.read import read_batch
 
 CHUNK_BYTES = 24 << 20
@@ -170,23 +173,16 @@ def _init_parser_process() -> None:
     """Set up a parser process (Linux; elsewhere each step is skipped).
 
     - It ends when the ingest that started it is killed (PR_SET_PDEATHSIG).
-    - glibc keeps freed memory instead of returning it to the system: each file's text is a fresh
-      200 KB buffer, and giving the heap back and faulting it in again cost the parsers 1.2-1.9 s
-      of system CPU at full scale (0.8-0.9 s with this).
+    - glibc keeps freed memory (ingest/memory.py): each file's text is a fresh 200 KB buffer.
     - Python's cycle collector runs every 50,000 allocations instead of 700, over the objects made
       after the fork only: parsing makes millions of short-lived tuples and dicts, which are freed by
       reference counting, and the collections that walked them were ~3% of an ingest's CPU samples.
     """
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    keep_freed_memory()
     try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
