@@ -59,6 +59,7 @@ def ingest(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Sites file (TOML); default: sites.toml in the folder or at the top of its git repository."),
     workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
+    code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help="Git repository of the benchmark's training or evaluation code (repeat for several; also [code] repos in the sites file): fills code_commits; remembered by later ingests."),
 ):
     """Load log files into the warehouse; unchanged files are not read again."""
     from ingest.sites import SitesFileError
@@ -68,7 +69,8 @@ def ingest(
 
     progress = IngestProgress() if sys.stderr.isatty() else None
     try:
-        summary = ingest_paths(_db(db), paths, sites_file=sites, workers=workers, progress=progress)
+        summary = ingest_paths(_db(db), paths, sites_file=sites, workers=workers, progress=progress,
+                               code_repos=code_repo or [])
     except (WarehouseError, SitesFileError) as exc:
         _fail(str(exc))
     for warning in summary.warnings:

@@ -10,6 +10,7 @@ import re
 
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
+from ingest.log_format import corruption_format
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.text import check_log_bytes
@@ -80,6 +81,7 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
         kind="corruption",
         status="ok" if finished else "partial",
         message="; ".join(notes) if notes else f"finished corruption evaluation, {len(rows)} results",
+        code=corruption_format(data, first, header["argument_names"]),
         eval=evaluation,
         corruptions=rows,
     )

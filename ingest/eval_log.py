@@ -24,6 +24,7 @@ import re
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import after_printout
+from ingest.log_format import evaluation_format
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.text import check_log_bytes
@@ -172,6 +173,7 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         kind="eval",
         status="ok" if finished else "partial",
         message="; ".join(notes) if notes else f"finished {norm} {attack} evaluation",
+        code=evaluation_format(data, results, header["argument_names"]),
         eval=evaluation,
     )
 

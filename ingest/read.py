@@ -70,6 +70,7 @@ class Batch:
     settings: dict[str, list] = field(default_factory=lambda: {"run_id": [], "parameter": [], "value": [], "source": []})
     evals: list[dict] = field(default_factory=list)
     corruptions: dict[str, list] = field(default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
+    code_versions: dict[str, dict] = field(default_factory=dict)  # fingerprint -> its first log's format
     bytes_read: int = 0
 
     def tables(self) -> dict[str, pa.Table]:
@@ -82,7 +83,22 @@ class Batch:
             out["evals"] = _table(self.evals)
             if self.corruptions["eval_id"]:
                 out["corruptions"] = pa.table(self.corruptions)
+        if self.code_versions:
+            out["code_versions"] = _table(list(self.code_versions.values()))
         return out
+
+    def add_code(self, parsed) -> str | None:
+        """Keep the code format of a parsed log (once per fingerprint); returns its fingerprint."""
+        if parsed.code is None:
+            return None
+        code = parsed.code
+        key = code.fingerprint
+        if key not in self.code_versions:
+            self.code_versions[key] = {
+                "fingerprint": key, "kind": code.kind, "argument_names": list(code.argument_names),
+                "format_markers": code.markers_text, "sample_lines": list(code.lines),
+            }
+        return key
 
 
 def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: int | None = None) -> None:
@@ -93,6 +109,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         _add_records(batch, found, fid, part, file_id(f"{part.source_path}#{suffix}"))
     rid = record_id if record_id is not None else fid
     arch_id = parsed.arch_id if parsed.arch_id is not None else found.kind.arch_id
+    fingerprint = batch.add_code(parsed)
     source_path = parsed.source_path or found.path
     if parsed.run is not None:
         run = dict(parsed.run)
@@ -101,7 +118,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         gpus = run.get("gpu_list")
         batch.runs.append({
             "run_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
-            "gpu": gpus[0] if gpus else None, **run,
+            "gpu": gpus[0] if gpus else None, "code_fingerprint": fingerprint, **run,
         })
         batch.epoch_run_ids.append(_ID.pack(rid) * parsed.epochs.n)
         batch.epoch_rows.append(parsed.epochs.data)
@@ -117,7 +134,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         gpus = evaluation.get("gpu_list")
         batch.evals.append({
             "eval_id": rid, "file_id": fid, "arch_id": arch_id, "source_path": source_path,
-            "gpu": gpus[0] if gpus else None, **evaluation,
+            "gpu": gpus[0] if gpus else None, "code_fingerprint": fingerprint, **evaluation,
         })
         if parsed.corruptions:
             batch.corruptions["eval_id"].extend([rid] * len(parsed.corruptions))

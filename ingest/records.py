@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.log_format import CodeFormat
+
 EPOCH_INT_COLUMNS = ("epoch", "started_at", "segment", "step_lines", "grad_norm_nonfinite")
 """The integer columns of an epoch record (`started_at` in microseconds since 1970)."""
 EPOCH_FLOAT_COLUMNS = (
@@ -140,6 +142,7 @@ class ParsedLog:
     kind: str
     status: str = "ok"
     message: str = ""
+    code: CodeFormat | None = None  # what the log says about the code that wrote it
     run: dict | None = None
     epochs: EpochRows | None = None
     settings: list[tuple[str, str, str]] = field(default_factory=list)

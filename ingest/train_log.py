@@ -15,6 +15,7 @@ import re
 
 from ingest._scan import scan_training_log
 from ingest.errors import ParseError
+from ingest.log_format import training_format
 from ingest.header import argument_names, config_entries, gpu_list, header_values, namespace_names, read_header
 from ingest.numbers import size_in, to_int
 from ingest.pyliteral import Config
@@ -158,6 +159,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         kind="train",
         status=status,
         message=message,
+        code=training_format(data, headers, arguments, finished),
         run=run,
         epochs=epochs,
         settings=_settings(values, configs),

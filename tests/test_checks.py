@@ -411,7 +411,7 @@ def test_checks_without_evaluations(tmp_path):
 
 def test_unknown_check_name_is_refused(tmp_path):
     con = build(tmp_path / "w.duckdb")
-    with pytest.raises(WarehouseError, match="no check named nonsense: choose from best_epoch, config_drift"):
+    with pytest.raises(WarehouseError, match="no check named nonsense: choose from best_epoch, code_versions, config_drift"):
         run_checks(con, ["nonsense"])
 
 
@@ -449,8 +449,9 @@ def test_cli_check_prints_one_line_per_check(corpus_db):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "best_epoch", "config_drift", "duplicate_archs", "duplicate_paired", "gpu_accuracy", "incomplete_runs",
-        "missing_base_eval", "orphan_evals", "robust_overfitting", "vertical_lines"]
+        "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code",
+        "gpu_accuracy", "incomplete_runs", "missing_base_eval", "orphan_evals", "precision_path",
+        "robust_overfitting", "vertical_lines"]
 
 
 def test_cli_check_fail_on_exits_1_only_with_findings(corpus_db):

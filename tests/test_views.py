@@ -23,8 +23,8 @@ from views_corpus import SAMPLES
 
 HELPERS = ["lr_decays", "run_neighbours", "run_summary", "training_curves"]
 CHECKS = [
-    "best_epoch", "config_drift", "duplicate_archs", "duplicate_paired", "gpu_accuracy", "incomplete_runs",
-    "missing_base_eval", "orphan_evals", "robust_overfitting", "vertical_lines",
+    "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "gpu_accuracy",
+    "incomplete_runs", "missing_base_eval", "orphan_evals", "precision_path", "robust_overfitting", "vertical_lines",
 ]
 REQUIRED_COLUMNS = {  # SPEC section 5
     "best_epoch": ["run_id", "arch_id", "site", "best_epoch", "epochs_planned", "early"],

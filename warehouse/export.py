@@ -56,6 +56,8 @@ FLAGGED_RUNS = {
     "missing_base_eval": "select run_id, arch_id, site from check_missing_base_eval",
     "incomplete_runs": "select run_id, arch_id, site from check_incomplete_runs",
     "orphan_evals": "select null::bigint as run_id, arch_id, site from check_orphan_evals",
+    "eval_code": "select run_id, arch_id, site from check_eval_code",
+    "precision_path": "select run_id, arch_id, site from runs where precision_path = 'native_amp_unscaled'",
 }
 
 

@@ -90,3 +90,11 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
     for table in ("runs", "epochs", "run_settings", "evals", "corruptions"):
         if table in tables:
             insert_table(con, table, tables[table])
+    if "code_versions" in tables and tables["code_versions"].num_rows:
+        # one row per fingerprint: the first log's format; the steps fill in the rest
+        with registered(con, "_code", tables["code_versions"]):
+            con.execute(
+                "insert into code_versions by name "
+                "select distinct on (fingerprint) fingerprint, kind, argument_names, format_markers, sample_lines "
+                "from _code where fingerprint not in (select fingerprint from code_versions)"
+            )

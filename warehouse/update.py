@@ -21,9 +21,11 @@ import duckdb
 import pyarrow as pa
 
 from ingest import parser_version
+from ingest.code_history import code_repos_in_sites_file, repo_head
 from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
+from warehouse.code_windows import match_code_versions, read_code_repos
 from warehouse.attribution import attribute, attribution_rows, find_sites_file, repo_histories, started_logs
 from warehouse.connect import check_duckdb_file, connect
 from warehouse.errors import WarehouseError
@@ -81,6 +83,7 @@ class _Previous:
     files: dict[str, tuple]
     meta: dict[str, str]
     version: int
+    code_repos: list[str] = field(default_factory=list)
 
 
 def _previous_state(db: Path) -> _Previous:
@@ -101,9 +104,11 @@ def _previous_state(db: Path) -> _Previous:
             f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {version_column} from files"
         ).fetchall()
         meta = dict(con.execute("select key, value from meta").fetchall())
+        has_code = con.execute("select count(*) from duckdb_tables() where table_name = 'code_repos'").fetchone()[0]
+        code_repos = [r[0] for r in con.execute("select repo from code_repos").fetchall()] if has_code else []
     finally:
         con.close()
-    return _Previous({r[0]: r[1:] for r in rows}, meta, version)
+    return _Previous({r[0]: r[1:] for r in rows}, meta, version, code_repos)
 
 
 def _under(path: str, roots: list[str]) -> bool:
@@ -176,8 +181,12 @@ def ingest_paths(
     workers: int | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    code_repos: list[Path] | None = None,
 ) -> IngestSummary:
-    """Ingest log folders (or single log files) into the warehouse at `db`, incrementally."""
+    """Ingest log folders (or single log files) into the warehouse at `db`, incrementally.
+
+    `code_repos`: repositories of the benchmark's training and evaluation code (besides those of
+    the sites file's `[code] repos` and those earlier ingests were given), for `code_commits`."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     progress = progress or Progress()
@@ -204,6 +213,10 @@ def ingest_paths(
 
     sites = read_sites_file(sites_path) if sites_path else []
     attribution_key = _fingerprint(sites_text, {k: h.head for k, h in histories.items()})
+    given_code = [Path(p) for p in (code_repos or [])] + code_repos_in_sites_file(sites_path)
+    missing_code = [str(p) for p in given_code if not Path(p).is_dir()]
+    if missing_code:
+        raise WarehouseError(f"code repository {', '.join(missing_code)} is not a folder")
 
     # `git log` starts now, on the core that finding the files leaves idle; it is read later, in a
     # thread, while the logs are parsed
@@ -232,10 +245,13 @@ def ingest_paths(
         summary.unchanged = summary.seen - len(to_read)
 
         views_key = views_fingerprint()
+        code_paths = list(dict.fromkeys([str(Path(p).resolve()) for p in given_code] + previous.code_repos))
+        code_key = _fingerprint(None, {p: repo_head(Path(p)) for p in code_paths})
         needs_write = (
             to_read or removed or previous.version < latest_version()
             or previous.meta.get("attribution_key") != attribution_key
             or previous.meta.get("views_fingerprint") != views_key
+            or previous.meta.get("code_key") != code_key
         )
         if not needs_write:
             _count(db, summary, root_names)
@@ -276,11 +292,14 @@ def ingest_paths(
                         progress.advance(n_files, nbytes)
                     _load_and_commit(con, pending.take(), ingest_id, known_ids)
                     summary.unknown_site = attribute(con, attribution.result(), sites, sites_path)
+                summary.warnings.extend(read_code_repos(con, [Path(p) for p in code_paths]))
+                match_code_versions(con)
                 run_steps(con)
-                con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'tool')")
+                con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool')")
                 con.execute(
-                    "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('tool', 'robustnasbench-warehouse 0.1.0')",
-                    [attribution_key, views_key],
+                    "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('code_key', ?), "
+                    "('tool', 'robustnasbench-warehouse 0.1.0')",
+                    [attribution_key, views_key, code_key],
                 )
                 _count_con(con, summary, root_names)
                 con.execute(

@@ -1,0 +1,163 @@
+"""Which code wrote a log, as far as the log itself tells: its code fingerprint.
+
+A version of the benchmark's code shows in its logs by the names of the argument lines (the argparse
+options, SPEC section 8) and by a few line formats that changed between versions. Both are gathered
+here; their hash is the log's `code_fingerprint`, so logs written by the same code group together
+without any code repository. The lines themselves (one of each checked kind) are kept too: with
+the code's history at hand (`ingest --code-repo`) they decide which commits' logging calls could
+have printed them (warehouse/code_windows.py).
+
+>>> fingerprint("training", ["seed", "model"], {"block_titles": True})
+'9c2c9d6e1c6c'
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+_NUMBER = re.compile(rb"\d+")
+_LINE_LIMIT = 400
+"""Characters of a sample line kept (a result line is well under; a damaged one may be huge)."""
+
+
+@dataclass(frozen=True)
+class CodeFormat:
+    """What a log says about the code that wrote it."""
+
+    kind: str  # training, evaluation or corruption: which entry script wrote it
+    argument_names: tuple[str, ...]
+    markers: tuple[tuple[str, object], ...]
+    lines: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.kind, self.argument_names, dict(self.markers))
+
+    @property
+    def markers_text(self) -> str:
+        return json.dumps(dict(self.markers), sort_keys=True)
+
+
+def fingerprint(kind: str, names, markers: dict) -> str:
+    """A stable short hash of what identifies a code version in a log."""
+    text = "\n".join([kind, ",".join(names), json.dumps(markers, sort_keys=True)])
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def _message(data: bytes, line: int) -> str:
+    """The message of the record whose line starts at `line` (without its timestamp)."""
+    end = data.find(b"\n", line)
+    end = len(data) if end < 0 else end
+    return data[line + 24: min(end, line + 24 + _LINE_LIMIT)].rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def _line_of(data: bytes, at: int) -> int:
+    return data.rfind(b"\n", 0, at) + 1
+
+
+def _next_line(data: bytes, line: int) -> int:
+    end = data.find(b"\n", line)
+    return -1 if end < 0 else end + 1
+
+
+def _blocks(data: bytes, start: int, end: int) -> list[list[int]]:
+    """Line starts of the attack blocks of the first validated epoch in data[start:end]: per block its
+    optional title, the five result lines and an optional Best line."""
+    blocks: list[list[int]] = []
+    at = data.find(b"Natural Correct Count: ", start, end)
+    while at >= 0 and len(blocks) < 2:
+        line = _line_of(data, at)
+        block = []
+        previous = _line_of(data, line - 1) if line > 0 else -1
+        if previous >= 0 and data.startswith(b"---- ", previous + 24):
+            block.append(previous)
+        pos = line
+        for _ in range(5):
+            if pos < 0:
+                break
+            block.append(pos)
+            pos = _next_line(data, pos)
+        if pos >= 0 and data.startswith(b"Best ", pos + 24):
+            block.append(pos)
+            pos = _next_line(data, pos)
+        blocks.append(block)
+        if pos < 0 or not data.startswith(b"Natural Correct Count: ", pos + 24) and not data.startswith(b"---- ", pos + 24):
+            break  # the epoch had one block
+        at = data.find(b"Natural Correct Count: ", pos, end)
+    return blocks
+
+
+def training_format(data: bytes, headers: list[int], names: list[str], finished: bool) -> CodeFormat:
+    """The code format of a training log whose first header starts at headers[0]."""
+    first_header_end = headers[1] if len(headers) > 1 else len(data)
+    lines: list[int] = []
+    start_lines = data.count(b" ### Start to evaluate from ", 0, headers[0])
+    start = data.find(b" ### Start to evaluate from ", 0, headers[0])
+    if start >= 0:
+        lines.append(_line_of(data, start))
+    eval_loss = data.find(b"Eval Loss:", headers[0], first_header_end)
+    blocks = _blocks(data, eval_loss, first_header_end) if eval_loss >= 0 else []
+    if eval_loss >= 0:
+        lines.append(_line_of(data, eval_loss))
+    for block in blocks:
+        lines.extend(block)
+    messages = [_message(data, line) for line in lines]
+    titled = bool(blocks) and data.startswith(b"---- ", blocks[0][0] + 24)
+    label = None
+    best = []
+    for block in blocks:
+        for line in block:
+            message = _message(data, line)
+            if message.startswith("Best "):
+                best.append(_NUMBER.sub(b"#", message[5:].split(" accuracy:")[0].encode()).decode())
+        label_line = _message(data, block[2 if titled else 1]) if len(block) > (2 if titled else 1) else ""
+        if label is None and " Correct Count: " in label_line:
+            label = label_line.split(" Correct Count: ")[0]
+    if finished:
+        at = data.rfind(b"Running Cost ")
+        if at >= 0:
+            messages.append(_message(data, _line_of(data, at)))
+    markers = {
+        "start_lines": start_lines,
+        "block_titles": titled,
+        "blocks": len(blocks),
+        "block_label": label,
+        "best_lines": best,
+    }
+    return CodeFormat("training", tuple(names), tuple(sorted(markers.items())), tuple(messages))
+
+
+_EVAL_LINES = (b"Natural Correct Count: ", b"FGSM with ", b"PGD with ", b"CW with ", b"-AA Acc", b"Running Cost ")
+
+
+def evaluation_format(data: bytes, results: int, names: list[str]) -> CodeFormat:
+    """The code format of a Base or AutoAttack evaluation log whose results start at `results`."""
+    messages = []
+    markers: dict[str, object] = {}
+    for literal in _EVAL_LINES:
+        at = data.rfind(literal, results)
+        if at < 0:
+            continue
+        message = _message(data, _line_of(data, at))
+        messages.append(message)
+        if literal == b"Natural Correct Count: ":
+            markers["test_loss"] = " Test Loss: " in message
+        elif literal == b"CW with ":
+            markers["cw_lip"] = " LIP: " in message
+        elif literal == b"-AA Acc":
+            markers["aa_line"] = "Accuracy" if "-AA Accuracy:" in message else "Acc"
+    return CodeFormat("evaluation", tuple(names), tuple(sorted(markers.items())), tuple(messages))
+
+
+def corruption_format(data: bytes, first_result: int | None, names: list[str]) -> CodeFormat:
+    """The code format of a corruption evaluation log."""
+    messages = []
+    if first_result is not None:
+        messages.append(_message(data, first_result))
+    for literal in (b"Average Accuracy: ", b"Running Cost "):
+        at = data.rfind(literal)
+        if at >= 0:
+            messages.append(_message(data, _line_of(data, at)))
+    return CodeFormat("corruption", tuple(names), (), tuple(messages))

@@ -1,0 +1,121 @@
+"""Which commits of the benchmark's code could have written each code version's logs.
+
+The code repositories an ingest is given (and those earlier ingests were given, remembered in
+`code_repos`) are read once per change of their HEAD (ingest/code_history.py) into `code_history`
+and `code_scripts`. Every code version (`code_versions`, one per fingerprint of the logs) is then
+matched against every commit: the commit's entry script for that kind of log must log the same
+argument names in the same order, and its logging templates must print each sample line. The
+matching commits go to `code_versions.commits`; the step warehouse/steps/70_code.sql keeps, for each
+log, those not after its first line. The logs are never parsed again for this: a new commit in a
+code repository only re-runs the matching.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest.code_facts import ScriptFacts
+from ingest.code_history import ENTRY_SCRIPTS, read_code_repo, repo_head
+from warehouse.load import registered
+
+
+def _store_repo(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+    """Read a repository into code_history and code_scripts (replacing what it held); its warning."""
+    repo = read_code_repo(Path(path))
+    key = str(Path(path).resolve())
+    for table in ("code_history", "code_scripts", "code_repos"):
+        con.execute(f"delete from {table} where repo = ?", [key])
+    history = pa.table({
+        "repo": [key] * len(repo.commits),
+        "position": pa.array(range(len(repo.commits)), pa.int32()),
+        "sha": [c.sha for c in repo.commits],
+        "authored_at": pa.array([c.authored_at for c in repo.commits], pa.timestamp("us")),
+        "authored_utc": pa.array([c.authored_utc for c in repo.commits], pa.timestamp("us")),
+        "author": [c.author for c in repo.commits],
+        "email": [c.email for c in repo.commits],
+        "subject": [c.subject for c in repo.commits],
+        "changed_scripts": pa.array([[s for s in ENTRY_SCRIPTS.values() if s in c.changed] for c in repo.commits],
+                                    pa.list_(pa.string())),
+    })
+    scripts = [
+        {"repo": key, "sha": sha, "kind": kind, "script": ENTRY_SCRIPTS[kind],
+         "argument_names": list(facts.arguments) if facts else None,
+         "templates": list(facts.templates) if facts else None}
+        for kind, shas in repo.changed_at.items() for sha in shas
+        for facts in [repo.facts[sha][kind]]
+    ]
+    with registered(con, "_history", history):
+        con.execute("insert into code_history by name select * from _history")
+    if scripts:
+        schema = pa.schema([("repo", pa.string()), ("sha", pa.string()), ("kind", pa.string()), ("script", pa.string()),
+                            ("argument_names", pa.list_(pa.string())), ("templates", pa.list_(pa.string()))])
+        with registered(con, "_scripts", pa.Table.from_pylist(scripts, schema=schema)):
+            con.execute("insert into code_scripts by name select * from _scripts")
+    con.execute("insert into code_repos values (?, ?, ?, ?, ?)",
+                [key, repo.head, len(repo.commits), datetime.now(timezone.utc).replace(tzinfo=None), repo.warning])
+    return repo.warning
+
+
+def read_code_repos(con: duckdb.DuckDBPyConnection, given: list[Path]) -> list[str]:
+    """Bring code_history up to date with the given repositories and those already known; returns
+    warnings (a repository git cannot read)."""
+    known = dict(con.execute("select repo, head from code_repos").fetchall())
+    paths = list(dict.fromkeys([str(Path(p).resolve()) for p in given] + list(known)))
+    warnings = []
+    for path in paths:
+        head = repo_head(Path(path))
+        if path in known and head is not None and head == known[path]:
+            continue  # unchanged since it was read
+        if path in known and head is None and not Path(path).exists():
+            warnings.append(f"code repository {path} is gone: the commits read earlier are kept")
+            continue
+        warning = _store_repo(con, path)
+        if warning:
+            warnings.append(warning)
+    return warnings
+
+
+def _commit_facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, ScriptFacts | None]]]:
+    """kind -> [(sha, facts of its script at that commit)] over every known repository, each commit
+    carrying the state of the last change of the script at or before it."""
+    changes: dict[tuple[str, str], dict[str, ScriptFacts | None]] = {}
+    for repo, sha, kind, names, templates in con.execute(
+            "select repo, sha, kind, argument_names, templates from code_scripts").fetchall():
+        facts = ScriptFacts(tuple(names), tuple(templates)) if names is not None else None
+        changes.setdefault((repo, sha), {})[kind] = facts
+    out: dict[str, list[tuple[str, ScriptFacts | None]]] = {kind: [] for kind in ENTRY_SCRIPTS}
+    current: dict[str, dict[str, ScriptFacts | None]] = {}
+    has_script: dict[str, set[str]] = {}
+    for repo, sha in con.execute(
+            "select repo, sha from code_history order by repo, position").fetchall():
+        state = current.setdefault(repo, {})
+        for kind, facts in changes.get((repo, sha), {}).items():
+            state[kind] = facts
+            has_script.setdefault(repo, set()).add(kind)
+        for kind in has_script.get(repo, ()):
+            out[kind].append((sha, state.get(kind)))
+    return out
+
+
+def match_code_versions(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill code_versions.commits: per fingerprint, the commits whose code prints such logs (NULL
+    when no known repository has an entry script of that kind)."""
+    by_kind = _commit_facts(con)
+    rows = []
+    for fingerprint, kind, names, lines in con.execute(
+            "select fingerprint, kind, argument_names, sample_lines from code_versions").fetchall():
+        candidates = by_kind.get(kind) or []
+        if not candidates:
+            rows.append((fingerprint, None))
+            continue
+        names = tuple(names or ())
+        matching = [sha for sha, facts in candidates
+                    if facts is not None and facts.arguments == names and all(facts.matches(line) for line in lines or ())]
+        rows.append((fingerprint, matching))
+    table = pa.table({"fingerprint": [r[0] for r in rows], "commits": pa.array([r[1] for r in rows], pa.list_(pa.string()))})
+    with registered(con, "_windows", table):
+        con.execute("update code_versions set commits = w.commits from _windows as w "
+                    "where code_versions.fingerprint = w.fingerprint")

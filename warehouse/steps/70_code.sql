@@ -1,0 +1,110 @@
+-- step: which code ran. Every ingest recomputes from what the tables hold:
+-- the precision path of each run (threshold precision_path.min_scaled_grad_norm in check_params);
+-- each code version's logs (first and last, how many; versions no log has any more go);
+-- its commit window (code_versions.commits, matched by warehouse/code_windows.py);
+-- and each log's code_commits: the version's commits whose author date (wall-clock, as git shows
+-- it) is not after the log's first line.
+
+update runs
+set precision_path = case
+    when runs.grad_norm_median is null then null
+    when runs.grad_norm_median >= p.value then 'native_amp_unscaled'
+    else 'fp32_or_apex'
+end
+from (select max(value) as value from check_params where name = 'precision_path.min_scaled_grad_norm') as p;
+
+create or replace temp table _logs as
+select code_fingerprint as fingerprint, started_at, 'run' as source from runs where code_fingerprint is not null
+union all
+select code_fingerprint as fingerprint, started_at, 'eval' as source from evals where code_fingerprint is not null;
+
+delete from code_versions where fingerprint not in (select fingerprint from _logs);
+
+update code_versions
+set
+    first_log_at = l.first_log_at,
+    last_log_at = l.last_log_at,
+    n_logs = l.n_logs,
+    n_runs = l.n_runs,
+    n_evals = l.n_evals
+from (
+    select
+        fingerprint,
+        min(started_at) as first_log_at,
+        max(started_at) as last_log_at,
+        count(*) as n_logs,
+        count(*) filter (where source = 'run') as n_runs,
+        count(*) filter (where source = 'eval') as n_evals
+    from _logs
+    group by fingerprint
+) as l
+where code_versions.fingerprint = l.fingerprint;
+
+create or replace temp table _window as
+select
+    v.fingerprint,
+    h.sha,
+    h.authored_at,
+    h.position,
+    h.repo
+from code_versions as v, unnest(v.commits) as c(sha)
+inner join code_history as h on h.sha = c.sha;
+
+update code_versions
+set
+    first_commit = w.first_commit,
+    first_commit_at = w.first_commit_at,
+    last_commit = w.last_commit,
+    last_commit_at = w.last_commit_at
+from (
+    select
+        fingerprint,
+        arg_min(sha, position) as first_commit,
+        min(authored_at) as first_commit_at,
+        arg_max(sha, position) as last_commit,
+        max(authored_at) as last_commit_at
+    from _window
+    group by fingerprint
+) as w
+where code_versions.fingerprint = w.fingerprint;
+
+update code_versions
+set first_commit = null, first_commit_at = null, last_commit = null, last_commit_at = null
+where commits is null or len(commits) = 0;
+
+create or replace temp table _log_commits as
+select
+    'run' as source,
+    r.run_id as id,
+    coalesce(list(w.sha order by w.repo, w.position) filter (where w.sha is not null), []) as commits
+from runs as r
+inner join code_versions as v on r.code_fingerprint = v.fingerprint and v.commits is not null
+left join _window as w
+    on w.fingerprint = r.code_fingerprint
+    and (r.started_at is null or w.authored_at is null or w.authored_at <= r.started_at)
+group by r.run_id
+union all
+select
+    'eval' as source,
+    e.eval_id as id,
+    coalesce(list(w.sha order by w.repo, w.position) filter (where w.sha is not null), []) as commits
+from evals as e
+inner join code_versions as v on e.code_fingerprint = v.fingerprint and v.commits is not null
+left join _window as w
+    on w.fingerprint = e.code_fingerprint
+    and (e.started_at is null or w.authored_at is null or w.authored_at <= e.started_at)
+group by e.eval_id;
+
+update runs set code_commits = null;
+update runs set code_commits = c.commits
+from _log_commits as c
+where c.source = 'run' and runs.run_id = c.id;
+
+update evals set code_commits = null;
+update evals set code_commits = c.commits
+from _log_commits as c
+where c.source = 'eval' and evals.eval_id = c.id;
+
+drop table _log_commits;
+drop table _logs;
+drop table _window;
