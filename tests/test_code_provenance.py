@@ -1,0 +1,216 @@
+"""Which code ran: code fingerprints, precision paths and the commits that could have written a log.
+
+The code repositories are built here, commit by commit, with entry scripts in the style of the
+benchmark's own (argparse options, logging templates) as they changed over its history (SPEC
+section 8); the logs are the real ones of tests/fixtures/history and tests/fixtures/samples.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import HISTORY, SAMPLES, git, query
+from ingest.code_facts import script_facts
+from ingest.code_history import read_code_repo
+from warehouse.update import ingest_paths
+
+TRAIN_OPTIONS_T6 = ["exp_name", "config_path", "version", "seed", "stop_epoch", "warmup_steps", "save_epochs",
+                    "train_eval_epoch", "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon",
+                    "num_steps", "step_size", "apex-amp", "native-amp"]
+TRAIN_OPTIONS_T7 = TRAIN_OPTIONS_T6[:4] + ["data_path", "run"] + TRAIN_OPTIONS_T6[4:]
+TRAIN_OPTIONS_T9 = (TRAIN_OPTIONS_T7[:11] + ["valset"] + TRAIN_OPTIONS_T7[11:14] + ["attack_step"]
+                    + TRAIN_OPTIONS_T7[14:])
+
+
+def main_py(options: list[str], best: str = "'Best PGD-20 accuracy: %.2f' % (best)") -> str:
+    """An entry script of the training code: its options and its logging calls."""
+    lines = ["import argparse, logging", "logger = logging.getLogger()", "parser = argparse.ArgumentParser()"]
+    lines += [f"parser.add_argument('--{name}', default=None)" for name in options]
+    lines += [
+        "args = parser.parse_args()",
+        "logger.info(' ### Start to evaluate from {} Epoch ### '.format(0.0))",
+        "payload = ('Eval Loss:%.4f\\tEval acc: %.2f' % (1.0, 2.0))",
+        "logger.info(payload)",
+        "logger.info('---- {} attacking results ----'.format(attack_choice))",
+        "logger.info('Natural Correct Count: %d/%d Acc: %.2f ' % (1, 2, 3.0))",
+        "logger.info('%s Correct Count: %d/%d Acc: %.2f ' % (attack_choice, 1, 2, 3.0))",
+        "logger.info('%s with %.1f steps Loss Avg: %.2f ' % (attack_choice, 20, 1.0))",
+        "logger.info('LIP Avg: %.4f ' % (1.0))",
+        "logger.info('Stable Count: %d/%d StableAcc: %.2f ' % (1, 2, 3.0))",
+        f"logger.info({best})",
+        "logger.info('Best PGDCW-40 accuracy: %.2f' % (best))" if "PGD-%d" not in best
+        else "logger.info('Best PGDCW-%d accuracy: %.2f' % (args.attack_step[1], best))",
+        "logger.info('Running Cost %.2f Days' % cost)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+EVAL_OPTIONS = ["seed", "model", "model-path", "log-path", "attack-choice", "norm", "load-best-model", "aa-type",
+                "progress-bar"]
+
+
+def eval_py(rounded: bool, test_loss: bool) -> str:
+    """An entry script of the evaluation code: int() or round() counts, old or new result lines."""
+    ratio = "round" if rounded else "int"
+    loss = ' Test Loss: {metrics["test_loss"].avg:.4f}' if test_loss else ""
+    stable = "cw_stable" if test_loss else "natural_acc"
+    lip = ' LIP: {metrics["cw_lip"].avg:.4f}' if test_loss else ""
+    lines = ["import argparse, logging", "logger = logging.getLogger()", "def setup_args():",
+             "    parser = argparse.ArgumentParser()"]
+    lines += [f"    parser.add_argument('--{name}', default=None)" for name in EVAL_OPTIONS]
+    lines += [
+        "    args = parser.parse_args()", "    args.epsilon = 8/255", "    args.step_size = 0.8/255", "    return args",
+        f"def get_ratio(m):\n    return f'{{{ratio}(m.sum)}}/{{{ratio}(m.count)}}'",
+        "def linf_eval(metrics):",
+        f"    logger.info(f'Natural Correct Count: {{get_ratio(metrics[\"natural_acc\"])}}, Acc: {{metrics[\"natural_acc\"].percent:.2f}}{loss}')",
+        "    logger.info(f'FGSM with 1 step Correct Count: {get_ratio(metrics[\"fgsm_acc\"])}, Acc: {metrics[\"fgsm_acc\"].percent:.2f}, Stable: {metrics[\"fgsm_stable\"].percent:.2f}')",
+        "    logger.info(f'PGD with 20 steps Correct Count: {get_ratio(metrics[\"pgd_acc\"])}, Acc: {metrics[\"pgd_acc\"].percent:.2f}, Stable: {metrics[\"pgd_stable\"].percent:.2f} LIP: {metrics[\"pgd_lip\"].avg:.4f}')",
+        f"    logger.info(f'CW with 40 steps Correct Count: {{get_ratio(metrics[\"cw_acc\"])}}, Acc: {{metrics[\"cw_acc\"].percent:.2f}}, Stable: {{metrics[\"{stable}\"].percent:.2f}}{lip}')",
+        "args = setup_args()",
+        "args.device = 'cpu'",
+        "logger.info(f'Running Cost {0.0:.2f} Days')",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def commit(repo: Path, files: dict[str, str], date: str, message: str) -> str:
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message, author="shihuahuang", email="s@example.org", date=date)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def code_repos(tmp_path_factory) -> dict[str, str]:
+    """Two code repositories with the history of SPEC section 8, and the shas by name."""
+    root = tmp_path_factory.mktemp("code")
+    train, evaluation = root / "train", root / "eval"
+    shas = {}
+    for repo in (train, evaluation):
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+    shas["T6"] = commit(train, {"main.py": main_py(TRAIN_OPTIONS_T6)}, "2022-12-19T21:56:35+08:00", "Adding README file")
+    shas["T7"] = commit(train, {"main.py": main_py(TRAIN_OPTIONS_T7)}, "2022-12-20T19:41:26+08:00", "revise some files")
+    shas["T7 readme"] = commit(train, {"README.md": "training\n"}, "2022-12-20T19:45:38+08:00", "update")
+    shas["T8"] = commit(train, {"main.py": main_py(TRAIN_OPTIONS_T7) + "# NaN catching\n"},
+                        "2023-01-02T11:41:11+08:00", "adding support for NaN catching")
+    shas["T9"] = commit(train, {"main.py": main_py(TRAIN_OPTIONS_T9, "'Best PGD-%d accuracy: %.2f' % (args.attack_step[0], best)")},
+                        "2024-06-13T17:00:53+08:00", "cleanup workspace")
+    shas["E2"] = commit(evaluation, {"eval.py": eval_py(rounded=False, test_loss=False)}, "2023-11-26T17:03:40+08:00", "log path")
+    shas["E3"] = commit(evaluation, {"eval.py": eval_py(rounded=True, test_loss=False)}, "2024-01-07T01:40:58+08:00", "fix precision")
+    shas["E5"] = commit(evaluation, {"eval.py": eval_py(rounded=True, test_loss=True)}, "2024-04-18T22:29:58+08:00", "test loss")
+    shas["train"], shas["eval"] = str(train), str(evaluation)
+    return shas
+
+
+def test_script_facts_of_a_historical_entry_script():
+    facts = script_facts(main_py(TRAIN_OPTIONS_T7))
+    assert facts.arguments[:6] == ("exp_name", "config_path", "version", "seed", "data_path", "run")
+    assert facts.arguments[-2:] == ("apex_amp", "native_amp")  # --apex-amp logs as apex_amp
+    assert facts.matches("['PGD', 'PGD-CW'] Correct Count: 2000/5000 Acc: 40.00 ")
+    assert facts.matches("Best PGD-20 accuracy: 40.00") and not facts.matches("Best PGD accuracy: 40.00")
+    assert not facts.matches("garbage")
+    evaluation = script_facts(eval_py(rounded=True, test_loss=True))
+    assert evaluation.arguments == tuple(n.replace("-", "_") for n in EVAL_OPTIONS) + ("epsilon", "step_size", "device")
+    assert evaluation.matches("Natural Correct Count: 134/200, Acc: 67.00 Test Loss: 1.2325")
+    assert not evaluation.matches("Natural Correct Count: 134/200, Acc: 67.00")
+    assert script_facts("def broken(:\n") is None
+
+
+def test_read_code_repo_keeps_each_scripts_state_until_its_next_change(code_repos):
+    repo = read_code_repo(Path(code_repos["train"]))
+    assert [c.sha for c in repo.commits] == [code_repos[k] for k in ("T6", "T7", "T7 readme", "T8", "T9")]
+    assert repo.changed_at["training"] == [code_repos[k] for k in ("T6", "T7", "T8", "T9")]
+    assert repo.facts[code_repos["T7 readme"]]["training"] == repo.facts[code_repos["T7"]]["training"]
+    assert str(repo.commits[0].authored_at) == "2022-12-19 21:56:35"  # the author's wall clock
+
+
+@pytest.fixture
+def logs(tmp_path) -> Path:
+    folder = tmp_path / "logs"
+    shutil.copytree(HISTORY, folder)
+    shutil.copy(SAMPLES / "eval" / "arch_2_eval_Linf_Base.log", folder / "eval")
+    return folder
+
+
+def commits_of(db: Path, table: str, arch_id: int, code_repos: dict) -> list[str]:
+    names = {sha: name for name, sha in code_repos.items()}
+    column = "eval_id" if table == "evals" else "run_id"
+    rows = query(db, f"select code_commits from {table} where arch_id = ? order by {column}", [arch_id])
+    return [names[sha] for sha in rows[0][0]] if rows[0][0] is not None else None
+
+
+def test_code_commits_of_the_history_logs(tmp_path, logs, code_repos):
+    db = tmp_path / "wh.duckdb"
+    summary = ingest_paths(db, [logs], workers=1, code_repos=[Path(code_repos["train"]), Path(code_repos["eval"])])
+    assert not summary.warnings
+    # 0ca9b4e2 and 74c9b991 log the same 19 argument names and the same lines: both could have
+    # written a log of 2026, and the commit between them (README only) too; T6 and T9 cannot
+    assert commits_of(db, "runs", 1119, code_repos) == ["T7", "T7 readme", "T8"]
+    assert commits_of(db, "runs", 1243, code_repos) == ["T7", "T7 readme", "T8"]
+    # no Test Loss, no CW LIP: the code before 2024-04-18 (counts int() or round(): both print it)
+    assert commits_of(db, "evals", 1119, code_repos) == ["E2", "E3"]
+    assert commits_of(db, "evals", 2, code_repos) == ["E5"]
+    versions = query(db, "select kind, n_runs, n_evals, array_length(commits), first_commit, last_commit "
+                         "from code_versions order by kind, n_evals, array_length(commits)")
+    assert versions == [
+        ("evaluation", 0, 1, 1, code_repos["E5"], code_repos["E5"]),
+        ("evaluation", 0, 1, 2, code_repos["E2"], code_repos["E3"]),
+        ("training", 2, 0, 3, code_repos["T7"], code_repos["T8"]),
+    ]
+    assert query(db, "select arch_id, precision_path from runs order by arch_id") == [
+        (1119, "native_amp_unscaled"), (1243, "fp32_or_apex")]
+
+
+def test_a_log_is_only_written_by_commits_not_after_its_first_line(tmp_path, logs, code_repos):
+    log = logs / "train" / "arch_1119.log"
+    log.write_text(log.read_text().replace("2026-12-01 ", "2022-12-25 "))  # between 0ca9b4e2 and 74c9b991
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1, code_repos=[Path(code_repos["train"])])
+    assert commits_of(db, "runs", 1119, code_repos) == ["T7", "T7 readme"]
+    assert commits_of(db, "runs", 1243, code_repos) == ["T7", "T7 readme", "T8"]
+    assert commits_of(db, "evals", 1119, code_repos) is None  # no evaluation repository: unknown
+
+
+def test_without_a_code_repository_the_fingerprints_still_group_the_logs(tmp_path, logs):
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    assert query(db, "select count(distinct code_fingerprint), count(code_commits) from runs") == [(1, 0)]
+    assert query(db, "select count(distinct code_fingerprint) from evals") == [(2,)]
+    assert query(db, "select count(*), count(commits) from code_versions") == [(3, 0)]
+
+
+def test_a_new_commit_is_matched_without_parsing_a_log_again(tmp_path, logs, code_repos):
+    train = tmp_path / "train"
+    shutil.copytree(code_repos["train"], train)
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1, code_repos=[train])
+    same = ingest_paths(db, [logs], workers=1)  # the repository is remembered
+    assert not same.wrote
+    later = commit(train, {"README.md": "more\n"}, "2024-07-01T10:00:00+08:00", "readme")
+    summary = ingest_paths(db, [logs], workers=1)
+    assert summary.wrote and summary.loaded == 0
+    assert later not in query(db, "select code_commits from runs where arch_id = 1119")[0][0]  # T9's names
+    assert query(db, "select n_commits from code_repos") == [(6,)]
+
+
+def test_eval_code_check_names_the_faulty_values_and_the_archs_to_evaluate_again(tmp_path, logs):
+    from warehouse.export import flagged_arch_ids
+
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    assert query(db, "select arch_id, fault, wrong_value, logged_value from check_eval_code order by fault") == [
+        (1119, "counts_truncated", "correct_counts", "112/200"),
+        (1119, "cw40_stable_is_natural", "cw40_stable", "56.0"),
+    ]
+    assert flagged_arch_ids(db, "eval_code") == [1119]
+
+
+def test_a_code_repository_git_cannot_read_gives_a_warning(tmp_path, logs):
+    folder = tmp_path / "not_a_repo"
+    folder.mkdir()
+    summary = ingest_paths(tmp_path / "wh.duckdb", [logs], workers=1, code_repos=[folder])
+    assert any("code repository" in w for w in summary.warnings)
