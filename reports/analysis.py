@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
+from reports.style import pct
 
 EARLY_GAP_POINTS = 20.0
 TRAINING_SETTINGS = ("optimizer.", "scheduler.", "criterion.", "observed.", "epochs", "epsilon", "step_size",
@@ -246,9 +247,71 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
     return blocks
 
 
+NATIVE_GAP_POINTS = 20.0
+
+
+def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
+    """Which code ran: precision paths, code versions and evaluations from faulty code."""
+    figs = _of(figures, "code")
+    paths = data.view("check_precision_path") if data.has_view("check_precision_path") else []
+    versions = data.view("check_code_versions") if data.has_view("check_code_versions") else []
+    faults = data.view("check_eval_code") if data.has_view("check_eval_code") else []
+    totals: dict[tuple, list[int]] = {}
+    for r in paths:
+        entry = totals.setdefault((r["site"], r["precision_path"]), [0, 0, 0])
+        entry[0] += r["n_runs"]
+        entry[1] += r["n_finished"]
+        entry[2] += r["n_low"]
+    fault_groups: dict[tuple, list] = {}
+    for r in faults:
+        entry = fault_groups.setdefault((r["fault"], r["wrong_value"], r["site"], r["fixed_on"]), [set(), set()])
+        entry[0].add(r["eval_id"])
+        entry[1].add(r["arch_id"])
+    blocks: list[Block] = [
+        Heading(2, "8. Which code ran"),
+        Para("**Hypothesis.** The sites did not run the same code: the training code's precision path (SPEC "
+             "section 8: without apex on the machine it takes the native-AMP path, which clips the scaled "
+             "gradients and never unscales them), the version of the training code, or an evaluation code with a "
+             "known fault explains low runs or wrong published numbers. No setting records the precision path: "
+             "only the gradient norms on the step lines show it (about 65,536 x the true norm)."),
+        Para(f"**Evidence.** {_headline(checks, 'precision_path')}. {_headline(checks, 'code_versions')}. "
+             f"{_headline(checks, 'eval_code')}."),
+        *[FigureBlock(f) for f in figs],
+        Table(["site", "precision path", "runs", "finished", "low", "low share"],
+              [[site, path, n, f, low, pct(100.0 * low / f if f else None)]
+               for (site, path), (n, f, low) in sorted(totals.items())], numeric={2, 3, 4, 5},
+              summary="Runs per site and precision path"),
+        Table(["site", "code version", "kind", "logs", "first log", "last log", "low share", "commits"],
+              [[v["site"], f"`{v['fingerprint']}`", v["kind"], v["n_logs"], v["first_log_at"] or "-",
+                v["last_log_at"] or "-", pct(100.0 * v["low_share"] if v["low_share"] is not None else None),
+                (f"{v['n_commits']}: `{(v['first_commit'] or '')[:8]}`..`{(v['last_commit'] or '')[:8]}`"
+                 if v["n_commits"] else "no code repository" if v["n_commits"] is None else "none match")]
+               for v in versions], numeric={3, 6}, summary="Code versions per site"),
+        Table(["fault", "wrong value", "site", "evaluations", "archs", "fixed on"],
+              [[fault, wrong, site, len(ids), len(archs), fixed] for (fault, wrong, site, fixed), (ids, archs)
+               in sorted(fault_groups.items(), key=lambda kv: (kv[0][0], kv[0][2] or ""))],
+              numeric={3, 4}, summary="Evaluations from evaluation code with a known fault "
+              "(`python cli.py export arch-list --check eval_code` lists the archs to evaluate again)"),
+    ]
+    native = [sum(v[i] for (s, p), v in totals.items() if p == "native_amp_unscaled") for i in range(3)]
+    other = [sum(v[i] for (s, p), v in totals.items() if p != "native_amp_unscaled") for i in range(3)]
+    if not paths or native[1] < 3 or not other[1]:
+        blocks.append(Verdict(None, "Too few finished runs on the native-AMP path (fewer than 3) to compare "
+                                    "(rule: supported when native-path runs are low at least "
+                                    f"{NATIVE_GAP_POINTS:.0f} points more often than the others)."))
+        return blocks
+    share_native, share_other = 100.0 * native[2] / native[1], 100.0 * other[2] / other[1]
+    blocks.append(Verdict(
+        share_native - share_other >= NATIVE_GAP_POINTS,
+        f"{native[2]} of {native[1]} finished native-AMP runs are low ({share_native:.0f}%), {other[2]} of "
+        f"{other[1]} of the others ({share_other:.0f}%) (rule: supported when native-path runs are low at least "
+        f"{NATIVE_GAP_POINTS:.0f} points more often than the others)."))
+    return blocks
+
+
 def other_section(checks: dict) -> list[Block]:
     return [
-        Heading(2, "8. Other findings of the checks"),
+        Heading(2, "9. Other findings of the checks"),
         Bullets([_headline(checks, "incomplete_runs"), _headline(checks, "orphan_evals")]),
     ]
 
@@ -287,6 +350,7 @@ def analysis_blocks(data: ReportData, context: Context, figures: list[Figure], c
         *gpus_section(figures, checks),
         *missing_section(figures, checks),
         *config_section(data, context, checks),
+        *code_section(data, figures, checks),
         *other_section(checks),
         *closing(files),
     ]

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports import analysis, arch_bands, best_epoch, curves, duplicates, gpus, missing_eval
+from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
 from reports.data import ReportData
 from reports.document import to_html, to_markdown
 from reports.figures import Context, Figure
@@ -28,6 +28,7 @@ FIGURE_FAMILIES = [
     arch_bands.figures,
     gpus.figures,
     missing_eval.figures,
+    code_ran.figures,
 ]
 
 

@@ -109,7 +109,7 @@ def expected_names(reported: dict) -> set[str]:
     curves = sorted(p.name for p in reported["out"].glob("dup_Arch*_training_curves.png"))
     stems = [f"best_epoch_{s}" for s in SITES] + ["dup_test_acc", "dup_test_fgsm", "dup_test_pgd", "dup_test_cw"]
     stems += [c.removesuffix(".png") for c in curves] + ["local_train_issue"]
-    stems += [f"{s}_gpu_issue" for s in SITES] + [f"{s}_missing_eval" for s in SITES]
+    stems += [f"{s}_gpu_issue" for s in SITES] + [f"{s}_missing_eval" for s in SITES] + ["code_timeline"]
     names = {f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg", "html")}
     return names | {f"{s}_incomplete_base.txt" for s in SITES} | {"report.md", "index.html"}
 
@@ -243,7 +243,7 @@ def test_report_md_embeds_every_png_and_states_the_verdicts(reported):
     text = (reported["out"] / "report.md").read_text()
     for png in reported["out"].glob("*.png"):
         assert f"![{png.stem}]({png.name})" in text
-    assert text.count("> **Supported.**") + text.count("> **Not supported.**") + text.count("> **Not testable.**") == 7
+    assert text.count("> **Supported.**") + text.count("> **Not supported.**") + text.count("> **Not testable.**") == 8
     assert "MSU: 75% of finished runs peaked before the first decay" in text
     assert "| setting | source | SUSTech | MSU |" in text
     assert "## 7. Configuration drift between sites" in text
@@ -309,7 +309,7 @@ def test_report_on_a_warehouse_without_findings(samples, tmp_path):
     result = runner.invoke(app, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "--format", "svg"])
     assert result.exit_code == 0, result.output
     text = (tmp_path / "r" / "report.md").read_text()
-    assert "Not testable" in text and "## 8. Other findings of the checks" in text
+    assert "Not testable" in text and "## 9. Other findings of the checks" in text
     assert (tmp_path / "r" / "index.html").exists()
 
 
