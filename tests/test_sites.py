@@ -1,16 +1,19 @@
 """Sites, git provenance, GPUs and eval-to-run linking, on git repositories built in the test."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
 from conftest import BASE_LINF, TRAIN_LOG, git, query
 from ingest.gitlog import parse_log
-from ingest.sites import SitesFileError, attribute_sites, glob_match, read_sites_file, Site
+from ingest.sites import GlobMatcher, SitesFileError, attribute_sites, glob_match, read_sites_file, Site
 from warehouse.update import ingest_paths
 
 SITES = """\
@@ -235,6 +238,33 @@ def test_cli_bad_sites_file_is_one_line(repo, db_path):
 ])
 def test_glob_semantics(pattern, path, expected):
     assert glob_match(pattern, path) is expected
+
+
+def reference_glob(pattern: str) -> re.Pattern:
+    """A glob as the backtracking regex it used to be (only for small inputs)."""
+    out, i = [], 0
+    while i < len(pattern):
+        for token, regex in (("**/", "(?:.*/)?"), ("**", ".*"), ("*", "[^/]*"), ("?", "[^/]")):
+            if pattern.startswith(token, i):
+                out.append(regex)
+                i += len(token)
+                break
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out), re.S)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(glob=st.lists(st.sampled_from(["a", "b", "/", "*", "**", "**/", "?", ".", "\n"]), max_size=8).map("".join),
+       path=st.lists(st.sampled_from(["a", "b", "/", ".", "ab/", "\n"]), max_size=10).map("".join))
+def test_glob_matcher_agrees_with_the_globs_meaning(glob, path):
+    assert glob_match(glob, path) is (reference_glob(glob).fullmatch(path) is not None)
+
+
+def test_first_matching_glob_decides_the_site():
+    matcher = GlobMatcher([("A", "x/*.log"), ("B", "**/*.log"), ("A", "y/**")])
+    assert [matcher.site_of(p) for p in ("x/arch_1.log", "y/arch_1.log", "y/z/notes", "z/arch_1.yaml")] == ["A", "B", "A", None]
 
 
 def test_attribute_sites_is_case_insensitive():
