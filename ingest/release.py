@@ -289,7 +289,7 @@ def release_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator
             yield line_no, (b"".join(parts) if size <= max_bytes else None), size
             parts.clear()
             size, start = 0, end + 1
-    if size or parts:
+    if size:
         yield line_no + 1, (b"".join(parts) if size <= max_bytes else None), size
 
 
