@@ -10,16 +10,21 @@ Signals reach only the main thread: elsewhere (a thread of a test, say) there is
 run to their end.
 
 >>> with FileClock(5.0) as clock:
-...     with clock.limit():
-...         sum(range(10))
+...     try:
+...         clock.arm()
+...         try:
+...             total = sum(range(10))
+...         finally:
+...             clock.disarm()
+...     except OverBudget:
+...         total = None
+>>> total
 45
 """
 from __future__ import annotations
 
 import signal
 import threading
-from contextlib import contextmanager
-from typing import Iterator
 
 
 class OverBudget(BaseException):
@@ -27,7 +32,7 @@ class OverBudget(BaseException):
 
 
 class FileClock:
-    """The timer of one batch of files: installed once (`with`), armed for each file (`limit`)."""
+    """The timer of one batch of files: installed once (`with`), armed for each file (`arm`, `disarm`)."""
 
     def __init__(self, seconds: float | None):
         self.seconds = seconds
@@ -51,17 +56,14 @@ class FileClock:
             self._armed = False
             signal.signal(signal.SIGALRM, self._previous or signal.SIG_DFL)
 
-    @contextmanager
-    def limit(self) -> Iterator[None]:
-        """Run the block for at most `seconds`; OverBudget is raised out of it when they are up
-        (also from the block's end, when the signal arrived just as it finished)."""
-        if not self._usable:
-            yield
-            return
-        self._armed = True
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        try:
-            yield
-        finally:
+    def arm(self) -> None:
+        """Start a file's time. Call `disarm` in a `finally` inside the `try` that catches
+        OverBudget: the signal may arrive just as the file's work ends."""
+        if self._usable:
+            self._armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def disarm(self) -> None:
+        if self._usable:
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._armed = False

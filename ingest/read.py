@@ -128,9 +128,6 @@ def _fit_epochs(rows: bytes) -> tuple[bytes, list[str]]:
     return words.tobytes(), notes
 
 
-_TABLE_LISTS = ("runs", "evals", "epoch_rows", "settings", "corruptions")
-
-
 @dataclass
 class Batch:
     """Rows read from a batch of files, as lists; `tables()` turns them into Arrow.
@@ -339,8 +336,11 @@ def _read_one(batch: Batch, found: FoundFile, known: str | None, clock: FileCloc
     if found.kind.kind in PARSED_KINDS:
         mark = batch.mark()
         try:
-            with clock.limit():
+            clock.arm()
+            try:
                 _parse_into(batch, found, fid, row, known, max_bytes)
+            finally:
+                clock.disarm()
         except OverBudget:
             batch.truncate(mark)
             row.update(status="error", message=f"took longer than {clock.seconds:g} s to read", line_no=None)
