@@ -62,15 +62,23 @@ REGISTRY: tuple[LogKind, ...] = (
 )
 
 
+_OTHER = FileKind("other")
+
+
 def classify(name: str) -> FileKind:
-    """Kind of a file from its name alone; anything else is `other` (counted, not read)."""
+    """Kind of a file from its name alone; anything else is `other` (counted, not read).
+
+    Only names that start like a log or end like a release file are matched (every ingest
+    classifies every file found: tens of thousands)."""
+    if not name.startswith("arch_") and not name.endswith(".jsonl"):
+        return _OTHER
     for entry in REGISTRY:
         match = entry.pattern.fullmatch(name)
         if match:
             groups = match.groups()
             arch_id = int(groups[0]) if groups else None
             return FileKind(entry.kind, arch_id, *(groups[1:3] if entry.kind == "eval" else (None, None)))
-    return FileKind("other")
+    return _OTHER
 
 
 PARSERS = {entry.kind: entry for entry in REGISTRY}
