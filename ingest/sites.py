@@ -57,9 +57,10 @@ MAX_SITES_BYTES = 16 << 20
 _TOML_LINE = linear("sites.toml_line", r"line ([0-9]++)", literal="line ", worst_case=lambda n: "line 1" * (n // 6))
 
 
-def _read_text(path: Path) -> str:
+def read_sites_text(path: Path) -> str:
     """The text of a sites file: a regular file of at most MAX_SITES_BYTES, in UTF-8 (a folder or
-    a FIFO given as the sites file is refused, never waited on)."""
+    a FIFO given as the sites file is refused, never waited on); SitesFileError otherwise. For
+    whoever needs the text itself (the ingest fingerprints it) as `read_sites_file` reads it."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -86,7 +87,7 @@ def _read_text(path: Path) -> str:
 
 def read_sites_file(path: Path) -> list[Site]:
     """Parse and validate a sites file; raise SitesFileError naming the file and line."""
-    text = _read_text(path)
+    text = read_sites_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
