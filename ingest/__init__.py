@@ -8,7 +8,6 @@ FileKind(kind='eval', arch_id=42, norm='Linf', attack='AA-Compact')
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,6 +16,7 @@ from ingest.errors import ParseError
 from ingest.eval_log import parse_eval_log
 from ingest.records import ParsedLog
 from ingest.release import parse_release
+from ingest.scanning import LinearPattern, linear
 from ingest.train_log import parse_train_log
 
 MAX_ARCH_ID = 15625
@@ -40,7 +40,7 @@ class LogKind:
     """
 
     kind: str
-    pattern: re.Pattern
+    pattern: LinearPattern
     parser: Callable[..., ParsedLog] | None
     description: str
     version: int = 1
@@ -50,33 +50,47 @@ class LogKind:
         return f"{self.kind}:{self.version}"
 
 
+def _name(kind: str, regex: str, worst: str) -> LinearPattern:
+    """A file-name pattern, matched against whole names (ASCII digits only: `arch_\u0663.log` is no arch)."""
+    return linear(f"names.{kind}", regex, use="fullmatch", worst_case=lambda n: worst * max(1, n // len(worst)))
+
+
+_ARCH = r"arch_([0-9]++)"
 REGISTRY: tuple[LogKind, ...] = (
     # version 2: every historical format of the training code, step-line figures (SPEC section 8)
-    LogKind("train", re.compile(r"arch_(\d+)\.log"), parse_train_log, "training log of one run", 2),
+    LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 2),
     LogKind(
         "eval",
-        re.compile(r"arch_(\d+)_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log"),
+        _name("eval", rf"{_ARCH}_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log", "arch_1_eval_L2_AA"),
         parse_eval_log,
         "test-set evaluation of a best checkpoint (Base or AutoAttack)",
         2,  # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural
     ),
-    LogKind("corruption", re.compile(r"arch_(\d+)_eval_cifar10c_level\.log"), parse_corruption_log,
-            "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)", 2),  # 2: Running Cost in hours
-    LogKind("config", re.compile(r"arch_(\d+)\.yaml"), None, "saved run config (the training log repeats it)"),
-    LogKind("release", re.compile(r"[^/]+\.jsonl"), parse_release,
+    LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c_level\.log", "arch_1_eval_cifar10c_"),
+            parse_corruption_log, "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)", 2),  # 2: hours
+    LogKind("config", _name("config", rf"{_ARCH}\.yaml", "arch_1.yam"), None, "saved run config (the training log repeats it)"),
+    LogKind("release", _name("release", r"(?:[^/.]++|\.(?!jsonl\Z))++\.jsonl", "a.jsonl."), parse_release,
             "published release file (cifar10.jsonl): one JSON object per arch, SPEC section 6"),
 )
 
 
+_OTHER = FileKind("other")
+
+
 def classify(name: str) -> FileKind:
-    """Kind of a file from its name alone; anything else is `other` (counted, not read)."""
+    """Kind of a file from its name alone; anything else is `other` (counted, not read).
+
+    Only names that start like a log or end like a release file are matched (every ingest
+    classifies every file found: tens of thousands)."""
+    if not name.startswith("arch_") and not name.endswith(".jsonl"):
+        return _OTHER
     for entry in REGISTRY:
         match = entry.pattern.fullmatch(name)
         if match:
             groups = match.groups()
             arch_id = int(groups[0]) if groups else None
             return FileKind(entry.kind, arch_id, *(groups[1:3] if entry.kind == "eval" else (None, None)))
-    return FileKind("other")
+    return _OTHER
 
 
 PARSERS = {entry.kind: entry for entry in REGISTRY}

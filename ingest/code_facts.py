@@ -7,7 +7,12 @@ Read from the script's source with Python's `ast` (nothing is run):
   in the order they appear: what `for arg in vars(args)` logs.
 - `templates`: the line templates of its logging calls (`logger.info(...)`: %-format strings, their
   lazy `logger.info(fmt, x)` form, f-strings, `str.format`, and a `payload` variable assigned from
-  one of these), as regular expressions over a log record's message.
+  one of these), written with `%n` where a number is printed, `%s` where any text is, `%%` for a
+  percent sign: `Natural Correct Count: %n/%n Acc: %n `.
+
+A template matches a log message (`matches`) by a dynamic programme over the message's positions,
+never by a backtracking regex: a repository of code is untrusted input too, and a template of many
+`%s` would make a regex exponential.
 
 >>> facts = script_facts('''
 ... parser.add_argument('--model-path', type=str)
@@ -15,20 +20,20 @@ Read from the script's source with Python's `ast` (nothing is run):
 ... args.device = 'cpu'
 ... logger.info('LIP Avg: %.4f ' % lip)
 ... ''')
->>> facts.arguments, facts.matches("LIP Avg: 0.1234 ")
-(('model_path', 'device'), True)
+>>> facts.arguments, facts.templates, facts.matches("LIP Avg: 0.1234 ")
+(('model_path', 'device'), ('LIP Avg: %n ',), True)
 """
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+|nan|inf)"
-_PRINTF = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?([diouxXeEfFgGcrsa%])")
 _LOG_METHODS = frozenset({"info", "warning", "error", "debug", "critical", "exception"})
 MIN_LITERAL = 6
 """Characters of literal text a template needs before it counts: `%s: %s` would match any line."""
+_NUMBER_CONVERSIONS = frozenset("diouxXeEfFgG")
+_FLAGS = frozenset("-+ #0")
 
 
 @dataclass(frozen=True)
@@ -38,77 +43,207 @@ class ScriptFacts:
 
     def matches(self, message: str) -> bool:
         """Whether one of the script's line templates prints exactly this message."""
-        return any(_compiled(t).fullmatch(message) for t in self.templates)
+        return any(template_matches(t, message) for t in self.templates)
 
 
-_CACHE: dict[str, re.Pattern] = {}
+def _escaped(text: str) -> str:
+    return text.replace("%", "%%")
 
 
-def _compiled(template: str) -> re.Pattern:
-    pattern = _CACHE.get(template)
-    if pattern is None:
-        pattern = _CACHE[template] = re.compile(template, re.S)
-    return pattern
+def _printf_template(text: str) -> tuple[str, int]:
+    """A %-format string in the template notation, and its count of literal characters."""
+    out, literal, i, n = [], 0, 0, len(text)
+    while i < n:
+        if text[i] != "%":
+            out.append(_escaped(text[i]))
+            literal += 1
+            i += 1
+            continue
+        j = i + 1
+        if j < n and text[j] == "(":  # %(name)s
+            close = text.find(")", j)
+            j = n if close < 0 else close + 1
+        while j < n and text[j] in _FLAGS:
+            j += 1
+        while j < n and (text[j].isdigit() or text[j] == "*"):
+            j += 1
+        if j < n and text[j] == ".":
+            j += 1
+            while j < n and (text[j].isdigit() or text[j] == "*"):
+                j += 1
+        if j < n and text[j] in "hlL":
+            j += 1
+        if j >= n:  # a lone % at the end: printed as it is
+            out.append("%%")
+            literal += 1
+            break
+        kind = text[j]
+        out.append("%%" if kind == "%" else "%n" if kind in _NUMBER_CONVERSIONS else "%s")
+        literal += kind == "%"
+        i = j + 1
+    return "".join(out), literal
 
 
-def _printf_regex(text: str) -> tuple[str, int]:
-    """A %-format string as a regex (and its count of literal characters)."""
-    out, literal, pos = [], 0, 0
-    for match in _PRINTF.finditer(text):
-        out.append(re.escape(text[pos:match.start()]))
-        literal += match.start() - pos
-        kind = match.group(1)
-        out.append("%" if kind == "%" else r"[-+]?\d+" if kind in "diouxX" else _NUMBER if kind in "eEfFgG" else ".*?")
-        pos = match.end()
-    out.append(re.escape(text[pos:]))
-    return "".join(out), literal + len(text) - pos
+def _is_number_spec(spec: str) -> bool:
+    return spec[-1:] in ("e", "E", "f", "F", "g", "G", "d", "%")
 
 
-def _format_regex(text: str) -> tuple[str, int]:
-    """A `str.format` string (`{}`, `{0}`, `{name:.2f}`) as a regex."""
-    out, literal, pos = [], 0, 0
-    for match in re.finditer(r"\{\{|\}\}|\{([^{}]*)\}", text):
-        out.append(re.escape(text[pos:match.start()]))
-        literal += match.start() - pos
-        whole = match.group(0)
-        if whole in ("{{", "}}"):
-            out.append(re.escape(whole[0]))
+def _format_template(text: str) -> tuple[str, int]:
+    """A `str.format` string (`{}`, `{0}`, `{name:.2f}`, `{{`) in the template notation."""
+    out, literal, i, n = [], 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "{}" and i + 1 < n and text[i + 1] == c:
+            out.append(c)
+            literal += 1
+            i += 2
+        elif c == "{":
+            close = text.find("}", i)
+            if close < 0:
+                out.append(_escaped(text[i:]))
+                literal += n - i
+                break
+            field = text[i + 1:close]
+            out.append("%n" if _is_number_spec(field.partition(":")[2]) else "%s")
+            i = close + 1
         else:
-            spec = (match.group(1) or "").partition(":")[2]
-            out.append(_NUMBER if spec[-1:] in tuple("eEfFgGd%") else ".*?")
-        pos = match.end()
-    out.append(re.escape(text[pos:]))
-    return "".join(out), literal + len(text) - pos
+            out.append(_escaped(c))
+            literal += 1
+            i += 1
+    return "".join(out), literal
 
 
-def _fstring_regex(node: ast.JoinedStr) -> tuple[str, int]:
+def _fstring_template(node: ast.JoinedStr) -> tuple[str, int]:
     out, literal = [], 0
     for part in node.values:
         if isinstance(part, ast.Constant) and isinstance(part.value, str):
-            out.append(re.escape(part.value))
+            out.append(_escaped(part.value))
             literal += len(part.value)
         elif isinstance(part, ast.FormattedValue):
             spec = ""
             if isinstance(part.format_spec, ast.JoinedStr):
                 spec = "".join(p.value for p in part.format_spec.values if isinstance(p, ast.Constant))
-            out.append(_NUMBER if part.conversion == -1 and spec[-1:] in tuple("eEfFgGd%") else ".*?")
+            out.append("%n" if part.conversion == -1 and _is_number_spec(spec) else "%s")
     return "".join(out), literal
 
 
 def _template(node: ast.AST) -> tuple[str, int] | None:
-    """The regex of a string-producing expression: `'..' % x`, `'..'.format(x)`, an f-string, a constant."""
+    """The template of a string-producing expression: `'..' % x`, `'..'.format(x)`, an f-string, a constant."""
     if isinstance(node, ast.JoinedStr):
-        return _fstring_regex(node)
+        return _fstring_template(node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) \
             and isinstance(node.left.value, str):
-        return _printf_regex(node.left.value)
+        return _printf_template(node.left.value)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
             and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
-        return _format_regex(node.func.value.value)
+        return _format_template(node.func.value.value)
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return re.escape(node.value), len(node.value)
+        return _escaped(node.value), len(node.value)
     return None
 
+
+# --- matching a message against a template, in time (template parts x message length) ----------
+
+@lru_cache(maxsize=4096)
+def _parts(template: str) -> tuple[tuple[str, str], ...]:
+    """A template as (kind, text) parts: ("lit", text), ("num", ""), ("any", "")."""
+    parts, literal, i = [], [], 0
+    while i < len(template):
+        c = template[i]
+        if c == "%" and i + 1 < len(template):
+            nxt = template[i + 1]
+            if nxt == "%":
+                literal.append("%")
+            else:
+                if literal:
+                    parts.append(("lit", "".join(literal)))
+                    literal = []
+                parts.append(("num" if nxt == "n" else "any", ""))
+            i += 2
+            continue
+        literal.append(c)
+        i += 1
+    if literal:
+        parts.append(("lit", "".join(literal)))
+    return tuple(parts)
+
+
+def _number_end(text: str, pos: int) -> int:
+    """End of the longest number at `pos` (as Python prints one: digits with a point and an exponent,
+    nan, inf, with a sign), or -1 when there is none."""
+    i, n = pos, len(text)
+    if i < n and text[i] in "+-":
+        i += 1
+    for word in ("nan", "inf"):
+        if text.startswith(word, i):
+            return i + 3
+    start = i
+    while i < n and text[i].isascii() and text[i].isdigit():
+        i += 1
+    digits = i > start
+    if i < n and text[i] == ".":
+        j = i + 1
+        while j < n and text[j].isascii() and text[j].isdigit():
+            j += 1
+        if j > i + 1 or digits:
+            digits, i = True, j
+    if not digits:
+        return -1
+    if i < n and text[i] in "eE":
+        j = i + 1
+        if j < n and text[j] in "+-":
+            j += 1
+        k = j
+        while k < n and text[k].isascii() and text[k].isdigit():
+            k += 1
+        if k > j:
+            i = k
+    return i
+
+
+def template_matches(template: str, message: str) -> bool:
+    """Whether `message` is what `template` prints, for some values of its `%n` and `%s`.
+
+    The positions the template's parts can have reached so far are a set (or, after a `%s`, every
+    position from the smallest on): each part moves them on once, so a literal part costs at most
+    the message's length times its own, and a `%n` after a `%s` the square of the message's
+    length (the sample lines matched are at most 400 characters). A `%n` reads the longest number
+    there (what follows a number in a template is never part of one).
+
+    >>> template_matches("Acc: %n %s done", "Acc: 12.50 of 3 done"), template_matches("Acc: %n", "Acc: x")
+    (True, False)
+    """
+    n = len(message)
+    reach: set[int] | int = {0}  # a set of positions, or an int p: every position from p on
+    for kind, text in _parts(template):
+        if kind == "any":
+            low = reach if isinstance(reach, int) else min(reach, default=None)
+            if low is None:
+                return False
+            reach = low
+            continue
+        positions = range(reach, n + 1) if isinstance(reach, int) else sorted(reach)
+        nxt: set[int] = set()
+        if kind == "lit":
+            if isinstance(reach, int):
+                at = message.find(text, reach)
+                while at >= 0:
+                    nxt.add(at + len(text))
+                    at = message.find(text, at + 1)
+            else:
+                nxt = {p + len(text) for p in positions if message.startswith(text, p)}
+        else:
+            for p in positions:
+                end = _number_end(message, p)
+                if end > p:
+                    nxt.add(end)
+        if not nxt:
+            return False
+        reach = nxt
+    return reach <= n if isinstance(reach, int) else n in reach
+
+
+# --- reading a script ------------------------------------------------------------------------------
 
 def _in_order(nodes) -> list:
     return sorted(nodes, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
@@ -166,7 +301,7 @@ def _templates(tree: ast.AST) -> tuple[str, ...]:
         candidates = assigned.get(first.id, []) if isinstance(first, ast.Name) else [first]
         for candidate in candidates:
             if len(call.args) > 1 and isinstance(candidate, ast.Constant) and isinstance(candidate.value, str):
-                template = _printf_regex(candidate.value)  # logging's own %-formatting of its arguments
+                template = _printf_template(candidate.value)  # logging's own %-formatting of its arguments
             else:
                 template = _template(candidate)
             if template and template[1] >= MIN_LITERAL and template[0] not in found:

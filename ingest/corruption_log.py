@@ -6,14 +6,13 @@ After the argument lines, one line per corruption and level,
 """
 from __future__ import annotations
 
-import re
-
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.log_format import corruption_format
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
-from ingest.text import check_log_bytes
+from ingest.scanning import linear
+from ingest.logtext import check_log_bytes
 
 CORRUPTIONS = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "defocus_blur", "glass_blur",
@@ -22,8 +21,11 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
-_LINE = re.compile(rb"([a-z_]++) \(level=(\d++)\): Loss: (" + NUM_BYTES + rb"), Acc: (" + NUM_BYTES + rb")[ \t\r]*+\n")
-_AVERAGE = re.compile(rb"Average Accuracy: (" + NUM_BYTES + rb")[ \t\r]*+\n")
+_LINE = linear("corruption_log.result_line",
+               rb"([a-z_]++) \(level=(\d++)\): Loss: (" + NUM_BYTES + rb"), Acc: (" + NUM_BYTES + rb")[ \t\r]*+\n",
+               use="match", worst_case=lambda n: b"gaussian_noise (level=1): Loss: " + b"9" * n + b"X")
+_AVERAGE = linear("corruption_log.average", rb"Average Accuracy: (" + NUM_BYTES + rb")[ \t\r]*+\n", use="match",
+                  worst_case=lambda n: b"Average Accuracy: " + b"9" * n + b"X")
 _LEVEL = b" (level="
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz_")
 

@@ -2,14 +2,21 @@
 
 Only names and `stat` results are gathered here; whether a file is read again is decided by
 comparing them with what the warehouse recorded. `.git` folders are not descended into.
+
+A name holding bytes that are not UTF-8 (`notes\\xff.txt`, a folder `d\\xfe/`) cannot be stored
+as it is: its `path` (and `rel_path`, `name`, `root`) is the readable form with `\\xNN` escapes
+(ingest/text.py), its `os_path` the one that opens it, and its `note` says so.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest import FileKind, classify
+from ingest.text import is_valid, readable
+
+NOT_UTF8 = "path is not valid UTF-8: stored with \\x escapes"
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,12 @@ class FoundFile:
     size: int
     mtime_ns: int
     kind: FileKind
+    os_path: str = ""  # the path to open, when `path` had to be escaped
+    note: str | None = None  # what the files row should say about the path itself
+
+    @property
+    def open_path(self) -> str:
+        return self.os_path or self.path
 
 
 def _walk(folder: str, root: str, prefix: str, found: dict[str, FoundFile]) -> None:
@@ -57,4 +70,25 @@ def discover(roots: list[Path]) -> list[FoundFile]:
             found[root_s] = FoundFile(root_s, root_s, name, name, st.st_size, st.st_mtime_ns, classify(name))
             continue
         _walk(root_s, root_s, "", found)
-    return [found[p] for p in sorted(found)]
+    return _readable_paths([found[p] for p in sorted(found)])
+
+
+def _readable_paths(files: list[FoundFile]) -> list[FoundFile]:
+    """Files whose path is not valid text get its readable form (unique: a real file may already
+    bear that name, then a suffix tells them apart)."""
+    if all(f.path.isascii() for f in files):
+        return files
+    taken = {f.path for f in files if is_valid(f.path)}
+    out = []
+    for f in files:
+        if is_valid(f.path):
+            out.append(f)
+            continue
+        suffix, n = "", 1
+        while readable(f.path) + suffix in taken:
+            n += 1
+            suffix = f" (not UTF-8, {n})"
+        taken.add(readable(f.path) + suffix)
+        out.append(replace(f, path=readable(f.path) + suffix, root=readable(f.root), rel_path=readable(f.rel_path) + suffix,
+                           name=readable(f.name) + suffix, os_path=f.path, note=NOT_UTF8))
+    return sorted(out, key=lambda f: f.path)

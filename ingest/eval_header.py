@@ -7,14 +7,14 @@ checkpoint. After them: the checkpoint dict (the training state plus the new res
 """
 from __future__ import annotations
 
-import re
-
 from ingest.header import argument_names, config_entries, gpu_list, header_values, read_header
 from ingest.numbers import NUM_BYTES, size_in, to_float, to_int
+from ingest.scanning import linear
 from ingest.space import architecture
-from ingest.text import first_timestamp, running_cost
+from ingest.logtext import first_timestamp, running_cost
 
-_LOADED = re.compile(rb"File (\S++) loaded!")
+_LOADED = linear("eval_header.loaded", rb"File (\S++) loaded!", use="match",
+                 worst_case=lambda n: b"File " + b"x" * n + b" not loaded")
 _MODEL_ONLY = frozenset({"model"})
 
 
@@ -53,10 +53,12 @@ def eval_header(data: bytes, header_end: int, body: int = 0) -> dict:
 
 
 _CKPT_SCALAR = {
-    key: re.compile(rb"'" + key.encode() + rb"': (?:np\.\w++\()?+(" + NUM_BYTES + rb")")
+    key: linear(f"eval_header.checkpoint_{key}", rb"'" + key.encode() + rb"': (?:np\.\w++\()?+(" + NUM_BYTES + rb")",
+                use="match", worst_case=lambda n, key=key: b"'" + key.encode() + b"': np." + b"f" * n)
     for key in ("best_pgdcw_acc", "best_pgd_acc", "global_step")
 }
-_CKPT_HISTORY = re.compile(rb"'pgdcw_eval_history': \[([^\]]*+)\]")
+_CKPT_HISTORY = linear("eval_header.checkpoint_history", rb"'pgdcw_eval_history': \[([^\]]*+)\]", use="match",
+                       worst_case=lambda n: b"'pgdcw_eval_history': [" + b"(0, 1.0), " * (n // 10))
 
 
 def checkpoint_fields(data: bytes) -> dict:

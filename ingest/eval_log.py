@@ -19,27 +19,36 @@ printed number is kept in `cw40_stable_logged`).
 """
 from __future__ import annotations
 
-import re
-
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import after_printout
 from ingest.log_format import evaluation_format
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
-from ingest.text import check_log_bytes
+from ingest.scanning import LinearPattern, linear
+from ingest.logtext import check_log_bytes
 
 _END = rb"[ \t\r]*+\n"
 _COUNT = rb"(\d++)/(\d++)"
 NUM = NUM_BYTES
-_NATURAL = re.compile(rb"Natural Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb")(?: Test Loss: (" + NUM + rb"))?+" + _END)
-_FGSM = re.compile(rb"FGSM with \d++ steps?+ Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM + rb")" + _END)
-_PGD = re.compile(rb"PGD with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
-                  + rb")(?: LIP: (" + NUM + rb"))?+" + _END)
-_CW = re.compile(rb"CW with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
-                 + rb")(?: LIP: (" + NUM + rb"))?+" + _END)
-_AA = re.compile(rb"-AA Acc(?:uracy)?+: (" + NUM + rb")" + _END)
-_AA_CLEAN = re.compile(rb"initial accuracy: (" + NUM + rb")%")
+_NATURAL = linear("eval_log.natural",
+                  rb"Natural Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb")(?: Test Loss: (" + NUM + rb"))?+" + _END,
+                  use="match", worst_case=lambda n: b"Natural Correct Count: 1/1, Acc: " + b"9" * n + b"X")
+_FGSM = linear("eval_log.fgsm",
+               rb"FGSM with \d++ steps?+ Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM + rb")" + _END,
+               use="match", worst_case=lambda n: b"FGSM with 1 step Correct Count: " + b"1" * n + b"/")
+_PGD = linear("eval_log.pgd",
+              rb"PGD with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
+              + rb")(?: LIP: (" + NUM + rb"))?+" + _END,
+              use="match", worst_case=lambda n: b"PGD with 20 steps Correct Count: 1/1, Acc: 1, Stable: " + b"9" * n + b"X")
+_CW = linear("eval_log.cw",
+             rb"CW with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
+             + rb")(?: LIP: (" + NUM + rb"))?+" + _END,
+             use="match", worst_case=lambda n: b"CW with 40 steps Correct Count: 1/1, Acc: 1, Stable: 1 LIP: " + b"9" * n)
+_AA = linear("eval_log.aa", rb"-AA Acc(?:uracy)?+: (" + NUM + rb")" + _END, use="match",
+             worst_case=lambda n: b"-AA Acc: " + b"9" * n + b"X")
+_AA_CLEAN = linear("eval_log.aa_clean", rb"initial accuracy: (" + NUM + rb")%", use="match",
+                   worst_case=lambda n: b"initial accuracy: " + b"9" * n + b"X")
 _RESULT_MARKERS = (b"Nature Acc: ", b"Natural Correct Count: ", b"====================AA with ", b" loaded!\n")
 _ATTACKS = {"Base": "Base", "AA": "AA"}
 RESULT_COLUMNS = (
@@ -63,7 +72,7 @@ def _results_start(data: bytes, body: int = 0) -> int:
     return start
 
 
-def _last(pattern: re.Pattern, data: bytes, literal: bytes) -> re.Match | None:
+def _last(pattern: LinearPattern, data: bytes, literal: bytes):
     """Match `pattern` at the last occurrence of its leading `literal` (results sit at the end)."""
     pos = data.rfind(literal)
     return pattern.match(data, pos) if pos >= 0 else None
@@ -76,7 +85,7 @@ def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
     return _ATTACKS.get(attack_choice or "")
 
 
-def _truncated(match: re.Match | None) -> bool | None:
+def _truncated(match) -> bool | None:
     """Whether a result line's `Correct Count: a/b` is below round(Acc x b / 100) (the int() fault)."""
     if match is None:
         return None

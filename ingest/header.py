@@ -9,7 +9,6 @@ Everything here reads the log's bytes; the records themselves are found by the c
 from __future__ import annotations
 
 import ast
-import re
 from functools import lru_cache
 
 from ingest._scan import header_records
@@ -18,7 +17,6 @@ from ingest.pyliteral import Config, read_config, read_literal
 Record = tuple[int, str, str]
 """A header record: (byte offset of its line, key, value)."""
 
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*+")
 _FIRST_CONFIG_KEY = "num_classes"
 
 
@@ -48,7 +46,7 @@ def argument_names(records: list[Record], after: int = -1) -> list[str]:
     for offset, key, _ in records:
         if offset <= after:
             continue
-        if key == _FIRST_CONFIG_KEY or not _IDENTIFIER.fullmatch(key):
+        if key == _FIRST_CONFIG_KEY or not key.isidentifier():
             if names:
                 break
             continue

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 
-_NUMBER = re.compile(rb"\d+")
 _LINE_LIMIT = 400
 """Characters of a sample line kept (a result line is well under; a damaged one may be huge)."""
 
@@ -44,6 +42,18 @@ def fingerprint(kind: str, names, markers: dict) -> str:
     """A stable short hash of what identifies a code version in a log."""
     text = "\n".join([kind, ",".join(names), json.dumps(markers, sort_keys=True)])
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def _digits_as_hash(text: str) -> str:
+    """`PGD-20` -> `PGD-#`: a Best line's name without its step count (a setting, not a code version)."""
+    out = []
+    for c in text:
+        if c.isascii() and c.isdigit():
+            if not out or out[-1] != "#":
+                out.append("#")
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def _message(data: bytes, line: int) -> str:
@@ -111,7 +121,7 @@ def training_format(data: bytes, headers: list[int], names: list[str], finished:
         for line in block:
             message = _message(data, line)
             if message.startswith("Best "):
-                best.append(_NUMBER.sub(b"#", message[5:].split(" accuracy:")[0].encode()).decode())
+                best.append(_digits_as_hash(message[5:].split(" accuracy:")[0]))
         label_line = _message(data, block[2 if titled else 1]) if len(block) > (2 if titled else 1) else ""
         if label is None and " Correct Count: " in label_line:
             label = label_line.split(" Correct Count: ")[0]

@@ -8,6 +8,11 @@ The parsers depend on nothing the ingesting process does after it forked them:
   temporary file where there is none) and passes its descriptor over its own socket; the ingesting
   process maps that file and reads the tables in place, with no copy and no unpickling.
 
+A parser process never fails for what a file holds: each file is read within its budgets (time:
+`ingest.read.FILE_SECONDS`, a timer in the parser process; size: `MAX_FILE_BYTES`) and typed into
+the warehouse's columns alone when its chunk does not convert (ingest/read.py). What is left for
+`ParserProcessError` is the process itself failing: a bug outside the per-file handling, or memory.
+
 `concurrent.futures.ProcessPoolExecutor` sent each task and received each result through threads
 of the ingesting process. Those threads need the GIL, which the ingest's own Python work (views,
 site attribution, loading) held for long stretches: at full scale each parser stood idle ~1.2 s of

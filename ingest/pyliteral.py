@@ -20,9 +20,20 @@ import math
 import re
 from functools import lru_cache
 
-_NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.(?:float|int|uint|bool_?)\w*\(([^()]*)\)")
-_TENSOR = re.compile(r"\btensor\(([^()]*?)(?:,\s*device=[^()]*)?\)")
-_SPECIAL = re.compile(r"(?<![\w'\".])(-?)(nan|inf)(?![\w'\"])")
+from ingest.scanning import linear
+
+_NUMPY_TAIL = r"\.(?:float|int|uint|bool_?)\w*+\(([^()]*+)\)"
+_NUMPY_SCALAR = linear("pyliteral.numpy_scalar", r"(?<!\w)np" + _NUMPY_TAIL, literal="np.",
+                       worst_case=lambda n: "np.float64(" + "1" * (n // 2) + " np." * (n // 8))
+_NUMPY_SCALAR_LONG = linear("pyliteral.numpy_scalar_long", r"(?<!\w)numpy" + _NUMPY_TAIL, literal="numpy.",
+                            worst_case=lambda n: "numpy.int64" + "x" * (n // 2) + "numpy.uint8(" * (n // 24))
+_TENSOR = linear(
+    "pyliteral.tensor", r"(?<!\w)tensor\(((?:[^(),]|,(?!\s*+device=))*+)(?:,\s*+device=[^()]*+)?+\)", literal="tensor(",
+    worst_case=lambda n: "GPU List: [tensor(" + ", device=x" * (n // 20) + "tensor(" * (n // 14),
+)
+"""`tensor(0.5)` or `tensor(0.5, device='cuda:0')` -> `0.5`: the value stops at the first `, device=`."""
+_SPECIAL = linear("pyliteral.special", r"(?<![\w'\".])(-?)(nan|inf)(?![\w'\"])", use="bounded",
+                  worst_case=lambda n: "-nan" * (n // 4))
 _NAN_SENTINEL = "__nan__"
 
 
@@ -77,10 +88,8 @@ def _canonical_literal(text: str):
 
 def read_literal(text: str):
     """Return the Python value of a logged repr; raise ValueError when it is not a literal."""
-    # each substitution only where its wrapper occurs: the patterns start with `\b`, which makes the
-    # regex engine try every position of the text
-    cleaned = _NUMPY_SCALAR.sub(r"\1", text) if "np." in text or "numpy." in text else text
-    cleaned = _TENSOR.sub(r"\1", cleaned) if "tensor(" in cleaned else cleaned
+    # each substitution is tried only where its literal (`np.`, `tensor(`) occurs (ingest/scanning.py)
+    cleaned = _TENSOR.sub(r"\1", _NUMPY_SCALAR_LONG.sub(r"\1", _NUMPY_SCALAR.sub(r"\1", text)))
     has_special = "nan" in cleaned or "inf" in cleaned
     if has_special:
         cleaned = _SPECIAL.sub(_special, cleaned)

@@ -1,26 +1,46 @@
 """Read a batch of files into Arrow tables, one per warehouse table. Runs in worker processes.
 
 Every file ends as exactly one `files` row: parsed (`ok`/`partial`), `skipped` (not a log), or
-`error` with a one-line reason; no exception escapes for a bad file. The records of a file only
-ever carry that file's own id.
+`error` with a one-line reason; no exception escapes for a bad file, and a bad file never fails
+the others of its batch. What can go wrong with one file, and what becomes of it:
+
+- it cannot be opened or read, is larger than `max_bytes` (its kind has no streaming reader), or
+  its parse raises: an `error` row with the reason;
+- its reading and parsing take longer than `seconds` (ingest/budget.py): an `error` row, "took
+  longer than N s";
+- a value does not fit its warehouse column (ingest/columns.py): an integer too wide or text that
+  is not valid UTF-8 is stored as NULL or escaped, with a note in the file's message; a value of
+  the wrong kind makes the file an `error` row and drops its records;
+- its path is not valid UTF-8 (ingest/discover.py): stored escaped, and the message says so.
+
+The records of a file only ever carry that file's own id.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import struct
+from array import array
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import ParseError, parse_file, parser_version
+from ingest.budget import FileClock, OverBudget
+from ingest.columns import COLUMN_TYPES, CONVERSION_ERRORS, Unstorable, arrow_columns, arrow_table, fit_row, fit_value
 from ingest.discover import FoundFile
-from ingest.records import epoch_table
-from ingest.text import log_time
+from ingest.records import EPOCH_COLUMNS, EPOCH_INT_COLUMNS, INT_NULL, ROW_WORDS, epoch_table
+from ingest.release import parse_release_stream
+from ingest.logtext import log_time
+from ingest.text import one_line
 
 PARSED_KINDS = ("train", "eval", "corruption", "config", "release")
 MAX_FILE_BYTES = 1 << 30
+"""A log larger than this is not read (a release file is read as a stream, whatever its size)."""
+FILE_SECONDS = 120.0
+"""Wall time one file may take to read and parse (a full-size log takes milliseconds)."""
 
 
 def file_id(path: str) -> int:
@@ -28,40 +48,72 @@ def file_id(path: str) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "big") >> 1
 
 
-def _read_file(path: str, size: int) -> bytes:
+def _read_file(path: str, size: int, limit: int) -> bytes:
     """The bytes of a file, read with one system call when it is the size `stat` said (no file
-    object: ~5 us a file at full scale); a file that grew since is read to its end."""
+    object: ~5 us a file at full scale); a file that grew since is read to its end, or to just
+    past `limit`."""
     fd = os.open(path, os.O_RDONLY)
     try:
         data = os.read(fd, size + 1)
         if len(data) <= size:
             return data
-        parts = [data]
-        while True:
+        parts, total = [data], len(data)
+        while total <= limit:
             more = os.read(fd, 1 << 20)
             if not more:
-                return b"".join(parts)
+                break
             parts.append(more)
+            total += len(more)
+        return b"".join(parts)
     finally:
         os.close(fd)
 
 
-def _table(rows: list[dict]) -> pa.Table:
-    """Rows -> Arrow, with every key of every row as a column.
+class _HashingReader:
+    """A binary file read through once: its SHA-256 and size come with the reading."""
 
-    `pa.Table.from_pylist` takes the columns of the first row only: a batch starting with a
-    corruption evaluation would lose the accuracy columns of every Base evaluation after it.
-    """
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    return pa.table({key: [row.get(key) for row in rows] for key in keys})
+    def __init__(self, handle: BinaryIO):
+        self.handle, self.hash, self.size = handle, hashlib.sha256(), 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.handle.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
 
 
 _ID = struct.Struct("<q")
+_CODE_VERSIONS = pa.schema([("fingerprint", pa.string()), ("kind", pa.string()), ("argument_names", pa.list_(pa.string())),
+                            ("format_markers", pa.string()), ("sample_lines", pa.list_(pa.string()))])
+
+
+_INTEGER_EPOCH_COLUMNS = [EPOCH_COLUMNS.index(name) for name in EPOCH_INT_COLUMNS if name != "started_at"]
+
+
+def _fit_epochs(rows: bytes) -> tuple[bytes, list[str]]:
+    """Epoch rows with each integer value too wide for INTEGER (epoch, segment, step counts) set to
+    NULL, and notes saying so."""
+    words = array("q", rows)
+    notes = []
+    for i in _INTEGER_EPOCH_COLUMNS:
+        for k in range(i, len(words), ROW_WORDS):
+            if words[k] != INT_NULL and not -(1 << 31) <= words[k] < 1 << 31:
+                notes.append(f"{EPOCH_COLUMNS[i]} {words[k]} out of range: stored as NULL")
+                words[k] = INT_NULL
+    return words.tobytes(), notes
 
 
 @dataclass
 class Batch:
-    """Rows read from a batch of files, as lists; `tables()` turns them into Arrow."""
+    """Rows read from a batch of files, as lists; `tables()` turns them into Arrow.
+
+    `spans` says which rows each file added: (its index in `files`, the list lengths before, after),
+    so that one file's rows can be checked, or dropped, alone.
+    """
 
     files: list[dict] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
@@ -72,20 +124,7 @@ class Batch:
     corruptions: dict[str, list] = field(default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
     code_versions: dict[str, dict] = field(default_factory=dict)  # fingerprint -> its first log's format
     bytes_read: int = 0
-
-    def tables(self) -> dict[str, pa.Table]:
-        out = {"files": _table(self.files)}
-        if self.runs:
-            out["runs"] = _table(self.runs)
-            out["epochs"] = epoch_table(b"".join(self.epoch_run_ids), b"".join(self.epoch_rows))
-            out["run_settings"] = pa.table(self.settings)
-        if self.evals:
-            out["evals"] = _table(self.evals)
-            if self.corruptions["eval_id"]:
-                out["corruptions"] = pa.table(self.corruptions)
-        if self.code_versions:
-            out["code_versions"] = _table(list(self.code_versions.values()))
-        return out
+    spans: list[tuple[int, tuple, tuple]] = field(default_factory=list)
 
     def add_code(self, parsed) -> str | None:
         """Keep the code format of a parsed log (once per fingerprint); returns its fingerprint."""
@@ -100,6 +139,128 @@ class Batch:
             }
         return key
 
+    def mark(self) -> tuple[int, int, int, int, int]:
+        """Lengths of the record lists (runs, evals, epoch rows, settings, corruptions)."""
+        return len(self.runs), len(self.evals), len(self.epoch_rows), len(self.settings["run_id"]), len(self.corruptions["eval_id"])
+
+    def truncate(self, mark: tuple) -> None:
+        """Drop every record added after `mark` (a file that failed halfway)."""
+        runs, evals, epochs, settings, corruptions = mark
+        del self.runs[runs:], self.evals[evals:], self.epoch_rows[epochs:], self.epoch_run_ids[epochs:]
+        for column in self.settings.values():
+            del column[settings:]
+        for column in self.corruptions.values():
+            del column[corruptions:]
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The Arrow tables of the batch, typed as the warehouse's columns. Values that do not fit
+        fail the fast conversion of the whole batch; then each file is fitted alone (`_fit_each_file`)."""
+        try:
+            return self._arrow()
+        except CONVERSION_ERRORS:
+            self._fit_each_file()
+        try:
+            return self._arrow()
+        except CONVERSION_ERRORS as exc:  # not expected: every file was converted alone
+            for index, _, _ in self.spans:
+                self.files[index].update(status="error", line_no=None,
+                                         message=one_line(f"its records cannot be stored: {type(exc).__name__}: {exc}"))
+            self.truncate((0, 0, 0, 0, 0))
+            self.spans = []
+            return self._arrow()
+
+    def _arrow(self, start: tuple | None = None, end: tuple | None = None) -> dict[str, pa.Table]:
+        """The tables of all records, or of those between two marks."""
+        a = start or (0, 0, 0, 0, 0)
+        b = end or self.mark()
+        out = {"files": arrow_table("files", self.files) if start is None else pa.table({})}
+        if b[0] > a[0]:
+            out["runs"] = arrow_table("runs", self.runs[a[0]:b[0]])
+            out["epochs"] = epoch_table(b"".join(self.epoch_run_ids[a[2]:b[2]]), b"".join(self.epoch_rows[a[2]:b[2]]))
+            out["run_settings"] = arrow_columns("run_settings", {k: v[a[3]:b[3]] for k, v in self.settings.items()})
+        if b[1] > a[1]:
+            out["evals"] = arrow_table("evals", self.evals[a[1]:b[1]])
+            if b[4] > a[4]:
+                out["corruptions"] = arrow_columns("corruptions", {k: v[a[4]:b[4]] for k, v in self.corruptions.items()})
+        if start is None and self.code_versions:
+            out["code_versions"] = pa.Table.from_pylist(list(self.code_versions.values()), schema=_CODE_VERSIONS)
+        return out
+
+    def _fit_each_file(self) -> None:
+        """Fit each file's values into their columns, alone: notes for values stored as NULL or
+        escaped, an `error` row (and no records) for a file whose records still cannot be stored."""
+        failed = []
+        for position, (index, start, end) in enumerate(self.spans):
+            row = self.files[index]
+            try:
+                notes = self._fit_records(start, end)
+                self._arrow(start, end)
+            except Unstorable as exc:
+                reason = f"cannot be stored: {exc}"
+            except CONVERSION_ERRORS as exc:
+                reason = f"cannot be stored: {type(exc).__name__}: {exc}"
+            else:
+                if notes:
+                    row["message"] = _with_notes(row["message"], notes)
+                continue
+            row.update(status="error", message=one_line(reason), line_no=None)
+            failed.append(position)
+        for row in self.files:
+            notes = fit_row("files", row, strict=False)
+            if notes:
+                row["message"] = _with_notes(row["message"] or "", notes)
+        if failed:
+            self._drop(failed)
+
+    def _fit_records(self, start: tuple, end: tuple) -> list[str]:
+        notes = []
+        for row in self.runs[start[0]:end[0]]:
+            notes += fit_row("runs", row)
+        for row in self.evals[start[1]:end[1]]:
+            notes += fit_row("evals", row)
+        for i in range(start[2], end[2]):
+            self.epoch_rows[i], more = _fit_epochs(self.epoch_rows[i])
+            notes += more
+        for table, columns, a, b in (("run_settings", self.settings, start[3], end[3]),
+                                     ("corruptions", self.corruptions, start[4], end[4])):
+            for name, values in columns.items():
+                for i in range(a, b):
+                    values[i], note = fit_value(name, values[i], COLUMN_TYPES[table].get(name))
+                    if note:
+                        notes.append(note)
+        return notes
+
+    def _drop(self, failed: list[int]) -> None:
+        """Remove the records of the files at these positions of `spans` (in order)."""
+        ranges = [(self.spans[i][1], self.spans[i][2]) for i in failed]
+
+        def keep(values: list, k: int) -> list:
+            out, at = [], 0
+            for start, end in ranges:
+                out += values[at:start[k]]
+                at = end[k]
+            return out + values[at:]
+
+        self.runs, self.evals = keep(self.runs, 0), keep(self.evals, 1)
+        self.epoch_rows, self.epoch_run_ids = keep(self.epoch_rows, 2), keep(self.epoch_run_ids, 2)
+        for name in self.settings:
+            self.settings[name] = keep(self.settings[name], 3)
+        for name in self.corruptions:
+            self.corruptions[name] = keep(self.corruptions[name], 4)
+        removed, spans, gone = (0, 0, 0, 0, 0), [], set(failed)
+        for position, (index, start, end) in enumerate(self.spans):
+            if position in gone:
+                removed = tuple(r + e - s for r, s, e in zip(removed, start, end))
+                continue
+            spans.append((index, tuple(s - r for s, r in zip(start, removed)), tuple(e - r for e, r in zip(end, removed))))
+        self.spans = spans
+
+
+def _with_notes(message: str, notes: list[str]) -> str:
+    """A files message with what was changed to store the file (the first three notes)."""
+    more = f" (and {len(notes) - 3} more)" if len(notes) > 3 else ""
+    return one_line(f"{message}; {'; '.join(notes[:3])}{more}" if message else "; ".join(notes[:3]) + more)
+
 
 def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: int | None = None) -> None:
     """Rows of one parsed file; a release file's parts each get an id of their own (`record_id`)
@@ -109,8 +270,8 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
         _add_records(batch, found, fid, part, file_id(f"{part.source_path}#{suffix}"))
     rid = record_id if record_id is not None else fid
     arch_id = parsed.arch_id if parsed.arch_id is not None else found.kind.arch_id
-    fingerprint = batch.add_code(parsed)
     source_path = parsed.source_path or found.path
+    fingerprint = batch.add_code(parsed)
     if parsed.run is not None:
         run = dict(parsed.run)
         for key in ("started_at", "finished_at", "last_logged_at"):
@@ -142,47 +303,96 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
                 batch.corruptions[name].extend(values)
 
 
-def read_batch(files: list[FoundFile], known_sha256: dict[str, str] | None = None) -> Batch:
+def read_batch(files: list[FoundFile], known_sha256: dict[str, str] | None = None,
+               seconds: float | None = None, max_bytes: int | None = None) -> Batch:
     """Hash and parse each file. A file whose hash equals `known_sha256[path]` is not parsed again:
-    its row comes back with status `unchanged` so that only its size and mtime are updated."""
+    its row comes back with status `unchanged` so that only its size and mtime are updated.
+
+    `seconds` and `max_bytes` are the per-file budgets (default FILE_SECONDS, MAX_FILE_BYTES)."""
     known_sha256 = known_sha256 or {}
+    seconds = FILE_SECONDS if seconds is None else seconds
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     batch = Batch()
-    for found in files:
-        fid = file_id(found.path)
-        row = {
-            "file_id": fid, "path": found.path, "root": found.root, "rel_path": found.rel_path,
-            "name": found.name, "kind": found.kind.kind, "arch_id": found.kind.arch_id,
-            "size": found.size, "mtime_ns": found.mtime_ns, "sha256": None,
-            "status": "skipped", "message": "not a benchmark log file name", "line_no": None,
-            "parser_version": parser_version(found.kind.kind),
-        }
-        batch.files.append(row)
-        if found.kind.kind not in PARSED_KINDS:
-            continue
-        try:
-            if found.size > MAX_FILE_BYTES:
-                raise ParseError(found.path, None, f"file of {found.size} bytes is too large for a log")
-            data = _read_file(found.path, found.size)
-        except OSError as exc:
-            row.update(status="error", message=f"cannot read: {exc.strerror or exc}")
-            continue
-        except ParseError as exc:
-            row.update(status="error", message=exc.reason)
-            continue
-        batch.bytes_read += len(data)
-        row["size"] = len(data)
-        row["sha256"] = hashlib.sha256(data).hexdigest()
-        if known_sha256.get(found.path) == row["sha256"]:
-            row["status"] = "unchanged"
-            continue
-        try:
-            parsed = parse_file(data, found.path, found.kind)
-        except ParseError as exc:
-            row.update(status="error", message=exc.reason, line_no=exc.line_no)
-            continue
-        except Exception as exc:  # a parser bug must not stop an ingest of thousands of files
-            row.update(status="error", message=f"parser failed: {type(exc).__name__}: {str(exc)[:200]}")
-            continue
-        row.update(status=parsed.status, message=parsed.message)
-        _add_records(batch, found, fid, parsed)
+    with FileClock(seconds) as clock:
+        for found in files:
+            _read_one(batch, found, known_sha256.get(found.path), clock, max_bytes)
     return batch
+
+
+def _read_one(batch: Batch, found: FoundFile, known: str | None, clock: FileClock, max_bytes: int) -> None:
+    """The files row of one file, and its records; nothing raised for anything the file holds."""
+    fid = file_id(found.path)
+    row = {
+        "file_id": fid, "path": found.path, "root": found.root, "rel_path": found.rel_path,
+        "name": found.name, "kind": found.kind.kind, "arch_id": found.kind.arch_id,
+        "size": found.size, "mtime_ns": found.mtime_ns, "sha256": None,
+        "status": "skipped", "message": "not a benchmark log file name", "line_no": None,
+        "parser_version": parser_version(found.kind.kind),
+    }
+    batch.files.append(row)
+    if found.kind.kind in PARSED_KINDS:
+        mark = batch.mark()
+        try:
+            clock.arm()
+            try:
+                _parse_into(batch, found, fid, row, known, max_bytes)
+            finally:
+                clock.disarm()
+        except OverBudget:
+            batch.truncate(mark)
+            row.update(status="error", message=f"took longer than {clock.seconds:g} s to read", line_no=None)
+        except Exception as exc:  # a parser bug must not stop an ingest of thousands of files
+            batch.truncate(mark)
+            row.update(status="error", message=f"parser failed: {type(exc).__name__}: {str(exc)[:200]}", line_no=None)
+        if batch.mark() != mark:
+            batch.spans.append((len(batch.files) - 1, mark, batch.mark()))
+    if found.note:
+        row["message"] = f"{row['message']}; {found.note}"
+    row["message"] = one_line(row["message"])
+
+
+def _parse_into(batch: Batch, found: FoundFile, fid: int, row: dict, known: str | None, max_bytes: int) -> None:
+    """Read, hash and parse one file into the batch; its failures become its row's status."""
+    try:
+        if found.kind.kind == "release":
+            parsed, sha256, size = _read_release(found)
+        else:
+            if found.size > max_bytes:
+                raise ParseError(found.path, None, f"larger than {max_bytes / (1 << 20):g} MB")
+            data = _read_file(found.open_path, found.size, max_bytes)
+            if len(data) > max_bytes:
+                raise ParseError(found.path, None, f"larger than {max_bytes / (1 << 20):g} MB")
+            parsed, sha256, size = None, hashlib.sha256(data).hexdigest(), len(data)
+    except OSError as exc:
+        row.update(status="error", message=f"cannot read: {exc.strerror or exc}")
+        return
+    except ParseError as exc:
+        row.update(status="error", message=exc.reason, line_no=exc.line_no)
+        return
+    batch.bytes_read += size
+    row.update(size=size, sha256=sha256)
+    if known == sha256:
+        row["status"] = "unchanged"
+        return
+    try:
+        if parsed is None:
+            parsed = parse_file(data, found.path, found.kind)
+        elif isinstance(parsed, ParseError):
+            raise parsed
+    except ParseError as exc:
+        row.update(status="error", message=exc.reason, line_no=exc.line_no)
+        return
+    row.update(status=parsed.status, message=parsed.message)
+    _add_records(batch, found, fid, parsed)
+
+
+def _read_release(found: FoundFile):
+    """A release file, read once as a stream: its records (or the ParseError), hash and size."""
+    with open(found.open_path, "rb") as handle:
+        reader = _HashingReader(handle)
+        try:
+            parsed = parse_release_stream(reader, found.path)
+        except ParseError as exc:
+            parsed = exc
+        reader.drain()
+    return parsed, reader.hash.hexdigest(), reader.size

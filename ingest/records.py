@@ -104,7 +104,7 @@ class EpochRows:
 
 def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
     """Packed epoch rows (EpochRows.data) of many runs, with each row's run id (int64 words) -> the
-    `epochs` Arrow table.
+    `epochs` Arrow table, typed as the warehouse's columns.
 
     Each column is a strided copy out of the rows, typed in place: no Python object per value.
     """
@@ -122,7 +122,8 @@ def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
         missing = pc.equal(bits, pa.scalar(null, pa.int64()))
         if pc.any(missing).as_py():
             values = pc.if_else(missing, pa.scalar(None, kind), values)
-        columns[name] = values
+        # the warehouse's INTEGER: a value too wide raises, and the reader fits that file alone
+        columns[name] = values.cast(pa.int32()) if kind == pa.int64() else values
     return pa.table(columns)
 
 

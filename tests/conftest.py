@@ -16,13 +16,21 @@ BASE_L2 = SAMPLES / "eval" / "arch_170_eval_L2_Base.log"
 AA_COMPACT = SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log"
 HISTORY = Path(__file__).resolve().parent / "fixtures" / "history"
 """Real logs written by older versions of the benchmark's code (their README says which)."""
-FUZZ_CASES = {"count": 0}
+FUZZ_CASES = {"count": 0, "names": 0, "numbers": 0, "release": 0, "git": 0, "sites": 0}
+"""Cases run by the fuzz tests: damaged logs (`count`, tests/test_fuzz.py) and the ground around
+them (tests/test_fuzz_inputs.py): file names, numbers at every integer width, release lines, git
+histories, sites files."""
+_AROUND = {"names": "file names", "numbers": "numbers", "release": "release lines", "git": "git histories", "sites": "sites files"}
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say how many damaged files the fuzz tests read (issue: report how many cases ran)."""
+    """Say how many cases the fuzz tests ran (issue: report how many cases ran)."""
     if FUZZ_CASES["count"]:
         terminalreporter.write_line(f"fuzz: {FUZZ_CASES['count']} damaged log files read, each ended as one files row")
+    around = [f"{label} {FUZZ_CASES[key]}" for key, label in _AROUND.items() if FUZZ_CASES[key]]
+    if around:
+        terminalreporter.write_line(f"fuzz: {sum(FUZZ_CASES[key] for key in _AROUND)} cases around the logs "
+                                    f"({', '.join(around)}), each read to its end with one files row per file")
 
 
 @pytest.fixture

@@ -1,16 +1,20 @@
 """Sites, git provenance, GPUs and eval-to-run linking, on git repositories built in the test."""
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
 from conftest import BASE_LINF, TRAIN_LOG, git, query
 from ingest.gitlog import parse_log
-from ingest.sites import SitesFileError, attribute_sites, glob_match, read_sites_file, Site
+from ingest.sites import MAX_SITES_BYTES, GlobMatcher, SitesFileError, attribute_sites, glob_match, read_sites_file, Site
 from warehouse.update import ingest_paths
 
 SITES = """\
@@ -217,6 +221,28 @@ def test_bad_sites_file_names_file_and_line(tmp_path, text, message):
     assert str(info.value).startswith(str(tmp_path / message.split(":")[0]) + ":" + message.split(":", 1)[1])
 
 
+def test_sites_file_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
+    """A folder, or a FIFO (which would block a reader forever), named as the sites file."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    for path, reason in ((tmp_path, "not a regular file"), (fifo, "not a regular file"), (tmp_path / "none.toml", "cannot read")):
+        with pytest.raises(SitesFileError, match=reason):
+            read_sites_file(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", ":1: TOML nested too deeply to read"),
+    ("[sites.A]\npaths = [" + ", ".join(['"x"'] * (MAX_SITES_BYTES // 5)) + "]\n", ": sites file larger than 16 MB"),
+    (b"[sites.A]\nauthors = [\"\xff\"]\n", ":1: sites file is not UTF-8 text"),
+])
+def test_sites_file_beyond_what_can_be_read_is_one_line(tmp_path, text, message):
+    path = tmp_path / "sites.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(SitesFileError) as info:
+        read_sites_file(path)
+    assert str(info.value) == f"{path}{message}"
+
+
 def test_cli_bad_sites_file_is_one_line(repo, db_path):
     (repo / "sites.toml").write_text("[sites.A\n")
     result = CliRunner().invoke(app, ["ingest", str(repo), "--db", str(db_path)])
@@ -235,6 +261,33 @@ def test_cli_bad_sites_file_is_one_line(repo, db_path):
 ])
 def test_glob_semantics(pattern, path, expected):
     assert glob_match(pattern, path) is expected
+
+
+def reference_glob(pattern: str) -> re.Pattern:
+    """A glob as the backtracking regex it used to be (only for small inputs)."""
+    out, i = [], 0
+    while i < len(pattern):
+        for token, regex in (("**/", "(?:.*/)?"), ("**", ".*"), ("*", "[^/]*"), ("?", "[^/]")):
+            if pattern.startswith(token, i):
+                out.append(regex)
+                i += len(token)
+                break
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out), re.S)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(glob=st.lists(st.sampled_from(["a", "b", "/", "*", "**", "**/", "?", ".", "\n"]), max_size=8).map("".join),
+       path=st.lists(st.sampled_from(["a", "b", "/", ".", "ab/", "\n"]), max_size=10).map("".join))
+def test_glob_matcher_agrees_with_the_globs_meaning(glob, path):
+    assert glob_match(glob, path) is (reference_glob(glob).fullmatch(path) is not None)
+
+
+def test_first_matching_glob_decides_the_site():
+    matcher = GlobMatcher([("A", "x/*.log"), ("B", "**/*.log"), ("A", "y/**")])
+    assert [matcher.site_of(p) for p in ("x/arch_1.log", "y/arch_1.log", "y/z/notes", "z/arch_1.yaml")] == ["A", "B", "A", None]
 
 
 def test_attribute_sites_is_case_insensitive():

@@ -199,7 +199,7 @@ def test_cut_right_after_an_epoch_number_keeps_the_earlier_epochs():
 
 @pytest.mark.parametrize("tail", [0, 300, 511, 512, 513, 5000, 70000])
 def test_last_timestamp_is_the_last_record_whatever_follows_it(tail):
-    from ingest.text import last_timestamp
+    from ingest.logtext import last_timestamp
 
     text = b"2023-03-01 10:00:00,000 first\n2023-03-01 11:00:00,000 last record\n" + b"x" * tail
     assert last_timestamp(text) == "2023-03-01 11:00:00,000"

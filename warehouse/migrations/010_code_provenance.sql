@@ -91,13 +91,13 @@ create table code_scripts (
     argument_names varchar[],
     templates varchar[]
 );
-comment on table code_scripts is 'What an entry script prints at each commit that changed it: its argument names and the line templates of its logging calls (as regular expressions); the script keeps them until its next change.';
+comment on table code_scripts is 'What an entry script prints at each commit that changed it: its argument names and the line templates of its logging calls; the script keeps them until its next change.';
 comment on column code_scripts.repo is 'The repository (code_repos.repo).';
 comment on column code_scripts.sha is 'The commit that changed the script.';
 comment on column code_scripts.kind is 'training, evaluation or corruption: the logs the script writes.';
 comment on column code_scripts.script is 'The script''s path in the repository.';
 comment on column code_scripts.argument_names is 'Its argparse dests in declaration order, then the attributes set on args after parsing; NULL when the script is absent or not Python.';
-comment on column code_scripts.templates is 'Regular expressions of the messages its logging calls print.';
+comment on column code_scripts.templates is 'Templates of the messages its logging calls print: %n where a number is printed, %s any text, %% a percent sign.';
 
 insert into check_params values
     ('precision_path.min_scaled_grad_norm', 'precision_path, code_versions, eval_code', 1000, 1000, '|gn| (gradient norm before clipping)',
