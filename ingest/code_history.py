@@ -145,27 +145,3 @@ def repo_head(path: Path) -> str | None:
         return None
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
-
-def code_repos_in_sites_file(path: Path | None) -> list[Path]:
-    """The `[code] repos = [...]` of a sites file, relative to the sites file's folder:
-
-        [code]
-        repos = ["code/train", "code/eval"]   # repositories of the training and evaluation code
-
-    An unreadable file or table gives none (the sites file reader reports what is wrong with it).
-    """
-    if path is None:
-        return []
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        return []
-    repos = (data.get("code") or {}).get("repos") if isinstance(data.get("code"), dict) else None
-    if not isinstance(repos, list):
-        return []
-    folder = Path(path).resolve().parent
-    return [folder / repo for repo in repos if isinstance(repo, str) and repo]

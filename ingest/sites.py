@@ -85,17 +85,41 @@ def read_sites_text(path: Path) -> str:
         raise SitesFileError(f"{path}:1: sites file is not UTF-8 text") from None
 
 
-def read_sites_file(path: Path) -> list[Site]:
-    """Parse and validate a sites file; raise SitesFileError naming the file and line."""
+def _read_toml(path: Path) -> tuple[str, dict]:
+    """The text of a sites file and its TOML; SitesFileError naming the file and line."""
     text = read_sites_text(path)
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         line = match.group(1) if match else str(max(1, len(text.splitlines())))  # "at end of document"
         raise SitesFileError(f"{path}:{line}: TOML syntax error: {str(exc).splitlines()[0]}") from None
     except (RecursionError, MemoryError):
         raise SitesFileError(f"{path}:1: TOML nested too deeply to read") from None
+
+
+def code_repos_in_sites_file(path: Path | None) -> list[Path]:
+    """The repositories of the benchmark's code a sites file names, relative to its folder:
+
+        [code]
+        repos = ["code/train", "code/eval"]   # git repositories of the training and evaluation code
+    """
+    if path is None:
+        return []
+    text, data = _read_toml(path)
+    code = data.get("code")
+    if code is None:
+        return []
+    repos = code.get("repos", []) if isinstance(code, dict) else None
+    if not isinstance(repos, list) or not all(isinstance(r, str) and r for r in repos):
+        raise SitesFileError(f"{path}:{_line_of(text, 'repos')}: code.repos must be a list of folder names")
+    folder = Path(path).resolve().parent
+    return [folder / repo for repo in repos]
+
+
+def read_sites_file(path: Path) -> list[Site]:
+    """Parse and validate a sites file; raise SitesFileError naming the file and line."""
+    text, data = _read_toml(path)
     table = data.get("sites")
     if not isinstance(table, dict) or not table:
         raise SitesFileError(f"{path}:1: no [sites.<name>] tables")

@@ -214,3 +214,21 @@ def test_a_code_repository_git_cannot_read_gives_a_warning(tmp_path, logs):
     folder.mkdir()
     summary = ingest_paths(tmp_path / "wh.duckdb", [logs], workers=1, code_repos=[folder])
     assert any("code repository" in w for w in summary.warnings)
+
+
+def test_the_sites_file_names_the_code_repositories(tmp_path, logs, code_repos):
+    train = logs.parent / "code" / "train"
+    shutil.copytree(code_repos["train"], train)
+    (logs / "sites.toml").write_text('[sites.SUSTech]\nauthors = ["zaber"]\n\n[code]\nrepos = ["../code/train"]\n')
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    assert commits_of(db, "runs", 1243, code_repos) == ["T7", "T7 readme", "T8"]
+    assert query(db, "select repo from code_repos") == [(str(train.resolve()),)]
+
+
+def test_a_sites_file_with_a_wrong_code_table_is_one_clear_line(tmp_path, logs):
+    from ingest.sites import SitesFileError
+
+    (logs / "sites.toml").write_text('[sites.SUSTech]\nauthors = ["zaber"]\n\n[code]\nrepos = "code/train"\n')
+    with pytest.raises(SitesFileError, match=r"sites.toml:5: code.repos must be a list of folder names"):
+        ingest_paths(tmp_path / "wh.duckdb", [logs], workers=1)

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest import parser_version
-from ingest.code_history import code_repos_in_sites_file, repo_head
+from ingest.code_history import repo_head
 from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
@@ -209,7 +209,7 @@ def ingest_paths(
         if history.warning:
             summary.warnings.append(history.warning)
     sites_text = sites_path.read_text(errors="replace") if sites_path else None
-    from ingest.sites import read_sites_file
+    from ingest.sites import code_repos_in_sites_file, read_sites_file
 
     sites = read_sites_file(sites_path) if sites_path else []
     attribution_key = _fingerprint(sites_text, {k: h.head for k, h in histories.items()})
