@@ -31,7 +31,8 @@ WAREHOUSE_COLUMNS = {
             "n_segments integer, resume_epochs integer[], has_nan boolean, lr_milestones integer[], d1 integer, "
             "w1 integer, d2 integer, w2 integer, d3 integer, w3 integer, params_mb double, macs_m double, "
             "pytorch_version varchar, stop_reason varchar, step_lines bigint, grad_norm_nonfinite bigint, "
-            "grad_norm_median double, steps_per_second double, argument_names varchar[], code_fingerprint varchar",
+            "grad_norm_median double, steps_per_second double, argument_names varchar[], code_fingerprint varchar, "
+            "val_images integer",
     "epochs": "run_id bigint, epoch integer, segment integer, started_at timestamp, step_lines integer, "
               "grad_norm_nonfinite integer",
     "run_settings": "run_id bigint, parameter varchar, value varchar, source varchar",

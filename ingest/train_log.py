@@ -37,6 +37,20 @@ def _ends_in_nan_exit(data: bytes) -> bool:
             and b"\tloss_avg=nan\t" in line.lower().replace(b"=-nan", b"=nan").replace(b"=+nan", b"=nan"))
 
 
+_COUNT = linear("train_log.natural_count", rb"Natural Correct Count: [0-9]++/([0-9]++)", use="match",
+                worst_case=lambda n: b"Natural Correct Count: 1/" + b"9" * n)
+
+
+def _validation_images(data: bytes, first_epoch: int) -> int | None:
+    """The validation set's size: the denominator of the first `Natural Correct Count: a/b` after
+    the first epoch marker (None when no epoch got that far)."""
+    if first_epoch < 0:
+        return None
+    at = data.find(b"Natural Correct Count: ", first_epoch)
+    match = _COUNT.match(data, at) if at >= 0 else None
+    return int(match.group(1)) if match and len(match.group(1)) <= 9 else None
+
+
 def _settings(values: dict[str, str], configs: dict[str, Config]) -> list[tuple[str, str, str]]:
     """Every training setting the header records: argument lines as printed, Config entries as `<config>.<key>`."""
     environment = ("param size", "flops", "PyTorch Version", "GPU List")
@@ -93,6 +107,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         if match:
             starts.append(int(match.group(1)))
     cost, finished_at = running_cost(data)
+    val_images = _validation_images(data, first_epoch)
     finished = cost is not None
     nan_exit = not finished and _ends_in_nan_exit(data)
     model = configs.get("model", {})
@@ -130,6 +145,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         "macs_m": size_in(values.get("flops"), "M"),
         "pytorch_version": values.get("PyTorch Version"),
         "lr_milestones": [int(m) for m in milestones if isinstance(m, int)] if isinstance(milestones, list) else None,
+        "val_images": val_images,
         "step_lines": step_lines,
         "grad_norm_nonfinite": nonfinite if step_lines else None,
         "grad_norm_median": grad_norm_median,

@@ -450,8 +450,8 @@ def test_cli_check_prints_one_line_per_check(corpus_db):
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code",
-        "gpu_accuracy", "incomplete_runs", "missing_base_eval", "orphan_evals", "precision_path",
-        "robust_overfitting", "vertical_lines"]
+        "explain", "gpu_accuracy", "incomplete_runs", "missing_base_eval", "noise", "orphan_evals",
+        "precision_path", "robust_overfitting", "timeline", "vertical_lines"]
 
 
 def test_cli_check_fail_on_exits_1_only_with_findings(corpus_db):

@@ -21,10 +21,11 @@ from warehouse.views import install_views
 
 from views_corpus import SAMPLES
 
-HELPERS = ["lr_decays", "run_neighbours", "run_summary", "training_curves"]
+HELPERS = ["lr_decays", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
 CHECKS = [
-    "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "gpu_accuracy",
-    "incomplete_runs", "missing_base_eval", "orphan_evals", "precision_path", "robust_overfitting", "vertical_lines",
+    "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "explain",
+    "gpu_accuracy", "incomplete_runs", "missing_base_eval", "noise", "orphan_evals", "precision_path",
+    "robust_overfitting", "timeline", "vertical_lines",
 ]
 REQUIRED_COLUMNS = {  # SPEC section 5
     "best_epoch": ["run_id", "arch_id", "site", "best_epoch", "epochs_planned", "early"],
@@ -170,13 +171,22 @@ def test_install_views_new_sql_gets_new_installed_at(empty, sql_copy):
 
 def test_install_views_drops_views_whose_file_was_removed(empty, sql_copy):
     install_views(empty, sql_copy)
-    (sql_copy / "checks" / "best_epoch" / "v2.sql").unlink()
+    (sql_copy / "checks" / "config_drift" / "v2.sql").unlink()
     install_views(empty, sql_copy)
     views = user_views(empty)
-    assert "check_best_epoch_v2" not in views and "check_best_epoch_v1" in views
-    assert empty.execute("select view_name from view_versions where name = 'check_best_epoch'").fetchall() == [("check_best_epoch_v1",)]
-    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_best_epoch'").fetchone()[0]
-    assert "check_best_epoch_v1" in definition
+    assert "check_config_drift_v2" not in views and "check_config_drift_v1" in views
+    assert empty.execute("select view_name from view_versions where name = 'check_config_drift'").fetchall() == [("check_config_drift_v1",)]
+    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_config_drift'").fetchone()[0]
+    assert "check_config_drift_v1" in definition
+
+
+def test_install_views_refuses_to_drop_a_version_another_view_reads(empty, sql_copy):
+    install_views(empty, sql_copy)
+    before = user_views(empty)
+    (sql_copy / "checks" / "best_epoch" / "v2.sql").unlink()
+    with pytest.raises(WarehouseError, match=r"v1\.sql:1: reads check_best_epoch_v2: no such table or view file"):
+        install_views(empty, sql_copy)
+    assert user_views(empty) == before
 
 
 @pytest.mark.parametrize("broken", ["        s.overfit_gap as as gap,", "        'unterminated,"])

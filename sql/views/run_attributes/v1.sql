@@ -1,0 +1,109 @@
+-- view: run_attributes
+-- version: 1 (first version)
+-- grain: one row per training run and attribute
+-- reads: archs, lr_decays_v1, run_settings, runs
+-- question: What can be said of each training run that might explain how it went? The candidate
+--   causes the explanation views (check_explain, check_timeline) weigh, each as text: where and on
+--   what it ran (site, gpu, gpu_count, pytorch_version), when (start_month), which code and
+--   precision path (code_version, precision_path), its size class, whether it was resumed, what
+--   its learning rate did (first_lr_decay: the first epoch whose lr dropped, or none), its
+--   throughput (steps_per_second: the quartile of its median it/s among all runs, cut at the
+--   25th, 50th and 75th percentiles, so runs of equal it/s share one), and every setting its
+--   header logs that takes 2 to 30 values over the runs (setting.<name>: AMP flags, batch sizes,
+--   attack radius and steps, ...; a setting with one value explains nothing, one with more, such
+--   as exp_name, names runs rather than groups them; environment lines are covered by the
+--   attributes above). A value that is not known is 'unknown'.
+-- columns:
+--   run_id: the run (runs.run_id)
+--   attribute: what is said of the run, e.g. precision_path or setting.apex_amp
+--   value: its value for the run, as text
+
+with quartiles as (
+    -- cut points of the runs' it/s: runs of equal it/s always share a quartile
+    select quantile_cont(steps_per_second, [0.25, 0.5, 0.75]) as cuts
+    from runs
+),
+
+throughput as (
+    select
+        r.run_id,
+        case
+            when r.steps_per_second is null then 'unknown'
+            when r.steps_per_second <= q.cuts[1] then 'quartile 1'
+            when r.steps_per_second <= q.cuts[2] then 'quartile 2'
+            when r.steps_per_second <= q.cuts[3] then 'quartile 3'
+            else 'quartile 4'
+        end as value
+    from runs as r
+    cross join quartiles as q
+),
+
+first_decays as (
+    select
+        run_id,
+        min(epoch) as first_decay_epoch
+    from lr_decays_v1
+    group by run_id
+),
+
+varying_settings as (
+    select parameter
+    from run_settings
+    where source <> 'environment'
+    group by parameter
+    having count(distinct value) between 2 and 30
+),
+
+from_runs as (
+    select
+        r.run_id,
+        coalesce(r.site, 'unknown') as site,
+        coalesce(r.gpu, 'cpu') as gpu,
+        cast(coalesce(array_length(r.gpu_list), 0) as varchar) as gpu_count,
+        coalesce(r.pytorch_version, 'unknown') as pytorch_version,
+        coalesce(strftime(r.started_at, '%Y-%m'), 'unknown') as start_month,
+        coalesce(r.precision_path, 'unknown') as precision_path,
+        coalesce(r.code_fingerprint, 'unknown') as code_version,
+        coalesce(a.size_class, 'unknown') as size_class,
+        cast(coalesce(r.resumed, false) as varchar) as resumed,
+        coalesce(cast(d.first_decay_epoch as varchar), 'none') as first_lr_decay,
+        t.value as steps_per_second
+    from runs as r
+    left join archs as a on r.arch_id = a.arch_id
+    left join first_decays as d on r.run_id = d.run_id
+    left join throughput as t on r.run_id = t.run_id
+),
+
+final as (
+    select run_id, 'site' as attribute, site as value from from_runs
+    union all
+    select run_id, 'gpu' as attribute, gpu as value from from_runs
+    union all
+    select run_id, 'gpu_count' as attribute, gpu_count as value from from_runs
+    union all
+    select run_id, 'pytorch_version' as attribute, pytorch_version as value from from_runs
+    union all
+    select run_id, 'start_month' as attribute, start_month as value from from_runs
+    union all
+    select run_id, 'precision_path' as attribute, precision_path as value from from_runs
+    union all
+    select run_id, 'code_version' as attribute, code_version as value from from_runs
+    union all
+    select run_id, 'size_class' as attribute, size_class as value from from_runs
+    union all
+    select run_id, 'resumed' as attribute, resumed as value from from_runs
+    union all
+    select run_id, 'first_lr_decay' as attribute, first_lr_decay as value from from_runs
+    union all
+    select run_id, 'steps_per_second' as attribute, steps_per_second as value from from_runs
+    union all
+    select
+        s.run_id,
+        'setting.' || s.parameter as attribute,
+        s.value
+    from run_settings as s
+    where s.source <> 'environment'
+        and s.parameter in (select parameter from varying_settings)
+)
+
+select * from final
