@@ -1,4 +1,4 @@
--- migration 011: the thresholds of the explanation views (check_explain, check_noise, check_timeline).
+-- migration 009: the thresholds of the explanation views (check_explain, check_noise, check_timeline).
 
 insert into check_params values
     ('explain.min_support', 'explain', 0.2, 0.2, 'fraction of the outliers',

@@ -1,4 +1,4 @@
--- migration 010: which code ran. The code fingerprint of every log, the precision path of every run,
+-- migration 008: which code ran. The code fingerprint of every log, the precision path of every run,
 -- the history of the benchmark's code repositories and the commits that could have written each log.
 
 alter table runs add column code_fingerprint varchar;
