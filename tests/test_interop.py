@@ -120,8 +120,14 @@ def test_export_parquet_refuses_a_folder_with_files(demo_db, tmp_path):
     (tmp_path / "pq" / "keep.txt").write_text("x")
     with pytest.raises(WarehouseError, match="not empty"):
         export_parquet(demo_db, tmp_path / "pq")
+    # --overwrite replaces only a previous export: this folder is someone else's
     result = CliRunner().invoke(app, ["export", "parquet", str(tmp_path / "pq"), "--db", str(demo_db), "--overwrite"])
+    assert result.exit_code == 1 and "does not look like a Parquet export" in result.output
+    assert [p.name for p in (tmp_path / "pq").iterdir()] == ["keep.txt"]
+    export_parquet(demo_db, tmp_path / "pq2")
+    result = CliRunner().invoke(app, ["export", "parquet", str(tmp_path / "pq2"), "--db", str(demo_db), "--overwrite"])
     assert result.exit_code == 0 and "schema version" in result.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pq")] == []
 
 
 # --- release file: the benchmark's loader -------------------------------------------------------
