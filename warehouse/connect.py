@@ -113,3 +113,12 @@ def connect(path: Path | str, read_only: bool = False, threads: int | None = Non
             "from the logs (or drop those objects in the duckdb shell)"
         )
     return con
+
+
+def connect_as(path: Path, shown_as: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """`connect` to a private name of a file (warehouse/swap.py `snapshot`), with messages naming
+    the file itself."""
+    try:
+        return connect(path, read_only=read_only)
+    except WarehouseError as exc:
+        raise WarehouseError(str(exc).replace(str(path), str(shown_as))) from None

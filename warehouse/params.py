@@ -12,19 +12,19 @@ from pathlib import Path
 import duckdb
 
 from warehouse.catalog import file_tables, table_columns
-from warehouse.connect import connect
+from warehouse.connect import connect_as
 from warehouse.errors import WarehouseError
 
 
-def saved_check_params(db: Path) -> tuple[dict[str, float], list[str]]:
-    """name -> value of the check_params of the warehouse at `db`, and warnings when they cannot
-    be read (a damaged or hostile file: the rebuild then starts from the defaults)."""
-    if not db.exists():
+def saved_check_params(db: Path | None, shown_as: Path | None = None) -> tuple[dict[str, float], list[str]]:
+    """name -> value of the check_params of the warehouse at `db` (a snapshot of `shown_as`), and
+    warnings when they cannot be read (a damaged or hostile file: the rebuild starts from the defaults)."""
+    if db is None or not db.exists():
         return {}, []
     try:
-        con = connect(db, read_only=True)
+        con = connect_as(db, shown_as or db, read_only=True)
     except WarehouseError as exc:
-        return {}, [f"check_params of the old warehouse not carried over: {exc}"]
+        return {}, [f"check_params of the old warehouse not carried over, the defaults apply: {exc}"]
     try:
         if ("main", "check_params") not in file_tables(con):
             return {}, []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.discover import FoundFile
-from warehouse.connect import connect
+from warehouse.connect import connect_as
 from warehouse.migrate import check_version, latest_version
 from warehouse.trust import differing_views, stale_tool_views
 
@@ -36,14 +36,14 @@ class Recorded:
     """The tool's views the file lacks or holds with other SQL, and views of older tool versions."""
 
 
-def read_recorded(db: Path) -> Recorded:
+def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
     """What the warehouse at `db` recorded (read-only: never blocks or changes it); empty when
-    there is no file yet."""
-    if not db.exists():
+    there is no file yet. `shown_as`: the name messages give the file (`db` is a snapshot of it)."""
+    if db is None or not db.exists():
         return Recorded()
-    con = connect(db, read_only=True)
+    con = connect_as(db, shown_as or db, read_only=True)
     try:
-        version = check_version(con, db)
+        version = check_version(con, shown_as or db)
         if version == 0:
             return Recorded()
         rows = con.execute(

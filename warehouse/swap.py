@@ -171,8 +171,9 @@ def write_lock(db: Path, wait: float | None = None,
 
 
 def file_identity(target: Path) -> tuple:
-    """What tells one version of the file (and its WAL) from another: inode, size, mtime and ctime
-    (which no program can set back). A writer compares it before planning and after copying."""
+    """What tells one version of the file (and its WAL) from another: inode, size and mtime (not
+    ctime: the hard link of `snapshot` changes it). A writer compares it before planning and after
+    copying."""
     out = []
     for path in (target, target.with_name(target.name + ".wal")):
         try:
@@ -180,8 +181,37 @@ def file_identity(target: Path) -> tuple:
         except FileNotFoundError:
             out.append(None)
             continue
-        out.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        out.append((st.st_ino, st.st_size, st.st_mtime_ns))
     return tuple(out)
+
+
+@contextmanager
+def snapshot(target: Path) -> Iterator[Path | None]:
+    """A private name for the current version of `target` (a hard link, or a copy where links are
+    impossible), for the block; None when there is no file yet. Call it holding the lock.
+
+    Why not open `target` itself: DuckDB shares one open database between the connections of a
+    process that name the same path, so while any connection of this process (a reader, a test)
+    still holds the version that an ingest since replaced, opening `target` again returns that old
+    version, and a plan made from it would be applied to the new one. A name nobody else opened
+    always shows the file as it is.
+    """
+    if not target.exists():
+        yield None
+        return
+    link = target.with_name(f"{target.name}.tmp-{os.getpid()}.plan")
+    _discard(link)
+    try:
+        try:
+            os.link(target, link)
+        except OSError:
+            shutil.copyfile(target, link)
+        wal = target.with_name(target.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, link.with_name(link.name + ".wal"))
+        yield link
+    finally:
+        _discard(link)
 
 
 def clean_stale(target: Path) -> list[str]:

@@ -32,16 +32,16 @@ from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
 from warehouse.attribution import (SitesSource, attribute, attribution_rows, record_roots, repo_histories,
                                    sites_sources, started_logs)
-from warehouse.connect import connect
+from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
 from warehouse.invariants import require_invariants
 from warehouse.load import delete_file_rows, load_parsed, registered
-from warehouse.migrate import migrate
+from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
 from warehouse.plan import Plan, Recorded, make_plan, read_recorded
 from warehouse.points import reached
 from warehouse.steps import run_steps
-from warehouse.swap import clean_stale, file_identity, new_version, write_lock, writable_copy
+from warehouse.swap import clean_stale, file_identity, new_version, snapshot, write_lock, writable_copy
 from warehouse.viewfiles import load_view_files
 from warehouse.views import install_views
 
@@ -150,18 +150,18 @@ def ingest_paths(
             inputs = _Inputs(roots, sources, histories, discover(roots))
             summary.seen = len(inputs.found)
             identity = file_identity(target)
-            recorded = Recorded() if rebuild else read_recorded(target)
-            plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys())
-            reached("planned", target)
-            summary.removed = len(plan.removed_ids)
-            summary.unchanged = summary.seen - len(plan.to_read)
-            if not (plan.needs_write or rebuild):
-                _count(target, summary, inputs.root_names)
-            else:
-                params = {}
-                if rebuild:
-                    params, warnings = saved_check_params(target)
-                    summary.warn(*warnings)
+            with snapshot(target) as current:
+                recorded = Recorded() if rebuild else read_recorded(current, shown_as=target)
+                plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys())
+                reached("planned", target)
+                summary.removed = len(plan.removed_ids)
+                summary.unchanged = summary.seen - len(plan.to_read)
+                if not (plan.needs_write or rebuild):
+                    _count(current, target, summary, inputs.root_names)
+                params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
+                summary.warn(*warnings)
+            if plan.needs_write or rebuild:
+                summary.warn(_views_note(recorded))
                 _write(target, plan, inputs, logs, summary, progress or Progress(), workers, identity, params, rebuild)
                 summary.wrote = True
     summary.seconds = time.perf_counter() - started
@@ -257,12 +257,23 @@ def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: li
     summary.evals = con.execute("select count(*) from evals").fetchone()[0]
 
 
-def _count(db: Path, summary: IngestSummary, roots: list[str]) -> None:
-    con = connect(db, read_only=True)
+def _count(current: Path | None, target: Path, summary: IngestSummary, roots: list[str]) -> None:
+    if current is None:
+        return
+    con = connect_as(current, target, read_only=True)
     try:
         _count_con(con, summary, roots)
     finally:
         con.close()
+
+
+def _views_note(recorded: Recorded) -> str | None:
+    """Say so when the file held views under the tool's names with other SQL (or none)."""
+    if recorded.version != latest_version() or not recorded.views_to_install:
+        return None  # a new file, or one migrated now: its views are installed anyway
+    names = recorded.views_to_install
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"the warehouse's views {shown} differed from this tool's sql/ (an older tool, or changed by hand): reinstalled"
 
 
 def upgrade_warehouse(db: Path) -> list[str]:
