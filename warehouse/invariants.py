@@ -72,15 +72,20 @@ def broken_invariants(con: duckdb.DuckDBPyConnection, version: int) -> list[str]
     return lines
 
 
+def raise_broken(db: Path, problem: str, more: int = 0) -> None:
+    """The one line of a write stopped by a broken invariant."""
+    others = f" (and {more} more problems)" if more else ""
+    raise WarehouseError(
+        f"integrity check failed, {db} is unchanged: {problem}{others}; `python cli.py verify` lists them, "
+        "`python cli.py ingest --rebuild PATH...` rebuilds the warehouse from the logs"
+    )
+
+
 def require_invariants(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     """Stop a write (before its swap) when the new version breaks an invariant: one line."""
     problems = broken_invariants(con, latest_version())
     if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise WarehouseError(
-            f"integrity check failed, {db} is unchanged: {problems[0]}{more}; `python cli.py verify` lists them, "
-            "`python cli.py ingest --rebuild PATH...` rebuilds the warehouse from the logs"
-        )
+        raise_broken(db, problems[0], len(problems) - 1)
 
 
 @lru_cache(maxsize=8)

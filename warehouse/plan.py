@@ -12,6 +12,7 @@ files twice and losing rows.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,8 @@ class Recorded:
     version: int = 0
     views_to_install: list[str] = field(default_factory=list)
     """The tool's views the file lacks or holds with other SQL, and views of older tool versions."""
+    repeated_paths: list[str] = field(default_factory=list)
+    """A problem line per path with more than one files row: a broken warehouse, never planned from."""
 
 
 def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
@@ -56,7 +59,12 @@ def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
         views = differing_views(con) + stale_tool_views(con)
     finally:
         con.close()
-    return Recorded({r[0]: r[1:] for r in rows}, roots, version, views)
+    files = {r[0]: r[1:] for r in rows}
+    repeated = []
+    if len(files) < len(rows):
+        counts = Counter(r[0] for r in rows)
+        repeated = [f"files: {n} rows for path {path} (one expected)" for path, n in sorted(counts.items()) if n > 1]
+    return Recorded(files, roots, version, views, repeated)
 
 
 def _under(path: str, roots: list[str]) -> bool:

@@ -34,7 +34,7 @@ from warehouse.attribution import (SitesSource, attribute, attribution_rows, rec
                                    sites_sources, started_logs)
 from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
-from warehouse.invariants import require_invariants
+from warehouse.invariants import raise_broken, require_invariants
 from warehouse.load import delete_file_rows, load_parsed, registered
 from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
@@ -152,6 +152,8 @@ def ingest_paths(
             identity = file_identity(target)
             with snapshot(target) as current:
                 recorded = Recorded() if rebuild else read_recorded(current, shown_as=target)
+                if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
+                    raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
                 plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys())
                 reached("planned", target)
                 summary.removed = len(plan.removed_ids)
