@@ -130,6 +130,31 @@ def test_export_parquet_refuses_a_folder_with_files(demo_db, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pq")] == []
 
 
+def test_export_parquet_overwrite_keeps_the_old_export_until_the_new_one_is_complete(demo_db, tmp_path, monkeypatch):
+    import warehouse.export as export
+
+    out = tmp_path / "pq"
+    export_parquet(demo_db, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # the warehouse cannot be read: nothing of the old export goes
+    result = CliRunner().invoke(app, ["export", "parquet", str(out), "--db", str(tmp_path / "none.duckdb"), "--overwrite"])
+    assert result.exit_code == 1 and "no warehouse at" in result.output
+    # the export fails halfway (after some tables were written): the old export stays as it was
+    real, written = export._write_table, []
+
+    def fails_third(con, table, target, version):
+        if len(written) == 2:
+            raise duckdb.IOException("IO Error: disk on fire")
+        written.append(table)
+        return real(con, table, target, version)
+
+    monkeypatch.setattr(export, "_write_table", fails_third)
+    with pytest.raises(WarehouseError, match=f"Parquet export failed, {out} is unchanged: IO Error: disk on fire"):
+        export_parquet(demo_db, out, overwrite=True)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pq"]
+
+
 # --- release file: the benchmark's loader -------------------------------------------------------
 # A faithful minimal re-implementation of NASBenchR_CIFAR10_Dataset.__init__ (the benchmark's
 # dataset.py, SPEC section 6): orjson (no NaN), exactly one train and one test_best entry per arch,
