@@ -260,7 +260,7 @@ def export_release_cmd(
 def export_parquet_cmd(
     out: Path = typer.Argument(..., help="Folder to write <table>/[site=<site>/]*.parquet and _meta/schema.json into."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export in that folder (one with _meta/schema.json), once the new one is complete."),
 ):
     """Write every table as Parquet, partitioned by site, for Spark, Trino, Polars or another DuckDB."""
     from warehouse import WarehouseError

@@ -18,6 +18,8 @@ comment on column sites.site is 'Site name, e.g. SUSTech, MSU, unknown (the one 
 comment on column sites.source is 'Path of the sites file the row came from (files.sites_path); NULL for the unknown row.';
 comment on column sites.sites_sha256 is 'SHA-256 of that sites file''s content (files.sites_sha256); NULL for the unknown row and for rows written before schema version 6.';
 
+comment on table meta is 'Facts about this warehouse file: schema_version, and the tool version that last wrote it (tool).';
+
 update files set sites_path = (select max(source) from sites);
 
 create table roots (
