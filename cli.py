@@ -294,5 +294,17 @@ def export_arch_list_cmd(
         typer.echo(f"wrote {n} arch ids -> {out}", err=True)
 
 
+def main() -> None:
+    """Run the app; SIGTERM during a write (a reading command migrating an older file) ends with
+    one line, like an interrupted ingest: the write unwound and left the old file."""
+    from warehouse.swap import Terminated
+
+    try:
+        app()
+    except Terminated:
+        typer.echo("error: stopped by SIGTERM; the warehouse is unchanged", err=True)
+        sys.exit(143)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -77,15 +77,17 @@ def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def connect(path: Path | str, read_only: bool = False, threads: int | None = None,
-            inspect: bool = False) -> duckdb.DuckDBPyConnection:
+            inspect: bool = False, checked: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with file system access off; a new file gets the compatible storage format.
 
     A file whose macros or views would make the tool's SQL run the file's code is refused with one
-    line, unless `inspect` (only catalog queries will run: `verify`).
+    line, unless `inspect` (only catalog queries will run: `verify`), or `checked` (a byte copy of a
+    file this process just opened: an ingest's copy of the version it planned from).
     """
     path = Path(path)
     check_duckdb_file(path)
     config = {}
+    checked = checked or not path.exists()
     if not path.exists() and not read_only:
         config["storage_compatibility_version"] = STORAGE_VERSION
     if threads:
@@ -101,7 +103,7 @@ def connect(path: Path | str, read_only: bool = False, threads: int | None = Non
         raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from None
     try:
         con.execute("set enable_external_access = false")
-        problems = [] if inspect else foreign_code(con)
+        problems = [] if inspect or checked else foreign_code(con)
     except BaseException:
         con.close()
         raise

@@ -7,7 +7,8 @@ violation (no rows: it holds), e.g.
     runs: training log /logs/arch_7.log holds 0 runs (one expected)
 
 A header line `-- schema: N` marks an invariant about columns added by migration N: it is skipped on
-older files. Adding an invariant adds a file. The schema itself (version, the tool's tables and
+older files; `-- verify only: why` one too costly for every write that no write can break. Adding
+an invariant adds a file. The schema itself (version, the tool's tables and
 their columns) is checked here in Python, against a file migrated in memory.
 
     require_invariants(con, db)     in a write: raise WarehouseError (one line) when any is broken
@@ -34,6 +35,7 @@ SHOWN = 5
 
 _TITLE = re.compile(r"^-- invariant: (.+)$", re.M)
 _SCHEMA = re.compile(r"^-- schema: (\d+)$", re.M)
+_VERIFY_ONLY = re.compile(r"^-- verify only:", re.M)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Invariant:
     title: str
     since: int
     sql: str
+    verify_only: bool = False
 
 
 def invariants() -> list[Invariant]:
@@ -52,15 +55,16 @@ def invariants() -> list[Invariant]:
         title = _TITLE.search(text)
         since = _SCHEMA.search(text)
         found.append(Invariant(path.stem, title.group(1) if title else path.stem,
-                               int(since.group(1)) if since else 1, text))
+                               int(since.group(1)) if since else 1, text, bool(_VERIFY_ONLY.search(text))))
     return found
 
 
-def broken_invariants(con: duckdb.DuckDBPyConnection, version: int) -> list[str]:
-    """Problem lines of every invariant that applies to a file at schema `version`."""
+def broken_invariants(con: duckdb.DuckDBPyConnection, version: int, in_write: bool = False) -> list[str]:
+    """Problem lines of every invariant that applies to a file at schema `version` (`in_write`:
+    those checked before every swap)."""
     lines = []
     for invariant in invariants():
-        if invariant.since > version:
+        if invariant.since > version or (in_write and invariant.verify_only):
             continue
         try:
             rows = [r[0] for r in con.execute(invariant.sql).fetchall()]
@@ -83,7 +87,7 @@ def raise_broken(db: Path, problem: str, more: int = 0) -> None:
 
 def require_invariants(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     """Stop a write (before its swap) when the new version breaks an invariant: one line."""
-    problems = broken_invariants(con, latest_version())
+    problems = broken_invariants(con, latest_version(), in_write=True)
     if problems:
         raise_broken(db, problems[0], len(problems) - 1)
 

@@ -181,7 +181,7 @@ def _write(target: Path, plan: Plan, inputs: _Inputs, logs, summary: IngestSumma
         if not rebuild and file_identity(target) != identity:
             raise WarehouseError(f"{target} changed while this ingest planned (a program that does not take the "
                                  "ingest lock wrote it, e.g. the duckdb shell); it is unchanged: run the ingest again")
-        con = connect(tmp)
+        con = connect(tmp, checked=True)  # a copy of the version read_recorded opened (identity checked above)
         try:
             migrated = migrate(con, target)
             restore_check_params(con, params)

@@ -1,7 +1,6 @@
 -- invariant: ids are unique and consistent
 -- run_id and eval_id are unique; the run of a training log and the evaluation of an evaluation log
--- carry the id of their file (a release file's records have ids of their own); an epoch occurs
--- once per run.
+-- carry the id of their file (a release file's records have ids of their own).
 
 with run_ids as (
     select
@@ -21,21 +20,6 @@ eval_ids as (
     having count(*) > 1
 ),
 
-repeated_epochs as (
-    select
-        run_id,
-        count(*) as n_repeated
-    from (
-        select
-            run_id,
-            epoch
-        from epochs
-        group by run_id, epoch
-        having count(*) > 1
-    )
-    group by run_id
-),
-
 final as (
     select 'runs: ' || n_rows || ' rows with run_id ' || run_id || ' (one expected)' as problem
     from run_ids
@@ -52,9 +36,6 @@ final as (
     from evals as e
     inner join files as f on e.file_id = f.file_id
     where f.kind in ('eval', 'corruption') and e.eval_id <> f.file_id
-    union all
-    select 'epochs: run ' || run_id || ' has ' || n_repeated || ' epochs more than once (one row per epoch expected)' as problem
-    from repeated_epochs
 )
 
 select * from final
