@@ -175,6 +175,19 @@ def test_a_view_in_the_place_of_a_table_is_refused(hostile):
     assert "view gpus stands where the tool's table gpus belongs" in result.output
 
 
+@pytest.mark.parametrize("statement, problem", [
+    ("alter table gpus add column note varchar default lower('X')", "column gpus.note computes lower('X')"),
+    ("create or replace table sites (site varchar check (length(site) > 0), authors varchar[], paths varchar[], "
+     "source varchar, sites_sha256 varchar)", "table sites checks CHECK((length(site) > 0))"),
+])
+def test_an_expression_attached_to_a_tools_table_is_refused(hostile, statement, problem):
+    samples, db, secret = hostile
+    _plant(db, statement)
+    result = run("check", "--db", str(db))
+    assert result.exit_code == 1 and problem in result.output
+    assert run("verify", "--db", str(db)).output.splitlines()[0] == f"{problem}: the other commands refuse this file"
+
+
 def test_every_connection_has_file_access_off(tmp_path, samples):
     db = tmp_path / "w.duckdb"
     ingest_paths(db, [samples], workers=1)

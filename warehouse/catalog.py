@@ -96,3 +96,17 @@ def other_objects(con: duckdb.DuckDBPyConnection) -> list[CatalogObject]:
     ):
         found.extend(CatalogObject(kind, schema, name) for schema, name in con.execute(query + " order by 1, 2").fetchall())
     return found
+
+
+def computed_columns(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+    """Expressions the file attaches to these tables of its main schema, which DuckDB evaluates
+    whenever rows are read or written: generated columns, defaults, CHECK constraints."""
+    wanted = set(tables)
+    found = [f"column {table}.{column[0]} computes {column[2] or column[3]}"
+             for table, columns in table_columns(con).items() if table in wanted
+             for column in columns if column[2] is not None or column[3] is not None]
+    rows = con.execute(
+        f"select table_name, constraint_text from system.main.duckdb_constraints() "
+        f"where {_IN_FILE} and schema_name = 'main' and constraint_type = 'CHECK' order by 1, 2"
+    ).fetchall()
+    return found + [f"table {table} checks {text}" for table, text in rows if table in wanted]

@@ -10,7 +10,9 @@ stand in for DuckDB's own functions. So every connection this tool opens
   between connections of a process only when their configuration is the same.)
 - refuses a file holding a macro named like one of DuckDB's functions (`strftime`, `split_part`,
   `duckdb_views`, ...): the tool's own SQL calls those, and would run the file's code instead. So
-  does a view standing where one of the tool's tables belongs. `verify` opens such a file anyway,
+  does a view standing where one of the tool's tables belongs, and an expression attached to one
+  of its tables (a generated column, a default, a CHECK: DuckDB evaluates them as rows are read or
+  written; the tool's tables have none). `verify` opens such a file anyway,
   with `inspect=True`, to say what it holds (it runs catalog queries only).
 
 The tool's views are checked against their definitions in warehouse/trust.py.
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.catalog import file_macros, file_views
+from warehouse.catalog import computed_columns, file_macros, file_views
 from warehouse.errors import WarehouseError
 from warehouse.migrate import tool_tables
 
@@ -73,7 +75,7 @@ def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
     tables = set(tool_tables())
     problems += [f"view {name} stands where the tool's table {name} belongs"
                  for schema, name in file_views(con) if schema == "main" and name in tables]
-    return problems
+    return problems + computed_columns(con, tool_tables())
 
 
 def connect(path: Path | str, read_only: bool = False, threads: int | None = None,

@@ -122,11 +122,6 @@ def schema_problems(con: duckdb.DuckDBPyConnection, db: Path) -> tuple[int, list
         elif [c[:2] for c in actual[table]] != [c[:2] for c in columns]:
             lines.append(f"table {table} has columns {', '.join(f'{c} {t}' for c, t, *_ in actual[table])}; "
                          f"the tool's has {', '.join(f'{c} {t}' for c, t, *_ in columns)}")
-        else:
-            computed = [c[0] for c in actual[table] if c[2] is not None or c[3] is not None]
-            if computed:
-                lines.append(f"table {table}: columns {', '.join(computed)} have default or generated values "
-                             "the tool did not define")
     versions = [r[0] for r in con.execute("select version from migrations order by version").fetchall()]
     if len(versions) != len(set(versions)) or (versions and max(versions) != version):
         lines.append(f"migrations records versions {versions}, meta says schema version {version}")
