@@ -148,6 +148,18 @@ def test_second_writer_with_wait_waits_its_turn_and_plans_afresh(small):
     assert counts(db) == state_b
 
 
+def test_wait_takes_a_number_of_seconds_among_the_paths(small):
+    logs, db, state_a, state_b = small
+    first = paused("planned", "ingest", str(logs), "--db", str(db), "--workers", "1")
+    second = subprocess.run([*CLI, "ingest", "--wait", "0", str(logs), "--db", str(db)], capture_output=True, text=True)
+    first.communicate("go\n")
+    assert second.returncode == 1
+    assert second.stderr == f"error: another ingest is still writing {db} (lock {db}.lock) after 0 s of waiting\n"
+    third = subprocess.run([*CLI, "ingest", str(logs), "--wait", "30", "--db", str(db)], capture_output=True, text=True)
+    assert (third.returncode, third.stderr) == (0, "") and third.stdout.endswith("(warehouse unchanged)\n")
+    assert counts(db) == state_b
+
+
 @pytest.mark.parametrize("point", [pytest.param("locked", marks=pytest.mark.slow), pytest.param("planned", marks=pytest.mark.slow),
                                    "copied", "checked"])
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
