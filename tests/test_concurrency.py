@@ -194,7 +194,9 @@ def _round(rng: random.Random, logs: Path, db: Path, next_arch: list[int], check
     return results, change_at is not None and change_at < step
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow),
+# seed 1 is in the fast suite: with the plan read before the lock (issue 17), it fails in its
+# first rounds (a stale plan applied to a newer version: two files rows for a path)
+@pytest.mark.parametrize("seed", [1, pytest.param(0, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow),
                                   pytest.param(3, marks=pytest.mark.slow)])
 def test_writers_in_any_interleaving_end_as_one_ingest_of_the_final_files(tmp_path, seed, no_poll_delay):
     rng = random.Random(seed)
