@@ -220,3 +220,23 @@ def test_writers_in_any_interleaving_end_as_one_ingest_of_the_final_files(tmp_pa
             ingest_paths(db, [logs], workers=1)
         assert content_hash(db) == reference(logs, tmp_path / "reference.duckdb")
         assert verify_warehouse(db).problems == []
+
+
+def test_a_connection_still_open_on_a_replaced_version_never_feeds_a_plan(grown):
+    """DuckDB shares one open database between the connections of a process that name the same
+    path: while this reader holds the version an ingest replaced, opening the path again gives that
+    old version. The next ingest must still plan from the file as it is."""
+    import duckdb
+
+    logs, db, expected = grown
+    reader = duckdb.connect(str(db), read_only=True)
+    try:
+        assert reader.execute("select count(*) from runs").fetchone() == (3,)
+        ingest_paths(db, [logs], workers=1)                 # replaces the version the reader holds
+        write_run(logs, "msu", 10)
+        summary = ingest_paths(db, [logs], workers=1)       # plans from the new version, not the reader's
+        assert (summary.loaded, summary.runs) == (2, 9)
+    finally:
+        reader.close()
+    assert verify_warehouse(db).problems == []
+    assert content_hash(db) == reference(logs, db.with_name("again.duckdb"))
