@@ -2,7 +2,6 @@
 warehouse; `ingest --rebuild` builds a warehouse anew from the logs."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
