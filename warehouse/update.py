@@ -150,24 +150,32 @@ def ingest_paths(
             inputs = _Inputs(roots, sources, histories, discover(roots))
             summary.seen = len(inputs.found)
             identity = file_identity(target)
-            with snapshot(target) as current:
-                recorded = Recorded() if rebuild else read_recorded(current, shown_as=target)
-                if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
-                    raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
-                plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys())
-                reached("planned", target)
-                summary.removed = len(plan.removed_ids)
-                summary.unchanged = summary.seen - len(plan.to_read)
-                if not (plan.needs_write or rebuild):
-                    _count(current, target, summary, inputs.root_names)
-                params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
-                summary.warn(*warnings)
+            plan, recorded, params = _plan(target, inputs, summary, rebuild)
             if plan.needs_write or rebuild:
                 summary.warn(_views_note(recorded))
                 _write(target, plan, inputs, logs, summary, progress or Progress(), workers, identity, params, rebuild)
                 summary.wrote = True
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _plan(target: Path, inputs: _Inputs, summary: IngestSummary, rebuild: bool) -> tuple[Plan, Recorded, dict]:
+    """Under the lock: what the warehouse recorded (read from a private name of its current
+    version, warehouse/swap.py `snapshot`) against the files found; the summary's counts when
+    nothing is to be written; for a rebuild, the check_params values to keep."""
+    with snapshot(target) as current:
+        recorded = Recorded() if rebuild else read_recorded(current, shown_as=target)
+        if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
+            raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
+        plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys())
+        reached("planned", target)
+        summary.removed = len(plan.removed_ids)
+        summary.unchanged = summary.seen - len(plan.to_read)
+        if not (plan.needs_write or rebuild):
+            _count(current, target, summary, inputs.root_names)
+        params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
+        summary.warn(*warnings)
+    return plan, recorded, params
 
 
 def _write(target: Path, plan: Plan, inputs: _Inputs, logs, summary: IngestSummary, progress: Progress,
