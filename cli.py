@@ -5,6 +5,8 @@ clear line on stderr with a non-zero exit. Nothing else lives here.
 """
 from __future__ import annotations
 
+import math
+import re
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -30,9 +32,27 @@ def _db(db: Optional[Path]) -> Path:
     return db if db is not None else default_db_path()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=code)
+
+
+def _note(message: str) -> None:
+    typer.echo(f"note: {message}", err=True)
+
+
+def _wait_seconds(paths: List[Path], wait: bool) -> tuple[List[Path], Optional[float]]:
+    """`--wait [SECONDS]`: Typer options cannot take an optional value, so the number arrives among
+    the paths (`ingest --wait 30 logs/`): a plain number that names nothing on disk is the limit."""
+    if not wait:
+        return paths, None
+    numbers = [p for p in paths if re.fullmatch(r"\d+(\.\d*)?", str(p)) and not p.exists()]
+    if len(numbers) > 1:
+        _fail(f"--wait takes one number of seconds, got {', '.join(map(str, numbers))}")
+    rest = [p for p in paths if p not in numbers]
+    if not rest:
+        _fail("no folder or file to ingest")
+    return rest, float(str(numbers[0])) if numbers else math.inf
 
 
 @app.command()
@@ -57,22 +77,28 @@ def demo(
 def ingest(
     paths: List[Path] = typer.Argument(..., help="Log folders (searched recursively), single log files, or release files (cifar10.jsonl)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    sites: Optional[Path] = typer.Option(None, "--sites", help="Sites file (TOML); default: sites.toml in the folder or at the top of its git repository."),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Sites file (TOML) for every PATH; default: each PATH's own sites.toml (in the folder or at the top of its git repository). A file's site is decided only by an ingest of its own folder."),
     workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
     code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help="Git repository of the benchmark's training or evaluation code (repeat for several; also [code] repos in the sites file): fills code_commits; remembered by later ingests."),
+    wait: bool = typer.Option(False, "--wait", help="When another ingest is writing the warehouse, wait for it to finish (`--wait SECONDS`: at most that long) instead of stopping; then plan afresh."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Build the warehouse anew from PATH... alone (files of folders not given are dropped) and swap it in when complete; check_params values are kept."),
 ):
     """Load log files into the warehouse; unchanged files are not read again."""
     from ingest.sites import SitesFileError
     from reports.progress import IngestProgress
     from warehouse import WarehouseError
+    from warehouse.swap import Terminated
     from warehouse.update import ingest_paths
 
+    paths, seconds = _wait_seconds(paths, wait)
     progress = IngestProgress() if sys.stderr.isatty() else None
     try:
         summary = ingest_paths(_db(db), paths, sites_file=sites, workers=workers, progress=progress,
-                               code_repos=code_repo or [])
+                               warn=_note, wait=seconds, rebuild=rebuild, code_repos=code_repo or [])
     except (WarehouseError, SitesFileError) as exc:
         _fail(str(exc))
+    except (KeyboardInterrupt, Terminated) as exc:
+        _fail(f"ingest interrupted, {_db(db)} is unchanged", code=143 if isinstance(exc, Terminated) else 130)
     for warning in summary.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(summary.line())
@@ -80,11 +106,13 @@ def ingest(
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL query (read-only: SELECT, WITH, FROM, DESCRIBE, SHOW, EXPLAIN)."),
+    query: str = typer.Argument(..., help="SQL query (read-only: SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; not EXPLAIN ANALYZE)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    timeout: float = typer.Option(60.0, "--timeout", min=0, help="Stop the query after this many seconds."),
+    max_rows: int = typer.Option(10_000, "--max-rows", min=1, help="Print at most this many rows (stderr says when there were more)."),
 ):
-    """Run a read-only SQL query against the warehouse."""
+    """Run a read-only SQL query against the warehouse (no file access; the tool's own views)."""
     from reports.tables import FORMATS, render_rows
     from warehouse import WarehouseError
     from warehouse.query import run_query
@@ -92,10 +120,31 @@ def sql(
     if format not in FORMATS:
         _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     try:
-        columns, rows = run_query(_db(db), query)
+        result = run_query(_db(db), query, timeout=timeout, max_rows=max_rows)
     except WarehouseError as exc:
         _fail(str(exc))
-    typer.echo(render_rows(columns, rows, format))
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(render_rows(result.columns, result.rows, format))
+    if result.truncated:
+        _note(f"only the first {max_rows} rows are shown: the query returns more (raise --max-rows)")
+
+
+@app.command()
+def verify(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)):
+    """Check the warehouse without changing it: its integrity invariants, the tool's views, and objects the tool did not create; one line per problem and exit code 1 when there are any."""
+    from warehouse import WarehouseError
+    from warehouse.verify import verify_warehouse
+
+    try:
+        result = verify_warehouse(_db(db))
+    except WarehouseError as exc:
+        _fail(str(exc))
+    for problem in result.problems:
+        typer.echo(problem)
+    if result.problems:
+        raise typer.Exit(code=1)
+    typer.echo(result.line())
 
 
 @app.command()
@@ -212,7 +261,7 @@ def export_release_cmd(
 def export_parquet_cmd(
     out: Path = typer.Argument(..., help="Folder to write <table>/[site=<site>/]*.parquet and _meta/schema.json into."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export in that folder (one with _meta/schema.json), once the new one is complete."),
 ):
     """Write every table as Parquet, partitioned by site, for Spark, Trino, Polars or another DuckDB."""
     from warehouse import WarehouseError
@@ -246,5 +295,17 @@ def export_arch_list_cmd(
         typer.echo(f"wrote {n} arch ids -> {out}", err=True)
 
 
+def main() -> None:
+    """Run the app; SIGTERM during a write (a reading command migrating an older file) ends with
+    one line, like an interrupted ingest: the write unwound and left the old file."""
+    from warehouse.swap import Terminated
+
+    try:
+        app()
+    except Terminated:
+        typer.echo("error: stopped by SIGTERM; the warehouse is unchanged", err=True)
+        sys.exit(143)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -85,11 +85,10 @@ def read_sites_text(path: Path) -> str:
         raise SitesFileError(f"{path}:1: sites file is not UTF-8 text") from None
 
 
-def _read_toml(path: Path) -> tuple[str, dict]:
-    """The text of a sites file and its TOML; SitesFileError naming the file and line."""
-    text = read_sites_text(path)
+def _parse_toml(text: str, path: Path) -> dict:
+    """The TOML of a sites file's text; SitesFileError naming the file and line."""
     try:
-        return text, tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         line = match.group(1) if match else str(max(1, len(text.splitlines())))  # "at end of document"
@@ -98,15 +97,31 @@ def _read_toml(path: Path) -> tuple[str, dict]:
         raise SitesFileError(f"{path}:1: TOML nested too deeply to read") from None
 
 
-def code_repos_in_sites_file(path: Path | None) -> list[Path]:
-    """The repositories of the benchmark's code a sites file names, relative to its folder:
+@dataclass(frozen=True)
+class SitesFile:
+    """What a sites file says: its sites, and the repositories of the benchmark's code it names."""
+
+    sites: tuple[Site, ...]
+    code_repos: tuple[Path, ...]
+
+
+def parse_sites_text(text: str, path: Path) -> SitesFile:
+    """Parse and validate the text of the sites file at `path` (read once, by the caller); raise
+    SitesFileError naming the file and line. Code repositories are relative to the file's folder:
 
         [code]
         repos = ["code/train", "code/eval"]   # git repositories of the training and evaluation code
     """
-    if path is None:
-        return []
-    text, data = _read_toml(path)
+    data = _parse_toml(text, path)
+    return SitesFile(tuple(_sites(text, data, path)), tuple(_code_repos(text, data, path)))
+
+
+def read_sites_file(path: Path) -> list[Site]:
+    """Read, parse and validate a sites file's sites; raise SitesFileError naming the file and line."""
+    return list(parse_sites_text(read_sites_text(path), path).sites)
+
+
+def _code_repos(text: str, data: dict, path: Path) -> list[Path]:
     code = data.get("code")
     if code is None:
         return []
@@ -117,9 +132,7 @@ def code_repos_in_sites_file(path: Path | None) -> list[Path]:
     return [folder / repo for repo in repos]
 
 
-def read_sites_file(path: Path) -> list[Site]:
-    """Parse and validate a sites file; raise SitesFileError naming the file and line."""
-    text, data = _read_toml(path)
+def _sites(text: str, data: dict, path: Path) -> list[Site]:
     table = data.get("sites")
     if not isinstance(table, dict) or not table:
         raise SitesFileError(f"{path}:1: no [sites.<name>] tables")

@@ -252,7 +252,8 @@ def test_migrates_a_database_written_by_schema_version_1(samples, db_path):
     con.execute(first.read_text())
     con.execute("insert into meta values ('schema_version', '1')")
     con.execute("insert into migrations values (1, ?, now())", [first.name])
-    con.execute("insert into runs (run_id, arch_id, source_path) values (1, 99, '/old/arch_99.log')")
+    con.execute("insert into files (file_id, path, kind, status) values (1, '/old/arch_99.log', 'train', 'ok')")
+    con.execute("insert into runs (run_id, file_id, arch_id, source_path) values (1, 1, 99, '/old/arch_99.log')")
     con.close()
     summary = ingest_paths(db_path, [samples], workers=1)
     assert summary.wrote
@@ -348,7 +349,8 @@ def test_reading_commands_migrate_an_older_warehouse(db_path):
     version, first = migrations()[0]
     con.execute(first.read_text())
     con.execute("insert into meta values ('schema_version', '1')")
-    con.execute("insert into runs (run_id, arch_id, source_path) values (1, 99, '/old/arch_99.log')")
+    con.execute("insert into files (file_id, path, kind, status) values (1, '/old/arch_99.log', 'train', 'ok')")
+    con.execute("insert into runs (run_id, file_id, arch_id, source_path) values (1, 1, 99, '/old/arch_99.log')")
     con.close()
     result = runner.invoke(app, ["sql", "select arch_id from runs", "--db", str(db_path), "--format", "csv"])
     assert (result.exit_code, result.output) == (0, "arch_id\n99\n")

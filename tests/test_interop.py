@@ -120,8 +120,39 @@ def test_export_parquet_refuses_a_folder_with_files(demo_db, tmp_path):
     (tmp_path / "pq" / "keep.txt").write_text("x")
     with pytest.raises(WarehouseError, match="not empty"):
         export_parquet(demo_db, tmp_path / "pq")
+    # --overwrite replaces only a previous export: this folder is someone else's
     result = CliRunner().invoke(app, ["export", "parquet", str(tmp_path / "pq"), "--db", str(demo_db), "--overwrite"])
+    assert result.exit_code == 1 and "does not look like a Parquet export" in result.output
+    assert [p.name for p in (tmp_path / "pq").iterdir()] == ["keep.txt"]
+    export_parquet(demo_db, tmp_path / "pq2")
+    result = CliRunner().invoke(app, ["export", "parquet", str(tmp_path / "pq2"), "--db", str(demo_db), "--overwrite"])
     assert result.exit_code == 0 and "schema version" in result.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pq")] == []
+
+
+def test_export_parquet_overwrite_keeps_the_old_export_until_the_new_one_is_complete(demo_db, tmp_path, monkeypatch):
+    import warehouse.export as export
+
+    out = tmp_path / "pq"
+    export_parquet(demo_db, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # the warehouse cannot be read: nothing of the old export goes
+    result = CliRunner().invoke(app, ["export", "parquet", str(out), "--db", str(tmp_path / "none.duckdb"), "--overwrite"])
+    assert result.exit_code == 1 and "no warehouse at" in result.output
+    # the export fails halfway (after some tables were written): the old export stays as it was
+    real, written = export._write_table, []
+
+    def fails_third(con, table, target, version):
+        if len(written) == 2:
+            raise duckdb.IOException("IO Error: disk on fire")
+        written.append(table)
+        return real(con, table, target, version)
+
+    monkeypatch.setattr(export, "_write_table", fails_third)
+    with pytest.raises(WarehouseError, match=f"Parquet export failed, {out} is unchanged: IO Error: disk on fire"):
+        export_parquet(demo_db, out, overwrite=True)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pq"]
 
 
 # --- release file: the benchmark's loader -------------------------------------------------------

@@ -381,3 +381,120 @@ def test_git_log_started_early_is_never_left_running(repo, db_path, monkeypatch)
     summary = ingest_paths(db_path, [repo], workers=1)  # nothing to write: the log is not read
     assert not summary.wrote
     assert _git_children() == []
+
+
+# --- sites per root (issue 17, item 2) -----------------------------------------------------------
+
+SITES_B = """\
+[sites.Elsewhere]
+authors = ["someone"]
+paths = ["**"]
+"""
+
+
+def site_columns(db: Path) -> list[tuple]:
+    return query(db, "select path, site, site_source, last_site, site_changed, sites_path, sites_sha256 from files order by path")
+
+
+def two_roots(tmp_path: Path, repo: Path) -> Path:
+    """A second folder outside git: a log of its own, and no sites file."""
+    other = tmp_path / "new"
+    write(other, "arch_9.log", train_log(9))
+    write(other, "arch_2.log", train_log(2) + "\n")
+    return other
+
+
+def test_ingesting_another_folder_never_changes_the_sites_of_the_first(repo, tmp_path):
+    """Issue 17: `ingest demo/` then `ingest new/` (no sites.toml there) made every run unknown."""
+    other = two_roots(tmp_path, repo)
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [repo], workers=1)
+    before = {r[0]: r[1:] for r in site_columns(db)}
+    summary = ingest_paths(db, [other], workers=1)
+    after = {r[0]: r[1:] for r in site_columns(db)}
+    assert {p: after[p] for p in before} == before
+    assert summary.unknown_site == 2 and "2 files of unknown site" in summary.line()
+    assert query(db, "select site, count(*) from runs group by site order by site") == [
+        ("MSU", 3), ("SUSTech", 4), ("unknown", 4)]
+    sites_file = str((repo / "sites.toml").resolve())
+    assert {v[4] for p, v in after.items() if p.startswith(str(repo.resolve()))} == {sites_file}
+    assert {v[4] for p, v in after.items() if p.startswith(str(other.resolve()))} == {None}
+
+
+def test_folder_order_never_matters_for_sites(repo, tmp_path):
+    from test_ingest import content_hash
+
+    other = two_roots(tmp_path, repo)
+    write(other, "sites.toml", SITES_B)
+    a, b, c = tmp_path / "a.duckdb", tmp_path / "b.duckdb", tmp_path / "c.duckdb"
+    ingest_paths(a, [repo], workers=1)
+    ingest_paths(a, [other], workers=1)
+    ingest_paths(b, [other], workers=1)
+    ingest_paths(b, [repo], workers=1)
+    ingest_paths(c, [repo, other], workers=1)
+    assert site_columns(a) == site_columns(b) == site_columns(c)
+    assert content_hash(a) == content_hash(b) == content_hash(c)
+    assert query(a, "select site from runs where arch_id = 9") == [("Elsewhere",)]
+
+
+def test_sites_table_describes_every_sites_file_in_use(repo, tmp_path):
+    import hashlib
+
+    other = two_roots(tmp_path, repo)
+    write(other, "sites.toml", SITES_B)
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [repo, other], workers=1)
+    digest = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (repo / "sites.toml", other / "sites.toml")}
+    assert query(db, "select site, authors, paths, source, sites_sha256 from sites order by source nulls last, site") == [
+        ("MSU", ["shihuahuang"], ["msu/**"], str(repo.resolve() / "sites.toml"), digest[repo / "sites.toml"]),
+        ("SUSTech", ["zaber", "20830726+ZaberKo@users.noreply.github.com"], [], str(repo.resolve() / "sites.toml"),
+         digest[repo / "sites.toml"]),
+        ("Elsewhere", ["someone"], ["**"], str(other.resolve() / "sites.toml"), digest[other / "sites.toml"]),
+        ("unknown", [], [], None, None),
+    ]
+    # a changed sites file of one root replaces its own rows and re-attributes only its own files
+    (other / "sites.toml").write_text(SITES_B.replace("Elsewhere", "Moved"))
+    ingest_paths(db, [other], workers=1)
+    assert query(db, "select distinct site from sites order by 1") == [("MSU",), ("Moved",), ("SUSTech",), ("unknown",)]
+    assert query(db, "select site, count(*) from runs group by 1 order by 1") == [("MSU", 3), ("Moved", 2), ("SUSTech", 4), ("unknown", 2)]
+
+
+def test_unchanged_sites_and_history_do_not_rewrite(repo, tmp_path):
+    """What each root's sites were decided from is recorded per root (`roots`): ingesting two
+    folders in turn rewrites nothing the second time round."""
+    other = two_roots(tmp_path, repo)
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [repo], workers=1)
+    ingest_paths(db, [other], workers=1)
+    assert not ingest_paths(db, [repo], workers=1).wrote
+    assert not ingest_paths(db, [other], workers=1).wrote
+    assert query(db, "select root, sites_path is not null, head_commit is not null from roots order by root") == sorted([
+        (str(repo.resolve()), True, True), (str(other.resolve()), False, False)])
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "missing"])
+def test_sites_option_that_is_not_a_file_gives_one_line(repo, tmp_path, kind):
+    import os
+    import sys
+
+    target = tmp_path / "sites-thing"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    result = subprocess.run([sys.executable, "cli.py", "ingest", str(repo), "--db", str(tmp_path / "w.duckdb"), "--sites", str(target)],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    expected = {"folder": "is a folder", "fifo": "is not a regular file", "missing": "does not exist"}[kind]
+    assert result.stderr.startswith(f"error: sites file {target} {expected}")
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_missing_git_object_warns_instead_of_silently_using_globs(repo, db_path):
+    tree = git(repo, "rev-parse", "HEAD~2^{tree}").strip()
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    summary = ingest_paths(db_path, [repo], workers=1)
+    assert any(w.startswith(f"git log failed in {repo.resolve()}") and "sites come from path globs" in w
+               for w in summary.warnings), summary.warnings
+    assert query(db_path, "select site from runs where arch_id = 7") == [("MSU",)]  # the globs still apply

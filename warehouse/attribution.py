@@ -1,25 +1,83 @@
-"""Git provenance and site of every file: read the histories, match the sites file, store both.
+"""Git provenance and site of every file: read the histories, match each root's sites file, store both.
 
 The history of each repository is read in one pass (ingest/gitlog.py); which site an author or a
-path belongs to is decided by ingest/sites.py. This module only moves those answers into the
-`files` and `sites` tables. It runs on every ingest that writes, over all files, so a changed sites
-file or new commits re-attribute without parsing any log again.
+path belongs to is decided by ingest/sites.py. This module finds the sites file of each ingested
+root (`--sites`, else `sites.toml` in the root or at the top of its git repository), and moves the
+answers into `files` (with the path and hash of the sites file that decided each), `sites` (the
+sites of every sites file in use) and `roots`. A file's site is decided only by an ingest of its own
+root: ingesting another folder, with another sites file or none, changes nothing of it, so folder
+order never matters. A changed sites file or new commits re-attribute a root without parsing any
+log again.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pyarrow as pa
 
+from warehouse.errors import WarehouseError
 from warehouse.load import registered
 
 from ingest.gitlog import RepoHistory, StartedLog, read_history, start_log
-from ingest.sites import UNKNOWN, Site, attribute_sites
+from ingest.sites import UNKNOWN, Site, attribute_sites, parse_sites_text, read_sites_text
 
 SITES_FILE = "sites.toml"
+
+
+@dataclass(frozen=True)
+class SitesSource:
+    """The sites file that applies to a root: its path, the SHA-256 of its content, its sites, and
+    the repositories of the benchmark's code it names (`[code] repos`)."""
+
+    path: str | None
+    sha256: str | None
+    sites: tuple[Site, ...]
+    code_repos: tuple[Path, ...] = ()
+
+
+NO_SITES = SitesSource(None, None, ())
+
+
+def read_sites_source(path: Path) -> SitesSource:
+    """Read and parse a sites file, once. A folder, a FIFO or a device gives one line (stat first,
+    then a non-blocking open: never a hang); a syntax error raises SitesFileError naming file and line."""
+    path = Path(path).absolute()
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise WarehouseError(f"sites file {path} does not exist") from None
+    except OSError as exc:
+        raise WarehouseError(f"cannot read sites file {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise WarehouseError(f"sites file {path} is a folder: give the TOML file itself (e.g. {path / SITES_FILE})")
+    if not stat.S_ISREG(mode):
+        raise WarehouseError(f"sites file {path} is not a regular file (a FIFO, socket or device): give a TOML file")
+    text = read_sites_text(path)
+    parsed = parse_sites_text(text, path)
+    return SitesSource(str(path), hashlib.sha256(text.encode()).hexdigest(), parsed.sites, parsed.code_repos)
+
+
+def sites_sources(roots: list[Path], sites_file: Path | None = None) -> dict[str, SitesSource]:
+    """The sites file of each root: `sites_file` for all of them when given, else each root's own
+    `sites.toml` (in the root or at the top of its git repository), else none."""
+    if sites_file is not None:
+        source = read_sites_source(Path(sites_file))
+        return {str(root): source for root in roots}
+    read: dict[Path, SitesSource] = {}
+    out = {}
+    for root in roots:
+        found = find_sites_file([Path(root)])
+        if found is not None and found not in read:
+            read[found] = read_sites_source(found)
+        out[str(root)] = read[found] if found is not None else NO_SITES
+    return out
 
 
 def find_sites_file(roots: list[Path]) -> Path | None:
@@ -75,14 +133,15 @@ _SITE_COLUMNS = ("site", "site_source", "last_site", "site_changed")
 
 
 def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str, RepoHistory],
-                     sites: list[Site]) -> pa.Table:
-    """Provenance and site of files (file_id, path, root, rel_path) under the ingested roots, one row each.
+                     sources: dict[str, SitesSource]) -> pa.Table:
+    """Provenance and site of files (file_id, path, root, rel_path) under the ingested roots, one row
+    each, each decided with the sites file of its own root (`sources`).
 
     Needs no database: the ingest computes it from the files it found while their logs are parsed.
     Files whose root has no entry in `histories` are left out.
     """
     columns: dict[str, list] = {name: [] for name in ("file_id", "root", *_GIT_COLUMNS)}
-    inputs = []
+    inputs: dict[str, list[tuple[int, dict]]] = {}
     for file_id, path, root, rel_path in files:
         history = histories.get(root)
         if history is None:
@@ -108,13 +167,19 @@ def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str
             ("changed_by", [f"{name} <{email}>" for name, email in later] if entry else None),
         ):
             columns[name].append(value)
-        inputs.append({"repo_path": repo_path, "added_author": entry and entry.added_author,
-                       "added_email": entry and entry.added_email, "later_authors": later})
-    for name in _SITE_COLUMNS:
-        columns[name] = []
-    for decided in attribute_sites(inputs, sites):
-        for name in _SITE_COLUMNS:
-            columns[name].append(decided[name])
+        inputs.setdefault(root, []).append((len(columns["file_id"]) - 1, {
+            "repo_path": repo_path, "added_author": entry and entry.added_author,
+            "added_email": entry and entry.added_email, "later_authors": later}))
+    n = len(columns["file_id"])
+    for name in (*_SITE_COLUMNS, "sites_path", "sites_sha256"):
+        columns[name] = [None] * n
+    for root, indexed in inputs.items():
+        source = sources.get(root, NO_SITES)
+        for (index, _), decided in zip(indexed, attribute_sites([i for _, i in indexed], list(source.sites))):
+            for name in _SITE_COLUMNS:
+                columns[name][index] = decided[name]
+            columns["sites_path"][index] = source.path
+            columns["sites_sha256"][index] = source.sha256
     return pa.table({
         **{name: columns[name] for name in ("file_id", "root", "repo_root", "repo_path")},
         **{name: pa.array(columns[name], pa.string()) for name in (
@@ -123,42 +188,67 @@ def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str
         "last_at": pa.array(columns["last_at"], pa.timestamp("us")),
         "n_commits": pa.array(columns["n_commits"], pa.int64()),
         "changed_by": pa.array(columns["changed_by"], pa.list_(pa.string())),
-        **{name: columns[name] for name in _SITE_COLUMNS},
+        "site": pa.array(columns["site"], pa.string()),
+        "site_source": pa.array(columns["site_source"], pa.string()),
+        "last_site": pa.array(columns["last_site"], pa.string()),
+        "site_changed": pa.array(columns["site_changed"], pa.bool_()),
+        "sites_path": pa.array(columns["sites_path"], pa.string()),
+        "sites_sha256": pa.array(columns["sites_sha256"], pa.string()),
     })
 
 
-def attribute(con: duckdb.DuckDBPyConnection, rows: pa.Table, sites: list[Site], sites_path: Path | None) -> int:
-    """Store provenance and sites of all files; return how many data files are of unknown site.
+def attribute(con: duckdb.DuckDBPyConnection, rows: pa.Table, sources: dict[str, SitesSource]) -> None:
+    """Store the provenance and sites of the files under the ingested roots (`rows`,
+    attribution_rows) and rebuild `sites` from the sites files in use.
 
-    `rows` (attribution_rows) covers the files under the ingested roots; a file loaded earlier from
-    another root keeps its provenance, and its site is decided again from what the table holds.
+    Files under other roots keep theirs: their sites were decided by their own root's sites file.
     """
-    assignments = ", ".join(f"{name} = a.{name}" for name in (*_GIT_COLUMNS, *_SITE_COLUMNS))
+    assignments = ", ".join(f"{name} = a.{name}" for name in (*_GIT_COLUMNS, *_SITE_COLUMNS, "sites_path", "sites_sha256"))
     with registered(con, "_attribution", rows):
         con.execute(f"update files set {assignments} from _attribution a "
                     "where files.file_id = a.file_id and files.root = a.root")
-        others = con.execute(
-            "select file_id, repo_path, added_author, added_email, changed_by from files f "
-            "where not exists (select 1 from _attribution a where a.file_id = f.file_id and a.root = f.root)"
-        ).fetchall()
-    inputs = [
-        {"repo_path": repo_path, "added_author": author, "added_email": email,
-         "later_authors": [tuple(a[:-1].rsplit(" <", 1)) for a in changed_by or []]}
-        for _, repo_path, author, email, changed_by in others
-    ]
-    decided = attribute_sites(inputs, sites)
-    if others:
-        with registered(con, "_sites", pa.Table.from_pylist([{"file_id": f[0], **d} for f, d in zip(others, decided)])):
-            con.execute(
-                "update files set site = s.site, site_source = s.site_source, last_site = s.last_site, "
-                "site_changed = s.site_changed from _sites s where files.file_id = s.file_id"
-            )
-    con.execute("delete from sites")
-    site_rows = [{"site": s.name, "authors": list(s.authors), "paths": list(s.paths), "source": str(sites_path)} for s in sites]
-    site_rows.append({"site": UNKNOWN, "authors": [], "paths": [], "source": None})
-    with registered(con, "_site_rows", pa.Table.from_pylist(site_rows)):
-        con.execute("insert into sites by name select * from _site_rows")
-    return con.execute(
-        "select count(*) from files where kind in ('train', 'eval', 'corruption') "
-        "and status in ('ok', 'partial') and site = 'unknown'"
-    ).fetchone()[0]
+    _refresh_sites(con, sources)
+
+
+def _refresh_sites(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource]) -> None:
+    """`sites`: one row per site of every sites file some files row names, and one unknown row.
+
+    Rows of a sites file no file names any more go; the sites files of this ingest's roots replace
+    their own rows; rows of the sites files of other roots stay as they are.
+    """
+    current = {(s.path, s.sha256): s for s in sources.values() if s.path is not None}
+    site_rows = [{"site": s.name, "authors": list(s.authors), "paths": list(s.paths), "source": path, "sites_sha256": sha256}
+                 for (path, sha256), source in sorted(current.items()) for s in source.sites]
+    site_rows.append({"site": UNKNOWN, "authors": [], "paths": [], "source": None, "sites_sha256": None})
+    schema = pa.schema([("site", pa.string()), ("authors", pa.list_(pa.string())), ("paths", pa.list_(pa.string())),
+                        ("source", pa.string()), ("sites_sha256", pa.string())])
+    with registered(con, "_site_rows", pa.Table.from_pylist(site_rows, schema=schema)):
+        con.execute("""
+            delete from sites
+            where source is null
+                or not exists (select 1 from files as f where f.sites_path = sites.source
+                               and f.sites_sha256 is not distinct from sites.sites_sha256)
+                or exists (select 1 from _site_rows as r where r.source = sites.source
+                           and r.sites_sha256 is not distinct from sites.sites_sha256)
+        """)
+        con.execute("""
+            insert into sites by name
+            select * from _site_rows as r
+            where r.source is null
+                or exists (select 1 from files as f where f.sites_path = r.source and f.sites_sha256 = r.sites_sha256)
+        """)
+
+
+def record_roots(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource],
+                 histories: dict[str, RepoHistory]) -> None:
+    """`roots`: what the sites of each ingested root were decided from, by this ingest."""
+    rows = pa.Table.from_pylist([
+        {"root": root, "sites_path": source.path, "sites_sha256": source.sha256,
+         "repo_root": str(histories[root].root) if histories.get(root) and histories[root].root else None,
+         "head_commit": histories[root].head if histories.get(root) else None}
+        for root, source in sorted(sources.items())
+    ], schema=pa.schema([("root", pa.string()), ("sites_path", pa.string()), ("sites_sha256", pa.string()),
+                         ("repo_root", pa.string()), ("head_commit", pa.string())]))
+    with registered(con, "_roots", rows):
+        con.execute("delete from roots where root in (select root from _roots)")
+        con.execute("insert into roots by name select * from _roots")

@@ -18,9 +18,8 @@ import duckdb
 
 from reports.tables import render_rows
 from warehouse.errors import WarehouseError
-from warehouse.query import open_for_reading
-from warehouse.viewfiles import read_headline
-from warehouse.views import views_fingerprint
+from warehouse.query import open_for_reading, views_warning
+from warehouse.viewfiles import SQL_DIR, parse_header, read_headline, view_paths
 
 DETAIL_ROWS = 20
 
@@ -50,20 +49,31 @@ class CheckReport:
         return any(r.findings for r in self.results)
 
 
-def installed_checks(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """check name (without check_) -> the view version check_<name> points at."""
-    rows = con.execute(
-        "select name, view_name from view_versions where kind = 'check' and is_current order by name"
-    ).fetchall()
-    return {name.removeprefix("check_"): view for name, view in rows}
+def installed_checks(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
+    """check name (without check_) -> the view version check_<name> points at.
+
+    Taken from the tool's own `sql/checks/`, never from the file: names read from a warehouse file
+    would end up in SQL text (`select * from check_<name>`). `con` is not needed any more (kept for
+    callers)."""
+    newest: dict[str, int] = {}
+    for name, version, kind, _ in view_paths():
+        if kind == "check":
+            newest[name] = max(newest.get(name, 0), version)
+    return {name.removeprefix("check_"): f"{name}_v{version}" for name, version in sorted(newest.items())}
+
+
+def _requires(view: str, sql_dir: Path = SQL_DIR) -> tuple[str, ...]:
+    """The `requires` header line of a check view version, from its file."""
+    name, _, version = view.rpartition("_v")
+    path = sql_dir / "checks" / name.removeprefix("check_") / f"v{version}.sql"
+    return parse_header(path.read_text(), path).requires
 
 
 def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     """The columns a check's header `requires` that no row of this warehouse holds (a release file
     has no lr, settings, log timestamps or sites): such a check cannot run."""
-    row = con.execute("select requires from view_versions where view_name = ?", [view]).fetchone()
     missing = []
-    for item in (row[0] if row and row[0] else []):
+    for item in _requires(view):
         table, column = item.split(".")
         known = " and site <> 'unknown'" if column == "site" else ""
         if not con.execute(f"select count(*) from (select 1 from {table} where {column} is not null{known} limit 1)").fetchone()[0]:
@@ -96,11 +106,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
     if unknown:
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
-    warnings = []
-    stored = con.execute("select max(value) from meta where key = 'views_fingerprint'").fetchone()[0]
-    if stored != views_fingerprint():
-        warnings.append("the warehouse's views are older than sql/: run `python cli.py ingest` to reinstall them")
-    return CheckReport([run_check(con, n, available[n], details) for n in wanted], warnings)
+    return CheckReport([run_check(con, n, available[n], details) for n in wanted], views_warning(con))
 
 
 def check_warehouse(db: Path, names: list[str] | None = None, details: bool = False) -> CheckReport:

@@ -1,4 +1,21 @@
-"""The one way to open the warehouse file.
+"""The one way to open the warehouse file, and what every connection refuses to run.
+
+A warehouse file may come from elsewhere, and DuckDB stores code in it: views, and macros that can
+stand in for DuckDB's own functions. So every connection this tool opens
+
+- has file system access off from its first statement (`set enable_external_access = false`, run
+  before anything else; opening a file runs none of its SQL): no SQL it runs, the tool's or the
+  file's, can read or write another file. The tool needs none: it loads Arrow tables and writes
+  Parquet with pyarrow. (A setting, not connection configuration: DuckDB shares one database
+  between connections of a process only when their configuration is the same.)
+- refuses a file holding a macro named like one of DuckDB's functions (`strftime`, `split_part`,
+  `duckdb_views`, ...): the tool's own SQL calls those, and would run the file's code instead. So
+  does a view standing where one of the tool's tables belongs, and an expression attached to one
+  of its tables (a generated column, a default, a CHECK: DuckDB evaluates them as rows are read or
+  written; the tool's tables have none). `verify` opens such a file anyway,
+  with `inspect=True`, to say what it holds (it runs catalog queries only).
+
+The tool's views are checked against their definitions in warehouse/trust.py.
 
 New files are written in DuckDB's v1.0.0 storage format: DuckDB 2.0 defaults to storage version 69,
 which the DuckDB CLI users have (1.5.x) and older releases refuse to open. The version sticks when
@@ -11,11 +28,14 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.catalog import computed_columns, file_macros, file_views
 from warehouse.errors import WarehouseError
+from warehouse.migrate import tool_tables
 
 STORAGE_VERSION = "v1.0.0"
 DEFAULT_DB = Path(__file__).resolve().parent / "robustnasbench.duckdb"
 _MAGIC = b"DUCK"
+_NO_FILES = {"enable_external_access": False}
 
 
 def default_db_path() -> Path:
@@ -30,23 +50,52 @@ def check_duckdb_file(path: Path) -> None:
         return
     if path.is_dir():
         raise WarehouseError(f"{path} is a directory, not a DuckDB database file")
-    with open(path, "rb") as handle:
-        head = handle.read(16)
+    if not path.is_file():
+        raise WarehouseError(f"{path} is not a regular file (a FIFO, socket or device), not a DuckDB database file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise WarehouseError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(head) < 12 or head[8:12] != _MAGIC:
         raise WarehouseError(f"{path} is not a DuckDB database file (no DUCK header); refusing to touch it")
 
 
-def connect(path: Path | str, read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a new file is created in the compatible storage format."""
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with file system access off, for work that needs DuckDB but no file."""
+    return duckdb.connect(":memory:", config=dict(_NO_FILES))
+
+
+def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What in the open file would make the tool's SQL run the file's code: one phrase each."""
+    problems = [
+        f"{m.kind.replace('_', ' ')} {m.qualified} replaces DuckDB's own {m.name}"
+        for m in file_macros(con) if m.shadows and m.schema == "main"
+    ]
+    tables = set(tool_tables())
+    problems += [f"view {name} stands where the tool's table {name} belongs"
+                 for schema, name in file_views(con) if schema == "main" and name in tables]
+    return problems + computed_columns(con, tool_tables())
+
+
+def connect(path: Path | str, read_only: bool = False, threads: int | None = None,
+            inspect: bool = False, checked: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with file system access off; a new file gets the compatible storage format.
+
+    A file whose macros or views would make the tool's SQL run the file's code is refused with one
+    line, unless `inspect` (only catalog queries will run: `verify`), or `checked` (a byte copy of a
+    file this process just opened: an ingest's copy of the version it planned from).
+    """
     path = Path(path)
     check_duckdb_file(path)
     config = {}
+    checked = checked or not path.exists()
     if not path.exists() and not read_only:
         config["storage_compatibility_version"] = STORAGE_VERSION
     if threads:
         config["threads"] = threads
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         first = str(exc).splitlines()[0]
         if "lock" in first.lower():
@@ -54,3 +103,26 @@ def connect(path: Path | str, read_only: bool = False, threads: int | None = Non
         raise WarehouseError(f"cannot open {path}: {first}") from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from None
+    try:
+        con.execute("set enable_external_access = false")
+        problems = [] if inspect or checked else foreign_code(con)
+    except BaseException:
+        con.close()
+        raise
+    if problems:
+        con.close()
+        raise WarehouseError(
+            f"{path} holds code the tool would run: {'; '.join(problems)}. The tool runs no SQL from a warehouse "
+            "file: `python cli.py verify` lists what it holds; `python cli.py ingest --rebuild PATH...` rebuilds it "
+            "from the logs (or drop those objects in the duckdb shell)"
+        )
+    return con
+
+
+def connect_as(path: Path, shown_as: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """`connect` to a private name of a file (warehouse/swap.py `snapshot`), with messages naming
+    the file itself."""
+    try:
+        return connect(path, read_only=read_only)
+    except WarehouseError as exc:
+        raise WarehouseError(str(exc).replace(str(path), str(shown_as))) from None

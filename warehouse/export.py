@@ -4,37 +4,33 @@
     export_parquet(db, "out/")          out/<table>/site=<site>/*.parquet, out/_meta/schema.json
     flagged_arch_ids(db, "best_epoch")  [12, 40, ...]: one id per line for the retraining scripts
 
-Everything is read through a read-only connection; nothing here changes the warehouse.
+Everything is read through a read-only connection with file system access off, running the
+tool's own views and SQL only (warehouse/query.py: a view or macro the file holds is never run);
+the files are written here, in Python (pyarrow for Parquet). Nothing here changes the warehouse.
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from ingest.release import BASE_KEYS, EPOCH_LISTS
-from warehouse.connect import connect
 from warehouse.errors import WarehouseError
-from warehouse.migrate import latest_version, schema_version
+from warehouse.migrate import schema_version, tool_tables
+from warehouse.query import open_for_reading
 
 
 def open_for_export(db: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a warehouse at the current schema version that may write files
-    (warehouse.query.open_for_reading switches file access off for people's queries)."""
-    db = Path(db)
-    if not db.exists():
-        raise WarehouseError(f"no warehouse at {db}: run `python cli.py ingest <logs folder>` first (or pass --db)")
-    con = connect(db, read_only=True)
-    version = schema_version(con)
-    if version != latest_version():
-        con.close()
-        raise WarehouseError(f"{db} has schema version {version}, this tool reads {latest_version()}: "
-                             "run `python cli.py ingest` once to migrate it")
-    return con
+    """A read-only connection to the warehouse for an export (warehouse.query.open_for_reading)."""
+    return open_for_reading(db)
 
 # What each check flags, as (run_id, arch_id, site) rows: the runs a retraining or a release
 # without flagged runs is about. Checks whose findings are not runs (settings, site-pair
@@ -112,58 +108,100 @@ class ParquetExport:
         return f"wrote {len(self.tables)} tables ({rows} rows), schema version {self.schema_version} -> {self.out}"
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+EXPORT_MARKER = Path("_meta") / "schema.json"
+"""What makes a folder a previous Parquet export, which `--overwrite` may replace."""
+
+
+def _replaceable(out: Path, overwrite: bool) -> bool:
+    """Whether `out` exists with content to replace; refuse what an export must not delete."""
+    if not out.exists() and not out.is_symlink():
+        return False
+    if out.is_symlink() or not out.is_dir():
+        raise WarehouseError(f"{out} exists and is not a folder: choose another folder")
+    if not any(out.iterdir()):
+        return True
+    if not overwrite:
+        raise WarehouseError(f"{out} exists and is not empty: choose another folder or pass --overwrite")
+    if not (out / EXPORT_MARKER).is_file():
+        raise WarehouseError(f"{out} does not look like a Parquet export (no {EXPORT_MARKER}): "
+                             "refusing to replace it; choose another folder")
+    return True
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: str, target: Path, version: int) -> tuple[int, bool]:
+    """One table as Parquet under `target`: Hive partitions by site when it has a site column and
+    rows, else `data.parquet`. Returns (rows, partitioned)."""
+    metadata = {b"schema_version": str(version).encode(), b"warehouse_table": table.encode()}
+    data = con.sql(f'select * from main."{table}"').to_arrow_table().replace_schema_metadata(metadata)
+    partitioned = "site" in data.schema.names and data.num_rows > 0
+    target.mkdir()
+    if partitioned:
+        # a NULL site goes to site=__HIVE_DEFAULT_PARTITION__, which Hive readers read as NULL
+        ds.write_dataset(data, target, format="parquet", basename_template="data_{i}.parquet",
+                         partitioning=ds.partitioning(pa.schema([("site", pa.string())]), flavor="hive"),
+                         existing_data_behavior="error")
+    else:
+        pq.write_table(data, target / "data.parquet")
+    return data.num_rows, partitioned
 
 
 def export_parquet(db: Path, out: Path, overwrite: bool = False) -> ParquetExport:
-    """Every table as Parquet: `<out>/<table>/site=<site>/*.parquet` for tables with a site column,
-    `<out>/<table>/*.parquet` otherwise; `<out>/_meta/schema.json` and each file's key-value
-    metadata carry the schema version. Read back with
-    `read_parquet('<out>/<table>/**/*.parquet', hive_partitioning = true)`."""
+    """Every table of the warehouse schema as Parquet: `<out>/<table>/site=<site>/*.parquet` for
+    tables with a site column, `<out>/<table>/data.parquet` otherwise; `<out>/_meta/schema.json`
+    and each file's key-value metadata carry the schema version. Read back with
+    `read_parquet('<out>/<table>/**/*.parquet', hive_partitioning = true)`.
+
+    Written into a new folder beside `out`, which replaces `out` only once complete: a failed
+    export leaves `out` as it was. Only an empty folder or a previous export is replaced."""
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise WarehouseError(f"{out} exists and is not empty: choose another folder or pass --overwrite")
-        shutil.rmtree(out)
+    replace = _replaceable(out, overwrite)
+    if not out.parent.is_dir():
+        raise WarehouseError(f"folder {out.parent} does not exist")
+    new = out.with_name(f".{out.name}.new-{os.getpid()}")
+    shutil.rmtree(new, ignore_errors=True)
     con = open_for_export(db)
     try:
         version = schema_version(con)
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'main' and not temporary order by 1"
-        ).fetchall()]
-        counts = {}
-        schema = {}
-        out.mkdir(parents=True, exist_ok=True)
-        kv = f"kv_metadata {{schema_version: '{version}', warehouse_table: '%s'}}"
-        for table in tables:
+        present = {r[0] for r in con.execute(
+            "select table_name from system.main.duckdb_tables() where database_name = system.main.current_database() "
+            "and schema_name = 'main'").fetchall()}
+        counts, schema = {}, {}
+        new.mkdir()
+        for table in [t for t in tool_tables() if t in present]:
             columns = con.execute(
-                "select column_name, data_type from duckdb_columns() where table_name = ? and schema_name = 'main' "
-                "order by column_index", [table]
-            ).fetchall()
-            schema[table] = {"columns": [{"name": c, "type": t} for c, t in columns]}
-            counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
-            target = out / table
-            target.mkdir()
-            partitioned = any(c == "site" for c, _ in columns) and counts[table] > 0
-            schema[table]["partitioned_by"] = ["site"] if partitioned else []
-            if partitioned:
-                # a NULL site goes to site=__HIVE_DEFAULT_PARTITION__, which Hive readers read as NULL
-                con.execute(
-                    f"copy {table} to {_quote(str(target))} "
-                    f"(format parquet, partition_by (site), {kv % table})"
-                )
-            else:
-                con.execute(f"copy {table} to {_quote(str(target / 'data.parquet'))} (format parquet, {kv % table})")
-        meta = out / "_meta"
-        meta.mkdir()
-        (meta / "schema.json").write_text(json.dumps(
+                "select column_name, data_type from system.main.duckdb_columns() where table_name = ? "
+                "and schema_name = 'main' and database_name = system.main.current_database() order by column_index",
+                [table]).fetchall()
+            counts[table], partitioned = _write_table(con, table, new / table, version)
+            schema[table] = {"columns": [{"name": c, "type": t} for c, t in columns],
+                             "partitioned_by": ["site"] if partitioned else []}
+        (new / EXPORT_MARKER).parent.mkdir()
+        (new / EXPORT_MARKER).write_text(json.dumps(
             {"schema_version": version, "tables": schema, "rows": counts}, indent=1) + "\n")
+        _swap_folder(new, out, replace)
     except duckdb.Error as exc:
-        raise WarehouseError(f"Parquet export failed: {str(exc).splitlines()[0]}") from None
+        raise WarehouseError(f"Parquet export failed, {out} is unchanged: {str(exc).splitlines()[0]}") from None
+    except OSError as exc:
+        raise WarehouseError(f"Parquet export failed, {out} is unchanged: {exc.strerror or exc}") from None
     finally:
         con.close()
+        shutil.rmtree(new, ignore_errors=True)
     return ParquetExport(out, counts, version)
+
+
+def _swap_folder(new: Path, out: Path, replace: bool) -> None:
+    """Put the complete export `new` at `out`; the previous export goes only once `new` is there."""
+    if not replace:
+        os.rename(new, out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.rename(out, old)
+    try:
+        os.rename(new, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- the release file

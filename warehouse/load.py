@@ -7,8 +7,9 @@ rows and a vanished file takes exactly its own rows with it (a release file hold
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -98,3 +99,68 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
                 "select distinct on (fingerprint) fingerprint, kind, argument_names, format_markers, sample_lines "
                 "from _code where fingerprint not in (select fingerprint from code_versions)"
             )
+
+
+LOAD_INPUT_BYTES = 1 << 30
+
+
+@dataclass
+class _Pending:
+    """Parsed chunks waiting to be loaded together: until they hold LOAD_INPUT_BYTES of log text
+    (a full-scale ingest loads four times, ~85 MB of Arrow data each time), then at the end.
+
+    Each insert into DuckDB costs a few milliseconds whatever its size: at full scale, ~1,300
+    inserts (one per chunk) cost ~6 s of the main process' CPU. The last load comes after the
+    parsers are done, with nothing left to overlap it: the smaller it is, the sooner the ingest ends.
+    """
+
+    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
+    input_bytes: int = 0
+
+    def add(self, tables: dict[str, pa.Table], input_bytes: int) -> bool:
+        """Keep a chunk's tables; True when enough is gathered to load."""
+        for name, table in tables.items():
+            self.tables.setdefault(name, []).append(table)
+        self.input_bytes += input_bytes
+        return self.input_bytes >= LOAD_INPUT_BYTES
+
+    def take(self) -> dict[str, pa.Table]:
+        """The gathered tables, one per warehouse table (a column missing or all-NULL in one chunk
+        takes its type from the others), and an empty store.
+
+        Each table comes as one contiguous chunk: DuckDB inserts a table of ~200 small record
+        batches (one per parsed chunk) with ~50% more CPU than the same rows in one (full scale:
+        ~1.3 against ~0.9 s for files, epochs, settings and evaluations), more than the copy costs.
+        """
+        out = {name: pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+               for name, parts in self.tables.items()}
+        self.tables, self.input_bytes = {}, 0
+        return out
+
+
+def _load_and_commit(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int,
+                     known_ids: set[int]) -> None:
+    """Load gathered tables and commit them, then begin the transaction of what comes next.
+
+    Nothing here needs one transaction for the whole ingest: it writes a private copy of the
+    warehouse (warehouse/swap.py). Committing each load while the parsers work leaves the last
+    commit only the last load's rows: at full scale the commit after parsing took 0.29-0.36 s with
+    one transaction for all rows and takes 0.14-0.23 s this way.
+    """
+    if tables:
+        load_batch(con, tables, ingest_id, known_ids)
+    con.execute("commit")
+    con.execute("begin transaction")
+
+
+def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[dict[str, pa.Table], int, int]],
+                ingest_id: int, known_ids: set[int],
+                on_chunk: Callable[[dict[str, pa.Table], int, int], None]) -> None:
+    """Load parsed chunks (tables, files, bytes) as they come, in loads of LOAD_INPUT_BYTES, inside
+    the caller's transaction; `on_chunk` sees each chunk (for counts and progress)."""
+    pending = _Pending()
+    for tables, n_files, nbytes in parsed:
+        if pending.add(tables, nbytes):
+            _load_and_commit(con, pending.take(), ingest_id, known_ids)
+        on_chunk(tables, n_files, nbytes)
+    _load_and_commit(con, pending.take(), ingest_id, known_ids)

@@ -16,6 +16,7 @@ from warehouse.errors import WarehouseError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"(\d{3})_[\w-]+\.sql")
+_CREATE_TABLE = re.compile(r"^create table (\w+)", re.M)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -32,15 +33,32 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+def tool_tables() -> tuple[str, ...]:
+    """Names of the tables the migrations create: the tables of the tool, which it reads and writes.
+
+    >>> "runs" in tool_tables() and "view_versions" in tool_tables()
+    True
+    """
+    return tuple(sorted(name for _, path in migrations() for name in _CREATE_TABLE.findall(path.read_text())))
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Version of an open warehouse; 0 for an empty file."""
     exists = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'meta' and schema_name = 'main'"
+        "select count(*) from system.main.duckdb_tables() where table_name = 'meta' and schema_name = 'main' "
+        "and database_name = system.main.current_database()"
     ).fetchone()[0]
     if not exists:
         return 0
-    row = con.execute("select value from meta where key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("select value from meta where key = 'schema_version'").fetchall()
+    if len(rows) > 1:
+        raise WarehouseError(f"meta holds {len(rows)} schema_version rows: not a warehouse this tool wrote")
+    if not rows:
+        return 0
+    try:
+        return int(rows[0][0])
+    except (TypeError, ValueError):
+        raise WarehouseError(f"meta.schema_version is {rows[0][0]!r}, not a number: not a warehouse this tool wrote") from None
 
 
 def check_version(con: duckdb.DuckDBPyConnection, path: Path | str) -> int:

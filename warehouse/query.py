@@ -1,11 +1,16 @@
-"""Read-only access for people: `cli.py sql`, checks and reports all read through here.
+"""Read-only access for people: `cli.py sql`, checks, reports and exports all read through here.
 
-Only queries run (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN): anything else is
-refused before it reaches the database, the file is opened read-only, and file system access is
-switched off so a query cannot read or write other files.
+Every reading connection is opened read-only with file system access off (warehouse/connect.py), so
+no query can read or write another file, and runs on the tool's own views (warehouse/trust.py): a
+view the file holds under a tool view's name with other SQL is never run. `run_query` also takes
+only queries (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN without ANALYZE, which would
+execute its statement), stops after a time limit (`connection.interrupt` from a timer thread) and
+returns at most `max_rows` rows.
 """
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -13,12 +18,16 @@ import duckdb
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import check_version, latest_version
+from warehouse.trust import differing_views, use_tool_views
 
 _ALLOWED = {"SELECT", "EXPLAIN"}
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_ROWS = 10_000
 
 
 def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to an existing warehouse at the current schema version.
+    """A read-only connection to an existing warehouse at the current schema version, whose
+    queries read the tool's own views.
 
     A warehouse written by an older version of the tool is migrated first (atomically, like an
     ingest), so that upgrading the tool needs no re-ingest.
@@ -35,15 +44,67 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
 
             upgrade_warehouse(db)
             con = connect(db, read_only=True)
-        con.execute("set enable_external_access = false")
+        use_tool_views(con)
     except BaseException:
         con.close()
         raise
     return con
 
 
-def run_query(db: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run one or more read-only statements; return the columns and rows of the last one."""
+def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A warning when the file's own views differ from the tool's (the tool runs its own)."""
+    differ = differing_views(con)
+    if not differ:
+        return []
+    shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
+    return [f"the warehouse's views differ from this tool's sql/ ({shown}): the tool's own were used; "
+            "`python cli.py ingest` reinstalls them in the file"]
+
+
+def _words(sql: str) -> list[str]:
+    """The tokens of a statement, lower-cased, without comments (DuckDB's own tokenizer)."""
+    tokens = duckdb.tokenize(sql)
+    ends = [start for start, _ in tokens[1:]] + [len(sql)]
+    return [sql[start:end].strip().lower() for (start, kind), end in zip(tokens, ends)
+            if kind != duckdb.token_type.comment]
+
+
+def _explain_analyzes(sql: str) -> bool:
+    """True for EXPLAIN ANALYZE in any spelling: `explain analyse ...`, `explain (format json,
+    analyze) ...`: it executes the statement it explains."""
+    words = _words(sql)[1:]
+    options = words[1:words.index(")")] if words[:1] == ["("] and ")" in words else words[:1]
+    return any(word in ("analyze", "analyse") for word in options)
+
+
+def refused(statement) -> str | None:
+    """Why a parsed statement may not run here, or None."""
+    kind = statement.type.name
+    if kind not in _ALLOWED:
+        return f"only queries are allowed here (got {kind}); the warehouse is read-only"
+    if kind == "EXPLAIN" and _explain_analyzes(statement.query):
+        return "EXPLAIN ANALYZE executes the statement it explains: use EXPLAIN, or run the query itself"
+    return None
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple]
+    truncated: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _interrupt_after(con: duckdb.DuckDBPyConnection, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, con.interrupt)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def run_query(db: Path, sql: str, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
+    """Run one or more read-only statements; return the columns and (at most `max_rows`) rows of
+    the last one. Stopped with one line after `timeout` seconds."""
     con = open_for_reading(db)
     try:
         try:
@@ -53,17 +114,22 @@ def run_query(db: Path, sql: str) -> tuple[list[str], list[tuple]]:
         if not statements:
             raise WarehouseError("no SQL statement given")
         for statement in statements:
-            kind = statement.type.name
-            if kind not in _ALLOWED:
-                raise WarehouseError(f"only queries are allowed here (got {kind}); the warehouse is read-only")
+            reason = refused(statement)
+            if reason:
+                raise WarehouseError(reason)
+        timer = _interrupt_after(con, timeout)
         try:
             for statement in statements[:-1]:
                 con.execute(statement.query)
             cursor = con.execute(statements[-1].query)
             columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = cursor.fetchall() if cursor.description else []
+            rows = cursor.fetchmany(max_rows + 1) if cursor.description else []
+        except duckdb.InterruptException:
+            raise WarehouseError(f"query stopped after {timeout:g} s (--timeout)") from None
         except duckdb.Error as exc:
             raise WarehouseError(f"SQL error: {str(exc).splitlines()[0]}") from None
-        return columns, rows
+        finally:
+            timer.cancel()
+        return QueryResult(columns, rows[:max_rows], len(rows) > max_rows, views_warning(con))
     finally:
         con.close()

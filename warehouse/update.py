@@ -1,14 +1,23 @@
-"""One ingest: find the files, read what changed, load it into a new version of the warehouse.
+"""One ingest: take the writer lock, plan from what the warehouse holds, write a new version, swap it in.
 
-The plan is made from names and `stat` alone: a file whose size and mtime match what the warehouse
-recorded is not opened at all, so re-ingesting an unchanged repository reads no log. Changed files
-are hashed and parsed in worker processes (one per core); the loading, site attribution, eval
-linking and view installation happen on a private copy that replaces the warehouse only when
-complete (warehouse/swap.py).
+    with the writer lock (warehouse/swap.py; `wait` seconds for another ingest to finish):
+        sites file of each root, git HEADs, the files on disk          (nothing of the warehouse yet)
+        plan = what the warehouse recorded vs the files found          (warehouse/plan.py)
+        nothing changed: count and return, without writing
+        else, on a private copy of the warehouse (checked identical to the file planned from):
+            migrate, reinstall the tool's views when the file's differ, load what the parsers read
+            (worker processes, one per core), the provenance and site of every file found (each
+            root with its own sites file), the commits of the code repositories (--code-repo, the
+            sites files' [code] repos, those of earlier ingests) matched to every log's code
+            fingerprint, derived columns (warehouse/steps/), then the integrity
+            invariants (warehouse/invariants.py); only then the copy replaces the warehouse
+
+Everything that can be decided is decided under the lock: two ingests started together never
+apply one's plan to the other's result; the second stops with one line or waits its turn.
+`rebuild` writes a fresh warehouse from the logs instead of a copy (check_params values survive).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,21 +29,28 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from ingest import parser_version
 from ingest.code_history import repo_head
 from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
+from warehouse.attribution import (SitesSource, attribute, attribution_rows, record_roots, repo_histories,
+                                   sites_sources, started_logs)
+from warehouse.connect import connect, connect_as
 from warehouse.code_windows import match_code_versions, read_code_repos
-from warehouse.attribution import attribute, attribution_rows, find_sites_file, repo_histories, started_logs
-from warehouse.connect import check_duckdb_file, connect
 from warehouse.errors import WarehouseError
-from warehouse.load import delete_file_rows, load_batch, registered
-from warehouse.migrate import check_version, latest_version, migrate
+from warehouse.invariants import raise_broken, require_invariants
+from warehouse.load import delete_file_rows, load_parsed, registered
+from warehouse.migrate import latest_version, migrate
+from warehouse.params import restore_check_params, saved_check_params
+from warehouse.plan import Plan, Recorded, make_plan, read_recorded
+from warehouse.points import reached
 from warehouse.steps import run_steps
+from warehouse.swap import clean_stale, file_identity, new_version, snapshot, write_lock, writable_copy
 from warehouse.viewfiles import load_view_files
-from warehouse.views import install_views, views_fingerprint, views_present
-from warehouse.swap import writable_copy
+from warehouse.views import install_views
+
+TOOL = "robustnasbench-warehouse 0.1.0"
+
 
 @dataclass
 class IngestSummary:
@@ -67,6 +83,12 @@ class IngestSummary:
             + ("" if self.wrote else " (warehouse unchanged)")
         )
 
+    def warn(self, *messages: str | None) -> None:
+        """Keep each warning once, in the order first given."""
+        for message in messages:
+            if message and message not in self.warnings:
+                self.warnings.append(message)
+
 
 class Progress:
     """What an ingest reports while it reads; the CLI draws it, tests ignore it."""
@@ -79,99 +101,40 @@ class Progress:
 
 
 @dataclass
-class _Previous:
-    files: dict[str, tuple]
-    meta: dict[str, str]
-    version: int
+class _Inputs:
+    """What an ingest found before planning: the roots, their sites files and git HEADs, the files."""
+
+    roots: list[Path]
+    sources: dict[str, SitesSource]
+    histories: dict
+    found: list[FoundFile]
     code_repos: list[str] = field(default_factory=list)
+    """Code repositories given to this ingest (--code-repo, the sites files' [code] repos)."""
+
+    @property
+    def root_names(self) -> list[str]:
+        return [str(r) for r in self.roots]
+
+    def attribution_keys(self) -> dict[str, tuple]:
+        return {root: (self.sources[root].path, self.sources[root].sha256, self.histories[root].head)
+                for root in self.root_names}
 
 
-def _previous_state(db: Path) -> _Previous:
-    """What the current warehouse recorded (read-only: never blocks or changes it)."""
-    if not db.exists():
-        return _Previous({}, {}, 0)
-    con = connect(db, read_only=True)
-    try:
-        version = check_version(con, db)
-        if version == 0:
-            return _Previous({}, {}, 0)
-        # a file written before migration 007 has no parser versions: every file is read again
-        recorded = con.execute(
-            "select count(*) from duckdb_columns() where table_name = 'files' and column_name = 'parser_version'"
-        ).fetchone()[0]
-        version_column = "parser_version" if recorded else "null"
-        rows = con.execute(
-            f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {version_column} from files"
-        ).fetchall()
-        meta = dict(con.execute("select key, value from meta").fetchall())
-        has_code = con.execute("select count(*) from duckdb_tables() where table_name = 'code_repos'").fetchone()[0]
-        code_repos = [r[0] for r in con.execute("select repo from code_repos").fetchall()] if has_code else []
-    finally:
-        con.close()
-    return _Previous({r[0]: r[1:] for r in rows}, meta, version, code_repos)
+def _code_repos(given: list[Path], sources: dict[str, SitesSource]) -> list[str]:
+    """The code repositories of this ingest, as absolute paths: `--code-repo`, then the sites
+    files' `[code] repos`; one line when one is not a folder."""
+    repos = [*given, *(repo for source in sources.values() for repo in source.code_repos)]
+    missing = [str(p) for p in repos if not Path(p).is_dir()]
+    if missing:
+        raise WarehouseError(f"code repository {', '.join(missing)} is not a folder")
+    return list(dict.fromkeys(str(Path(p).resolve()) for p in repos))
 
 
-def _under(path: str, roots: list[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-LOAD_INPUT_BYTES = 1 << 30
-
-
-def _load_and_commit(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int,
-                     known_ids: set[int]) -> None:
-    """Load gathered tables and commit them, then begin the transaction of what comes next.
-
-    Nothing here needs one transaction for the whole ingest: it writes a private copy of the
-    warehouse (warehouse/swap.py). Committing each load while the parsers work leaves the last
-    commit only the last load's rows: at full scale the commit after parsing took 0.29-0.36 s with
-    one transaction for all rows and takes 0.14-0.23 s this way.
-    """
-    if tables:
-        load_batch(con, tables, ingest_id, known_ids)
-    con.execute("commit")
-    con.execute("begin transaction")
-
-
-@dataclass
-class _Pending:
-    """Parsed chunks waiting to be loaded together: until they hold LOAD_INPUT_BYTES of log text
-    (a full-scale ingest loads four times, ~85 MB of Arrow data each time), then at the end.
-
-    Each insert into DuckDB costs a few milliseconds whatever its size: at full scale, ~1,300
-    inserts (one per chunk) cost ~6 s of the main process' CPU. The last load comes after the
-    parsers are done, with nothing left to overlap it: the smaller it is, the sooner the ingest ends.
-    """
-
-    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
-    input_bytes: int = 0
-
-    def add(self, tables: dict[str, pa.Table], input_bytes: int) -> bool:
-        """Keep a chunk's tables; True when enough is gathered to load."""
-        for name, table in tables.items():
-            self.tables.setdefault(name, []).append(table)
-        self.input_bytes += input_bytes
-        return self.input_bytes >= LOAD_INPUT_BYTES
-
-    def take(self) -> dict[str, pa.Table]:
-        """The gathered tables, one per warehouse table (a column missing or all-NULL in one chunk
-        takes its type from the others), and an empty store.
-
-        Each table comes as one contiguous chunk: DuckDB inserts a table of ~200 small record
-        batches (one per parsed chunk) with ~50% more CPU than the same rows in one (full scale:
-        ~1.3 against ~0.9 s for files, epochs, settings and evaluations), more than the copy costs.
-        """
-        out = {name: pa.concat_tables(parts, promote_options="permissive").combine_chunks()
-               for name, parts in self.tables.items()}
-        self.tables, self.input_bytes = {}, 0
-        return out
-
-
-def _fingerprint(sites_text: str | None, heads: dict[str, str | None]) -> str:
-    digest = hashlib.sha256((sites_text or "").encode())
-    for root in sorted(heads):
-        digest.update(f"{root}={heads[root]}".encode())
-    return digest.hexdigest()
+def _existing_roots(roots: list[Path]) -> list[Path]:
+    missing = [str(r) for r in roots if not Path(r).exists()]
+    if missing:
+        raise WarehouseError(f"no such file or directory: {', '.join(missing)}")
+    return [Path(r).resolve() for r in roots]
 
 
 def ingest_paths(
@@ -181,149 +144,135 @@ def ingest_paths(
     workers: int | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    wait: float | None = None,
+    rebuild: bool = False,
     code_repos: list[Path] | None = None,
 ) -> IngestSummary:
     """Ingest log folders (or single log files) into the warehouse at `db`, incrementally.
 
+    `wait`: seconds to wait for another ingest of `db` to finish (`inf`: no limit; None: stop at
+    once), announced through `warn`. `rebuild`: a fresh warehouse from `roots` alone.
     `code_repos`: repositories of the benchmark's training and evaluation code (besides those of
-    the sites file's `[code] repos` and those earlier ingests were given), for `code_commits`."""
+    the sites files' `[code] repos` and those earlier ingests were given), for `code_commits`.
+    """
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    progress = progress or Progress()
     summary = IngestSummary()
-    db = Path(db)
-    if not db.parent.is_dir():
-        raise WarehouseError(f"folder {db.parent} of the database does not exist")
-    check_duckdb_file(db)
-    missing = [str(r) for r in roots if not Path(r).exists()]
-    if missing:
-        raise WarehouseError(f"no such file or directory: {', '.join(missing)}")
-    roots = [Path(r).resolve() for r in roots]
-    root_names = [str(r) for r in roots]
+    roots = _existing_roots(roots)
+    with write_lock(Path(db), wait, on_wait=warn) as target:
+        summary.warn(*clean_stale(target))
+        sources = sites_sources(roots, sites_file)
+        histories = repo_histories(roots, with_files=False)  # HEADs only: the full history when writing
+        summary.warn(*(h.warning for h in histories.values()))
+        # `git log` starts now, on the core that finding the files leaves idle; it is read later, in a
+        # thread, while the logs are parsed
+        with started_logs(histories) as logs:
+            inputs = _Inputs(roots, sources, histories, discover(roots), _code_repos(code_repos or [], sources))
+            summary.seen = len(inputs.found)
+            identity = file_identity(target)
+            plan, recorded, params = _plan(target, inputs, summary, rebuild)
+            if plan.needs_write or rebuild:
+                summary.warn(_views_note(recorded))
+                _write(target, plan, inputs, logs, summary, progress or Progress(), workers, identity, params, rebuild)
+                summary.wrote = True
+    summary.seconds = time.perf_counter() - started
+    return summary
 
-    sites_path = Path(sites_file) if sites_file else find_sites_file(roots)
-    if sites_file and not sites_path.exists():
-        raise WarehouseError(f"sites file {sites_file} does not exist")
-    histories = repo_histories(roots, with_files=False)  # HEADs only: the full history when writing
-    for history in histories.values():
-        if history.warning:
-            summary.warnings.append(history.warning)
-    sites_text = sites_path.read_text(errors="replace") if sites_path else None
-    from ingest.sites import code_repos_in_sites_file, read_sites_file
 
-    sites = read_sites_file(sites_path) if sites_path else []
-    attribution_key = _fingerprint(sites_text, {k: h.head for k, h in histories.items()})
-    given_code = [Path(p) for p in (code_repos or [])] + code_repos_in_sites_file(sites_path)
-    missing_code = [str(p) for p in given_code if not Path(p).is_dir()]
-    if missing_code:
-        raise WarehouseError(f"code repository {', '.join(missing_code)} is not a folder")
+def _plan(target: Path, inputs: _Inputs, summary: IngestSummary, rebuild: bool) -> tuple[Plan, Recorded, dict]:
+    """Under the lock: what the warehouse recorded (read from a private name of its current
+    version, warehouse/swap.py `snapshot`) against the files found; the summary's counts when
+    nothing is to be written; for a rebuild, the check_params values to keep."""
+    with snapshot(target) as current:
+        recorded = Recorded() if rebuild else read_recorded(current, shown_as=target)
+        if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
+            raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
+        plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys(), inputs.code_repos)
+        reached("planned", target)
+        summary.removed = len(plan.removed_ids)
+        summary.unchanged = summary.seen - len(plan.to_read)
+        if not (plan.needs_write or rebuild):
+            _count(current, target, summary, inputs.root_names)
+        params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
+        summary.warn(*warnings)
+    return plan, recorded, params
 
-    # `git log` starts now, on the core that finding the files leaves idle; it is read later, in a
-    # thread, while the logs are parsed
-    with started_logs(histories) as logs:
-        found = discover(roots)
-        summary.seen = len(found)
-        previous = _previous_state(db)
-        present = {f.path for f in found}
-        changed_paths = set()
-        to_read: list[FoundFile] = []
-        for f in found:
-            old = previous.files.get(f.path)
-            if old is not None and old[0] == f.size and old[1] == f.mtime_ns and old[7] == parser_version(f.kind.kind):
-                continue  # unchanged, and read by this version of its parser
-            to_read.append(f)
-            changed_paths.add(f.path)
-        removed = [p for p in previous.files if _under(p, root_names) and p not in present]
-        # a skipped copy whose original changed or vanished is read again: it may be the one to load now
-        revive = {
-            p for p, old in previous.files.items()
-            if old[4] and p in present and p not in changed_paths and (old[4] in changed_paths or old[4] not in present)
-        }
-        to_read.extend(f for f in found if f.path in revive)
-        to_read.sort(key=lambda f: f.path)
-        summary.removed = len(removed)
-        summary.unchanged = summary.seen - len(to_read)
 
-        views_key = views_fingerprint()
-        code_paths = list(dict.fromkeys([str(Path(p).resolve()) for p in given_code] + previous.code_repos))
-        code_key = _fingerprint(None, {p: repo_head(Path(p)) for p in code_paths})
-        needs_write = (
-            to_read or removed or previous.version < latest_version()
-            or previous.meta.get("attribution_key") != attribution_key
-            or previous.meta.get("views_fingerprint") != views_key
-            or previous.meta.get("code_key") != code_key
-        )
-        if not needs_write:
-            _count(db, summary, root_names)
-            summary.seconds = time.perf_counter() - started
-            return summary
+def _write(target: Path, plan: Plan, inputs: _Inputs, logs, summary: IngestSummary, progress: Progress,
+           workers: int | None, identity: tuple, params: dict[str, float], rebuild: bool) -> None:
+    """Write the plan into a new version of the warehouse and swap it in."""
+    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = time.perf_counter()
+    progress.start(len(plan.to_read), sum(f.size for f in plan.to_read))
+    with parsing(chunks(plan.to_read, plan.known_sha256), workers or os.cpu_count() or 1) as parsed, \
+            new_version(target, fresh=rebuild) as tmp:
+        if not rebuild and file_identity(target) != identity:
+            raise WarehouseError(f"{target} changed while this ingest planned (a program that does not take the "
+                                 "ingest lock wrote it, e.g. the duckdb shell); it is unchanged: run the ingest again")
+        con = connect(tmp, checked=True)  # a copy of the version read_recorded opened (identity checked above)
+        try:
+            migrated = migrate(con, target)
+            restore_check_params(con, params)
+            with ThreadPoolExecutor(max_workers=1) as background:
+                # while the files are parsed: the git histories (a `git log` process) and the
+                # provenance and site of every file found, in the background; the views here
+                # (they need only the tables), unless the copy already holds the tool's own views
+                attribution = background.submit(_attribution, inputs, logs)
+                if migrated or plan.install_views:
+                    install_views(con, files=load_view_files())
+                ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
+                con.execute("begin transaction")
+                delete_file_rows(con, plan.removed_ids, drop_files=True)
 
-        # content hashes of files whose rows can stay if the content is the same: not those an
-        # older parser read (they are parsed again)
-        known = {p: old[2] for p, old in previous.files.items()
-                 if old[2] and p not in revive and old[7] == parser_version(old[6])}
-        known_ids = {old[5] for old in previous.files.values()}
-        progress.start(len(to_read), sum(f.size for f in to_read))
-        with parsing(chunks(to_read, known), workers or os.cpu_count() or 1) as parsed, writable_copy(db) as tmp:
-            con = connect(tmp)
-            try:
-                migrated = migrate(con, db)
-                with ThreadPoolExecutor(max_workers=1) as background:
-                    # while the files are parsed: the git histories (a `git log` process) and the
-                    # provenance and site of every file found, in the background; the views here
-                    # (they need only the tables), unless the copy already holds these very views
-                    attribution = background.submit(
-                        lambda: attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in found],
-                                                 repo_histories(roots, started=logs), sites)
-                    )
-                    if migrated or previous.meta.get("views_fingerprint") != views_key or not views_present(con):
-                        install_views(con, files=load_view_files())
-                    ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
-                    con.execute("begin transaction")
-                    delete_file_rows(con, [previous.files[p][5] for p in removed], drop_files=True)
-                    pending = _Pending()
-                    for tables, n_files, nbytes in parsed:
-                        if pending.add(tables, nbytes):
-                            _load_and_commit(con, pending.take(), ingest_id, known_ids)
-                        same_content = tables["files"].column("status").to_pylist().count("unchanged")
-                        summary.unchanged += same_content  # touched, but the content hash matched
-                        summary.loaded += n_files - same_content
-                        summary.bytes_read += nbytes
-                        progress.advance(n_files, nbytes)
-                    _load_and_commit(con, pending.take(), ingest_id, known_ids)
-                    summary.unknown_site = attribute(con, attribution.result(), sites, sites_path)
-                summary.warnings.extend(read_code_repos(con, [Path(p) for p in code_paths]))
-                match_code_versions(con)
-                run_steps(con)
-                con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool')")
-                con.execute(
-                    "insert into meta values ('attribution_key', ?), ('views_fingerprint', ?), ('code_key', ?), "
-                    "('tool', 'robustnasbench-warehouse 0.1.0')",
-                    [attribution_key, views_key, code_key],
-                )
-                _count_con(con, summary, root_names)
-                con.execute(
-                    "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [ingest_id, started_at, datetime.now(timezone.utc).replace(tzinfo=None), root_names,
-                     summary.seen, summary.loaded, summary.unchanged, summary.partial, summary.skipped,
-                     summary.errors, summary.removed, summary.runs, summary.epochs, summary.evals,
-                     time.perf_counter() - started],
-                )
-                con.execute("commit")
-                con.execute("checkpoint")
-            except (duckdb.Error, ParserProcessError) as exc:
-                raise WarehouseError(f"ingest failed, {db} is unchanged: {str(exc).splitlines()[0]}") from None
-            finally:
-                con.close()
-                progress.finish()
-        summary.wrote = True
-        summary.seconds = time.perf_counter() - started
-        return summary
+                def counted(tables: dict[str, pa.Table], n_files: int, nbytes: int) -> None:
+                    same_content = tables["files"].column("status").to_pylist().count("unchanged")
+                    summary.unchanged += same_content  # touched, but the content hash matched
+                    summary.loaded += n_files - same_content
+                    summary.bytes_read += nbytes
+                    progress.advance(n_files, nbytes)
+
+                load_parsed(con, parsed, ingest_id, plan.known_ids, counted)
+                rows, warnings = attribution.result()
+                summary.warn(*warnings)
+                attribute(con, rows, inputs.sources)
+            summary.warn(*read_code_repos(con, [Path(p) for p in plan.code_repos]))
+            match_code_versions(con)
+            run_steps(con)
+            record_roots(con, inputs.sources, inputs.histories)
+            con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool')")
+            con.execute("insert into meta values ('tool', ?)", [TOOL])
+            if plan.code_key is not None:
+                con.execute("insert into meta values ('code_key', ?)", [plan.code_key])
+            _count_con(con, summary, inputs.root_names)
+            con.execute(
+                "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [ingest_id, started_at, datetime.now(timezone.utc).replace(tzinfo=None), inputs.root_names,
+                 summary.seen, summary.loaded, summary.unchanged, summary.partial, summary.skipped,
+                 summary.errors, summary.removed, summary.runs, summary.epochs, summary.evals,
+                 time.perf_counter() - started],
+            )
+            con.execute("commit")
+            require_invariants(con, target)
+            reached("checked", target)
+            con.execute("checkpoint")
+        except (duckdb.Error, ParserProcessError) as exc:
+            raise WarehouseError(f"ingest failed, {target} is unchanged: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+            progress.finish()
+
+
+def _attribution(inputs: _Inputs, logs) -> tuple[pa.Table, list[str]]:
+    """Provenance and site of every file found (runs in a thread while the logs are parsed), and
+    the warnings of reading the histories (a `git log` that failed: a missing object, ...)."""
+    histories = repo_histories(inputs.roots, started=logs)
+    rows = attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in inputs.found],
+                            histories, inputs.sources)
+    return rows, [h.warning for h in histories.values() if h.warning]
 
 
 def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: list[str]) -> None:
     """Counts of the summary line: file statuses under the roots, table sizes overall."""
-    with registered(con, "_roots", pa.table({"root": roots})):
+    with registered(con, "_roots", pa.table({"root": pa.array(roots, pa.string())})):
         rows = con.execute(
             "select status, count(*) from files where root in (select root from _roots) group by status"
         ).fetchall()
@@ -341,12 +290,23 @@ def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: li
     summary.evals = con.execute("select count(*) from evals").fetchone()[0]
 
 
-def _count(db: Path, summary: IngestSummary, roots: list[str]) -> None:
-    con = connect(db, read_only=True)
+def _count(current: Path | None, target: Path, summary: IngestSummary, roots: list[str]) -> None:
+    if current is None:
+        return
+    con = connect_as(current, target, read_only=True)
     try:
         _count_con(con, summary, roots)
     finally:
         con.close()
+
+
+def _views_note(recorded: Recorded) -> str | None:
+    """Say so when the file held views under the tool's names with other SQL (or none)."""
+    if recorded.version != latest_version() or not recorded.views_to_install:
+        return None  # a new file, or one migrated now: its views are installed anyway
+    names = recorded.views_to_install
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"the warehouse's views {shown} differed from this tool's sql/ (an older tool, or changed by hand): reinstalled"
 
 
 def upgrade_warehouse(db: Path) -> list[str]:
@@ -361,7 +321,7 @@ def upgrade_warehouse(db: Path) -> list[str]:
             applied = migrate(con, db)
             install_views(con)
             con.execute("delete from meta where key = 'views_fingerprint'")
-            con.execute("insert into meta values ('views_fingerprint', ?)", [views_fingerprint()])
+            require_invariants(con, db)
             con.execute("checkpoint")
         except duckdb.Error as exc:
             raise WarehouseError(f"upgrading {db} failed, it is unchanged: {str(exc).splitlines()[0]}") from None

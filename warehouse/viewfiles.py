@@ -165,7 +165,7 @@ def parse_header(text: str, path: Path) -> Header:
 def _token_error_line(sql: str, message: str) -> int | None:
     """Line of a sqlglot tokenizer error, which names none: DuckDB's own parser points at it."""
     try:
-        duckdb.connect().extract_statements(sql)
+        duckdb.connect(":memory:", config={"enable_external_access": False}).extract_statements(sql)
     except duckdb.Error as exc:
         found = re.search(r"^LINE (\d+):", str(exc), re.M)
         if found:
@@ -213,10 +213,15 @@ def read_view_file(path: Path, name: str, version: int, kind: str) -> ViewFile:
     return _checked_view_file(Path(path), name, version, kind, path.read_text())
 
 
+def view_sql(text: str) -> str:
+    """The query of a view file's text, as installed (header comments kept, no final semicolon)."""
+    return text.strip().rstrip(";").rstrip()
+
+
 @lru_cache(maxsize=256)
 def _checked_view_file(path: Path, name: str, version: int, kind: str, text: str) -> ViewFile:
     """Parsing is the slow part of an install: the same text at the same place is parsed once."""
-    sql = text.strip().rstrip(";").rstrip()
+    sql = view_sql(text)
     header = parse_header(sql, path)
     subject = name.removeprefix("check_") if kind == "check" else name
     if header.subject != subject:

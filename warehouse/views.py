@@ -20,7 +20,8 @@ from warehouse.viewfiles import SQL_DIR, ViewFile, load_view_files, sql_fingerpr
 
 
 def views_fingerprint() -> str:
-    """Changes whenever the view files or the installer change (stored in meta by the ingest)."""
+    """Changes whenever the view files or the installer change. Only a label: whether a file holds
+    the tool's views is decided by comparing definitions (warehouse/trust.py)."""
     return sql_fingerprint()
 
 
@@ -123,7 +124,8 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
     while its files are parsed)."""
     files = load_view_files(sql_dir) if files is None else files
     tables = {r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
+        "select table_name from system.main.duckdb_tables() where schema_name = 'main' and not temporary "
+        "and database_name = system.main.current_database()"
     ).fetchall()}
     views = {f.view_name for f in files}
     for f in files:
@@ -146,9 +148,14 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
             _create(con, name, f"select * from {f.view_name}", f)
             comments += _comments(name, f, alias=True)
         con.execute("\n".join(comments))
+        # names read from the file are never put into SQL text unchecked: only views that exist
+        # under exactly that name are dropped, quoted
         old_names = {r[0] for r in con.execute("select view_name from view_versions union select name from view_versions").fetchall()}
-        for stale in sorted(old_names - views - set(newest)):
-            con.execute(f"drop view if exists {stale}")
+        existing = {r[0] for r in con.execute(
+            "select view_name from system.main.duckdb_views() where database_name = system.main.current_database() "
+            "and schema_name = 'main' and not internal").fetchall()}
+        for stale in sorted((old_names & existing) - views - set(newest)):
+            con.execute(f'drop view if exists main."{stale.replace(chr(34), chr(34) * 2)}"')
         registry = _registry_rows(files, previous, datetime.now(timezone.utc).replace(tzinfo=None))
         con.register("_new_view_versions", registry)
         try:
@@ -163,26 +170,6 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
             con.execute("rollback")
         raise
     return files
-
-
-def views_present(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when every view the registry lists (each version and each current name) exists.
-
-    An ingest whose warehouse already holds the views of this tool's view files (same
-    `views_fingerprint`) skips reinstalling them (~0.5 s of sqlglot and DuckDB work), unless one
-    was dropped by hand since.
-    """
-    listed, missing = con.execute(
-        """
-        with registered as (
-            select view_name as name from view_versions
-            union select name from view_versions where is_current
-        )
-        select count(*), count(*) filter (where name not in (select view_name from duckdb_views()))
-        from registered
-        """
-    ).fetchone()
-    return listed > 0 and missing == 0
 
 
 def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:

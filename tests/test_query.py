@@ -1,0 +1,61 @@
+"""`cli.py sql`: queries only (not EXPLAIN ANALYZE, which executes), a time limit, a row limit."""
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, run_query
+from warehouse.update import ingest_paths
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(samples, tmp_path):
+    path = tmp_path / "wh.duckdb"
+    ingest_paths(path, [samples], workers=1)
+    return path
+
+
+@pytest.mark.parametrize("statement", [
+    "explain analyze select * from runs",
+    "EXPLAIN ANALYSE select 1",
+    "explain (analyze) select 1",
+    "explain (format json, analyze) select 1",
+    "/* a comment */ explain -- another\n analyze select 1",
+    "select 1; explain analyze select 2",
+])
+def test_explain_analyze_is_refused(db, statement):
+    result = runner.invoke(app, ["sql", statement, "--db", str(db)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert result.output.startswith("error: EXPLAIN ANALYZE executes the statement it explains")
+
+
+def test_explain_alone_still_works(db):
+    result = runner.invoke(app, ["sql", "explain select count(*) from runs", "--db", str(db), "--format", "csv"])
+    assert result.exit_code == 0 and "physical_plan" in result.output
+
+
+def test_rows_beyond_max_rows_are_cut_and_it_says_so(db):
+    result = runner.invoke(app, ["sql", "select range as n from range(25)", "--db", str(db), "--format", "csv", "--max-rows", "10"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[:11] == ["n", *map(str, range(10))]
+    assert lines[11:] == ["note: only the first 10 rows are shown: the query returns more (raise --max-rows)"]
+    result = runner.invoke(app, ["sql", "select range as n from range(10)", "--db", str(db), "--format", "csv", "--max-rows", "10"])
+    assert result.output.splitlines() == ["n", *map(str, range(10))]
+
+
+def test_defaults_are_sane(db):
+    assert (DEFAULT_TIMEOUT, DEFAULT_MAX_ROWS) == (60.0, 10_000)
+    result = run_query(db, "select range from range(20000)")
+    assert (len(result.rows), result.truncated) == (10_000, True)
+
+
+def test_a_query_that_would_run_for_hours_is_stopped_at_the_timeout(db):
+    """10^16 rows: no machine finishes before the limit, so the limit (connection.interrupt from a
+    timer thread) decides the outcome, never the machine's speed."""
+    endless = "select sum(hash(a.range + b.range)) from range(100000000) as a, range(100000000) as b"
+    result = runner.invoke(app, ["sql", endless, "--db", str(db), "--timeout", "0.5"])
+    assert (result.exit_code, result.output) == (1, "error: query stopped after 0.5 s (--timeout)\n")

@@ -1,0 +1,220 @@
+"""A warehouse file from elsewhere can never make the tool run its SQL or read a local file.
+
+The hostile file is built here: a real warehouse of the sample logs, then, with file access on,
+a view `check_best_epoch` over `read_text` of a secret file, and (second variant) macros standing
+in for DuckDB's `strftime` and `split_part` that return the secret. Every command runs on it;
+the secret must reach no output, no exported file and no table.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from conftest import ROOT
+from warehouse.connect import connect, scratch_connection
+from warehouse.update import ingest_paths
+
+runner = CliRunner()
+SECRET = "TOPSECRET-7f3a9c"
+
+
+def _secret_file(tmp_path: Path) -> Path:
+    path = tmp_path / "secret.txt"
+    path.write_text(SECRET + "\n")
+    return path
+
+
+def _plant(db: Path, *statements: str) -> None:
+    con = duckdb.connect(str(db))  # the attacker's own DuckDB, with file access on
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def planted_view(secret: Path) -> str:
+    return (f"create or replace view check_best_epoch as select content as run_id, content as arch_id, content as site, "
+            f"true as early, content as best_epoch from read_text('{secret}')")
+
+
+def planted_macros(secret: Path) -> list[str]:
+    return [f"create macro strftime(a, b) as (select content from read_text('{secret}'))",
+            f"create macro split_part(a, b, c) as (select content from read_text('{secret}'))"]
+
+
+@pytest.fixture
+def hostile(samples, tmp_path):
+    """The sample warehouse with a planted view under a check's name (no macros)."""
+    db = tmp_path / "hostile.duckdb"
+    ingest_paths(db, [samples], workers=1)
+    secret = _secret_file(tmp_path)
+    _plant(db, planted_view(secret))
+    con = duckdb.connect(str(db), read_only=True)
+    assert SECRET in str(con.execute("select * from check_best_epoch").fetchall())  # it works for the attacker
+    con.close()
+    return samples, db, secret
+
+
+def everything_in(db: Path) -> str:
+    """Every row of every table of the file, as text."""
+    con = duckdb.connect(str(db), read_only=True, config={"enable_external_access": False})
+    try:
+        tables = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
+        return "\n".join(repr(con.execute(f'select * from "{t}"').fetchall()) for t in tables)
+    finally:
+        con.close()
+
+
+def text_of_files(folder: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*") if p.is_file())
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+COMMANDS = {
+    "sql": lambda db, out: run("sql", "select * from check_best_epoch", "--db", str(db)),
+    "check": lambda db, out: run("check", "--details", "--db", str(db)),
+    "export release": lambda db, out: run("export", "release", str(out / "release.jsonl"), "--exclude-check", "best_epoch", "--db", str(db)),
+    "export parquet": lambda db, out: run("export", "parquet", str(out / "parquet"), "--db", str(db)),
+    "export arch-list": lambda db, out: run("export", "arch-list", "--check", "best_epoch", "--out", str(out / "archs.txt"), "--db", str(db)),
+    "report": lambda db, out: run("report", "--format", "html", "--out", str(out / "report"), "--db", str(db)),
+    "views": lambda db, out: run("views", "--db", str(db)),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_planted_view_is_never_run(hostile, tmp_path, command):
+    samples, db, secret = hostile
+    out = tmp_path / "out"
+    out.mkdir()
+    result = COMMANDS[command](db, out)
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    assert SECRET not in text_of_files(out)
+    if command in ("sql", "check"):
+        assert "warning: the warehouse's views differ from this tool's sql/ (check_best_epoch)" in result.output
+    if command == "sql":
+        assert "arch_id" in result.output and "6006" not in result.output.split("\n", 1)[0]
+
+
+def test_ingest_reinstalls_the_tools_view_and_reads_no_file(hostile):
+    samples, db, secret = hostile
+    (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
+    result = run("ingest", str(samples), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert ("warning: the warehouse's views check_best_epoch differed from this tool's sql/ (an older tool, or "
+            "changed by hand): reinstalled") in result.output
+    assert SECRET not in result.output and SECRET not in everything_in(db)
+    con = duckdb.connect(str(db))  # file access on: if the planted view were still there it would read the secret
+    try:
+        assert SECRET not in str(con.execute("select * from check_best_epoch").fetchall())
+    finally:
+        con.close()
+    assert run("verify", "--db", str(db)).exit_code == 0
+
+
+def test_a_planted_view_alone_makes_even_a_no_op_ingest_reinstall(hostile):
+    samples, db, secret = hostile
+    summary = ingest_paths(db, [samples], workers=1)
+    assert (summary.loaded, summary.wrote) == (0, True)
+    assert run("verify", "--db", str(db)).exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["ingest", "sql", "check", "export release", "export parquet", "export arch-list", "report"])
+def test_macros_replacing_duckdb_functions_are_refused(hostile, tmp_path, command):
+    samples, db, secret = hostile
+    _plant(db, *planted_macros(secret))
+    before = db.read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    if command == "ingest":
+        (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
+        result = run("ingest", str(samples), "--db", str(db))
+    else:
+        result = COMMANDS[command](db, out)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and SECRET not in result.output
+    assert result.output.startswith(f"error: {db} holds code the tool would run: macro split_part replaces DuckDB's own "
+                                    "split_part; macro strftime replaces DuckDB's own strftime.")
+    assert db.read_bytes() == before
+    assert SECRET not in text_of_files(out)
+
+
+def test_verify_lists_the_planted_code_and_rebuild_removes_it(hostile):
+    samples, db, secret = hostile
+    _plant(db, *planted_macros(secret), "create view notes as select 1 as x")
+    result = run("verify", "--db", str(db))
+    assert result.exit_code == 1 and SECRET not in result.output
+    assert result.output.splitlines() == [
+        "macro split_part replaces DuckDB's own split_part: the other commands refuse this file",
+        "macro strftime replaces DuckDB's own strftime: the other commands refuse this file",
+        "view notes is not one of the tool's views",
+    ]
+    result = run("ingest", "--rebuild", str(samples), "--db", str(db))
+    assert result.exit_code == 0 and SECRET not in result.output
+    assert "check_params of the old warehouse not carried over, the defaults apply" in result.output
+    assert run("verify", "--db", str(db)).output.endswith("every check holds (6 files, 2 runs, 3 evaluations)\n")
+    assert SECRET not in everything_in(db)
+
+
+def test_a_view_in_the_place_of_a_table_is_refused(hostile):
+    samples, db, secret = hostile
+    _plant(db, "create table files_backup as select * from gpus", "drop table gpus",
+           f"create view gpus as select content as gpu, content as vendor, 0 as n_runs, 0 as n_evals from read_text('{secret}')")
+    result = run("check", "--db", str(db))
+    assert result.exit_code == 1 and SECRET not in result.output
+    assert "view gpus stands where the tool's table gpus belongs" in result.output
+
+
+@pytest.mark.parametrize("statement, problem", [
+    ("alter table gpus add column note varchar default lower('X')", "column gpus.note computes lower('X')"),
+    ("create or replace table sites (site varchar check (length(site) > 0), authors varchar[], paths varchar[], "
+     "source varchar, sites_sha256 varchar)", "table sites checks CHECK((length(site) > 0))"),
+])
+def test_an_expression_attached_to_a_tools_table_is_refused(hostile, statement, problem):
+    samples, db, secret = hostile
+    _plant(db, statement)
+    result = run("check", "--db", str(db))
+    assert result.exit_code == 1 and problem in result.output
+    assert run("verify", "--db", str(db)).output.splitlines()[0] == f"{problem}: the other commands refuse this file"
+
+
+def test_every_connection_has_file_access_off(tmp_path, samples):
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [samples], workers=1)
+    for con in (connect(db, read_only=True), connect(db, read_only=True, inspect=True), scratch_connection()):
+        try:
+            assert con.execute("select current_setting('enable_external_access')").fetchone() == (False,)
+            with pytest.raises(duckdb.PermissionException):
+                con.execute(f"select * from read_text('{samples / 'train' / 'arch_2.log'}')")
+        finally:
+            con.close()
+    con = connect(tmp_path / "new.duckdb")
+    try:
+        assert con.execute("select current_setting('enable_external_access')").fetchone() == (False,)
+    finally:
+        con.close()
+
+
+def test_the_tool_opens_duckdb_only_through_connect():
+    """Every `duckdb.connect` of the tool's code is the one in warehouse/connect.py, or an in-memory
+    database opened with file access off in its configuration."""
+    found = []
+    for path in [ROOT / "cli.py", *sorted((ROOT / "warehouse").rglob("*.py")), *sorted((ROOT / "reports").rglob("*.py")),
+                 *sorted((ROOT / "ingest").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "duckdb.connect":
+                found.append((path.relative_to(ROOT).as_posix(), ast.unparse(node)))
+    unguarded = [(p, call) for p, call in found
+                 if p != "warehouse/connect.py" and not re.search(r"enable_external_access['\"]?: False|config=config", call)]
+    assert unguarded == []
+    assert {p for p, _ in found} <= {"warehouse/connect.py", "warehouse/trust.py", "warehouse/viewfiles.py"}

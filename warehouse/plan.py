@@ -1,0 +1,166 @@
+"""What an ingest must do: decided from what the warehouse recorded and what is on disk now.
+
+The plan is made from names and `stat` alone: a file whose size and mtime match what the warehouse
+recorded is not opened at all, so re-ingesting an unchanged repository reads no log. It is made
+holding the writer lock (warehouse/update.py), from the very file the write then copies: a plan
+read before the lock could be applied to a newer version another ingest wrote meanwhile, loading
+files twice and losing rows.
+
+    recorded = read_recorded(db)                      # files, roots, schema version, views
+    plan = make_plan(recorded, found, roots, attribution_keys)
+    plan.needs_write                                  # False: nothing changed, nothing to write
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest import parser_version
+from ingest.code_history import repo_head
+from ingest.discover import FoundFile
+from warehouse.connect import connect_as
+from warehouse.migrate import check_version, latest_version
+from warehouse.trust import differing_views, stale_tool_views
+
+AttributionKey = tuple[str | None, str | None, str | None]
+"""What the sites of a root are decided from: sites file path, its SHA-256, the git HEAD."""
+
+
+@dataclass
+class Recorded:
+    """What a warehouse file holds about the files it loaded."""
+
+    files: dict[str, tuple] = field(default_factory=dict)
+    """path -> (size, mtime_ns, sha256, status, duplicate_of, file_id, kind, parser_version)"""
+    roots: dict[str, AttributionKey] = field(default_factory=dict)
+    code_repos: list[str] = field(default_factory=list)
+    """The code repositories earlier ingests were given (they are read again by every write)."""
+    code_key: str | None = None
+    """What code_versions was matched from: the code repositories and their HEADs."""
+    version: int = 0
+    views_to_install: list[str] = field(default_factory=list)
+    """The tool's views the file lacks or holds with other SQL, and views of older tool versions."""
+    repeated_paths: list[str] = field(default_factory=list)
+    """A problem line per path with more than one files row: a broken warehouse, never planned from."""
+
+
+def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
+    """What the warehouse at `db` recorded (read-only: never blocks or changes it); empty when
+    there is no file yet. `shown_as`: the name messages give the file (`db` is a snapshot of it)."""
+    if db is None or not db.exists():
+        return Recorded()
+    con = connect_as(db, shown_as or db, read_only=True)
+    try:
+        version = check_version(con, shown_as or db)
+        if version == 0:
+            return Recorded()
+        # a file written before migration 007 has no parser versions: every file is read again
+        parsed_by = "parser_version" if version >= 7 else "null"
+        rows = con.execute(
+            f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {parsed_by} from files"
+        ).fetchall()
+        roots = {}
+        if version >= 6:
+            roots = {r[0]: tuple(r[1:]) for r in con.execute(
+                "select root, sites_path, sites_sha256, head_commit from roots").fetchall()}
+        code_repos, code_key = [], None
+        if version >= 8:
+            code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
+            found = con.execute("select value from meta where key = 'code_key'").fetchone()
+            code_key = found[0] if found else None
+        views = differing_views(con) + stale_tool_views(con)
+    finally:
+        con.close()
+    files = {r[0]: r[1:] for r in rows}
+    repeated = []
+    if len(files) < len(rows):
+        counts = Counter(r[0] for r in rows)
+        repeated = [f"files: {n} rows for path {path} (one expected)" for path, n in sorted(counts.items()) if n > 1]
+    return Recorded(files=files, roots=roots, code_repos=code_repos, code_key=code_key, version=version,
+                    views_to_install=views, repeated_paths=repeated)
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+@dataclass
+class Plan:
+    """The work of one ingest."""
+
+    to_read: list[FoundFile]
+    """New and changed files, and skipped copies whose original changed or vanished, by path."""
+    removed_ids: list[int]
+    """file_id of the recorded files under the roots that are gone."""
+    known_sha256: dict[str, str]
+    """path -> recorded sha256 of files to read: a touched file with the same content is not parsed."""
+    known_ids: set[int]
+    """file_id of every recorded file: only those can have rows to replace."""
+    stale_roots: list[str]
+    """Roots whose sites file or git HEAD changed since their sites were decided."""
+    migrate: bool
+    install_views: bool
+    code_repos: list[str] = field(default_factory=list)
+    """Code repositories to read: those given now, then those earlier ingests were given."""
+    code_key: str | None = None
+    """The code repositories and their HEADs now (`code_key`), recorded in meta by the write."""
+    code_changed: bool = False
+    """The code repositories, or one's HEAD, differ from those code_versions was matched from."""
+
+    @property
+    def needs_write(self) -> bool:
+        return bool(self.to_read or self.removed_ids or self.stale_roots or self.migrate or self.install_views
+                    or self.code_changed)
+
+
+def code_key(repos: list[str]) -> str | None:
+    """What code_versions is matched from: each code repository and its HEAD (None: no repository)."""
+    if not repos:
+        return None
+    digest = hashlib.sha256()
+    for repo in sorted(repos):
+        digest.update(f"{repo}={repo_head(Path(repo))}\n".encode())
+    return digest.hexdigest()
+
+
+def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
+              attribution: dict[str, AttributionKey], code_repos: list[str] | None = None) -> Plan:
+    """Compare the files found under `roots` (and what their sites are decided from, and the code
+    repositories given now and remembered) with what the warehouse recorded. A file read by another
+    version of its parser (ingest.FileKind.version) is read again even when unchanged."""
+    repos = list(dict.fromkeys([*(code_repos or []), *recorded.code_repos]))
+    key = code_key(repos)
+    present = {f.path for f in found}
+    changed = set()
+    to_read: list[FoundFile] = []
+    for f in found:
+        old = recorded.files.get(f.path)
+        if old is not None and old[0] == f.size and old[1] == f.mtime_ns and old[7] == parser_version(f.kind.kind):
+            continue  # unchanged, and read by this version of its parser
+        to_read.append(f)
+        changed.add(f.path)
+    removed = [p for p in recorded.files if _under(p, roots) and p not in present]
+    # a skipped copy whose original changed or vanished is read again: it may be the one to load now
+    revive = {
+        p for p, old in recorded.files.items()
+        if old[4] and p in present and p not in changed and (old[4] in changed or old[4] not in present)
+    }
+    to_read.extend(f for f in found if f.path in revive)
+    to_read.sort(key=lambda f: f.path)
+    return Plan(
+        to_read=to_read,
+        removed_ids=[recorded.files[p][5] for p in removed],
+        # content hashes of files whose rows can stay if the content is the same: not those an
+        # older parser read (they are parsed again)
+        known_sha256={p: old[2] for p, old in recorded.files.items()
+                      if old[2] and p not in revive and old[7] == parser_version(old[6])},
+        known_ids={old[5] for old in recorded.files.values()},
+        stale_roots=sorted(root for root, key in attribution.items() if recorded.roots.get(root) != key),
+        migrate=recorded.version < latest_version(),
+        install_views=bool(recorded.views_to_install),
+        code_repos=repos,
+        code_key=key,
+        code_changed=key != recorded.code_key,
+    )

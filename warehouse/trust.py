@@ -1,0 +1,183 @@
+"""The tool's views, checked against their definitions in `sql/`, and what else a warehouse holds.
+
+A view in the file named `check_best_epoch` is only the tool's view if its SQL is the tool's SQL: a
+file from elsewhere may hold any query under that name, and a stored fingerprint only says what
+some program claimed. So the views are compared with what the tool would install, as DuckDB stores
+them: `duckdb_views().sql`, which DuckDB renders from the query tree it stored. That rendering
+depends on the storage format (a file in the v1.0.0 format renders some joins without their
+parentheses), so the reference is made the same way: the tool's views created in a scratch file of
+the same storage version, read back (~0.4 s; kept in the user's cache folder, keyed by the DuckDB
+version, the storage version and the text of every migration and view file).
+
+    differing_views(con)      tool views missing from the file or not as `sql/` defines them
+    use_tool_views(con)       for a read-only connection: the tool's own views as TEMP views,
+                              which DuckDB resolves before the file's, when any differs
+    unknown_objects(con)      views, tables, macros, sequences, types the tool did not create
+
+An ingest reinstalls the views when any differs (warehouse/update.py); every reading command and
+export runs on the tool's own definitions; `verify` reports the rest. Macros that replace DuckDB's
+functions are refused when the file is opened (warehouse/connect.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+from warehouse.catalog import file_macros, file_tables, file_views, other_objects
+from warehouse.connect import STORAGE_VERSION
+from warehouse.migrate import migrations, tool_tables
+from warehouse.viewfiles import SQL_DIR, ViewFile, load_view_files, view_paths, view_sql
+
+SHOWN = 5
+"""Names listed in a one-line message before `and N more`."""
+
+
+def _listed(names: list[str]) -> str:
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return ", ".join(names[:SHOWN]) + more
+
+
+def tool_view_queries(sql_dir=SQL_DIR) -> dict[str, str]:
+    """Every view the tool installs -> its query: `<name>_v<N>` from its file, `<name>` selecting
+    from the newest version (as warehouse/views.py installs them)."""
+    queries: dict[str, str] = {}
+    newest: dict[str, int] = {}
+    for name, version, _, path in view_paths(sql_dir):
+        queries[f"{name}_v{version}"] = view_sql(path.read_text())
+        newest[name] = max(newest.get(name, 0), version)
+    for name, version in newest.items():
+        queries[name] = f"select * from {name}_v{version}"
+    return queries
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the open file (e.g. v1.0.0), which decides how it renders views."""
+    row = con.execute("select tags from system.main.duckdb_databases() "
+                      "where database_name = system.main.current_database()").fetchone()
+    tags = row[0] if row and isinstance(row[0], dict) else {}
+    return str(tags.get("storage_version") or STORAGE_VERSION).rstrip("+")
+
+
+def _cache_file(key: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "robustnasbench-warehouse" / f"views-{key}.json"
+
+
+def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
+    """Install the tool's tables and views in a scratch file of that storage version; for each view,
+    what DuckDB renders for it while the connection that created it is open, and after the file
+    was reopened (the renderings differ: some joins lose their parentheses in storage)."""
+    files = load_view_files()
+    queries = tool_view_queries()
+    with tempfile.TemporaryDirectory(prefix="rnb-views-") as folder:
+        path = str(Path(folder) / "reference.duckdb")
+        config = {"enable_external_access": False, "storage_compatibility_version": storage}
+        con = duckdb.connect(path, config=config)
+        try:
+            con.execute("begin transaction")
+            for _, migration in migrations():
+                con.execute(migration.read_text())
+            for f in files:
+                con.execute(f"create view {f.view_name} as {f.sql}")
+            for name in sorted({f.name for f in files}):
+                con.execute(f"create view {name} as {queries[name]}")
+            con.execute("commit")
+            fresh = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
+        finally:
+            con.close()
+        con = duckdb.connect(path, read_only=True, config={"enable_external_access": False})
+        try:
+            stored = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
+        finally:
+            con.close()
+    return {name: sorted({sql, fresh.get(name, sql)}) for name, sql in stored.items()}
+
+
+@lru_cache(maxsize=4)
+def tool_view_definitions(storage: str = STORAGE_VERSION) -> dict[str, list[str]]:
+    """view name -> the statements a file of `storage` version holds for the tool's definition
+    (none: it could not be rendered here, so no view of that name counts as the tool's)."""
+    digest = hashlib.sha256(f"renderings-2\0{duckdb.__version__}\0{storage}\0".encode())
+    for _, path in migrations():
+        digest.update(path.read_bytes() + b"\0")
+    for name, sql in sorted(tool_view_queries().items()):
+        digest.update(f"{name}\0{sql}\0".encode())
+    cache = _cache_file(digest.hexdigest()[:32])
+    try:
+        cached = json.loads(cache.read_text())
+        if isinstance(cached, dict) and all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+                                            for v in cached.values()):
+            return {name: cached.get(name, []) for name in tool_view_queries()}
+    except (OSError, ValueError):
+        pass
+    try:
+        rendered = _render_in_scratch_file(storage)
+    except duckdb.Error:
+        return {name: [] for name in tool_view_queries()}
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
+        partial.write_text(json.dumps(rendered))
+        partial.replace(cache)
+    except OSError:
+        pass  # no cache folder: rendered again next time
+    return {name: rendered.get(name, []) for name in tool_view_queries()}
+
+
+def differing_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tool's views that the open file lacks or holds with other SQL, sorted."""
+    stored = {name: sql for (schema, name), sql in file_views(con).items() if schema == "main"}
+    expected = tool_view_definitions(storage_version(con))
+    return sorted(name for name, accepted in expected.items() if stored.get(name) not in accepted)
+
+
+def stale_tool_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Views an earlier install registered (view_versions) that the tool no longer defines."""
+    if "view_versions" not in {name for schema, name in file_tables(con) if schema == "main"}:
+        return []
+    registered = {r[0] for r in con.execute(
+        "select view_name from view_versions union select name from view_versions").fetchall()}
+    present = {name for schema, name in file_views(con) if schema == "main"}
+    return sorted((registered & present) - set(tool_view_queries()))
+
+
+def use_tool_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Make this connection's queries read the tool's own views; return a warning when the file's
+    differ (then the tool's are created as TEMP views, which shadow the file's for this connection
+    only: nothing is written)."""
+    differ = differing_views(con)
+    if not differ:
+        return []
+    newest: dict[str, ViewFile] = {}
+    for f in load_view_files():
+        con.execute(f"create or replace temp view {f.view_name} as {f.sql}")
+        if f.name not in newest or f.version > newest[f.name].version:
+            newest[f.name] = f
+    for name, f in newest.items():
+        con.execute(f"create or replace temp view {name} as select * from {f.view_name}")
+    return [f"the warehouse's views differ from this tool's sql/ ({_listed(differ)}): this command uses the "
+            "tool's own; `python cli.py ingest` reinstalls them in the file"]
+
+
+def unknown_objects(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per object of the file the tool did not create (it creates the tables of its
+    migrations and the views of `sql/`, no macros, sequences, types, indexes or schemas). Macros
+    replacing DuckDB's functions and views in the place of the tool's tables are left to
+    warehouse/connect.py's `foreign_code`, which says more about them."""
+    views = set(tool_view_queries())
+    tables = set(tool_tables())
+    lines = [f"view {name if schema == 'main' else schema + '.' + name} is not one of the tool's views"
+             for schema, name in sorted(file_views(con))
+             if schema != "main" or (name not in views and name not in tables)]
+    lines += [f"table {name if schema == 'main' else schema + '.' + name} is not one of the tool's tables"
+              for schema, name in file_tables(con) if schema != "main" or name not in tables]
+    lines += [f"{m.kind.replace('_', ' ')} {m.qualified} is not the tool's (it installs no macros)"
+              for m in file_macros(con) if not (m.shadows and m.schema == "main")]
+    lines += [f"{o.kind} {o.qualified} is not the tool's (it creates no {o.kind}s)" for o in other_objects(con)]
+    return lines
