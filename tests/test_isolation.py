@@ -99,6 +99,25 @@ def test_names_that_are_not_utf8_are_stored_escaped_and_stay_stable(tmp_path, db
     assert (again.loaded, again.unchanged, again.removed) == (0, 3, 0)
 
 
+def test_a_root_whose_name_is_not_utf8_is_ingested_planned_and_recorded_escaped(tmp_path, db_path):
+    raw = os.fsencode(tmp_path) + b"/logs\xff"
+    os.mkdir(raw)
+    for arch in (1, 2):
+        with open(raw + f"/arch_{arch}.log".encode(), "w") as handle:
+            handle.write(train_log(arch))
+    root = Path(os.fsdecode(raw))
+    first = ingest_paths(db_path, [root], workers=1)
+    assert (first.loaded, first.errors) == (2, 0)
+    escaped = str(tmp_path) + "/logs\\xff"
+    assert query(db_path, "select distinct root from files") == [(escaped,)]
+    assert query(db_path, "select root from roots") == [(escaped,)]
+    again = ingest_paths(db_path, [root], workers=1)
+    assert (again.wrote, again.unchanged, again.removed) == (False, 2, 0)
+    os.remove(raw + b"/arch_2.log")
+    after = ingest_paths(db_path, [root], workers=1)
+    assert after.removed == 1 and query(db_path, "select arch_id from runs") == [(1,)]
+
+
 def test_an_escaped_name_never_takes_the_path_of_a_real_file(tmp_path):
     """`a\\xff` (a byte) and `a\\\\xff` (four characters) are two files with two paths."""
     raw = os.fsencode(tmp_path)

@@ -26,6 +26,7 @@ from warehouse.errors import WarehouseError
 from warehouse.load import registered
 
 from ingest.gitlog import RepoHistory, StartedLog, read_history, start_log
+from ingest.text import readable
 from ingest.sites import UNKNOWN, Site, attribute_sites, parse_sites_text, read_sites_text
 
 SITES_FILE = "sites.toml"
@@ -61,7 +62,7 @@ def read_sites_source(path: Path) -> SitesSource:
         raise WarehouseError(f"sites file {path} is not a regular file (a FIFO, socket or device): give a TOML file")
     text = read_sites_text(path)
     parsed = parse_sites_text(text, path)
-    return SitesSource(str(path), hashlib.sha256(text.encode()).hexdigest(), parsed.sites, parsed.code_repos)
+    return SitesSource(readable(str(path)), hashlib.sha256(text.encode()).hexdigest(), parsed.sites, parsed.code_repos)
 
 
 def sites_sources(roots: list[Path], sites_file: Path | None = None) -> dict[str, SitesSource]:
@@ -69,14 +70,14 @@ def sites_sources(roots: list[Path], sites_file: Path | None = None) -> dict[str
     `sites.toml` (in the root or at the top of its git repository), else none."""
     if sites_file is not None:
         source = read_sites_source(Path(sites_file))
-        return {str(root): source for root in roots}
+        return {readable(str(root)): source for root in roots}
     read: dict[Path, SitesSource] = {}
     out = {}
     for root in roots:
         found = find_sites_file([Path(root)])
         if found is not None and found not in read:
             read[found] = read_sites_source(found)
-        out[str(root)] = read[found] if found is not None else NO_SITES
+        out[readable(str(root))] = read[found] if found is not None else NO_SITES
     return out
 
 
@@ -106,7 +107,7 @@ def repo_histories(roots: list[Path], with_files: bool = True,
             history = by_repo[key]
         else:
             by_repo[key] = history
-        out[str(root)] = history
+        out[readable(str(root))] = history
     return out
 
 
@@ -151,14 +152,14 @@ def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str
         if history.root is not None:
             # paths are resolved and absolute: the path inside the repository is a string suffix
             # (no pathlib here: two Path objects per file cost ~1 s at full scale)
-            prefix = str(history.root).rstrip("/") + "/"
+            prefix = readable(str(history.root)).rstrip("/") + "/"
             if path.startswith(prefix):
                 repo_path = path[len(prefix):]
             entry = history.files.get(repo_path)
         later = entry.later_authors if entry else []
         for name, value in (
             ("file_id", file_id), ("root", root),
-            ("repo_root", str(history.root) if history.root else None), ("repo_path", repo_path),
+            ("repo_root", readable(str(history.root)) if history.root else None), ("repo_path", repo_path),
             ("added_commit", entry and entry.added_commit), ("added_author", entry and entry.added_author),
             ("added_email", entry and entry.added_email), ("added_at", entry and entry.added_at),
             ("last_commit", entry and entry.last_commit), ("last_author", entry and entry.last_author),
@@ -244,7 +245,7 @@ def record_roots(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource]
     """`roots`: what the sites of each ingested root were decided from, by this ingest."""
     rows = pa.Table.from_pylist([
         {"root": root, "sites_path": source.path, "sites_sha256": source.sha256,
-         "repo_root": str(histories[root].root) if histories.get(root) and histories[root].root else None,
+         "repo_root": readable(str(histories[root].root)) if histories.get(root) and histories[root].root else None,
          "head_commit": histories[root].head if histories.get(root) else None}
         for root, source in sorted(sources.items())
     ], schema=pa.schema([("root", pa.string()), ("sites_path", pa.string()), ("sites_sha256", pa.string()),

@@ -33,6 +33,7 @@ from ingest.code_history import repo_head
 from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
+from ingest.text import is_valid, readable
 from warehouse.attribution import (SitesSource, attribute, attribution_rows, record_roots, repo_histories,
                                    sites_sources, started_logs)
 from warehouse.connect import connect, connect_as
@@ -113,7 +114,8 @@ class _Inputs:
 
     @property
     def root_names(self) -> list[str]:
-        return [str(r) for r in self.roots]
+        """The roots as the warehouse names them (valid text: ingest/text.py `readable`)."""
+        return [readable(str(r)) for r in self.roots]
 
     def attribution_keys(self) -> dict[str, tuple]:
         return {root: (self.sources[root].path, self.sources[root].sha256, self.histories[root].head)
@@ -124,16 +126,19 @@ def _code_repos(given: list[Path], sources: dict[str, SitesSource]) -> list[str]
     """The code repositories of this ingest, as absolute paths: `--code-repo`, then the sites
     files' `[code] repos`; one line when one is not a folder."""
     repos = [*given, *(repo for source in sources.values() for repo in source.code_repos)]
-    missing = [str(p) for p in repos if not Path(p).is_dir()]
+    missing = [readable(str(p)) for p in repos if not Path(p).is_dir()]
     if missing:
         raise WarehouseError(f"code repository {', '.join(missing)} is not a folder")
+    unreadable = [readable(str(p)) for p in repos if not is_valid(str(Path(p).resolve()))]
+    if unreadable:
+        raise WarehouseError(f"code repository {', '.join(unreadable)}: its path is not valid UTF-8, rename it")
     return list(dict.fromkeys(str(Path(p).resolve()) for p in repos))
 
 
 def _existing_roots(roots: list[Path]) -> list[Path]:
     missing = [str(r) for r in roots if not Path(r).exists()]
     if missing:
-        raise WarehouseError(f"no such file or directory: {', '.join(missing)}")
+        raise WarehouseError(f"no such file or directory: {', '.join(readable(m) for m in missing)}")
     return [Path(r).resolve() for r in roots]
 
 
