@@ -6,7 +6,10 @@ same commits; and a generated corpus must be an ordinary, deterministic reposito
 """
 from __future__ import annotations
 
+import ast
+import json
 import os
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -198,3 +201,89 @@ def test_failed_overwrite_leaves_no_old_files(tmp_path, monkeypatch):
         write_demo_repository(out, archs=5, epochs=4, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
     assert not (out / "old.txt").exists()
+
+
+# ----------------------------------------------------------------------------- code repositories
+def script_names(source: str) -> tuple:
+    """What the lead's ingest reads from an entry script: argparse dests in declaration order, then the
+    attributes the script sets on `args` after parsing that are no option (in order of appearance)."""
+    nodes = sorted((n for n in ast.walk(ast.parse(source)) if hasattr(n, "lineno")),
+                   key=lambda n: (n.lineno, n.col_offset))   # source order (ast.walk is breadth first)
+    dests, added = [], []
+    for node in nodes:
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"
+                and node.args and isinstance(node.args[0], ast.Constant)):
+            dests.append(node.args[0].value.lstrip("-").replace("-", "_"))
+    for node in nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id == "args" and target.attr not in dests + added):
+                    added.append(target.attr)
+    return tuple(dests + added)
+
+
+def log_names(text: str) -> tuple:
+    """The argument names a log prints (`name: value` records after the lone seed record for a training
+    log; the leading records for an evaluation log)."""
+    lines = text.split("\n")
+    start = next((i + 2 for i, line in enumerate(lines) if " Namespace(" in line), None)
+    if start is None:
+        start = next(i for i, line in enumerate(lines) if re.match(r"\S+ \S+ seed: ", line))
+    names = []
+    for line in lines[start:]:
+        m = re.match(r"\S+ \S+ (\w+): ", line)
+        if not m:
+            break
+        names.append(m.group(1))
+    return tuple(names)
+
+
+def test_code_repositories_replay_the_code_history(corpus):
+    key = json.loads((corpus / "demo_key.json").read_text())
+    for repo, script in (("train", "main.py"), ("eval", "eval.py")):
+        root = corpus / key["code"][repo]["path"]
+        _fsck(root)
+        log = _git(root, "log", "--reverse", "--format=%H|%ad|%an", "--date=format:%Y-%m-%d %H:%M:%S %z").decode()
+        commits = key["code"][repo]["commits"]
+        assert [line.split("|") for line in log.splitlines()] == [
+            [c["sha"], c["date"], c["author"]] for c in commits]
+        assert _git(root, "status", "--porcelain").decode() == ""
+        for commit in commits:
+            changed = _git(root, "show", "--format=", "--name-only", commit["sha"]).decode().split()
+            assert sorted(changed) == commit["changed"]
+            scripts = [p for p in changed if p in ("main.py", "trainer.py", "util.py", "eval.py")]
+            assert bool(scripts) == commit["scripts_changed"]
+            if commit["code_version"]:
+                ast.parse(_git(root, "show", f"{commit['sha']}:{script}").decode())
+    # the log repository's history holds none of it
+    assert not [p for p in _git(corpus, "ls-files").decode().split() if p.startswith("code/")]
+    assert "code" not in _git(corpus, "status", "--porcelain").decode()
+
+
+def test_code_commits_of_every_log_follow_the_rule(corpus):
+    """A log's `code_commits`: the commits whose entry script has the log's argument names in order,
+    whose result-line templates match the log's (for evaluations: ` Test Loss:` and the CW ` LIP:`
+    from 2024-04-18 on; the training code's templates match every training log), dated no later than
+    the log's first timestamp. Checked here from the repositories themselves."""
+    key = json.loads((corpus / "demo_key.json").read_text())
+    found = 0
+    for repo, script, logs in (("train", "main.py", key["runs"]), ("eval", "eval.py", key["evals"])):
+        root = corpus / key["code"][repo]["path"]
+        commits = [(c["sha"], c["date"][:19], _git(root, "show", f"{c['sha']}:{script}").decode())
+                   for c in key["code"][repo]["commits"] if c["code_version"]]
+        names = {sha: script_names(source) for sha, _, source in commits}
+        for entry in logs:
+            if entry.get("attack") == "cifar10c":
+                assert entry["code_commits"] == []
+                continue
+            text = (corpus / entry["path"]).read_text()
+            mine = log_names(text)
+            base = entry.get("attack") == "Base"
+            expected = [sha for sha, date, source in commits
+                        if names[sha] == mine and date <= text[:19]
+                        and (not base or ("Test Loss:" in source) == (" Test Loss: " in text))]
+            assert entry["code_commits"] == expected, entry["path"]
+            assert set(entry["code_commits_exact"]) <= set(expected) and entry["code_commits_exact"]
+            found += 1
+    assert found
