@@ -32,24 +32,36 @@ class FileKind:
 
 @dataclass(frozen=True)
 class LogKind:
-    """A kind of benchmark file: its name pattern and the parser that reads it (None: recorded, not parsed)."""
+    """A kind of benchmark file: its name pattern, the parser that reads it (None: recorded, not
+    parsed) and that parser's version.
+
+    The version is recorded with every file it read (`files.parser_version`); raising it makes the
+    next ingest read those files again, so a fix reaches existing warehouses without a rebuild.
+    """
 
     kind: str
     pattern: re.Pattern
     parser: Callable[..., ParsedLog] | None
     description: str
+    version: int = 1
+
+    @property
+    def parser_version(self) -> str:
+        return f"{self.kind}:{self.version}"
 
 
 REGISTRY: tuple[LogKind, ...] = (
-    LogKind("train", re.compile(r"arch_(\d+)\.log"), parse_train_log, "training log of one run"),
+    # version 2: every historical format of the training code, step-line figures (SPEC section 8)
+    LogKind("train", re.compile(r"arch_(\d+)\.log"), parse_train_log, "training log of one run", 2),
     LogKind(
         "eval",
         re.compile(r"arch_(\d+)_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log"),
         parse_eval_log,
         "test-set evaluation of a best checkpoint (Base or AutoAttack)",
+        2,  # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural
     ),
     LogKind("corruption", re.compile(r"arch_(\d+)_eval_cifar10c_level\.log"), parse_corruption_log,
-            "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)"),
+            "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)", 2),  # 2: Running Cost in hours
     LogKind("config", re.compile(r"arch_(\d+)\.yaml"), None, "saved run config (the training log repeats it)"),
     LogKind("release", re.compile(r"[^/]+\.jsonl"), parse_release,
             "published release file (cifar10.jsonl): one JSON object per arch, SPEC section 6"),
@@ -70,6 +82,12 @@ def classify(name: str) -> FileKind:
 PARSERS = {entry.kind: entry for entry in REGISTRY}
 
 
+def parser_version(kind: str) -> str | None:
+    """The version of the parser of a kind of file (`train:2`), None for kinds that are not read."""
+    entry = PARSERS.get(kind)
+    return entry.parser_version if entry is not None else None
+
+
 def parse_file(data: bytes, path: str, kind: FileKind) -> ParsedLog:
     """Parse the bytes of one file of a known kind; raise ParseError when it cannot be read."""
     entry = PARSERS[kind.kind]
@@ -84,4 +102,4 @@ def parse_file(data: bytes, path: str, kind: FileKind) -> ParsedLog:
     return entry.parser(data, path)
 
 
-__all__ = ["classify", "parse_file", "ParseError", "ParsedLog", "FileKind", "REGISTRY", "MAX_ARCH_ID"]
+__all__ = ["classify", "parse_file", "parser_version", "ParseError", "ParsedLog", "FileKind", "REGISTRY", "MAX_ARCH_ID"]

@@ -1,15 +1,18 @@
 """Corruption evaluations (`arch_<id>_eval_cifar10c_level.log`): 19 corruptions x 5 severities.
 
-After the argument and config lines, one line per corruption and level,
-`gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12`, then `Average Accuracy: 78.1234`.
+After the argument lines, one line per corruption and level,
+`gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12`, then `Average Accuracy: 78.1234` and
+`Running Cost <x> Hours` (the corruption script counts hours, the others days).
 """
 from __future__ import annotations
 
 import re
 
 from ingest.errors import ParseError
-from ingest.logrecords import NUM, checkpoint_fields, decode_log, eval_header, find, to_float
+from ingest.eval_header import checkpoint_fields, eval_header
+from ingest.numbers import NUM, to_float
 from ingest.records import ParsedLog
+from ingest.text import decode_log
 
 CORRUPTIONS = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "defocus_blur", "glass_blur",
@@ -18,22 +21,37 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
-_LINE = re.compile(rf" ([a-z_]+) \(level=(\d+)\): Loss: ({NUM}), Acc: ({NUM})[ \t]*\n")
-_AVERAGE = re.compile(rf"Average Accuracy: ({NUM})[ \t]*(?:\n|$)")
+_LINE = re.compile(rf"([a-z_]++) \(level=(\d++)\): Loss: ({NUM}), Acc: ({NUM})[ \t\r]*+\n")
+_AVERAGE = re.compile(rf"Average Accuracy: ({NUM})[ \t\r]*+\n")
+_LEVEL = " (level="
+
+
+def _result_lines(text: str) -> tuple[dict[tuple[str, int], tuple[str, str]], int | None]:
+    """(corruption, level) -> (acc, loss) texts, a repeated line keeping the later; and where the
+    first result line starts. Each line is found by its ` (level=` and read from its record's start."""
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    first = None
+    at = text.find(_LEVEL)
+    while at >= 0:
+        start = at
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_") and text[start - 1].isascii():
+            start -= 1
+        match = _LINE.match(text, start)
+        if match and start >= 24 and text[start - 1] == " ":
+            name, level, loss, acc = match.groups()
+            found[(name, int(level))] = (acc, loss)
+            if first is None:
+                first = start - 24
+        at = text.find(_LEVEL, at + 1)
+    return found, first
 
 
 def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
-    """Parse one corruption evaluation; repeated (corruption, level) lines keep the later one."""
+    """Parse one corruption evaluation."""
     text = decode_log(data, path)
-    # the pattern starts with a space, so a regex search would try every space of the header:
-    # start at the line of the first `(level=` instead (no result line can start before it)
-    level = find(text, " (level=")
-    start = text.rfind("\n", 0, level) + 1 if level >= 0 else len(text)
-    first_match = _LINE.search(text, start)
-    first = first_match.start() if first_match else None
-    lines = _LINE.findall(text, first) if first_match else []  # from the first result line on
-    found = {(name, int(lvl)): (acc, loss) for name, lvl, loss, acc in lines}  # a repeated line: the later wins
-    average = _AVERAGE.search(text)
+    found, first = _result_lines(text)
+    at = text.find("Average Accuracy: ")
+    average = _AVERAGE.match(text, at) if at >= 0 else None
     header = eval_header(text, first if first is not None else len(text))
     if not found and not average and not header["model"]:
         raise ParseError(path, 1, "no corruption result lines and no argument lines: not a corruption evaluation log")

@@ -3,43 +3,64 @@
 `Base` logs end with the clean / FGSM (Linf only) / PGD-20 / CW-40 result lines, AutoAttack logs
 (`AA`, `AA-Compact`) with `Linf-AA Acc:` (or `L2-AA Acc:`); both then print the checkpoint dict and
 `Running Cost`. A log that stops before its result lines is an unfinished evaluation.
+
+Every result-line format the evaluation code ever wrote is read (SPEC section 8):
+
+    Natural Correct Count: 134/200, Acc: 67.00 Test Loss: 1.2325      (` Test Loss:` from 2024-04-18)
+    FGSM with 1 step Correct Count: 104/200, Acc: 52.00, Stable: 85.00  (Linf only)
+    PGD with 20 steps Correct Count: 99/200, Acc: 49.50, Stable: 82.50 LIP: 375.4113
+    CW with 40 steps Correct Count: 98/200, Acc: 49.00, Stable: 82.00 LIP: 294.2399   (LIP from 2024-04-18)
+
+A value a format does not have is NULL. Two faults of older code are recognised, not repaired:
+before 2024-01-07 `Correct Count: a/b` printed `int()` of a float sum, so `a` can be one less than
+round(Acc x b / 100) (`counts_truncated`; the Acc is right); before 2024-04-18 the CW line's
+`Stable:` printed the natural accuracy (`cw40_stable_is_natural`: then `cw40_stable` is NULL and the
+printed number is kept in `cw40_stable_logged`).
 """
 from __future__ import annotations
 
 import re
 
 from ingest.errors import ParseError
-from ingest.logrecords import NUM, checkpoint_fields, count, decode_log, eval_header, find, rfind, search, to_float, to_int
+from ingest.eval_header import checkpoint_fields, eval_header
+from ingest.numbers import NUM, to_float
 from ingest.records import ParsedLog
+from ingest.text import decode_log
 
-_END = r"[ \t]*\n"
-_NATURAL = re.compile(rf"Natural Correct Count: (\d+)/(\d+), Acc: ({NUM}) Test Loss: ({NUM}){_END}")
-_FGSM = re.compile(rf"FGSM with \d+ steps? Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}){_END}")
-_PGD = re.compile(rf"PGD with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
-_CW = re.compile(rf"CW with (\d+) steps Correct Count: \d+/\d+, Acc: ({NUM}), Stable: ({NUM}) LIP: ({NUM}){_END}")
-_AA = re.compile(rf"-AA Acc: ({NUM}){_END}")
+_END = r"[ \t\r]*+\n"
+_COUNT = r"(\d++)/(\d++)"
+_NATURAL = re.compile(rf"Natural Correct Count: {_COUNT}, Acc: ({NUM})(?: Test Loss: ({NUM}))?+{_END}")
+_FGSM = re.compile(rf"FGSM with \d++ steps?+ Correct Count: {_COUNT}, Acc: ({NUM}), Stable: ({NUM}){_END}")
+_PGD = re.compile(rf"PGD with \d++ steps Correct Count: {_COUNT}, Acc: ({NUM}), Stable: ({NUM})(?: LIP: ({NUM}))?+{_END}")
+_CW = re.compile(rf"CW with \d++ steps Correct Count: {_COUNT}, Acc: ({NUM}), Stable: ({NUM})(?: LIP: ({NUM}))?+{_END}")
+_AA = re.compile(rf"-AA Acc(?:uracy)?+: ({NUM}){_END}")
 _AA_CLEAN = re.compile(rf"initial accuracy: ({NUM})%")
 _RESULT_MARKERS = ("Nature Acc: ", "Natural Correct Count: ", "====================AA with ", " loaded!\n")
+_ATTACKS = {"Base": "Base", "AA": "AA"}
+RESULT_COLUMNS = (
+    "clean_correct", "n_test", "clean_acc", "test_loss", "fgsm_acc", "fgsm_stable", "pgd20_acc",
+    "pgd20_stable", "pgd20_lip", "cw40_acc", "cw40_stable", "cw40_stable_logged", "cw40_lip", "aa_acc",
+    "counts_truncated", "cw40_stable_is_natural",
+)
 
 
 def _results_start(text: str) -> int:
-    """Where the header ends: the first progress or result line (C-speed finds, no regex scan).
+    """Where the header ends: the first progress or result line.
 
     Each marker is only looked for before the earliest one found so far: a marker a log does not
     have would otherwise cost a search through the whole file."""
     start = len(text)
     for marker in _RESULT_MARKERS:
-        found = find(text, marker, 0, start + len(marker) - 1)
+        found = text.find(marker, 0, start + len(marker) - 1)
         if found >= 0:
             start = found
     return start
 
 
-def _search_from(pattern: re.Pattern, text: str, literal: str) -> re.Match | None:
+def _last(pattern: re.Pattern, text: str, literal: str) -> re.Match | None:
     """Match `pattern` at the last occurrence of its leading `literal` (results sit at the end)."""
-    pos = rfind(text, literal)
+    pos = text.rfind(literal)
     return pattern.match(text, pos) if pos >= 0 else None
-_ATTACKS = {"Base": "Base", "AA": "AA"}
 
 
 def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
@@ -47,6 +68,48 @@ def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
     if attack_choice == "AA":
         return "AA-Compact" if (aa_type or "").lower() == "compact" else "AA"
     return _ATTACKS.get(attack_choice or "")
+
+
+def _truncated(match: re.Match | None) -> bool | None:
+    """Whether a result line's `Correct Count: a/b` is below round(Acc x b / 100) (the int() fault)."""
+    if match is None:
+        return None
+    correct, total, acc = int(match.group(1)), int(match.group(2)), to_float(match.group(3))
+    if acc is None or acc != acc:
+        return None
+    return correct < round(acc * total / 100.0)
+
+
+def base_results(text: str, norm: str | None) -> tuple[dict, list[str]]:
+    """The result columns of a Base evaluation and the names of the results it lacks."""
+    result = dict.fromkeys(RESULT_COLUMNS)
+    lines = {
+        "natural": _last(_NATURAL, text, "Natural Correct Count: "),
+        "fgsm": _last(_FGSM, text, "FGSM with "),
+        "pgd": _last(_PGD, text, "PGD with "),
+        "cw": _last(_CW, text, "CW with "),
+    }
+    natural, fgsm, pgd, cw = lines.values()
+    if natural:
+        result.update(clean_correct=int(natural.group(1)), n_test=int(natural.group(2)),
+                      clean_acc=to_float(natural.group(3)), test_loss=to_float(natural.group(4)))
+    if fgsm:
+        result.update(fgsm_acc=to_float(fgsm.group(3)), fgsm_stable=to_float(fgsm.group(4)))
+    if pgd:
+        result.update(pgd20_acc=to_float(pgd.group(3)), pgd20_stable=to_float(pgd.group(4)),
+                      pgd20_lip=to_float(pgd.group(5)))
+    if cw:
+        stable = to_float(cw.group(4))
+        has_lip = cw.group(5) is not None
+        # the fault fixed on 2024-04-18 printed the natural accuracy as CW Stable (and no LIP yet)
+        is_natural = False if has_lip else (None if natural is None else cw.group(4) == natural.group(3))
+        result.update(cw40_acc=to_float(cw.group(3)), cw40_stable_logged=stable,
+                      cw40_stable=None if is_natural is not False else stable, cw40_lip=to_float(cw.group(5)),
+                      cw40_stable_is_natural=is_natural)
+    flags = [_truncated(m) for m in lines.values() if m is not None]
+    result["counts_truncated"] = any(flags) if flags else None
+    needed = ["clean_acc", "pgd20_acc", "cw40_acc"] + (["fgsm_acc"] if norm == "Linf" else [])
+    return result, [name for name in needed if result[name] is None]
 
 
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
@@ -65,32 +128,15 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     attack = logged_attack or attack
     norm = header["norm"] or norm
 
-    result = {name: None for name in (
-        "clean_correct", "n_test", "clean_acc", "test_loss", "fgsm_acc", "fgsm_stable", "pgd20_acc",
-        "pgd20_stable", "pgd20_lip", "cw40_acc", "cw40_stable", "cw40_lip", "aa_acc")}
     if attack == "Base":
-        natural = _search_from(_NATURAL, text, "Natural Correct Count: ")
-        if natural:
-            result.update(clean_correct=int(natural.group(1)), n_test=int(natural.group(2)),
-                          clean_acc=to_float(natural.group(3)), test_loss=to_float(natural.group(4)))
-        fgsm = _search_from(_FGSM, text, "FGSM with ")
-        if fgsm:
-            result.update(fgsm_acc=to_float(fgsm.group(1)), fgsm_stable=to_float(fgsm.group(2)))
-        pgd = _search_from(_PGD, text, "PGD with ")
-        if pgd:
-            result.update(pgd20_acc=to_float(pgd.group(2)), pgd20_stable=to_float(pgd.group(3)),
-                          pgd20_lip=to_float(pgd.group(4)))
-        cw = _search_from(_CW, text, "CW with ")
-        if cw:
-            result.update(cw40_acc=to_float(cw.group(2)), cw40_stable=to_float(cw.group(3)),
-                          cw40_lip=to_float(cw.group(4)))
-        needed = ["clean_acc", "pgd20_acc", "cw40_acc"] + (["fgsm_acc"] if norm == "Linf" else [])
-        missing = [name for name in needed if result[name] is None]
+        result, missing = base_results(text, norm)
     elif attack in ("AA", "AA-Compact"):
-        aa = _search_from(_AA, text, "-AA Acc: ")
+        result = dict.fromkeys(RESULT_COLUMNS)
+        aa = _last(_AA, text, "-AA Acc")
         if aa:
             result["aa_acc"] = to_float(aa.group(1))
-        clean = search(_AA_CLEAN, text, "initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
+        at = text.find("initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
+        clean = _AA_CLEAN.match(text, at) if at >= 0 else None
         if clean:
             result["clean_acc"] = to_float(clean.group(1))
         missing = [] if aa else ["aa_acc"]
@@ -102,13 +148,17 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         notes.insert(0, f"unfinished evaluation: no {', '.join(missing)} result line")
     elif header["running_cost_days"] is None:
         notes.append("no 'Running Cost' line after the results")
+    if result["counts_truncated"]:
+        notes.append("Correct Count truncated by the evaluation code before 2024-01-07 (the Acc values are right)")
+    if result["cw40_stable_is_natural"]:
+        notes.append("CW Stable is the natural accuracy (evaluation code before 2024-04-18): cw40_stable left NULL")
     evaluation = {
         **header,
         **result,
         **checkpoint_fields(text),
         "norm": norm,
         "attack": attack,
-        "n_batches": count(text, "Nature Acc: ", results),  # none before: it is one of the start markers
+        "n_batches": text.count("Nature Acc: ", results),  # none before: it is one of the start markers
         "finished": finished,
         "corruption_mean_acc": None,
     }
@@ -120,4 +170,4 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     )
 
 
-__all__ = ["parse_eval_log", "attack_name", "to_int"]
+__all__ = ["parse_eval_log", "attack_name", "base_results", "RESULT_COLUMNS"]

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest import ParseError, parse_file
+from ingest import ParseError, parse_file, parser_version
 from ingest.discover import FoundFile
-from ingest.logrecords import log_time
-from ingest.records import EPOCH_COLUMNS, NULL_TIME, NULL_VALUE_BITS, ROW_WORDS
+from ingest.records import epoch_table
+from ingest.text import log_time
 
 PARSED_KINDS = ("train", "eval", "corruption", "config", "release")
 MAX_FILE_BYTES = 1 << 30
@@ -59,32 +59,6 @@ def _table(rows: list[dict]) -> pa.Table:
 _ID = struct.Struct("<q")
 
 
-def _epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
-    """Packed epoch rows (ingest.records.EpochRows) of many runs -> the `epochs` Arrow table.
-
-    Each column is a strided copy out of the rows, typed in place: no Python object per value.
-    """
-    n = len(run_ids) // 8
-    words = memoryview(rows).cast("q")
-    columns = {"run_id": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(run_ids)])}
-    for i, name in enumerate(EPOCH_COLUMNS):
-        data = pa.py_buffer(words[i::ROW_WORDS].tobytes())
-        bits = pa.Array.from_buffers(pa.int64(), n, [None, data])
-        if name == "started_at":
-            kind, null = pa.timestamp("us"), NULL_TIME
-        elif name in ("epoch", "segment"):
-            columns[name] = bits
-            continue
-        else:
-            kind, null = pa.float64(), NULL_VALUE_BITS
-        values = pa.Array.from_buffers(kind, n, [None, data])
-        missing = pc.equal(bits, pa.scalar(null, pa.int64()))
-        if pc.any(missing).as_py():
-            values = pc.if_else(missing, pa.scalar(None, kind), values)
-        columns[name] = values
-    return pa.table(columns)
-
-
 @dataclass
 class Batch:
     """Rows read from a batch of files, as lists; `tables()` turns them into Arrow."""
@@ -102,7 +76,7 @@ class Batch:
         out = {"files": _table(self.files)}
         if self.runs:
             out["runs"] = _table(self.runs)
-            out["epochs"] = _epoch_table(b"".join(self.epoch_run_ids), b"".join(self.epoch_rows))
+            out["epochs"] = epoch_table(b"".join(self.epoch_run_ids), b"".join(self.epoch_rows))
             out["run_settings"] = pa.table(self.settings)
         if self.evals:
             out["evals"] = _table(self.evals)
@@ -163,6 +137,7 @@ def read_batch(files: list[FoundFile], known_sha256: dict[str, str] | None = Non
             "name": found.name, "kind": found.kind.kind, "arch_id": found.kind.arch_id,
             "size": found.size, "mtime_ns": found.mtime_ns, "sha256": None,
             "status": "skipped", "message": "not a benchmark log file name", "line_no": None,
+            "parser_version": parser_version(found.kind.kind),
         }
         batch.files.append(row)
         if found.kind.kind not in PARSED_KINDS:

@@ -6,34 +6,40 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-EPOCH_COLUMNS = (
-    "epoch", "started_at", "segment", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EPOCH_INT_COLUMNS = ("epoch", "started_at", "segment", "step_lines", "grad_norm_nonfinite")
+"""The integer columns of an epoch record (`started_at` in microseconds since 1970)."""
+EPOCH_FLOAT_COLUMNS = (
+    "lr", "train_loss", "train_acc", "val_loss", "val_acc",
     "pgd20_natural_acc", "pgd20_acc", "pgd20_loss", "pgd20_lip", "pgd20_stable",
     "cw40_natural_acc", "cw40_acc", "cw40_loss", "cw40_lip", "cw40_stable",
+    "grad_norm_median", "grad_norm_max", "steps_per_second",
 )
-"""The columns of an epoch record, in the order of `EpochRows`; the first three are integers
-(`started_at` in microseconds since 1970), the others floats."""
+EPOCH_COLUMNS = EPOCH_INT_COLUMNS + EPOCH_FLOAT_COLUMNS
+"""The columns of an epoch record, in the order of `EpochRows` (ingest/_scan.c writes the same)."""
 
 ROW_WORDS = len(EPOCH_COLUMNS)
-NULL_TIME = -(1 << 63)
-"""`started_at` of a record without a valid timestamp."""
+INT_NULL = -(1 << 63)
+"""The word of a missing integer value (`started_at` without a valid timestamp, ...)."""
 NULL_VALUE_BITS = 0x7FF80000DEADBEEF
 """The bits of a missing float value: a NaN that no parse produces (`float('nan')` has payload 0)."""
 _WORD = struct.Struct("<q")
 _DOUBLE = struct.Struct("<d")
 _EPOCH_START = datetime(1970, 1, 1)
-_INTEGER_COLUMNS = 3
+_INTEGER_COLUMNS = len(EPOCH_INT_COLUMNS)
 
 
 @dataclass(frozen=True)
 class EpochRows:
     """The epoch records of one run, packed for loading: `n` rows of EPOCH_COLUMNS, one 8-byte
-    little-endian word per value (int64 for the first three, float64 for the rest), missing values
-    as NULL_TIME / NULL_VALUE_BITS.
+    little-endian word per value (int64 for the integer columns, float64 for the rest), missing
+    values as INT_NULL / NULL_VALUE_BITS.
 
     Why packed: a full-scale ingest has 1.5 million epoch records; as Python lists they cost more
     to build, pickle and convert to Arrow than to parse. The compiled scanner (ingest/_scan.c)
-    writes this layout directly, the Python path packs its columns with `from_columns`, and
+    writes this layout directly, a release file's runs are packed with `from_columns`, and
     `column` reads one back (tests, run summaries).
     """
 
@@ -43,17 +49,18 @@ class EpochRows:
 
     @classmethod
     def from_columns(cls, columns: dict[str, list]) -> "EpochRows":
-        """Pack typed columns (`started_at` microseconds or None, values float or None)."""
+        """Pack typed columns (integers or None, floats or None; `started_at` in microseconds)."""
         n = len(columns["epoch"])
         words = array("q", bytes(8 * n * ROW_WORDS))
         has_nan = False
         for i, name in enumerate(EPOCH_COLUMNS):
-            values = columns[name]
+            values = columns.get(name, [None] * n)
             if i < _INTEGER_COLUMNS:
-                words[i::ROW_WORDS] = array("q", [NULL_TIME if v is None else v for v in values])
+                words[i::ROW_WORDS] = array("q", [INT_NULL if v is None else v for v in values])
             else:
                 packed = array("d", [0.0 if v is None else v for v in values])
-                has_nan = has_nan or any(v != v for v in packed)
+                if name not in ("grad_norm_median", "grad_norm_max", "steps_per_second"):
+                    has_nan = has_nan or any(v != v for v in packed)
                 bits = array("q", packed.tobytes())
                 for k, v in enumerate(values):
                     if v is None:
@@ -70,9 +77,9 @@ class EpochRows:
         view = memoryview(self.data)
         words = view.cast("q")[i::ROW_WORDS].tolist()
         if name == "started_at":
-            return [None if w == NULL_TIME else _EPOCH_START + timedelta(microseconds=w) for w in words]
+            return [None if w == INT_NULL else _EPOCH_START + timedelta(microseconds=w) for w in words]
         if i < _INTEGER_COLUMNS:
-            return words
+            return [None if w == INT_NULL else w for w in words]
         floats = view.cast("d")[i::ROW_WORDS].tolist()
         return [None if w == NULL_VALUE_BITS else f for w, f in zip(words, floats)]
 
@@ -81,9 +88,9 @@ class EpochRows:
         i = EPOCH_COLUMNS.index(name)
         bits = _WORD.unpack_from(self.data, (row * ROW_WORDS + i) * 8)[0]
         if name == "started_at":
-            return None if bits == NULL_TIME else _EPOCH_START + timedelta(microseconds=bits)
+            return None if bits == INT_NULL else _EPOCH_START + timedelta(microseconds=bits)
         if i < _INTEGER_COLUMNS:
-            return bits
+            return None if bits == INT_NULL else bits
         return None if bits == NULL_VALUE_BITS else _DOUBLE.unpack_from(self.data, (row * ROW_WORDS + i) * 8)[0]
 
     def __getitem__(self, name: str) -> list:
@@ -91,6 +98,30 @@ class EpochRows:
 
     def __len__(self) -> int:
         return self.n
+
+
+def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
+    """Packed epoch rows (EpochRows.data) of many runs, with each row's run id (int64 words) -> the
+    `epochs` Arrow table.
+
+    Each column is a strided copy out of the rows, typed in place: no Python object per value.
+    """
+    n = len(run_ids) // 8
+    words = memoryview(rows).cast("q")
+    columns = {"run_id": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(run_ids)])}
+    for i, name in enumerate(EPOCH_COLUMNS):
+        data = pa.py_buffer(words[i::ROW_WORDS].tobytes())
+        bits = pa.Array.from_buffers(pa.int64(), n, [None, data])
+        if i < _INTEGER_COLUMNS:
+            kind, null = (pa.timestamp("us") if name == "started_at" else pa.int64()), INT_NULL
+        else:
+            kind, null = pa.float64(), NULL_VALUE_BITS
+        values = pa.Array.from_buffers(kind, n, [None, data])
+        missing = pc.equal(bits, pa.scalar(null, pa.int64()))
+        if pc.any(missing).as_py():
+            values = pc.if_else(missing, pa.scalar(None, kind), values)
+        columns[name] = values
+    return pa.table(columns)
 
 
 def timestamp_us(stamp: datetime) -> int:

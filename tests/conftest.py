@@ -14,6 +14,8 @@ TRUNCATED_LOG = SAMPLES / "truncated" / "arch_6006.log"
 BASE_LINF = SAMPLES / "eval" / "arch_2_eval_Linf_Base.log"
 BASE_L2 = SAMPLES / "eval" / "arch_170_eval_L2_Base.log"
 AA_COMPACT = SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log"
+HISTORY = Path(__file__).resolve().parent / "fixtures" / "history"
+"""Real logs written by older versions of the benchmark's code (their README says which)."""
 FUZZ_CASES = {"count": 0}
 
 

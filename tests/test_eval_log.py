@@ -136,7 +136,7 @@ def test_arch_id_out_of_range_is_an_error():
 
 
 def test_config_entries_of_chosen_keys_are_those_of_all_keys():
-    from ingest.logrecords import config_entries
+    from ingest.header import config_entries
 
     everything = config_entries(BASE_TEXT)
     assert {"model", "criterion", "dataset"} <= set(everything)
@@ -145,3 +145,82 @@ def test_config_entries_of_chosen_keys_are_those_of_all_keys():
     broken = BASE_TEXT.replace("model: Config([", "model: Config([<garbled>, ", 1)
     readable = broken.replace("criterion: Config(", "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1)
     assert config_entries(readable, keys=frozenset({"model"}))["model"] == config_entries(readable)["model"] == {"name": "Later"}
+
+
+# ------------------------------------------------------------------ every result-line format (SPEC section 8)
+
+NATURAL = "Natural Correct Count: 134/200, Acc: 67.00 Test Loss: 1.2325"
+FGSM = "FGSM with 1 step Correct Count: 104/200, Acc: 52.00, Stable: 85.00"
+CW = "CW with 40 steps Correct Count: 98/200, Acc: 49.00, Stable: 82.00 LIP: 294.2399"
+
+
+def with_lines(**replacements: str) -> bytes:
+    text = BASE_TEXT
+    for old, new in replacements.items():
+        assert {"natural": NATURAL, "fgsm": FGSM, "cw": CW}[old] in text
+        text = text.replace({"natural": NATURAL, "fgsm": FGSM, "cw": CW}[old], new)
+    return text.encode()
+
+
+@pytest.mark.parametrize("lines, expected", [
+    # 95ee1ba on (2024-04-18 22:29): today's format
+    ({}, dict(test_loss=1.2325, cw40_stable=82.0, cw40_lip=294.2399, counts_truncated=False, cw40_stable_is_natural=False)),
+    # 8c858a1 (2024-04-18 04:41): CW Stable right, no Test Loss, no CW LIP
+    (dict(natural="Natural Correct Count: 134/200, Acc: 67.00",
+          cw="CW with 40 steps Correct Count: 98/200, Acc: 49.00, Stable: 82.00"),
+     dict(test_loss=None, cw40_stable=82.0, cw40_lip=None, counts_truncated=False, cw40_stable_is_natural=False)),
+    # ae1f0e7 .. 8c858a1: CW Stable is the natural accuracy
+    (dict(natural="Natural Correct Count: 134/200, Acc: 67.00",
+          cw="CW with 40 steps Correct Count: 98/200, Acc: 49.00, Stable: 67.00"),
+     dict(test_loss=None, cw40_stable=None, cw40_stable_logged=67.0, cw40_lip=None, counts_truncated=False,
+          cw40_stable_is_natural=True)),
+    # before ae1f0e7 (2024-01-07): a count one below round(Acc x total / 100)
+    (dict(natural="Natural Correct Count: 134/200, Acc: 67.00",
+          fgsm="FGSM with 1 step Correct Count: 103/200, Acc: 52.00, Stable: 85.00",
+          cw="CW with 40 steps Correct Count: 98/200, Acc: 49.00, Stable: 67.00"),
+     dict(test_loss=None, fgsm_acc=52.0, cw40_stable=None, cw40_lip=None, counts_truncated=True,
+          cw40_stable_is_natural=True)),
+    # trailing spaces and carriage returns, as older print formats and copied files have them
+    (dict(natural=NATURAL + " \r", cw=CW + "\t"), dict(test_loss=1.2325, cw40_lip=294.2399, counts_truncated=False)),
+])
+def test_every_result_line_format_is_finished_with_what_it_has(lines, expected):
+    parsed = parse_eval_log(with_lines(**lines), "x", "Linf", "Base")
+    assert (parsed.status, parsed.eval["finished"]) == ("ok", True)
+    assert (parsed.eval["clean_acc"], parsed.eval["pgd20_acc"], parsed.eval["cw40_acc"]) == (67.0, 49.5, 49.0)
+    assert {key: parsed.eval[key] for key in expected} == expected
+
+
+def test_cw_stable_equal_to_natural_in_todays_format_is_not_a_fault():
+    parsed = parse_eval_log(with_lines(cw=CW.replace("Stable: 82.00", "Stable: 67.00")), "x", "Linf", "Base")
+    assert (parsed.eval["cw40_stable"], parsed.eval["cw40_stable_is_natural"]) == (67.0, False)
+
+
+def test_l2_evaluation_of_the_old_format():
+    text = BASE_L2.read_text()
+    text = text.replace(" Test Loss: 0.5805", "")
+    text = text.replace("Stable: 100.00 LIP: 39.3855", "Stable: 68.50")
+    e = parse_eval_log(text.encode(), "x", "L2", "Base").eval
+    assert (e["finished"], e["fgsm_acc"], e["test_loss"], e["cw40_lip"]) == (True, None, None, None)
+    assert (e["cw40_stable"], e["cw40_stable_is_natural"], e["counts_truncated"]) == (None, True, False)
+
+
+def test_a_long_number_costs_one_pass_and_is_not_a_value():
+    # a number pattern that backtracks takes time quadratic in the digits (63 s for 40,000 digits)
+    text = BASE_TEXT.replace(NATURAL, "Natural Correct Count: 1/1, Acc: " + "9" * 40000 + "X")
+    parsed = parse_eval_log(text.encode(), "x", "Linf", "Base")
+    assert parsed.eval["clean_acc"] is None and parsed.status == "partial"
+
+
+def test_autoattack_of_the_first_refactored_code_says_accuracy():
+    text = AA_COMPACT.read_text().replace("Linf-AA Acc: 50.00", "Linf-AA Accuracy: 50.00")
+    assert parse_eval_log(text.encode(), "x", "Linf", "AA-Compact").eval["aa_acc"] == 50.0
+
+
+def test_corruption_log_with_running_cost_in_hours():
+    lines = ["2024-06-01 10:00:00,000 seed: 0", "2024-06-01 10:00:00,000 model: arch_7"]
+    lines += [f"2024-06-01 10:00:01,000 {name} (level={level}): Loss: 0.5000, Acc: 80.00"
+              for name in CORRUPTIONS for level in range(1, 6)]
+    lines += ["2024-06-01 11:00:00,000 Average Accuracy: 80.0000", "2024-06-01 11:00:00,000 Running Cost 1.20 Hours"]
+    parsed = parse_corruption_log(("\n".join(lines) + "\n").encode(), "x")
+    assert parsed.status == "ok" and parsed.eval["running_cost_days"] == pytest.approx(0.05)
+    assert parsed.eval["argument_names"] == ["seed", "model"] and len(parsed.corruptions) == 95

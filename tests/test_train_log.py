@@ -8,7 +8,8 @@ import pytest
 
 from conftest import TRAIN_LOG, TRUNCATED_LOG
 from ingest.errors import ParseError
-from ingest.train_log import EPOCH_COLUMNS, parse_train_log
+from ingest.records import EPOCH_COLUMNS
+from ingest.train_log import parse_train_log
 
 TEXT = TRAIN_LOG.read_text()
 
@@ -56,6 +57,9 @@ def test_epoch_values_exact():
         "pgd20_natural_acc": 15.0, "pgd20_acc": 15.0, "pgd20_loss": 15.27, "pgd20_lip": 449.3392,
         "pgd20_stable": 88.0, "cw40_natural_acc": 15.0, "cw40_acc": 15.0, "cw40_loss": -211.02,
         "cw40_lip": 86.4309, "cw40_stable": 99.0,
+        # the four step lines: |gn| 2.0729, 2.0448, 1.3245, 2.2005; time 1.92, 2.07, 2.31, 1.91 it/s
+        "step_lines": 4, "grad_norm_nonfinite": 0, "grad_norm_median": (2.0448 + 2.0729) / 2,
+        "grad_norm_max": 2.2005, "steps_per_second": (1.92 + 2.07) / 2,
     }
     row3 = epoch_row(parsed, 3)
     assert (row3["lr"], row3["train_loss"], row3["train_acc"]) == (0.01, 1.4755, 44.64)
@@ -160,12 +164,14 @@ def test_truncated_anywhere_never_invents_values(cut):
     assert parsed.status == "partial"
     full = parse(TEXT)
     last = max(parsed.epochs["epoch"], default=None)
+    step_figures = ("step_lines", "grad_norm_nonfinite", "grad_norm_median", "grad_norm_max", "steps_per_second")
     for i, epoch in enumerate(parsed.epochs["epoch"]):
+        assert parsed.epochs["step_lines"][i] <= epoch_row(full, epoch)["step_lines"]
         for name in EPOCH_COLUMNS[3:]:
             value = parsed.epochs[name][i]
             if epoch < last:
                 assert value == epoch_row(full, epoch)[name], (cut, epoch, name)
-            elif value is not None:  # the cut epoch: only values its own lines print
+            elif value is not None and name not in step_figures:  # the cut epoch: only values its own lines print
                 printed = value / 100 if name == "train_acc" else value
                 assert f"{printed:.4f}"[:-2] in text or f"{printed:.2f}" in text, (cut, name, value)
 
@@ -193,7 +199,7 @@ def test_cut_right_after_an_epoch_number_keeps_the_earlier_epochs():
 
 @pytest.mark.parametrize("tail", [0, 300, 511, 512, 513, 5000, 70000])
 def test_last_timestamp_is_the_last_record_whatever_follows_it(tail):
-    from ingest.logrecords import last_timestamp
+    from ingest.text import last_timestamp
 
     text = "2023-03-01 10:00:00,000 first\n2023-03-01 11:00:00,000 last record\n" + "x" * tail
     assert last_timestamp(text) == "2023-03-01 11:00:00,000"

@@ -20,6 +20,7 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
+from ingest import parser_version
 from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
@@ -91,8 +92,13 @@ def _previous_state(db: Path) -> _Previous:
         version = check_version(con, db)
         if version == 0:
             return _Previous({}, {}, 0)
+        # a file written before migration 007 has no parser versions: every file is read again
+        recorded = con.execute(
+            "select count(*) from duckdb_columns() where table_name = 'files' and column_name = 'parser_version'"
+        ).fetchone()[0]
+        version_column = "parser_version" if recorded else "null"
         rows = con.execute(
-            "select path, size, mtime_ns, sha256, status, duplicate_of, file_id from files"
+            f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {version_column} from files"
         ).fetchall()
         meta = dict(con.execute("select key, value from meta").fetchall())
     finally:
@@ -210,8 +216,8 @@ def ingest_paths(
         to_read: list[FoundFile] = []
         for f in found:
             old = previous.files.get(f.path)
-            if old is not None and old[0] == f.size and old[1] == f.mtime_ns:
-                continue
+            if old is not None and old[0] == f.size and old[1] == f.mtime_ns and old[7] == parser_version(f.kind.kind):
+                continue  # unchanged, and read by this version of its parser
             to_read.append(f)
             changed_paths.add(f.path)
         removed = [p for p in previous.files if _under(p, root_names) and p not in present]
@@ -236,7 +242,10 @@ def ingest_paths(
             summary.seconds = time.perf_counter() - started
             return summary
 
-        known = {p: old[2] for p, old in previous.files.items() if old[2] and p not in revive}
+        # content hashes of files whose rows can stay if the content is the same: not those an
+        # older parser read (they are parsed again)
+        known = {p: old[2] for p, old in previous.files.items()
+                 if old[2] and p not in revive and old[7] == parser_version(old[6])}
         known_ids = {old[5] for old in previous.files.values()}
         progress.start(len(to_read), sum(f.size for f in to_read))
         with parsing(chunks(to_read, known), workers or os.cpu_count() or 1) as parsed, writable_copy(db) as tmp:

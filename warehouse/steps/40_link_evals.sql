@@ -1,7 +1,7 @@
 -- step: link each evaluation to the training run its checkpoint came from.
 -- Rules, in order: (1) the run of the same arch in the same folder; (2) the run of that arch whose
--- best CW-40 validation accuracy equals the checkpoint's best_pgdcw_acc; (3) the only run of that
--- arch. Otherwise run_id stays NULL and link_note says why. Archs trained at two sites with logs in
+-- best CW-40 validation accuracy equals the checkpoint's best_pgdcw_acc at the training log's two
+-- decimals; (3) the only run of that arch. Otherwise run_id stays NULL and link_note says why. Archs trained at two sites with logs in
 -- different folders are linked by rule 2.
 
 create or replace temp table _candidates as
@@ -9,7 +9,9 @@ select
     e.eval_id,
     r.run_id,
     regexp_replace(e.source_path, '/[^/]*$', '') = regexp_replace(r.source_path, '/[^/]*$', '') as same_folder,
-    coalesce(e.ckpt_best_pgdcw_acc = r.best_cw40_acc, false) as cw_match
+    -- the checkpoint holds the unrounded float (48.559999999999995), the log printed it with two
+    -- decimals (48.56): equal when the printed value is the checkpoint's rounded to two decimals
+    coalesce(abs(e.ckpt_best_pgdcw_acc - r.best_cw40_acc) <= 0.005 + 1e-9, false) as cw_match
 from evals as e
 inner join runs as r on e.arch_id = r.arch_id;
 

@@ -1,0 +1,114 @@
+"""Real logs written by older versions of the benchmark's code (tests/fixtures/history, SPEC section 8)
+load exactly: whole rows compared, values a format does not have NULL, faults recognised."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import HISTORY, query
+from warehouse.update import ingest_paths
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("history")
+    shutil.copytree(HISTORY, folder / "logs")
+    db = folder / "wh.duckdb"
+    ingest_paths(db, [folder / "logs"], workers=1)
+    return db
+
+
+def rows(db: Path, sql: str) -> list[dict]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+RUN_COLUMNS = ("arch_id, seed, exp_name, epochs_planned, epochs_logged, epochs_completed, last_epoch, best_epoch, "
+               "best_cw40_acc, best_pgd20_acc, best_val_acc, final_cw40_acc, finished, stop_reason, resumed, has_nan, "
+               "step_lines, grad_norm_nonfinite, grad_norm_median, steps_per_second, argument_names")
+T7_NAMES = ["exp_name", "config_path", "version", "seed", "data_path", "run", "stop_epoch", "warmup_steps",
+            "save_epochs", "train_eval_epoch", "data_parallel", "load_model", "load_best_model", "attack_choice",
+            "epsilon", "num_steps", "step_size", "apex_amp", "native_amp"]
+
+
+def test_training_logs_of_older_code_load_whole(history_db):
+    found = rows(history_db, f"select {RUN_COLUMNS} from runs order by arch_id")
+    assert found == [
+        # 0ca9b4e2: native AMP forced by the code; gradients never unscaled (|gn| ~65,000 x)
+        dict(arch_id=1119, seed=0, exp_name="./ablation_dir/nasbench/small/r1/arch_1119", epochs_planned=5,
+             epochs_logged=5, epochs_completed=5, last_epoch=4, best_epoch=4, best_cw40_acc=17.5, best_pgd20_acc=17.5,
+             best_val_acc=40.0, final_cw40_acc=17.5, finished=True, stop_reason="finished", resumed=False,
+             has_nan=False, step_lines=25, grad_norm_nonfinite=0, grad_norm_median=65524.6602,
+             steps_per_second=0.43, argument_names=T7_NAMES),
+        # 74c9b991: the fp32 path, true gradient norms
+        dict(arch_id=1243, seed=0, exp_name="./ablation_dir/nasbench/small/r1/arch_1243", epochs_planned=5,
+             epochs_logged=5, epochs_completed=5, last_epoch=4, best_epoch=4, best_cw40_acc=22.5, best_pgd20_acc=22.5,
+             best_val_acc=25.0, final_cw40_acc=22.5, finished=True, stop_reason="finished", resumed=False,
+             has_nan=False, step_lines=25, grad_norm_nonfinite=0, grad_norm_median=1.3036,
+             steps_per_second=1.41, argument_names=T7_NAMES),
+    ]
+
+
+def test_epochs_of_older_code(history_db):
+    found = query(history_db, "select e.epoch, e.lr, e.train_acc, e.val_acc, e.pgd20_acc, e.cw40_acc, e.cw40_stable, "
+                              "e.step_lines, e.grad_norm_median, e.grad_norm_max from epochs as e join runs as r "
+                              "using (run_id) where r.arch_id = 1119 order by e.epoch")
+    assert found[0] == (0, 0.1, 11.81, 10.0, 10.0, 10.0, 100.0, 5, 99116.6016, 136951.4844)
+    assert [row[0] for row in found] == [0, 1, 2, 3, 4] and found[4][1] == 0.01
+
+
+def test_evaluation_of_older_code_is_finished_with_what_its_format_has(history_db):
+    found = rows(history_db, """
+        select e.status_of_file, e.* exclude (status_of_file)
+        from (select f.status as status_of_file, ev.arch_id, ev.norm, ev.attack, ev.finished, ev.n_test,
+                     ev.clean_correct, ev.clean_acc, ev.test_loss, ev.fgsm_acc, ev.fgsm_stable, ev.pgd20_acc,
+                     ev.pgd20_stable, ev.pgd20_lip, ev.cw40_acc, ev.cw40_stable, ev.cw40_stable_logged, ev.cw40_lip,
+                     ev.counts_truncated, ev.cw40_stable_is_natural, ev.ckpt_best_pgdcw_acc, ev.link_method,
+                     r.arch_id = ev.arch_id as linked_to_its_run
+              from evals as ev join files as f using (file_id) left join runs as r using (run_id)) as e
+    """)
+    assert found == [dict(
+        status_of_file="ok", arch_id=1119, norm="Linf", attack="Base", finished=True, n_test=200,
+        clean_correct=112, clean_acc=56.0, test_loss=None, fgsm_acc=24.5, fgsm_stable=62.5, pgd20_acc=22.5,
+        pgd20_stable=59.5, pgd20_lip=739.1275, cw40_acc=24.5,
+        cw40_stable=None, cw40_stable_logged=56.0,  # the CW Stable printed is the natural accuracy
+        cw40_lip=None, counts_truncated=True,  # FGSM 48/200 at 24.50%
+        cw40_stable_is_natural=True, ckpt_best_pgdcw_acc=17.5, link_method="best_cw40_match", linked_to_its_run=True,
+    )]
+
+
+def test_every_history_file_is_read_by_this_parser_version(history_db):
+    from ingest import parser_version
+
+    for kind, version in query(history_db, "select kind, parser_version from files where kind <> 'other'"):
+        assert version == parser_version(kind)
+
+
+@pytest.mark.parametrize("recorded", ["eval:1", None])  # an older parser; a warehouse from before versions were recorded
+def test_files_an_older_parser_read_are_read_again_by_a_normal_ingest(tmp_path, recorded):
+    import duckdb
+
+    shutil.copytree(HISTORY, tmp_path / "logs")
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [tmp_path / "logs"], workers=1)
+    con = duckdb.connect(str(db))
+    try:  # what an older tool left: its own reading of the evaluation
+        con.execute("update evals set finished = false, clean_acc = null, cw40_stable = 56.0")
+        con.execute("update files set parser_version = ?, status = 'partial' where kind = 'eval'", [recorded])
+    finally:
+        con.close()
+    summary = ingest_paths(db, [tmp_path / "logs"], workers=1)
+    assert (summary.loaded, summary.unchanged) == (1, 3)  # no file changed: only the evaluation is read again
+    assert query(db, "select f.status, f.parser_version, e.finished, e.clean_acc, e.cw40_stable "
+                     "from evals as e join files as f using (file_id)") == [("ok", "eval:2", True, 56.0, None)]
+    again = ingest_paths(db, [tmp_path / "logs"], workers=1)
+    assert (again.loaded, again.wrote) == (0, False)

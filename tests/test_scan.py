@@ -1,0 +1,349 @@
+"""The compiled epoch scanner (ingest/_scan.c) against its plain-Python statement (tests/train_oracle.py).
+
+Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
+train accuracies in percent and timestamps in microseconds all agree) and the same run figures: on
+the real sample logs (today's and older code versions), on every training log of a demo corpus, on
+hand-made edge cases of every historical format, and on hypothesis-made damage to a real log.
+"""
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import train_oracle
+from conftest import HISTORY, SAMPLES, TRAIN_LOG
+from ingest._scan import scan_epochs
+from ingest.records import EPOCH_COLUMNS, EpochRows
+from ingest.train_log import header_starts
+
+
+def both(data: bytes | str) -> tuple[EpochRows, dict]:
+    """The compiled rows and run figures, checked equal to the oracle's."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    headers = header_starts(data)
+    n, rows, has_nan, gn_median, rate_median, steps, nonfinite = scan_epochs(data, headers)
+    fast = EpochRows(n, rows, has_nan)
+    slow, run = train_oracle.scan(data, headers)
+    assert (fast.n, fast.has_nan) == (slow.n, slow.has_nan)
+    if fast.data != slow.data:  # name the first value that differs
+        for name in EPOCH_COLUMNS:
+            a, b = fast.column(name), slow.column(name)
+            assert [repr(v) for v in a] == [repr(v) for v in b], name
+        raise AssertionError("rows differ in bits that decode alike (a NaN payload or the sign of zero)")
+    assert repr((gn_median, rate_median, steps, nonfinite)) == repr(
+        (run["grad_norm_median"], run["steps_per_second"], run["steps"], run["nonfinite"]))
+    return fast, run
+
+
+@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log") if "_eval_" not in p.name),
+                         ids=lambda p: p.parent.name + "/" + p.name)
+def test_sample_logs_identical(path: Path):
+    rows, run = both(path.read_bytes())
+    assert rows.n > 0 and run["steps"] > 0
+
+
+@pytest.fixture(scope="module")
+def demo_logs(tmp_path_factory) -> list[Path]:
+    from demo import write_demo_repository
+
+    out = tmp_path_factory.mktemp("demo")
+    write_demo_repository(out, archs=150, epochs=12, git=False)
+    return sorted(p for p in out.rglob("arch_*.log") if "_eval_" not in p.name)
+
+
+def test_every_demo_training_log_identical(demo_logs):
+    compared = 0
+    for path in demo_logs:
+        data = path.read_bytes()
+        if header_starts(data):
+            both(data)
+            compared += 1
+    assert compared > 100
+
+
+LINE = "2023-03-01 10:00:{:02d},123 "
+
+
+def epoch_block(epoch: int, acc: str = "0.4123", loss: str = "1.2345", lr: str = "0.1000", cw: str = "41.20",
+                eval_epoch: int | None = None, cut: int | None = None, gn: str = "3.0", rate: str = "9.0",
+                label: str | None = None, titles: bool = True, best: tuple[str, str] = ("PGD-20", "PGDCW-40"),
+                pgd_only: bool = False) -> str:
+    """One epoch as some version of `main.py` logs it (a step line, the evaluation, the attack blocks)."""
+    e = epoch if eval_epoch is None else eval_epoch
+    ts = LINE.format(epoch % 60)
+    pgd_label, cw_label = (label, label) if label else ("PGD", "PGD-CW")
+    lines = [
+        f"{ts}====================Training Epoch {epoch}====================\n",
+        f"{ts}epoch={epoch}\tglobal_step=1\tacc=0.5000\tacc_avg={acc}\tloss=1.0\tloss_avg={loss}\tlr={lr}\t|gn|={gn}\ttime={rate}it/s\n",
+        f"{ts}====================Eval Epoch {e}====================\n",
+        f"{ts}epoch={e}\tglobal_step=49\tval_acc=0.5\n",
+        f"{ts}Eval Loss:1.1000\tEval acc: 55.10\n",
+        f"{ts}---- PGD attacking results ----\n" if titles else "",
+        f"{ts}Natural Correct Count: 2755/5000 Acc: 55.10 \n",
+        f"{ts}{pgd_label} Correct Count: 2000/5000 Acc: 40.00 \n",
+        f"{ts}{pgd_label} with 20.0 steps Loss Avg: 1.50 \n",
+        f"{ts}LIP Avg: 0.1234 \n",
+        f"{ts}Stable Count: 1000/5000 StableAcc: 20.00 \n",
+        f"{ts}Best {best[0]} accuracy: 40.00\n",
+    ]
+    if not pgd_only:
+        lines += [
+            f"{ts}---- PGD-CW attacking results ----\n" if titles else "",
+            f"{ts}Natural Correct Count: 2755/5000 Acc: 55.10 \n",
+            f"{ts}{cw_label} Correct Count: 2060/5000 Acc: {cw} \n",
+            f"{ts}{cw_label} with 40.0 steps Loss Avg: 1.60 \n",
+            f"{ts}LIP Avg: 0.2345 \n",
+            f"{ts}Stable Count: 900/5000 StableAcc: 18.00 \n",
+            f"{ts}Best {best[1]} accuracy: 41.20\n",
+        ]
+    lines = [line for line in lines if line]
+    return "".join(lines[:cut])
+
+
+HEADER = "2023-03-01 09:59:59,000 Namespace(epochs=100)\n"
+
+
+@pytest.mark.parametrize("values", [
+    dict(acc="-0.0", loss="+.5", lr="5."),  # signs, a bare point at either end
+    dict(acc="0.12345678901234567", loss="123456789012345678901", lr="0.0000000000000000000000001"),  # long
+    dict(acc="007.50", loss="0", lr="1e-3"),  # leading zeros; an exponent
+    dict(acc="nan", loss="inf", lr="-Infinity"),  # nan and inf in any case
+    dict(acc="1_0", loss="0x10", lr="1e400"),  # not decimal numbers; too large: inf
+    dict(acc="1.2.3", loss="abc", lr="-"),  # garbled: None
+    dict(acc="100.0", loss="1e-400", lr="123456"),  # out of the fast path's range
+])
+def test_value_forms(values):
+    both(HEADER + epoch_block(3, **values) + epoch_block(4))
+
+
+def test_values_are_read_exactly():
+    rows, _ = both(HEADER + epoch_block(1, acc="0.5312", loss="nan", lr="1e-3", cw="INF"))
+    assert rows.column("train_acc") == [53.12] and rows.column("lr") == [0.001]
+    assert math.isnan(rows.column("train_loss")[0]) and rows.column("cw40_acc") == [math.inf] and rows.has_nan
+    rows, _ = both(HEADER + epoch_block(1, acc="1_0", lr="abc"))
+    assert rows.column("train_acc") == [None] and rows.column("lr") == [None] and not rows.has_nan
+
+
+@pytest.mark.parametrize("epoch, kept", [(2**31 - 1, True), (2**31, False), (10**19, False), (10**30, False)])
+def test_epoch_numbers_beyond_the_integer_column_are_not_markers(epoch, kept):
+    rows, _ = both(HEADER + epoch_block(0) + epoch_block(epoch))
+    assert rows.column("epoch") == ([0, epoch] if kept else [0])
+
+
+def test_epoch_numbers_with_leading_zeros():
+    text = HEADER + epoch_block(0).replace("Epoch 0=", "Epoch 0000000000000000000000=")
+    text += epoch_block(7).replace("Training Epoch 7=", "Training Epoch 00000000000000000007=")
+    rows, _ = both(text)
+    assert rows.column("epoch") == [0, 7] and rows.column("cw40_acc") == [41.2, 41.2]
+
+
+def test_resumed_run_keeps_the_later_record_of_an_epoch():
+    second = HEADER.replace("09:59:59", "11:00:00")
+    text = (HEADER + epoch_block(0) + epoch_block(1, cw="10.00", gn="1000") + epoch_block(2, cut=3) + second
+            + epoch_block(1, cw="30.00") + epoch_block(2))
+    rows, run = both(text)
+    assert rows["epoch"] == [0, 1, 2] and rows["cw40_acc"][1] == 30.0 and rows["segment"] == [0, 1, 1]
+    assert rows["grad_norm_median"] == [3.0, 3.0, 3.0] and run["steps"] == 3  # the replaced record's step line is gone
+
+
+@pytest.mark.parametrize("cut", range(22))
+def test_epoch_cut_at_every_line(cut):
+    both(HEADER + epoch_block(0) + epoch_block(1, cut=cut))
+
+
+def test_mismatched_eval_epoch_and_odd_markers():
+    both(HEADER + epoch_block(0) + epoch_block(1, eval_epoch=7))
+    both(HEADER + epoch_block(0) + "x====================Training Epoch 0012====================\n" + epoch_block(2))
+    both(HEADER + "====================Training Epoch ====================\n" + epoch_block(2))
+    both(HEADER + epoch_block(0).replace("====================Eval", "=====================Eval"))
+    both(HEADER + epoch_block(0).replace("2023-03-01 10:00:00,123 LIP", "2023-03-01 10:00:00,12 LIP"))
+    both(HEADER + epoch_block(0).replace("\n", "\r\n"))
+
+
+# ------------------------------------------------------------------ every historical block format
+
+def values_of(rows: EpochRows, prefix: str) -> list:
+    return [rows.column(prefix + name)[0] for name in ("natural_acc", "acc", "loss", "lip", "stable")]
+
+
+PGD = [55.1, 40.0, 1.5, 0.1234, 20.0]
+CW = [55.1, 41.2, 1.6, 0.2345, 18.0]
+
+
+@pytest.mark.parametrize("variant, pgd, cw", [
+    (dict(), PGD, CW),  # today's format
+    (dict(label="['PGD', 'PGD-CW']"), PGD, CW),  # 339980b7: both blocks labelled with the argument list
+    (dict(titles=False), PGD, CW),  # 0983e9e6: no title lines, told apart by the Best lines
+    (dict(titles=False, label="PGD"), PGD, CW),  # ... and both labelled PGD
+    (dict(titles=False, best=("X", "Y")), PGD, CW),  # no titles, no telling Best lines: by position
+    (dict(best=("PGD-10", "PGDCW-20")), PGD, CW),  # 3935ccd5 with attack_step 10 20
+    (dict(pgd_only=True, label="['PGD', 'PGD-CW']"), PGD, [None] * 5),  # 0424b536: PGD only
+    (dict(pgd_only=True, titles=False, best=("PGD", "")), PGD, [None] * 5),  # d35f9fbb: `Best PGD accuracy`
+])
+def test_every_block_format_of_the_training_code(variant, pgd, cw):
+    rows, _ = both(HEADER + epoch_block(1, **variant))
+    assert values_of(rows, "pgd20_") == pgd and values_of(rows, "cw40_") == cw
+
+
+def test_titles_decide_over_position():
+    text = epoch_block(1)
+    pgd_block = text[text.index(LINE.format(1) + "---- PGD attacking"):text.index(LINE.format(1) + "---- PGD-CW")]
+    cw_block = text[text.index(LINE.format(1) + "---- PGD-CW"):]
+    swapped = text[:text.index(pgd_block)] + cw_block + pgd_block
+    rows, _ = both(HEADER + swapped)
+    assert values_of(rows, "pgd20_") == PGD and values_of(rows, "cw40_") == CW
+
+
+def test_epochs_before_the_attack_start_have_clean_validation_only():
+    # train_eval_epoch 0.5: no attack blocks before the middle epoch
+    early = epoch_block(0)
+    early = early[:early.index(LINE.format(0) + "---- PGD attacking")]
+    rows, _ = both(HEADER + early + epoch_block(1))
+    assert rows.column("val_acc") == [55.1, 55.1]
+    assert rows.column("pgd20_acc") == [None, 40.0] and rows.column("cw40_acc") == [None, 41.2]
+
+
+# ------------------------------------------------------------------ step-line figures
+
+def test_step_line_figures():
+    ts = LINE.format(1)
+    steps = "".join(
+        f"{ts}epoch=1\tglobal_step={k}\tacc=0.5\tacc_avg=0.5\tloss=1.0\tloss_avg=1.0\tlr=0.1\t|gn|={gn}\ttime={rate}it/s\n"
+        for k, (gn, rate) in enumerate([("65536.5", "3.0"), ("nan", "2.0"), ("131072.0", "x"), ("inf", "5.0"),
+                                        ("98304.25", "4.0"), ("garbled", "1e400")]))
+    block = epoch_block(1)
+    marker_end = block.index("\n") + 1
+    rows, run = both(HEADER + block[:marker_end] + steps + block[marker_end:])
+    # with the block's own step line (|gn|=3.0, 9.0 it/s): finite norms 3.0, 65536.5, 98304.25, 131072.0;
+    # rates 2, 3, 4, 5, 9 (`x` is no number, 1e400 is not finite)
+    assert rows.column("step_lines") == [7] and rows.column("grad_norm_nonfinite") == [2]
+    assert rows.column("grad_norm_median") == [(65536.5 + 98304.25) / 2] and rows.column("grad_norm_max") == [131072.0]
+    assert rows.column("steps_per_second") == [4.0]
+    assert run["grad_norm_median"] == (65536.5 + 98304.25) / 2 and run["nonfinite"] == 2
+
+
+def test_no_step_lines_no_figures():
+    block = epoch_block(1)
+    lines = block.splitlines(keepends=True)
+    rows, run = both(HEADER + lines[0] + "".join(lines[2:]))
+    assert rows.column("step_lines") == [0] and rows.column("grad_norm_nonfinite") == [None]
+    assert rows.column("grad_norm_median") == [None] and run["grad_norm_median"] is None
+
+
+def test_nan_exit_tail():
+    block = epoch_block(1, loss="nan", gn="nan", cut=2)
+    rows, run = both(HEADER + epoch_block(0) + block)
+    assert math.isnan(rows.column("train_loss")[1]) and rows.has_nan and run["nonfinite"] == 1
+
+
+def test_non_ascii_bytes_are_read_like_any_other():
+    text = HEADER.replace("epochs", "épochs") + epoch_block(0) + epoch_block(1, acc="0.4\u00e9")
+    rows, _ = both(text)
+    assert rows.column("epoch") == [0, 1] and rows.column("train_acc") == [41.23, None]
+    raw = (HEADER + epoch_block(0)).encode() + b"\xff\xfe garbage\n" + epoch_block(1).encode()
+    both(raw)
+
+
+# ------------------------------------------------------------------ random damage
+
+SAMPLE = TRAIN_LOG.read_text()
+ALPHABET = "0123456789.=-+\t\n ,:/eEnaAx_|()[]'éÿ"
+INSERTS = ["====================Training Epoch 5", "Eval Epoch 3====================\n",
+           "\tacc_avg=0.5\tloss=1\tloss_avg=2\tlr=0.1\t|gn|=", "\n", "---- PGD-CW attacking results ----\n",
+           "Best PGDCW-40 accuracy: ", " Correct Count: ", " with 20.0 steps Loss Avg: ", "it/s", "\ttime="]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 40))
+def test_damaged_real_log(seed, edits):
+    rng = random.Random(seed)
+    text = list(SAMPLE)
+    for _ in range(edits):
+        at = rng.randrange(len(text))
+        what = rng.random()
+        if what < 0.6:
+            text[at] = rng.choice(ALPHABET)
+        elif what < 0.8:
+            del text[at:at + rng.randrange(1, 200)]
+        else:
+            text[at:at] = list(rng.choice(INSERTS))
+    both("".join(text))
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_shuffled_and_repeated_lines(seed):
+    rng = random.Random(seed)
+    lines = SAMPLE.splitlines(keepends=True)
+    head = lines[:200]
+    body = lines[200:]
+    picked = [rng.choice(body) for _ in range(rng.randrange(1, 600))]
+    rng.shuffle(picked)
+    both("".join(head + picked))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_inside_an_epoch(data):
+    block = epoch_block(1).encode()
+    at = len(block) // 2
+    both(HEADER.encode() + block[:at] + data + block[at:])
+
+
+@pytest.mark.parametrize("stamp, valid", [
+    ("2024-02-29 23:59:59,999", True),  # a leap day
+    ("2023-02-29 10:00:00,000", False),  # not a leap year
+    ("2000-02-29 10:00:00,000", True),
+    ("1900-02-29 10:00:00,000", False),
+    ("2023-13-01 10:00:00,000", False),
+    ("2023-00-01 10:00:00,000", False),
+    ("2023-04-31 10:00:00,000", False),
+    ("2023-01-01 24:00:00,000", False),
+    ("2023-01-01 23:60:00,000", False),
+    ("2023-01-01 23:59:60,000", False),
+    ("0000-01-01 00:00:00,000", False),
+    ("0001-01-01 00:00:00,000", True),
+    ("1969-12-31 23:59:59,999", True),  # before 1970: negative microseconds
+    ("2023-01-01T10:00:00,000", False),
+    ("2023-01-01 10:00:00.000", False),
+])
+def test_epoch_timestamps_are_validated(stamp, valid):
+    block = epoch_block(1).replace("2023-03-01 10:00:01,123 ===", f"{stamp} ===", 1)
+    rows, _ = both(HEADER + block)
+    expected = datetime.strptime(stamp.replace(",", "."), "%Y-%m-%d %H:%M:%S.%f") if valid else None
+    assert rows.column("started_at") == [expected]
+
+
+PLAIN = st.from_regex(r"\A[-+]?[0-9]{1,3}\.[0-9]{1,17}\Z|\A[-+]?[0-9]{1,20}\.?\Z|\A[-+]?\.[0-9]{1,17}([eE][-+]?[0-9]{1,3})?\Z")
+
+
+@settings(max_examples=400, deadline=None)
+@given(acc=PLAIN, lr=PLAIN)
+def test_numbers_are_the_nearest_double(acc, lr):
+    from decimal import Decimal
+
+    rows, _ = both(HEADER + epoch_block(1, acc=acc, lr=lr))
+    assert rows.column("train_acc") == [float(Decimal(acc) * 100)]
+    assert rows.column("lr") == [float(lr)]
+
+
+def test_packed_rows_round_trip_missing_values_and_nan():
+    columns = {name: [None, None] for name in EPOCH_COLUMNS}
+    columns.update(epoch=[0, 1], segment=[0, 2], started_at=[None, -1], lr=[math.nan, -0.0], cw40_acc=[None, 1e300])
+    rows = EpochRows.from_columns(columns)
+    assert rows.n == 2 and rows.has_nan and len(rows.data) == 2 * 8 * len(EPOCH_COLUMNS)
+    assert rows.column("epoch") == [0, 1] and rows.column("segment") == [0, 2]
+    assert rows.column("started_at") == [None, datetime(1969, 12, 31, 23, 59, 59, 999999)]
+    lr = rows.column("lr")
+    assert math.isnan(lr[0]) and lr[1] == 0.0 and math.copysign(1, lr[1]) == -1
+    assert rows.column("cw40_acc") == [None, 1e300] and rows.column("val_acc") == [None, None]
+    assert not EpochRows.from_columns({**columns, "lr": [None, 1.0]}).has_nan
+    for name in EPOCH_COLUMNS:  # one value at a time reads the same as whole columns
+        assert [repr(rows.value(name, i)) for i in range(rows.n)] == [repr(v) for v in rows.column(name)], name
