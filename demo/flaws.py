@@ -25,7 +25,7 @@ NUMPY2_FROM = ms_of("2024-06-16 00:00:00")
 def _plain(d: Dict) -> bool:
     """A run of the 2023 code with no story yet (not in a band, not in MSU's native stretch: so that
     `cause="none"` plants its flaws in the same runs)."""
-    return not d["roles"] and d["code"] == "T8" and d["batch"] is None
+    return not d["roles"] and d["code"] == "T8" and d["batch"] is None and not d.get("paired")
 
 
 def _pick(rng: random.Random, drafts: List[Dict], site: str, count: int, role: str) -> List[Dict]:
@@ -117,7 +117,8 @@ def plant_evals(drafts: List[Dict], rng: random.Random) -> None:
             continue   # a T3 run validated PGD only: no checkpoint dict to link, and it was never evaluated
         msu = d["site"] == "MSU"
         kinds = []
-        missing = "dup" not in roles and "orphan" not in roles and rng.random() < (0.25 if msu else 0.03)
+        paired = "dup" in roles or d.get("paired")
+        missing = not paired and "orphan" not in roles and rng.random() < (0.25 if msu else 0.03)
         if missing:
             d["roles"].append("missing_base")
             if rng.random() < 0.4:

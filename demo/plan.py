@@ -122,6 +122,7 @@ def draft_runs(archs: int, epochs: int, rng: random.Random,
         for arch_id in range(w.first, w.last + 1):
             in_band = w.band is not None and w.band[0] <= arch_id <= w.band[1]
             drafts.append(_draft(rng, space[arch_id], w, w.site, in_band, False, epochs, cause))
+            drafts[-1]["paired"] = dup[0] <= arch_id <= dup[1]   # trained at both sites: no flaw, always evaluated
             if dup[0] <= arch_id <= dup[1]:
                 drafts.append(_draft(rng, space[arch_id], w, "MSU", False, True, epochs, cause))
     return drafts, wins, dup
