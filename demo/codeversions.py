@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Dict, List, Optional, Sequence, Tuple
+from functools import lru_cache
+from typing import Dict, List, Sequence, Tuple
 
 from .clock import ms_of
 
@@ -279,27 +280,35 @@ def _eval_exact(commit_code: str, log_code: str, kind: str, attack: str) -> bool
     return attack != "AA-Compact" or mine.compact_file == theirs.compact_file
 
 
+@lru_cache(maxsize=None)
+def _train_candidates(log_code: str, exact: bool) -> Tuple[Tuple[int, int], ...]:
+    test = _train_exact if exact else train_names_match
+    return tuple((c.ms, i) for i, c in enumerate(TRAIN_COMMITS) if TRAIN_CODES[c.code].runs and test(c.code, log_code))
+
+
+@lru_cache(maxsize=None)
+def _eval_candidates(log_code: str, kind: str, attack: str, exact: bool) -> Tuple[Tuple[int, int], ...]:
+    return tuple((c.ms, i) for i, c in enumerate(EVAL_COMMITS)
+                 if (_eval_exact(c.code, log_code, kind, attack) if exact else eval_templates_match(c.code, log_code, kind)))
+
+
 def train_commit_indexes(log_code: str, start_ms: int, exact: bool = False) -> List[int]:
     """Indexes into TRAIN_COMMITS of the commits whose code could have written a training log."""
-    test = _train_exact if exact else train_names_match
-    return [i for i, c in enumerate(TRAIN_COMMITS)
-            if c.ms <= start_ms and TRAIN_CODES[c.code].runs and test(c.code, log_code)]
+    return [i for ms, i in _train_candidates(log_code, exact) if ms <= start_ms]
 
 
 def eval_commit_indexes(log_code: str, kind: str, attack: str, start_ms: int, exact: bool = False) -> List[int]:
     """Indexes into EVAL_COMMITS of the commits whose eval.py could have written an evaluation log."""
-    return [i for i, c in enumerate(EVAL_COMMITS)
-            if c.ms <= start_ms and (_eval_exact(c.code, log_code, kind, attack) if exact
-                                     else eval_templates_match(c.code, log_code, kind))]
+    return [i for ms, i in _eval_candidates(log_code, kind, attack, exact) if ms <= start_ms]
 
 
-def clear_of_commits(ms: int, commits: Sequence[CodeCommit], same_class, before_ms: int, after_ms: int) -> int:
-    """`ms`, moved later until no commit whose code fits the same logs lies in (ms - before, ms + after].
+def clear_of_commits(ms: int, times: Sequence[int], before_ms: int, after_ms: int) -> int:
+    """`ms`, moved later until none of the commit `times` lies in (ms - before, ms + after].
 
-    With every such commit at least `after_ms` after a log (and `before_ms` before it), comparing the
-    log's wall clock with a commit's in any zone up to that far apart gives the same answer.
+    With every commit whose code fits the same logs at least `after_ms` after a log (and
+    `before_ms` before it), comparing the log's wall clock with a commit's in any zone up to that
+    far apart gives the same answer.
     """
-    times = sorted(c.ms for c in commits if same_class(c))
     moved = True
     while moved:
         moved = False
@@ -308,4 +317,3 @@ def clear_of_commits(ms: int, commits: Sequence[CodeCommit], same_class, before_
                 ms = t + before_ms + 60_000
                 moved = True
     return ms
-

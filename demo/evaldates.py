@@ -10,6 +10,7 @@ commits whatever zone one reads them in. Corruption sweeps (`eval_corruption_lev
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from typing import Optional, Tuple
 
 from . import codeversions as cv
@@ -37,8 +38,11 @@ MSU_FIRST, LAST = ms_of("2024-01-09 09:00:00"), ms_of("2024-10-31 20:00:00")
 CORRUPTION_FIRST = ms_of("2024-05-28 09:00:00")
 
 
-def _same_class(kind: str, code: str):
-    return lambda commit: bool(commit.code) and cv.eval_templates_match(commit.code, code, kind)
+@lru_cache(maxsize=64)
+def _class_times(kind: str, code: str) -> Tuple[int, ...]:
+    """Times of the commits whose eval.py fits the same logs as `code`'s (all commits: `code` "")."""
+    return tuple(sorted(c.ms for c in cv.EVAL_COMMITS
+                        if not code or (c.code and cv.eval_templates_match(c.code, code, kind))))
 
 
 def settle(ms: int, site: str, kind: str) -> Tuple[int, cv.EvalCode]:
@@ -46,9 +50,9 @@ def settle(ms: int, site: str, kind: str) -> Tuple[int, cv.EvalCode]:
     for _ in range(50):
         code = cv.eval_code_at(ms)
         if site == "MSU":
-            moved = cv.clear_of_commits(ms, cv.EVAL_COMMITS, lambda c: True, 14 * HOUR, 14 * HOUR)
+            moved = cv.clear_of_commits(ms, _class_times(kind, ""), 14 * HOUR, 14 * HOUR)
         else:
-            moved = cv.clear_of_commits(ms, cv.EVAL_COMMITS, _same_class(kind, code.name), HOUR // 2, 9 * HOUR)
+            moved = cv.clear_of_commits(ms, _class_times(kind, code.name), HOUR // 2, 9 * HOUR)
         if moved == ms:
             return ms, code
         ms = moved
@@ -62,7 +66,7 @@ def eval_start(rng: random.Random, site: str, norm: str, attack: str, ready_ms: 
     if attack == "cifar10c":
         first = max(CORRUPTION_FIRST, ready_ms + 2 * HOUR)
         start = first + int(rng.uniform(0, 1) * max(0, LAST - first))
-        return (cv.clear_of_commits(start, cv.EVAL_COMMITS, lambda c: True, 14 * HOUR, 14 * HOUR)
+        return (cv.clear_of_commits(start, _class_times("", ""), 14 * HOUR, 14 * HOUR)
                 if site == "MSU" else start), None
     if site == "MSU":
         start = max(MSU_FIRST, ready_ms + 2 * HOUR) + int(rng.uniform(0, 1) * (LAST - MSU_FIRST) * 0.8)

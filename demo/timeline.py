@@ -130,7 +130,7 @@ def _late_runs(drafts: List[Dict], rng: random.Random) -> List[Dict]:
         return []
     pool = [d for d in drafts if d["window"] == windows[-1] and d["site"] == "SUSTech"]
     n_sustech = sum(1 for d in drafts if d["site"] == "SUSTech")
-    count = min(len(pool) - 2, max(1, round(0.015 * n_sustech)))
+    count = min(len(pool) - 2, max(1, min(12, round(0.015 * n_sustech))))
     return sorted(rng.sample(pool, max(0, count)), key=lambda d: d["arch"].arch_id)
 
 
