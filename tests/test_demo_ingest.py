@@ -126,6 +126,18 @@ def test_checkpoint_best_pgdcw_acc_is_read_unrounded(demo_warehouse):
     assert {p: found[p] for p in planted} == planted
 
 
+def test_step_lines_show_the_planted_precision_path(demo_warehouse):
+    """|gn| of the unscaled native path is ~65,536 x the true norm; overflowed steps print inf or nan."""
+    corpus, key, con, _ = demo_warehouse
+    found = {rel(corpus, p): (m, n) for p, m, n in con.execute(
+        "select source_path, grad_norm_median, grad_norm_nonfinite from runs").fetchall()}
+    for run in key["runs"]:
+        median, nonfinite = found[run["path"]]
+        assert nonfinite == run["grad_norm_nonfinite_steps"], run["path"]
+        assert (median > 1e4) == (run["precision_path"] == "native_amp_unscaled"), run["path"]
+    assert any(r["grad_norm_nonfinite_steps"] for r in key["runs"] if not r["has_nan"])
+
+
 def test_sites_renames_and_site_changes(demo_warehouse):
     corpus, key, con, summary = demo_warehouse
     sites = dict((rel(corpus, p), s) for p, s in con.execute("select path, site from files").fetchall())
