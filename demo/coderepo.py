@@ -2,8 +2,9 @@
 `code/eval` (eval.py), beside the logs.
 
 Each replays the dated commits of `codeversions` (authors, times and messages of the benchmark's
-public history; scripts from `codesource`), through the same in-memory history writer as the log
-repository, so the commit ids depend on nothing but the facts: the same in every corpus. They are
+public history; scripts from `trainscripts` and `evalscripts`), through the same in-memory history
+writer as the log repository, so the commit ids depend on nothing but the facts: the same in every
+corpus. They are
 separate repositories: the log repository ignores the `code/` folder (its `info/exclude`), and an
 ingest, which does not descend into `.git` folders, finds only Python files and READMEs there.
 """
@@ -13,13 +14,35 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 from . import gitrepo
-from .codesource import other_file, sources
 from .codeversions import EVAL_CODES, EVAL_COMMITS, TRAIN_COMMITS, CodeCommit
+from .evalscripts import eval_source
 from .history import unix_time, utc_offset
+from .trainscripts import train_main, trainer_source, util_source
 
 REPOS = {"train": ("code/train", TRAIN_COMMITS), "eval": ("code/eval", EVAL_COMMITS)}
 _IDENTITY = {"shihuahuang": "code_shihuahuang", "zaber": "code_zaber"}
 _SCRIPTS = {"train": ("main.py", "trainer.py", "util.py"), "eval": ("eval.py",)}
+
+
+def other_file(path: str, index: int, message: str, when: str) -> str:
+    """Files the entry scripts do not include (README, shell scripts, helpers) at a commit."""
+    if path.endswith(".md"):
+        return (f"# {'NARes-Eval' if 'eval' in path else 'NARes-Train'}\n\n"
+                f"Code of the NARes / RobustNASBench benchmark (demo copy).\n\nLast change: {message} ({when[:10]}).\n")
+    if path.endswith(".sh"):
+        return f"#!/bin/sh\n# revision {index}: {message}\npython main.py --config_path ./configs/nasbench/small --version \"$1\"\n"
+    if path == ".gitignore":
+        return "__pycache__/\nmodels_home/\nattack_log/\n"
+    if path == "requirements.txt":
+        return "torch\nmlconfig\ntorchprofile\n"
+    return f'"""{message} (revision {index})."""\n'
+
+
+def sources(repo: str, code: str, variant: str) -> Dict[str, str]:
+    """The entry scripts of a repository at a code version."""
+    if repo == "train":
+        return {"main.py": train_main(code, variant), "trainer.py": trainer_source(code), "util.py": util_source(code)}
+    return {"eval.py": eval_source(code, variant)}
 
 
 def _trees(repo: str, commits: Sequence[CodeCommit]) -> List[Dict[str, str]]:

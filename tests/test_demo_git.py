@@ -205,7 +205,7 @@ def test_failed_overwrite_leaves_no_old_files(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- code repositories
 def script_names(source: str) -> tuple:
-    """What the lead's ingest reads from an entry script: argparse dests in declaration order, then the
+    """What an ingest reads from an entry script: argparse dests in declaration order, then the
     attributes the script sets on `args` after parsing that are no option (in order of appearance)."""
     nodes = sorted((n for n in ast.walk(ast.parse(source)) if hasattr(n, "lineno")),
                    key=lambda n: (n.lineno, n.col_offset))   # source order (ast.walk is breadth first)
