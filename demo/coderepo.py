@@ -10,6 +10,7 @@ ingest, which does not descend into `.git` folders, finds only Python files and 
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Dict, List, Sequence
 
@@ -68,7 +69,9 @@ def write_code_repositories(out: Path) -> Dict[str, List[Dict]]:
     info: Dict[str, List[Dict]] = {}
     for repo, (folder, commits) in REPOS.items():
         root = out / folder
-        gitrepo.init_repository(root)
+        # a plain `git init` (the log repository's tuning for gigabytes of logs is not needed here)
+        subprocess.run(["git", "init", "-q", "--template=", "-b", gitrepo.BRANCH, str(root)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         history = gitrepo.History(root)
         files: Dict[str, str] = {}
         entries = []
@@ -86,7 +89,7 @@ def write_code_repositories(out: Path) -> Dict[str, List[Dict]]:
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
-        gitrepo.finish_worktree(root, [], refresh=True)
+        gitrepo.finish_worktree(root, [], refresh=False)
         info[repo] = entries
     return info
 
