@@ -1,21 +1,22 @@
-/* The epoch records of a training log, read from the log's bytes: `ingest._scan.scan_epochs`.
+/* The compiled readers of the benchmark's logs: `ingest._scan`.
  *
- * This is the one production parser of the per-epoch part of training logs (ingest/train_log.py
- * reads the header in Python). tests/train_oracle.py is a plain-Python statement of the same rules;
- * tests/test_scan.py holds the two to identical rows on the samples, the demo corpus, hand-made
- * edge cases and random damage.
+ * `scan_training_log(data)` reads the per-epoch part of a training log (ingest/train_log.py reads the
+ * header through `header_records`). It is the one production reader of epochs; tests/train_oracle.py
+ * states the same rules in plain Python, and tests/test_scan.py holds the two to identical rows on the
+ * samples, the history logs, the demo corpus, hand-made edge cases and random damage.
  *
  * Why compiled: at full scale (15,625 logs, 1.5 million epochs, 3.6 GB) a Python loop over the lines
  * was the largest share of an ingest's CPU. The scan works on bytes, never declines a text (NaN,
  * inf, non-ASCII bytes, garbled values all have a defined result) and does not hold the GIL.
  *
  * The rules (SPEC section 3 and the history of the training code, SPEC section 8):
+ * - a header starts at each `Namespace(` whose record begins 24 bytes before it with a timestamp.
  * - `====================Training Epoch <e>=` starts an epoch; the text up to the next such marker is
  *   its piece. A later piece for the same epoch (a resumed run) replaces the earlier one whole.
- * - step lines (`<timestamp> epoch=...\tacc_avg=...`) before the piece's `Eval Epoch` marker: the
- *   last one gives lr, train_loss (loss_avg) and train_acc (acc_avg, a fraction, stored x100); all of
- *   them give step_lines, the median and maximum of the finite `|gn|` values, how many were inf or
- *   nan, and the median `time=<x>it/s`.
+ * - step lines (`<timestamp> epoch=...`, tab-separated `key=value` fields, one of them `acc_avg`)
+ *   before the piece's `Eval Epoch` marker: the last one gives lr, train_loss (loss_avg) and
+ *   train_acc (acc_avg, a fraction, stored x100); all of them give step_lines, the median and
+ *   maximum of the finite `|gn|` values, how many were inf or nan, and the median `time=<x>it/s`.
  * - the `Eval Epoch <e>` section: `Eval Loss:<v>\tEval acc: <v>`, then up to two attack blocks. A
  *   block is an optional `---- <name> attacking results ----` title, five result lines whose attack
  *   label may be anything (`PGD`, `PGD-CW`, `['PGD', 'PGD-CW']`), and an optional
@@ -82,10 +83,48 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* the k-th smallest of v[0:n] (reordered in place: Hoare's selection, linear on average) */
+static double select_kth(double *v, Py_ssize_t n, Py_ssize_t k)
+{
+    Py_ssize_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        Py_ssize_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
 /* median of v[0:n] (sorted in place): the middle value, or the mean of the two middle ones */
 static double median(double *v, Py_ssize_t n)
 {
-    qsort(v, (size_t)n, sizeof(double), by_value);
+    if (n <= 24) { /* an epoch's few step lines: insertion sort, no calls */
+        for (Py_ssize_t i = 1; i < n; i++) {
+            double x = v[i];
+            Py_ssize_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+    } else {
+        qsort(v, (size_t)n, sizeof(double), by_value);
+    }
     return (v[(n - 1) / 2] + v[n / 2]) / 2.0;
 }
 
@@ -114,6 +153,24 @@ static Py_ssize_t find(const char *s, Py_ssize_t from, Py_ssize_t to, const char
     }
     return -1;
 #endif
+}
+
+/* first occurrence in s[from:to] of a needle that starts with a space: the spaces of a short line
+ * are tried in turn (cheaper than memmem's set-up for the few spaces of a result line) */
+static Py_ssize_t find_spaced(const char *s, Py_ssize_t from, Py_ssize_t to, const char *needle, Py_ssize_t len)
+{
+    while (from < to) {
+        const char *space = memchr(s + from, ' ', (size_t)(to - from));
+        if (!space)
+            return -1;
+        Py_ssize_t at = space - s;
+        if (to - at < len)
+            return -1;
+        if (memcmp(space, needle, (size_t)len) == 0)
+            return at;
+        from = at + 1;
+    }
+    return -1;
 }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -227,13 +284,16 @@ static int number(const char *s, Py_ssize_t n, int shift, double *out)
     int negative = 0;
     if (i < n && (s[i] == '+' || s[i] == '-'))
         negative = s[i++] == '-';
-    if (same_word(s + i, n - i, "nan")) {
-        *out = NAN;
-        return 1;
-    }
-    if (same_word(s + i, n - i, "inf") || same_word(s + i, n - i, "infinity")) {
-        *out = negative ? -INFINITY : INFINITY;
-        return 1;
+    if (i < n && !is_digit(s[i]) && s[i] != '.') { /* nan, inf, infinity (any case), or no number */
+        if (same_word(s + i, n - i, "nan")) {
+            *out = NAN;
+            return 1;
+        }
+        if (same_word(s + i, n - i, "inf") || same_word(s + i, n - i, "infinity")) {
+            *out = negative ? -INFINITY : INFINITY;
+            return 1;
+        }
+        return 0;
     }
     uint64_t mantissa = 0;
     int significant = 0, ndigits = 0;
@@ -374,19 +434,59 @@ static long long epoch_number(const char *s, Py_ssize_t from, Py_ssize_t to)
     return number <= MAX_EPOCH ? number : -1;
 }
 
-/* the value after `key` inside the line [from, to), its span into token; 0 when absent or when the
- * value runs into anything but a tab, a space, a carriage return or the line's end */
-static int field(const Piece *p, Py_ssize_t from, Py_ssize_t to, const char *key, Py_ssize_t token[2])
+/* A step line's fields: the message after `epoch=` split at tabs, each `<key>=<value>` (the value
+ * without trailing spaces and carriage returns); the first field of each key counts. */
+typedef struct {
+    Py_ssize_t acc[2], loss[2], lr[2], gn[2], rate[2]; /* value spans; start -1 when absent */
+} StepFields;
+
+static void step_fields(const char *s, Py_ssize_t from, Py_ssize_t eol, StepFields *f)
 {
-    Py_ssize_t at = find(p->s, from, to, key, (Py_ssize_t)strlen(key));
-    if (at < 0)
+    f->acc[0] = f->loss[0] = f->lr[0] = f->gn[0] = f->rate[0] = -1;
+    Py_ssize_t at = from;
+    while (at < eol) {
+        const char *tab = memchr(s + at, '\t', (size_t)(eol - at));
+        Py_ssize_t end = tab ? tab - s : eol;
+        const char *eq = memchr(s + at, '=', (size_t)(end - at));
+        if (eq) {
+            Py_ssize_t key_end = eq - s, value = key_end + 1, stop = end;
+            while (stop > value && (s[stop - 1] == ' ' || s[stop - 1] == '\r'))
+                stop--;
+            Py_ssize_t *slot = NULL;
+            const char *k = s + at;
+            switch (key_end - at) { /* by length first: this runs for every field of every step line */
+            case 2:
+                slot = memcmp(k, "lr", 2) == 0 ? f->lr : NULL;
+                break;
+            case 4:
+                slot = memcmp(k, "|gn|", 4) == 0 ? f->gn : memcmp(k, "time", 4) == 0 ? f->rate : NULL;
+                break;
+            case 7:
+                slot = memcmp(k, "acc_avg", 7) == 0 ? f->acc : NULL;
+                break;
+            case 8:
+                slot = memcmp(k, "loss_avg", 8) == 0 ? f->loss : NULL;
+                break;
+            }
+            if (slot && slot[0] < 0) {
+                slot[0] = value;
+                slot[1] = stop;
+            }
+        }
+        at = end + 1;
+    }
+}
+
+/* a field's value as a token: every character a value character (`[-+.\w]`), at least one */
+static int token_of(const char *s, const Py_ssize_t span[2], Py_ssize_t token[2])
+{
+    if (span[0] < 0 || span[1] <= span[0])
         return 0;
-    Piece line = {p->s, to};
-    Py_ssize_t i = at + (Py_ssize_t)strlen(key), t[2];
-    if (!value(&line, &i, t) || (i < to && p->s[i] != '\t' && p->s[i] != ' ' && p->s[i] != '\r'))
-        return 0;
-    token[0] = t[0];
-    token[1] = t[1];
+    for (Py_ssize_t k = span[0]; k < span[1]; k++)
+        if (!is_value_char(s[k]))
+            return 0;
+    token[0] = span[0];
+    token[1] = span[1];
     return 1;
 }
 
@@ -395,43 +495,50 @@ static int step_lines(const Piece *p, Py_ssize_t from, Py_ssize_t to, Record *r,
 {
     r->gn_first = scan->norms.n;
     r->rate_first = scan->rates.n;
+    const char *s = p->s;
+    StepFields last;
+    int have_last = 0;
     Py_ssize_t line = from;
-    Py_ssize_t last = -1, last_end = -1;
     while (line < to) {
-        const char *nl = memchr(p->s + line, '\n', (size_t)(to - line));
-        Py_ssize_t eol = nl ? nl - p->s : to;
+        const char *nl = memchr(s + line, '\n', (size_t)(to - line));
+        Py_ssize_t eol = nl ? nl - s : to;
         Py_ssize_t i = line;
-        Piece bounded = {p->s, eol};
-        Py_ssize_t t[2];
-        if (line_start(&bounded, &i) && lit(&bounded, &i, "epoch=") && field(p, i, eol, "\tacc_avg=", t)) {
-            r->steps++;
-            last = i;
-            last_end = eol;
-            double x;
-            if (field(p, i, eol, "\t|gn|=", t) && number(p->s + t[0], t[1] - t[0], 0, &x)) {
-                if (isfinite(x)) {
-                    if (push(&scan->norms, x) < 0)
-                        return -1;
-                    if (r->gn_count == 0 || x > r->gn_max)
-                        r->gn_max = x;
-                    r->gn_count++;
-                } else {
-                    r->nonfinite++;
+        Piece bounded = {s, eol};
+        if (line_start(&bounded, &i) && lit(&bounded, &i, "epoch=")) {
+            StepFields f;
+            Py_ssize_t t[2];
+            step_fields(s, i, eol, &f);
+            if (token_of(s, f.acc, t)) {
+                r->steps++;
+                last = f;
+                have_last = 1;
+                double x;
+                if (token_of(s, f.gn, t) && number(s + t[0], t[1] - t[0], 0, &x)) {
+                    if (isfinite(x)) {
+                        if (push(&scan->norms, x) < 0)
+                            return -1;
+                        if (r->gn_count == 0 || x > r->gn_max)
+                            r->gn_max = x;
+                        r->gn_count++;
+                    } else {
+                        r->nonfinite++;
+                    }
                 }
-            }
-            Py_ssize_t rate = find(p->s, i, eol, "\ttime=", 6), unit = rate >= 0 ? find(p->s, rate + 6, eol, "it/s", 4) : -1;
-            if (unit > rate + 6 && number(p->s + rate + 6, unit - rate - 6, 0, &x) && isfinite(x)) {
-                if (push(&scan->rates, x) < 0)
-                    return -1;
-                r->rate_count++;
+                Py_ssize_t unit = f.rate[1] - 4; /* `<number>it/s` */
+                if (f.rate[0] >= 0 && unit > f.rate[0] && memcmp(s + unit, "it/s", 4) == 0
+                    && number(s + f.rate[0], unit - f.rate[0], 0, &x) && isfinite(x)) {
+                    if (push(&scan->rates, x) < 0)
+                        return -1;
+                    r->rate_count++;
+                }
             }
         }
         line = eol + 1;
     }
-    if (last >= 0) {
-        field(p, last, last_end, "\tlr=", r->token[F_LR]);
-        field(p, last, last_end, "\tloss_avg=", r->token[F_TRAIN_LOSS]);
-        field(p, last, last_end, "\tacc_avg=", r->token[F_TRAIN_ACC]);
+    if (have_last) {
+        token_of(s, last.lr, r->token[F_LR]);
+        token_of(s, last.loss, r->token[F_TRAIN_LOSS]);
+        token_of(s, last.acc, r->token[F_TRAIN_ACC]);
     }
     return 0;
 }
@@ -467,7 +574,7 @@ static int attack_block(const Piece *p, Py_ssize_t *pos, int *kind, Py_ssize_t o
     Py_ssize_t j = i;
     if (line_start(p, &j) && lit(p, &j, "---- ")) { /* `---- <name> attacking results ----` */
         Py_ssize_t eol = end_of_line(p, j);
-        Py_ssize_t tail = find(p->s, j, eol, " attacking results ----", 23);
+        Py_ssize_t tail = find_spaced(p->s, j, eol, " attacking results ----", 23);
         if (tail < 0)
             return 0;
         titled = title_kind(p->s, j, tail);
@@ -483,7 +590,7 @@ static int attack_block(const Piece *p, Py_ssize_t *pos, int *kind, Py_ssize_t o
     if (!line_start(p, &i))
         return 0;
     Py_ssize_t eol = end_of_line(p, i);
-    Py_ssize_t at = find(p->s, i, eol, " Correct Count: ", 16);
+    Py_ssize_t at = find_spaced(p->s, i, eol, " Correct Count: ", 16);
     if (at <= i)
         return 0;
     i = at + 16;
@@ -493,7 +600,7 @@ static int attack_block(const Piece *p, Py_ssize_t *pos, int *kind, Py_ssize_t o
     if (!line_start(p, &i))
         return 0;
     eol = end_of_line(p, i);
-    at = find(p->s, i, eol, " steps Loss Avg: ", 17);
+    at = find_spaced(p->s, i, eol, " steps Loss Avg: ", 17);
     if (at <= i)
         return 0;
     Py_ssize_t with = at; /* ` with <n>` just before */
@@ -512,7 +619,7 @@ static int attack_block(const Piece *p, Py_ssize_t *pos, int *kind, Py_ssize_t o
     j = i; /* optional `Best <name> accuracy: ...` */
     if (line_start(p, &j) && lit(p, &j, "Best ")) {
         Py_ssize_t line_stop = end_of_line(p, j);
-        Py_ssize_t name_end = find(p->s, j, line_stop, " accuracy: ", 11);
+        Py_ssize_t name_end = find_spaced(p->s, j, line_stop, " accuracy: ", 11);
         if (name_end > j && line_stop < p->end) {
             best = best_kind(p->s, j, name_end);
             i = line_stop + 1;
@@ -713,47 +820,86 @@ static double run_median(Record *records, Py_ssize_t kept, const Doubles *values
         memcpy(at, values->v + first, sizeof(double) * (size_t)n);
         at += n;
     }
-    double m = median(all, total);
+    /* the two middle values by selection: a run has hundreds of step lines, no need to sort them */
+    double high = select_kth(all, total, total / 2);
+    double low = total % 2 ? high : select_kth(all, total / 2, (total - 1) / 2);
     free(all);
-    return m;
+    return (low + high) / 2.0;
 }
 
 static PyObject *optional_float(double x) { return isnan(x) ? Py_NewRef(Py_None) : PyFloat_FromDouble(x); }
 
-static PyObject *scan_epochs(PyObject *module, PyObject *args)
+/* Offsets of the `Namespace(` records that start a header (one per run segment): a `Namespace(`
+ * whose record starts 24 characters before it with a timestamp. Found by memchr for `(`, which a
+ * training log has only in its headers. */
+static int header_starts(const char *s, Py_ssize_t n, Py_ssize_t **out, Py_ssize_t *count)
+{
+    static const char NAMESPACE[] = "Namespace";
+    const Py_ssize_t name_len = (Py_ssize_t)sizeof(NAMESPACE) - 1;
+    Py_ssize_t cap = 4, used = 0;
+    Py_ssize_t *starts = malloc(sizeof(Py_ssize_t) * (size_t)cap);
+    if (!starts)
+        return -1;
+    const char *at = s;
+    while ((at = memchr(at, '(', (size_t)(s + n - at))) != NULL) {
+        Py_ssize_t pos = at - s - name_len; /* where `Namespace(` would start */
+        at++;
+        if (pos < 24 || memcmp(s + pos, NAMESPACE, (size_t)name_len) != 0 || !is_timestamp(s + pos - 24))
+            continue;
+        if (used == cap) {
+            Py_ssize_t *bigger = realloc(starts, sizeof(Py_ssize_t) * (size_t)(cap *= 2));
+            if (!bigger) {
+                free(starts);
+                return -1;
+            }
+            starts = bigger;
+        }
+        starts[used++] = pos;
+    }
+    *out = starts;
+    *count = used;
+    return 0;
+}
+
+static PyObject *offsets_list(const Py_ssize_t *values, Py_ssize_t n)
+{
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t k = 0; list && k < n; k++) {
+        PyObject *item = PyLong_FromSsize_t(values[k]);
+        if (!item) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, k, item);
+    }
+    return list;
+}
+
+static PyObject *scan_training_log(PyObject *module, PyObject *args)
 {
     (void)module;
     Py_buffer text;
-    PyObject *header_list;
-    if (!PyArg_ParseTuple(args, "y*O!:scan_epochs", &text, &PyList_Type, &header_list))
+    if (!PyArg_ParseTuple(args, "y*:scan_training_log", &text))
         return NULL;
     const char *s = text.buf;
     Py_ssize_t n = text.len;
-    Py_ssize_t n_headers = PyList_GET_SIZE(header_list);
-    Py_ssize_t *headers = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_headers + 1));
-    if (!headers) {
-        PyBuffer_Release(&text);
-        return PyErr_NoMemory();
-    }
-    for (Py_ssize_t k = 0; k < n_headers; k++) {
-        headers[k] = PyLong_AsSsize_t(PyList_GET_ITEM(header_list, k));
-        if (headers[k] == -1 && PyErr_Occurred()) {
-            PyMem_Free(headers);
-            PyBuffer_Release(&text);
-            return NULL;
-        }
-    }
-    if (n_headers == 1)
-        headers[0] = -1; /* one segment: every epoch is in segment 0 */
-
     Scan scan = {0};
-    PyObject *result = NULL, *data = NULL;
+    PyObject *result = NULL, *data = NULL, *headers_list = NULL;
     int status, has_nan = 0, failed = 0;
-    Py_ssize_t kept = 0, steps = 0, nonfinite = 0;
+    Py_ssize_t kept = 0, steps = 0, nonfinite = 0, n_headers = 0;
+    Py_ssize_t *headers = NULL;
     double norm_median = NAN, rate_median = NAN;
     char *rows = NULL;
     Py_BEGIN_ALLOW_THREADS
-    status = scan_text(s, n, headers, n_headers, &scan);
+    status = header_starts(s, n, &headers, &n_headers);
+    if (status == 0) {
+        Py_ssize_t first = n_headers ? headers[0] : 0;
+        if (n_headers == 1)
+            headers[0] = -1; /* one segment: every epoch is in segment 0 */
+        status = scan_text(s, n, headers, n_headers, &scan);
+        if (n_headers == 1)
+            headers[0] = first;
+    }
     if (status == 0) {
         kept = keep_latest(scan.records, scan.n);
         for (Py_ssize_t k = 0; k < kept; k++) {
@@ -770,15 +916,18 @@ static PyObject *scan_epochs(PyObject *module, PyObject *args)
             status = -1;
     }
     Py_END_ALLOW_THREADS
-    PyMem_Free(headers);
     if (status == 0) {
-        data = PyBytes_FromStringAndSize(rows, kept * ROW_WORDS * 8);
+        headers_list = offsets_list(headers, n_headers);
+        data = headers_list ? PyBytes_FromStringAndSize(rows, kept * ROW_WORDS * 8) : NULL;
         if (data)
-            result = Py_BuildValue("(nNONNnn)", kept, data, has_nan ? Py_True : Py_False,
+            result = Py_BuildValue("(NnNONNnn)", headers_list, kept, data, has_nan ? Py_True : Py_False,
                                    optional_float(norm_median), optional_float(rate_median), steps, nonfinite);
+        else
+            Py_XDECREF(headers_list);
     } else {
         PyErr_NoMemory();
     }
+    free(headers);
     free(rows);
     free(scan.records);
     free(scan.norms.v);
@@ -787,16 +936,88 @@ static PyObject *scan_epochs(PyObject *module, PyObject *args)
     return result;
 }
 
+/* Python's str.isspace() for an ASCII character: what `str.rstrip()` removes */
+static int is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); }
+
+static int is_word(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+
+static PyObject *text_of(const char *s, Py_ssize_t n) { return PyUnicode_DecodeUTF8(s, n, "replace"); }
+
+/* The `key: value` and `key = value` records of data[start:stop]: each line of the span (from the
+ * first line that starts in it) that is `<timestamp> <key>: <value>` or `<timestamp> <key> = <value>`,
+ * the key a letter or `_` followed by letters, digits, `_` and spaces, the shortest one that is
+ * followed by `: ` or ` = `; the value is the rest of the line without trailing whitespace. */
+static PyObject *header_records(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "y*nn:header_records", &text, &start, &stop))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len;
+    if (stop > n)
+        stop = n;
+    if (start < 0)
+        start = 0;
+    PyObject *records = PyList_New(0);
+    Py_ssize_t line = start;
+    if (line > 0 && line < stop && s[line - 1] != '\n') { /* the first line that starts in the span */
+        const char *nl = memchr(s + line, '\n', (size_t)(stop - line));
+        line = nl ? nl - s + 1 : stop;
+    }
+    while (records && line < stop) {
+        const char *nl = memchr(s + line, '\n', (size_t)(stop - line));
+        Py_ssize_t end = nl ? nl - s : stop; /* the value runs to here */
+        Py_ssize_t next = nl ? end + 1 : stop;
+        Py_ssize_t key = line + 24, sep = -1, value = -1;
+        if (end - line < 26 || !is_timestamp(s + line) || s[line + 23] != ' '
+            || !(s[key] == '_' || (s[key] >= 'a' && s[key] <= 'z') || (s[key] >= 'A' && s[key] <= 'Z'))) {
+            line = next;
+            continue;
+        }
+        for (Py_ssize_t i = key + 1; i < end; i++) { /* the shortest key followed by `: ` or ` = ` */
+            if (i + 1 < end && s[i] == ':' && s[i + 1] == ' ') {
+                sep = i;
+                value = i + 2;
+                break;
+            }
+            if (i + 2 < end && s[i] == ' ' && s[i + 1] == '=' && s[i + 2] == ' ') {
+                sep = i;
+                value = i + 3;
+                break;
+            }
+            if (!(is_word(s[i]) || s[i] == ' '))
+                break;
+        }
+        if (sep >= 0) {
+            Py_ssize_t value_end = end;
+            while (value_end > value && is_space(s[value_end - 1]))
+                value_end--;
+            PyObject *item = Py_BuildValue("(nNN)", line, text_of(s + key, sep - key), text_of(s + value, value_end - value));
+            if (!item || PyList_Append(records, item) < 0)
+                Py_CLEAR(records);
+            Py_XDECREF(item);
+        }
+        line = next;
+    }
+    PyBuffer_Release(&text);
+    return records;
+}
+
 static PyMethodDef methods[] = {
-    {"scan_epochs", scan_epochs, METH_VARARGS,
-     "scan_epochs(data: bytes, headers: list[int]) -> (n, rows, has_nan, grad_norm_median, steps_per_second,\n"
-     "step_lines, grad_norm_nonfinite): the epoch records of a training log packed as ingest.records.EpochRows\n"
-     "lays them out (headers: byte offsets of the Namespace( records), and the run's step-line figures."},
+    {"scan_training_log", scan_training_log, METH_VARARGS,
+     "scan_training_log(data: bytes) -> (headers, n, rows, has_nan, grad_norm_median, steps_per_second,\n"
+     "step_lines, grad_norm_nonfinite): the byte offsets of the Namespace( records, the epoch records packed as\n"
+     "ingest.records.EpochRows lays them out, and the run's step-line figures."},
+    {"header_records", header_records, METH_VARARGS,
+     "header_records(data: bytes, start, stop) -> [(offset, key, value)]: the `key: value` and `key = value`\n"
+     "records of data[start:stop], in order (values without trailing whitespace, text decoded as UTF-8)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ingest._scan",
-                                    "The compiled scanner of training logs' epoch records (see ingest/_scan.c).", -1,
+                                    "The compiled readers of the benchmark's logs (see ingest/_scan.c).", -1,
                                     methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }

@@ -10,9 +10,9 @@ import re
 
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
-from ingest.numbers import NUM, to_float
+from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
-from ingest.text import decode_log
+from ingest.text import check_log_bytes
 
 CORRUPTIONS = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "defocus_blur", "glass_blur",
@@ -21,38 +21,39 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
-_LINE = re.compile(rf"([a-z_]++) \(level=(\d++)\): Loss: ({NUM}), Acc: ({NUM})[ \t\r]*+\n")
-_AVERAGE = re.compile(rf"Average Accuracy: ({NUM})[ \t\r]*+\n")
-_LEVEL = " (level="
+_LINE = re.compile(rb"([a-z_]++) \(level=(\d++)\): Loss: (" + NUM_BYTES + rb"), Acc: (" + NUM_BYTES + rb")[ \t\r]*+\n")
+_AVERAGE = re.compile(rb"Average Accuracy: (" + NUM_BYTES + rb")[ \t\r]*+\n")
+_LEVEL = b" (level="
+_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz_")
 
 
-def _result_lines(text: str) -> tuple[dict[tuple[str, int], tuple[str, str]], int | None]:
+def _result_lines(data: bytes) -> tuple[dict[tuple[str, int], tuple[bytes, bytes]], int | None]:
     """(corruption, level) -> (acc, loss) texts, a repeated line keeping the later; and where the
     first result line starts. Each line is found by its ` (level=` and read from its record's start."""
-    found: dict[tuple[str, int], tuple[str, str]] = {}
+    found: dict[tuple[str, int], tuple[bytes, bytes]] = {}
     first = None
-    at = text.find(_LEVEL)
+    at = data.find(_LEVEL)
     while at >= 0:
         start = at
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_") and text[start - 1].isascii():
+        while start > 0 and data[start - 1] in _NAME_BYTES:
             start -= 1
-        match = _LINE.match(text, start)
-        if match and start >= 24 and text[start - 1] == " ":
+        match = _LINE.match(data, start)
+        if match and start >= 24 and data[start - 1:start] == b" ":
             name, level, loss, acc = match.groups()
-            found[(name, int(level))] = (acc, loss)
+            found[(name.decode(), int(level))] = (acc, loss)
             if first is None:
                 first = start - 24
-        at = text.find(_LEVEL, at + 1)
+        at = data.find(_LEVEL, at + 1)
     return found, first
 
 
 def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
     """Parse one corruption evaluation."""
-    text = decode_log(data, path)
-    found, first = _result_lines(text)
-    at = text.find("Average Accuracy: ")
-    average = _AVERAGE.match(text, at) if at >= 0 else None
-    header = eval_header(text, first if first is not None else len(text))
+    check_log_bytes(data, path)
+    found, first = _result_lines(data)
+    at = data.find(b"Average Accuracy: ")
+    average = _AVERAGE.match(data, at) if at >= 0 else None
+    header = eval_header(data, first if first is not None else len(data))
     if not found and not average and not header["model"]:
         raise ParseError(path, 1, "no corruption result lines and no argument lines: not a corruption evaluation log")
     missing = _EXPECTED - found.keys()
@@ -66,7 +67,7 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
         notes.append(f"unknown corruptions: {', '.join(unknown)}")
     evaluation = {
         **header,
-        **checkpoint_fields(text),
+        **checkpoint_fields(data),
         "norm": None,
         "attack": "cifar10c",
         "n_batches": None,

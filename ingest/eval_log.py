@@ -23,19 +23,23 @@ import re
 
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
-from ingest.numbers import NUM, to_float
+from ingest.header import after_printout
+from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
-from ingest.text import decode_log
+from ingest.text import check_log_bytes
 
-_END = r"[ \t\r]*+\n"
-_COUNT = r"(\d++)/(\d++)"
-_NATURAL = re.compile(rf"Natural Correct Count: {_COUNT}, Acc: ({NUM})(?: Test Loss: ({NUM}))?+{_END}")
-_FGSM = re.compile(rf"FGSM with \d++ steps?+ Correct Count: {_COUNT}, Acc: ({NUM}), Stable: ({NUM}){_END}")
-_PGD = re.compile(rf"PGD with \d++ steps Correct Count: {_COUNT}, Acc: ({NUM}), Stable: ({NUM})(?: LIP: ({NUM}))?+{_END}")
-_CW = re.compile(rf"CW with \d++ steps Correct Count: {_COUNT}, Acc: ({NUM}), Stable: ({NUM})(?: LIP: ({NUM}))?+{_END}")
-_AA = re.compile(rf"-AA Acc(?:uracy)?+: ({NUM}){_END}")
-_AA_CLEAN = re.compile(rf"initial accuracy: ({NUM})%")
-_RESULT_MARKERS = ("Nature Acc: ", "Natural Correct Count: ", "====================AA with ", " loaded!\n")
+_END = rb"[ \t\r]*+\n"
+_COUNT = rb"(\d++)/(\d++)"
+NUM = NUM_BYTES
+_NATURAL = re.compile(rb"Natural Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb")(?: Test Loss: (" + NUM + rb"))?+" + _END)
+_FGSM = re.compile(rb"FGSM with \d++ steps?+ Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM + rb")" + _END)
+_PGD = re.compile(rb"PGD with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
+                  + rb")(?: LIP: (" + NUM + rb"))?+" + _END)
+_CW = re.compile(rb"CW with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
+                 + rb")(?: LIP: (" + NUM + rb"))?+" + _END)
+_AA = re.compile(rb"-AA Acc(?:uracy)?+: (" + NUM + rb")" + _END)
+_AA_CLEAN = re.compile(rb"initial accuracy: (" + NUM + rb")%")
+_RESULT_MARKERS = (b"Nature Acc: ", b"Natural Correct Count: ", b"====================AA with ", b" loaded!\n")
 _ATTACKS = {"Base": "Base", "AA": "AA"}
 RESULT_COLUMNS = (
     "clean_correct", "n_test", "clean_acc", "test_loss", "fgsm_acc", "fgsm_stable", "pgd20_acc",
@@ -44,23 +48,24 @@ RESULT_COLUMNS = (
 )
 
 
-def _results_start(text: str) -> int:
-    """Where the header ends: the first progress or result line.
+def _results_start(data: bytes, body: int = 0) -> int:
+    """Where the header ends: the first progress or result line after `body` (the end of the model
+    printout).
 
     Each marker is only looked for before the earliest one found so far: a marker a log does not
     have would otherwise cost a search through the whole file."""
-    start = len(text)
+    start = len(data)
     for marker in _RESULT_MARKERS:
-        found = text.find(marker, 0, start + len(marker) - 1)
+        found = data.find(marker, body, start + len(marker) - 1)
         if found >= 0:
             start = found
     return start
 
 
-def _last(pattern: re.Pattern, text: str, literal: str) -> re.Match | None:
+def _last(pattern: re.Pattern, data: bytes, literal: bytes) -> re.Match | None:
     """Match `pattern` at the last occurrence of its leading `literal` (results sit at the end)."""
-    pos = text.rfind(literal)
-    return pattern.match(text, pos) if pos >= 0 else None
+    pos = data.rfind(literal)
+    return pattern.match(data, pos) if pos >= 0 else None
 
 
 def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
@@ -80,14 +85,14 @@ def _truncated(match: re.Match | None) -> bool | None:
     return correct < round(acc * total / 100.0)
 
 
-def base_results(text: str, norm: str | None) -> tuple[dict, list[str]]:
+def base_results(data: bytes, norm: str | None) -> tuple[dict, list[str]]:
     """The result columns of a Base evaluation and the names of the results it lacks."""
     result = dict.fromkeys(RESULT_COLUMNS)
     lines = {
-        "natural": _last(_NATURAL, text, "Natural Correct Count: "),
-        "fgsm": _last(_FGSM, text, "FGSM with "),
-        "pgd": _last(_PGD, text, "PGD with "),
-        "cw": _last(_CW, text, "CW with "),
+        "natural": _last(_NATURAL, data, b"Natural Correct Count: "),
+        "fgsm": _last(_FGSM, data, b"FGSM with "),
+        "pgd": _last(_PGD, data, b"PGD with "),
+        "cw": _last(_CW, data, b"CW with "),
     }
     natural, fgsm, pgd, cw = lines.values()
     if natural:
@@ -114,9 +119,10 @@ def base_results(text: str, norm: str | None) -> tuple[dict, list[str]]:
 
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
     """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says."""
-    text = decode_log(data, path)
-    results = _results_start(text)
-    header = eval_header(text, results)
+    check_log_bytes(data, path)
+    body = after_printout(data)
+    results = _results_start(data, body)
+    header = eval_header(data, results, body)
     if not header["model"] and not header["attack_choice"]:
         raise ParseError(path, 1, "no argument lines (model:, attack_choice:): not an evaluation log")
     logged_attack = attack_name(header["attack_choice"], header["aa_type"])
@@ -129,14 +135,14 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     norm = header["norm"] or norm
 
     if attack == "Base":
-        result, missing = base_results(text, norm)
+        result, missing = base_results(data, norm)
     elif attack in ("AA", "AA-Compact"):
         result = dict.fromkeys(RESULT_COLUMNS)
-        aa = _last(_AA, text, "-AA Acc")
+        aa = _last(_AA, data, b"-AA Acc")
         if aa:
             result["aa_acc"] = to_float(aa.group(1))
-        at = text.find("initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
-        clean = _AA_CLEAN.match(text, at) if at >= 0 else None
+        at = data.find(b"initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
+        clean = _AA_CLEAN.match(data, at) if at >= 0 else None
         if clean:
             result["clean_acc"] = to_float(clean.group(1))
         missing = [] if aa else ["aa_acc"]
@@ -155,10 +161,10 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     evaluation = {
         **header,
         **result,
-        **checkpoint_fields(text),
+        **checkpoint_fields(data),
         "norm": norm,
         "attack": attack,
-        "n_batches": text.count("Nature Acc: ", results),  # none before: it is one of the start markers
+        "n_batches": data.count(b"Nature Acc: ", results),  # none before: it is one of the start markers
         "finished": finished,
         "corruption_mean_acc": None,
     }

@@ -6,7 +6,7 @@ NUM = r"(?>[-+]?+(?:\d++(?:\.\d*+)?+(?:[eE][-+]?+\d++)?+|\.\d++|nan|inf))"
 nothing backtracks into it, so a line of 40,000 digits costs one pass)."""
 
 
-def to_float(text: str | None) -> float | None:
+def to_float(text: str | bytes | None) -> float | None:
     """A logged number, or None when there is none or it is garbled."""
     if text is None:
         return None
@@ -16,7 +16,7 @@ def to_float(text: str | None) -> float | None:
         return None
 
 
-def to_int(text: str | None) -> int | None:
+def to_int(text: str | bytes | None) -> int | None:
     """A logged integer (`3`, or `3.0`), or None."""
     if text is None:
         return None
@@ -35,3 +35,7 @@ def size_in(text: str | None, unit: str) -> float | None:
     if text.endswith(unit):
         text = text[: -len(unit)]
     return to_float(text)
+
+
+NUM_BYTES = NUM.encode()
+"""NUM for patterns over bytes."""

@@ -1,7 +1,8 @@
-"""The text of a log file: its bytes checked and decoded, its records' timestamps.
+"""The bytes of a log file: checked to be text, and the timestamps of its records.
 
 Every record of a benchmark log starts `YYYY-MM-DD HH:MM:SS,mmm ` (Python logging); a record whose
-message has newlines (the model printout, `Namespace(...)`) continues on lines without one.
+message has newlines (the model printout, `Namespace(...)`) continues on lines without one. The
+parsers read the bytes (a decoded copy of a 200 KB log costs more than reading it).
 """
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import re
 from datetime import datetime
 
 from ingest.errors import ParseError
+from ingest.numbers import NUM_BYTES
 
 TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 """The timestamp of a logging record (group-free, to embed in other patterns)."""
 
 BINARY_PROBE = 8192
-_RECORD_START = re.compile(rf"^({TS}) ", re.M)
+_RECORD = re.compile(rb"^(" + TS.encode() + rb") ", re.M)
 
 
 def check_log_bytes(data: bytes, path: str) -> None:
@@ -27,18 +29,6 @@ def check_log_bytes(data: bytes, path: str) -> None:
         raise ParseError(path, None, "binary file (NUL bytes), not a text log")
     if head.decode("utf-8", errors="replace").count("\ufffd") > 64:
         raise ParseError(path, None, "binary or non-UTF-8 file, not a text log")
-
-
-def decode_log(data: bytes, path: str) -> str:
-    """Bytes of a log file as text (bytes that are not UTF-8 become U+FFFD); empty and binary files
-    are refused with a one-line reason."""
-    check_log_bytes(data, path)
-    return data.decode("utf-8", errors="replace")
-
-
-def line_no(text: str, pos: int) -> int:
-    """1-based line number of a character offset (for error messages)."""
-    return text.count("\n", 0, pos) + 1
 
 
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:[,.][0-9]{3})?")
@@ -57,17 +47,37 @@ def log_time(stamp: str | None) -> datetime | None:
         return None
 
 
-def first_timestamp(text: str) -> str | None:
+def first_timestamp(data: bytes) -> str | None:
     """Timestamp of the first record."""
-    match = _RECORD_START.search(text)
-    return match.group(1) if match else None
+    match = _RECORD.search(data)
+    return match.group(1).decode() if match else None
 
 
-def last_timestamp(text: str) -> str | None:
-    """Timestamp of the last record: scan only the tail, the file may be megabytes (the last record
-    of a log is nearly always within its last 512 characters)."""
-    for window in (512, 4096, 65536, len(text)):
-        found = _RECORD_START.findall(text, max(0, len(text) - window))
+def last_timestamp(data: bytes) -> str | None:
+    """Timestamp of the last record: the tail first, the file may be megabytes (the last record of a
+    log is nearly always within its last 512 bytes)."""
+    for window in (512, 4096, 65536, len(data)):
+        found = _RECORD.findall(data, max(0, len(data) - window))
         if found:
-            return found[-1]
+            return found[-1].decode()
     return None
+
+
+_RUNNING_COST = re.compile(rb"Running Cost (" + NUM_BYTES + rb") (Days|Hours)")
+_TAIL = 4096
+
+
+def running_cost(data: bytes) -> tuple[float | None, str | None]:
+    """The last `Running Cost <x> Days` near the end of a log (or `Hours`, as the corruption and
+    re-evaluation scripts print it): the cost in days and the record's timestamp; (None, None) for a
+    log that did not finish."""
+    cost = stamp = None
+    at = data.find(b"Running Cost ", max(0, len(data) - _TAIL))
+    while at >= 0:
+        match = _RUNNING_COST.match(data, at)
+        if match:
+            value = float(match.group(1))
+            cost = value / 24.0 if match.group(2) == b"Hours" else value
+            stamp = data[at - 24:at - 1].decode("ascii", errors="replace") if at >= 24 else None
+        at = data.find(b"Running Cost ", at + 1)
+    return cost, stamp

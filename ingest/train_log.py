@@ -13,39 +13,17 @@ from __future__ import annotations
 
 import re
 
-from ingest._scan import scan_epochs
+from ingest._scan import scan_training_log
 from ingest.errors import ParseError
-from ingest.header import argument_names, config_entries, gpu_line, header_values, namespace_names
-from ingest.numbers import NUM, size_in, to_int
+from ingest.header import argument_names, config_entries, gpu_list, header_values, namespace_names, read_header
+from ingest.numbers import size_in, to_int
 from ingest.pyliteral import Config
 from ingest.records import EpochRows, ParsedLog
 from ingest.space import architecture
-from ingest.text import TS, check_log_bytes
+from ingest.text import check_log_bytes, first_timestamp, last_timestamp, running_cost
 
-_NAMESPACE = b"Namespace("
 _MARK = b"====================Training Epoch "
 _STARTING = re.compile(rb"Starting Epoch: (\d++)")
-_RUNNING_COST = re.compile(rf"Running Cost ({NUM}) Days".encode())
-_TIMESTAMP = re.compile(TS.encode())
-_LAST_RECORD = re.compile(rb"(?:^|\n)(" + TS.encode() + rb") ")
-_TAIL = 4096
-
-
-def header_starts(data: bytes) -> list[int]:
-    """Byte offsets of the `Namespace(` records that start a header (one per run segment): a
-    `Namespace(` right after a record's timestamp and space."""
-    starts = []
-    pos = data.find(_NAMESPACE)
-    while pos >= 0:
-        if pos >= 24 and data[pos - 1:pos] == b" " and _TIMESTAMP.fullmatch(data, pos - 24, pos - 1):
-            starts.append(pos)
-        pos = data.find(_NAMESPACE, pos + 1)
-    return starts
-
-
-def _first_timestamp(data: bytes) -> str | None:
-    match = _LAST_RECORD.search(data)
-    return match.group(1).decode() if match else None
 
 
 def _ends_in_nan_exit(data: bytes) -> bool:
@@ -56,29 +34,6 @@ def _ends_in_nan_exit(data: bytes) -> bool:
     line = tail[tail.rfind(b"\n") + 1:]
     return (len(line) > 24 and line[24:30] == b"epoch=" and b"\t|gn|=" in line
             and b"\tloss_avg=nan\t" in line.lower().replace(b"=-nan", b"=nan").replace(b"=+nan", b"=nan"))
-
-
-def _last_timestamp(data: bytes) -> str | None:
-    """Timestamp of the last record: look only at the tail first, the file may be megabytes."""
-    for window in (512, 4096, 65536, len(data)):
-        found = _LAST_RECORD.findall(data, max(0, len(data) - window))
-        if found:
-            return found[-1].decode()
-    return None
-
-
-def _running_cost(data: bytes) -> tuple[float | None, str | None]:
-    """The last `Running Cost <x> Days` in the tail: the run finished (days, its timestamp)."""
-    cost = stamp = None
-    start = max(0, len(data) - _TAIL)
-    at = data.find(b"Running Cost ", start)
-    while at >= 0:
-        match = _RUNNING_COST.match(data, at)
-        if match:
-            cost = float(match.group(1))
-            stamp = data[at - 24:at - 1].decode("ascii", errors="replace")
-        at = data.find(b"Running Cost ", at + 1)
-    return cost, stamp
 
 
 def _settings(values: dict[str, str], configs: dict[str, Config]) -> list[tuple[str, str, str]]:
@@ -111,7 +66,7 @@ def _best(cw40: list) -> tuple[int | None, int | None]:
 def parse_train_log(data: bytes, path: str) -> ParsedLog:
     """Parse one training log; raise ParseError when the file is not a training log at all."""
     check_log_bytes(data, path)
-    headers = header_starts(data)
+    headers, n, rows, has_nan, grad_norm_median, steps_per_second, step_lines, nonfinite = scan_training_log(data)
     if not headers:
         if _MARK in data:
             raise ParseError(path, 1, "training records without the Namespace(...) header: header lost or file garbled")
@@ -121,12 +76,10 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     header_end = headers[1] if len(headers) > 1 else len(data)
     if first_epoch >= 0:
         header_end = min(header_end, first_epoch)
-    header = data[:header_end].decode("utf-8", errors="replace")
-    namespace_at = header.find("Namespace(")
-    values = header_values(header)
-    configs = config_entries(header)
-    arguments = argument_names(header, namespace_at) or namespace_names(header)
-    n, rows, has_nan, grad_norm_median, steps_per_second, step_lines, nonfinite = scan_epochs(data, headers)
+    records = read_header(data, header_end)
+    values = header_values(records)
+    configs = config_entries(data, header_end)
+    arguments = argument_names(records, headers[0]) or namespace_names(data, headers[0])
     epochs = EpochRows(n, rows, has_nan)
     cw40 = epochs.column("cw40_acc")
     best_i, last_i = _best(cw40)
@@ -138,7 +91,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         match = _STARTING.search(data, h, end if end >= 0 else len(data))
         if match:
             starts.append(int(match.group(1)))
-    cost, finished_at = _running_cost(data)
+    cost, finished_at = running_cost(data)
     finished = cost is not None
     nan_exit = not finished and _ends_in_nan_exit(data)
     model = configs.get("model", {})
@@ -146,15 +99,15 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     milestones = scheduler.get("milestones")
     n_epochs = epochs.n
     incomplete_evals = cw40.count(None)
-    gpus = gpu_line(header)
+    gpus = gpu_list(values.get("GPU List"))
 
     run = {
         "seed": to_int(values.get("seed")),
         "exp_name": values.get("exp_name"),
         "config_path": values.get("config_path"),
-        "started_at": _first_timestamp(data),
+        "started_at": first_timestamp(data),
         "finished_at": finished_at if finished else None,
-        "last_logged_at": _last_timestamp(data),
+        "last_logged_at": last_timestamp(data),
         "running_cost_days": cost,
         "epochs_planned": to_int(values.get("epochs")),
         "epochs_logged": n_epochs,

@@ -138,12 +138,13 @@ def test_arch_id_out_of_range_is_an_error():
 def test_config_entries_of_chosen_keys_are_those_of_all_keys():
     from ingest.header import config_entries
 
-    everything = config_entries(BASE_TEXT)
+    data = BASE_TEXT.encode()
+    everything = config_entries(data)
     assert {"model", "criterion", "dataset"} <= set(everything)
-    assert config_entries(BASE_TEXT, keys=frozenset({"model"})) == {"model": everything["model"]}
+    assert config_entries(data, keys=frozenset({"model"})) == {"model": everything["model"]}
     # an unreadable first model line: the next readable one counts, with or without keys
     broken = BASE_TEXT.replace("model: Config([", "model: Config([<garbled>, ", 1)
-    readable = broken.replace("criterion: Config(", "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1)
+    readable = broken.replace("criterion: Config(", "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1).encode()
     assert config_entries(readable, keys=frozenset({"model"}))["model"] == config_entries(readable)["model"] == {"name": "Later"}
 
 

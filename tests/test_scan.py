@@ -18,17 +18,16 @@ from hypothesis import strategies as st
 
 import train_oracle
 from conftest import HISTORY, SAMPLES, TRAIN_LOG
-from ingest._scan import scan_epochs
+from ingest._scan import header_records, scan_training_log
 from ingest.records import EPOCH_COLUMNS, EpochRows
-from ingest.train_log import header_starts
 
 
 def both(data: bytes | str) -> tuple[EpochRows, dict]:
     """The compiled rows and run figures, checked equal to the oracle's."""
     if isinstance(data, str):
         data = data.encode("utf-8", errors="surrogateescape")
-    headers = header_starts(data)
-    n, rows, has_nan, gn_median, rate_median, steps, nonfinite = scan_epochs(data, headers)
+    headers, n, rows, has_nan, gn_median, rate_median, steps, nonfinite = scan_training_log(data)
+    assert headers == train_oracle.header_starts(data)
     fast = EpochRows(n, rows, has_nan)
     slow, run = train_oracle.scan(data, headers)
     assert (fast.n, fast.has_nan) == (slow.n, slow.has_nan)
@@ -62,7 +61,7 @@ def test_every_demo_training_log_identical(demo_logs):
     compared = 0
     for path in demo_logs:
         data = path.read_bytes()
-        if header_starts(data):
+        if train_oracle.header_starts(data):
             both(data)
             compared += 1
     assert compared > 100
@@ -347,3 +346,38 @@ def test_packed_rows_round_trip_missing_values_and_nan():
     assert not EpochRows.from_columns({**columns, "lr": [None, 1.0]}).has_nan
     for name in EPOCH_COLUMNS:  # one value at a time reads the same as whole columns
         assert [repr(rows.value(name, i)) for i in range(rows.n)] == [repr(v) for v in rows.column(name)], name
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2023-03-01 09:59:59,000 Namespace(a=1)\n", [24]),
+    ("x2023-03-01 09:59:59,000 Namespace(a=1)\n", [25]),
+    ("2023-03-01 09:59:59,00 Namespace(a=1)\n", []),  # a timestamp one digit short
+    ("2023-03-01 09:59:59,000 namespace(a=1)\n", []),
+    ("2023-03-01 09:59:59,000 Namespace (a=1)\n", []),
+    ("023-03-01 09:59:59,000 Namespace(a=1)\n", []),  # too close to the start
+    ("(((" + "2023-03-01 09:59:59,000 Namespace(" * 3, [27, 61, 95]),
+    ("2023-03-01 09:59:59,000\tNamespace(", [24]),  # any character between the time and the record
+    ("2023-03-01 09:59:59,000 Namespace(\xe9", [24]),
+])
+def test_header_starts(text, expected):
+    data = text.encode("latin-1")
+    assert scan_training_log(data)[0] == expected == train_oracle.header_starts(data)
+
+
+TS = "2023-03-01 10:00:00,123 "
+
+
+@pytest.mark.parametrize("lines", [
+    [TS + "seed: 0", TS + "param size = 1.5MB", TS + "seed: 1"],
+    [TS + "a b: c: d", TS + "a = b = c", TS + "x =y: z", TS + "k:v", TS + "k :v"],  # the shortest key
+    [TS + "model: Config([('a', 1)])", TS + "model: arch_2"],
+    [TS + "value: spaced \t \x0b\x0c\r\x1c\x1d\x1e\x1f", TS + "empty: ", TS + "e2 = "],  # what rstrip removes
+    [TS + "1key: no", TS + "_k: yes", TS + "k-ey: no", TS + "k ey: yes", " " + TS + "late: no"],
+    ["2023-03-01 10:00:00,12 short: no", "2023-03-01T10:00:00,123 t: no", TS + "x: " + "y" * 500],
+    [TS + "k\xe9y: no", TS + "key: caf\xc3\xa9 \xff"],  # non-ASCII bytes: not in a key; a value decoded with U+FFFD
+])
+def test_header_records(lines):
+    data = ("\n".join(lines) + "\n").encode("latin-1")
+    for start in range(0, len(data), 7):  # a span starting and ending anywhere, even inside a line
+        for stop in range(start, len(data) + 1, 5):
+            assert header_records(data, start, stop) == train_oracle.header_records(data, start, stop), (start, stop)

@@ -201,8 +201,8 @@ def test_cut_right_after_an_epoch_number_keeps_the_earlier_epochs():
 def test_last_timestamp_is_the_last_record_whatever_follows_it(tail):
     from ingest.text import last_timestamp
 
-    text = "2023-03-01 10:00:00,000 first\n2023-03-01 11:00:00,000 last record\n" + "x" * tail
+    text = b"2023-03-01 10:00:00,000 first\n2023-03-01 11:00:00,000 last record\n" + b"x" * tail
     assert last_timestamp(text) == "2023-03-01 11:00:00,000"
     # a timestamp inside a line is not a record, even where a window starts
-    assert last_timestamp(text + "y 2023-03-01 12:00:00,000 not a record") == "2023-03-01 11:00:00,000"
-    assert last_timestamp("x" * tail) is None
+    assert last_timestamp(text + b"y 2023-03-01 12:00:00,000 not a record") == "2023-03-01 11:00:00,000"
+    assert last_timestamp(b"x" * tail) is None

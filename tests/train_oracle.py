@@ -233,6 +233,22 @@ def evaluation(text: str, section: int, end: int) -> tuple[int | None, dict]:
     return epoch, values
 
 
+def step_fields(message: str) -> dict[str, str]:
+    """The fields of a step line after `epoch=`: tab-separated `key=value`, the first of each key,
+    values without trailing spaces and carriage returns."""
+    fields: dict[str, str] = {}
+    for part in message.split("\t"):
+        if "=" in part:
+            key, _, value = part.partition("=")
+            fields.setdefault(key, value.rstrip(" \r"))
+    return fields
+
+
+def token(value: str | None) -> str | None:
+    """A field's value when every character is a value character."""
+    return value if value and all(c in VALUE_CHARS for c in value) else None
+
+
 def steps(text: str, start: int, stop: int) -> dict:
     """The step-line figures of [start, stop) and the last step line's values."""
     out = {"steps": 0, "nonfinite": 0, "norms": [], "rates": [], "values": {}}
@@ -241,23 +257,22 @@ def steps(text: str, start: int, stop: int) -> dict:
         end = eol(text, pos, stop)
         begin = record_start(text, pos, end)
         if begin is not None and text.startswith("epoch=", begin) and begin + 6 <= end:
-            i = begin + 6
-            if field(text, i, end, "\tacc_avg=") is not None:
+            fields = step_fields(text[begin + 6:end])
+            if token(fields.get("acc_avg")) is not None:
                 out["steps"] += 1
-                gn = number(field(text, i, end, "\t|gn|="))
+                gn = number(token(fields.get("|gn|")))
                 if gn is not None:
                     if math.isfinite(gn):
                         out["norms"].append(gn)
                     else:
                         out["nonfinite"] += 1
-                rate_at = text.find("\ttime=", i, end)
-                unit = text.find("it/s", rate_at + 6, end) if rate_at >= 0 else -1
-                if unit > rate_at + 6:
-                    rate = number(text[rate_at + 6:unit])
-                    if rate is not None and math.isfinite(rate):
-                        out["rates"].append(rate)
-                out["values"] = {"lr": field(text, i, end, "\tlr="), "train_loss": field(text, i, end, "\tloss_avg="),
-                                 "train_acc": field(text, i, end, "\tacc_avg=")}
+                rate = fields.get("time")
+                if rate is not None and len(rate) > 4 and rate.endswith("it/s"):
+                    value = number(rate[:-4])
+                    if value is not None and math.isfinite(value):
+                        out["rates"].append(value)
+                out["values"] = {"lr": token(fields.get("lr")), "train_loss": token(fields.get("loss_avg")),
+                                 "train_acc": token(fields.get("acc_avg"))}
         pos = end + 1
     return out
 
@@ -344,3 +359,31 @@ def _one_microsecond():
 
 
 _MICROSECOND = _one_microsecond()
+
+
+def header_starts(data: bytes) -> list[int]:
+    """Offsets of the `Namespace(` records: a timestamp 24 characters before, anything between."""
+    text = data.decode("latin-1")
+    starts, pos = [], text.find("Namespace(")
+    while pos >= 0:
+        if pos >= 24 and TIMESTAMP.fullmatch(text, pos - 24, pos - 1):
+            starts.append(pos)
+        pos = text.find("Namespace(", pos + 1)
+    return starts
+
+
+_HEADER_RECORD = re.compile(r"^(" + TIMESTAMP.pattern + r") ([A-Za-z_][A-Za-z0-9_ ]*?)(?:: | = )([^\n]*)", re.M)
+_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def header_records(data: bytes, start: int, stop: int) -> list[tuple[int, str, str]]:
+    """`<timestamp> <key>: <value>` / `<timestamp> <key> = <value>` records of lines starting in [start, stop)."""
+    text = data[:stop].decode("latin-1")
+    if start > 0 and start < stop and text[start - 1] != "\n":
+        newline = text.find("\n", start)
+        start = stop if newline < 0 else newline + 1
+    out = []
+    for match in _HEADER_RECORD.finditer(text, min(start, len(text))):
+        value = match.group(3).rstrip(_SPACE)
+        out.append((match.start(), match.group(2), value.encode("latin-1").decode("utf-8", errors="replace")))
+    return out
