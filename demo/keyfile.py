@@ -3,6 +3,15 @@
 Facts about logs come from what the renderers *printed* (best epoch from the 2-decimal CW-40
 values, observed lr decays from the step lines), not from the plan's intentions, so the key is
 what a correct ingest must find.
+
+Which code wrote each log (SPEC section 8): per run `code_version` (T3..T9), `code_commits` (full
+shas of the demo's `code/train` commits with the log's argument names and result-line templates,
+dated no later than its first timestamp), `code_commits_exact` (those of the version that really
+ran), `precision_path` (`native_amp_unscaled` or `fp32_or_apex`), `amp_path`, `apex_importable`,
+`grad_norm_nonfinite_steps`, `planted_low`; per evaluation `code_version` (E1..E5, None for the
+corruption sweep), `code_commits(_exact)` in `code/eval`, `counts_truncated`,
+`cw40_stable_is_natural`, `missing_fields`, `checkpoint_best_pgdcw_acc(_unrounded)`; `code` lists
+both repositories' commits; `findings.precision_path` sums the planted cause.
 """
 from __future__ import annotations
 
@@ -40,6 +49,9 @@ def _spread(value, depth: int) -> str:
 
 
 LOW_ROLES = {"band", "native_low"}
+#: what only a finished Base evaluation prints (None elsewhere: the log cannot tell)
+BASE_RESULT_FIELDS = ("test_loss", "fgsm_stable", "pgd20_stable", "pgd20_lip", "cw40_stable", "cw40_stable_logged",
+                      "cw40_stable_is_natural", "cw40_lip", "counts_truncated", "missing_fields")
 
 
 def _shas(indexes: List[int], commits: Optional[List[Dict]]) -> Optional[List[str]]:
@@ -77,7 +89,7 @@ def _eval_entry(spec: RunSpec, ev, facts: Dict, code: Dict) -> Dict:
         "code_commits": _shas(indexes, code.get("eval")), "code_commits_exact": _shas(exact, code.get("eval")),
         "epsilon_logged": (formats.EPSILON if ev.norm == "Linf" or cv.EVAL_CODES[ev.code].l2_linf_epsilon
                            else formats.L2_EPSILON) if ev.code else None,
-        **facts}
+        **dict.fromkeys(BASE_RESULT_FIELDS), **facts}
 
 
 def build_key(seed: int, archs: int, epochs: int, runs: Sequence[RunSpec], results: Dict[int, Dict],
