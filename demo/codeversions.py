@@ -22,7 +22,6 @@ from typing import Dict, List, Sequence, Tuple
 
 from .clock import ms_of
 
-HOUR = 3_600_000
 
 _T3 = ("exp_name", "config_path", "version", "seed", "fix_seed", "stop_epoch", "warmup_steps",
        "train_eval_epoch", "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon",

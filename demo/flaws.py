@@ -18,7 +18,6 @@ from .space import search_space, size_class
 from .specs import EvalSpec
 
 HOUR = 3_600_000
-DAY = 24 * HOUR
 NUMPY2_FROM = ms_of("2024-06-16 00:00:00")
 
 

@@ -509,3 +509,29 @@ def test_no_cause_is_the_same_corpus_without_low_runs(key, tmp_path):
     assert native and sum(native) / len(native) > mean - 2.0
     with pytest.raises(ValueError, match="unknown cause"):
         write_demo_repository(tmp_path / "x", archs=5, epochs=4, cause="gpu")
+
+
+def test_common_and_rare_epoch_paths_print_the_same_bytes():
+    """An epoch goes through the general path when a step line's |gn| overflows: marking a step line
+    that does not exist (line 99) sends every epoch there, and the log must not change."""
+    import dataclasses
+    import random
+
+    from demo import build_plan
+    from demo.curves import make_curves
+    from demo.trainlog import render_train_log
+
+    checked = set()
+    for spec in build_plan(ARCHS, EPOCHS, 0).runs:
+        if not spec.log_path:
+            continue
+        texts = []
+        for gn_bad in ((), tuple((e, 99, "inf") for e in range(spec.epochs))):
+            run = dataclasses.replace(spec, gn_bad=gn_bad)
+            rng = random.Random(f"check:{run.rng_key}")
+            curves = make_curves(rng, run.epochs, run.decays, run.clean_top, run.cw_top, run.behaviour,
+                                 run.overfit, run.nan_from)
+            texts.append(render_train_log(run, curves, rng)[0])
+        assert texts[0] == texts[1], spec.stem
+        checked.add((spec.code, spec.amp))
+    assert {code for code, _ in checked} >= {"T5", "T6", "T7", "T8"} and {"native", "apex", "fp32"} <= {a for _, a in checked}
