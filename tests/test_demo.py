@@ -2,7 +2,8 @@
 
 Line shapes are learnt from the real samples (copied in `tests/fixtures/samples/`) (plus the few record kinds
 SPEC section 3 describes but the CPU samples cannot show: `GPU List`, corruption lines, the other
-AutoAttack steps), never from the generator. Facts in `demo_key.json` are re-derived from the files
+AutoAttack steps, and the lines of the older code versions SPEC section 8 describes), never from the
+generator. Facts in `demo_key.json` are re-derived from the files
 with a small reader written here.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from demo import write_demo_repository
 from demo import formats
 from demo.space import macs_and_params, search_space
 
-from conftest import SAMPLES
+from conftest import HISTORY, SAMPLES
 
 TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ARCHS, EPOCHS = 40, 8
@@ -46,14 +47,12 @@ def shape(line: str) -> str:
     return prefix + line
 
 
-#: lines of the older code versions that the samples cannot show, as SPEC section 8 and the notes on the
-#: code's history describe them (written here from those facts, not from the generator)
+#: lines of the older code versions that no sample shows, as SPEC section 8 and the notes on the code's
+#: history describe them (written here from those facts, not from the generator)
 HISTORY_LINES = [
     "2022-12-18 17:50:00,000 fix_seed: False",                                      # T3..T5 argument
     "2022-12-18 17:50:00,000 ['PGD', 'PGD-CW'] Correct Count: 2166/5000 Acc: 43.32 ",   # T3/T4 labels
     "2022-12-18 17:50:00,000 ['PGD', 'PGD-CW'] with 20.0 steps Loss Avg: 1.80 ",
-    "2023-12-27 18:13:33,000 Natural Correct Count: 112/200, Acc: 56.00",           # no Test Loss before E5
-    "2023-12-27 18:13:33,000 CW with 40 steps Correct Count: 48/200, Acc: 24.50, Stable: 56.00",  # no CW LIP
     "2022-12-20 19:50:00,000 epoch=1\tglobal_step=12\tacc=0.1875\tacc_avg=0.1875\tloss=2.4634\tloss_avg=2.2803"
     "\tlr=0.1000\t|gn|=inf\ttime=0.36it/s",                                          # overflow, native AMP
 ]
@@ -77,7 +76,7 @@ def namespace_is_historical(line: str) -> bool:
 
 def sample_shapes() -> Set[str]:
     shapes = set()
-    for path in SAMPLES.rglob("*.log"):
+    for path in [*SAMPLES.rglob("*.log"), *HISTORY.rglob("*.log")]:   # today's logs and older versions
         shapes |= {shape(line) for line in path.read_text().split("\n")}
     # AutoAttack's standard version runs two more attacks with the same messages
     for attack, upper in (("fab-t", "FAB-T"), ("square", "SQUARE")):
