@@ -3,8 +3,8 @@
 `write_demo_repository(out)` plans which arch each site trains (`plan`, `flaws`), renders the logs
 in parallel (`render`: `trainlog`, `evallog`), each worker storing its runs' files as blobs in a
 pack of its own (`packs`), then writes the trees and commits of the planned history (`history`,
-`gitrepo`) and `demo_key.json` (`keyfile`) with every planted fact. Same seed, same bytes, same
-commit ids.
+`gitrepo`), the two code repositories beside the logs (`coderepo`: `code/train`, `code/eval`) and
+`demo_key.json` (`keyfile`) with every planted fact. Same seed, same bytes, same commit ids.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import dirt, flaws, gitrepo, history, plan
+from . import coderepo, dirt, flaws, gitrepo, history, plan, timeline
 from .keyfile import KEY_NAME, build_key, key_text
 from ingest.memory import keep_freed_memory
 
@@ -51,18 +51,31 @@ class DemoSummary:
                 f"{self.commits} commits -> {self.out}")
 
 
+CAUSES = ("precision_path", "none")
+
+
 @dataclasses.dataclass
 class Plan:
     runs: List[RunSpec]
     statics: List[StaticFile]
     windows: List[plan.Window]
+    cause: str = "precision_path"
+    native_stretch: Optional[Dict] = None
 
 
-def build_plan(archs: int, epochs: int, seed: int) -> Plan:
-    """Every run with its files, dates, GPUs and flaws, and the other files; nothing written yet."""
+def build_plan(archs: int, epochs: int, seed: int, cause: str = "precision_path") -> Plan:
+    """Every run with its files, dates, GPUs and flaws, and the other files; nothing written yet.
+
+    `cause`: what makes the low-accuracy runs low. `precision_path` (the benchmark's story): runs that
+    took the native-AMP path that never unscales are far worse than their neighbours; `none`: the
+    same corpus (same schedule, same native-path runs) with no run-level cause of low accuracy.
+    """
+    if cause not in CAUSES:
+        raise ValueError(f"unknown cause {cause!r}: use one of {', '.join(CAUSES)}")
     rng = random.Random(f"rnb-demo-plan:{seed}")
-    drafts, windows, _ = plan.draft_runs(archs, epochs, rng)
-    flaws.plant_timeline(drafts, rng)
+    drafts, windows, _ = plan.draft_runs(archs, epochs, rng, cause)
+    stretch = timeline.plant_timeline(drafts, rng, cause, archs)
+    timeline.plant_grad_overflows(drafts, rng)
     flaws.plant_flaws(drafts, epochs, rng)
     drafts += flaws.orphan_drafts(drafts, windows, rng)
     flaws.plant_evals(drafts, rng)
@@ -70,7 +83,7 @@ def build_plan(archs: int, epochs: int, seed: int) -> Plan:
     runs = plan.finalize(drafts)
     trained = {r.arch.arch_id for r in runs}
     statics = dirt.static_files(trained, rng)
-    return Plan(runs, statics, windows)
+    return Plan(runs, statics, windows, cause, stretch or None)
 
 
 def _prepare(out: Path, overwrite: bool) -> Optional[Path]:
@@ -108,8 +121,12 @@ def _truncated(data: bytes) -> bytes:
 
 def write_demo_repository(out: Path, archs: int = 300, epochs: int = 100, seed: int = 0, *,
                           git: bool = True, overwrite: bool = False,
-                          workers: Optional[int] = None) -> DemoSummary:
-    """Write the corpus into `out` (created; must be empty unless `overwrite`) and return a summary."""
+                          workers: Optional[int] = None, cause: str = "precision_path") -> DemoSummary:
+    """Write the corpus into `out` (created; must be empty unless `overwrite`) and return a summary.
+
+    `cause`: see `build_plan` (`none` writes a corpus with no planted cause of low accuracy)."""
+    if cause not in CAUSES:
+        raise ValueError(f"unknown cause {cause!r}: use one of {', '.join(CAUSES)}")
     if not 1 <= archs <= 15625:
         raise ValueError("archs must be between 1 and 15625")
     if epochs < 4:
@@ -118,15 +135,15 @@ def write_demo_repository(out: Path, archs: int = 300, epochs: int = 100, seed: 
     started = time.perf_counter()
     replaced = _prepare(out, overwrite)
     try:
-        return _write(out, archs, epochs, seed, git, workers, started)
+        return _write(out, archs, epochs, seed, git, workers, started, cause)
     finally:
         if replaced is not None:
             shutil.rmtree(replaced, ignore_errors=True)
 
 
 def _write(out: Path, archs: int, epochs: int, seed: int, git: bool, workers: Optional[int],
-           started: float) -> DemoSummary:
-    the_plan = build_plan(archs, epochs, seed)
+           started: float, cause: str) -> DemoSummary:
+    the_plan = build_plan(archs, epochs, seed, cause)
     runs = the_plan.runs
     pack_dir = None
     if git:
@@ -156,6 +173,7 @@ def _write(out: Path, archs: int, epochs: int, seed: int, git: bool, workers: Op
             if importer is not None and static.committer:
                 blobs[static.path] = importer.blob(static.content)
         commits = history.plan_commits(runs, the_plan.statics, random.Random(f"rnb-demo-git:{seed}"))
+        code_info = coderepo.write_code_repositories(out)
         for group in stream:
             for result in group:
                 results[result["index"]] = result
@@ -190,11 +208,12 @@ def _write(out: Path, archs: int, epochs: int, seed: int, git: bool, workers: Op
             # writing the history pack is hashing and I/O, which release the GIL: meanwhile, the key
             writing = background.submit(importer.close)
         git_info = {"branch": gitrepo.BRANCH, "commits": n_commits, "specials": specials, "head": head}
-        key = build_key(seed, archs, epochs, runs, results, the_plan.windows, the_plan.statics, git_info)
+        key = build_key(seed, archs, epochs, runs, results, the_plan.windows, the_plan.statics, git_info,
+                        code_info, the_plan.cause, the_plan.native_stretch)
         text = key_text(key)
         if writing is not None:
             writing.result()
-            gitrepo.finish_worktree(out, [KEY_NAME], refresh=total_bytes < 300_000_000)
+            gitrepo.finish_worktree(out, [KEY_NAME, "code/"], refresh=total_bytes < 300_000_000)
     (out / KEY_NAME).write_text(text)
     finished = time.perf_counter()
     return DemoSummary(out, n_files, total_bytes, finished - started, n_commits,

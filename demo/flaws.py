@@ -1,28 +1,30 @@
-"""Plant the timeline, the flaws real log repositories have, and each run's evaluations.
+"""Plant the flaws real log repositories have, and each run's evaluations.
 
-Works on the draft dicts of `plan.draft_runs`, in a fixed order with one seeded generator, so the
-same seed plants the same flaws in the same runs. Each planted flaw is recorded in the run's
-`roles`, which the key file reports.
+Works on the draft dicts of `plan.draft_runs` after `timeline`, in a fixed order with one seeded
+generator, so the same seed plants the same flaws in the same runs. Each planted flaw is recorded
+in the run's `roles`, which the key file reports. Flaws go to runs of the 2023 training code (T8):
+its NaN exit is what a NaN run looks like, and the older formats have stories of their own.
 """
 from __future__ import annotations
 
-import math
 import random
 from typing import Dict, List, Optional
 
-from . import formats
+from . import codeversions, formats
 from .clock import ms_of
-from .plan import Window, GPU_SPEED, epoch_ms, schedule
+from .evaldates import eval_start
+from .plan import Window, GPU_SPEED, epoch_ms
 from .space import search_space, size_class
 from .specs import EvalSpec
 
 HOUR = 3_600_000
-DAY = 24 * HOUR
 NUMPY2_FROM = ms_of("2024-06-16 00:00:00")
 
 
 def _plain(d: Dict) -> bool:
-    return not (set(d["roles"]) - {"zero_padded"})
+    """A run of the 2023 code with no story yet (not in a band, not in MSU's native stretch: so that
+    `cause="none"` plants its flaws in the same runs)."""
+    return not d["roles"] and d["code"] == "T8" and d["batch"] is None and not d.get("paired")
 
 
 def _pick(rng: random.Random, drafts: List[Dict], site: str, count: int, role: str) -> List[Dict]:
@@ -31,18 +33,6 @@ def _pick(rng: random.Random, drafts: List[Dict], site: str, count: int, role: s
     for d in chosen:
         d["roles"].append(role)
     return chosen
-
-
-def plant_timeline(drafts: List[Dict], rng: random.Random) -> None:
-    """SUSTech from April 2023 (a March 2023 batch inside one band), MSU from July 2023."""
-    march = [d for d in drafts if "march" in d["roles"]]
-    sustech = [d for d in drafts if d["site"] == "SUSTech" and "march" not in d["roles"]]
-    msu = [d for d in drafts if d["site"] == "MSU" and "dup" not in d["roles"]]
-    msu += [d for d in drafts if d["site"] == "MSU" and "dup" in d["roles"]]
-    days = sum(d["epochs"] for d in drafts) * 0.012 / max(1, len(drafts))
-    schedule(march, "2023-03-02 10:00:00", 2, rng)
-    schedule(sustech, "2023-04-10 09:00:00", math.ceil(len(sustech) * max(days, 0.05) / 150), rng)
-    schedule(msu, "2023-07-17 10:00:00", math.ceil(len(msu) * max(days, 0.05) / 150), rng)
 
 
 def plant_flaws(drafts: List[Dict], epochs: int, rng: random.Random) -> None:
@@ -60,9 +50,12 @@ def plant_flaws(drafts: List[Dict], epochs: int, rng: random.Random) -> None:
     unfinished += _pick(rng, drafts, "MSU", n_unfinished - len(unfinished), "unfinished")
     for i, d in enumerate(unfinished):
         stop = rng.randint(1, epochs - 1)
-        if i == 0:  # a debugging run on a machine without GPU, killed after two epochs
+        if i == 0:  # a debugging run on a machine without GPU (nor apex), killed after two epochs
             d["gpu_list"], d["torch_version"], d["data_parallel"] = (), "1.8.0+cpu", False
             d["epoch_ms"] = epoch_ms(d["arch"].macs_m, ())
+            # native AMP without CUDA: GradScaler and autocast are disabled, the steps are fp32's
+            d["apex_importable"], d["amp"], d["train_speed"], d["namespace_sorted"] = False, "fp32", 1.0, False
+            d["gn_bad"] = ()
             stop = min(2, epochs - 1)
         d["unfinished_at"] = (stop, rng.randint(1, 3))
         d["ready_ms"] = d["start_ms"] + int((stop + 1) * d["epoch_ms"] * 1.08)
@@ -109,7 +102,7 @@ def orphan_drafts(drafts: List[Dict], windows: List[Window], rng: random.Random)
         size = size_class(arch_id)
         orphan = dict(template, arch=arch, stem=stem, folder=f"logs/{size}", roles=["orphan"],
                       exp_name=f"./ablation_dir/nasbench/{size}/r1/{stem}", evals=[],
-                      config_path=f"./configs/nasbench/{size}")
+                      config_path=f"./configs/nasbench/{size}", batch=None)
         orphan["log_path"] = None
         out.append(orphan)
     return out
@@ -119,11 +112,12 @@ def plant_evals(drafts: List[Dict], rng: random.Random) -> None:
     """Evaluations of each finished run; Linf Base ones missing or unfinished mostly at MSU."""
     for d in drafts:
         roles = set(d["roles"])
-        if roles & {"unfinished", "untracked", "nan"}:
-            continue
+        if roles & {"unfinished", "untracked", "nan"} or not codeversions.TRAIN_CODES[d["code"]].cw_block:
+            continue   # a T3 run validated PGD only: no checkpoint dict to link, and it was never evaluated
         msu = d["site"] == "MSU"
         kinds = []
-        missing = "dup" not in roles and "orphan" not in roles and rng.random() < (0.25 if msu else 0.03)
+        paired = "dup" in roles or d.get("paired")
+        missing = not paired and "orphan" not in roles and rng.random() < (0.25 if msu else 0.03)
         if missing:
             d["roles"].append("missing_base")
             if rng.random() < 0.4:
@@ -144,11 +138,7 @@ def plant_evals(drafts: List[Dict], rng: random.Random) -> None:
 
 
 def _eval(d: Dict, norm: str, attack: str, stop: Optional[int], rng: random.Random) -> EvalSpec:
-    if attack == "Base" and norm == "Linf" and d["site"] != "MSU":
-        start = d["ready_ms"] + int(rng.uniform(1, 30) * HOUR)
-    else:
-        campaign = ms_of("2024-07-08 09:00:00" if d["site"] == "MSU" else "2024-08-01 09:00:00")
-        start = max(d["ready_ms"], campaign) + int(rng.uniform(0, 60) * DAY)
+    start, code = eval_start(rng, d["site"], norm, attack, d["ready_ms"])
     gpu = d["gpu_list"][:1] or ("NVIDIA GeForce RTX 3090",)
     speed = GPU_SPEED.get(gpu[0], 1.0)
     macs = d["arch"].macs_m
@@ -159,11 +149,15 @@ def _eval(d: Dict, norm: str, attack: str, stop: Optional[int], rng: random.Rand
     else:
         bound = 10_000 * (0.25 + macs / 8000.0) * speed * 1000 * 8
     stem = d["stem"]
-    name = f"{stem}_eval_cifar10c_level.log" if attack == "cifar10c" else f"{stem}_eval_{norm}_{attack}.log"
+    if attack == "cifar10c":
+        name = f"{stem}_eval_cifar10c_level.log"
+    else:   # until the naming fix a compact AutoAttack run was written to `_AA.log`
+        named = codeversions.EVAL_CODES[code].compact_file if attack == "AA-Compact" else attack
+        name = f"{stem}_eval_{norm}_{named}.log"
     torch_version = "2.3.1+cu121" if start >= NUMPY2_FROM else d["torch_version"]
     return EvalSpec(path=f"{d['folder']}/{name}", attack=attack, norm=norm, start_ms=start,
                     ready_ms=start + int(bound) + 600_000, gpu_list=gpu, torch_version=torch_version,
-                    numpy2=start >= NUMPY2_FROM, speed=speed, stop_batch=stop)
+                    numpy2=start >= NUMPY2_FROM, speed=speed, stop_batch=stop, code=code or "")
 
 
 def plant_configs(drafts: List[Dict], rng: random.Random) -> None:

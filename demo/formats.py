@@ -9,7 +9,7 @@ multi-line model printout, `Config([...])` reprs of the mlconfig sections, `para
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 EPSILON = 8 / 255
 STEP_SIZE = 0.8 / 255
@@ -91,9 +91,11 @@ def save_epochs(epochs: int) -> List[int]:
     return [first - 1, second - 1]
 
 
-def config_sections(depths: Sequence[int], channels: Sequence[int], epochs: int, seed: int,
+def config_sections(depths: Sequence[int], channels: Sequence[int], epochs: int, seed: Optional[int],
                     data_path: str, workers: int, valset: bool, eval_batch: int) -> List[Tuple[str, object]]:
-    """The run's mlconfig as (key, value) pairs, in the order `main.py` logs them."""
+    """The run's mlconfig as (key, value) pairs, in the order `main.py` logs them.
+
+    `seed` None: the config as the 2022 code left it, without the `seed` entry it added from T7 on."""
     model = [
         ("name", "PreActRobustNetwork"), ("channel_configs", list(channels)),
         ("depth_configs", list(depths)), ("drop_rate_config", [0.0, 0.0, 0.0]), ("num_classes", 10),
@@ -108,11 +110,12 @@ def config_sections(depths: Sequence[int], channels: Sequence[int], epochs: int,
     ]
     optimizer = [("name", "SGD"), ("lr", 0.1), ("weight_decay", 0.0005), ("momentum", 0.9)]
     scheduler = [("name", "MultiStepLR"), ("milestones", milestones(epochs)), ("gamma", 0.1)]
-    return [
+    sections = [
         ("num_classes", 10), ("epochs", epochs), ("grad_clip", 5.0), ("log_frequency", LOG_FREQUENCY),
         ("adjust_weight_decay", True), ("model", model), ("criterion", criterion), ("dataset", dataset),
-        ("optimizer", optimizer), ("scheduler", scheduler), ("seed", seed),
+        ("optimizer", optimizer), ("scheduler", scheduler),
     ]
+    return sections + ([("seed", seed)] if seed is not None else [])
 
 
 def config_messages(sections: List[Tuple[str, object]]) -> List[str]:
@@ -125,36 +128,21 @@ def size_messages(params_mb: float, macs_m: float, torch_version: str) -> List[s
     return [f"param size = {params_mb:f}MB", f"flops: {macs_m:.4f}M", f"PyTorch Version: {torch_version}"]
 
 
-def train_arguments(exp_name: str, config_path: str, version: str, seed: int, data_path: str, run: str,
-                    epochs: int, data_parallel: bool, load_model: bool) -> List[Tuple[str, object]]:
-    """`main.py`'s argparse namespace, in declaration order (as printed by the samples)."""
-    return [
-        ("exp_name", exp_name), ("config_path", config_path), ("version", version), ("seed", seed),
-        ("data_path", data_path), ("run", run), ("stop_epoch", epochs), ("warmup_steps", 0),
-        ("save_epochs", save_epochs(epochs)), ("train_eval_epoch", 0.0), ("data_parallel", data_parallel),
-        ("valset", True), ("load_model", load_model), ("load_best_model", False),
-        ("attack_choice", ["PGD", "PGD-CW"]), ("attack_step", [20, 40]), ("epsilon", EPSILON),
-        ("num_steps", 20), ("step_size", STEP_SIZE), ("apex_amp", False), ("native_amp", False),
-    ]
-
-
-def namespace_message(arguments: List[Tuple[str, object]]) -> str:
-    return "Namespace(" + ", ".join(f"{key}={value!r}" for key, value in arguments) + ")"
-
-
 def argument_messages(arguments: List[Tuple[str, object]]) -> List[str]:
     return [f"{key}: {value}" for key, value in arguments]
 
 
-def eval_arguments(seed: int, model: str, model_path: str, log_path: str, attack: str, norm: str,
-                   aa_type: str, device: str) -> List[Tuple[str, object]]:
-    """`eval.py`'s arguments in the order of the samples (epsilon/step_size set from the norm)."""
-    return [
-        ("seed", seed), ("model", model), ("model_path", model_path), ("log_path", log_path),
-        ("attack_choice", attack), ("norm", norm), ("load_best_model", True), ("aa_type", aa_type),
-        ("progress_bar", False), ("epsilon", EPSILON if norm == "Linf" else L2_EPSILON),
-        ("step_size", STEP_SIZE), ("device", device),
-    ]
+def eval_arguments(names: Sequence[str], seed: int, model: str, model_path: str, log_path: str, attack: str,
+                   norm: str, aa_type: str, device: str, l2_linf_epsilon: bool) -> List[Tuple[str, object]]:
+    """`eval.py`'s arguments in the version's order (`names`); epsilon/step_size as the version set
+    them (`l2_linf_epsilon`: 8/255 for both norms, the fault of November 2023)."""
+    values = {
+        "seed": seed, "model": model, "model_path": model_path, "log_path": log_path, "attack_choice": attack,
+        "norm": norm, "load_best_model": True, "aa_type": aa_type, "progress_bar": False,
+        "epsilon": EPSILON if norm == "Linf" or l2_linf_epsilon else L2_EPSILON, "step_size": STEP_SIZE,
+        "device": device,
+    }
+    return [(name, values[name]) for name in names]
 
 
 def corruption_arguments(seed: int, model: str, model_path: str, log_path: str, device: str) -> List[Tuple[str, object]]:
@@ -169,7 +157,7 @@ def yaml_text(sections: List[Tuple[str, object]]) -> str:
     """The run's config as the benchmark saves it next to the log (`arch_2.yaml` in the samples)."""
     out: List[str] = []
     for key, value in sections:
-        if key == "seed":
+        if key == "seed":   # main.py stores it as a string
             out.append(f"seed: '{value}'")
         elif isinstance(value, list):
             out.append(f"{key}:")

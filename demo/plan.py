@@ -2,9 +2,10 @@
 
 The plan is what makes the demo corpus *show* the findings of the original analysis (MSU is the
 problematic site). Archs come in contiguous stretches ("windows") of ids spread over 1..15625, each
-trained by one site; inside some windows a band of consecutive ids is far worse than its neighbours;
-a block around id 6000 is trained at both sites. Everything is drawn from one seeded
-`random.Random`, so the same seed gives the same plan.
+trained by one site; inside some windows a band of consecutive ids was trained on the native-AMP
+path that never unscales its gradients (`timeline`) and, with `cause="precision_path"`, is far
+worse than its neighbours; a block around id 6000 is trained at both sites. Everything is drawn
+from one seeded `random.Random`, so the same seed gives the same plan.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .space import search_space, size_class
 LOG_MACS = (math.log(3361.936896), math.log(38774.320128))
 DUP_FIRST = 5990
 GPU_SPEED = {GPU_3090: 1.0, GPU_A100: 0.7, GPU_A6000: 1.05, GPU_V100: 1.5}
-_TORCH = {GPU_3090: "1.8.0", GPU_A100: "1.10.1+cu111", GPU_A6000: "1.10.2+cu113", GPU_V100: "1.10.0+cu102"}
+TORCH_OF_GPU = {GPU_3090: "1.8.0", GPU_A100: "1.10.1+cu111", GPU_A6000: "1.10.2+cu113", GPU_V100: "1.10.0+cu102"}
 
 
 @dataclasses.dataclass
@@ -72,14 +73,15 @@ def windows(archs: int, rng: random.Random) -> Tuple[List[Window], Tuple[int, in
 
 
 def _place_bands(out: List[Window], archs: int, rng: random.Random, dup_window: Optional[Window]) -> None:
-    """Low-accuracy bands: mostly in MSU windows, one in a SUSTech window trained in March 2023."""
+    """Native-path bands: mostly in MSU windows (trained while MSU's machine had no apex), one in a
+    SUSTech window trained in December 2022 by the code that forced native AMP."""
     n_msu = 1 if len(out) <= 5 else (2 if archs < 3000 else 12)
     msu = [w for w in out if w.site == "MSU"]
     sustech = [w for w in out if w.site == "SUSTech" and w is not dup_window and w.index != 0]
     sustech = sustech or [w for w in out if w.site == "SUSTech" and w is not dup_window]
     chosen = [(w, "msu") for w in rng.sample(msu, min(n_msu, len(msu)))]
     if sustech:
-        chosen.append((rng.choice(sustech), "march"))
+        chosen.append((rng.choice(sustech), "december"))
     for w, kind in chosen:
         size = w.last - w.first + 1
         length = _clamp(round(size / 3), 3, 12) if archs < 3000 else rng.randint(5, 20)
@@ -90,7 +92,7 @@ def _place_bands(out: List[Window], archs: int, rng: random.Random, dup_window: 
         w.band, w.band_kind = (start, start + length - 1), kind
 
 
-def _gpu_list(rng: random.Random, site: str, bad: bool) -> Tuple[str, ...]:
+def gpu_list_for(rng: random.Random, site: str, bad: bool) -> Tuple[str, ...]:
     if site == "SUSTech":
         gpu = GPU_3090 if rng.random() < 0.65 else GPU_A100
         count = 2 if rng.random() < (0.15 if gpu == GPU_A100 else 0.05) else 1
@@ -107,27 +109,32 @@ def epoch_ms(macs: float, gpu_list: Tuple[str, ...]) -> int:
     return int((400 + 0.045 * macs) * 1000 * factor)
 
 
-def draft_runs(archs: int, epochs: int, rng: random.Random) -> Tuple[List[Dict], List[Window], Tuple[int, int]]:
-    """One draft dict per run (dup archs twice), before flaws and timeline."""
+def draft_runs(archs: int, epochs: int, rng: random.Random,
+               cause: str = "precision_path") -> Tuple[List[Dict], List[Window], Tuple[int, int]]:
+    """One draft dict per run (dup archs twice), before flaws and timeline.
+
+    `cause`: `precision_path` lowers the band runs (the native path is why they are low); `none`
+    keeps them as good as their neighbours (same draws, same corpus shape)."""
     space = search_space()
     wins, dup = windows(archs, rng)
     drafts: List[Dict] = []
     for w in wins:
         for arch_id in range(w.first, w.last + 1):
             in_band = w.band is not None and w.band[0] <= arch_id <= w.band[1]
-            drafts.append(_draft(rng, space[arch_id], w, w.site, in_band, False, epochs))
+            drafts.append(_draft(rng, space[arch_id], w, w.site, in_band, False, epochs, cause))
+            drafts[-1]["paired"] = dup[0] <= arch_id <= dup[1]   # trained at both sites: no flaw, always evaluated
             if dup[0] <= arch_id <= dup[1]:
-                drafts.append(_draft(rng, space[arch_id], w, "MSU", False, True, epochs))
+                drafts.append(_draft(rng, space[arch_id], w, "MSU", False, True, epochs, cause))
     return drafts, wins, dup
 
 
 def _draft(rng: random.Random, arch, window: Window, site: str, in_band: bool, dup_copy: bool,
-           epochs: int) -> Dict:
+           epochs: int, cause: str) -> Dict:
     s = (math.log(arch.macs_m) - LOG_MACS[0]) / (LOG_MACS[1] - LOG_MACS[0])
     clean_top = 80.0 + 4.5 * s + rng.gauss(0, 0.6)
     cw_top = 46.0 + 5.0 * s + rng.gauss(0, 0.5)
     roles = []
-    march = in_band and window.band_kind == "march"
+    december = in_band and window.band_kind == "december"
     if site == "MSU":
         behaviour = "early" if rng.random() < (0.8 if dup_copy else 0.7) else "late"
         overfit = rng.uniform(4.0, 8.0)
@@ -140,28 +147,28 @@ def _draft(rng: random.Random, arch, window: Window, site: str, in_band: bool, d
         cw_top -= rng.uniform(2.5, 4.0)
         roles.append("dup")
     if in_band:
-        clean_top -= rng.uniform(11.0, 16.0)
-        cw_top -= rng.uniform(9.0, 13.0)
-        roles.append("band")
-        if march:
-            roles.append("march")
-    gpus = (GPU_3090,) if march else _gpu_list(rng, site, in_band)
-    padded = window.index == 0 and arch.arch_id < 1000 and site == "SUSTech"
-    stem = f"arch_{arch.arch_id:04d}" if padded else f"arch_{arch.arch_id}"
-    if padded:
-        roles.append("zero_padded")
+        clean_drop, cw_drop = rng.uniform(11.0, 16.0), rng.uniform(9.0, 13.0)
+        if cause == "precision_path":
+            clean_top -= clean_drop
+            cw_top -= cw_drop
+            roles.append("band")
+            if december:
+                roles.append("december")
+    gpus = (GPU_3090,) if december else gpu_list_for(rng, site, in_band)
+    stem = f"arch_{arch.arch_id}"
     size = size_class(arch.arch_id)
     root = "msu" if site == "MSU" else "logs"
     return {
         "arch": arch, "stem": stem, "folder": f"{root}/{size}", "site": site,
         "committer": "shihuahuang" if site == "MSU" else "zaber", "gpu_list": gpus,
-        "torch_version": _TORCH[gpus[0]] if site == "SUSTech" or gpus[0] != GPU_3090 else "1.10.2+cu113",
+        "torch_version": TORCH_OF_GPU[gpus[0]] if site == "SUSTech" or gpus[0] != GPU_3090 else "1.10.2+cu113",
         "seed": 0, "epochs": epochs, "behaviour": behaviour, "clean_top": clean_top, "cw_top": cw_top,
         "overfit": overfit, "decays": tuple(m for m in formats.milestones(epochs)[:2] if m < epochs),
         "exp_name": f"./ablation_dir/nasbench/{size}/r1/{stem}", "config_path": f"./configs/nasbench/{size}",
         "data_path": "./datasets" if site == "SUSTech" else "../datasets",
         "workers": 8 if site == "SUSTech" else 4, "run_name": "r1", "data_parallel": len(gpus) > 1,
         "roles": roles, "window": window.index, "evals": [],
+        "batch": ("december" if december else "stretch") if in_band else None,
     }
 
 

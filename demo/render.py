@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import formats
+from .codeversions import TRAIN_CODES
 from .curves import best_epoch, make_curves
 from .evallog import RENDERERS, test_results
 from .packs import PackWriter
@@ -73,17 +74,24 @@ def render_run(task: Tuple[RunSpec, str, int], pack: Optional[PackWriter] = None
     if spec.log_path:
         text, run_facts = render_train_log(spec, curves, rng)
         files.append(_write(out, spec.log_path, text, store))
-    if spec.yaml_path:
-        sections = formats.config_sections(spec.arch.depths, spec.arch.channels, spec.epochs, spec.seed,
+    if spec.yaml_path:   # the 2022 code copied the config as it was; from T7 on it adds the seed
+        seed = spec.seed if TRAIN_CODES[spec.code].config_seed else None
+        sections = formats.config_sections(spec.arch.depths, spec.arch.channels, spec.epochs, seed,
                                            spec.data_path, spec.workers, True, formats.EVAL_BATCH)
         files.append(_write(out, spec.yaml_path, formats.yaml_text(sections), store))
     eval_facts = []
     if spec.evals:
         best = best_epoch(curves.cw)
         results = test_results(rng, curves, best)
+        # the training run's `(count / total) * 100`, kept unrounded in the checkpoint dict
+        checkpoint_acc = (max(curves.cw) / formats.VAL_IMAGES) * 100
         for ev in spec.evals:
             text, facts = RENDERERS[ev.attack](spec, ev, curves, results, rng)
             files.append(_write(out, ev.path, text, store))
-            facts.update(finished=ev.stop_batch is None, best_pgdcw_acc=round(max(curves.cw) * 100 / 5000, 2))
+            with_dict = ev.stop_batch is None and ev.attack != "cifar10c"
+            facts.update(finished=ev.stop_batch is None, best_pgdcw_acc=round(max(curves.cw) * 100 / 5000, 2),
+                         checkpoint_best_pgdcw_acc=checkpoint_acc if with_dict else None,
+                         checkpoint_best_pgdcw_acc_unrounded=(repr(checkpoint_acc) != repr(round(checkpoint_acc, 2))
+                                                              if with_dict else None))
             eval_facts.append(facts)
     return {"index": spec.index, "run": run_facts, "evals": eval_facts, "files": files}

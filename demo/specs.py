@@ -19,6 +19,9 @@ IDENTITIES = {
     "zaberko": ("ZaberKo", "20830726+ZaberKo@users.noreply.github.com", (480, 480)),
     "shihuahuang": ("shihuahuang", "huangshihua@msu.edu", (-300, -240)),
     "labadmin": ("lab-admin", "admin@robustbench-lab.org", (0, 0)),
+    # authors of the code repositories (`coderepo`), as in the benchmark's public code history
+    "code_shihuahuang": ("shihuahuang", "shihuahuang95@gmail.com", (480, 480)),
+    "code_zaber": ("zaber", "20830726+ZaberKo@users.noreply.github.com", (480, 480)),
 }
 SITE_OF_IDENTITY = {"zaber": "SUSTech", "zaberko": "SUSTech", "shihuahuang": "MSU", "labadmin": "unknown"}
 
@@ -29,6 +32,10 @@ authors = ["zaber", "20830726+ZaberKo@users.noreply.github.com"]
 [sites.MSU]
 authors = ["shihuahuang"]
 paths = ["msu/**"]            # used when the repository has no git history for a file
+
+[code]
+# git repositories of the training and evaluation code (paths relative to this file)
+repos = ["code/train", "code/eval"]
 """
 
 
@@ -46,6 +53,7 @@ class EvalSpec:
     numpy2: bool         # numpy >= 2 prints `np.float64(...)` in the checkpoint dict
     speed: float
     stop_batch: Optional[int] = None  # unfinished: stops after this many test batches
+    code: str = "E5"     # the eval.py version that wrote it (`codeversions.EVAL_CODES`)
 
     @property
     def attack_choice(self) -> str:
@@ -91,6 +99,19 @@ class RunSpec:
     nan_from: Optional[int] = None
     evals: Tuple[EvalSpec, ...] = ()
     roles: Tuple[str, ...] = field(default=())
+    code: str = "T8"               # the training code version that wrote it (`codeversions.TRAIN_CODES`)
+    amp: str = "fp32"              # precision path that ran: apex | native (GradScaler, never unscaled) | fp32
+    apex_flag: bool = False        # apex_amp as logged
+    native_flag: bool = False      # native_amp as logged
+    apex_importable: bool = True   # whether `import apex` worked on the machine
+    train_speed: float = 1.0       # training step time relative to fp32 (AMP on a GPU: 0.6)
+    gn_bad: Tuple[Tuple[int, int, str], ...] = ()  # (epoch, step line, 'inf'|'nan'): |gn| overflowed
+    namespace_sorted: bool = False  # Python <= 3.8 prints Namespace(...) in alphabetical order
+
+    @property
+    def grad_norm_scale(self) -> float:
+        """|gn| on step lines: the loss scale (65,536) times the true norm on the unscaled native path."""
+        return 65536.0 if self.amp == "native" and self.gpu_list else 1.0
 
     @property
     def rng_key(self) -> str:

@@ -7,6 +7,10 @@ evaluation block in `render_train_log`), which prints the same numbers the same 
 are table look-ups (`clock`), values on a grid are preformatted strings (`numbers`), and the run's
 constant pieces (checkpoint path, header, model printout) are built once. The facts the key file
 reports (best epoch, observed lr decays, ...) are taken from the values *as printed*.
+
+Each code version's differences (`codeversions`): T3 and T4 label their attack lines with the attack
+list and T3 validates PGD only (general path), the checkpoint names, the NaN exit of T8 on, and
+the native-AMP path's |gn| (65,536 x the true norm, now and then `inf` or `nan`: general path).
 """
 from __future__ import annotations
 
@@ -14,95 +18,72 @@ import math
 import random
 from typing import Dict, List, Optional, Tuple
 
-from . import formats
+from functools import lru_cache
+
 from .clock import DAY0, DAY_MS, DAY_PREFIX, DAYS, HMS, MILLIS, seconds_text, stamp
+from .codeversions import TrainCode
 from .curves import Curves
 from .formats import LOG_FREQUENCY, STEPS_PER_EPOCH, VAL_IMAGES
 from .numbers import BATCH4, CW_LINE, FRAC4, NATURAL_LINE, PCT2, PGD_LINE, STABLE_LINE, normals
+from .trainheader import checkpoint_stem, code_of, extra_save_epochs, header
 
 _STEP = "%sepoch=%d\tglobal_step=%d\tacc=%s\tacc_avg=%.4f\tloss=%.4f\tloss_avg=%.4f\tlr=%s\t|gn|=%.4f\ttime=%.2fit/s\n"
 _TRAIN_HEAD = "%s====================Training Epoch %d====================\n"
 _N = str(VAL_IMAGES)
-_EVAL = (
+_VALIDATION = (
     "%s====================Eval Epoch %d====================\n"
     "%sepoch=%d\tglobal_step=49\tval_acc=%.4f\tval_acc_avg=%s\tval_acc5=%.4f\tval_acc5_avg=%.4f"
     "\tval_loss=%.4f\tval_loss_avg=%.4f\ttime=%.2fit/s\n"
     "%sEval Loss:%.4f\tEval acc: %s\n"
-    "%s---- PGD attacking results ----\n"
-    "%sNatural Correct Count: %d/" + _N + " Acc: %s \n"
-    "%sPGD Correct Count: %d/" + _N + " Acc: %s \n"
-    "%sPGD with 20.0 steps Loss Avg: %.2f \n"
-    "%sLIP Avg: %.4f \n"
-    "%sStable Count: %d/" + _N + " StableAcc: %s \n"
-    "%sBest PGD-20 accuracy: %s\n"
-    "%s---- PGD-CW attacking results ----\n"
-    "%sNatural Correct Count: %d/" + _N + " Acc: %s \n"
-    "%sPGD-CW Correct Count: %d/" + _N + " Acc: %s \n"
-    "%sPGD-CW with 40.0 steps Loss Avg: %.2f \n"
-    "%sLIP Avg: %.4f \n"
-    "%sStable Count: %d/" + _N + " StableAcc: %s \n"
-    "%sBest PGDCW-40 accuracy: %s\n"
 )
+_BLOCK = (
+    "%s---- {name} attacking results ----\n"
+    "%sNatural Correct Count: %d/" + _N + " Acc: %s \n"
+    "%s{label} Correct Count: %d/" + _N + " Acc: %s \n"
+    "%s{label} with {steps}.0 steps Loss Avg: %.2f \n"
+    "%sLIP Avg: %.4f \n"
+    "%sStable Count: %d/" + _N + " StableAcc: %s \n"
+    "%sBest {best} accuracy: %s\n"
+)
+
+
+@lru_cache(maxsize=8)
+def _eval_template(code: TrainCode) -> str:
+    """Validation records and the attack blocks of one epoch, as the code version prints them."""
+    label = "['PGD', 'PGD-CW']" if code.list_label else None
+    text = _VALIDATION + _BLOCK.format(name="PGD", label=label or "PGD", steps=20, best="PGD-20")
+    if code.cw_block:
+        text += _BLOCK.format(name="PGD-CW", label=label or "PGD-CW", steps=code.cw_steps, best="PGDCW-40")
+    return text
+
+
 _SAVED = "%sModel Saved at %s\n\n"
 _PCT = 100.0 / VAL_IMAGES
-
-
-def checkpoint_stem(spec) -> str:
-    """`<exp_name>/checkpoints/<version>`: saved checkpoints are this plus `_last.pth` etc."""
-    return f"{spec.exp_name}/checkpoints/{spec.stem}"
-
-
-def header(spec, start_ms: int, load_model: bool, starting_epoch: int) -> Tuple[str, int]:
-    """The records `main.py` writes before its first epoch; returns the text and the time after."""
-    t = start_ms
-    ts = stamp(t)
-    gpu = f"GPU List: {list(spec.gpu_list)}"
-    arguments = formats.train_arguments(
-        spec.exp_name, spec.config_path, spec.stem, spec.seed, spec.data_path, spec.run_name,
-        spec.epochs, spec.data_parallel, load_model)
-    messages = [" ### Start to evaluate from 0.0 Epoch ### "] * 2
-    messages += [formats.namespace_message(arguments), str(spec.seed)]
-    messages += formats.argument_messages(arguments)
-    parts = [ts + gpu + "\n"] if spec.gpu_list else []
-    parts.append(formats.records(ts, messages))
-    t += 11 + spec.arch.arch_id % 23
-    parts.append(stamp(t) + formats.model_printout(tuple(spec.arch.depths), tuple(spec.arch.channels)))
-    t += 1200 + spec.arch.arch_id % 1300
-    sections = formats.config_sections(spec.arch.depths, spec.arch.channels, spec.epochs, spec.seed,
-                                       spec.data_path, spec.workers, True, formats.EVAL_BATCH)
-    tail = formats.config_messages(sections)
-    tail += formats.size_messages(spec.arch.params_mb, spec.arch.macs_m, spec.torch_version)
-    if spec.gpu_list:
-        tail.append(gpu)
-    parts.append(formats.records(stamp(t), tail))
-    t += 1
-    ts = stamp(t)
-    if load_model:
-        parts.append(f"{ts}File {checkpoint_stem(spec)}_last.pth loaded!\n")
-        t += 35
-        ts = stamp(t)
-    parts.append(f"{ts}Starting Epoch: {starting_epoch}\n")
-    return "".join(parts), t + 1
 
 
 _SHRINK = [0.0] + [1.0 / math.sqrt(j + 1) for j in range(LOG_FREQUENCY, STEPS_PER_EPOCH, LOG_FREQUENCY)]
 
 
 def _step_lines(nx, spec, curves: Curves, epoch: int, t: int, step_ms: float, its: float,
-                limit: int = 99) -> Tuple[str, int]:
+                limit: int = 99, bad: Dict[int, str] = None) -> Tuple[str, int, int]:
     """The epoch's `epoch=..\\tglobal_step=..` lines: one every LOG_FREQUENCY batches of the epoch.
 
-    Returns the text and the time of the last line (or, for a whole epoch, the end of training).
-    Three normal draws per line: batch accuracy and loss move together, and so do their averages.
+    Returns the text, the time of the last line (or, for a whole epoch, the end of training) and
+    how many lines print a |gn| that is not finite. Three normal draws per line: batch accuracy and
+    loss move together, and so do their averages. `bad`: step line -> 'inf'/'nan', the |gn| of a
+    step whose scaled gradients overflowed.
     """
     first = epoch * STEPS_PER_EPOCH
     lr = "%.4f" % curves.lr[epoch]
     acc_target = curves.train_acc[epoch]
     loss_target = curves.train_loss[epoch]
     is_nan = curves.nan_from is not None and epoch >= curves.nan_from
-    gn_base = 2.0 + 9.0 * math.exp(-epoch / max(1.0, 0.1 * spec.epochs))
+    scale = spec.grad_norm_scale
+    gn_base = (2.0 + 9.0 * math.exp(-epoch / max(1.0, 0.1 * spec.epochs))) * scale
+    gn_spread = 0.45 * scale
     out = []
     last = t
+    nonfinite = 0
     acc128 = acc_target * 128 + 0.5
     for n, j in enumerate(range(0, STEPS_PER_EPOCH, LOG_FREQUENCY)):
         if n >= limit:
@@ -118,11 +99,15 @@ def _step_lines(nx, spec, curves: Curves, epoch: int, t: int, step_ms: float, it
             acc_avg = acc_target + 0.02 * shrink * z2
             loss = loss_target - 0.09 * z1
             loss_avg = loss_target - 0.04 * shrink * z2
-            gn = gn_base + 0.45 * (z3 if z3 > 0 else -z3)
+            gn = gn_base + gn_spread * (z3 if z3 > 0 else -z3)
         else:
             acc_avg = k / 128
             loss = loss_avg = loss_target - 0.09 * z1
-            gn = gn_base + 0.45 * (z3 if z3 > 0 else -z3)
+            gn = gn_base + gn_spread * (z3 if z3 > 0 else -z3)
+        if bad and n in bad:
+            gn = math.inf if bad[n] == "inf" else math.nan
+        if gn != gn or gn == math.inf:
+            nonfinite += 1
         last = t + int((j + 1) * step_ms)
         day, rest = divmod(last, 86_400_000)
         day -= DAY0
@@ -130,8 +115,8 @@ def _step_lines(nx, spec, curves: Curves, epoch: int, t: int, step_ms: float, it
         out.append(_STEP % (prefix, epoch, first + j, acc, acc_avg, loss, loss_avg, lr, gn,
                             its * (1.0 - 0.01 * z3)))
     if limit < 99:
-        return "".join(out), last
-    return "".join(out), t + int(STEPS_PER_EPOCH * step_ms)
+        return "".join(out), last, nonfinite
+    return "".join(out), t + int(STEPS_PER_EPOCH * step_ms), nonfinite
 
 
 # ----------------------------------------------------------------------------- the common epoch
@@ -166,7 +151,8 @@ _HUNDREDTHS = ["%.4f" % (k / 100) for k in range(101)]  # "%.4f" of k / 100
 
 def _epoch_rows(spec, curves: Curves) -> List[Tuple]:
     """Per epoch, everything `_plain_epoch` reads from the run, in one tuple (one unpack per epoch)."""
-    gn = [2.0 + 9.0 * math.exp(-epoch / max(1.0, 0.1 * spec.epochs)) for epoch in range(spec.epochs)]
+    scale = spec.grad_norm_scale
+    gn = [(2.0 + 9.0 * math.exp(-epoch / max(1.0, 0.1 * spec.epochs))) * scale for epoch in range(spec.epochs)]
     lr = ["%.4f" % value for value in curves.lr]
     return list(zip(lr, curves.train_acc, curves.train_loss, gn, curves.clean, curves.pgd, curves.cw,
                     curves.val_loss, curves.pgd_loss, curves.pgd_lip, curves.pgd_stable, curves.cw_loss,
@@ -174,7 +160,7 @@ def _epoch_rows(spec, curves: Curves) -> List[Tuple]:
 
 
 def _plain_epoch(z, row, epoch_ms: int, epoch: int, t: int, best_pgd: int, best_cw: int,
-                 saved: str) -> Tuple[str, int]:
+                 saved: str, train_share: float, gn_spread: float) -> Tuple[str, int]:
     """One whole epoch without NaN, resume or stop (the common case) as one `%` format.
 
     The same numbers, in the same order and with the same arithmetic, as `_step_lines` plus the
@@ -187,7 +173,7 @@ def _plain_epoch(z, row, epoch_ms: int, epoch: int, t: int, best_pgd: int, best_
      cw_loss, cw_lip, cw_stable) = row
     z0, a1, a2, a3, b1, b2, b3, c1, c2, c3, d1, d2, d3, z1, z2 = z
     ms = epoch_ms * (1.0 + 0.015 * z0)
-    train_ms = 0.6 * ms
+    train_ms = train_share * ms
     step_ms = train_ms / STEPS_PER_EPOCH
     its = STEPS_PER_EPOCH / (train_ms / 1000.0)
     first = epoch * STEPS_PER_EPOCH
@@ -223,19 +209,19 @@ def _plain_epoch(z, row, epoch_ms: int, epoch: int, t: int, best_pgd: int, best_
         DAYS[l0 // DAY_MS], HMS[l0 // 1000 % 86400], MILLIS[l0 % 1000], epoch, first,
         BATCH4[k] if 0 <= k <= 128 else BATCH4[0 if k < 0 else 128],
         BATCH4[k] if 0 <= k <= 128 else "%.4f" % (k / 128), loss, loss, lr,
-        gn_base + 0.45 * (a3 if a3 > 0 else -a3), its * (1.0 - 0.01 * a3),
+        gn_base + gn_spread * (a3 if a3 > 0 else -a3), its * (1.0 - 0.01 * a3),
         DAYS[l1 // DAY_MS], HMS[l1 // 1000 % 86400], MILLIS[l1 % 1000], epoch, first + 100,
         BATCH4[0 if kb < 0 else (128 if kb > 128 else kb)], acc_target + _SPREAD_ACC1 * b2,
         loss_target - 0.09 * b1, loss_target - _SPREAD_LOSS1 * b2, lr,
-        gn_base + 0.45 * (b3 if b3 > 0 else -b3), its * (1.0 - 0.01 * b3),
+        gn_base + gn_spread * (b3 if b3 > 0 else -b3), its * (1.0 - 0.01 * b3),
         DAYS[l2 // DAY_MS], HMS[l2 // 1000 % 86400], MILLIS[l2 % 1000], epoch, first + 200,
         BATCH4[0 if kc < 0 else (128 if kc > 128 else kc)], acc_target + _SPREAD_ACC2 * c2,
         loss_target - 0.09 * c1, loss_target - _SPREAD_LOSS2 * c2, lr,
-        gn_base + 0.45 * (c3 if c3 > 0 else -c3), its * (1.0 - 0.01 * c3),
+        gn_base + gn_spread * (c3 if c3 > 0 else -c3), its * (1.0 - 0.01 * c3),
         DAYS[l3 // DAY_MS], HMS[l3 // 1000 % 86400], MILLIS[l3 % 1000], epoch, first + 300,
         BATCH4[0 if kd < 0 else (128 if kd > 128 else kd)], acc_target + _SPREAD_ACC3 * d2,
         loss_target - 0.09 * d1, loss_target - _SPREAD_LOSS3 * d2, lr,
-        gn_base + 0.45 * (d3 if d3 > 0 else -d3), its * (1.0 - 0.01 * d3),
+        gn_base + gn_spread * (d3 if d3 > 0 else -d3), its * (1.0 - 0.01 * d3),
         DAYS[t // DAY_MS] + HMS[t // 1000 % 86400] + MILLIS[t % 1000], epoch,
         s_val, epoch,
         _HUNDREDTHS[k_val] if 0 <= k_val <= 100 else ("1.0000" if k_val > 100 else "%.4f" % (k_val / 100)),
@@ -254,10 +240,11 @@ def _plain_epoch(z, row, epoch_ms: int, epoch: int, t: int, best_pgd: int, best_
 
 def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dict]:
     """The whole log text and the facts the key file reports about it."""
+    code = code_of(spec)
     epochs = spec.epochs
     ckpt = checkpoint_stem(spec)
-    last_saved = ckpt + "_last.pth"
-    save_at = set(formats.save_epochs(epochs))
+    last_saved = ckpt + code.last_checkpoint
+    save_at = set(extra_save_epochs(spec))
     stop: Optional[Tuple[int, int]] = spec.unfinished_at
     resume = spec.resumed_at
     draws = normals(rng, 24 * epochs + 256)
@@ -271,7 +258,15 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
     printed_cw: Dict[int, int] = {}
     lr_seen: Dict[int, float] = {}
     epoch_ms = spec.epoch_ms
+    train_share = 0.6 * spec.train_speed
+    gn_spread = 0.45 * spec.grad_norm_scale
+    bad: Dict[int, Dict[int, str]] = {}
+    for e, line, what in spec.gn_bad:
+        bad.setdefault(e, {})[line] = what
+    nonfinite = validated = 0
     nan_from = curves.nan_from if curves.nan_from is not None else epochs
+    fast = code.cw_block and not code.list_label
+    template = _eval_template(code)
     c_clean, c_pgd, c_cw, c_loss = curves.clean, curves.pgd, curves.cw, curves.val_loss
     c_pgd_loss, c_pgd_lip, c_pgd_st = curves.pgd_loss, curves.pgd_lip, curves.pgd_stable
     c_cw_loss, c_cw_lip, c_cw_st = curves.cw_loss, curves.cw_lip, curves.cw_stable
@@ -279,7 +274,8 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
     epoch = 0
     finished = True
     while epoch < epochs:
-        if epoch < nan_from and (resume is None or epoch != resume[0]) and (stop is None or epoch != stop[0]):
+        if (fast and epoch < nan_from and epoch not in bad and (resume is None or epoch != resume[0])
+                and (stop is None or epoch != stop[0])):
             lr_seen[epoch] = round(curves.lr[epoch], 4)
             pgd, cw = c_pgd[epoch], c_cw[epoch]
             if pgd > best_pgd:
@@ -287,23 +283,26 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
             if cw > best_cw:
                 best_cw = cw
             printed_cw[epoch] = cw
-            text, t = _plain_epoch(epoch_draws(), rows[epoch], epoch_ms, epoch, t, best_pgd, best_cw, last_saved)
+            text, t = _plain_epoch(epoch_draws(), rows[epoch], epoch_ms, epoch, t, best_pgd, best_cw, last_saved,
+                                   train_share, gn_spread)
             append(text)
+            validated += 1
             if epoch in save_at:
                 t += 9
-                append(_SAVED % (stamp(t), f"{ckpt}_{epoch}e.pth"))
+                append(_SAVED % (stamp(t), ckpt + code.extra_checkpoint.format(epoch)))
             t += 1
             epoch += 1
             continue
         ms = epoch_ms * (1.0 + 0.015 * nx())
-        train_ms = 0.6 * ms
+        train_ms = train_share * ms
         step_ms = train_ms / STEPS_PER_EPOCH
         its = STEPS_PER_EPOCH / (train_ms / 1000.0)
         append(_TRAIN_HEAD % (stamp(t), epoch))
         t += 1
         if resume is not None and epoch == resume[0]:
-            lines, t = _step_lines(nx, spec, curves, epoch, t, step_ms, its, resume[1])
+            lines, t, count = _step_lines(nx, spec, curves, epoch, t, step_ms, its, resume[1], bad.get(epoch))
             append(lines)
+            nonfinite += count
             t += resume[2]
             process_start = t
             text, t = header(spec, t, True, epoch)
@@ -311,22 +310,26 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
             resume = None
             continue
         lr_seen[epoch] = round(curves.lr[epoch], 4)
+        limit = None
         if stop is not None and epoch == stop[0]:
-            lines, t = _step_lines(nx, spec, curves, epoch, t, step_ms, its, max(1, stop[1]))
+            limit = max(1, stop[1])
+        elif epoch >= nan_from and code.nan_exit:
+            limit = 2   # NaN from the epoch's first batch: the 101st NaN batch exits (print, not log)
+        if limit is not None:
+            lines, t, count = _step_lines(nx, spec, curves, epoch, t, step_ms, its, limit, bad.get(epoch))
             append(lines)
+            nonfinite += count
             finished = False
             break
-        lines, t = _step_lines(nx, spec, curves, epoch, t, step_ms, its)
+        lines, t, count = _step_lines(nx, spec, curves, epoch, t, step_ms, its, bad=bad.get(epoch))
         append(lines)
+        nonfinite += count
         t_val = t + int(0.015 * ms)
         t_pgd = t_val + int(0.13 * ms)
         t_cw = t_pgd + int(0.25 * ms)
         clean, pgd, cw = c_clean[epoch], c_pgd[epoch], c_cw[epoch]
         if pgd > best_pgd:
             best_pgd = pgd
-        if cw > best_cw:
-            best_cw = cw
-        printed_cw[epoch] = cw
         val_loss = c_loss[epoch]
         z1, z2 = nx(), nx()
         if epoch >= nan_from:
@@ -340,27 +343,36 @@ def render_train_log(spec, curves: Curves, rng: random.Random) -> Tuple[str, Dic
             loss_last = val_loss - 0.12 * z1
         s_val, s_pgd, s_cw = stamp(t_val), stamp(t_pgd), stamp(t_cw)
         pct_clean = PCT2[clean]
-        append(_EVAL % (
+        values = [
             stamp(t), epoch,
             s_val, epoch, val_last, FRAC4[clean], acc5_last, acc5_avg, loss_last, val_loss,
             3_333_333.0 / ms * (1.0 + 0.03 * z2),
             s_val, val_loss, pct_clean,
             s_pgd, s_pgd, clean, pct_clean, s_pgd, pgd, PCT2[pgd], s_pgd, c_pgd_loss[epoch],
             s_pgd, c_pgd_lip[epoch], s_pgd, c_pgd_st[epoch], PCT2[c_pgd_st[epoch]], s_pgd, PCT2[best_pgd],
-            s_cw, s_cw, clean, pct_clean, s_cw, cw, PCT2[cw], s_cw, c_cw_loss[epoch],
-            s_cw, c_cw_lip[epoch], s_cw, c_cw_st[epoch], PCT2[c_cw_st[epoch]], stamp(t_cw + 1), PCT2[best_cw],
-        ))
-        t = t_cw + 12 + int(25 * (z2 if z2 > 0 else -z2))
+        ]
+        if code.cw_block:
+            if cw > best_cw:
+                best_cw = cw
+            printed_cw[epoch] = cw
+            values += [s_cw, s_cw, clean, pct_clean, s_cw, cw, PCT2[cw], s_cw, c_cw_loss[epoch],
+                       s_cw, c_cw_lip[epoch], s_cw, c_cw_st[epoch], PCT2[c_cw_st[epoch]], stamp(t_cw + 1),
+                       PCT2[best_cw]]
+        append(template % tuple(values))
+        validated += 1
+        t = (t_cw if code.cw_block else t_pgd) + 12 + int(25 * (z2 if z2 > 0 else -z2))
         append(_SAVED % (stamp(t), last_saved))
         if epoch in save_at:
             t += 9
-            append(_SAVED % (stamp(t), f"{ckpt}_{epoch}e.pth"))
+            append(_SAVED % (stamp(t), ckpt + code.extra_checkpoint.format(epoch)))
         t += 1
         epoch += 1
     if finished:
         days = (t - process_start) / 86_400_000
         append(f"{stamp(t)}Running Cost {days:.2f} Days\n")
     facts = _facts(spec, curves, printed_cw, lr_seen, finished)
+    facts["grad_norm_nonfinite_steps"] = nonfinite
+    facts["epochs_validated"] = validated
     facts["ended_ms"] = t
     return "".join(parts), facts
 

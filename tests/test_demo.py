@@ -2,12 +2,14 @@
 
 Line shapes are learnt from the real samples (copied in `tests/fixtures/samples/`) (plus the few record kinds
 SPEC section 3 describes but the CPU samples cannot show: `GPU List`, corruption lines, the other
-AutoAttack steps), never from the generator. Facts in `demo_key.json` are re-derived from the files
+AutoAttack steps, and the lines of the older code versions SPEC section 8 describes), never from the
+generator. Facts in `demo_key.json` are re-derived from the files
 with a small reader written here.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -20,7 +22,7 @@ from demo import write_demo_repository
 from demo import formats
 from demo.space import macs_and_params, search_space
 
-from conftest import SAMPLES
+from conftest import HISTORY, SAMPLES
 
 TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ARCHS, EPOCHS = 40, 8
@@ -45,9 +47,36 @@ def shape(line: str) -> str:
     return prefix + line
 
 
+#: lines of the older code versions that no sample shows, as SPEC section 8 and the notes on the code's
+#: history describe them (written here from those facts, not from the generator)
+HISTORY_LINES = [
+    "2022-12-18 17:50:00,000 fix_seed: False",                                      # T3..T5 argument
+    "2022-12-18 17:50:00,000 ['PGD', 'PGD-CW'] Correct Count: 2166/5000 Acc: 43.32 ",   # T3/T4 labels
+    "2022-12-18 17:50:00,000 ['PGD', 'PGD-CW'] with 20.0 steps Loss Avg: 1.80 ",
+    "2022-12-20 19:50:00,000 epoch=1\tglobal_step=12\tacc=0.1875\tacc_avg=0.1875\tloss=2.4634\tloss_avg=2.2803"
+    "\tlr=0.1000\t|gn|=inf\ttime=0.36it/s",                                          # overflow, native AMP
+]
+#: argparse names of the training code versions, in declaration order (SPEC section 8)
+_T3 = ("exp_name", "config_path", "version", "seed", "fix_seed", "stop_epoch", "warmup_steps", "train_eval_epoch",
+       "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon", "num_steps", "step_size",
+       "apex_amp", "native_amp")
+_T4 = _T3[:7] + ("save_epochs",) + _T3[7:]
+_T6 = tuple(n for n in _T4 if n != "fix_seed")
+_T7 = _T6[:4] + ("data_path", "run") + _T6[4:]
+_T9 = _T7[:11] + ("valset",) + _T7[11:14] + ("attack_step",) + _T7[14:]
+TRAIN_NAMES = (_T3, _T4, _T6, _T7, _T9)
+
+
+def namespace_is_historical(line: str) -> bool:
+    """A `Namespace(...)` record listing one version's names, in declaration order or (Python <= 3.8)
+    alphabetically."""
+    names = tuple(re.findall(r"(?:\(|, )(\w+)=", line[line.index("Namespace("):]))
+    return any(names in (known, tuple(sorted(known))) for known in TRAIN_NAMES)
+
+
 def sample_shapes() -> Set[str]:
     shapes = set()
-    for path in SAMPLES.rglob("*.log"):
+    for path in [*SAMPLES.rglob("*.log"), *HISTORY.rglob("*.log")]:   # today's logs and older versions
         shapes |= {shape(line) for line in path.read_text().split("\n")}
     # AutoAttack's standard version runs two more attacks with the same messages
     for attack, upper in (("fab-t", "FAB-T"), ("square", "SQUARE")):
@@ -55,6 +84,7 @@ def sample_shapes() -> Set[str]:
     # SPEC section 3: GPU runs, corruption evaluations, the device of a GPU run
     shapes |= {"T GPU List: L", "T device: cuda", "T Average Accuracy: #"}
     shapes |= {f"T {name} (level=#): Loss: #, Acc: #" for name in formats.CORRUPTIONS}
+    shapes |= {shape(line) for line in HISTORY_LINES}
     return shapes
 
 
@@ -154,7 +184,7 @@ def test_every_line_has_a_sample_shape(corpus, key):
     unknown = {}
     for path in _logs(corpus, key):
         for line in path.read_text().split("\n"):
-            if shape(line) not in allowed:
+            if shape(line) not in allowed and not (" Namespace(" in line and namespace_is_historical(line)):
                 unknown.setdefault(shape(line), str(path))
     assert not unknown, list(unknown.items())[:5]
 
@@ -170,16 +200,23 @@ def test_records_carry_their_formats(corpus, key):
 
 # ----------------------------------------------------------------------------- key file vs files
 def read_run(text: str) -> Dict:
-    """Tiny independent reader: per-epoch CW-40 (later record wins), lr per epoch, finished."""
+    """Tiny independent reader: per-epoch CW-40 (later record wins), lr per epoch, finished.
+
+    The CW-40 value is the attacked `Correct Count` line of the `---- PGD-CW attacking results ----`
+    block, whatever its label (`PGD-CW`, or `['PGD', 'PGD-CW']` in the December 2022 code)."""
     cw: Dict[int, float] = {}
     lr: Dict[int, float] = {}
     epoch: Optional[int] = None
+    block = None
     for line in text.split("\n"):
         m = re.search(r"=+Eval Epoch (\d+)=+", line)
         if m:
             epoch = int(m.group(1))
-        m = re.search(r"PGD-CW Correct Count: \d+/\d+ Acc: ([\d.]+)", line)
+        m = re.search(r"---- (\S+) attacking results ----", line)
         if m:
+            block = m.group(1)
+        m = re.search(r" (?!Natural)\S.* Correct Count: \d+/\d+ Acc: ([\d.]+)", line)
+        if m and block == "PGD-CW":
             cw[epoch] = float(m.group(1))
         m = re.search(r" epoch=(\d+)\tglobal_step=\d+\tacc=[^\t]*\t.*\tlr=([\d.]+)\t", line)
         if m:
@@ -209,6 +246,138 @@ def test_evaluations_link_to_their_run(corpus, key):
         if ev["attack"] == "Base":
             clean = float(re.search(r"Natural Correct Count: \d+/10000, Acc: ([\d.]+)", text).group(1))
             assert clean == ev["clean_acc"]
+
+
+def test_checkpoint_keeps_the_unrounded_best_pgdcw_acc(corpus, key):
+    """The dict holds `(count / 5000) * 100` as the training run computed it (48.559999999999995),
+    the training log printed it with two decimals."""
+    seen = []
+    for ev in key["evals"]:
+        if ev["checkpoint_best_pgdcw_acc"] is None:
+            continue
+        text = (corpus / ev["path"]).read_text()
+        printed = re.search(r"'best_pgdcw_acc': ([^,]+),", text).group(1)
+        assert printed == repr(ev["checkpoint_best_pgdcw_acc"]), ev["path"]
+        unrounded = printed != repr(round(float(printed), 2))
+        assert unrounded == ev["checkpoint_best_pgdcw_acc_unrounded"]
+        count = round(float(printed) * 50)
+        assert printed == repr((count / 5000) * 100)
+        seen.append(unrounded)
+    assert any(seen) and not all(seen)
+
+
+# ----------------------------------------------------------------------------- code history (SPEC 8)
+def argument_names(text: str) -> tuple:
+    """The `name: value` argument lines of the log's first header (after the lone seed record)."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if " Namespace(" in line) + 2
+    names = []
+    for line in lines[start:]:
+        m = re.match(r"\S+ \S+ (\w+): ", line)
+        if not m:
+            break
+        names.append(m.group(1))
+    return tuple(names)
+
+
+#: (names, first start, end) of the training code versions, from SPEC section 8 (+0800)
+TRAIN_WINDOWS = ((_T3, "2022-12-18 17:11:19", "2022-12-18 20:35:39"), (_T4, "2022-12-18 20:35:39", "2022-12-19 21:56:35"),
+                 (_T6, "2022-12-19 21:56:35", "2022-12-20 19:41:26"), (_T7, "2022-12-20 19:41:26", "2024-06-13 17:00:53"),
+                 (_T9, "2024-06-13 17:00:53", "2099"))
+
+
+def test_training_logs_follow_the_code_of_their_date(corpus, key):
+    """Each log lists the argument names of the training code current at its first timestamp, and
+    has that version's traits: zero-padded names, no `seed:` config line and a random seed before
+    T7 (d0bb88d8 fixed the seed), native_amp forced to True from 2022-12-20 to 2023-01-02, only a PGD
+    block in T3, the `['PGD', 'PGD-CW']` labels in T3/T4."""
+    versions = set()
+    for run in key["runs"]:
+        text = (corpus / run["path"]).read_text()
+        names = argument_names(text)
+        window = next(w for w in TRAIN_WINDOWS if w[0] == names)
+        assert window[1] <= run["started_at"] < window[2], run["path"]
+        old = names in (_T3, _T4, _T6)
+        assert ("seed: " in text.split("param size")[0].split("PreActRobustNetwork(")[1]) != old
+        assert bool(re.search(r"/arch_0\d+\.log$", run["path"])) == (old and run["arch_id"] < 1000)
+        forced_native = "2022-12-20 19:41:26" <= run["started_at"] < "2023-01-02 11:41:11"
+        assert ("native_amp: True" in text) == forced_native
+        assert ("---- PGD-CW attacking results ----" in text) == (names != _T3 and run["epochs_logged"] > 0)
+        assert ("['PGD', 'PGD-CW'] Correct Count" in text) == (names == _T3 or run["code_version"] == "T4")
+        if names in (_T3, _T4):
+            assert run["seed"] == int(re.search(r" seed: (\d+)\n", text).group(1))
+        versions.add(run["code_version"])
+    assert versions >= {"T3", "T4", "T5", "T6", "T7", "T8"}
+
+
+def step_values(text: str, name: str) -> list:
+    return [float(v) for v in re.findall(rf"\t{re.escape(name)}=([^\t\n]+)", text)]
+
+
+def test_precision_path_shows_in_the_gradient_norm(corpus, key):
+    """The unscaled native path prints |gn| 65,536 times the true norm (1e4..1e6, now and then inf or
+    nan); apex and fp32 print the true norm (0.5..10 or so)."""
+    paths = set()
+    for run in key["runs"]:
+        values = step_values((corpus / run["path"]).read_text(), "|gn|")
+        finite = sorted(v for v in values if math.isfinite(v))
+        assert len(values) - len(finite) == run["grad_norm_nonfinite_steps"], run["path"]
+        if not finite:
+            continue
+        median = finite[len(finite) // 2]
+        native = run["precision_path"] == "native_amp_unscaled"
+        assert (1e4 < median < 1e6) if native else (0.5 < median < 20), (run["path"], median)
+        paths.add(run["precision_path"])
+    assert paths == {"native_amp_unscaled", "fp32_or_apex"}
+
+
+def test_native_path_runs_are_the_low_runs(key):
+    """The planted cause: most band runs took the native path, and most native runs are low."""
+    native = [r for r in key["runs"] if r["precision_path"] == "native_amp_unscaled" and r["finished"]]
+    band = [r for r in key["runs"] if "band" in r["roles"]]
+    assert band and sum(r["precision_path"] == "native_amp_unscaled" for r in band) > len(band) / 2
+    assert native and sum(r["planted_low"] for r in native) > len(native) / 2
+    stretch = key["findings"]["precision_path"]["native_stretch"]
+    msu_native = [r for r in key["runs"] if r["site"] == "MSU" and r["precision_path"] == "native_amp_unscaled"]
+    assert msu_native and all(stretch["from"] <= r["started_at"] <= stretch["to"] for r in msu_native)
+    assert all(not r["apex_importable"] and r["apex_amp_logged"] for r in msu_native)
+
+
+def correct_counts(text: str) -> list:
+    """(printed count, total, Acc) of every result line."""
+    return [(int(a), int(b), float(x)) for a, b, x in
+            re.findall(r"Correct Count: (\d+)/(\d+), Acc: ([\d.]+)", text)]
+
+
+def test_evaluation_logs_follow_the_code_of_their_date(corpus, key):
+    """Before 2024-01-07 counts are int() of a float sum (one short now and then); before 2024-04-18
+    04:41 the CW Stable is the natural accuracy; before 22:29 that day no Test Loss and no CW LIP;
+    before 2023-11-23 L2 used epsilon 8/255; before 2023-11-26 no log_path; before 2023-12-05 a
+    compact AutoAttack run was written to `_AA.log`."""
+    codes = set()
+    for ev in key["evals"]:
+        if ev["attack"] == "cifar10c":
+            continue
+        text = (corpus / ev["path"]).read_text()
+        start = text[:19]
+        assert start == ev["started_at"]
+        assert ("log_path: " in text) == (start >= "2023-11-26 17:03:40")
+        epsilon = float(re.search(r" epsilon: ([\d.]+)", text).group(1))
+        assert epsilon == (0.5 if ev["norm"] == "L2" and start >= "2023-11-23 23:35:45" else 8 / 255)
+        if "aa_type: Compact" in text and "attack_choice: AA" in text:
+            assert ev["path"].endswith("_AA.log" if start < "2023-12-05 10:36:16" else "_AA-Compact.log")
+        if not ev["finished"] or ev["attack"] != "Base":
+            continue
+        codes.add(ev["code_version"])
+        short = any(a < round(x * b / 100) for a, b, x in correct_counts(text))
+        assert short == ev["counts_truncated"]
+        assert not short or start < "2024-01-07 01:40:58"
+        natural = re.search(r"Natural Correct Count: \S+ Acc: ([\d.]+)", text).group(1)
+        cw_stable = re.search(r"CW with 40 steps .* Stable: ([\d.]+)", text).group(1)
+        assert (cw_stable == natural) == (start < "2024-04-18 04:41:10") == ev["cw40_stable_is_natural"]
+        new = start >= "2024-04-18 22:29:58"
+        assert (" Test Loss: " in text) == new and bool(re.search(r"CW with 40 steps .* LIP: ", text)) == new
+    assert codes >= {"E1", "E2", "E3", "E5"}
 
 
 def test_resumed_run_repeats_its_killed_epoch(corpus, key):
@@ -258,7 +427,7 @@ def test_commits_come_after_the_runs_they_hold(corpus, key):
         elif line in started:
             assert date > started[line][:10], line
     dates = _git(corpus, "log", "--format=%ad", "--date=iso-strict").split()
-    assert all(d.startswith(("2023", "2024", "2025")) for d in dates)
+    assert all(d.startswith(("2022-12", "2023", "2024", "2025")) for d in dates)
 
 
 # ----------------------------------------------------------------------------- planted findings
@@ -279,7 +448,8 @@ def test_findings_are_planted(key):
         around = [runs[i]["best_cw40_acc"] for i in (band["first_arch_id"] - 1, band["last_arch_id"] + 1)
                   if i in runs and "band" not in runs[i]["roles"]]
         assert inside and around and max(inside) < min(around) - 4
-    assert all(r["started_at"].startswith("2023-03") for r in findings["early_2023_runs_in_bands"])
+    assert findings["december_2022_runs_in_bands"]
+    assert all("2022-12-20" <= r["started_at"] < "2023-01-01" for r in findings["december_2022_runs_in_bands"])
     assert findings["bad_gpu"]["band_runs_on_gpu"] * 2 >= findings["bad_gpu"]["band_runs"] / 2
     missing = findings["missing_base_eval"]
     assert len(missing["MSU"]) > len(missing["SUSTech"])
@@ -307,8 +477,9 @@ def test_default_scale_training_logs_are_realistic(tmp_path):
     out = tmp_path / "full"
     write_demo_repository(out, archs=300, epochs=100, seed=3)
     key = json.loads((out / "demo_key.json").read_text())
-    sizes = [(out / r["path"]).stat().st_size for r in key["runs"] if r["finished"] and not r["resumed"]]
-    assert 200_000 <= min(sizes) and max(sizes) <= 300_000
+    sizes = [(out / r["path"]).stat().st_size for r in key["runs"]
+             if r["finished"] and not r["resumed"] and r["best_epoch"] is not None]  # not the PGD-only run
+    assert 190_000 <= min(sizes) and max(sizes) <= 300_000   # 2022 formats: shorter checkpoint paths
     assert len(key["findings"]["duplicate_archs"]) >= 20
 
 
@@ -318,3 +489,48 @@ def test_parallel_rendering_writes_the_same_corpus(tmp_path):
     write_demo_repository(parallel, archs=60, epochs=4, seed=2, workers=2)
     assert _files(serial) == _files(parallel)
     assert _git(serial, "rev-list", "main") == _git(parallel, "rev-list", "main")
+
+
+def test_no_cause_is_the_same_corpus_without_low_runs(key, tmp_path):
+    """`cause="none"`: the same runs, dates, code versions and precision paths, but no band, no
+    planted low run, and native-path runs as good as the others (for the explanation views' null case)."""
+    out = tmp_path / "none"
+    write_demo_repository(out, archs=ARCHS, epochs=EPOCHS, seed=0, cause="none")
+    other = json.loads((out / "demo_key.json").read_text())
+    shape_of = lambda k: [(r["path"], r["started_at"], r["code_version"], r["precision_path"])  # noqa: E731
+                          for r in k["runs"]]
+    assert shape_of(other) == shape_of(key)
+    assert other["cause"] == "none" and not other["findings"]["vertical_line_bands"]
+    assert not any(r["planted_low"] for r in other["runs"])
+    finished = [r for r in other["runs"] if r["finished"] and r["best_cw40_acc"] is not None]
+    native = [r["best_cw40_acc"] for r in finished if r["precision_path"] == "native_amp_unscaled"]
+    mean = sum(r["best_cw40_acc"] for r in finished) / len(finished)
+    assert native and sum(native) / len(native) > mean - 2.0
+    with pytest.raises(ValueError, match="unknown cause"):
+        write_demo_repository(tmp_path / "x", archs=5, epochs=4, cause="gpu")
+
+
+def test_common_and_rare_epoch_paths_print_the_same_bytes():
+    """An epoch goes through the general path when a step line's |gn| overflows: marking a step line
+    that does not exist (line 99) sends every epoch there, and the log must not change."""
+    import dataclasses
+    import random
+
+    from demo import build_plan
+    from demo.curves import make_curves
+    from demo.trainlog import render_train_log
+
+    checked = set()
+    for spec in build_plan(ARCHS, EPOCHS, 0).runs:
+        if not spec.log_path:
+            continue
+        texts = []
+        for gn_bad in ((), tuple((e, 99, "inf") for e in range(spec.epochs))):
+            run = dataclasses.replace(spec, gn_bad=gn_bad)
+            rng = random.Random(f"check:{run.rng_key}")
+            curves = make_curves(rng, run.epochs, run.decays, run.clean_top, run.cw_top, run.behaviour,
+                                 run.overfit, run.nan_from)
+            texts.append(render_train_log(run, curves, rng)[0])
+        assert texts[0] == texts[1], spec.stem
+        checked.add((spec.code, spec.amp))
+    assert {code for code, _ in checked} >= {"T5", "T6", "T7", "T8"} and {"native", "apex", "fp32"} <= {a for _, a in checked}

@@ -6,7 +6,10 @@ same commits; and a generated corpus must be an ordinary, deterministic reposito
 """
 from __future__ import annotations
 
+import ast
+import json
 import os
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -198,3 +201,125 @@ def test_failed_overwrite_leaves_no_old_files(tmp_path, monkeypatch):
         write_demo_repository(out, archs=5, epochs=4, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
     assert not (out / "old.txt").exists()
+
+
+# ----------------------------------------------------------------------------- code repositories
+def script_names(source: str) -> tuple:
+    """What an ingest reads from an entry script: argparse dests in declaration order, then the
+    attributes the script sets on `args` after parsing that are no option (in order of appearance)."""
+    nodes = sorted((n for n in ast.walk(ast.parse(source)) if hasattr(n, "lineno")),
+                   key=lambda n: (n.lineno, n.col_offset))   # source order (ast.walk is breadth first)
+    dests, added = [], []
+    for node in nodes:
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"
+                and node.args and isinstance(node.args[0], ast.Constant)):
+            dests.append(node.args[0].value.lstrip("-").replace("-", "_"))
+    for node in nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id == "args" and target.attr not in dests + added):
+                    added.append(target.attr)
+    return tuple(dests + added)
+
+
+def log_names(text: str) -> tuple:
+    """The argument names a log prints (`name: value` records after the lone seed record for a training
+    log; the leading records for an evaluation log)."""
+    lines = text.split("\n")
+    start = next((i + 2 for i, line in enumerate(lines) if " Namespace(" in line), None)
+    if start is None:
+        start = next(i for i, line in enumerate(lines) if re.match(r"\S+ \S+ seed: ", line))
+    names = []
+    for line in lines[start:]:
+        m = re.match(r"\S+ \S+ (\w+): ", line)
+        if not m:
+            break
+        names.append(m.group(1))
+    return tuple(names)
+
+
+def test_code_repositories_replay_the_code_history(corpus):
+    key = json.loads((corpus / "demo_key.json").read_text())
+    for repo, script in (("train", "main.py"), ("eval", "eval.py")):
+        root = corpus / key["code"][repo]["path"]
+        _fsck(root)
+        log = _git(root, "log", "--reverse", "--format=%H|%ad|%an", "--date=format:%Y-%m-%d %H:%M:%S %z").decode()
+        commits = key["code"][repo]["commits"]
+        assert [line.split("|") for line in log.splitlines()] == [
+            [c["sha"], c["date"], c["author"]] for c in commits]
+        assert _git(root, "status", "--porcelain").decode() == ""
+        for commit in commits:
+            changed = _git(root, "show", "--format=", "--name-only", commit["sha"]).decode().split()
+            assert sorted(changed) == commit["changed"]
+            scripts = [p for p in changed if p in ("main.py", "trainer.py", "util.py", "eval.py")]
+            assert bool(scripts) == commit["scripts_changed"]
+            if commit["code_version"]:
+                ast.parse(_git(root, "show", f"{commit['sha']}:{script}").decode())
+    # the log repository's history holds none of it
+    assert not [p for p in _git(corpus, "ls-files").decode().split() if p.startswith("code/")]
+    assert "code" not in _git(corpus, "status", "--porcelain").decode()
+
+
+def test_code_commits_of_every_log_follow_the_rule(corpus):
+    """A log's `code_commits`: the commits whose entry script has the log's argument names in order,
+    whose result-line templates match the log's (for evaluations: ` Test Loss:` and the CW ` LIP:`
+    from 2024-04-18 on; the training code's templates match every training log), dated no later than
+    the log's first timestamp. Checked here from the repositories themselves."""
+    key = json.loads((corpus / "demo_key.json").read_text())
+    found = 0
+    for repo, script, logs in (("train", "main.py", key["runs"]), ("eval", "eval.py", key["evals"])):
+        root = corpus / key["code"][repo]["path"]
+        commits = [(c["sha"], c["date"][:19], _git(root, "show", f"{c['sha']}:{script}").decode())
+                   for c in key["code"][repo]["commits"] if c["code_version"]]
+        names = {sha: script_names(source) for sha, _, source in commits}
+        for entry in logs:
+            if entry.get("attack") == "cifar10c":
+                assert entry["code_commits"] == []
+                continue
+            text = (corpus / entry["path"]).read_text()
+            mine = log_names(text)
+            base = entry.get("attack") == "Base"
+            expected = [sha for sha, date, source in commits
+                        if names[sha] == mine and date <= text[:19]
+                        and (not base or ("Test Loss:" in source) == (" Test Loss: " in text))]
+            assert entry["code_commits"] == expected, entry["path"]
+            assert set(entry["code_commits_exact"]) <= set(expected) and entry["code_commits_exact"]
+            found += 1
+    assert found
+
+
+#: (date, argparse names) of the real commits that changed the training scripts from 0424b536 (T3) on,
+#: and of those that changed eval.py from 302e308 (E1) on: SPEC section 8 and the notes on the history
+_T3 = ("exp_name", "config_path", "version", "seed", "fix_seed", "stop_epoch", "warmup_steps", "train_eval_epoch",
+       "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon", "num_steps", "step_size",
+       "apex_amp", "native_amp")
+_T4 = _T3[:7] + ("save_epochs",) + _T3[7:]
+_T6 = tuple(n for n in _T4 if n != "fix_seed")
+_T7 = _T6[:4] + ("data_path", "run") + _T6[4:]
+_T9 = _T7[:11] + ("valset",) + _T7[11:14] + ("attack_step",) + _T7[14:]
+_E1 = ("seed", "model", "model_path", "attack_choice", "norm", "load_best_model", "epsilon", "step_size", "aa_type",
+       "progress_bar", "device")
+_E2 = ("seed", "model", "model_path", "attack_choice", "norm", "load_best_model", "aa_type", "progress_bar",
+       "epsilon", "step_size", "device")
+_E2B = _E2[:3] + ("log_path",) + _E2[3:]
+HISTORY_FACTS = {
+    "train": [("2022-12-18 17:11:19", _T3), ("2022-12-18 20:35:39", _T4), ("2022-12-19 07:22:01", _T4),
+              ("2022-12-19 07:47:54", _T4), ("2022-12-19 21:56:35", _T6), ("2022-12-20 19:41:26", _T7),
+              ("2023-01-02 11:41:11", _T7), ("2024-06-13 17:00:53", _T9)],
+    "eval": [("2023-11-12 23:55:30", _E1), ("2023-11-23 23:35:45", _E2), ("2023-11-26 17:03:40", _E2B),
+             ("2023-11-26 18:21:42", _E2B), ("2023-12-05 10:36:16", _E2B), ("2024-01-07 01:40:58", _E2B),
+             ("2024-01-18 17:22:04", _E2B), ("2024-02-26 12:04:01", _E2B), ("2024-04-18 04:41:10", _E2B),
+             ("2024-04-18 22:29:58", _E2B)],
+}
+
+
+def test_code_repositories_change_their_scripts_when_the_real_code_did(corpus):
+    for repo, scripts, entry in (("train", ("main.py", "trainer.py", "util.py"), "main.py"), ("eval", ("eval.py",), "eval.py")):
+        root = corpus / "code" / repo
+        log = _git(root, "log", "--reverse", "--format=%H %ad", "--date=format:%Y-%m-%d %H:%M:%S", "--", *scripts)
+        dated = [line.split(" ", 1) for line in log.decode().splitlines()]
+        later = [(sha, date) for sha, date in dated if date >= HISTORY_FACTS[repo][0][0]]
+        assert [date for _, date in later] == [date for date, _ in HISTORY_FACTS[repo]]
+        for (sha, _), (_, names) in zip(later, HISTORY_FACTS[repo]):
+            assert script_names(_git(root, "show", f"{sha}:{entry}").decode()) == names, (repo, sha)
