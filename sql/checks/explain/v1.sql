@@ -10,17 +10,26 @@
 --   is kept when its support (outliers it matches / all outliers) is at least explain.min_support,
 --   it matches at least explain.min_outliers outliers, and its risk ratio (the outlier rate of the
 --   runs it matches over that of the runs it does not) is at least explain.min_risk_ratio; only
---   values frequent among the outliers are combined (support never grows with more values). A
---   combination is dropped when a simpler one (one value fewer) matches the same runs. Ranked by risk
---   ratio, then support. The interval is the 95% one of the log risk ratio (0.5 added to every
---   count when one is 0). Continuous attributes come binned (run_attributes: months, quartiles).
+--   values frequent among the outliers (as often as that) are combined, as support never grows
+--   with more values. A combination of two or three values is kept only when its risk ratio is at
+--   least explain.min_gain times that of each of its subsets of one value fewer: one that explains
+--   no more is the simpler one restated. Ranked by risk ratio, then support. The interval is the
+--   95% one of the log risk ratio (0.5 added to every count when one is 0). Continuous attributes
+--   come binned (run_attributes: months, quartiles).
 --   Confounding: for the explain.confounders_checked best combinations of each outcome, the risk
 --   ratio is recomputed within the levels of each attribute of the other kept single-value
 --   explanations (Mantel-Haenszel); explained_by names the attribute within whose levels the
 --   combination falls below explain.min_risk_ratio (the one that absorbs it most), NULL when none.
+--   An attribute the combination is a union of levels of (a site, and GPUs only it has) cannot be
+--   told apart from it and absorbs nothing.
 --   Attribute values that hold for exactly the same runs (same count and hash of run ids) are one:
 --   the first of site, precision_path, code_version, gpu, start_month, the other attributes, the
 --   settings stands for the others, listed in aliases.
+--   How: the runs of an outcome are bits (4,096 a chunk); each attribute value is a bitmap of its
+--   runs and of its outlier runs, and every count is the bit count of an AND of bitmaps. The
+--   combinations of frequent values are listed chunk by chunk in one pass (no step joins runs to
+--   runs), and each intermediate result is read as few times as possible: DuckDB releases before
+--   1.2 compute a CTE again at each reference.
 -- columns:
 --   outcome: low_accuracy, early_best_epoch or robust_overfitting
 --   rank: 1 = the strongest explanation of the outcome
@@ -46,14 +55,13 @@ with params as (
         max(value) filter (where name = 'explain.min_support') as min_support,
         max(value) filter (where name = 'explain.min_risk_ratio') as min_risk_ratio,
         max(value) filter (where name = 'explain.max_order') as max_order,
+        max(value) filter (where name = 'explain.min_gain') as min_gain,
         max(value) filter (where name = 'explain.min_outliers') as min_outliers,
         max(value) filter (where name = 'explain.confounders_checked') as confounders_checked
     from check_params
 ),
 
--- the CTEs read more than once are materialized: DuckDB releases before 1.3 would otherwise
--- compute them again at every reference
-outcomes as materialized (
+outcomes as (
     select
         run_id,
         'low_accuracy' as outcome,
@@ -73,21 +81,43 @@ outcomes as materialized (
     from check_robust_overfitting_v1
 ),
 
-totals as materialized (
+positions as (
+    -- each run of an outcome as a bit (chunk, position in it), with the outcome's totals
     select
-        t.outcome,
-        t.outliers,
-        t.inliers,
-        greatest(p.min_support * t.outliers, p.min_outliers) as min_matched
+        run_id,
+        outcome,
+        is_outlier,
+        (row_number() over by_run - 1) // 4096 as chunk,
+        (row_number() over by_run - 1) % 4096 as bit,
+        sum(cast(is_outlier as integer)) over (partition by outcome) as outliers,
+        sum(cast(not is_outlier as integer)) over (partition by outcome) as inliers
+    from outcomes
+    where is_outlier is not null
+    window by_run as (partition by outcome order by run_id)
+),
+
+value_bits as (
+    -- the runs of each outcome with each attribute value, chunk by chunk: all of them, and the
+    -- outliers among them (NULL for a chunk without any: its counts are 0), with the value's totals
+    select
+        *,
+        sum(bit_count(bits)) over same_value as value_runs,
+        coalesce(sum(bit_count(outlier_bits)) over same_value, 0) as value_outliers
     from (
         select
-            outcome,
-            count(*) filter (where is_outlier) as outliers,
-            count(*) filter (where not is_outlier) as inliers
-        from outcomes
-        group by outcome
-    ) as t
-    cross join params as p
+            p.outcome,
+            a.attribute,
+            a.value,
+            p.chunk,
+            any_value(p.outliers) as outliers,
+            any_value(p.inliers) as inliers,
+            bitstring_agg(p.bit, 0, 4095) as bits,
+            bitstring_agg(p.bit, 0, 4095) filter (where p.is_outlier) as outlier_bits
+        from positions as p
+        inner join run_attributes_v1 as a on p.run_id = a.run_id
+        group by p.outcome, a.attribute, a.value, p.chunk
+    ) as v
+    window same_value as (partition by outcome, attribute, value)
 ),
 
 signatures as (
@@ -101,7 +131,7 @@ signatures as (
     group by attribute, value
 ),
 
-representatives as materialized (
+representatives as (
     -- attribute values that hold for exactly the same runs say the same thing: the first of them
     -- (site, precision path, code version, GPU, start month, other attributes, then settings)
     -- stands for all, the others are its aliases
@@ -135,233 +165,106 @@ aliases as (
     group by representative_attribute, representative_value
 ),
 
-items as materialized (
+frequent_values as (
+    -- representative values matching at least as many outliers as a kept combination must
     select
-        o.outcome,
-        o.run_id,
-        o.is_outlier,
-        a.attribute,
-        a.value
-    from outcomes as o
-    inner join run_attributes_v1 as a on o.run_id = a.run_id
-    inner join representatives as r on a.attribute = r.attribute and a.value = r.value
+        v.*,
+        greatest(x.min_support * v.outliers, x.min_outliers) as min_matched
+    from value_bits as v
+    inner join representatives as r on v.attribute = r.attribute and v.value = r.value
+    cross join params as x
     where r.alias_rank = 1
+        and v.value_outliers >= greatest(x.min_support * v.outliers, x.min_outliers)
 ),
 
-singles as materialized (
+chunk_values as (
+    -- the frequent values of each chunk, in attribute order
     select
         outcome,
-        attribute as a1,
-        value as v1,
-        count(*) filter (where is_outlier) as outliers_matched,
-        count(*) filter (where not is_outlier) as inliers_matched
-    from items
-    group by outcome, attribute, value
+        chunk,
+        any_value(outliers) as outliers,
+        any_value(inliers) as inliers,
+        any_value(min_matched) as min_matched,
+        list(
+            struct_pack(a := attribute, v := value, bits := bits, outlier_bits := outlier_bits)
+            order by attribute, value
+        ) as items
+    from frequent_values
+    group by outcome, chunk
 ),
 
-frequent_outlier_items as materialized (
-    select i.*
-    from items as i
-    inner join singles as s on i.outcome = s.outcome and i.attribute = s.a1 and i.value = s.v1
-    inner join totals as t on i.outcome = t.outcome
-    where i.is_outlier and s.outliers_matched >= t.min_matched
-),
-
-pair_outliers as (
+chunk_combinations as (
+    -- every combination of 1 to explain.max_order frequent values of distinct attributes, with the
+    -- runs and the outliers it matches in the chunk
     select
-        a.outcome,
-        a.attribute as a1,
-        a.value as v1,
-        b.attribute as a2,
-        b.value as v2,
-        count(*) as outliers_matched
-    from frequent_outlier_items as a
-    inner join frequent_outlier_items as b
-        on a.outcome = b.outcome and a.run_id = b.run_id and a.attribute < b.attribute
+        c.outcome,
+        c.outliers,
+        c.inliers,
+        c.min_matched,
+        unnest(
+            [
+                struct_pack(
+                    a1 := x.a, v1 := x.v, a2 := cast(null as varchar), v2 := cast(null as varchar),
+                    a3 := cast(null as varchar), v3 := cast(null as varchar),
+                    runs := bit_count(x.bits), outliers := coalesce(bit_count(x.outlier_bits), 0)
+                )
+                for x in c.items
+            ]
+            || (case when p.max_order >= 2 then flatten([
+                [
+                    struct_pack(
+                        a1 := x.a, v1 := x.v, a2 := y.a, v2 := y.v,
+                        a3 := cast(null as varchar), v3 := cast(null as varchar),
+                        runs := bit_count(x.bits & y.bits),
+                        outliers := coalesce(bit_count(x.outlier_bits & y.bits), 0)
+                    )
+                    for y in c.items if y.a > x.a
+                ]
+                for x in c.items
+            ]) else [] end)
+            || (case when p.max_order >= 3 then flatten(flatten([
+                [
+                    [
+                        struct_pack(
+                            a1 := x.a, v1 := x.v, a2 := y.a, v2 := y.v, a3 := z.a, v3 := z.v,
+                            runs := bit_count(x.bits & y.bits & z.bits),
+                            outliers := coalesce(bit_count(x.outlier_bits & y.bits & z.bits), 0)
+                        )
+                        for z in c.items if z.a > y.a
+                    ]
+                    for y in c.items if y.a > x.a
+                ]
+                for x in c.items
+            ])) else [] end)
+        ) as m
+    from chunk_values as c
     cross join params as p
-    where p.max_order >= 2
-    group by a.outcome, a.attribute, a.value, b.attribute, b.value
-),
-
-frequent_pairs as materialized (
-    select p.*
-    from pair_outliers as p
-    inner join totals as t on p.outcome = t.outcome
-    where p.outliers_matched >= t.min_matched
-),
-
-pairs as materialized (
-    select
-        p.outcome,
-        p.a1,
-        p.v1,
-        p.a2,
-        p.v2,
-        any_value(p.outliers_matched) as outliers_matched,
-        count(b.run_id) as inliers_matched
-    from frequent_pairs as p
-    left join items as a
-        on p.outcome = a.outcome and p.a1 = a.attribute and p.v1 = a.value and not a.is_outlier
-    left join items as b
-        on a.outcome = b.outcome and a.run_id = b.run_id and p.a2 = b.attribute and p.v2 = b.value
-    group by p.outcome, p.a1, p.v1, p.a2, p.v2
-),
-
-triple_outliers as (
-    select
-        a.outcome,
-        a.attribute as a1,
-        a.value as v1,
-        b.attribute as a2,
-        b.value as v2,
-        c.attribute as a3,
-        c.value as v3,
-        count(*) as outliers_matched
-    from frequent_outlier_items as a
-    inner join frequent_pairs as ab
-        on a.outcome = ab.outcome and a.attribute = ab.a1 and a.value = ab.v1
-    inner join frequent_outlier_items as b
-        on a.outcome = b.outcome and a.run_id = b.run_id and ab.a2 = b.attribute and ab.v2 = b.value
-    inner join frequent_outlier_items as c
-        on a.outcome = c.outcome and a.run_id = c.run_id and b.attribute < c.attribute
-    cross join params as p
-    where p.max_order >= 3
-    group by a.outcome, a.attribute, a.value, b.attribute, b.value, c.attribute, c.value
-),
-
-frequent_triples as (
-    select p.*
-    from triple_outliers as p
-    inner join totals as t on p.outcome = t.outcome
-    where p.outliers_matched >= t.min_matched
-),
-
-triples as materialized (
-    select
-        p.outcome,
-        p.a1,
-        p.v1,
-        p.a2,
-        p.v2,
-        p.a3,
-        p.v3,
-        any_value(p.outliers_matched) as outliers_matched,
-        count(c.run_id) as inliers_matched
-    from frequent_triples as p
-    left join items as a
-        on p.outcome = a.outcome and p.a1 = a.attribute and p.v1 = a.value and not a.is_outlier
-    left join items as b
-        on a.outcome = b.outcome and a.run_id = b.run_id and p.a2 = b.attribute and p.v2 = b.value
-    left join items as c
-        on b.outcome = c.outcome and b.run_id = c.run_id and p.a3 = c.attribute and p.v3 = c.value
-    group by p.outcome, p.a1, p.v1, p.a2, p.v2, p.a3, p.v3
 ),
 
 combinations as (
     select
         outcome,
-        1 as combination_order,
-        a1,
-        v1,
-        null as a2,
-        null as v2,
-        null as a3,
-        null as v3,
-        outliers_matched,
-        inliers_matched
-    from singles
-    union all
-    select
-        outcome,
-        2 as combination_order,
-        a1,
-        v1,
-        a2,
-        v2,
-        null as a3,
-        null as v3,
-        outliers_matched,
-        inliers_matched
-    from pairs
-    union all
-    select
-        outcome,
-        3 as combination_order,
-        a1,
-        v1,
-        a2,
-        v2,
-        a3,
-        v3,
-        outliers_matched,
-        inliers_matched
-    from triples
-),
-
-simpler_twins as (
-    -- combinations that match exactly the runs of one with a value fewer: same counts, as their
-    -- runs are a subset of its runs
-    select
-        p.outcome,
-        p.a1,
-        p.v1,
-        p.a2,
-        p.v2,
-        null as a3,
-        null as v3
-    from pairs as p
-    inner join singles as s
-        on p.outcome = s.outcome
-        and ((s.a1 = p.a1 and s.v1 = p.v1) or (s.a1 = p.a2 and s.v1 = p.v2))
-        and p.outliers_matched = s.outliers_matched and p.inliers_matched = s.inliers_matched
-    union all
-    select
-        t.outcome,
-        t.a1,
-        t.v1,
-        t.a2,
-        t.v2,
-        t.a3,
-        t.v3
-    from triples as t
-    inner join pairs as p
-        on t.outcome = p.outcome
-        and (
-            (p.a1 = t.a1 and p.v1 = t.v1 and p.a2 = t.a2 and p.v2 = t.v2)
-            or (p.a1 = t.a1 and p.v1 = t.v1 and p.a2 = t.a3 and p.v2 = t.v3)
-            or (p.a1 = t.a2 and p.v1 = t.v2 and p.a2 = t.a3 and p.v2 = t.v3)
-        )
-        and t.outliers_matched = p.outliers_matched and t.inliers_matched = p.inliers_matched
-),
-
-scored as (
-    select
-        c.*,
-        t.outliers,
-        t.inliers,
-        t.min_matched,
-        c.outliers_matched / t.outliers as support,
-        case
-            when c.outliers_matched = 0 or c.inliers_matched = 0
-                or t.outliers - c.outliers_matched = 0 or t.inliers - c.inliers_matched = 0 then 0.5
-            else 0
-        end as h
-    from combinations as c
-    inner join totals as t on c.outcome = t.outcome
-    where t.outliers > 0
-        and not exists (
-            select 1
-            from simpler_twins as w
-            where w.outcome = c.outcome
-                and w.a1 = c.a1 and w.v1 = c.v1
-                and w.a2 is not distinct from c.a2 and w.v2 is not distinct from c.v2
-                and w.a3 is not distinct from c.a3 and w.v3 is not distinct from c.v3
-        )
+        m.a1,
+        m.v1,
+        m.a2,
+        m.v2,
+        m.a3,
+        m.v3,
+        case when m.a3 is not null then 3 when m.a2 is not null then 2 else 1 end as combination_order,
+        sum(m.outliers) as outliers_matched,
+        sum(m.runs) - sum(m.outliers) as inliers_matched,
+        any_value(outliers) as outliers,
+        any_value(inliers) as inliers,
+        any_value(min_matched) as min_matched
+    from chunk_combinations
+    group by outcome, m.a1, m.v1, m.a2, m.v2, m.a3, m.v3
+    having sum(m.outliers) >= any_value(min_matched)
 ),
 
 rated as (
     select
         *,
+        outliers_matched / outliers as support,
         ((outliers_matched + h) / (outliers_matched + inliers_matched + 2 * h))
         / ((outliers - outliers_matched + h) / (outliers - outliers_matched + inliers - inliers_matched + 2 * h))
             as risk_ratio,
@@ -369,73 +272,189 @@ rated as (
             1 / (outliers_matched + h) - 1 / (outliers_matched + inliers_matched + 2 * h)
             + 1 / (outliers - outliers_matched + h) - 1 / (outliers - outliers_matched + inliers - inliers_matched + 2 * h)
         ) as log_se
-    from scored
+    from (
+        select
+            *,
+            case
+                when outliers_matched = 0 or inliers_matched = 0
+                    or outliers - outliers_matched = 0 or inliers - inliers_matched = 0 then 0.5
+                else 0
+            end as h
+        from combinations
+    ) as c
 ),
 
-kept as materialized (
+judged as (
+    -- each combination beside its subsets of one value fewer (in one pass over rated: each row is
+    -- listed under its own values and under each of its subsets'); a combination is dominated when
+    -- its risk ratio is below explain.min_gain times a subset's: the simpler one, restated
     select
-        r.*,
+        *,
+        max(case when k.is_self then risk_ratio end) over (
+            partition by outcome, k.a1, k.v1, k.a2, k.v2, k.a3, k.v3
+        ) as subset_risk_ratio
+    from (
+        select
+            r.*,
+            p.min_gain,
+            unnest([
+                struct_pack(is_self := true, a1 := r.a1, v1 := r.v1, a2 := r.a2, v2 := r.v2, a3 := r.a3, v3 := r.v3),
+                case when r.combination_order = 2 then struct_pack(
+                    is_self := false, a1 := r.a2, v1 := r.v2, a2 := cast(null as varchar), v2 := cast(null as varchar),
+                    a3 := cast(null as varchar), v3 := cast(null as varchar)
+                ) end,
+                case when r.combination_order = 2 then struct_pack(
+                    is_self := false, a1 := r.a1, v1 := r.v1, a2 := cast(null as varchar), v2 := cast(null as varchar),
+                    a3 := cast(null as varchar), v3 := cast(null as varchar)
+                ) end,
+                case when r.combination_order = 3 then struct_pack(
+                    is_self := false, a1 := r.a2, v1 := r.v2, a2 := r.a3, v2 := r.v3, a3 := cast(null as varchar),
+                    v3 := cast(null as varchar)
+                ) end,
+                case when r.combination_order = 3 then struct_pack(
+                    is_self := false, a1 := r.a1, v1 := r.v1, a2 := r.a3, v2 := r.v3, a3 := cast(null as varchar),
+                    v3 := cast(null as varchar)
+                ) end,
+                case when r.combination_order = 3 then struct_pack(
+                    is_self := false, a1 := r.a1, v1 := r.v1, a2 := r.a2, v2 := r.v2, a3 := cast(null as varchar),
+                    v3 := cast(null as varchar)
+                ) end
+            ]) as k
+        from rated as r
+        cross join params as p
+    ) as listed
+    where k is not null
+),
+
+kept as (
+    select
+        j.*,
         row_number() over (
-            partition by r.outcome
-            order by r.risk_ratio desc, r.support desc, r.combination_order, r.a1, r.v1, r.a2, r.v2, r.a3, r.v3
+            partition by j.outcome
+            order by j.risk_ratio desc, j.support desc, j.combination_order, j.a1, j.v1, j.a2, j.v2, j.a3, j.v3
         ) as rank
-    from rated as r
+    from (
+        select
+            outcome,
+            a1,
+            v1,
+            a2,
+            v2,
+            a3,
+            v3,
+            any_value(combination_order) as combination_order,
+            any_value(outliers_matched) as outliers_matched,
+            any_value(outliers) as outliers,
+            any_value(inliers_matched) as inliers_matched,
+            any_value(inliers) as inliers,
+            any_value(support) as support,
+            any_value(risk_ratio) as risk_ratio,
+            any_value(log_se) as log_se
+        from judged
+        group by outcome, a1, v1, a2, v2, a3, v3
+        having not coalesce(bool_or(not k.is_self and risk_ratio < subset_risk_ratio * min_gain), false)
+    ) as j
     cross join params as p
-    where r.outliers_matched >= r.min_matched
-        and r.support >= p.min_support
-        and r.risk_ratio >= p.min_risk_ratio
+    where j.support >= p.min_support
+        and j.risk_ratio >= p.min_risk_ratio
 ),
 
-checked as (
-    select k.*
-    from kept as k
-    cross join params as p
-    where k.rank <= p.confounders_checked
-),
-
-members as (
-    -- runs each checked combination matches
-    select
-        c.outcome,
-        c.rank,
-        a.run_id
-    from checked as c
-    inner join items as a on c.outcome = a.outcome and c.a1 = a.attribute and c.v1 = a.value
-    left join items as b on a.outcome = b.outcome and a.run_id = b.run_id and c.a2 = b.attribute and c.v2 = b.value
-    left join items as d on a.outcome = d.outcome and a.run_id = d.run_id and c.a3 = d.attribute and c.v3 = d.value
-    where (c.a2 is null or b.run_id is not null) and (c.a3 is null or d.run_id is not null)
-),
-
-absorbers as (
+checked_values as (
+    -- the values of the explain.confounders_checked best combinations, one row each, with the
+    -- attributes of the kept single values (those that may absorb them)
     select
         outcome,
-        a1 as attribute,
-        min(rank) as absorber_rank
-    from kept
-    where combination_order = 1
-    group by outcome, a1
+        rank,
+        combination_order,
+        i.attribute,
+        i.value,
+        absorbers
+    from (
+        select
+            k.outcome,
+            k.rank,
+            k.combination_order,
+            k.absorbers,
+            unnest([
+                struct_pack(attribute := k.a1, value := k.v1),
+                struct_pack(attribute := k.a2, value := k.v2),
+                struct_pack(attribute := k.a3, value := k.v3)
+            ]) as i
+        from (
+            select
+                *,
+                list(case when combination_order = 1 then struct_pack(attribute := a1, absorber_rank := rank) end)
+                    over (partition by outcome) as absorbers
+            from kept
+        ) as k
+        cross join params as p
+        where k.rank <= p.confounders_checked
+    ) as listed
+    where i.attribute is not null
 ),
 
-strata as (
-    -- per checked combination, absorbing attribute and level of it: the four counts of its 2x2 table
+member_bits as (
+    -- the runs each checked combination matches, chunk by chunk (chunks where it matches none
+    -- have no row)
     select
         c.outcome,
         c.rank,
-        x.attribute as absorber,
-        x.absorber_rank,
-        coalesce(l.value, 'unknown') as level,
-        count(*) filter (where o.is_outlier and m.run_id is not null) as a,
-        count(*) filter (where not o.is_outlier and m.run_id is not null) as b,
-        count(*) filter (where o.is_outlier and m.run_id is null) as c,
-        count(*) filter (where not o.is_outlier and m.run_id is null) as d
-    from checked as c
-    inner join absorbers as x
-        on c.outcome = x.outcome
-        and x.attribute <> c.a1 and x.attribute is distinct from c.a2 and x.attribute is distinct from c.a3
-    inner join outcomes as o on c.outcome = o.outcome
-    left join items as l on o.outcome = l.outcome and o.run_id = l.run_id and x.attribute = l.attribute
-    left join members as m on c.outcome = m.outcome and c.rank = m.rank and o.run_id = m.run_id
-    group by c.outcome, c.rank, x.attribute, x.absorber_rank, coalesce(l.value, 'unknown')
+        v.chunk,
+        any_value(c.absorbers) as absorbers,
+        list(c.attribute) as combination_attributes,
+        list(struct_pack(attribute := c.attribute, value := c.value)) as combination_values,
+        bit_and(v.bits) as bits
+    from checked_values as c
+    inner join value_bits as v on c.outcome = v.outcome and c.attribute = v.attribute and c.value = v.value
+    group by c.outcome, c.rank, v.chunk
+    having count(*) = any_value(c.combination_order)
+),
+strata as (
+    -- per checked combination, attribute that may absorb it (of a kept single value, not one of
+    -- its own) and level of that attribute: the four counts of its 2x2 table (matched outliers a,
+    -- matched inliers b, other outliers c, other inliers d); levels the combination matches no
+    -- run of add nothing to the Mantel-Haenszel sums and have no row
+    select
+        outcome,
+        rank,
+        absorber,
+        absorber_rank,
+        level,
+        a,
+        matched - a as b,
+        level_outliers - a as c,
+        level_runs - level_outliers - (matched - a) as d
+    from (
+        select
+            m.outcome,
+            m.rank,
+            m.x.attribute as absorber,
+            m.x.absorber_rank,
+            l.value as level,
+            coalesce(sum(bit_count(m.bits & l.outlier_bits)), 0) as a,
+            sum(bit_count(m.bits & l.bits)) as matched,
+            any_value(l.value_outliers) as level_outliers,
+            any_value(l.value_runs) as level_runs
+        from (
+            select
+                *,
+                unnest(absorbers) as x
+            from member_bits
+        ) as m
+        inner join value_bits as l on m.outcome = l.outcome and m.chunk = l.chunk and m.x.attribute = l.attribute
+        left join representatives as r
+            -- an attribute with a value that holds for exactly the runs of one of the
+            -- combination's values says the same thing: it cannot explain it away
+            on r.alias_rank > 1 and r.attribute = m.x.attribute
+            and list_contains(
+                m.combination_values,
+                struct_pack(attribute := r.representative_attribute, value := r.representative_value)
+            )
+        where m.x.attribute is not null
+            and not list_contains(m.combination_attributes, m.x.attribute)
+            and r.attribute is null
+        group by m.outcome, m.rank, m.x.attribute, m.x.absorber_rank, l.value
+    ) as counts
 ),
 
 adjusted as (
@@ -444,10 +463,15 @@ adjusted as (
         rank,
         absorber,
         absorber_rank,
-        -- no contrast within any level (every level all matched or without matched outliers): the
-        -- attribute holds all of the combination's effect, 0; outliers only among the matched: NULL
         case
+            -- no level holds both runs the combination matches and runs it does not (it is a
+            -- union of the attribute's levels: a site, and GPUs only that site has): the data
+            -- cannot tell the two apart, and neither explains the other away
+            when count(*) filter (where a + b > 0 and c + d > 0) = 0 then null
+            -- where the two can be compared, the combination matches no more outliers than the
+            -- rest: the attribute holds all of its effect
             when sum(a * (c + d) / (a + b + c + d)) = 0 then 0
+            -- outliers only among the matched runs within levels: no finite ratio, not absorbed
             else sum(a * (c + d) / (a + b + c + d)) / nullif(sum(c * (a + b) / (a + b + c + d)), 0)
         end as mh_risk_ratio
     from strata

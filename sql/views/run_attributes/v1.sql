@@ -1,6 +1,6 @@
 -- view: run_attributes
 -- version: 1 (first version)
--- grain: one row per training run and attribute
+-- grain: one row per training run and attribute (every run has every attribute)
 -- reads: archs, lr_decays_v1, run_settings, runs
 -- question: What can be said of each training run that might explain how it went? The candidate
 --   causes the explanation views (check_explain, check_timeline) weigh, each as text: where and on
@@ -12,7 +12,8 @@
 --   header logs that takes 2 to 30 values over the runs (setting.<name>: AMP flags, batch sizes,
 --   attack radius and steps, ...; a setting with one value explains nothing, one with more, such
 --   as exp_name, names runs rather than groups them; environment lines are covered by the
---   attributes above). A value that is not known is 'unknown'.
+--   attributes above; a run whose header lacks the setting, as older code versions' do, has the
+--   value 'not logged'). Every run has one value of every attribute; one not known is 'unknown'.
 -- columns:
 --   run_id: the run (runs.run_id)
 --   attribute: what is said of the run, e.g. precision_path or setting.apex_amp
@@ -98,12 +99,13 @@ final as (
     select run_id, 'steps_per_second' as attribute, steps_per_second as value from from_runs
     union all
     select
-        s.run_id,
-        'setting.' || s.parameter as attribute,
-        s.value
-    from run_settings as s
-    where s.source <> 'environment'
-        and s.parameter in (select parameter from varying_settings)
+        r.run_id,
+        'setting.' || v.parameter as attribute,
+        coalesce(s.value, 'not logged') as value
+    from runs as r
+    cross join varying_settings as v
+    left join run_settings as s
+        on r.run_id = s.run_id and v.parameter = s.parameter and s.source <> 'environment'
 )
 
 select * from final
