@@ -172,6 +172,26 @@ def check(
 
 
 @app.command()
+def explain(
+    outcome: Optional[str] = typer.Option(None, "--outcome", help="low_accuracy, early_best_epoch or robust_overfitting (default: all three)."),
+    max_order: int = typer.Option(3, "--max-order", min=1, max=3, help="Show combinations of at most this many attribute values, numbered again among themselves."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+):
+    """Rank the attribute combinations that explain the runs that went wrong (check_explain): support, risk ratio and its 95% interval, the attribute that absorbs each."""
+    from reports.ranking import explain_ranking
+    from warehouse import WarehouseError
+
+    try:
+        text, warnings = explain_ranking(_db(db), outcome, max_order, format)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(text)
+
+
+@app.command()
 def views(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),

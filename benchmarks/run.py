@@ -152,8 +152,15 @@ def duckdb_scan(paths: list[str]) -> tuple[list[float], int]:
         con.close()
 
 
+VIEW_TARGET_SECONDS = 0.5
+VIEW_TARGETS = {"explain": 1.0}
+"""Seconds each check view may take at full scale; check_explain (issue 20) weighs every
+combination of up to three run attributes and has 1 s."""
+
+
 def check_view_seconds(db: Path) -> dict[str, float]:
-    """`select count(*)` of every installed check view, on one read-only connection."""
+    """Every row of every installed check view (fetched: a count would let DuckDB skip columns the
+    view computes), on one read-only connection."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         names = [r[0] for r in con.execute(
@@ -161,7 +168,7 @@ def check_view_seconds(db: Path) -> dict[str, float]:
         out = {}
         for name in names:
             started = time.perf_counter()
-            con.execute(f"select count(*) from {name}").fetchone()
+            con.execute(f"select * from {name}").fetchall()
             out[name.removeprefix("check_")] = time.perf_counter() - started
         return out
     finally:
@@ -255,9 +262,11 @@ def run_point(archs: int, epochs: int, parent: Path, keep: bool, report: bool, s
 
         say(f"[{archs} archs] check views, check, report")
         views = check_view_seconds(db)
-        rows += [at_most(f"check_view:{name}", s, "s", 0.5, "select count(*), read-only") for name, s in views.items()]
-        rows.append(at_most("check_views_max_seconds", max(views.values(), default=0.0), "s", 0.5,
-                            f"slowest of {len(views)} views"))
+        rows += [at_most(f"check_view:{name}", s, "s", VIEW_TARGETS.get(name, VIEW_TARGET_SECONDS),
+                         "every row, read-only") for name, s in views.items()]
+        others = [s for name, s in views.items() if name not in VIEW_TARGETS]
+        rows.append(at_most("check_views_max_seconds", max(others, default=0.0), "s", VIEW_TARGET_SECONDS,
+                            f"slowest of {len(others)} views with the {VIEW_TARGET_SECONDS} s target"))
         check = run_measured(cli("check", "--db", str(db))).check()
         info["check_output"] = check.stdout.strip().splitlines()
         rows.append(measure("check_cli_seconds", check.seconds, "s", note="cli.py check, incl. Python start"))

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
+from reports.root_cause import explanation_of, ratio, root_cause_section
 from reports.style import pct
 
 EARLY_GAP_POINTS = 20.0
@@ -48,14 +49,49 @@ def opening(data: ReportData, db_label: str, checks: dict) -> list[Block]:
              "give (the live headline of `python cli.py check`, and figures drawn from the same views), and the "
              "conclusion with the rule that decides it. Re-run `python cli.py report` after an ingest and every "
              "number and verdict follows the data."),
-        Heading(2, "Checks at a glance"),
-        Table(["check", "findings", "headline"],
-              [[f"`check_{r.name}`", r.findings, r.headline] for r in checks.values()], numeric={1}),
     ]
     return blocks
 
 
-def best_epoch_section(figures: list[Figure], checks: dict) -> list[Block]:
+def glance(checks: dict) -> list[Block]:
+    return [
+        Heading(2, "Checks at a glance"),
+        Table(["check", "findings", "headline"],
+              [[f"`check_{r.name}`", r.findings, r.headline] for r in checks.values()], numeric={1}),
+    ]
+
+
+def _noise(data: ReportData, metric: str) -> dict | None:
+    """check_noise's row for a metric (the first pair of sites), None when not installed or empty."""
+    rows = data.view("check_noise") if data.has_view("check_noise") else []
+    return next((r for r in rows if r["metric"] == metric), None)
+
+
+def _noise_words(row: dict | None) -> str:
+    if row is None:
+        return "check_noise has no comparison"
+    floor = f"{row['noise_floor']:.1f}" if row["noise_floor"] is not None else "n/a"
+    return (f"check_noise: {row['site_b']} - {row['site_a']} {row['difference']:+.1f} points, 95% interval "
+            f"{row['ci95_low']:+.1f} to {row['ci95_high']:+.1f}, noise floor {floor}, minimum detectable effect "
+            f"{row['min_detectable_effect']:.1f}: {row['verdict']}")
+
+
+def _explanations(data: ReportData) -> list[dict]:
+    return data.view("check_explain") if data.has_view("check_explain") else []
+
+
+def _root_cause_note(data: ReportData, outcome: str, site_attribute: str = "site") -> str:
+    """What the root-cause section says of an outcome the section blames on a site."""
+    alone = [r for r in _explanations(data) if r["outcome"] == outcome and r["explained_by"] is None]
+    if not alone:
+        return f"Root cause: no attribute explains {outcome.replace('_', ' ')} above the thresholds."
+    top = alone[0]
+    by_site = site_attribute in top["attributes"]
+    return (f"Root cause: {outcome.replace('_', ' ')} is explained best by `{top['explanation']}` (risk ratio "
+            f"{ratio(top['risk_ratio'])})" + ("" if by_site else ", an attribute other than the site") + ".")
+
+
+def best_epoch_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
     figs = _of(figures, "best_epoch")
     blocks: list[Block] = [
         Heading(2, "1. Best epochs: runs that peaked before the first learning-rate decay"),
@@ -71,14 +107,18 @@ def best_epoch_section(figures: list[Figure], checks: dict) -> list[Block]:
         return blocks
     worst, best = max(shares, key=shares.get), min(shares, key=shares.get)
     gap = shares[worst] - shares[best]
-    rule = f"rule: supported when one site's share of early best epochs exceeds another's by {EARLY_GAP_POINTS:.0f} points or more"
+    noise = _noise(data, "early_share")
+    beyond_noise = noise is None or noise["verdict"] == "different"
+    rule = (f"rule: supported when one site's share of early best epochs exceeds another's by {EARLY_GAP_POINTS:.0f} "
+            "points or more, and check_noise calls the difference beyond the noise")
     text = (f"{worst}: {shares[worst]:.0f}% of finished runs peaked before the first decay, {best}: "
-            f"{shares[best]:.0f}% ({gap:.0f} points apart; {rule}).")
-    blocks.append(Verdict(gap >= EARLY_GAP_POINTS, text))
+            f"{shares[best]:.0f}% ({gap:.0f} points apart; {_noise_words(noise)}). "
+            f"{_root_cause_note(data, 'early_best_epoch')} ({rule}).")
+    blocks.append(Verdict(gap >= EARLY_GAP_POINTS and beyond_noise, text))
     return blocks
 
 
-def duplicates_section(figures: list[Figure], checks: dict) -> list[Block]:
+def duplicates_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
     figs = _of(figures, "duplicates")
     blocks: list[Block] = [
         Heading(2, "2. The same architecture trained at two sites"),
@@ -94,13 +134,16 @@ def duplicates_section(figures: list[Figure], checks: dict) -> list[Block]:
         return blocks
     significant = [t for t in tests if t["significant"]]
     lower = {t["site_a"] if t["mean_delta"] > 0 else t["site_b"] for t in significant}
-    supported = len(significant) >= 3 and len(lower) == 1
+    noise = _noise(data, "test_cw40")
+    supported = len(significant) >= 3 and len(lower) == 1 and (noise is None or noise["verdict"] != "equivalent")
     site_a, site_b = tests[0]["site_a"], tests[0]["site_b"]
     deltas = ", ".join(f"{f.facts['label']} {f.facts['test']['mean_delta']:+.1f}" for f in figs if f.facts.get("test"))
     text = (f"{len(significant)} of {len(tests)} metrics differ significantly (sign test) over "
             f"{tests[0]['n_archs']} archs; mean {site_b} - {site_a}: {deltas} points"
             + (f"; {next(iter(lower))}'s models are the worse ones" if supported else "")
-            + " (rule: supported when at least 3 of the 4 metrics differ significantly, all in the same direction).")
+            + f". Over all finished runs, test CW-40 {_noise_words(noise)}"
+            + " (rule: supported when at least 3 of the 4 metrics differ significantly, all in the same direction, "
+            "and check_noise does not call the sites' test CW-40 equivalent).")
     blocks.append(Verdict(supported, text))
     return blocks
 
@@ -135,7 +178,7 @@ def curves_section(figures: list[Figure]) -> list[Block]:
     return blocks
 
 
-def bands_section(figures: list[Figure], checks: dict) -> list[Block]:
+def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
     figs = _of(figures, "bands")
     blocks: list[Block] = [
         Heading(2, "4. Bands of low archs: the vertical lines"),
@@ -161,14 +204,25 @@ def bands_section(figures: list[Figure], checks: dict) -> list[Block]:
         items.append(f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low archs of {b['n_archs']}, "
                      f"{b['sites']}, {b['mean_points_below']:.1f} points below their neighbours, trained "
                      f"{b['trained']} on {', '.join(gpus)}{note}")
+    low_runs = data.rows("low_runs_explained") if bands else []
+    cause = next((r["explanation"] for r in low_runs if r["explanation"]), None)
+    for i, b in enumerate(bands):
+        in_band = [r for r in low_runs if r["band_id"] == b["band_id"]]
+        if cause and in_band:
+            items[i] += f"; {sum(r['matched'] for r in in_band)} of its {len(in_band)} low runs match `{cause}`"
     if items:
         blocks.append(Bullets(items))
-    blocks.append(Verdict(bool(bands), f"{len(bands)} band{'s' if len(bands) != 1 else ''} of low archs "
+    banded = [r for r in low_runs if r["band_id"] is not None]
+    matched = sum(r["matched"] for r in banded)
+    note = (f" Root cause: {matched} of the {len(banded)} low runs in bands match the strongest explanation of low "
+            f"accuracy, `{cause}`: the bands are the runs it explains, not archs that are hard to train."
+            if cause and banded and 2 * matched >= len(banded) else "")
+    blocks.append(Verdict(bool(bands), f"{len(bands)} band{'s' if len(bands) != 1 else ''} of low archs.{note} "
                           "(rule: supported when check_vertical_lines finds at least one band)."))
     return blocks
 
 
-def gpus_section(figures: list[Figure], checks: dict) -> list[Block]:
+def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
     figs = _of(figures, "gpus")
     bands = _of(figures, "bands")
     blocks: list[Block] = [
@@ -179,17 +233,42 @@ def gpus_section(figures: list[Figure], checks: dict) -> list[Block]:
         *[FigureBlock(f) for f in figs],
     ]
     flagged = [(f.facts["site"], g) for f in figs for g in f.facts["flagged"]]
-    if bands and flagged:
-        runs = bands[0].rows["runs"]
-        items = []
-        for site, gpu in flagged:
-            low = [r for r in runs if r["site"] == site and r["gpu"] == gpu and r["is_low"]]
-            in_band = sum(r["band_id"] is not None for r in low)
-            items.append(f"{site} {gpu}: {len(low)} low runs, {in_band} of them inside a band of section 4")
+    explanations = _explanations(data)
+    low_runs = data.rows("low_runs_explained") if flagged else []
+    absorbed: dict[str, str] = {}
+    items = []
+    for site, gpu in flagged:
+        item = f"{site} {gpu}"
+        if bands:
+            in_bands = [r for r in bands[0].rows["runs"] if r["site"] == site and r["gpu"] == gpu and r["is_low"]]
+            item += f": {len(in_bands)} low runs, {sum(r['band_id'] is not None for r in in_bands)} of them inside a band of section 4"
+        e = explanation_of(explanations, "low_accuracy", "gpu", gpu)
+        low = [r for r in low_runs if r["site"] == site and r["gpu"] == gpu]
+        cause = next((r for r in low_runs if r["explanation"]), None)
+        if e is not None and e["explained_by"]:
+            absorbed[gpu] = f"is explained by `{e['explained_by']}`"
+            item += (f"; root cause: `gpu = {gpu}` (risk ratio {ratio(e['risk_ratio'])}) is explained by "
+                     f"`{e['explained_by']}`: within its levels the risk ratio is {ratio(e['explained_by_risk_ratio'])}")
+        elif cause and "gpu" not in cause["explanation_attributes"] and low and all(r["matched"] for r in low):
+            absorbed[gpu] = f"are all matched by `{cause['explanation']}`"
+            item += f"; root cause: all {len(low)} of its low runs match `{cause['explanation']}`"
+        elif e is not None:
+            item += f"; root cause: `gpu = {gpu}` explains low accuracy on its own (risk ratio {ratio(e['risk_ratio'])})"
+        else:
+            item += f"; `check_explain` does not rank `gpu = {gpu}` among the explanations of low accuracy"
+        items.append(item)
+    if items:
         blocks.append(Bullets(items))
+    standing = [(s, g) for s, g in flagged if g not in absorbed]
     text = (", ".join(f"{s} {g}" for s, g in flagged) + " flagged") if flagged else "no site and GPU flagged"
-    blocks.append(Verdict(bool(flagged) if figs else None,
-                          f"{text} (rule: supported when check_gpu_accuracy flags a site and GPU)."))
+    if absorbed:
+        text += ("; " + ", ".join(f"{g}'s low runs {why}" for g, why in absorbed.items())
+                 + " (see Root cause): the GPU is a confounder, not the cause")
+    blocks.append(Verdict(bool(standing) if figs else None,
+                          f"{text} (rule: supported when check_gpu_accuracy flags a site and GPU whose low runs no "
+                          "other attribute explains: check_explain does not put the GPU under another attribute, and "
+                          "the strongest explanation of low accuracy, if it does not name the GPU, misses some of "
+                          "them)."))
     return blocks
 
 
@@ -343,11 +422,13 @@ def analysis_blocks(data: ReportData, context: Context, figures: list[Figure], c
     """The whole document, in order."""
     return [
         *opening(data, db_label, checks),
-        *best_epoch_section(figures, checks),
-        *duplicates_section(figures, checks),
+        *root_cause_section(data, checks),
+        *glance(checks),
+        *best_epoch_section(data, figures, checks),
+        *duplicates_section(data, figures, checks),
         *curves_section(figures),
-        *bands_section(figures, checks),
-        *gpus_section(figures, checks),
+        *bands_section(data, figures, checks),
+        *gpus_section(data, figures, checks),
         *missing_section(figures, checks),
         *config_section(data, context, checks),
         *code_section(data, figures, checks),

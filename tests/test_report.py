@@ -168,7 +168,8 @@ def test_report_sql_files_document_their_columns(reported):
             for key in ("grain", "reads", "question", "columns"):
                 assert f"\n-- {key}:" in header, f"{path.name} has no {key} line"
             documented = re.findall(r"^--   ([a-z_0-9]+):", header.split("-- columns:")[1], re.M)
-            params = {"arch_ids": [5990]} if "$arch_ids" in text else None
+            examples = {"arch_ids": [5990], "outcome": "low_accuracy", "max_order": 3}
+            params = {k: v for k, v in examples.items() if f"${k}" in text} or None
             cursor = con.execute(text, params) if params else con.execute(text)
             assert [d[0] for d in cursor.description] == documented, path.name
     finally:
@@ -243,12 +244,39 @@ def test_report_md_embeds_every_png_and_states_the_verdicts(reported):
     text = (reported["out"] / "report.md").read_text()
     for png in reported["out"].glob("*.png"):
         assert f"![{png.stem}]({png.name})" in text
-    assert text.count("> **Supported.**") + text.count("> **Not supported.**") + text.count("> **Not testable.**") == 8
+    assert text.count("> **Supported.**") + text.count("> **Not supported.**") + text.count("> **Not testable.**") == 9
     msu = reported["findings"]["best_epoch_counts"]["MSU"]
     share = 100 * msu["best_before_first_decay"] / msu["finished_runs"]
     assert f"MSU: {share:.0f}% of finished runs peaked before the first decay" in text
     assert "| setting | source | SUSTech | MSU |" in text
     assert "## 7. Configuration drift between sites" in text
+
+
+def test_report_opens_with_the_root_cause_and_checks_later_verdicts_against_it(reported):
+    """Issue 20: the first section names the planted cause in words with its numbers; the GPU
+    section, whose flagged GPU is only where the native-path runs ran, says it is a confounder."""
+    text = (reported["out"] / "report.md").read_text()
+    planted = reported["findings"]["precision_path"]
+    headings = re.findall(r"(?m)^## (.+)$", text)
+    assert headings[0] == "Root cause" and headings[1] == "Checks at a glance"
+    root = text.split("## Root cause")[1].split("## Checks at a glance")[0]
+    low = root.split("### Low accuracy")[1].split("###")[0]
+    assert "**Strongest explanation.** `precision_path = native_amp_unscaled` matches" in low
+    assert "> **Supported.** The low runs are explained best by `precision_path = native_amp_unscaled`" in root
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        matched, outliers = con.execute(
+            "select outliers_matched, outliers from check_explain where outcome = 'low_accuracy' and rank = 1").fetchone()
+    finally:
+        con.close()
+    assert f"matches {matched} of the {outliers} runs" in low
+    assert matched <= planted["low_native_runs"]
+    gpus = text.split("## 5. Accuracy by GPU")[1].split("## 6.")[0]
+    bad = reported["findings"]["bad_gpu"]
+    assert f"{bad['site']} {bad['gpu']} flagged" in gpus
+    assert "> **Not supported.**" in gpus and "the GPU is a confounder, not the cause" in gpus
+    bands = text.split("## 4. Bands of low archs")[1].split("## 5.")[0]
+    assert "match the strongest explanation of low accuracy, `precision_path = native_amp_unscaled`" in bands
 
 
 # ----------------------------------------------------------------------------- the browser

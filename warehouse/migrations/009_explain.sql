@@ -3,7 +3,7 @@
 insert into check_params values
     ('explain.min_support', 'explain', 0.2, 0.2, 'fraction of the outliers',
         'A combination of run attributes explains an outcome only when it matches at least this share of the runs where the outcome holds.'),
-    ('explain.min_risk_ratio', 'explain, timeline', 3.0, 3.0, 'ratio',
+    ('explain.min_risk_ratio', 'explain', 3.0, 3.0, 'ratio',
         'A combination explains an outcome only when the runs it matches have the outcome at least this many times as often as the other runs; within the levels of an attribute, a Mantel-Haenszel risk ratio below it means that attribute absorbs the combination.'),
     ('explain.min_gain', 'explain', 1.25, 1.25, 'ratio',
         'A combination of two or three values is kept only when its risk ratio is at least this many times that of each of its subsets of one value fewer: a value that only trims a few runs adds nothing.'),

@@ -1,16 +1,17 @@
 -- headline of check_explain: per outcome, its strongest explanation that no other attribute absorbs.
--- findings: outcomes with at least one explanation above the thresholds.
+-- findings: outcomes with an explanation above the thresholds that no other attribute absorbs.
 
 with best as (
     select
         outcome,
-        arg_min(explanation, rank) as explanation,
-        arg_min(risk_ratio, rank) as risk_ratio,
-        arg_min(support, rank) as support,
+        arg_min(explanation, rank) filter (where explained_by is null) as explanation,
+        arg_min(risk_ratio, rank) filter (where explained_by is null) as risk_ratio,
+        arg_min(support, rank) filter (where explained_by is null) as support,
+        count(*) filter (where explained_by is null) as n_alone,
         count(*) as n_explanations
     from check_explain
-    where explained_by is null
     group by outcome
+    having count(*) filter (where explained_by is null) > 0
 ),
 
 final as (
@@ -18,7 +19,8 @@ final as (
         coalesce(
             string_agg(
                 outcome || ': ' || explanation || ' (risk ratio ' || printf('%.1f', risk_ratio) || ', support '
-                    || printf('%.0f', 100 * support) || '%; ' || n_explanations || ' kept)',
+                    || printf('%.0f', 100 * support) || '%; ' || n_alone || ' of ' || n_explanations
+                    || ' explanations not absorbed by another attribute)',
                 '; ' order by outcome
             ),
             'no attribute combination explains an outcome above the thresholds of check_params'

@@ -92,12 +92,12 @@ final as (
         round(c.previous_native_share, 4) as native_share_before,
         round(c.native_share, 4) as native_share_after,
         coalesce(
-            (select list(v.code_fingerprint order by v.code_fingerprint) from versions as v
+            (select list_sort(list(v.code_fingerprint)) from versions as v
              where v.site = c.site and v.first_month = c.month),
             []
         ) as code_versions_started,
         coalesce(
-            (select list(v.code_fingerprint order by v.code_fingerprint) from versions as v
+            (select list_sort(list(v.code_fingerprint)) from versions as v
              where v.site = c.site and v.last_month = c.previous_month),
             []
         ) as code_versions_ended

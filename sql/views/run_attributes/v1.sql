@@ -3,12 +3,12 @@
 -- grain: one row per training run and attribute (every run has every attribute)
 -- reads: archs, lr_decays_v1, run_settings, runs
 -- question: What can be said of each training run that might explain how it went? The candidate
---   causes the explanation views (check_explain, check_timeline) weigh, each as text: where and on
+--   causes check_explain weighs, each as text: where and on
 --   what it ran (site, gpu, gpu_count, pytorch_version), when (start_month), which code and
 --   precision path (code_version, precision_path), its size class, whether it was resumed, what
 --   its learning rate did (first_lr_decay: the first epoch whose lr dropped, or none), its
---   throughput (steps_per_second: the quartile of its median it/s among all runs, cut at the
---   25th, 50th and 75th percentiles, so runs of equal it/s share one), and every setting its
+--   throughput (steps_per_second: the quartile of its median it/s among all runs, by the share
+--   of runs at or below it, so runs of equal it/s share one), and every setting its
 --   header logs that takes 2 to 30 values over the runs (setting.<name>: AMP flags, batch sizes,
 --   attack radius and steps, ...; a setting with one value explains nothing, one with more, such
 --   as exp_name, names runs rather than groups them; environment lines are covered by the
@@ -19,24 +19,26 @@
 --   attribute: what is said of the run, e.g. precision_path or setting.apex_amp
 --   value: its value for the run, as text
 
-with quartiles as (
-    -- cut points of the runs' it/s: runs of equal it/s always share a quartile
-    select quantile_cont(steps_per_second, [0.25, 0.5, 0.75]) as cuts
+with ranked as (
+    -- the share of runs at or below each run's it/s: runs of equal it/s share it, and a quartile
+    select
+        run_id,
+        steps_per_second,
+        cume_dist() over (partition by steps_per_second is null order by steps_per_second) as share_at_or_below
     from runs
 ),
 
 throughput as (
     select
-        r.run_id,
+        run_id,
         case
-            when r.steps_per_second is null then 'unknown'
-            when r.steps_per_second <= q.cuts[1] then 'quartile 1'
-            when r.steps_per_second <= q.cuts[2] then 'quartile 2'
-            when r.steps_per_second <= q.cuts[3] then 'quartile 3'
+            when steps_per_second is null then 'unknown'
+            when share_at_or_below <= 0.25 then 'quartile 1'
+            when share_at_or_below <= 0.5 then 'quartile 2'
+            when share_at_or_below <= 0.75 then 'quartile 3'
             else 'quartile 4'
         end as value
-    from runs as r
-    cross join quartiles as q
+    from ranked
 ),
 
 first_decays as (

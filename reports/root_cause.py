@@ -1,0 +1,113 @@
+"""The report's first section: which run attributes explain the runs that went wrong.
+
+It states the strongest explanations of `check_explain` in words, with their numbers, says which
+other attributes they absorb (the confounders: a GPU whose low runs all took the native-AMP path),
+and lists the months a site's share of low runs changed (`check_timeline`). Later sections check
+their own verdicts against it through `explanation_of` (reports/analysis.py).
+"""
+from __future__ import annotations
+
+from reports.data import ReportData
+from reports.document import Block, Bullets, Heading, Para, Table, Verdict
+
+OUTCOMES = {
+    "low_accuracy": "Low accuracy (a run far below the archs of similar size, `run_neighbours`)",
+    "early_best_epoch": "Early best epoch (best CW-40 before the first learning-rate decay, `check_best_epoch`)",
+    "robust_overfitting": "Robust overfitting (final CW-40 well below the best, `check_robust_overfitting`)",
+}
+SHOWN = 5
+"""Explanations per outcome in the table (the view holds all of them)."""
+
+
+def explanation_of(rows: list[dict], outcome: str, attribute: str, value: str) -> dict | None:
+    """The single-value explanation `attribute = value` of an outcome, also when it is the alias
+    of another value (the same runs); None when check_explain does not keep it."""
+    wanted = f"{attribute} = {value}"
+    for r in rows:
+        if r["outcome"] != outcome or len(r["attributes"]) != 1:
+            continue
+        if r["explanation"] == wanted or wanted in (r["aliases"] or []):
+            return r
+    return None
+
+
+def ratio(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def in_words(r: dict) -> str:
+    """One explanation as a sentence with its numbers."""
+    unmatched = r["outliers"] - r["outliers_matched"]
+    text = (f"`{r['explanation']}` matches {r['outliers_matched']} of the {r['outliers']} runs (support "
+            f"{100 * r['support']:.0f}%) and {r['inliers_matched']} of the {r['inliers']} others: runs with it have "
+            f"the outcome {ratio(r['risk_ratio'])} times as often as runs without it (95% interval "
+            f"{ratio(r['risk_ratio_low'])} to {ratio(r['risk_ratio_high'])})")
+    if unmatched:
+        text += f"; it leaves {unmatched} of the runs unexplained"
+    if r["aliases"]:
+        text += f"; the same runs as {', '.join(f'`{a}`' for a in r['aliases'])}"
+    return text + "."
+
+
+def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
+    rows = data.view("check_explain") if data.has_view("check_explain") else []
+    timeline = data.view("check_timeline") if data.has_view("check_timeline") else []
+    blocks: list[Block] = [
+        Heading(2, "Root cause"),
+        Para("**Hypothesis.** One attribute of the runs, or a combination of two or three, explains the runs that "
+             "went wrong: where they ran, on which GPU and PyTorch, when, which code and precision path, which "
+             "settings. `check_explain` weighs every combination of the attributes of `run_attributes` (the "
+             "explanation operator of MacroBase): its support is the share of the outcome's runs it matches, its "
+             "risk ratio how many times as often runs with it have the outcome as runs without it. An explanation "
+             "that holds no longer within the levels of another attribute is explained by that attribute (a "
+             "confounder); the later sections' verdicts are checked against this section."),
+    ]
+    if not rows:
+        blocks.append(Para("No combination of run attributes explains an outcome above the thresholds of "
+                           "`check_params` (explain.min_support, explain.min_risk_ratio, explain.min_outliers)."))
+    for outcome, title in OUTCOMES.items():
+        ranked = [r for r in rows if r["outcome"] == outcome]
+        if not ranked:
+            continue
+        alone = [r for r in ranked if r["explained_by"] is None]
+        absorbed = [r for r in ranked if r["explained_by"] is not None and len(r["attributes"]) == 1]
+        blocks.append(Heading(3, title))
+        if alone:
+            blocks.append(Para(f"**Strongest explanation.** {in_words(alone[0])}"))
+        items = [f"`{r['explanation']}` (risk ratio {ratio(r['risk_ratio'])}) is explained by `{r['explained_by']}`: "
+                 f"within its levels the risk ratio is {ratio(r['explained_by_risk_ratio'])}" for r in absorbed[:SHOWN]]
+        if items:
+            blocks.append(Para("**Explained by another attribute** (not a cause of their own):"))
+            blocks.append(Bullets(items))
+        blocks.append(Table(
+            ["rank", "explanation", "matched", "support", "risk ratio", "95% interval", "explained by"],
+            [[r["rank"], f"`{r['explanation']}`", f"{r['outliers_matched']}/{r['outliers']} + {r['inliers_matched']}",
+              f"{100 * r['support']:.0f}%", ratio(r["risk_ratio"]),
+              f"{ratio(r['risk_ratio_low'])}-{ratio(r['risk_ratio_high'])}", r["explained_by"] or "-"]
+             for r in ranked[:SHOWN]],
+            numeric={0, 3, 4}, summary=f"The {min(SHOWN, len(ranked))} strongest of {len(ranked)} explanations "
+                                       "(matched: outcome runs + other runs)"))
+    if timeline:
+        blocks.append(Para("**When.** The months a site's share of low runs changed (`check_timeline`), with the "
+                           "training code versions it started or stopped using then:"))
+        blocks.append(Bullets([
+            f"{t['site']} {t['changed_at'][:7]}: low share {100 * t['low_share_before']:.0f}% -> "
+            f"{100 * t['low_share_after']:.0f}% ({t['runs_before']} -> {t['runs_after']} finished runs); native-AMP "
+            f"share {100 * (t['native_share_before'] or 0):.0f}% -> {100 * (t['native_share_after'] or 0):.0f}%"
+            + (f"; code versions started {', '.join(t['code_versions_started'])}" if t["code_versions_started"] else "")
+            + (f"; ended {', '.join(t['code_versions_ended'])}" if t["code_versions_ended"] else "")
+            for t in timeline]))
+    low = [r for r in rows if r["outcome"] == "low_accuracy" and r["explained_by"] is None]
+    rule = "rule: supported when an explanation of low accuracy stands on its own, no other attribute absorbing it"
+    low_runs = next((o["n_outliers"] for o in data.rows("outcome_runs") if o["outcome"] == "low_accuracy"), 0)
+    if not low and not low_runs:
+        blocks.append(Verdict(None, f"No run is low: nothing to explain ({rule})."))
+        return blocks
+    blocks.append(Verdict(
+        bool(low),
+        (f"The low runs are explained best by `{low[0]['explanation']}` (support {100 * low[0]['support']:.0f}%, "
+         f"risk ratio {ratio(low[0]['risk_ratio'])}; {rule}).") if low
+        else f"No explanation of low accuracy stands on its own ({rule})."))
+    return blocks
