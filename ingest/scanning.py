@@ -142,10 +142,42 @@ class LinearPattern:
         _WORK[0] += max(0, end - pos) + 1
         return self.compiled.fullmatch(text, pos, end)
 
+    @cached_property
+    def _match_plan(self) -> list[tuple[re.Pattern, list[tuple[str | bytes, int]]]]:
+        """The plan with each stop character in the text's own type, newline first (it usually
+        ends the window at once, and later stops are searched only inside it)."""
+        as_bytes = isinstance(self.compiled.pattern, bytes)
+
+        def ordered(stops: dict[str, int]) -> list[tuple[str | bytes, int]]:
+            chars = sorted(stops, key=lambda c: c != "\n")
+            return [(c.encode("latin-1") if as_bytes else c, stops[c]) for c in chars]
+        return [(compiled, ordered(stops)) for compiled, stops in self.plan[-1:]]
+
     def match(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
-        """The match starting exactly at `pos`, examining text up to the stop characters only."""
+        """The match starting exactly at `pos`, examining text up to the stop characters only.
+
+        One attempt, so no occurrence is reused: each stop character is looked for with `find`
+        inside the window the earlier ones left (the same window `_attempt` computes)."""
         end = len(text) if endpos is None else min(endpos, len(text))
-        return self._attempt(text, pos, end, self._occurrences(text, end))
+        start = pos + len(self.literal)
+        match = None
+        for compiled, stops in self._match_plan:
+            limit = end
+            for char, k in stops:
+                at, n = start - 1, k + 1
+                while n:
+                    found = text.find(char, at + 1, limit)
+                    _WORK[0] += (found + 1 if found >= 0 else limit) - (at + 1)
+                    if found < 0:
+                        break
+                    at, n = found, n - 1
+                if n == 0 and at < limit - 2:
+                    limit = at + 2
+            _WORK[0] += max(0, limit - pos) + self.reach
+            match = compiled.match(text, pos, limit)
+            if match is None:
+                return None
+        return match
 
     def _occurrences(self, text: str, end: int) -> dict[str, _Occurrences]:
         return {c: _Occurrences(text, c, end) for _, stops in self.plan for c in stops}
