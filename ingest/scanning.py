@@ -52,6 +52,18 @@ _PROBES = "".join(map(chr, range(0x250))) + "\u0660\u06f0\u0966\u2028\u2029\u300
 non-ASCII digits and spaces that `\\d`, `\\s`, `\\w` match)."""
 
 
+def _find_nth(text: str | bytes, char: str | bytes, start: int, n: int, limit: int) -> int:
+    """Position of the n-th occurrence of `char` in text[start:limit], or -1; counts the work."""
+    at = start - 1
+    while n:
+        found = text.find(char, at + 1, limit)
+        _WORK[0] += (found + 1 if found >= 0 else limit) - (at + 1)
+        if found < 0:
+            return -1
+        at, n = found, n - 1
+    return at
+
+
 def work() -> int:
     """Characters examined so far by the registered patterns of this process (read differences)."""
     return _WORK[0]
@@ -144,51 +156,31 @@ class LinearPattern:
 
     @cached_property
     def _match_plan(self) -> list[tuple[re.Pattern, list[tuple[str | bytes, int]]]]:
-        """The plan with each stop character in the text's own type, newline first (it usually
-        ends the window at once, and later stops are searched only inside it)."""
+        """What one `match` runs: the pattern alone (gates pay off only when occurrences are
+        reused across attempts), its stop characters in the text's own type, newline first (it
+        usually ends the window at once, and later stops are searched only inside it)."""
         as_bytes = isinstance(self.compiled.pattern, bytes)
-
-        def ordered(stops: dict[str, int]) -> list[tuple[str | bytes, int]]:
-            chars = sorted(stops, key=lambda c: c != "\n")
-            return [(c.encode("latin-1") if as_bytes else c, stops[c]) for c in chars]
-        return [(compiled, ordered(stops)) for compiled, stops in self.plan[-1:]]
+        compiled, stops = self.plan[-1]
+        chars = sorted(stops, key=lambda c: c != "\n")
+        return [(compiled, [(c.encode("latin-1") if as_bytes else c, stops[c]) for c in chars])]
 
     def match(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
         """The match starting exactly at `pos`, examining text up to the stop characters only.
-
-        One attempt, so no occurrence is reused: each stop character is looked for with `find`
-        inside the window the earlier ones left (the same window `_attempt` computes)."""
+        One attempt: each stop character is found with `find` inside the window the earlier ones
+        left, nothing is kept for later attempts."""
         end = len(text) if endpos is None else min(endpos, len(text))
+        return self._attempt(text, pos, end, self._match_plan, lambda c, start, n, limit: _find_nth(text, c, start, n, limit))
+
+    def _attempt(self, text: str, pos: int, end: int, plan: list, nth: Callable[[str, int, int, int], int]) -> re.Match | None:
+        """Run `plan` at `pos`, each pattern inside the window its stop characters leave: up to two
+        characters past the (k+1)-th occurrence of a character it can match at most k times
+        (`nth(char, start, k + 1, limit)`: its position, or -1)."""
         start = pos + len(self.literal)
         match = None
-        for compiled, stops in self._match_plan:
+        for compiled, stops in plan:
             limit = end
-            for char, k in stops:
-                at, n = start - 1, k + 1
-                while n:
-                    found = text.find(char, at + 1, limit)
-                    _WORK[0] += (found + 1 if found >= 0 else limit) - (at + 1)
-                    if found < 0:
-                        break
-                    at, n = found, n - 1
-                if n == 0 and at < limit - 2:
-                    limit = at + 2
-            _WORK[0] += max(0, limit - pos) + self.reach
-            match = compiled.match(text, pos, limit)
-            if match is None:
-                return None
-        return match
-
-    def _occurrences(self, text: str, end: int) -> dict[str, _Occurrences]:
-        return {c: _Occurrences(text, c, end) for _, stops in self.plan for c in stops}
-
-    def _attempt(self, text: str, pos: int, end: int, occurrences: dict[str, _Occurrences]) -> re.Match | None:
-        start = pos + len(self.literal)
-        match = None
-        for compiled, stops in self.plan:
-            limit = end
-            for c, k in stops.items():
-                at = occurrences[c].nth_from(start, k + 1)
+            for c, k in stops:
+                at = nth(c, start, k + 1, limit)
                 if 0 <= at < limit - 2:
                     limit = at + 2
             _WORK[0] += max(0, limit - pos) + self.reach
@@ -208,7 +200,11 @@ class LinearPattern:
             raise TypeError(f"{self.name} is registered for {self.use}, not for searching")
         literal = self.literal
         found = _Occurrences(text, self.literal_text[0], end) if len(literal) == 1 else None
-        occurrences = self._occurrences(text, end)
+        occurrences = {c: _Occurrences(text, c, end) for _, stops in self.plan for c in stops}
+        plan = [(compiled, list(stops.items())) for compiled, stops in self.plan]
+
+        def nth(c: str, start: int, n: int, limit: int) -> int:
+            return occurrences[c].nth_from(start, n)
         at = pos
         while at <= end:
             if found is not None:
@@ -218,7 +214,7 @@ class LinearPattern:
                 _WORK[0] += (p + len(literal) if p >= 0 else end) - at
             if p < 0:
                 return
-            match = self._attempt(text, p, end, occurrences)
+            match = self._attempt(text, p, end, plan, nth)
             if match is None:
                 at = p + 1
                 continue

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
-from reports.root_cause import explanation_of, ratio, root_cause_section
+from reports.root_cause import explanation_of, explanations, ratio, root_cause_section
 from reports.style import pct
 
 EARLY_GAP_POINTS = 20.0
@@ -76,13 +76,9 @@ def _noise_words(row: dict | None) -> str:
             f"{row['min_detectable_effect']:.1f}: {row['verdict']}")
 
 
-def _explanations(data: ReportData) -> list[dict]:
-    return data.view("check_explain") if data.has_view("check_explain") else []
-
-
 def _root_cause_note(data: ReportData, outcome: str, site_attribute: str = "site") -> str:
     """What the root-cause section says of an outcome the section blames on a site."""
-    alone = [r for r in _explanations(data) if r["outcome"] == outcome and r["explained_by"] is None]
+    alone = [r for r in explanations(data) if r["outcome"] == outcome and r["explained_by"] is None]
     if not alone:
         return f"Root cause: no attribute explains {outcome.replace('_', ' ')} above the thresholds."
     top = alone[0]
@@ -233,7 +229,7 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
         *[FigureBlock(f) for f in figs],
     ]
     flagged = [(f.facts["site"], g) for f in figs for g in f.facts["flagged"]]
-    explanations = _explanations(data)
+    ranked = explanations(data)
     low_runs = data.rows("low_runs_explained") if flagged else []
     absorbed: dict[str, str] = {}
     items = []
@@ -242,7 +238,7 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
         if bands:
             in_bands = [r for r in bands[0].rows["runs"] if r["site"] == site and r["gpu"] == gpu and r["is_low"]]
             item += f": {len(in_bands)} low runs, {sum(r['band_id'] is not None for r in in_bands)} of them inside a band of section 4"
-        e = explanation_of(explanations, "low_accuracy", "gpu", gpu)
+        e = explanation_of(ranked, "low_accuracy", "gpu", gpu)
         low = [r for r in low_runs if r["site"] == site and r["gpu"] == gpu]
         cause = next((r for r in low_runs if r["explanation"]), None)
         if e is not None and e["explained_by"]:

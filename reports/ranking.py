@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.data import report_query
+from reports.root_cause import OUTCOMES
 from reports.tables import render_rows
 from warehouse.errors import WarehouseError
 from warehouse.query import open_for_reading, views_warning
-
-OUTCOMES = ("low_accuracy", "early_best_epoch", "robust_overfitting")
 
 
 def explain_ranking(db: Path, outcome: str | None = None, max_order: int = 3,

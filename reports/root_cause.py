@@ -19,6 +19,11 @@ SHOWN = 5
 """Explanations per outcome in the table (the view holds all of them)."""
 
 
+def explanations(data: ReportData) -> list[dict]:
+    """The rows of check_explain (none when the warehouse lacks the view)."""
+    return data.view("check_explain") if data.has_view("check_explain") else []
+
+
 def explanation_of(rows: list[dict], outcome: str, attribute: str, value: str) -> dict | None:
     """The single-value explanation `attribute = value` of an outcome, also when it is the alias
     of another value (the same runs); None when check_explain does not keep it."""
@@ -52,7 +57,7 @@ def in_words(r: dict) -> str:
 
 
 def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
-    rows = data.view("check_explain") if data.has_view("check_explain") else []
+    rows = explanations(data)
     timeline = data.view("check_timeline") if data.has_view("check_timeline") else []
     blocks: list[Block] = [
         Heading(2, "Root cause"),

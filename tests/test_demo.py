@@ -23,6 +23,7 @@ from demo import formats
 from demo.space import macs_and_params, search_space
 
 from conftest import HISTORY, SAMPLES
+from code_names import T3, T4, T6, T7, T9, TRAIN_NAMES
 
 TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ARCHS, EPOCHS = 40, 8
@@ -56,15 +57,6 @@ HISTORY_LINES = [
     "2022-12-20 19:50:00,000 epoch=1\tglobal_step=12\tacc=0.1875\tacc_avg=0.1875\tloss=2.4634\tloss_avg=2.2803"
     "\tlr=0.1000\t|gn|=inf\ttime=0.36it/s",                                          # overflow, native AMP
 ]
-#: argparse names of the training code versions, in declaration order (SPEC section 8)
-_T3 = ("exp_name", "config_path", "version", "seed", "fix_seed", "stop_epoch", "warmup_steps", "train_eval_epoch",
-       "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon", "num_steps", "step_size",
-       "apex_amp", "native_amp")
-_T4 = _T3[:7] + ("save_epochs",) + _T3[7:]
-_T6 = tuple(n for n in _T4 if n != "fix_seed")
-_T7 = _T6[:4] + ("data_path", "run") + _T6[4:]
-_T9 = _T7[:11] + ("valset",) + _T7[11:14] + ("attack_step",) + _T7[14:]
-TRAIN_NAMES = (_T3, _T4, _T6, _T7, _T9)
 
 
 def namespace_is_historical(line: str) -> bool:
@@ -281,9 +273,9 @@ def argument_names(text: str) -> tuple:
 
 
 #: (names, first start, end) of the training code versions, from SPEC section 8 (+0800)
-TRAIN_WINDOWS = ((_T3, "2022-12-18 17:11:19", "2022-12-18 20:35:39"), (_T4, "2022-12-18 20:35:39", "2022-12-19 21:56:35"),
-                 (_T6, "2022-12-19 21:56:35", "2022-12-20 19:41:26"), (_T7, "2022-12-20 19:41:26", "2024-06-13 17:00:53"),
-                 (_T9, "2024-06-13 17:00:53", "2099"))
+TRAIN_WINDOWS = ((T3, "2022-12-18 17:11:19", "2022-12-18 20:35:39"), (T4, "2022-12-18 20:35:39", "2022-12-19 21:56:35"),
+                 (T6, "2022-12-19 21:56:35", "2022-12-20 19:41:26"), (T7, "2022-12-20 19:41:26", "2024-06-13 17:00:53"),
+                 (T9, "2024-06-13 17:00:53", "2099"))
 
 
 def test_training_logs_follow_the_code_of_their_date(corpus, key):
@@ -297,14 +289,14 @@ def test_training_logs_follow_the_code_of_their_date(corpus, key):
         names = argument_names(text)
         window = next(w for w in TRAIN_WINDOWS if w[0] == names)
         assert window[1] <= run["started_at"] < window[2], run["path"]
-        old = names in (_T3, _T4, _T6)
+        old = names in (T3, T4, T6)
         assert ("seed: " in text.split("param size")[0].split("PreActRobustNetwork(")[1]) != old
         assert bool(re.search(r"/arch_0\d+\.log$", run["path"])) == (old and run["arch_id"] < 1000)
         forced_native = "2022-12-20 19:41:26" <= run["started_at"] < "2023-01-02 11:41:11"
         assert ("native_amp: True" in text) == forced_native
-        assert ("---- PGD-CW attacking results ----" in text) == (names != _T3 and run["epochs_logged"] > 0)
-        assert ("['PGD', 'PGD-CW'] Correct Count" in text) == (names == _T3 or run["code_version"] == "T4")
-        if names in (_T3, _T4):
+        assert ("---- PGD-CW attacking results ----" in text) == (names != T3 and run["epochs_logged"] > 0)
+        assert ("['PGD', 'PGD-CW'] Correct Count" in text) == (names == T3 or run["code_version"] == "T4")
+        if names in (T3, T4):
             assert run["seed"] == int(re.search(r" seed: (\d+)\n", text).group(1))
         versions.add(run["code_version"])
     assert versions >= {"T3", "T4", "T5", "T6", "T7", "T8"}

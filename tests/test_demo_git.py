@@ -20,6 +20,7 @@ import pytest
 import demo
 from demo import gitrepo, write_demo_repository
 from demo.packs import PackWriter, index_bytes, stored_zlib
+from code_names import T3, T4, T6, T7, T9
 
 
 def _git(repo: Path, *args: str, stdin: bytes = None) -> bytes:
@@ -291,22 +292,15 @@ def test_code_commits_of_every_log_follow_the_rule(corpus):
 
 #: (date, argparse names) of the real commits that changed the training scripts from 0424b536 (T3) on,
 #: and of those that changed eval.py from 302e308 (E1) on: SPEC section 8 and the notes on the history
-_T3 = ("exp_name", "config_path", "version", "seed", "fix_seed", "stop_epoch", "warmup_steps", "train_eval_epoch",
-       "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon", "num_steps", "step_size",
-       "apex_amp", "native_amp")
-_T4 = _T3[:7] + ("save_epochs",) + _T3[7:]
-_T6 = tuple(n for n in _T4 if n != "fix_seed")
-_T7 = _T6[:4] + ("data_path", "run") + _T6[4:]
-_T9 = _T7[:11] + ("valset",) + _T7[11:14] + ("attack_step",) + _T7[14:]
 _E1 = ("seed", "model", "model_path", "attack_choice", "norm", "load_best_model", "epsilon", "step_size", "aa_type",
        "progress_bar", "device")
 _E2 = ("seed", "model", "model_path", "attack_choice", "norm", "load_best_model", "aa_type", "progress_bar",
        "epsilon", "step_size", "device")
 _E2B = _E2[:3] + ("log_path",) + _E2[3:]
 HISTORY_FACTS = {
-    "train": [("2022-12-18 17:11:19", _T3), ("2022-12-18 20:35:39", _T4), ("2022-12-19 07:22:01", _T4),
-              ("2022-12-19 07:47:54", _T4), ("2022-12-19 21:56:35", _T6), ("2022-12-20 19:41:26", _T7),
-              ("2023-01-02 11:41:11", _T7), ("2024-06-13 17:00:53", _T9)],
+    "train": [("2022-12-18 17:11:19", T3), ("2022-12-18 20:35:39", T4), ("2022-12-19 07:22:01", T4),
+              ("2022-12-19 07:47:54", T4), ("2022-12-19 21:56:35", T6), ("2022-12-20 19:41:26", T7),
+              ("2023-01-02 11:41:11", T7), ("2024-06-13 17:00:53", T9)],
     "eval": [("2023-11-12 23:55:30", _E1), ("2023-11-23 23:35:45", _E2), ("2023-11-26 17:03:40", _E2B),
              ("2023-11-26 18:21:42", _E2B), ("2023-12-05 10:36:16", _E2B), ("2024-01-07 01:40:58", _E2B),
              ("2024-01-18 17:22:04", _E2B), ("2024-02-26 12:04:01", _E2B), ("2024-04-18 04:41:10", _E2B),

@@ -14,9 +14,9 @@ end
 from (select max(value) as value from check_params where name = 'precision_path.min_scaled_grad_norm') as p;
 
 create or replace temp table _logs as
-select code_fingerprint as fingerprint, started_at, 'run' as source from runs where code_fingerprint is not null
+select run_id as id, code_fingerprint as fingerprint, started_at, 'run' as source from runs where code_fingerprint is not null
 union all
-select code_fingerprint as fingerprint, started_at, 'eval' as source from evals where code_fingerprint is not null;
+select eval_id as id, code_fingerprint as fingerprint, started_at, 'eval' as source from evals where code_fingerprint is not null;
 
 delete from code_versions where fingerprint not in (select fingerprint from _logs);
 
@@ -74,26 +74,15 @@ where commits is null or len(commits) = 0;
 
 create or replace temp table _log_commits as
 select
-    'run' as source,
-    r.run_id as id,
+    l.source,
+    l.id,
     coalesce(list(w.sha order by w.repo, w.position) filter (where w.sha is not null), []) as commits
-from runs as r
-inner join code_versions as v on r.code_fingerprint = v.fingerprint and v.commits is not null
+from _logs as l
+inner join code_versions as v on l.fingerprint = v.fingerprint and v.commits is not null
 left join _window as w
-    on w.fingerprint = r.code_fingerprint
-    and (r.started_at is null or w.authored_at is null or w.authored_at <= r.started_at)
-group by r.run_id
-union all
-select
-    'eval' as source,
-    e.eval_id as id,
-    coalesce(list(w.sha order by w.repo, w.position) filter (where w.sha is not null), []) as commits
-from evals as e
-inner join code_versions as v on e.code_fingerprint = v.fingerprint and v.commits is not null
-left join _window as w
-    on w.fingerprint = e.code_fingerprint
-    and (e.started_at is null or w.authored_at is null or w.authored_at <= e.started_at)
-group by e.eval_id;
+    on w.fingerprint = l.fingerprint
+    and (l.started_at is null or w.authored_at is null or w.authored_at <= l.started_at)
+group by l.source, l.id;
 
 update runs set code_commits = null;
 update runs set code_commits = c.commits
