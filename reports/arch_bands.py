@@ -132,13 +132,13 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str]) ->
     more = [f"... and {len(bands) - 4} more bands"] if len(bands) > 4 else []
     # one copy of the 15,625 rows instead of one per panel: composing charts deep-copies inline data
     chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
-        datasets={RUNS_DATASET: rows},
         title=title(
             f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs",
             ["One point per finished run; ringed: at least low_arch.min_drop points below archs of similar size; "
              "shaded: check_vertical_lines bands.", *band_lines, *more],
         )
     )
+    chart["datasets"] = {RUNS_DATASET: rows}  # set, not `properties()`: that validates every row
     return Figure(
         name="local_train_issue", chart=chart, section="bands",
         caption=(f"{len(bands)} bands of consecutive archs far below their neighbours" +

@@ -9,14 +9,18 @@ read-only connection (reports/data.py), so a report is one consistent snapshot:
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from altair.utils.schemapi import debug_mode
+
 from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
-from reports.data import ReportData
-from reports.document import to_html, to_markdown
+from reports.data import ReportData, parameterless_queries
+from reports.document import html_body, to_markdown
 from reports.figures import Context, Figure
-from reports.render import FORMATS, write_figure
+from reports.outputs import OutputRecord, figure_key, read_record, remove_stale, write_record
+from reports.render import FORMATS, full_spec, page, renderer, write_figure
 from warehouse.checks import run_checks
 from warehouse.errors import WarehouseError
 from warehouse.query import open_for_reading
@@ -47,6 +51,8 @@ class ReportResult:
     out: Path
     figures: list[Figure]
     written: list[Path] = field(default_factory=list)
+    redrawn: list[str] = field(default_factory=list)  # figures drawn anew; the others' files were current
+    removed: list[str] = field(default_factory=list)  # figure files of an earlier report not written now
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -60,8 +66,11 @@ class ReportResult:
                 others.append(path.name)
         formats = "+".join(next(iter(stems.values()), []))
         figures = f"{len(stems)} figures as {formats} ({', '.join(stems)})" if stems else "no figures"
+        kept = len(self.figures) - len(self.redrawn)
+        drawn = f"; {len(self.redrawn)} redrawn, {kept} unchanged since the last report" if self.figures else ""
+        removed = f"; removed {len(self.removed)} files of figures no longer drawn" if self.removed else ""
         return (f"wrote {len(self.written)} files to {self.out}/ in {self.seconds:.1f} s: "
-                f"{', '.join(others)}; {figures}")
+                f"{', '.join(others)}; {figures}{drawn}{removed}")
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -75,7 +84,44 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def collect_figures(data: ReportData, context: Context) -> list[Figure]:
-    return [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+    """Every figure, in report order. Altair's check of each chart object as it is made is off:
+    it walks every row of the inline data (seconds at full scale), and each finished spec is
+    checked against the Vega-Lite schema anyway (`Figure.spec`)."""
+    with debug_mode(False):
+        return [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+
+
+PREFETCHED_VIEWS = ["check_vertical_lines", "check_duplicate_paired", "check_config_drift", "check_code_versions",
+                    "check_eval_code", "check_explain", "check_noise", "check_precision_path", "check_timeline"]
+"""The check views the figures and the text read, run up front with the report queries on both
+cores (reports/data.py `prefetch`); a view missing here is still read, only later and alone."""
+
+INDEX = "index"  # the record's name for index.html
+
+RENDER_THREADS = 2
+"""Figures drawn at once: vl-convert lays charts out and rasterises them outside the GIL, so two
+threads use both cores of the benchmark's machine."""
+
+
+def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: OutputRecord, result: ReportResult,
+          progress: Progress) -> dict[str, tuple[str, list[str]]]:
+    """Draw the figures whose key changed since the last report in `out` (reports/outputs.py) and
+    keep the others' files; return each figure's key and files."""
+    version = renderer()
+    planned = {}
+    for figure in figures:
+        files = [f"{figure.name}.{fmt}" for fmt in formats]
+        planned[figure.name] = (figure_key(full_spec(figure.spec()), figure.caption, formats, version), files)
+    todo = [f for f in figures if not record.unchanged(out, f.name, *planned[f.name])]
+    for name in planned.keys() - {f.name for f in todo}:
+        progress.advance(name)
+    with ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
+        drawing = {pool.submit(write_figure, out, f.name, f.spec(), f.caption, formats): f for f in todo}
+        for done in as_completed(drawing):
+            done.result()
+            progress.advance(drawing[done].name)
+    result.redrawn = [f.name for f in todo]
+    return planned
 
 
 def build_report(db: Path, out: Path, formats: tuple[str, ...] = FORMATS, curve_archs: list[int] | None = None,
@@ -92,22 +138,29 @@ def build_report(db: Path, out: Path, formats: tuple[str, ...] = FORMATS, curve_
             if absent:
                 raise WarehouseError(f"no training run of arch {', '.join(map(str, absent))} in {db}")
         checks = {r.name: r for r in run_checks(con).results}
+        data.prefetch(parameterless_queries(), PREFETCHED_VIEWS)
         figures = collect_figures(data, context)
         out.mkdir(parents=True, exist_ok=True)
         result = ReportResult(out=out, figures=figures)
         progress.start(len(figures) + 2)
-        for figure in figures:
-            result.written.extend(write_figure(out, figure.name, figure.spec(), figure.caption, formats))
-            progress.advance(figure.name)
+        record = read_record(out)
+        planned = _draw(out, figures, formats, record, result, progress)
+        result.written.extend(out / name for _, files in planned.values() for name in files)
         result.written.extend(missing_eval.write_incomplete_lists(data, context, out))
         files = [p.name for p in result.written] + ["report.md", "index.html"]
         blocks = analysis.analysis_blocks(data, context, figures, checks, str(db), files)
         (out / "report.md").write_text(to_markdown(blocks, formats))
         result.written.append(out / "report.md")
         progress.advance("report.md")
-        (out / "index.html").write_text(to_html(blocks, "RobustNASBench logs: the analysis", formats))
+        # index.html carries every spec and the Vega bundle (made in ~2 s): written when its text changes
+        title_text, body = "RobustNASBench logs: the analysis", html_body(blocks, formats)
+        planned[INDEX] = (figure_key({"title": title_text, "body": body}, "", ("html",), renderer()), ["index.html"])
+        if not record.unchanged(out, INDEX, *planned[INDEX]):
+            (out / "index.html").write_text(page(title_text, body))
         result.written.append(out / "index.html")
         progress.advance("index.html")
+        result.removed = remove_stale(out, record.stale(planned))
+        write_record(out, OutputRecord(planned))
     finally:
         con.close()
         progress.finish()

@@ -13,13 +13,16 @@ into Vega-Lite specs, where only JSON survives:
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from queue import Queue
 
 import duckdb
 
 from warehouse.errors import WarehouseError
+from warehouse.query import reading_cursor
 
 REPORT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "report"
 
@@ -30,6 +33,11 @@ def report_query(name: str) -> str:
     if not path.exists():
         raise WarehouseError(f"report query {path} is missing")
     return path.read_text()
+
+
+def parameterless_queries() -> list[str]:
+    """The report queries that take no `$parameter` (the ones a report can run up front)."""
+    return sorted(p.stem for p in REPORT_SQL_DIR.glob("*.sql") if "$" not in p.read_text())
 
 
 def json_value(value):
@@ -56,13 +64,48 @@ class ReportData:
 
     def _run(self, key: tuple, sql: str, params: dict | None) -> list[dict]:
         if key not in self._cache:
-            try:
-                cursor = self.con.execute(sql, params) if params else self.con.execute(sql)
-            except duckdb.Error as exc:
-                raise WarehouseError(f"report query {key[0]} failed: {str(exc).splitlines()[0]}") from None
-            columns = [d[0] for d in cursor.description]
-            self._cache[key] = [dict(zip(columns, map(json_value, row))) for row in cursor.fetchall()]
+            self._fetch(self.con, key, sql, params)
         return self._cache[key]
+
+    def _fetch(self, con: duckdb.DuckDBPyConnection, key: tuple, sql: str, params: dict | None) -> None:
+        try:
+            cursor = con.execute(sql, params) if params else con.execute(sql)
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"report query {key[0]} failed: {str(exc).splitlines()[0]}") from None
+        self._cache[key] = [dict(zip(columns, map(json_value, row))) for row in rows]
+
+    @staticmethod
+    def _view_sql(name: str) -> str:
+        if not name.replace("_", "").isalnum():
+            raise WarehouseError(f"not a view name: {name!r}")
+        return f"select * from {name}"
+
+    def prefetch(self, queries: list[str], views: list[str], threads: int = 2) -> None:
+        """Run report queries (without parameters) and views at once on `threads` cursors and keep
+        their rows: each keeps about one core busy, and a report reads a dozen of them."""
+        jobs = [((name, ()), report_query(name)) for name in queries]
+        jobs += [((name, ()), self._view_sql(name)) for name in views]
+        jobs = [(key, sql) for key, sql in jobs if key not in self._cache]
+        cursors = [reading_cursor(self.con) for _ in range(max(1, min(threads, len(jobs))))] if jobs else []
+        free: Queue = Queue()
+        for cursor in cursors:
+            free.put(cursor)
+
+        def fetch(job: tuple[tuple, str]) -> None:
+            cursor = free.get()
+            try:
+                self._fetch(cursor, *job, None)
+            finally:
+                free.put(cursor)
+
+        try:
+            with ThreadPoolExecutor(max_workers=len(cursors) or 1) as pool:
+                list(pool.map(fetch, jobs))
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def rows(self, name: str, **params) -> list[dict]:
         """Rows of the report query `sql/report/<name>.sql`, with its `$parameters`."""
@@ -71,9 +114,7 @@ class ReportData:
 
     def view(self, name: str) -> list[dict]:
         """All rows of an installed view (a check or helper view), e.g. check_config_drift."""
-        if not name.replace("_", "").isalnum():
-            raise WarehouseError(f"not a view name: {name!r}")
-        return self._run((name, ()), f"select * from {name}", None)
+        return self._run((name, ()), self._view_sql(name), None)
 
     def has_view(self, name: str) -> bool:
         found = self.con.execute(

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from reports.figures import Figure
-from reports.render import chart_block, page
+from reports.render import chart_block
 
 
 @dataclass
@@ -126,7 +126,8 @@ def _html_table(b: Table) -> str:
     return table
 
 
-def to_html(blocks: list[Block], title_text: str, formats: tuple[str, ...]) -> str:
+def html_body(blocks: list[Block], formats: tuple[str, ...]) -> str:
+    """The body of the report page: text, tables and one interactive chart per figure."""
     parts: list[str] = []
     n_chart = 0
     for b in blocks:
@@ -150,4 +151,4 @@ def to_html(blocks: list[Block], title_text: str, formats: tuple[str, ...]) -> s
                 f"<figure id=\"fig-{html.escape(f.name)}\">{chart_block(f'chart-{n_chart}', f.spec())}"
                 f"<figcaption><code>{html.escape(f.name)}</code>: {inline_html(f.caption)} {links}</figcaption></figure>"
             )
-    return page(title_text, "\n".join(parts))
+    return "\n".join(parts)

@@ -7,6 +7,7 @@ as a red message in place of the chart, so a broken figure cannot go unnoticed.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from functools import lru_cache
@@ -108,19 +109,31 @@ def figure_page(name: str, caption: str, spec: dict) -> str:
     return page(name, body)
 
 
+def renderer() -> str:
+    """What the files of a figure depend on besides its spec and caption: part of its key
+    (reports/outputs.py), so a new renderer or page template draws every figure again."""
+    template = hashlib.sha256((PAGE_STYLE + RENDER_SCRIPT).encode()).hexdigest()[:16]
+    return f"vl-convert {vl_convert.__version__}, png scale {PNG_SCALE}, page {template}"
+
+
 def write_figure(out: Path, name: str, spec: dict, caption: str, formats: tuple[str, ...]) -> list[Path]:
-    """Write `<name>.png`, `.svg` and `.html` (those asked for) into `out`; return the paths."""
+    """Write `<name>.png`, `.svg` and `.html` (those asked for) into `out`; return the paths.
+
+    The PNG is the SVG rasterised (byte for byte what `vegalite_to_png` gives): Vega lays the
+    chart out once for both files."""
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown figure format {unknown[0]!r}: use {', '.join(FORMATS)}")
     spec = full_spec(spec)
+    svg = vl_convert.vegalite_to_svg(spec) if "png" in formats or "svg" in formats else None
     written = []
     for fmt in formats:
         path = out / f"{name}.{fmt}"
         if fmt == "png":
-            path.write_bytes(vl_convert.vegalite_to_png(spec, scale=PNG_SCALE))
+            path.write_bytes(vl_convert.svg_to_png(svg, scale=PNG_SCALE))
         elif fmt == "svg":
-            path.write_text(vl_convert.vegalite_to_svg(spec))
-        elif fmt == "html":
-            path.write_text(figure_page(name, caption, spec))
+            path.write_text(svg)
         else:
-            raise ValueError(f"unknown figure format {fmt!r}: use {', '.join(FORMATS)}")
+            path.write_text(figure_page(name, caption, spec))
         written.append(path)
     return written

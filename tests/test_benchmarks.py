@@ -32,6 +32,8 @@ def test_run_writes_every_measure(tmp_path):
     assert any(name.startswith("check_view:") for name in measures)
     assert all(measures[m]["value"] is not None for m in MEASURES)
     assert measures["corpus_lines"]["value"] > 0
+    assert measures["report_unchanged_redrawn"]["value"] == 0  # a newline more changes no figure's data
+    assert 0 < measures["provenance_share"]["value"] < 1
     assert "loaded 1 " in point["ingest_1pct_line"]
     runs = re.compile(r"runs \d+, epochs \d+, evals \d+")
     assert runs.search(point["ingest_1pct_line"]).group() == runs.search(point["ingest_full_line"]).group()

@@ -123,7 +123,7 @@ def test_report_builds_demo_warehouse_and_says_so(reported):
 
 
 def test_report_writes_every_file_and_lists_them(reported):
-    on_disk = {p.name for p in reported["out"].iterdir()}
+    on_disk = {p.name for p in reported["out"].iterdir()} - {".report-outputs.json"}  # tests/test_report_outputs.py
     assert on_disk == expected_names(reported)
     curves = [n for n in on_disk if n.startswith("dup_Arch") and n.endswith(".png")]
     assert len(curves) == min(5, len(reported["findings"]["duplicate_archs"]))
@@ -321,6 +321,75 @@ def test_report_arch_option_draws_the_chosen_arch(reported, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("dup_Arch*")) == [f"dup_Arch{arch_id}_training_curves.svg"]
     assert not list(tmp_path.glob("*.png"))
     assert "![" not in (tmp_path / "report.md").read_text().split("## 1.")[0]
+
+
+def _report_svg(reported, out: Path, *args: str) -> str:
+    result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(out), "--format", "svg", *args])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def _stamps(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix in (".svg", ".html")}
+
+
+def test_a_second_report_of_the_same_data_keeps_every_figure(reported, tmp_path):
+    first = _report_svg(reported, tmp_path)
+    n = len(list(tmp_path.glob("*.svg")))
+    assert f"; {n} redrawn, 0 unchanged since the last report" in first
+    before = _stamps(tmp_path)
+    second = _report_svg(reported, tmp_path)
+    assert f"; 0 redrawn, {n} unchanged since the last report" in second
+    assert _stamps(tmp_path) == before  # figure files and index.html not rewritten
+
+
+def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, tmp_path):
+    _report_svg(reported, tmp_path)
+    record_path = tmp_path / ".report-outputs.json"
+    record = json.loads(record_path.read_text())
+    record["figures"]["best_epoch_msu"]["key"] = "0" * 64
+    record_path.write_text(json.dumps(record))
+    (tmp_path / "dup_test_acc.svg").unlink()
+    before = _stamps(tmp_path)
+    line = _report_svg(reported, tmp_path)
+    n = len(list(tmp_path.glob("*.svg")))
+    assert f"; 2 redrawn, {n - 2} unchanged since the last report" in line
+    after = _stamps(tmp_path)
+    assert sorted(name for name in after if after[name] != before.get(name)) == ["best_epoch_msu.svg", "dup_test_acc.svg"]
+
+
+def test_figures_no_longer_drawn_are_removed(reported, tmp_path):
+    first, second = reported["findings"]["duplicate_archs"][:2]
+    _report_svg(reported, tmp_path, "--arch", str(first))
+    assert [p.name for p in tmp_path.glob(f"*{first}*")]
+    line = _report_svg(reported, tmp_path, "--arch", str(second))
+    assert not list(tmp_path.glob(f"*{first}*")) and list(tmp_path.glob(f"*{second}*"))
+    assert "removed 1 files of figures no longer drawn" in line
+    # a later report in fewer formats keeps the other formats' files
+    result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "html",
+                                 "--arch", str(second)])
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.glob(f"*{second}*.svg")) and list(tmp_path.glob(f"*{second}*.html"))
+
+
+@pytest.mark.parametrize("listed", ["../victim.svg", "/tmp/victim.svg", "sub/victim.svg", "victim.txt", "victim.svg\0"])
+def test_the_record_of_outputs_never_removes_other_files(reported, tmp_path, listed):
+    out = tmp_path / "report"
+    (out / "sub").mkdir(parents=True)
+    victims = [tmp_path / "victim.svg", out / "sub" / "victim.svg", out / "victim.txt"]
+    for victim in victims:
+        victim.write_text("keep me")
+    (out / ".report-outputs.json").write_text(json.dumps(
+        {"figures": {"old": {"key": "x", "files": [listed.replace("/tmp/", f"{tmp_path}/")]}}}))
+    _report_svg(reported, out)
+    assert all(v.read_text() == "keep me" for v in victims)
+
+
+def test_an_unreadable_record_of_outputs_draws_everything(reported, tmp_path):
+    (tmp_path / ".report-outputs.json").write_bytes(b"\xff\x00 not json")
+    line = _report_svg(reported, tmp_path)
+    n = len(list(tmp_path.glob("*.svg")))
+    assert n > 10 and f"; {n} redrawn, 0 unchanged since the last report" in line
 
 
 def test_report_refuses_unknown_arch_and_format(reported, tmp_path):

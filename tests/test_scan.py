@@ -67,6 +67,29 @@ def test_every_demo_training_log_identical(demo_logs):
     assert compared > 100
 
 
+STEP_COLUMNS = ("step_lines", "grad_norm_nonfinite", "grad_norm_median", "grad_norm_max", "steps_per_second")
+
+
+def test_last_step_only_reads_the_same_records_without_the_step_line_columns(demo_logs):
+    """The benchmark's measure of the step-line columns scans with `last_step_only`: every other
+    value of every record is the same, the step-line columns are empty."""
+    compared = 0
+    for path in demo_logs[:60] + sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log")
+                                        if "_eval_" not in p.name):
+        data = path.read_bytes()
+        full = scan_training_log(data)
+        last = scan_training_log(data, True)
+        assert last[:2] == full[:2]
+        a, b = EpochRows(full[1], full[2], full[3]), EpochRows(last[1], last[2], last[3])
+        for name in EPOCH_COLUMNS:
+            if name in STEP_COLUMNS:
+                assert not any(b.column(name)), name
+            else:
+                assert [repr(v) for v in a.column(name)] == [repr(v) for v in b.column(name)], (path, name)
+        compared += any(a.column("step_lines"))
+    assert compared > 60
+
+
 LINE = "2023-03-01 10:00:{:02d},123 "
 
 

@@ -51,6 +51,21 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def reading_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to the database `con` reads, for a query on another thread, reading the
+    tool's own views as `con` does: TEMP views belong to one connection, so they are created on the
+    cursor again when the file's views differ (settings such as external access are the database's
+    and hold for every cursor)."""
+    cursor = con.cursor()
+    try:
+        cursor.execute("set enable_progress_bar = false")
+        use_tool_views(cursor)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
+
+
 def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
     """A warning when the file's own views differ from the tool's (the tool runs its own)."""
     differ = differing_views(con)

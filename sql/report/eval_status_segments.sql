@@ -39,7 +39,7 @@ site_archs as (
         r.arch_id,
         bool_or(r.finished) as any_finished,
         bool_or(r.finished and m.run_id is null) as evaluated,
-        string_agg(distinct coalesce(r.gpu, 'cpu'), ', ') as gpus,
+        string_agg(distinct coalesce(r.gpu, 'cpu'), ', ' order by coalesce(r.gpu, 'cpu')) as gpus,
         min(r.started_at) as trained_from,
         max(r.started_at) as trained_to
     from sites as s
@@ -87,7 +87,7 @@ final as (
         count(*) as n_archs,
         array_to_string((list(arch_id order by arch_id))[1:10], ', ')
             || case when count(*) > 10 then ', ...' else '' end as example_arch_ids,
-        string_agg(distinct gpus, ', ') as gpus,
+        string_agg(distinct gpus, ', ' order by gpus) as gpus,
         min(trained_from) as trained_from,
         max(trained_to) as trained_to
     from islands

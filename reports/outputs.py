@@ -1,0 +1,93 @@
+"""What a report folder holds from the last report: each figure's key and the files written for it.
+
+A figure is drawn again only when its key changed: the hash of everything its files are made
+from (the full Vega-Lite spec with its data, the caption, the formats asked for, the renderer's
+version and the page template). After an ingest that changed none of a figure's data, `report`
+keeps its files as they are (index.html likewise, under the name `index`). The record lives beside the figures, in `.report-outputs.json`:
+
+    {"renderer": "...", "figures": {"best_epoch_msu": {"key": "3f2a...", "files": ["best_epoch_msu.png", ...]}}}
+
+The record is read as untrusted text: only plain file names (no folder part) with the suffixes
+the report writes are ever kept or removed, and a file is kept only when it is still there.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RECORD_NAME = ".report-outputs.json"
+FIGURE_SUFFIXES = (".png", ".svg", ".html")
+
+
+@dataclass
+class OutputRecord:
+    """Figure name -> (key, files) from the last report written into a folder."""
+
+    figures: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+    def unchanged(self, out: Path, name: str, key: str, files: list[str]) -> bool:
+        """Whether the figure's files from the last report are what this one would write."""
+        old = self.figures.get(name)
+        return old is not None and old == (key, files) and all((out / f).is_file() for f in files)
+
+    def stale(self, drawn: dict[str, tuple[str, list[str]]]) -> list[str]:
+        """Files of the last report's figures that this report does not draw at all (e.g. the
+        curves of archs an earlier `--arch` chose); a figure drawn in fewer formats keeps its other
+        files."""
+        keep = {f for _, files in drawn.values() for f in files}
+        return sorted({f for name, (_, files) in self.figures.items() if name not in drawn for f in files} - keep)
+
+
+def _plain_figure_file(name) -> bool:
+    return (isinstance(name, str) and name not in ("", ".", "..") and os.sep not in name and "/" not in name
+            and "\0" not in name and name.endswith(FIGURE_SUFFIXES))
+
+
+def read_record(out: Path) -> OutputRecord:
+    """The record of the last report in `out`; empty when there is none or it cannot be read."""
+    try:
+        raw = json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return OutputRecord()
+    figures = raw.get("figures") if isinstance(raw, dict) else None
+    record = OutputRecord()
+    for name, item in (figures.items() if isinstance(figures, dict) else ()):
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not isinstance(item.get("files"), list):
+            continue
+        files = item["files"]
+        if files and all(_plain_figure_file(f) for f in files):
+            record.figures[name] = (item["key"], files)
+    return record
+
+
+def write_record(out: Path, record: OutputRecord) -> Path:
+    """Write the record atomically (a half-written record would only cost a redraw, but why)."""
+    path = out / RECORD_NAME
+    scratch = out / f"{RECORD_NAME}.{os.getpid()}.tmp"
+    body = {"figures": {name: {"key": key, "files": files} for name, (key, files) in sorted(record.figures.items())}}
+    scratch.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def remove_stale(out: Path, names: list[str]) -> list[str]:
+    """Remove the named figure files of an earlier report (plain names inside `out` only)."""
+    removed = []
+    for name in names:
+        if _plain_figure_file(name):
+            try:
+                (out / name).unlink()
+                removed.append(name)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def figure_key(spec: dict, caption: str, formats: tuple[str, ...], renderer: str) -> str:
+    """The hash of everything a figure's files are made from."""
+    text = json.dumps({"spec": spec, "caption": caption, "formats": list(formats), "renderer": renderer},
+                      sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
