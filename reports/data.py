@@ -15,18 +15,17 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 
 from warehouse.errors import WarehouseError
+from warehouse.viewfiles import SQL_DIR
 
-REPORT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "report"
 
 
 def report_query(name: str) -> str:
     """The text of `sql/report/<name>.sql`."""
-    path = REPORT_SQL_DIR / f"{name}.sql"
+    path = SQL_DIR / "report" / f"{name}.sql"
     if not path.exists():
         raise WarehouseError(f"report query {path} is missing")
     return path.read_text()
