@@ -20,9 +20,7 @@ app = typer.Typer(
     help="RobustNASBench (NARes) logs as a DuckDB warehouse: ingest, check, report.",
 )
 
-PROJECT_DIR = Path(__file__).resolve().parent
-
-DB_HELP = "Warehouse file (default: $RNB_DB, else warehouse/robustnasbench.duckdb in the project)."
+DB_HELP = "Warehouse file (default: $RNB_DB, else robustnasbench.duckdb in the working folder)."
 FORMAT_HELP = "Output format: table, json or csv."
 
 
@@ -229,7 +227,7 @@ def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
         write_demo_repository(corpus)
     summary = ingest_paths(db, [corpus])
     return (f"no warehouse at {db}: built it from the demo corpus {'written to' if wrote else 'in'} {corpus}/ "
-            f"({summary.runs} runs, {summary.evals} evaluations); ingest your logs with `python cli.py ingest`")
+            f"({summary.runs} runs, {summary.evals} evaluations); ingest your logs with `nares ingest`")
 
 
 @app.command()

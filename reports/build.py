@@ -3,7 +3,7 @@
 The pipeline is an explicit ordered list of figure families; each reads the warehouse through one
 read-only connection (reports/data.py), so a report is one consistent snapshot:
 
-    result = build_report(Path("warehouse/robustnasbench.duckdb"), Path("report"))
+    result = build_report(Path("robustnasbench.duckdb"), Path("report"))
     print(result.line())    # wrote 27 files to report/ in 9.1 s: report.md, index.html, ...
 """
 from __future__ import annotations

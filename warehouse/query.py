@@ -34,7 +34,7 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
     """
     db = Path(db)
     if not db.exists():
-        raise WarehouseError(f"no warehouse at {db}: run `python cli.py ingest <logs folder>` first (or pass --db)")
+        raise WarehouseError(f"no warehouse at {db}: run `nares ingest <logs folder>` first (or pass --db)")
     con = connect(db, read_only=True)
     try:
         version = check_version(con, db)
@@ -58,7 +58,7 @@ def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
     return [f"the warehouse's views differ from this tool's sql/ ({shown}): the tool's own were used; "
-            "`python cli.py ingest` reinstalls them in the file"]
+            "`nares ingest` reinstalls them in the file"]
 
 
 def _words(sql: str) -> list[str]:
