@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 import pytest
 from typer.testing import CliRunner
 
@@ -16,7 +21,8 @@ from cli import app
 from conftest import ROOT, SAMPLES, query
 from warehouse import default_db_path
 
-PACKAGED = ["pyproject.toml", "setup.py", "README.md", "cli.py", "ingest", "warehouse", "reports", "demo", "sql"]
+PACKAGED = ["pyproject.toml", "setup.py", "README.md", "ingest", "warehouse", "reports", "demo", "sql",
+            *(f"{module}.py" for module in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["py-modules"])]
 """What a build reads: copied away from the checkout, so that no build/ folder left there (which
 setuptools never cleans) can put stale files into the wheel, and the build writes nothing here."""
 
@@ -72,8 +78,8 @@ def test_the_wheel_installs_a_nares_command_that_works_from_any_folder(tmp_path)
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("RNB_DB", "PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    files = _run([python, "-c", "import cli, ingest._scan, reports, warehouse.viewfiles as v; "
-                  "print(cli.__file__, ingest._scan.__file__, reports.__file__, v.__file__, v.SQL_DIR, sep='\\n')"],
+    files = _run([python, "-c", "import cli, nares, ingest._scan, reports, warehouse.viewfiles as v; "
+                  "print(cli.__file__, nares.__file__, ingest._scan.__file__, reports.__file__, v.__file__, v.SQL_DIR, sep='\\n')"],
                  cwd=work, env=env).split()
     assert all(Path(f).resolve().is_relative_to(packages.resolve()) for f in files), files
     assert Path(files[-1]).resolve() == (packages / "warehouse" / "sql").resolve()
@@ -86,6 +92,9 @@ def test_the_wheel_installs_a_nares_command_that_works_from_any_folder(tmp_path)
     runs = query(db, "select count(*) from runs")[0][0]
     assert runs == 12 and f"runs {runs}," in out
     assert query(db, "select count(*) from view_versions where path like 'sql/checks/%'")[0][0] > 0
+    out = _run([python, "-c", "from nares import open_warehouse; print(open_warehouse().check('best_epoch').height)"],
+               cwd=work, env=env)
+    assert int(out) == query(db, "select count(*) from check_best_epoch")[0][0] > 0
     out = _run(["nares", "check", "best_epoch", "duplicate_archs"], cwd=work, env=env)
     assert [line.split(":")[0] for line in out.splitlines()] == ["best_epoch", "duplicate_archs"]
     out = _run(["nares", "report", "--format", "svg"], cwd=work, env=env)
