@@ -1,7 +1,8 @@
 """Command line of the RobustNASBench log warehouse.
 
 Each command opens the warehouse, calls one library function and turns a domain error into one
-clear line on stderr with a non-zero exit. Nothing else lives here.
+clear line on stderr with a non-zero exit. Nothing else lives here. `sql`, `check` and `report`
+read through the notebook API (nares.py `open_warehouse`), so a script sees what they print.
 """
 from __future__ import annotations
 
@@ -20,9 +21,7 @@ app = typer.Typer(
     help="RobustNASBench (NARes) logs as a DuckDB warehouse: ingest, check, report.",
 )
 
-PROJECT_DIR = Path(__file__).resolve().parent
-
-DB_HELP = "Warehouse file (default: $RNB_DB, else warehouse/robustnasbench.duckdb in the project)."
+DB_HELP = "Warehouse file (default: $RNB_DB, else robustnasbench.duckdb in the working folder)."
 FORMAT_HELP = "Output format: table, json or csv."
 
 
@@ -113,14 +112,15 @@ def sql(
     max_rows: int = typer.Option(10_000, "--max-rows", min=1, help="Print at most this many rows (stderr says when there were more)."),
 ):
     """Run a read-only SQL query against the warehouse (no file access; the tool's own views)."""
+    from nares import open_warehouse
     from reports.tables import FORMATS, render_rows
     from warehouse import WarehouseError
-    from warehouse.query import run_query
 
     if format not in FORMATS:
         _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     try:
-        result = run_query(_db(db), query, timeout=timeout, max_rows=max_rows)
+        with open_warehouse(_db(db)) as wh:
+            result = wh.rows(query, timeout=timeout, max_rows=max_rows)
     except WarehouseError as exc:
         _fail(str(exc))
     for warning in result.warnings:
@@ -156,11 +156,13 @@ def check(
     fail_on: bool = typer.Option(False, "--fail-on", help="Exit with code 1 when a check run has findings (for CI)."),
 ):
     """Run the checks (versioned SQL views): one line per check with its headline figure."""
+    from nares import open_warehouse
     from warehouse import WarehouseError
-    from warehouse.checks import check_warehouse, render_checks
+    from warehouse.checks import render_checks
 
     try:
-        report = check_warehouse(_db(db), names, details=details)
+        with open_warehouse(_db(db)) as wh:
+            report = wh.checks(names, details=details)
         text = render_checks(report, format, details=details)
     except WarehouseError as exc:
         _fail(str(exc))
@@ -229,7 +231,7 @@ def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
         write_demo_repository(corpus)
     summary = ingest_paths(db, [corpus])
     return (f"no warehouse at {db}: built it from the demo corpus {'written to' if wrote else 'in'} {corpus}/ "
-            f"({summary.runs} runs, {summary.evals} evaluations); ingest your logs with `python cli.py ingest`")
+            f"({summary.runs} runs, {summary.evals} evaluations); ingest your logs with `nares ingest`")
 
 
 @app.command()
@@ -240,7 +242,8 @@ def report(
     arch: Optional[List[int]] = typer.Option(None, "--arch", help="Arch id whose training curves to draw (repeat for several; default: the 5 archs trained at two sites that differ most)."),
 ):
     """Regenerate the analysis from the warehouse: every figure, the lists, report.md and index.html."""
-    from reports.build import build_report, parse_formats
+    from nares import open_warehouse
+    from reports.build import parse_formats
     from reports.progress import ReportProgress
     from warehouse import WarehouseError
 
@@ -249,8 +252,9 @@ def report(
         formats = parse_formats(format)
         if not path.exists():
             typer.echo(_demo_warehouse(path))
-        result = build_report(path, out, formats, curve_archs=arch or None,
-                              progress=ReportProgress() if sys.stderr.isatty() else None)
+        with open_warehouse(path) as wh:
+            result = wh.report(out, formats, arch=arch or None,
+                               progress=ReportProgress() if sys.stderr.isatty() else None)
     except (WarehouseError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(result.line())

@@ -1,5 +1,43 @@
-"""The one compiled part of the project: `ingest._scan` (see ingest/_scan.c). Everything else
-about the package is in pyproject.toml."""
+"""What pyproject.toml cannot say statically: the one compiled module, `ingest._scan` (see
+ingest/_scan.c), and the packages, whose SQL folders are listed folder by folder.
+
+The SQL ships inside `warehouse`: its migrations, ingest steps and invariants, and the repository's
+top-level `sql/` (views, checks, report queries) as `warehouse/sql`, where
+warehouse/viewfiles.py `sql_dir` finds it in an installed package (a source checkout and an
+editable install read `sql/` itself). setuptools ships a folder's files only for a package it is
+told of, so every folder of them is named here as a data package (no __init__.py): a new check
+folder ships without an edit.
+"""
+from pathlib import Path
+
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("ingest._scan", ["ingest/_scan.c"], extra_compile_args=["-O2", "-std=c11"])])
+CODE_PACKAGES = ["ingest", "warehouse", "reports", "demo"]
+SQL_FOLDERS = {
+    "warehouse.migrations": "warehouse/migrations",
+    "warehouse.steps": "warehouse/steps",
+    "warehouse.invariants": "warehouse/invariants",
+    "warehouse.sql": "sql",
+}
+SQL_FILES = ["*.sql", "*.md"]
+
+
+def sql_packages() -> dict[str, str]:
+    """Data package name -> its folder, for every folder under the SQL folders."""
+    packages = {}
+    for package, folder in SQL_FOLDERS.items():
+        root = Path(folder)
+        packages[package] = folder
+        for sub in sorted(p for p in root.rglob("*") if p.is_dir() and p.name != "__pycache__"):
+            packages[".".join([package, *sub.relative_to(root).parts])] = sub.as_posix()
+    return packages
+
+
+SQL_PACKAGES = sql_packages()
+
+setup(
+    packages=CODE_PACKAGES + list(SQL_PACKAGES),
+    package_dir={"warehouse.sql": "sql"},
+    package_data={package: SQL_FILES for package in SQL_PACKAGES},
+    ext_modules=[Extension("ingest._scan", ["ingest/_scan.c"], extra_compile_args=["-O2", "-std=c11"])],
+)

@@ -1,10 +1,11 @@
 """`cli.py report`: every figure, the incomplete-evaluation lists, report.md and index.html.
 
-The pipeline is an explicit ordered list of figure families; each reads the warehouse through one
-read-only connection (reports/data.py), so a report is one consistent snapshot:
+The pipeline is an explicit ordered list of figure families; each reads the warehouse through the
+one read-only connection of the notebook API (nares.py `Warehouse.data`, a ReportData), so a report
+is one consistent snapshot:
 
-    result = build_report(Path("warehouse/robustnasbench.duckdb"), Path("report"))
-    print(result.line())    # wrote 27 files to report/ in 9.1 s: report.md, index.html, ...
+    with open_warehouse("robustnasbench.duckdb") as wh:
+        print(wh.report(Path("report")).line())  # wrote 27 files to report/ in 9.1 s: report.md, ...
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from reports.outputs import OutputRecord, figure_key, read_record, remove_stale,
 from reports.render import FORMATS, full_spec, page, renderer, write_figure
 from warehouse.checks import run_checks
 from warehouse.errors import WarehouseError
-from warehouse.query import open_for_reading
 
 FIGURE_FAMILIES = [
     best_epoch.figures,
@@ -124,20 +124,19 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
     return planned
 
 
-def build_report(db: Path, out: Path, formats: tuple[str, ...] = FORMATS, curve_archs: list[int] | None = None,
-                 top_curves: int = 5, progress: Progress | None = None) -> ReportResult:
-    """Render the report of the warehouse at `db` into the folder `out`."""
+def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...] = FORMATS,
+                 curve_archs: list[int] | None = None, top_curves: int = 5,
+                 progress: Progress | None = None) -> ReportResult:
+    """Render the report of the warehouse `db`, read through `data`, into the folder `out`."""
     started = time.perf_counter()
     progress = progress or Progress()
-    con = open_for_reading(db)
     try:
-        data = ReportData(con)
         context = Context.from_data(data, curve_archs=curve_archs, top_curves=top_curves)
         if curve_archs:
             absent = curves.missing_archs(data, curve_archs)
             if absent:
                 raise WarehouseError(f"no training run of arch {', '.join(map(str, absent))} in {db}")
-        checks = {r.name: r for r in run_checks(con).results}
+        checks = {r.name: r for r in run_checks(data.con).results}
         data.prefetch(parameterless_queries(), PREFETCHED_VIEWS)
         figures = collect_figures(data, context)
         out.mkdir(parents=True, exist_ok=True)
@@ -162,7 +161,6 @@ def build_report(db: Path, out: Path, formats: tuple[str, ...] = FORMATS, curve_
         result.removed = remove_stale(out, record.stale(planned))
         write_record(out, OutputRecord(planned))
     finally:
-        con.close()
         progress.finish()
     result.seconds = time.perf_counter() - started
     return result

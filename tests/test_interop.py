@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from warehouse.errors import WarehouseError
 from warehouse.export import FLAGGED_RUNS, export_parquet, export_release, flagged_arch_ids
 from warehouse.update import ingest_paths
 
-from conftest import query
+from conftest import ROOT, query
 
 DATA_TABLES = ("runs", "epochs", "evals", "corruptions", "archs", "gpus")
 # columns that name where a row came from (ids are hashes of paths), not what it says
@@ -421,10 +422,13 @@ def test_views_dialect_unknown_is_one_line():
 # --- an older DuckDB release --------------------------------------------------------------------
 
 OLD_DUCKDB = "1.1.3"   # the last 1.1 release: reads storage v1.0.0, which warehouse/connect.py writes
+OLD_DUCKDB_ENV = ROOT / os.environ.get("RNB_OLD_DUCKDB_ENV", f".test-envs/duckdb-{OLD_DUCKDB}")
+"""The Python environment holding that release, built by scripts/test-setup (keep its OLD_DUCKDB in step)."""
 OLD_READER = """
 import json, sys
 import duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("set enable_progress_bar = false")  # a query slower than 2 s would draw a bar into stdout
 names = [r[0] for r in con.execute("select view_name from view_versions union all select distinct name from view_versions order by 1").fetchall()]
 out = {"version": duckdb.__version__, "runs": con.execute("select count(*) from runs").fetchone()[0]}
 out["views"] = {name: sorted(repr(tuple(round(x, 6) if isinstance(x, float) else x for x in row))
@@ -434,17 +438,12 @@ print(json.dumps(out))
 
 
 @pytest.mark.slow
-def test_warehouse_opens_in_an_older_duckdb_release_with_the_same_view_results(demo_db, tmp_path):
+def test_warehouse_opens_in_an_older_duckdb_release_with_the_same_view_results(demo_db):
     import subprocess
-    import sys
 
-    env_dir = tmp_path / "old-duckdb"
-    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, capture_output=True)
-    python = env_dir / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"duckdb=={OLD_DUCKDB}"],
-                             capture_output=True, text=True, timeout=300)
-    if install.returncode != 0:
-        pytest.fail(f"cannot install duckdb=={OLD_DUCKDB} into a separate environment: {install.stderr.strip()[-500:]}")
+    python = OLD_DUCKDB_ENV / "bin" / "python"
+    if not python.exists():
+        pytest.fail(f"no Python environment with DuckDB {OLD_DUCKDB} at {OLD_DUCKDB_ENV}: run scripts/test-setup")
     result = subprocess.run([str(python), "-c", OLD_READER, str(demo_db)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     old = json.loads(result.stdout)

@@ -284,7 +284,7 @@ def _chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
         pytest.fail("chromium is not installed: the HTML report is tested in a real browser; "
-                    "install it with `apt-get install -y chromium` (CI: .ci/run does)")
+                    "run scripts/test-setup, which installs Debian's chromium")
     return path
 
 

@@ -2,8 +2,6 @@
 from `cli.py views --dialect spark`, and each view's rows compared with DuckDB's."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -34,9 +32,7 @@ def warehouse(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def spark(warehouse):
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("PySpark needs Java (17): none on PATH and no JAVA_HOME")
+def spark(warehouse, pyspark_java):
     from pyspark.sql import SparkSession
 
     session = (

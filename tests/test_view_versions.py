@@ -203,18 +203,12 @@ def test_every_same_rows_version_is_compared_here():
 
 
 @pytest.mark.slow
-def test_neighbours_v2_on_spark_same_rows_as_v1_for_every_window(tmp_path):
+def test_neighbours_v2_on_spark_same_rows_as_v1_for_every_window(tmp_path, pyspark_java):
     """Spark's sequence(1, n) counts down for n < 1 (DuckDB's generate_series is empty): v2's offsets
     must still be 1..window, so compare Spark's v2 with DuckDB's v1 for windows <= 0, fractional and
     wider than all archs, not only for the default window that tests/test_spark.py runs."""
-    import os
-    import shutil
-
     from warehouse.dialects import transpile_views
     from warehouse.export import export_parquet
-
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("PySpark needs Java (17): none on PATH and no JAVA_HOME")
     from pyspark.sql import SparkSession
 
     runs, evals = neighbour_corpus()

@@ -33,13 +33,14 @@ from warehouse.errors import WarehouseError
 from warehouse.migrate import tool_tables
 
 STORAGE_VERSION = "v1.0.0"
-DEFAULT_DB = Path(__file__).resolve().parent / "robustnasbench.duckdb"
+DEFAULT_DB = Path("robustnasbench.duckdb")
+"""Relative: the warehouse of the folder a command runs in, never a file inside the installed package."""
 _MAGIC = b"DUCK"
 _NO_FILES = {"enable_external_access": False}
 
 
 def default_db_path() -> Path:
-    """`--db` default: $RNB_DB, else warehouse/robustnasbench.duckdb in the project."""
+    """`--db` default: $RNB_DB, else robustnasbench.duckdb in the working folder."""
     env = os.environ.get("RNB_DB")
     return Path(env) if env else DEFAULT_DB
 
@@ -113,7 +114,7 @@ def connect(path: Path | str, read_only: bool = False, threads: int | None = Non
         con.close()
         raise WarehouseError(
             f"{path} holds code the tool would run: {'; '.join(problems)}. The tool runs no SQL from a warehouse "
-            "file: `python cli.py verify` lists what it holds; `python cli.py ingest --rebuild PATH...` rebuilds it "
+            "file: `nares verify` lists what it holds; `nares ingest --rebuild PATH...` rebuilds it "
             "from the logs (or drop those objects in the duckdb shell)"
         )
     return con

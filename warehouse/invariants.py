@@ -80,8 +80,8 @@ def raise_broken(db: Path, problem: str, more: int = 0) -> None:
     """The one line of a write stopped by a broken invariant."""
     others = f" (and {more} more problems)" if more else ""
     raise WarehouseError(
-        f"integrity check failed, {db} is unchanged: {problem}{others}; `python cli.py verify` lists them, "
-        "`python cli.py ingest --rebuild PATH...` rebuilds the warehouse from the logs"
+        f"integrity check failed, {db} is unchanged: {problem}{others}; `nares verify` lists them, "
+        "`nares ingest --rebuild PATH...` rebuilds the warehouse from the logs"
     )
 
 

@@ -2,16 +2,18 @@
 
 Every reading connection is opened read-only with file system access off (warehouse/connect.py), so
 no query can read or write another file, and runs on the tool's own views (warehouse/trust.py): a
-view the file holds under a tool view's name with other SQL is never run. `run_query` also takes
-only queries (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN without ANALYZE, which would
-execute its statement), stops after a time limit (`connection.interrupt` from a timer thread) and
-returns at most `max_rows` rows.
+view the file holds under a tool view's name with other SQL is never run. `query_connection`, the
+one policy of what a person's SQL may run (`cli.py sql`, nares.py `Warehouse.sql`), takes only
+queries (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN without ANALYZE, which would
+execute its statement) and stops after a time limit (`connection.interrupt` from a timer thread);
+`query_rows` returns at most `max_rows` rows.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import duckdb
 
@@ -23,6 +25,7 @@ from warehouse.trust import differing_views, use_tool_views
 _ALLOWED = {"SELECT", "EXPLAIN"}
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ROWS = 10_000
+T = TypeVar("T")
 
 
 def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
@@ -34,7 +37,7 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
     """
     db = Path(db)
     if not db.exists():
-        raise WarehouseError(f"no warehouse at {db}: run `python cli.py ingest <logs folder>` first (or pass --db)")
+        raise WarehouseError(f"no warehouse at {db}: run `nares ingest <logs folder>` first (or pass --db)")
     con = connect(db, read_only=True)
     try:
         version = check_version(con, db)
@@ -73,7 +76,7 @@ def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
     return [f"the warehouse's views differ from this tool's sql/ ({shown}): the tool's own were used; "
-            "`python cli.py ingest` reinstalls them in the file"]
+            "`nares ingest` reinstalls them in the file"]
 
 
 def _words(sql: str) -> list[str]:
@@ -111,40 +114,65 @@ class QueryResult:
 
 
 def _interrupt_after(con: duckdb.DuckDBPyConnection, seconds: float) -> threading.Timer:
+    """Interrupt the connection's running query after `seconds`."""
     timer = threading.Timer(seconds, con.interrupt)
     timer.daemon = True
     timer.start()
     return timer
 
 
+def read_only_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
+    """The statements of `sql`, each allowed here (only queries), or WarehouseError naming why not."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"SQL error: {str(exc).splitlines()[0]}") from None
+    if not statements:
+        raise WarehouseError("no SQL statement given")
+    for statement in statements:
+        reason = refused(statement)
+        if reason:
+            raise WarehouseError(reason)
+    return statements
+
+
+def query_connection(con: duckdb.DuckDBPyConnection, sql: str, run_last: Callable[[duckdb.DuckDBPyConnection, str], T],
+                     timeout: float | None = DEFAULT_TIMEOUT) -> T:
+    """Run one or more read-only statements on an open reading connection, the last one as
+    `run_last(con, query)` returns it (rows; a polars frame: nares.py), stopped with one line after
+    `timeout` seconds (None: no limit). The one policy of what a person's SQL may run."""
+    statements = read_only_statements(con, sql)
+    timer = _interrupt_after(con, timeout) if timeout is not None else None
+    try:
+        for statement in statements[:-1]:
+            con.execute(statement.query)
+        return run_last(con, statements[-1].query)
+    except duckdb.InterruptException:
+        raise WarehouseError(f"query stopped after {timeout:g} s (--timeout)") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"SQL error: {str(exc).splitlines()[0]}") from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def query_rows(con: duckdb.DuckDBPyConnection, sql: str, timeout: float | None = DEFAULT_TIMEOUT,
+               max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
+    """The columns and (at most `max_rows`) rows of a read-only query on an open reading connection."""
+    def fetch(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[tuple]]:
+        cursor = con.execute(query)
+        if not cursor.description:
+            return [], []
+        return [d[0] for d in cursor.description], cursor.fetchmany(max_rows + 1)
+
+    columns, rows = query_connection(con, sql, fetch, timeout)
+    return QueryResult(columns, rows[:max_rows], len(rows) > max_rows, views_warning(con))
+
+
 def run_query(db: Path, sql: str, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
-    """Run one or more read-only statements; return the columns and (at most `max_rows`) rows of
-    the last one. Stopped with one line after `timeout` seconds."""
+    """Open the warehouse read-only and run a query with `query_rows`."""
     con = open_for_reading(db)
     try:
-        try:
-            statements = con.extract_statements(sql)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"SQL error: {str(exc).splitlines()[0]}") from None
-        if not statements:
-            raise WarehouseError("no SQL statement given")
-        for statement in statements:
-            reason = refused(statement)
-            if reason:
-                raise WarehouseError(reason)
-        timer = _interrupt_after(con, timeout)
-        try:
-            for statement in statements[:-1]:
-                con.execute(statement.query)
-            cursor = con.execute(statements[-1].query)
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = cursor.fetchmany(max_rows + 1) if cursor.description else []
-        except duckdb.InterruptException:
-            raise WarehouseError(f"query stopped after {timeout:g} s (--timeout)") from None
-        except duckdb.Error as exc:
-            raise WarehouseError(f"SQL error: {str(exc).splitlines()[0]}") from None
-        finally:
-            timer.cancel()
-        return QueryResult(columns, rows[:max_rows], len(rows) > max_rows, views_warning(con))
+        return query_rows(con, sql, timeout, max_rows)
     finally:
         con.close()

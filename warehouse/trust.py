@@ -162,7 +162,7 @@ def use_tool_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name, f in newest.items():
         con.execute(f"create or replace temp view {name} as select * from {f.view_name}")
     return [f"the warehouse's views differ from this tool's sql/ ({_listed(differ)}): this command uses the "
-            "tool's own; `python cli.py ingest` reinstalls them in the file"]
+            "tool's own; `nares ingest` reinstalls them in the file"]
 
 
 def unknown_objects(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -50,8 +50,8 @@ def verify_warehouse(db: Path) -> Verification:
                 result.problems += warehouse_problems(con, db)
             if not foreign and not any(p.startswith("table ") or "holds no warehouse" in p for p in result.problems):
                 result.problems += [f"view {name} is missing or not as the tool defines it (sql/): "
-                                    "`python cli.py ingest` reinstalls it" for name in differing_views(con)]
-                result.problems += [f"view {name} belongs to an older version of the tool: `python cli.py ingest` "
+                                    "`nares ingest` reinstalls it" for name in differing_views(con)]
+                result.problems += [f"view {name} belongs to an older version of the tool: `nares ingest` "
                                     "removes it" for name in stale_tool_views(con)]
                 result.counts = con.execute(
                     "select (select count(*) from main.files), (select count(*) from main.runs), "

@@ -133,7 +133,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         if unknown:
             raise WarehouseError(f"{f.rel_path}:1: reads {', '.join(unknown)}: no such table or view file")
     if "view_versions" not in tables:
-        raise WarehouseError("the warehouse has no view_versions table: migrate it first (python cli.py ingest)")
+        raise WarehouseError("the warehouse has no view_versions table: migrate it first (nares ingest)")
     own = _begin(con)
     try:
         previous = _registered_views(con)
