@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -197,7 +198,7 @@ def views(
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
     dialect: Optional[str] = typer.Option(None, "--dialect", help="Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed)."),
 ):
-    """List the installed views: versions, what each answers and which tables and views it reads."""
+    """List the installed views: versions, what each answers and which tables and views it reads (the table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
     from reports.tables import FORMATS, render_rows
     from warehouse import WarehouseError
     from warehouse.views import read_views
@@ -216,7 +217,8 @@ def views(
         columns, rows = read_views(_db(db))
     except WarehouseError as exc:
         _fail(str(exc))
-    typer.echo(render_rows(columns, rows, format))
+    typer.echo(render_rows(columns, rows, format, width=shutil.get_terminal_size().columns,
+                           wrapped=("reads", "question", "changes")))
 
 
 def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
