@@ -153,7 +153,8 @@ def check(
     names: Optional[List[str]] = typer.Argument(None, help="Checks to run, e.g. best_epoch duplicate_archs (default: all)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
-    details: bool = typer.Option(False, "--details", help="Also print each check's rows."),
+    details: bool = typer.Option(False, "--details", help="Also print each check's rows, the flagged ones first."),
+    max_rows: int = typer.Option(20, "--max-rows", min=0, help="With --details: at most this many rows per check in the table (0: all; json and csv hold every row)."),
     fail_on: bool = typer.Option(False, "--fail-on", help="Exit with code 1 when a check run has findings (for CI)."),
 ):
     """Run the checks (versioned SQL views): one line per check with its headline figure."""
@@ -162,7 +163,7 @@ def check(
 
     try:
         report = check_warehouse(_db(db), names, details=details)
-        text = render_checks(report, format, details=details)
+        text = render_checks(report, format, details=details, max_rows=max_rows)
     except WarehouseError as exc:
         _fail(str(exc))
     for warning in report.warnings:
