@@ -166,6 +166,8 @@ def check(
         text = render_checks(report, format, details=details, max_rows=max_rows)
     except WarehouseError as exc:
         _fail(str(exc))
+    if report.demo:
+        _note("the warehouse holds demo data (synthetic logs of `cli.py demo`): its findings were planted")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(text)

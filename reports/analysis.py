@@ -34,17 +34,23 @@ def _is_training_setting(parameter: str) -> bool:
     return any(parameter == s or (s.endswith(".") and parameter.startswith(s)) for s in TRAINING_SETTINGS)
 
 
-def opening(data: ReportData, db_label: str, checks: dict) -> list[Block]:
+def opening(data: ReportData, context: Context, db_label: str, checks: dict) -> list[Block]:
     totals = data.rows("warehouse_totals")[0]
     sites = data.rows("report_sites")
     site_text = ", ".join(f"{s['site']} {s['n_runs']} runs ({s['n_finished']} finished)" for s in sites) or "none"
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     blocks: list[Block] = [
-        Heading(1, "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
+        Heading(1, (f"{context.banner} " if context.banner else "")
+                + "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
         Para(f"Generated {now} from `{db_label}`: {totals['n_runs']} training runs ({totals['n_finished']} finished) "
              f"of {totals['n_archs']} architectures, {totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
              f"finished Linf Base), {totals['n_files']} files seen; runs started from {totals['trained_from'] or 'n/a'} "
              f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
+        *([Para("**Demo data.** The sites file of "
+                + ", ".join(f"`{r['root']}`" for r in data.rows("demo_roots"))
+                + " says its logs are synthetic (`[demo] synthetic = true`, written by `python cli.py demo`): "
+                  "every finding below was planted by the demo, none is a result of the benchmark.")]
+          if context.banner else []),
         Para("Each section states a hypothesis of the original analysis, the evidence the warehouse's check views "
              "give (the live headline of `python cli.py check`, and figures drawn from the same views), and the "
              "conclusion with the rule that decides it. Re-run `python cli.py report` after an ingest and every "
@@ -417,7 +423,7 @@ def analysis_blocks(data: ReportData, context: Context, figures: list[Figure], c
                     db_label: str, files: list[str]) -> list[Block]:
     """The whole document, in order."""
     return [
-        *opening(data, db_label, checks),
+        *opening(data, context, db_label, checks),
         *root_cause_section(data, checks),
         *glance(checks),
         *best_epoch_section(data, figures, checks),

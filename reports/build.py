@@ -75,7 +75,10 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def collect_figures(data: ReportData, context: Context) -> list[Figure]:
-    return [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+    figures = [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+    for figure in figures:
+        figure.banner = context.banner
+    return figures
 
 
 def build_report(db: Path, out: Path, formats: tuple[str, ...] = FORMATS, curve_archs: list[int] | None = None,

@@ -26,6 +26,8 @@ class Figure:
     caption: str
     rows: dict[str, list[dict]] = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    banner: str | None = None
+    """Said before the title (its first line), e.g. that the warehouse holds demo data."""
 
     _spec: dict | None = field(default=None, repr=False, compare=False)
 
@@ -37,8 +39,17 @@ class Figure:
         if self._spec is None:
             self._spec = self.chart.to_dict(validate=False)
             self._spec.pop("$schema", None)
+            if self.banner:
+                self._spec["title"] = with_banner(self._spec.get("title"), self.banner)
             validate_structure(self._spec)
         return self._spec
+
+
+def with_banner(title, banner: str):
+    """A spec's title with `banner` before its text: a title dict, a plain text or none."""
+    if isinstance(title, dict):
+        return {**title, "text": f"{banner} {title.get('text', '')}".rstrip()}
+    return {"text": f"{banner} {title}".rstrip() if isinstance(title, str) else banner}
 
 
 SAMPLE_ROWS = 3
@@ -83,6 +94,8 @@ class Context:
     all_sites: list[str]
     curve_archs: list[int] | None = None
     top_curves: int = 5
+    banner: str | None = None
+    """DEMO_BANNER when the warehouse holds demo data (sql/report/demo_roots.sql), else None."""
 
     @classmethod
     def from_data(cls, data: ReportData, curve_archs: list[int] | None = None, top_curves: int = 5) -> "Context":
@@ -91,4 +104,8 @@ class Context:
         all_sites = [r["site"] for r in rows]
         known = [r["site"] for r in rows if r["n_finished"] and r["site"] != "unknown"]
         sites = known or [r["site"] for r in rows if r["n_finished"]]
-        return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves)
+        banner = DEMO_BANNER if data.rows("demo_roots") else None
+        return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves, banner=banner)
+
+
+DEMO_BANNER = "[DEMO DATA: synthetic logs of `cli.py demo`, not benchmark results]"

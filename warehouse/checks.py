@@ -50,6 +50,8 @@ class CheckResult:
 class CheckReport:
     results: list[CheckResult]
     warnings: list[str]
+    demo: bool = False
+    """The warehouse holds files of a folder whose sites file marks them synthetic (the demo corpus)."""
 
     @property
     def has_findings(self) -> bool:
@@ -133,7 +135,14 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
     if unknown:
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
-    return CheckReport([run_check(con, n, available[n], details) for n in wanted], views_warning(con))
+    return CheckReport([run_check(con, n, available[n], details) for n in wanted], views_warning(con),
+                       holds_demo_data(con))
+
+
+def holds_demo_data(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when files of a folder whose sites file says `[demo] synthetic = true` are in the warehouse."""
+    return bool(con.execute(
+        "select count(*) from roots where synthetic and root in (select root from files)").fetchall()[0][0])
 
 
 def check_warehouse(db: Path, names: list[str] | None = None, details: bool = False) -> CheckReport:
