@@ -97,6 +97,8 @@ def build_report(db: Path, out: Path, formats: tuple[str, ...] = FORMATS, curve_
         checks = {r.name: r for r in run_checks(con).results}
         figures = collect_figures(data, context)
         out.mkdir(parents=True, exist_ok=True)
+        for stale in curves.stale_curve_files(out, {f.name for f in figures}):
+            stale.unlink()
         result = ReportResult(out=out, figures=figures)
         progress.start(len(figures) + 2)
         for figure in figures:

@@ -45,11 +45,12 @@ class Figure:
         return self._spec
 
 
-def with_banner(title, banner: str):
-    """A spec's title with `banner` before its text: a title dict, a plain text or none."""
-    if isinstance(title, dict):
-        return {**title, "text": f"{banner} {title.get('text', '')}".rstrip()}
-    return {"text": f"{banner} {title}".rstrip() if isinstance(title, str) else banner}
+def with_banner(title, banner: str) -> dict:
+    """A spec's title with `banner` as its first line (a title dict, a plain text or none)."""
+    if not isinstance(title, dict):
+        title = {"text": title} if title else {"text": []}
+    text = title.get("text") or []
+    return {**title, "text": [banner, *(text if isinstance(text, list) else [text])]}
 
 
 SAMPLE_ROWS = 3
@@ -108,4 +109,4 @@ class Context:
         return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves, banner=banner)
 
 
-DEMO_BANNER = "[DEMO DATA: synthetic logs of `cli.py demo`, not benchmark results]"
+DEMO_BANNER = "DEMO DATA: synthetic logs written by `cli.py demo`, not benchmark results"
