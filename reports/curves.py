@@ -192,7 +192,8 @@ def figures(data: ReportData, context: Context) -> list[Figure]:
     decays = data.rows("arch_lr_decays", arch_ids=list(arch_ids))
     pairs = data.rows("duplicate_pairs")
     detailed = arch_ids if context.curve_archs else arch_ids[:1]
-    out = [render_overview(list(arch_ids), curves, decays, chosen=bool(context.curve_archs))] if curves else []
+    has_cw40 = any(r["metric"] == "CW-40" for r in curves)
+    out = [render_overview(list(arch_ids), curves, decays, chosen=bool(context.curve_archs))] if has_cw40 else []
     for arch_id in detailed:
         arch_curves = [r for r in curves if r["arch_id"] == arch_id]
         if not arch_curves:
