@@ -19,13 +19,11 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure
-from reports.style import HEIGHT, METRIC_DASHES, METRIC_WIDTHS, site_colours, title
+from reports.style import HEIGHT, METRIC_DASHES, site_colours, title
 
 METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "pgd20": "PGD-20", "cw40": "CW-40"}
 DETAIL_WIDTH = 700
-COLOUR_NAMES = {"#4c78a8": "blue", "#f58518": "orange", "#9d9d9d": "grey", "#54a24b": "green", "#b279a2": "purple",
-                "#e45756": "red", "#72b7b2": "teal", "#eeca3b": "yellow", "#ff9da6": "pink", "#9d755d": "brown"}
-PANEL_WIDTH, PANEL_HEIGHT, PANEL_COLUMNS = 250, 170, 3
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_COLUMNS = 230, 170, 3
 
 
 def _series_scale(series: list[str], sites: dict[str, str]) -> alt.Scale:
@@ -60,15 +58,13 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
     colour = alt.Color("series:N", title="site", scale=scale)
     epochs = max(r["epoch"] for r in curves) + 1
     x = alt.X("epoch:Q", title="epoch (0-based)", scale=alt.Scale(domain=[0, epochs], nice=False))
-    lines = alt.Chart(alt.Data(values=curves)).mark_line().encode(
+    lines = alt.Chart(alt.Data(values=curves)).mark_line(strokeWidth=1.8).encode(
         x=x,
         y=alt.Y("acc:Q", title="validation accuracy (%)", scale=alt.Scale(zero=False)),
         color=colour,
         strokeDash=alt.StrokeDash("metric:N", title="validation accuracy",
                                   scale=alt.Scale(domain=list(METRIC_DASHES), range=list(METRIC_DASHES.values())),
-                                  legend=alt.Legend(symbolStrokeWidth=2.4, symbolSize=400)),
-        strokeWidth=alt.StrokeWidth("metric:N", legend=None,
-                                    scale=alt.Scale(domain=list(METRIC_WIDTHS), range=list(METRIC_WIDTHS.values()))),
+                                  legend=alt.Legend(symbolStrokeWidth=2, symbolSize=400)),
         detail="run_id:N",
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("metric:N"), alt.Tooltip("epoch:Q"),
                  alt.Tooltip("acc:Q", title="accuracy (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU"),
@@ -149,7 +145,7 @@ def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict],
                   and r["best_epoch"] < first[r["series"]]]
         layers = [
             alt.Chart(alt.Data(values=arch_decays)).mark_rule(strokeDash=[5, 3], opacity=0.7).encode(
-                x=x, color=alt.Color("series:N", scale=scale, legend=None)),
+                x=x, color=colour),
             alt.Chart(alt.Data(values=rows)).mark_line(strokeWidth=1.8).encode(
                 x=x, y=alt.Y("acc:Q", title="CW-40 validation (%)", scale=alt.Scale(zero=False)), color=colour,
                 detail="run_id:N",
@@ -157,7 +153,7 @@ def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict],
                          alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f")]),
             alt.Chart(alt.Data(values=best)).mark_point(shape="diamond", size=80, filled=True, stroke="black",
                                                         strokeWidth=0.8).encode(
-                x=x, y="acc:Q", color=alt.Color("series:N", scale=scale, legend=None),
+                x=x, y="acc:Q", color=colour,
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best epoch")]),
         ]
         sites = " and ".join(sorted({r["series"] for r in rows}))
@@ -171,9 +167,7 @@ def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict],
     chart = alt.concat(*panels, columns=PANEL_COLUMNS, spacing=18).properties(title=title(
         f"CW-40 validation accuracy of {which}, epoch by epoch",
         [f"Peaked (diamond) before its first lr decay (dashed): {said}.",
-         "One panel per arch; colour: site (" + ", ".join(
-             f"{site} {COLOUR_NAMES.get(c, c)}" for site, c in site_colours(sorted({r['site'] for r in cw})).items())
-         + ")."]))
+         "One panel per arch; colour: site; dashed rules: lr decays."]))
     return Figure(
         name="training_curves", chart=chart, section="curves",
         caption=f"CW-40 validation curves of {which}: peaked before the first lr decay: {said}.",

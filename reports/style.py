@@ -18,8 +18,7 @@ EXTRA_COLOURS = ["#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#ff9da6
 EARLY_COLOURS = {"before the first lr decay": "#e45756", "at or after the first lr decay": "#4c78a8"}
 FLAG_COLOURS = {"flagged": "#e45756", "not flagged": "#4c78a8"}
 METRIC_DASHES = {"clean": [1, 0], "PGD-20": [10, 4], "CW-40": [2, 3]}
-"""Solid, long dashes, dots: told apart at a glance (PGD-20 and CW-40 also differ in width)."""
-METRIC_WIDTHS = {"clean": 1.6, "PGD-20": 1.6, "CW-40": 2.4}
+"""Solid, long dashes, dots: told apart at a glance."""
 
 CONFIG = {
     "font": FONT,
