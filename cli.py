@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -152,7 +153,8 @@ def check(
     names: Optional[List[str]] = typer.Argument(None, help="Checks to run, e.g. best_epoch duplicate_archs (default: all)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
-    details: bool = typer.Option(False, "--details", help="Also print each check's rows."),
+    details: bool = typer.Option(False, "--details", help="Also print each check's rows, the flagged ones first."),
+    max_rows: int = typer.Option(20, "--max-rows", min=0, help="With --details: at most this many rows per check in the table (0: all; json and csv hold every row)."),
     fail_on: bool = typer.Option(False, "--fail-on", help="Exit with code 1 when a check run has findings (for CI)."),
 ):
     """Run the checks (versioned SQL views): one line per check with its headline figure."""
@@ -163,9 +165,11 @@ def check(
     try:
         with open_warehouse(_db(db)) as wh:
             report = wh.checks(names, details=details)
-        text = render_checks(report, format, details=details)
+        text = render_checks(report, format, details=details, max_rows=max_rows)
     except WarehouseError as exc:
         _fail(str(exc))
+    if report.demo:
+        _note("the warehouse holds demo data (synthetic logs of `cli.py demo`): its findings were planted")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(text)
@@ -199,7 +203,7 @@ def views(
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
     dialect: Optional[str] = typer.Option(None, "--dialect", help="Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed)."),
 ):
-    """List the installed views: versions, what each answers and which tables and views it reads."""
+    """List the installed views: versions, what each answers and which tables and views it reads (the table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
     from reports.tables import FORMATS, render_rows
     from warehouse import WarehouseError
     from warehouse.views import read_views
@@ -218,7 +222,8 @@ def views(
         columns, rows = read_views(_db(db))
     except WarehouseError as exc:
         _fail(str(exc))
-    typer.echo(render_rows(columns, rows, format))
+    typer.echo(render_rows(columns, rows, format, width=shutil.get_terminal_size().columns,
+                           wrapped=("reads", "question", "changes")))
 
 
 def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:

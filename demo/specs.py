@@ -36,6 +36,10 @@ paths = ["msu/**"]            # used when the repository has no git history for 
 [code]
 # git repositories of the training and evaluation code (paths relative to this file)
 repos = ["code/train", "code/eval"]
+
+[demo]
+# written by `cli.py demo`: every log here is synthetic; reports and checks of it say so
+synthetic = true
 """
 
 

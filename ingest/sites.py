@@ -103,6 +103,8 @@ class SitesFile:
 
     sites: tuple[Site, ...]
     code_repos: tuple[Path, ...]
+    synthetic: bool = False
+    """`[demo] synthetic = true`: the logs under the file are synthetic (`cli.py demo` writes it)."""
 
 
 def parse_sites_text(text: str, path: Path) -> SitesFile:
@@ -111,9 +113,21 @@ def parse_sites_text(text: str, path: Path) -> SitesFile:
 
         [code]
         repos = ["code/train", "code/eval"]   # git repositories of the training and evaluation code
+        [demo]
+        synthetic = true                      # the demo corpus: reports and checks say it is not real
     """
     data = _parse_toml(text, path)
-    return SitesFile(tuple(_sites(text, data, path)), tuple(_code_repos(text, data, path)))
+    return SitesFile(tuple(_sites(text, data, path)), tuple(_code_repos(text, data, path)),
+                     _synthetic(text, data, path))
+
+
+def _synthetic(text: str, data: dict, path: Path) -> bool:
+    demo = data.get("demo")
+    if demo is None:
+        return False
+    if not isinstance(demo, dict) or set(demo) - {"synthetic"} or not isinstance(demo.get("synthetic", False), bool):
+        raise SitesFileError(f"{path}:{_line_of(text, 'demo')}: [demo] holds one key, synthetic = true or false")
+    return demo.get("synthetic", False)
 
 
 def read_sites_file(path: Path) -> list[Site]:

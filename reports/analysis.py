@@ -34,17 +34,23 @@ def _is_training_setting(parameter: str) -> bool:
     return any(parameter == s or (s.endswith(".") and parameter.startswith(s)) for s in TRAINING_SETTINGS)
 
 
-def opening(data: ReportData, db_label: str, checks: dict) -> list[Block]:
+def opening(data: ReportData, context: Context, db_label: str, checks: dict) -> list[Block]:
     totals = data.rows("warehouse_totals")[0]
     sites = data.rows("report_sites")
     site_text = ", ".join(f"{s['site']} {s['n_runs']} runs ({s['n_finished']} finished)" for s in sites) or "none"
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     blocks: list[Block] = [
-        Heading(1, "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
+        Heading(1, (f"{context.banner}: " if context.banner else "")
+                + "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
         Para(f"Generated {now} from `{db_label}`: {totals['n_runs']} training runs ({totals['n_finished']} finished) "
              f"of {totals['n_archs']} architectures, {totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
              f"finished Linf Base), {totals['n_files']} files seen; runs started from {totals['trained_from'] or 'n/a'} "
              f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
+        *([Para("**Demo data.** The sites file of "
+                + ", ".join(f"`{r['root']}`" for r in data.rows("demo_roots"))
+                + " says its logs are synthetic (`[demo] synthetic = true`, written by `python cli.py demo`): "
+                  "every finding below was planted by the demo, none is a result of the benchmark.")]
+          if context.banner else []),
         Para("Each section states a hypothesis of the original analysis, the evidence the warehouse's check views "
              "give (the live headline of `python cli.py check`, and figures drawn from the same views), and the "
              "conclusion with the rule that decides it. Re-run `python cli.py report` after an ingest and every "
@@ -144,32 +150,30 @@ def duplicates_section(data: ReportData, figures: list[Figure], checks: dict) ->
     return blocks
 
 
-def curves_section(figures: list[Figure]) -> list[Block]:
+def curves_section(data: ReportData, figures: list[Figure]) -> list[Block]:
     figs = _of(figures, "curves")
     blocks: list[Block] = [
         Heading(2, "3. Training curves of the archs that differ most"),
         Para("**Hypothesis.** The test-set differences come from training: for the same arch, one site's run "
              "peaks early and loses robust accuracy before the decay, while the other profits from the decays."),
-        Para("**Evidence.** The archs trained at two sites with the largest test difference (`curve_archs`), their "
-             "validation curves at both sites; `--arch ID` draws others."),
+        Para("**Evidence.** The archs trained at two sites with the largest test difference (`curve_archs`): their "
+             "CW-40 validation curves side by side, and the first of them in detail (clean, PGD-20, CW-40); "
+             "`--arch ID` draws others. The verdict counts every arch trained at two sites (`duplicate_early_peaks`), "
+             "not only those drawn."),
         *[FigureBlock(f) for f in figs],
     ]
-    if not figs:
-        blocks.append(Verdict(None, "No arch has training curves from two sites."))
+    peaks = data.rows("duplicate_early_peaks")
+    total = max((r["n_archs_total"] for r in peaks), default=0)
+    if not total:
+        blocks.append(Verdict(None, "No arch has training runs from two sites."))
         return blocks
-    early: dict[str, int] = {}
-    for f in figs:
-        decays = {d["series"]: d["epoch"] for d in sorted(f.rows["decays"], key=lambda d: -d["epoch"])}
-        for run in f.facts["runs"]:
-            first = decays.get(run["series"])
-            if run["best_epoch"] is not None and first is not None and run["best_epoch"] < first:
-                early[run["site"]] = early.get(run["site"], 0) + 1
-    counts = "; ".join(f"{site}: {n} of {len(figs)}" for site, n in sorted(early.items())) or "none"
+    early = {r["site"]: r["n_early"] for r in peaks if r["n_early"]}
+    counts = "; ".join(f"{r['site']}: {r['n_early']} of {r['n_archs']}" for r in peaks)
     top = max(early.values(), default=0)
     blocks.append(Verdict(
-        top * 2 >= len(figs) and len(early) <= 1 if early else False,
-        f"Runs whose best CW-40 epoch precedes their first logged lr decay, among the {len(figs)} archs shown: {counts} "
-        "(rule: supported when at least half of the archs show it, at one site only).",
+        bool(early) and top * 2 >= total and len(early) == 1,
+        f"Archs whose run peaked at its best CW-40 epoch before its first logged lr decay, among all {total} archs "
+        f"trained at two sites: {counts} (rule: supported when at least half of the archs show it, at one site only).",
     ))
     return blocks
 
@@ -275,7 +279,8 @@ def missing_section(figures: list[Figure], checks: dict) -> list[Block]:
         Para("**Hypothesis.** Not every trained arch was evaluated on the test set: for those the release has no "
              "`test_best`, and the published loader, which requires one, cannot load them."),
         Para(f"**Evidence.** {_headline(checks, 'missing_base_eval')}. The lists `<site>_incomplete_base.txt` hold "
-             "their arch ids, one per line, to re-run the evaluations."),
+             "their arch ids, one per line, to re-run the evaluations; archs of files no site claims are in "
+             "`unknown_incomplete_base.txt`."),
         *[FigureBlock(f) for f in figs],
     ]
     missing = {f.facts["site"]: len(f.facts["listed"]) for f in figs}
@@ -292,7 +297,9 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
     sites = context.sites
     by_param: dict[str, dict] = {}
     for r in rows:
-        entry = by_param.setdefault(r["parameter"], {"source": r["source"], "differs": r["differs"], "values": {}})
+        # a setting differs when any of its rows says so: the rows of site unknown never do
+        entry = by_param.setdefault(r["parameter"], {"source": r["source"], "differs": False, "values": {}})
+        entry["differs"] = entry["differs"] or bool(r["differs"])
         share = f" ({100 * r['share']:.0f}%)" if r.get("share") is not None and r["share"] < 0.995 else ""
         entry["values"].setdefault(r["site"], []).append(f"{r['value']}{share}")
 
@@ -307,8 +314,8 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
         Para("**Hypothesis.** The sites did not run the same training: some setting the logs record (epochs, "
              "learning rate and the epochs it really decayed at, batch size, weight decay, attack radius, steps "
              "and step size, AMP, ...) differs between them."),
-        Para(f"**Evidence.** {_headline(checks, 'config_drift')}. Settings that differ (share of the site's runs "
-             "when not all):"),
+        Para(f"**Evidence.** {_headline(checks, 'config_drift')}. {len(differing)} of {len(by_param)} settings "
+             "differ (share of the site's runs when not all):"),
         Table(["setting", "source", *sites], table_rows(True)),
         Table(["setting", "source", *sites], table_rows(False),
               summary=f"The {len(by_param) - len(differing)} settings that are the same at every site"),
@@ -417,12 +424,12 @@ def analysis_blocks(data: ReportData, context: Context, figures: list[Figure], c
                     db_label: str, files: list[str]) -> list[Block]:
     """The whole document, in order."""
     return [
-        *opening(data, db_label, checks),
+        *opening(data, context, db_label, checks),
         *root_cause_section(data, checks),
         *glance(checks),
         *best_epoch_section(data, figures, checks),
         *duplicates_section(data, figures, checks),
-        *curves_section(figures),
+        *curves_section(data, figures),
         *bands_section(data, figures, checks),
         *gpus_section(data, figures, checks),
         *missing_section(figures, checks),

@@ -13,7 +13,7 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure
-from reports.style import RankAxis, site_scale, title
+from reports.style import RankAxis, low_rule, site_scale, title
 
 PANEL_WIDTH = 760
 PANEL_HEIGHT = 210
@@ -109,7 +109,8 @@ def _bands(vlines: list[dict], rows: list[dict]) -> list[dict]:
     return out
 
 
-def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str]) -> Figure:
+def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str],
+                      low_text: str = "far below archs of similar size") -> Figure:
     for r in rows:
         r["month"] = (r["trained_month"] or "")[:7]
     months = sorted({r["month"] for r in rows})
@@ -134,8 +135,8 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str]) ->
     chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
         title=title(
             f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs",
-            ["One point per finished run; ringed: at least low_arch.min_drop points below archs of similar size; "
-             "shaded: check_vertical_lines bands.", *band_lines, *more],
+            ["One point per finished run; ringed: low runs, " + low_text + ";",
+             "shaded: bands of consecutive archs with low runs.", *band_lines, *more],
         )
     )
     chart["datasets"] = {RUNS_DATASET: rows}  # set, not `properties()`: that validates every row
@@ -153,4 +154,6 @@ def figures(data: ReportData, context: Context) -> list[Figure]:
     rows = data.rows("arch_accuracy")
     if not rows:
         return []
-    return [render_arch_bands([dict(r) for r in rows], data.view("check_vertical_lines"), context.all_sites)]
+    params = {p["name"]: p["value"] for p in data.view("check_params")}
+    return [render_arch_bands([dict(r) for r in rows], data.view("check_vertical_lines"), context.all_sites,
+                              low_rule(params))]

@@ -10,12 +10,13 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure
-from reports.style import EARLY_COLOURS, HEIGHT, WIDTH, file_site, fixed_scale, title
+from reports.style import EARLY_COLOURS, HEIGHT, WIDTH, count_scale, file_site, fixed_scale, title
 
 MIN_DECAY_SHARE_PCT = 2.0
 
 
 def _bars(rows: list[dict], epochs: int) -> alt.Chart:
+    y_scale, y_axis = count_scale(max((r["n_runs"] for r in rows), default=1))
     return alt.Chart(alt.Data(values=rows)).transform_calculate(
         epoch_end="datum.best_epoch + 1",
         when="datum.early ? 'before the first lr decay' : 'at or after the first lr decay'",
@@ -23,7 +24,7 @@ def _bars(rows: list[dict], epochs: int) -> alt.Chart:
         x=alt.X("best_epoch:Q", bin="binned", title="best epoch (highest CW-40 validation accuracy), 0-based",
                 scale=alt.Scale(domain=[0, epochs], nice=False), axis=alt.Axis(tickMinStep=1)),
         x2="epoch_end:Q",
-        y=alt.Y("n_runs:Q", title="finished runs", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("n_runs:Q", title="finished runs", scale=y_scale, axis=y_axis),
         color=alt.Color("when:N", title="best epoch", scale=fixed_scale(EARLY_COLOURS),
                         legend=alt.Legend(orient="top", direction="horizontal")),
         tooltip=[

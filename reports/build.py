@@ -84,11 +84,15 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def collect_figures(data: ReportData, context: Context) -> list[Figure]:
-    """Every figure, in report order. Altair's check of each chart object as it is made is off:
-    it walks every row of the inline data (seconds at full scale), and each finished spec is
-    checked against the Vega-Lite schema anyway (`Figure.spec`)."""
+    """Every figure, in report order, each titled with the demo banner when the data is the demo's.
+    Altair's check of each chart object as it is made is off: it walks every row of the inline
+    data (seconds at full scale), and each finished spec is checked against the Vega-Lite schema
+    anyway (`Figure.spec`)."""
     with debug_mode(False):
-        return [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+        figures = [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+    for figure in figures:
+        figure.banner = context.banner
+    return figures
 
 
 PREFETCHED_VIEWS = ["check_vertical_lines", "check_duplicate_paired", "check_config_drift", "check_code_versions",

@@ -1,19 +1,27 @@
-"""dup_Arch<id>_training_curves.png: an arch trained at two sites, both runs epoch by epoch.
+"""The training curves of archs, epoch by epoch, in two figures that say different things.
 
-Clean, PGD-20 and CW-40 validation accuracy of each site's run on one chart (colour: site, dash:
-metric), the epochs where each run's learning rate really dropped as dashed rules, and each run's
-best CW-40 epoch as a diamond. By default the archs whose two sites differ most on the test set
-(sql/report/curve_archs.sql); `--arch` picks others, trained at two sites or not.
+`training_curves.png`: one small panel per arch (by default the archs trained at two sites that
+differ most on the test set, sql/report/curve_archs.sql; `--arch` picks others), CW-40 validation
+accuracy of each site's run, its best epoch as a diamond and its lr decays as dashed rules: does
+one site's run peak before its decay, arch after arch?
+
+`dup_Arch<id>_training_curves.png` (an arch trained at two sites) or `arch_<id>_training_curves.png`
+(one site): one arch in detail, clean, PGD-20 and CW-40 validation accuracy (colour: site, dash:
+metric). The report draws the top arch; `--arch` draws each arch chosen. The curve figures of an
+earlier selection are removed like any figure a report no longer draws (reports/outputs.py).
 """
 from __future__ import annotations
+
 
 import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure
-from reports.style import HEIGHT, METRIC_DASHES, WIDTH, site_colours, title
+from reports.style import HEIGHT, METRIC_DASHES, site_colours, title
 
 METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "pgd20": "PGD-20", "cw40": "CW-40"}
+DETAIL_WIDTH = 700
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_COLUMNS = 230, 170, 3
 
 
 def _series_scale(series: list[str], sites: dict[str, str]) -> alt.Scale:
@@ -48,12 +56,13 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
     colour = alt.Color("series:N", title="site", scale=scale)
     epochs = max(r["epoch"] for r in curves) + 1
     x = alt.X("epoch:Q", title="epoch (0-based)", scale=alt.Scale(domain=[0, epochs], nice=False))
-    lines = alt.Chart(alt.Data(values=curves)).mark_line(strokeWidth=1.6).encode(
+    lines = alt.Chart(alt.Data(values=curves)).mark_line(strokeWidth=1.8).encode(
         x=x,
         y=alt.Y("acc:Q", title="validation accuracy (%)", scale=alt.Scale(zero=False)),
         color=colour,
         strokeDash=alt.StrokeDash("metric:N", title="validation accuracy",
-                                  scale=alt.Scale(domain=list(METRIC_DASHES), range=list(METRIC_DASHES.values()))),
+                                  scale=alt.Scale(domain=list(METRIC_DASHES), range=list(METRIC_DASHES.values())),
+                                  legend=alt.Legend(symbolStrokeWidth=2, symbolSize=400)),
         detail="run_id:N",
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("metric:N"), alt.Tooltip("epoch:Q"),
                  alt.Tooltip("acc:Q", title="accuracy (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU"),
@@ -78,19 +87,78 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
     layers = [rules, labels, lines, best] if decays else [lines, best]
     sites = " and ".join(series)
     chart = alt.layer(*layers).properties(
-        width=WIDTH, height=HEIGHT + 40,
+        width=DETAIL_WIDTH, height=HEIGHT + 40,
         title=title(f"Arch {arch_id}: training curves of the runs of {sites}",
                     _subtitle(arch_id, list(runs.values()), pairs, rank)),
     )
     decay_text = "; ".join(
         f"{s}: {', '.join(str(d['epoch']) for d in decays if d['series'] == s) or 'none'}" for s in series)
     return Figure(
-        name=f"dup_Arch{arch_id}_training_curves", chart=chart, section="curves",
+        name=curve_figure_name(arch_id, len({r["site"] for r in runs.values()})), chart=chart, section="curves",
         caption=f"Arch {arch_id} ({sites}): best CW-40 epochs "
                 + ", ".join(f"{r['series']} {r['best_epoch']}" for r in runs.values())
                 + f"; lr decays at {decay_text}.",
         rows={"curves": curves, "decays": decays, "best": best_rows},
         facts={"arch_id": arch_id, "series": series, "runs": list(runs.values()), "rank": rank},
+    )
+
+
+def curve_figure_name(arch_id: int, n_sites: int) -> str:
+    """`dup_Arch<id>_training_curves` for an arch trained at two sites or more, else
+    `arch_<id>_training_curves`."""
+    return f"dup_Arch{arch_id}_training_curves" if n_sites > 1 else f"arch_{arch_id}_training_curves"
+
+
+def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict], chosen: bool) -> Figure:
+    """One panel per arch: CW-40 validation accuracy per site, best epochs, lr decays."""
+    cw = [r for r in curves if r["metric"] == "CW-40"]
+    series = sorted({r["series"] for r in cw})
+    scale = _series_scale(series, {r["series"]: r["site"] for r in cw})
+    colour = alt.Color("series:N", title="site", scale=scale)
+    epochs = max(r["epoch"] for r in cw) + 1
+    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs], nice=False))
+    panels, early = [], []
+    for arch_id in arch_ids:
+        rows = [r for r in cw if r["arch_id"] == arch_id]
+        if not rows:
+            continue
+        arch_decays = [d for d in decays if d["arch_id"] == arch_id]
+        first = {}
+        for d in sorted(arch_decays, key=lambda d: d["epoch"]):
+            first.setdefault(d["series"], d["epoch"])
+        best = [r for r in rows if r["epoch"] == r["best_epoch"]]
+        early += [(arch_id, r["series"]) for r in best if first.get(r["series"]) is not None
+                  and r["best_epoch"] < first[r["series"]]]
+        layers = [
+            alt.Chart(alt.Data(values=arch_decays)).mark_rule(strokeDash=[5, 3], opacity=0.7).encode(
+                x=x, color=colour),
+            alt.Chart(alt.Data(values=rows)).mark_line(strokeWidth=1.8).encode(
+                x=x, y=alt.Y("acc:Q", title="CW-40 validation (%)", scale=alt.Scale(zero=False)), color=colour,
+                detail="run_id:N",
+                tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q"),
+                         alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f")]),
+            alt.Chart(alt.Data(values=best)).mark_point(shape="diamond", size=80, filled=True, stroke="black",
+                                                        strokeWidth=0.8).encode(
+                x=x, y="acc:Q", color=colour,
+                tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best epoch")]),
+        ]
+        sites = " and ".join(sorted({r["series"] for r in rows}))
+        panels.append(alt.layer(*layers).properties(
+            width=PANEL_WIDTH, height=PANEL_HEIGHT,
+            title=alt.TitleParams(f"Arch {arch_id} ({sites})", fontSize=12)))
+    which = "the chosen archs" if chosen else f"the {len(panels)} archs trained at two sites that differ most"
+    early_sites = sorted({s for _, s in early})
+    said = (", ".join(f"{s} at {sum(1 for _, x in early if x == s)} of {len(panels)} archs" for s in early_sites)
+            or f"no run at any of the {len(panels)} archs")
+    chart = alt.concat(*panels, columns=PANEL_COLUMNS, spacing=18).properties(title=title(
+        f"CW-40 validation accuracy of {which}, epoch by epoch",
+        [f"Peaked (diamond) before its first lr decay (dashed): {said}.",
+         "One panel per arch; colour: site; dashed rules: lr decays."]))
+    return Figure(
+        name="training_curves", chart=chart, section="curves",
+        caption=f"CW-40 validation curves of {which}: peaked before the first lr decay: {said}.",
+        rows={"curves": cw, "decays": decays},
+        facts={"arch_ids": [a for a in arch_ids if any(r["arch_id"] == a for r in cw)], "early": early},
     )
 
 
@@ -103,8 +171,10 @@ def figures(data: ReportData, context: Context) -> list[Figure]:
     curves = data.rows("arch_curves", arch_ids=list(arch_ids))
     decays = data.rows("arch_lr_decays", arch_ids=list(arch_ids))
     pairs = data.rows("duplicate_pairs")
-    out = []
-    for arch_id in arch_ids:
+    detailed = arch_ids if context.curve_archs else arch_ids[:1]
+    has_cw40 = any(r["metric"] == "CW-40" for r in curves)
+    out = [render_overview(list(arch_ids), curves, decays, chosen=bool(context.curve_archs))] if has_cw40 else []
+    for arch_id in detailed:
         arch_curves = [r for r in curves if r["arch_id"] == arch_id]
         if not arch_curves:
             continue

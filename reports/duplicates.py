@@ -14,7 +14,7 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure
-from reports.style import title
+from reports.style import count_scale, title
 
 METRICS = {  # check metric -> (file name, label)
     "clean": ("dup_test_acc", "clean"),
@@ -80,10 +80,13 @@ def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure
     step = _nice_step(max(abs(min(deltas)), abs(max(deltas)), 1.0) / 8)
     spread = step * (int(max(abs(min(deltas)), abs(max(deltas))) / step) + 1)
     binning = alt.Bin(step=step, extent=[-spread, spread])
+    tallest = max(sum(1 for d in deltas if math.floor((d + spread) / step) == k)
+                  for k in range(int(round(2 * spread / step)) + 1))
+    y_scale, y_axis = count_scale(tallest)
     bars = alt.Chart(data).mark_bar(color=POINT_COLOUR, opacity=0.85).encode(
         x=alt.X("delta:Q", bin=binning, title=f"{site_b} - {site_a} (points)",
                 scale=alt.Scale(domain=[-spread, spread]), axis=alt.Axis(format=".0f" if step >= 1 else ".1f")),
-        y=alt.Y("count():Q", title="archs", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("count():Q", title="archs", scale=y_scale, axis=y_axis),
         tooltip=[alt.Tooltip("delta:Q", bin=binning, title=f"{site_b} - {site_a}"),
                  alt.Tooltip("count():Q", title="archs")],
     )
@@ -107,6 +110,7 @@ def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure
         caption=f"{label} test accuracy: " + "; ".join(_paired_lines(test, site_a, site_b)) + ".",
         rows={"pairs": rows},
         facts={"metric": metric, "label": label, "n_archs": len(rows), "site_a": site_a, "site_b": site_b,
+               "tallest_bin": tallest, "y_top": y_scale.domain[1],
                "mean_delta": mean_delta, "n_b_higher": sum(d > 0 for d in deltas),
                "n_a_higher": sum(d < 0 for d in deltas), "test": test},
     )

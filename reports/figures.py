@@ -28,6 +28,8 @@ class Figure:
     caption: str
     rows: dict[str, list[dict]] = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    banner: str | None = None
+    """Said before the title (its first line), e.g. that the warehouse holds demo data."""
 
     _spec: dict | None = field(default=None, repr=False, compare=False)
 
@@ -39,6 +41,8 @@ class Figure:
         if self._spec is None:
             self._spec = chart_dict(self.chart)
             self._spec.pop("$schema", None)
+            if self.banner:
+                self._spec["title"] = with_banner(self._spec.get("title"), self.banner)
             validate_structure(self._spec)
         return self._spec
 
@@ -106,6 +110,14 @@ def _put_rows(node, stash: list):
     return node
 
 
+def with_banner(title, banner: str) -> dict:
+    """A spec's title with `banner` as its first line (a title dict, a plain text or none)."""
+    if not isinstance(title, dict):
+        title = {"text": title} if title else {"text": []}
+    text = title.get("text") or []
+    return {**title, "text": [banner, *(text if isinstance(text, list) else [text])]}
+
+
 SAMPLE_ROWS = 3
 
 
@@ -159,6 +171,8 @@ class Context:
     all_sites: list[str]
     curve_archs: list[int] | None = None
     top_curves: int = 5
+    banner: str | None = None
+    """DEMO_BANNER when the warehouse holds demo data (sql/report/demo_roots.sql), else None."""
 
     @classmethod
     def from_data(cls, data: ReportData, curve_archs: list[int] | None = None, top_curves: int = 5) -> "Context":
@@ -167,4 +181,8 @@ class Context:
         all_sites = [r["site"] for r in rows]
         known = [r["site"] for r in rows if r["n_finished"] and r["site"] != "unknown"]
         sites = known or [r["site"] for r in rows if r["n_finished"]]
-        return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves)
+        banner = DEMO_BANNER if data.rows("demo_roots") else None
+        return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves, banner=banner)
+
+
+DEMO_BANNER = "DEMO DATA: synthetic logs written by `cli.py demo`, not benchmark results"

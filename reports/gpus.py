@@ -11,9 +11,11 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure
-from reports.style import FLAG_COLOURS, file_site, fixed_scale, title
+from reports.style import FLAG_COLOURS, file_site, fixed_scale, low_rule, title
 
-BOX_WIDTH = 300
+BOX_WIDTH = 190
+LABEL_LIMIT = 230
+SHARE_WIDTH = 130
 ROW_HEIGHT = 34
 
 
@@ -33,9 +35,9 @@ def _tooltip(metric: bool = True) -> list[alt.Tooltip]:
 def _boxes(rows: list[dict], metric: str, order: list[str], y_axis: bool) -> alt.LayerChart:
     chosen = [r for r in rows if r["metric"] == metric]
     base = alt.Chart(alt.Data(values=chosen))
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260) if y_axis else None)
-    colour = alt.Color("status:N", title="check_gpu_accuracy", scale=fixed_scale(FLAG_COLOURS),
-                       legend=alt.Legend(symbolType="square"))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT) if y_axis else None)
+    colour = alt.Color("status:N", title="GPU", scale=fixed_scale(FLAG_COLOURS),
+                       legend=alt.Legend(symbolType="square", orient="bottom", direction="horizontal"))
     x = alt.X("min_acc:Q", title=f"{metric} accuracy (%)", scale=alt.Scale(zero=False))
     whisker = base.mark_rule(strokeWidth=1.2).encode(x=x, x2="max_acc:Q", y=y, color=colour, tooltip=_tooltip())
     box = base.mark_bar(size=18, opacity=0.55).encode(x="q1_acc:Q", x2="q3_acc:Q", y=y, color=colour, tooltip=_tooltip())
@@ -58,10 +60,11 @@ def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) 
     if threshold_pct is not None:
         layers.append(alt.Chart(alt.Data(values=[{"t": threshold_pct}])).mark_rule(
             color="#333", strokeDash=[4, 3]).encode(x="t:Q", tooltip=[alt.Tooltip("t:Q", title="flag above (%)")]))
-    return alt.layer(*layers).properties(width=200, height=ROW_HEIGHT * len(order))
+    return alt.layer(*layers).properties(width=SHARE_WIDTH, height=ROW_HEIGHT * len(order))
 
 
-def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, min_runs: float | None) -> Figure:
+def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, min_runs: float | None,
+                     low_rule: str = "far below archs of similar size") -> Figure:
     for r in rows:
         r["label"] = f"{r['gpu']} ({r['n_runs']} runs)"
         r["status"] = "flagged" if r["flagged"] else "not flagged"
@@ -85,7 +88,7 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
         f"{headline}: accuracy of the site's finished runs by GPU",
         [verdict + ".",
          "Boxes: quartiles, line: range, tick: median, diamond: mean; test accuracy where evaluated, else validation.",
-         f"Right: runs at least low_arch.min_drop points below archs of similar size; {rule}."],
+         f"Right: share of runs {low_rule};", f"{rule[0].upper() + rule[1:]}." if rule else ""],
     ))
     return Figure(
         name=f"{file_site(site)}_gpu_issue", chart=chart, section="gpus",
@@ -105,5 +108,6 @@ def figures(data: ReportData, context: Context) -> list[Figure]:
     for site in context.sites:
         site_rows = [dict(r) for r in rows if r["site"] == site]
         if site_rows:
-            out.append(render_gpu_issue(site, site_rows, threshold, params.get("gpu_accuracy.min_runs")))
+            out.append(render_gpu_issue(site, site_rows, threshold, params.get("gpu_accuracy.min_runs"),
+                                        low_rule(params)))
     return out

@@ -89,12 +89,18 @@ def figures(data: ReportData, context: Context) -> list[Figure]:
 
 
 def write_incomplete_lists(data: ReportData, context: Context, out: Path) -> list[Path]:
-    """<site>_incomplete_base.txt for every site drawn: arch ids without a finished Linf Base eval."""
+    """<site>_incomplete_base.txt for every site drawn and every other site with such archs (unknown
+    too: `unknown_incomplete_base.txt`): arch ids without a finished Linf Base eval."""
     listed = data.rows("incomplete_base_archs")
     written = []
-    for site in context.sites:
+    for site in incomplete_list_sites(listed, context):
         ids = [r["arch_id"] for r in listed if r["site"] == site]
         path = out / f"{file_site(site)}_incomplete_base.txt"
         path.write_text("".join(f"{i}\n" for i in ids))
         written.append(path)
     return written
+
+
+def incomplete_list_sites(listed: list[dict], context: Context) -> list[str]:
+    """The sites that get an incomplete-evaluation list: those drawn, then any other with archs listed."""
+    return [*context.sites, *sorted({r["site"] for r in listed} - set(context.sites))]

@@ -17,7 +17,8 @@ KNOWN_SITES = {"SUSTech": "#4c78a8", "MSU": "#f58518", "unknown": "#9d9d9d"}
 EXTRA_COLOURS = ["#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#ff9da6", "#9d755d"]
 EARLY_COLOURS = {"before the first lr decay": "#e45756", "at or after the first lr decay": "#4c78a8"}
 FLAG_COLOURS = {"flagged": "#e45756", "not flagged": "#4c78a8"}
-METRIC_DASHES = {"clean": [1, 0], "PGD-20": [6, 3], "CW-40": [2, 2]}
+METRIC_DASHES = {"clean": [1, 0], "PGD-20": [10, 4], "CW-40": [2, 3]}
+"""Solid, long dashes, dots: told apart at a glance."""
 
 CONFIG = {
     "font": FONT,
@@ -31,6 +32,33 @@ CONFIG = {
     "background": "white",
     "padding": 12,
 }
+
+
+def count_step(largest: float, most_ticks: int = 6) -> int:
+    """The tick step of a count axis: 1, 2 or 5 x 10^k, the smallest giving at most `most_ticks` steps."""
+    magnitude = 1
+    while True:
+        for m in (1, 2, 5):
+            if largest / (m * magnitude) <= most_ticks:
+                return m * magnitude
+        magnitude *= 10
+
+
+def count_scale(largest: float) -> tuple[alt.Scale, alt.Axis]:
+    """A y scale and axis for counts (histograms): whole-number ticks, and a top tick above the
+    tallest bar, so that no bar rises past the last labelled value."""
+    step = count_step(largest)
+    top = (int(largest // step) + 1) * step
+    return alt.Scale(domain=[0, top], nice=False), alt.Axis(values=list(range(0, top + 1, step)), format="d")
+
+
+def low_rule(params: dict) -> str:
+    """What makes a run low (run_neighbours), in words with the warehouse's thresholds."""
+    drop, window = params.get("low_arch.min_drop"), params.get("low_arch.window")
+    if drop is None or window is None:
+        return "far below archs of similar size"
+    return (f"at least {drop:g} points below the median best CW-40 of the {window:g} archs with a run on "
+            "each side")
 
 
 def site_colours(sites: list[str]) -> dict[str, str]:

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import math
+import textwrap
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -34,8 +35,13 @@ def _cell(value) -> str:
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def render_rows(columns: list[str], rows: list[tuple], fmt: str = "table", max_rows: int | None = None) -> str:
-    """Render a result set; `table` aligns columns and says how many rows there were."""
+def render_rows(columns: list[str], rows: list[tuple], fmt: str = "table", max_rows: int | None = None,
+                width: int | None = None, wrapped: tuple[str, ...] = ()) -> str:
+    """Render a result set; `table` aligns columns and says how many rows there were.
+
+    `width` (table only, e.g. the terminal's): when the aligned table is wider, each row becomes a
+    block instead: the other columns on one line, then each column of `wrapped` (long text such as
+    a description) on lines of its own, wrapped to the width."""
     if fmt == "json":
         return json.dumps([dict(zip(columns, map(_plain, row))) for row in rows], indent=1)
     if fmt == "csv":
@@ -50,9 +56,29 @@ def render_rows(columns: list[str], rows: list[tuple], fmt: str = "table", max_r
     shown = rows if max_rows is None else rows[:max_rows]
     cells = [[_cell(v) for v in row] for row in shown]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    more = f" (showing {len(shown)})" if len(shown) < len(rows) else ""
+    count = f"({len(rows)} row{'s' if len(rows) != 1 else ''}{more})"
+    if width is not None and wrapped and sum(widths) + 2 * (len(widths) - 1) > width:
+        return "\n".join([*_blocks(columns, cells, widths, width, wrapped), count])
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
-    more = f" (showing {len(shown)})" if len(shown) < len(rows) else ""
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{more})")
+    lines.append(count)
     return "\n".join(lines)
+
+
+def _blocks(columns: list[str], cells: list[list[str]], widths: list[int], width: int,
+            wrapped: tuple[str, ...]) -> list[str]:
+    """Rows as blocks no wider than `width`: the short columns aligned on a first line (wrapped too
+    when even they do not fit), each `wrapped` column as `name: text` below, indented."""
+    short = [i for i, c in enumerate(columns) if c not in wrapped]
+    long = [i for i, c in enumerate(columns) if c in wrapped]
+    head = "  ".join(columns[i].ljust(widths[i]) for i in short).rstrip()
+    lines = [*(textwrap.wrap(head, width) or [""]), "-" * min(width, len(head))]
+    for row in cells:
+        first = "  ".join(row[i].ljust(widths[i]) for i in short).rstrip()
+        lines += textwrap.wrap(first, width, break_on_hyphens=False) or [""]
+        for i in long:
+            lines += textwrap.wrap(f"{columns[i]}: {row[i]}", width, initial_indent="    ",
+                                   subsequent_indent="      ", break_on_hyphens=False)
+    return lines

@@ -467,7 +467,7 @@ def test_cli_check_fail_on_exits_1_only_with_findings(corpus_db):
 def test_cli_check_details_and_formats(corpus_db):
     runner = CliRunner()
     table = runner.invoke(app, ["check", "best_epoch", "--details", "--db", str(corpus_db)])
-    assert table.stdout.splitlines()[1].split() == [
+    assert table.stdout.splitlines()[2].split() == [
         "run_id", "arch_id", "site", "best_epoch", "epochs_planned", "first_decay_epoch", "decay_source", "early"]
     csv = runner.invoke(app, ["check", "best_epoch", "--details", "--format", "csv", "--db", str(corpus_db)])
     assert csv.stdout.splitlines()[1] == "1,10,MSU,1,4,3,planned,True"
@@ -584,3 +584,36 @@ def test_demo_incomplete_runs_and_orphans_match_key(demo):
         "unfinished": sorted(dirt["unfinished"]), "resumed": sorted(dirt["resumed"]), "nan": sorted(dirt["nan"])}
     orphans = rows(con, "select source_path from check_orphan_evals")
     assert sorted(_rel(out, p) for (p,) in orphans) == sorted(dirt["orphan_evals"])
+
+
+def test_demo_details_list_the_flagged_rows_first_and_say_what_is_left_out(demo):
+    """Issue 21: `check --details` showed the first 20 rows in the view's order (arch id), so the
+    early runs of best_epoch were cut off; flagged rows come first and the cut is said."""
+    _, key, con = demo
+    report = run_checks(con, ["best_epoch", "gpu_accuracy"], details=True)
+    best, gpus = report.results
+    early = [row[best.columns.index("early")] for row in best.rows]
+    planted = sum(c["best_before_first_decay"] for c in key["findings"]["best_epoch_counts"].values())
+    assert best.n_flagged == sum(early) == planted > 3
+    assert early == sorted(early, reverse=True)
+    assert sorted(best.rows) == sorted(rows(con, "select * from check_best_epoch"))
+    assert gpus.n_flagged == 1 and gpus.rows[0][gpus.columns.index("gpu")] == key["findings"]["bad_gpu"]["gpu"]
+    text = render_checks(report, "table", details=True, max_rows=3).split("\n\n")[0].splitlines()
+    assert text[1] == f"{planted} of {len(best.rows)} rows flagged, listed first"
+    assert [line.split()[-1] for line in text[4:7]] == ["True"] * 3
+    assert text[-1].startswith(f"... {len(best.rows) - 3} more rows left out (--max-rows 0 shows all")
+    everything = render_checks(report, "table", details=True, max_rows=0).split("\n\n")[0].splitlines()
+    assert len(everything) == 4 + len(best.rows) + 1 and "left out" not in everything[-1]
+
+
+def test_cli_check_max_rows(corpus_db):
+    runner = CliRunner()
+    cut = runner.invoke(app, ["check", "best_epoch", "--details", "--max-rows", "1", "--db", str(corpus_db)])
+    assert cut.exit_code == 0, cut.output
+    lines = cut.stdout.splitlines()
+    assert lines[1] == "2 of 3 rows flagged, listed first"
+    assert lines[4].split()[:2] == ["1", "10"] and lines[4].split()[-1] == "True"
+    assert lines[-1] == "... 2 more rows left out (--max-rows 0 shows all, --format csv writes them)"
+    every = runner.invoke(app, ["check", "best_epoch", "--details", "--max-rows", "0", "--db", str(corpus_db)])
+    assert [line.split()[0] for line in every.stdout.splitlines()[4:7]] == ["1", "3", "2"]
+    assert runner.invoke(app, ["check", "--max-rows", "-1", "--db", str(corpus_db)]).exit_code == 2

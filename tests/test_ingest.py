@@ -193,6 +193,10 @@ def test_bad_files_are_recorded_not_fatal(samples, db_path):
     (samples / "zz" / "arch_2.log").write_bytes((samples / "train" / "arch_2.log").read_bytes())  # byte-identical copy
     summary = ingest_paths(db_path, [samples], workers=1)
     assert summary.errors == 5 and summary.skipped == 2
+    # issue 21: errored and skipped files were counted as loaded too
+    assert summary.loaded == query(db_path, "select count(*) from files where status in ('ok', 'partial')")[0][0]
+    assert summary.loaded == summary.seen - summary.errors - summary.skipped
+    assert f"loaded {summary.loaded} / unchanged 0 / partial" in summary.line()
     rows = dict(query(db_path, "select name, status || ': ' || message from files where path like '%/bad/%'"))
     assert rows["arch_11.log"] == "error: empty file"
     assert rows["arch_12.log"].startswith("error: binary")

@@ -108,10 +108,27 @@ def svg_size(path: Path) -> tuple[float, float]:
 def expected_names(reported: dict) -> set[str]:
     curves = sorted(p.name for p in reported["out"].glob("dup_Arch*_training_curves.png"))
     stems = [f"best_epoch_{s}" for s in SITES] + ["dup_test_acc", "dup_test_fgsm", "dup_test_pgd", "dup_test_cw"]
-    stems += [c.removesuffix(".png") for c in curves] + ["local_train_issue"]
+    stems += ["training_curves"] + [c.removesuffix(".png") for c in curves] + ["local_train_issue"]
     stems += [f"{s}_gpu_issue" for s in SITES] + [f"{s}_missing_eval" for s in SITES] + ["code_timeline"]
     names = {f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg", "html")}
-    return names | {f"{s}_incomplete_base.txt" for s in SITES} | {"report.md", "index.html"}
+    lists = {f"{s}_incomplete_base.txt" for s in SITES} | ({"unknown_incomplete_base.txt"} if unknown_missing(reported) else set())
+    return names | lists | {"report.md", "index.html"}
+
+
+def unknown_missing(reported: dict) -> list[int]:
+    """Arch ids of unknown-site runs without a finished Linf Base evaluation, from the warehouse."""
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        return [r[0] for r in con.execute(
+            "select distinct arch_id from check_missing_base_eval where site = 'unknown' order by arch_id").fetchall()]
+    finally:
+        con.close()
+
+
+def spec_of(out: Path, name: str) -> dict:
+    text = (out / f"{name}.html").read_text()
+    return json.loads(re.search(r'<script type="application/json" id="figure-spec">(.*?)</script>', text, re.S)
+                      .group(1).replace("<\\/", "</"))
 
 
 # ----------------------------------------------------------------------------- files
@@ -126,7 +143,10 @@ def test_report_writes_every_file_and_lists_them(reported):
     on_disk = {p.name for p in reported["out"].iterdir()} - {".report-outputs.json"}  # tests/test_report_outputs.py
     assert on_disk == expected_names(reported)
     curves = [n for n in on_disk if n.startswith("dup_Arch") and n.endswith(".png")]
-    assert len(curves) == min(5, len(reported["findings"]["duplicate_archs"]))
+    assert len(curves) == 1   # issue 21: the top arch in detail; the others are panels of training_curves
+    panels = {r["arch_id"] for r in rows_with(chart_data(reported["out"], "training_curves"), "arch_id", "acc",
+                                                  merge=True)}
+    assert len(panels) == min(5, len(reported["findings"]["duplicate_archs"]))
     last = reported["output"].strip().splitlines()[-1]
     assert last.startswith(f"wrote {len(on_disk)} files to {reported['out']}/ in ")
     for name in on_disk:
@@ -318,7 +338,8 @@ def test_report_arch_option_draws_the_chosen_arch(reported, tmp_path):
     result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "svg",
                                  "--arch", str(arch_id)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.glob("dup_Arch*")) == [f"dup_Arch{arch_id}_training_curves.svg"]
+    assert sorted(p.name for p in tmp_path.glob("*training_curves*")) == [
+        f"dup_Arch{arch_id}_training_curves.svg", "training_curves.svg"]
     assert not list(tmp_path.glob("*.png"))
     assert "![" not in (tmp_path / "report.md").read_text().split("## 1.")[0]
 
@@ -392,6 +413,27 @@ def test_an_unreadable_record_of_outputs_draws_everything(reported, tmp_path):
     assert n > 10 and f"; {n} redrawn, 0 unchanged since the last report" in line
 
 
+def test_report_arch_option_names_one_site_archs_and_removes_older_curves(reported, tmp_path):
+    """Issue 21: a second `--arch` left the first one's curve figures behind, and an arch trained at
+    one site was named dup_Arch...; files the report did not write stay."""
+    sites: dict[int, set] = {}
+    for r in reported["key"]["runs"]:
+        sites.setdefault(r["arch_id"], set()).add(r["site"])
+    single = next(a for a, s in sorted(sites.items()) if len(s) == 1 and a not in reported["findings"]["duplicate_archs"])
+    double = reported["findings"]["duplicate_archs"][0]
+    (tmp_path / "dup_Arch1_notes.txt").write_text("mine")
+    first = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "svg,html",
+                                "--arch", str(double)])
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / f"dup_Arch{double}_training_curves.svg").exists()
+    second = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "svg",
+                                 "--arch", str(single)])
+    assert second.exit_code == 0, second.output
+    assert sorted(p.name for p in tmp_path.glob("*_training_curves.*")) == [f"arch_{single}_training_curves.svg"]
+    assert (tmp_path / "dup_Arch1_notes.txt").read_text() == "mine"
+    assert not list(tmp_path.glob("dup_Arch*_training_curves*"))
+
+
 def test_report_refuses_unknown_arch_and_format(reported, tmp_path):
     result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--arch", "15625"])
     assert result.exit_code == 1
@@ -402,14 +444,22 @@ def test_report_refuses_unknown_arch_and_format(reported, tmp_path):
 
 
 def test_report_on_a_warehouse_without_findings(samples, tmp_path):
-    """The real sample logs (one finished run, no sites file): a report, no crash, honest verdicts."""
+    """The real sample logs (one finished run, no sites file): a report, no crash, honest verdicts,
+    and no demo banner (issue 21)."""
     db = tmp_path / "wh.duckdb"
     ingest_paths(db, [samples])
-    result = runner.invoke(app, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "--format", "svg"])
+    result = runner.invoke(app, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "--format", "svg,html"])
     assert result.exit_code == 0, result.output
     text = (tmp_path / "r" / "report.md").read_text()
     assert "Not testable" in text and "## 9. Other findings of the checks" in text
     assert (tmp_path / "r" / "index.html").exists()
+    assert text.splitlines()[0] == "# RobustNASBench training logs: the analysis, regenerated from the warehouse"
+    assert "DEMO DATA" not in text and "DEMO DATA" not in (tmp_path / "r" / "index.html").read_text()
+    for page in (tmp_path / "r").glob("*.html"):
+        if page.name != "index.html":
+            assert "DEMO DATA" not in json.dumps(spec_of(tmp_path / "r", page.stem).get("title")), page.name
+    check = runner.invoke(app, ["check", "best_epoch", "--db", str(db)])
+    assert "demo data" not in check.output
 
 
 def test_report_help():
@@ -430,3 +480,104 @@ def test_a_spec_with_a_wrong_mark_is_refused():
     spec["mark"] = {"type": "pointy"}
     with pytest.raises(ValidationError):
         validate_structure(spec)
+
+
+# ----------------------------------------------------------------------------- issue 21: what a reader sees
+def test_report_says_demo_data_in_its_first_lines(reported):
+    md = (reported["out"] / "report.md").read_text().splitlines()
+    assert md[0].startswith("# DEMO DATA: synthetic logs written by `cli.py demo`, not benchmark results: ")
+    body = (reported["out"] / "index.html").read_text().split("<body>", 1)[1]
+    first_heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S).group(1)
+    assert first_heading.startswith("DEMO DATA: synthetic logs written by <code>cli.py demo</code>")
+    assert body.index("<h1") < body.index("<h2")
+    for page in reported["out"].glob("*.html"):
+        if page.name != "index.html":
+            title = spec_of(reported["out"], page.stem)["title"]
+            assert title["text"][0].startswith("DEMO DATA: "), page.name
+    check = runner.invoke(app, ["check", "best_epoch", "--db", str(reported["db"])])
+    assert "note: the warehouse holds demo data" in check.output
+
+
+def test_report_figures_fit_a_1000_px_window_and_name_no_internals(reported):
+    for svg in reported["out"].glob("*.svg"):
+        width, _ = svg_size(svg)
+        assert width <= 1000, f"{svg.name} is {width:.0f} px wide"
+    for page in reported["out"].glob("*.html"):
+        if page.name == "index.html":
+            continue
+        title = json.dumps(spec_of(reported["out"], page.stem).get("title"))
+        assert not re.search(r"low_arch\.|check_[a-z_]+|[a-z]+_[a-z]+\.(?!txt\b)[a-z_]+", title), (page.name, title)
+
+
+def test_histograms_have_a_tick_above_the_tallest_bar(reported):
+    def y_encodings(node):
+        if isinstance(node, dict):
+            enc = node.get("encoding", {}).get("y")
+            if isinstance(enc, dict) and enc.get("title") in ("finished runs", "archs"):
+                yield enc
+            for value in node.values():
+                yield from y_encodings(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from y_encodings(value)
+
+    for site in SITES:
+        name = f"best_epoch_{site}"
+        tallest = max(b["n_runs"] for b in rows_with(chart_data(reported["out"], name), "best_epoch", "n_runs"))
+        (enc,) = list(y_encodings(spec_of(reported["out"], name)))
+        ticks = enc["axis"]["values"]
+        assert enc["scale"]["domain"] == [0, ticks[-1]] and ticks[-1] > tallest, name
+        assert all(float(t).is_integer() for t in ticks)
+    for name in ("dup_test_acc", "dup_test_cw"):
+        (enc,) = list(y_encodings(spec_of(reported["out"], name)))
+        assert enc["axis"]["values"][-1] == enc["scale"]["domain"][1] >= 1
+        assert all(float(t).is_integer() for t in enc["axis"]["values"])
+
+
+def test_curve_dashes_tell_the_attacks_apart(reported):
+    def dash_scales(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("strokeDash"), dict) and "scale" in node["strokeDash"]:
+                yield node["strokeDash"]["scale"]
+            for value in node.values():
+                yield from dash_scales(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from dash_scales(value)
+
+    spec = spec_of(reported["out"], next(reported["out"].glob("dup_Arch*_training_curves.html")).stem)
+    (scale,) = list(dash_scales(spec))
+    by_metric = dict(zip(scale["domain"], map(tuple, scale["range"])))
+    assert len(set(by_metric.values())) == 3
+    assert by_metric["PGD-20"][0] >= 3 * by_metric["CW-40"][0]   # long dashes against dots
+
+
+def test_report_sections_agree_with_the_views(reported):
+    text = (reported["out"] / "report.md").read_text()
+    drift = text.split("## 7.")[1].split("## 8.")[0]
+    same = drift.split("settings that are the same at every site")[1]
+    for line in same.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| `"):
+            assert len(set(cells[2:])) == 1, line   # issue 21: lr_decay_epochs was listed as the same
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        n_params, n_differ = con.execute(
+            "select count(distinct parameter), count(distinct parameter) filter (where differs) from check_config_drift"
+        ).fetchone()
+    finally:
+        con.close()
+    assert f"{n_differ} of {n_params} settings differ" in drift
+    assert f"The {n_params - n_differ} settings that are the same at every site" in drift
+    curves = text.split("## 3.")[1].split("## 4.")[0]
+    n_dup = len(reported["findings"]["duplicate_archs"])
+    assert f"among all {n_dup} archs trained at two sites" in curves
+    assert "MSU: " in curves.split("> **")[1]
+
+
+def test_unknown_site_archs_get_their_incomplete_list(reported):
+    missing = unknown_missing(reported)
+    assert missing, "the demo plants an unknown-site arch without a Base evaluation"
+    listed = (reported["out"] / "unknown_incomplete_base.txt").read_text().split()
+    assert [int(a) for a in listed] == missing
+    assert "`unknown_incomplete_base.txt`" in (reported["out"] / "report.md").read_text()

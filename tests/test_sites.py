@@ -498,3 +498,25 @@ def test_missing_git_object_warns_instead_of_silently_using_globs(repo, db_path)
     assert any(w.startswith(f"git log failed in {repo.resolve()}") and "sites come from path globs" in w
                for w in summary.warnings), summary.warnings
     assert query(db_path, "select site from runs where arch_id = 7") == [("MSU",)]  # the globs still apply
+
+
+@pytest.mark.parametrize("text, synthetic", [
+    ('[sites.A]\nauthors = ["a"]\n', False),
+    ('[sites.A]\nauthors = ["a"]\n[demo]\nsynthetic = true\n', True),
+    ('[sites.A]\nauthors = ["a"]\n[demo]\nsynthetic = false\n', False),
+])
+def test_sites_file_demo_marker(tmp_path, text, synthetic):
+    """Issue 21: the demo's sites file says its logs are synthetic; a real one says nothing."""
+    from ingest.sites import parse_sites_text
+
+    assert parse_sites_text(text, tmp_path / "sites.toml").synthetic is synthetic
+
+
+@pytest.mark.parametrize("extra", ['[demo]\nsynthetic = "yes"\n', '[demo]\nsynthetic = true\nreal = false\n', 'demo = 1\n'])
+def test_sites_file_bad_demo_marker_is_one_line(tmp_path, extra):
+    from ingest.sites import SitesFileError, parse_sites_text
+
+    text = ('demo = 1\n[sites.A]\nauthors = ["a"]\n' if extra == 'demo = 1\n'
+            else '[sites.A]\nauthors = ["a"]\n' + extra)
+    with pytest.raises(SitesFileError, match=r"sites.toml:\d+: \[demo\] holds one key"):
+        parse_sites_text(text, tmp_path / "sites.toml")

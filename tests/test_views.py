@@ -345,6 +345,48 @@ def test_cli_views_lists_versions_and_reads(tmp_path: Path):
     assert any(line.startswith("check_best_epoch_v1,,check,") for line in lines)
 
 
+@pytest.mark.parametrize("columns", [60, 100, 400])
+def test_cli_views_fits_the_terminal_and_keeps_every_question(tmp_path: Path, monkeypatch, columns):
+    """Issue 21: the table was 744 characters wide whatever the terminal; on a narrow one each
+    view's long columns are wrapped below it, and nothing of the text is lost."""
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [SAMPLES], workers=1)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = CliRunner().invoke(app, ["views", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    words = " ".join(line.strip() for line in lines).split()
+    for name, description in _questions(db):
+        assert name in words
+        question = " ".join(description.split())
+        assert question[: question.index("?") + 1] in " ".join(words), name
+
+
+def _questions(db: Path) -> list[tuple[str, str]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("select view_name, description from view_versions").fetchall()
+    finally:
+        con.close()
+
+
+def test_cli_views_questions_are_the_headers_first_sentence(tmp_path: Path):
+    """Issue 21: three questions ended in '??' (the listing added a '?' to a question that ended the
+    description); each is now its file's `question:` up to its question mark."""
+    db = tmp_path / "w.duckdb"
+    ingest_paths(db, [SAMPLES], workers=1)
+    result = CliRunner().invoke(app, ["views", "--db", str(db), "--format", "json"])
+    import json
+
+    listed = {r["view"]: r["question"] for r in json.loads(result.output)}
+    for name, version, kind, path in view_paths():
+        question = " ".join(parse_header(path.read_text(), path).question.split())
+        expected = question[: question.index("?") + 1] if "?" in question else question
+        assert " ".join(listed[f"{name}_v{version}"].split()) == expected, path
+        assert not listed[f"{name}_v{version}"].endswith("??")
+
+
 def test_cli_views_without_warehouse_fails_with_one_line(tmp_path: Path):
     result = CliRunner().invoke(app, ["views", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 1

@@ -41,6 +41,8 @@ class SitesSource:
     sha256: str | None
     sites: tuple[Site, ...]
     code_repos: tuple[Path, ...] = ()
+    synthetic: bool = False
+    """The sites file says the logs are synthetic (`[demo] synthetic = true`, the demo corpus)."""
 
 
 NO_SITES = SitesSource(None, None, ())
@@ -62,7 +64,8 @@ def read_sites_source(path: Path) -> SitesSource:
         raise WarehouseError(f"sites file {path} is not a regular file (a FIFO, socket or device): give a TOML file")
     text = read_sites_text(path)
     parsed = parse_sites_text(text, path)
-    return SitesSource(readable(str(path)), hashlib.sha256(text.encode()).hexdigest(), parsed.sites, parsed.code_repos)
+    return SitesSource(readable(str(path)), hashlib.sha256(text.encode()).hexdigest(), parsed.sites, parsed.code_repos,
+                       parsed.synthetic)
 
 
 def sites_sources(roots: list[Path], sites_file: Path | None = None) -> dict[str, SitesSource]:
@@ -246,10 +249,10 @@ def record_roots(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource]
     rows = pa.Table.from_pylist([
         {"root": root, "sites_path": source.path, "sites_sha256": source.sha256,
          "repo_root": readable(str(histories[root].root)) if histories.get(root) and histories[root].root else None,
-         "head_commit": histories[root].head if histories.get(root) else None}
+         "head_commit": histories[root].head if histories.get(root) else None, "synthetic": source.synthetic}
         for root, source in sorted(sources.items())
     ], schema=pa.schema([("root", pa.string()), ("sites_path", pa.string()), ("sites_sha256", pa.string()),
-                         ("repo_root", pa.string()), ("head_commit", pa.string())]))
+                         ("repo_root", pa.string()), ("head_commit", pa.string()), ("synthetic", pa.bool_())]))
     with registered(con, "_roots", rows):
         con.execute("delete from roots where root in (select root from _roots)")
         con.execute("insert into roots by name select * from _roots")

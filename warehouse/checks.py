@@ -6,7 +6,10 @@ versions: a query over the view that returns one row, `(headline, findings)`, e.
     best_epoch: MSU 61% early (73/120) vs SUSTech 4% (7/180)        findings = 80
 
 `findings` counts what the check flags (early runs, archs trained twice, bands, ...); `--fail-on`
-turns findings into exit code 1. All numbers come from SQL; this module only runs and formats it.
+turns findings into exit code 1. A headline file's `-- flagged: <condition>` line says which rows of
+the view are the flagged ones (`early`, `flagged`, `verdict = 'different'`): `--details` lists them
+first, so that a cut table still shows them. All numbers come from SQL; this module only runs and
+formats it.
 """
 from __future__ import annotations
 
@@ -21,9 +24,10 @@ import duckdb
 from reports.tables import render_rows
 from warehouse.errors import WarehouseError
 from warehouse.query import open_for_reading, reading_cursor, views_warning
-from warehouse.viewfiles import SQL_DIR, parse_header, read_headline, view_paths
+from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline, view_paths
 
 DETAIL_ROWS = 20
+FLAG_LINE = "-- flagged: "
 
 
 @dataclass
@@ -36,6 +40,9 @@ class CheckResult:
     findings: int
     columns: list[str] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
+    n_flagged: int | None = None
+    """Of `rows`, the flagged ones (listed first); None when the check has no `-- flagged:` line
+    (every row is a finding, or none is one row's)."""
 
     def line(self) -> str:
         return f"{self.name}: {self.headline}"
@@ -45,6 +52,8 @@ class CheckResult:
 class CheckReport:
     results: list[CheckResult]
     warnings: list[str]
+    demo: bool = False
+    """The warehouse holds files of a folder whose sites file marks them synthetic (the demo corpus)."""
 
     @property
     def has_findings(self) -> bool:
@@ -83,6 +92,28 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     return missing
 
 
+def flag_condition(name: str, sql_dir: Path = SQL_DIR) -> str | None:
+    """The `-- flagged:` condition of a check's headline file (the tool's own file), or None."""
+    for line in headline_path(name, sql_dir).read_text().splitlines():
+        if line.startswith(FLAG_LINE):
+            return line.removeprefix(FLAG_LINE).strip()
+        if not line.startswith("--"):
+            break
+    return None
+
+
+def detail_rows(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple], int | None]:
+    """The view's rows, flagged ones first (each group in the view's own order), and how many are flagged."""
+    condition = flag_condition(name)
+    if condition is None:
+        cursor = con.execute(f"select * from check_{name}")
+        return [d[0] for d in cursor.description], cursor.fetchall(), None
+    cursor = con.execute(f"select coalesce(({condition}), false) as flagged_first, * from check_{name}")
+    rows = cursor.fetchall()
+    flagged = [row[1:] for row in rows if row[0]]
+    return [d[0] for d in cursor.description][1:], flagged + [row[1:] for row in rows if not row[0]], len(flagged)
+
+
 def run_check(con: duckdb.DuckDBPyConnection, name: str, view: str, details: bool = False) -> CheckResult:
     try:
         missing = missing_inputs(con, view)
@@ -92,9 +123,7 @@ def run_check(con: duckdb.DuckDBPyConnection, name: str, view: str, details: boo
         headline, findings = con.execute(read_headline(name)).fetchone()
         result = CheckResult(name=name, view=view, headline=headline, findings=int(findings or 0))
         if details:
-            cursor = con.execute(f"select * from check_{name}")
-            result.columns = [d[0] for d in cursor.description]
-            result.rows = cursor.fetchall()
+            result.columns, result.rows, result.n_flagged = detail_rows(con, name)
     except duckdb.Error as exc:
         raise WarehouseError(f"check {name} failed: {str(exc).splitlines()[0]}") from None
     return result
@@ -115,7 +144,8 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
     if threads <= 1 or len(wanted) <= 1:
-        return CheckReport([run_check(con, n, available[n], details) for n in wanted], views_warning(con))
+        return CheckReport([run_check(con, n, available[n], details) for n in wanted], views_warning(con),
+                           holds_demo_data(con))
     cursors = [reading_cursor(con) for _ in range(threads)]
     free: Queue = Queue()
     for cursor in cursors:
@@ -134,7 +164,13 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
     finally:
         for cursor in cursors:
             cursor.close()
-    return CheckReport(results, views_warning(con))
+    return CheckReport(results, views_warning(con), holds_demo_data(con))
+
+
+def holds_demo_data(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when files of a folder whose sites file says `[demo] synthetic = true` are in the warehouse."""
+    return bool(con.execute(
+        "select count(*) from roots where synthetic and root in (select root from files)").fetchall()[0][0])
 
 
 def check_warehouse(db: Path, names: list[str] | None = None, details: bool = False) -> CheckReport:
@@ -146,8 +182,11 @@ def check_warehouse(db: Path, names: list[str] | None = None, details: bool = Fa
         con.close()
 
 
-def render_checks(report: CheckReport, fmt: str = "table", details: bool = False) -> str:
-    """One line per check (table), a list of objects (json) or rows (csv); details add the rows."""
+def render_checks(report: CheckReport, fmt: str = "table", details: bool = False,
+                  max_rows: int = DETAIL_ROWS) -> str:
+    """One line per check (table), a list of objects (json) or rows (csv); details add the rows,
+    flagged ones first. The table shows at most `max_rows` rows per check (0: all) and says how many
+    it left out; json and csv hold every row."""
     results = report.results
     if fmt == "json":
         out = []
@@ -168,6 +207,20 @@ def render_checks(report: CheckReport, fmt: str = "table", details: bool = False
         raise WarehouseError(f"unknown format {fmt!r}: use one of table, json, csv")
     if not details:
         return "\n".join(r.line() for r in results)
-    blocks = [f"{r.line()}\n{render_rows(r.columns, r.rows, 'table', max_rows=DETAIL_ROWS)}" for r in results]
-    return "\n\n".join(blocks)
+    return "\n\n".join(_detail_block(r, max_rows) for r in results)
 
+
+def _detail_block(result: CheckResult, max_rows: int) -> str:
+    """A check's line, its rows (flagged first) and what was left out."""
+    if not result.columns:
+        return result.line()
+    limit = None if max_rows == 0 else max_rows
+    lines = [result.line()]
+    if result.n_flagged is not None:
+        lines.append(f"{result.n_flagged} of {len(result.rows)} rows flagged, listed first")
+    lines.append(render_rows(result.columns, result.rows, "table", max_rows=limit))
+    left_out = len(result.rows) - len(result.rows[:limit])
+    if left_out:
+        lines.append(f"... {left_out} more row{'s' if left_out != 1 else ''} left out "
+                     f"(--max-rows 0 shows all, --format csv writes them)")
+    return "\n".join(lines)

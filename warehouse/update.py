@@ -57,6 +57,7 @@ TOOL = "robustnasbench-warehouse 0.1.0"
 class IngestSummary:
     seen: int = 0
     loaded: int = 0
+    """Files read by this ingest that now hold rows (ok or partial); not those that ended skipped or error."""
     unchanged: int = 0
     partial: int = 0
     skipped: int = 0
@@ -231,7 +232,6 @@ def _write(target: Path, plan: Plan, inputs: _Inputs, logs, summary: IngestSumma
                 def counted(tables: dict[str, pa.Table], n_files: int, nbytes: int) -> None:
                     same_content = tables["files"].column("status").to_pylist().count("unchanged")
                     summary.unchanged += same_content  # touched, but the content hash matched
-                    summary.loaded += n_files - same_content
                     summary.bytes_read += nbytes
                     progress.advance(n_files, nbytes)
 
@@ -247,7 +247,7 @@ def _write(target: Path, plan: Plan, inputs: _Inputs, logs, summary: IngestSumma
             con.execute("insert into meta values ('tool', ?)", [TOOL])
             if plan.code_key is not None:
                 con.execute("insert into meta values ('code_key', ?)", [plan.code_key])
-            _count_con(con, summary, inputs.root_names)
+            _count_con(con, summary, inputs.root_names, ingest_id)
             con.execute(
                 "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [ingest_id, started_at, datetime.now(timezone.utc).replace(tzinfo=None), inputs.root_names,
@@ -275,8 +275,15 @@ def _attribution(inputs: _Inputs, logs) -> tuple[pa.Table, list[str]]:
     return rows, [h.warning for h in histories.values() if h.warning]
 
 
-def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: list[str]) -> None:
-    """Counts of the summary line: file statuses under the roots, table sizes overall."""
+def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: list[str],
+               ingest_id: int | None = None) -> None:
+    """Counts of the summary line: the files this ingest (`ingest_id`) read that now hold rows
+    (`loaded`: status ok or partial, once duplicates are decided; an errored or skipped file read
+    is not loaded), file statuses under the roots, table sizes overall."""
+    if ingest_id is not None:
+        summary.loaded = con.execute(
+            "select count(*) from files where ingest_id = ? and status in ('ok', 'partial')", [ingest_id]
+        ).fetchall()[0][0]
     with registered(con, "_roots", pa.table({"root": pa.array(roots, pa.string())})):
         rows = con.execute(
             "select status, count(*) from files where root in (select root from _roots) group by status"

@@ -181,7 +181,7 @@ def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
             case when is_current then name else '' end as current_as,
             kind,
             array_to_string(reads, ', ') as reads,
-            split_part(description, '? ', 1) || case when description like '%?%' then '?' else '' end as question,
+            coalesce(nullif(regexp_extract(description, '^(.*?[?])(\\s|$)', 1), ''), description) as question,
             changes,
             installed_at
         from view_versions

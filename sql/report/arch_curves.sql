@@ -3,7 +3,7 @@
 -- reads: training_curves, run_summary
 -- parameters: $arch_ids (list of arch ids)
 -- question: How did each training run of the chosen archs learn, epoch by epoch, at each site?
---   The lines of dup_Arch<id>_training_curves.png.
+--   The lines of training_curves.png and of the detail figures (dup_Arch<id>_ or arch_<id>_training_curves).
 -- columns:
 --   arch_id: architecture id
 --   run_id: the run (runs.run_id)

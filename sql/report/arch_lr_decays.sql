@@ -3,7 +3,7 @@
 -- reads: lr_decays, run_summary
 -- parameters: $arch_ids (list of arch ids)
 -- question: Where did each run of the chosen archs decay its learning rate? The vertical marks of
---   dup_Arch<id>_training_curves.png.
+--   training_curves.png and of the detail figures.
 -- columns:
 --   arch_id: architecture id
 --   run_id: the run

@@ -3,7 +3,7 @@
 -- reads: check_duplicate_archs
 -- question: Which archs trained at two sites differ most between the sites? Ranked by the largest
 --   absolute test-accuracy delta over the four metrics; the first few get a
---   dup_Arch<id>_training_curves figure.
+--   panel in training_curves.png, the first a dup_Arch<id>_training_curves detail figure.
 -- columns:
 --   arch_id: architecture id
 --   rank: 1 = largest difference

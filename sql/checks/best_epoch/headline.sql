@@ -1,5 +1,6 @@
 -- headline of check_best_epoch: share of early best epochs per site, highest first.
 -- findings: runs whose best epoch is early.
+-- flagged: early
 
 with by_site as (
     select

@@ -3,6 +3,7 @@
 -- the values that not every site has (with their run counts).
 -- Then the finished runs whose lr decayed off the benchmark's schedule, at any site.
 -- findings: settings that differ, plus runs off the lr schedule.
+-- flagged: differs
 
 with known as (
     select

@@ -1,6 +1,7 @@
 -- headline of check_duplicate_paired: per pair of sites, the mean delta, its interval and the sign
 -- test of each metric.
 -- findings: metrics and pairs of sites whose difference is significant.
+-- flagged: significant
 
 with by_pair as (
     select

@@ -1,5 +1,6 @@
 -- headline of check_explain: per outcome, its strongest explanation that no other attribute absorbs.
 -- findings: outcomes with an explanation above the thresholds that no other attribute absorbs.
+-- flagged: explained_by is null
 
 with best as (
     select

@@ -1,6 +1,7 @@
 -- headline of check_gpu_accuracy: the flagged sites and GPUs, else the one with the highest share of
 -- low runs.
 -- findings: flagged sites and GPUs.
+-- flagged: flagged
 
 with flagged as (
     select

@@ -1,5 +1,6 @@
 -- headline of check_noise: the verdict of each site comparison beyond the noise of a training run.
 -- findings: comparisons whose sites differ beyond the noise.
+-- flagged: verdict = 'different'
 
 with final as (
     select

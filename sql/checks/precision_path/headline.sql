@@ -1,5 +1,6 @@
 -- headline of check_precision_path: per site and path, the runs and their share of low runs.
 -- findings: runs that took the native-AMP path that never unscales its gradients.
+-- flagged: precision_path = 'native_amp_unscaled'
 
 with by_path as (
     select

@@ -1,5 +1,6 @@
 -- headline of check_robust_overfitting: share of overfitting runs and mean gap per site.
 -- findings: runs that overfit.
+-- flagged: overfits
 
 with by_site as (
     select
