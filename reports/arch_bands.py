@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import RankAxis, low_rule, site_scale, title
 
 PANEL_WIDTH = 760
@@ -39,7 +39,7 @@ def _month_colour(months: list[str], legend: bool = True) -> alt.Color:
 
 
 def _band_shades(bands: list[dict], y_title: str, x: alt.X) -> alt.Chart:
-    return alt.Chart(alt.Data(values=bands)).mark_rect(color="#e45756", opacity=0.16).encode(
+    return alt.Chart(inline(bands)).mark_rect(color="#e45756", opacity=0.16).encode(
         x=x, x2="shade_to:Q",
         tooltip=[alt.Tooltip("band_id:N", title="band"), alt.Tooltip("arch_ids:N", title="archs"),
                  alt.Tooltip("n_low:Q", title="low archs"), alt.Tooltip("sites:N"),
@@ -48,7 +48,7 @@ def _band_shades(bands: list[dict], y_title: str, x: alt.X) -> alt.Chart:
 
 
 def _band_labels(bands: list[dict], x: alt.X) -> alt.Chart:
-    return alt.Chart(alt.Data(values=bands)).mark_text(
+    return alt.Chart(inline(bands)).mark_text(
         baseline="top", dy=2, fontSize=10, fontWeight="bold", color="#b22").encode(x=x, y=alt.value(0), text="label:N")
 
 
@@ -76,9 +76,9 @@ def _zoom(rows: list[dict], band: dict, colour: alt.Color, y_scale: alt.Scale) -
     near = [r for r in rows if lo <= r["arch_id"] <= hi]
     x = alt.X("arch_id:Q", title="arch id", scale=alt.Scale(domain=[lo, hi], nice=False),
               axis=alt.Axis(format="d", tickCount=4))
-    shade = alt.Chart(alt.Data(values=[{"from": band["first_arch_id"] - 0.5, "to": band["last_arch_id"] + 0.5}])).mark_rect(
+    shade = alt.Chart(inline([{"from": band["first_arch_id"] - 0.5, "to": band["last_arch_id"] + 0.5}])).mark_rect(
         color="#e45756", opacity=0.16).encode(x=alt.X("from:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), x2="to:Q")
-    points = alt.Chart(alt.Data(values=near)).mark_circle(size=40, opacity=0.85).encode(
+    points = alt.Chart(inline(near)).mark_circle(size=40, opacity=0.85).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 (%)", scale=y_scale), color=colour, tooltip=_tooltip())
     return alt.layer(shade, points).properties(
         width=ZOOM_WIDTH, height=150,

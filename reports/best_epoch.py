@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import EARLY_COLOURS, HEIGHT, WIDTH, count_scale, file_site, fixed_scale, title
 
 MIN_DECAY_SHARE_PCT = 2.0
@@ -17,7 +17,7 @@ MIN_DECAY_SHARE_PCT = 2.0
 
 def _bars(rows: list[dict], epochs: int) -> alt.Chart:
     y_scale, y_axis = count_scale(max((r["n_runs"] for r in rows), default=1))
-    return alt.Chart(alt.Data(values=rows)).transform_calculate(
+    return alt.Chart(inline(rows)).transform_calculate(
         epoch_end="datum.best_epoch + 1",
         when="datum.early ? 'before the first lr decay' : 'at or after the first lr decay'",
     ).mark_bar(stroke="white", strokeWidth=0.3).encode(
@@ -37,7 +37,7 @@ def _bars(rows: list[dict], epochs: int) -> alt.Chart:
 
 
 def _decay_rules(rows: list[dict]) -> alt.Chart:
-    return alt.Chart(alt.Data(values=rows)).mark_rule(color="#222", strokeDash=[5, 3], strokeWidth=1.5).encode(
+    return alt.Chart(inline(rows)).mark_rule(color="#222", strokeDash=[5, 3], strokeWidth=1.5).encode(
         x="epoch:Q",
         opacity=alt.Opacity("share_pct:Q", scale=alt.Scale(domain=[0, 100], range=[0.3, 1]), legend=None),
         tooltip=[alt.Tooltip("epoch:Q", title="lr decay at epoch"), alt.Tooltip("n_runs:Q", title="runs"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import HEIGHT, WIDTH, fixed_scale, title
 
 PATH_COLOURS = {"native_amp_unscaled": "#e45756", "fp32_or_apex": "#4c78a8", "unknown": "#9d9d9d"}
@@ -19,7 +19,7 @@ PATH_COLOURS = {"native_amp_unscaled": "#e45756", "fp32_or_apex": "#4c78a8", "un
 def render_code_timeline(rows: list[dict]) -> Figure:
     ringed = [r for r in rows if r["in_band"]]
     native = [r for r in rows if r["precision_path"] == "native_amp_unscaled"]
-    base = alt.Chart(alt.Data(values=rows))
+    base = alt.Chart(inline(rows))
     tooltip = [alt.Tooltip("arch_id:Q", title="arch id"), alt.Tooltip("site:N"), alt.Tooltip("gpu:N", title="GPU"),
                alt.Tooltip("started_at:N", title="started"), alt.Tooltip("precision_path:N", title="precision path"),
                alt.Tooltip("code_version:N", title="code"), alt.Tooltip("grad_norm_median:Q", title="median |gn|", format=",.1f"),
@@ -31,7 +31,7 @@ def render_code_timeline(rows: list[dict]) -> Figure:
         color=alt.Color("precision_path:N", title="precision path", scale=fixed_scale(PATH_COLOURS)),
         shape=alt.Shape("code_version:N", title="training code", legend=alt.Legend(labelLimit=360)),
     )
-    rings = alt.Chart(alt.Data(values=ringed or [{"started_at": None, "arch_id": None}])).mark_point(
+    rings = alt.Chart(inline(ringed or [{"started_at": None, "arch_id": None}])).mark_point(
         size=140, color="black", strokeWidth=1.2).encode(x=x, y=y, tooltip=tooltip) if ringed else None
     layers = [points] + ([rings] if rings is not None else [])
     low_native = sum(r["is_low"] for r in native)

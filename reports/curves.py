@@ -16,7 +16,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import HEIGHT, METRIC_DASHES, site_colours, title
 
 METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "pgd20": "PGD-20", "cw40": "CW-40"}
@@ -56,7 +56,7 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
     colour = alt.Color("series:N", title="site", scale=scale)
     epochs = max(r["epoch"] for r in curves) + 1
     x = alt.X("epoch:Q", title="epoch (0-based)", scale=alt.Scale(domain=[0, epochs], nice=False))
-    lines = alt.Chart(alt.Data(values=curves)).mark_line(strokeWidth=1.8).encode(
+    lines = alt.Chart(inline(curves)).mark_line(strokeWidth=1.8).encode(
         x=x,
         y=alt.Y("acc:Q", title="validation accuracy (%)", scale=alt.Scale(zero=False)),
         color=colour,
@@ -69,19 +69,19 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
                  alt.Tooltip("started_at:N", title="started")],
     )
     best_rows = [r for r in curves if r["metric"] == "CW-40" and r["epoch"] == r["best_epoch"]]
-    best = alt.Chart(alt.Data(values=best_rows)).mark_point(shape="diamond", size=110, filled=True,
+    best = alt.Chart(inline(best_rows)).mark_point(shape="diamond", size=110, filled=True,
                                                            stroke="black", strokeWidth=0.8).encode(
         x=x, y="acc:Q", color=alt.Color("series:N", title="site", scale=scale),
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best CW-40 epoch"),
                  alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU")],
     )
-    rules = alt.Chart(alt.Data(values=decays)).mark_rule(strokeDash=[5, 3], strokeWidth=1.3, opacity=0.8).encode(
+    rules = alt.Chart(inline(decays)).mark_rule(strokeDash=[5, 3], strokeWidth=1.3, opacity=0.8).encode(
         x=x, color=alt.Color("series:N", title="site", scale=scale),
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="lr decay at epoch"),
                  alt.Tooltip("lr_before:Q", title="lr before"), alt.Tooltip("lr_after:Q", title="lr after")],
     )
     decay_epochs = [{"epoch": e, "label": "lr ×0.1"} for e in sorted({d["epoch"] for d in decays})]
-    labels = alt.Chart(alt.Data(values=decay_epochs)).mark_text(
+    labels = alt.Chart(inline(decay_epochs)).mark_text(
         align="left", baseline="bottom", dx=3, dy=-3, fontSize=10, color="#555").encode(
         x=x, y=alt.value(HEIGHT + 40), text="label:N")
     layers = [rules, labels, lines, best] if decays else [lines, best]
@@ -130,14 +130,14 @@ def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict],
         early += [(arch_id, r["series"]) for r in best if first.get(r["series"]) is not None
                   and r["best_epoch"] < first[r["series"]]]
         layers = [
-            alt.Chart(alt.Data(values=arch_decays)).mark_rule(strokeDash=[5, 3], opacity=0.7).encode(
+            alt.Chart(inline(arch_decays)).mark_rule(strokeDash=[5, 3], opacity=0.7).encode(
                 x=x, color=colour),
-            alt.Chart(alt.Data(values=rows)).mark_line(strokeWidth=1.8).encode(
+            alt.Chart(inline(rows)).mark_line(strokeWidth=1.8).encode(
                 x=x, y=alt.Y("acc:Q", title="CW-40 validation (%)", scale=alt.Scale(zero=False)), color=colour,
                 detail="run_id:N",
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q"),
                          alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f")]),
-            alt.Chart(alt.Data(values=best)).mark_point(shape="diamond", size=80, filled=True, stroke="black",
+            alt.Chart(inline(best)).mark_point(shape="diamond", size=80, filled=True, stroke="black",
                                                         strokeWidth=0.8).encode(
                 x=x, y="acc:Q", color=colour,
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best epoch")]),

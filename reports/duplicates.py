@@ -13,7 +13,7 @@ import math
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import count_scale, title
 
 METRICS = {  # check metric -> (file name, label)
@@ -64,8 +64,8 @@ def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure
     values = [r["value_a"] for r in rows] + [r["value_b"] for r in rows]
     low, high = min(values) - 1.0, max(values) + 1.0
     scale = alt.Scale(domain=[low, high], nice=False, zero=False)
-    data = alt.Data(values=rows)
-    diagonal = alt.Chart(alt.Data(values=[{"v": low}, {"v": high}])).mark_line(
+    data = inline(rows)
+    diagonal = alt.Chart(inline([{"v": low}, {"v": high}])).mark_line(
         color="#888", strokeDash=[4, 4]).encode(x=alt.X("v:Q", scale=scale), y=alt.Y("v:Q", scale=scale))
     points = alt.Chart(data).mark_circle(size=60, opacity=0.8, color=POINT_COLOUR).encode(
         x=alt.X("value_a:Q", title=f"{site_a}: {label} test accuracy (%)", scale=scale),
@@ -90,8 +90,8 @@ def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure
         tooltip=[alt.Tooltip("delta:Q", bin=binning, title=f"{site_b} - {site_a}"),
                  alt.Tooltip("count():Q", title="archs")],
     )
-    zero = alt.Chart(alt.Data(values=[{"x": 0.0}])).mark_rule(color="#666", strokeDash=[4, 4]).encode(x="x:Q")
-    mean = alt.Data(values=[{"x": mean_delta, "label": f"mean {mean_delta:+.1f}"}])
+    zero = alt.Chart(inline([{"x": 0.0}])).mark_rule(color="#666", strokeDash=[4, 4]).encode(x="x:Q")
+    mean = inline([{"x": mean_delta, "label": f"mean {mean_delta:+.1f}"}])
     rules = zero + alt.Chart(mean).mark_rule(color="#e45756", strokeWidth=2).encode(
         x="x:Q", tooltip=[alt.Tooltip("label:N", title="mean difference")])
     differences = alt.layer(bars, rules).properties(

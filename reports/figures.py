@@ -47,6 +47,19 @@ class Figure:
         return self._spec
 
 
+class SharedRows(alt.InlineData):
+    """Inline rows that charts share instead of copying: Altair deep-copies every chart it layers
+    or concatenates, inline rows included (a copy per value; seconds at full scale)."""
+
+    def __deepcopy__(self, memo=None) -> "SharedRows":
+        return self
+
+
+def inline(rows: list[dict]) -> SharedRows:
+    """The data of a chart: rows that are JSON-ready already (reports/data.py)."""
+    return SharedRows(values=rows)
+
+
 def chart_dict(chart: alt.TopLevelMixin) -> dict:
     """`chart.to_dict()` with the rows of its inline data put in afterwards.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import FLAG_COLOURS, file_site, fixed_scale, low_rule, title
 
 BOX_WIDTH = 190
@@ -34,7 +34,7 @@ def _tooltip(metric: bool = True) -> list[alt.Tooltip]:
 
 def _boxes(rows: list[dict], metric: str, order: list[str], y_axis: bool) -> alt.LayerChart:
     chosen = [r for r in rows if r["metric"] == metric]
-    base = alt.Chart(alt.Data(values=chosen))
+    base = alt.Chart(inline(chosen))
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT) if y_axis else None)
     colour = alt.Color("status:N", title="GPU", scale=fixed_scale(FLAG_COLOURS),
                        legend=alt.Legend(symbolType="square", orient="bottom", direction="horizontal"))
@@ -48,7 +48,7 @@ def _boxes(rows: list[dict], metric: str, order: list[str], y_axis: bool) -> alt
 
 def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) -> alt.LayerChart:
     chosen = [r for r in rows if r["metric"] == "CW-40"]
-    base = alt.Chart(alt.Data(values=chosen))
+    base = alt.Chart(inline(chosen))
     y = alt.Y("label:N", sort=order, title=None, axis=None)
     top = max([threshold_pct or 0] + [r["low_share_pct"] or 0 for r in chosen]) * 1.25 + 5
     x = alt.X("low_share_pct:Q", title="runs far below similar archs (%)", scale=alt.Scale(domain=[0, min(100, top)]))
@@ -58,7 +58,7 @@ def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) 
         align="left", dx=4, fontSize=11).encode(x=x, y=y, text="text:N")
     layers = [bars, text]
     if threshold_pct is not None:
-        layers.append(alt.Chart(alt.Data(values=[{"t": threshold_pct}])).mark_rule(
+        layers.append(alt.Chart(inline([{"t": threshold_pct}])).mark_rule(
             color="#333", strokeDash=[4, 3]).encode(x="t:Q", tooltip=[alt.Tooltip("t:Q", title="flag above (%)")]))
     return alt.layer(*layers).properties(width=SHARE_WIDTH, height=ROW_HEIGHT * len(order))
 

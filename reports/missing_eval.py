@@ -15,7 +15,7 @@ from pathlib import Path
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure
+from reports.figures import Context, Figure, inline
 from reports.style import RankAxis, file_site, fixed_scale, title
 
 STATUS_COLOURS = {
@@ -54,7 +54,7 @@ def render_missing_eval(site: str, segments: list[dict], listed: list[int]) -> F
                        legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square"))
     background = [s for s in segments if s["status"] not in PROBLEMS]
     problems = [s for s in segments if s["status"] in PROBLEMS]
-    layers = [alt.Chart(alt.Data(values=part)).mark_rect().encode(
+    layers = [alt.Chart(inline(part)).mark_rect().encode(
         x=x, x2="x_to:Q", color=colour, tooltip=_tooltip()) for part in (background, problems) if part]
     share = 100.0 * counts["no Base evaluation"] / finished if finished else 0.0
     chart = alt.layer(*layers).properties(
