@@ -331,6 +331,8 @@ def upgrade_warehouse(db: Path) -> list[str]:
         con = connect(tmp)
         try:
             applied = migrate(con, db)
+            if applied:
+                run_steps(con)  # derived columns and tables a migration added get their rows
             install_views(con)
             con.execute("delete from meta where key = 'views_fingerprint'")
             require_invariants(con, db)

@@ -1,4 +1,4 @@
--- invariant: no epochs or settings without their run, no corruptions without their evaluation,
+-- invariant: no epochs, lr drops or settings without their run, no corruptions without their evaluation,
 -- no evaluation linked to a run that is not there
 
 with final as (
@@ -9,6 +9,11 @@ with final as (
     union all
     select 'run_settings: ' || count(*) || ' rows of run ' || run_id || ', which is not in runs' as problem
     from run_settings
+    where run_id not in (select run_id from runs)
+    group by run_id
+    union all
+    select 'lr_drops: ' || count(*) || ' rows of run ' || run_id || ', which is not in runs' as problem
+    from lr_drops
     where run_id not in (select run_id from runs)
     group by run_id
     union all

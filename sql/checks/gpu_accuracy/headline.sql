@@ -3,7 +3,12 @@
 -- findings: flagged sites and GPUs.
 -- flagged: flagged
 
-with flagged as (
+with check_rows as materialized (
+    -- the view's rows once: the query reads them 3 times
+    select * from check_gpu_accuracy
+),
+
+flagged as (
     select
         count(*) as n_flagged,
         string_agg(
@@ -12,14 +17,14 @@ with flagged as (
             '; '
             order by low_share desc, site, gpu
         ) as groups
-    from check_gpu_accuracy
+    from check_rows
     where flagged
 ),
 
 worst as (
     select
         site || ' ' || gpu || ' ' || printf('%.0f', 100 * low_share) || '%' as group_text
-    from check_gpu_accuracy
+    from check_rows
     order by low_share desc, site, gpu
     limit 1
 ),
@@ -27,7 +32,7 @@ worst as (
 totals as (
     select
         count(*) as n_groups
-    from check_gpu_accuracy
+    from check_rows
 ),
 
 final as (

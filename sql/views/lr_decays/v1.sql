@@ -1,10 +1,12 @@
 -- view: lr_decays
 -- version: 1 (first version)
 -- grain: one row per training run and epoch at which its learning rate dropped
--- reads: epochs, runs
+-- reads: lr_drops, runs
 -- question: At which epochs did each run's learning rate actually drop, as its step lines show?
 --   The benchmark's code decays x0.1 at the first epochs >= 0.75 x E and >= 0.9 x E (75 and 90 of
---   100); a run whose code or config differs shows other epochs here.
+--   100); a run whose code or config differs shows other epochs here. The drops (an epoch whose lr
+--   is below the previous logged epoch's) are derived from epochs by every ingest into the table
+--   lr_drops (warehouse/steps/20_lr_drops.sql); this view adds each run's facts.
 -- columns:
 --   run_id: the run (runs.run_id)
 --   arch_id: architecture id
@@ -16,27 +18,7 @@
 --   epochs_planned: epochs the run's config asks for
 --   epoch_fraction: epoch / epochs_planned (0.75 and 0.9 in the benchmark)
 
-with logged as (
-    select
-        run_id,
-        epoch,
-        lr,
-        lag(lr) over (partition by run_id order by epoch) as lr_before
-    from epochs
-    where lr is not null
-),
-
-drops as (
-    select
-        run_id,
-        epoch,
-        lr_before,
-        lr as lr_after
-    from logged
-    where lr < lr_before
-),
-
-final as (
+with final as (
     select
         d.run_id,
         r.arch_id,
@@ -47,7 +29,7 @@ final as (
         d.lr_after,
         r.epochs_planned,
         d.epoch / nullif(r.epochs_planned, 0) as epoch_fraction
-    from drops as d
+    from lr_drops as d
     inner join runs as r on d.run_id = r.run_id
 )
 
