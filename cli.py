@@ -160,7 +160,7 @@ def check(
     """Run the checks (versioned SQL views): one line per check with its headline figure."""
     from nares import open_warehouse
     from warehouse import WarehouseError
-    from warehouse.checks import render_checks
+    from reports.tables import render_checks
 
     try:
         with open_warehouse(_db(db)) as wh:
@@ -204,9 +204,9 @@ def views(
     dialect: Optional[str] = typer.Option(None, "--dialect", help="Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed)."),
 ):
     """List the installed views: versions, what each answers and which tables and views it reads (the table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
+    from nares import open_warehouse
     from reports.tables import FORMATS, render_rows
     from warehouse import WarehouseError
-    from warehouse.views import read_views
 
     if dialect is not None:
         from warehouse.dialects import render_dialect
@@ -219,7 +219,8 @@ def views(
     if format not in FORMATS:
         _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     try:
-        columns, rows = read_views(_db(db))
+        with open_warehouse(_db(db)) as wh:
+            columns, rows = wh.views_listing()
     except WarehouseError as exc:
         _fail(str(exc))
     typer.echo(render_rows(columns, rows, format, width=shutil.get_terminal_size().columns,

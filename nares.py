@@ -32,6 +32,7 @@ from warehouse import WarehouseError, default_db_path
 from warehouse.checks import CheckReport, installed_checks, run_checks
 from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryResult, open_for_reading, query_connection, query_rows, views_warning
 from warehouse.viewfiles import view_paths
+from warehouse.views import list_views
 
 __all__ = ["open_warehouse", "Warehouse", "WarehouseError"]
 
@@ -107,6 +108,10 @@ class Warehouse:
         if name not in known:
             raise WarehouseError(f"no view named {name!r}: choose from {', '.join(sorted(n for n in known if not n[-1].isdigit()))}")
         return self.sql(f"select * from {name}")
+
+    def views_listing(self) -> tuple[list[str], list[tuple]]:
+        """The installed views, their versions, questions and what they read: `nares views`."""
+        return list_views(self.con)
 
     # --- checks --------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from warehouse.checks import check_warehouse, render_checks, run_checks
+from reports.tables import render_checks
+from warehouse.checks import check_warehouse, run_checks
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths

@@ -13,7 +13,6 @@ formats it.
 """
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +20,10 @@ from queue import Queue
 
 import duckdb
 
-from reports.tables import render_rows
 from warehouse.errors import WarehouseError
 from warehouse.query import open_for_reading, reading_cursor, views_warning
 from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline, view_paths
 
-DETAIL_ROWS = 20
 FLAG_LINE = "-- flagged: "
 
 
@@ -180,47 +177,3 @@ def check_warehouse(db: Path, names: list[str] | None = None, details: bool = Fa
         return run_checks(con, names, details)
     finally:
         con.close()
-
-
-def render_checks(report: CheckReport, fmt: str = "table", details: bool = False,
-                  max_rows: int = DETAIL_ROWS) -> str:
-    """One line per check (table), a list of objects (json) or rows (csv); details add the rows,
-    flagged ones first. The table shows at most `max_rows` rows per check (0: all) and says how many
-    it left out; json and csv hold every row."""
-    results = report.results
-    if fmt == "json":
-        out = []
-        for r in results:
-            item = {"check": r.name, "view": r.view, "headline": r.headline, "findings": r.findings}
-            if details:
-                item["rows"] = json.loads(render_rows(r.columns, r.rows, "json"))
-            out.append(item)
-        return json.dumps(out, indent=1)
-    if fmt == "csv":
-        if details:
-            if len(results) != 1:
-                raise WarehouseError("--details with --format csv writes the rows of one check: name exactly one")
-            return render_rows(results[0].columns, results[0].rows, "csv")
-        return render_rows(["check", "view", "findings", "headline"],
-                           [(r.name, r.view, r.findings, r.headline) for r in results], "csv")
-    if fmt != "table":
-        raise WarehouseError(f"unknown format {fmt!r}: use one of table, json, csv")
-    if not details:
-        return "\n".join(r.line() for r in results)
-    return "\n\n".join(_detail_block(r, max_rows) for r in results)
-
-
-def _detail_block(result: CheckResult, max_rows: int) -> str:
-    """A check's line, its rows (flagged first) and what was left out."""
-    if not result.columns:
-        return result.line()
-    limit = None if max_rows == 0 else max_rows
-    lines = [result.line()]
-    if result.n_flagged is not None:
-        lines.append(f"{result.n_flagged} of {len(result.rows)} rows flagged, listed first")
-    lines.append(render_rows(result.columns, result.rows, "table", max_rows=limit))
-    left_out = len(result.rows) - len(result.rows[:limit])
-    if left_out:
-        lines.append(f"... {left_out} more row{'s' if left_out != 1 else ''} left out "
-                     f"(--max-rows 0 shows all, --format csv writes them)")
-    return "\n".join(lines)

@@ -189,14 +189,3 @@ def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
         """
     )
     return [d[0] for d in cursor.description], cursor.fetchall()
-
-
-def read_views(db: Path) -> tuple[list[str], list[tuple]]:
-    """Open the warehouse read-only and list its views: what `cli.py views` calls."""
-    from warehouse.query import open_for_reading
-
-    con = open_for_reading(db)
-    try:
-        return list_views(con)
-    finally:
-        con.close()

@@ -1,0 +1,85 @@
+"""The layering of the code: lower layers never import higher ones, and no module imports itself
+through others (imports inside functions count: they only hide a cycle).
+
+    ingest/, demo/   read and write files, never the database
+    warehouse/       owns the database
+    reports/         turns views into figures and text
+    nares.py         the Python API over both
+    cli.py           wires commands to the API
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+LAYERS = {"ingest": 0, "demo": 0, "warehouse": 1, "reports": 2, "nares": 3, "cli": 4}
+
+
+def project_modules() -> dict[str, Path]:
+    found = {}
+    for package in ("ingest", "demo", "warehouse", "reports"):
+        for path in sorted((ROOT / package).glob("*.py")):
+            name = f"{package}.{path.stem}".removesuffix(".__init__")
+            found[name] = path
+    found["nares"], found["cli"] = ROOT / "nares.py", ROOT / "cli.py"
+    return found
+
+
+def imported(path: Path, known: set[str]) -> set[str]:
+    """The project modules a file imports anywhere in it (`from x import y` counts x and x.y)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names & known
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    modules = project_modules()
+    return {name: imported(path, set(modules)) - {name} for name, path in modules.items()}
+
+
+def layer(module: str) -> int:
+    return LAYERS[module.split(".")[0]]
+
+
+def test_no_module_imports_a_higher_layer(graph):
+    upward = sorted(f"{m} imports {d}" for m, deps in graph.items() for d in deps if layer(d) > layer(m))
+    assert upward == []
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every cycle a depth-first walk meets (each as the path that closes it)."""
+    state: dict[str, int] = {}
+    found = []
+
+    def walk(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                found.append(path[path.index(dep):] + [dep])
+            elif dep not in state:
+                walk(dep, path + [dep])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    return found
+
+
+def test_no_import_cycles(graph):
+    assert [" -> ".join(c) for c in cycles(graph)] == []
+
+
+def test_the_rules_see_a_cycle_and_an_upward_import():
+    made_up = {"warehouse.a": {"warehouse.b"}, "warehouse.b": {"reports.c"}, "reports.c": {"warehouse.a"}}
+    assert cycles(made_up) == [["reports.c", "warehouse.a", "warehouse.b", "reports.c"]]
+    assert [d for m, deps in made_up.items() for d in deps if layer(d) > layer(m)] == ["reports.c"]
