@@ -3,9 +3,9 @@
 Top, every finished run's best CW-40 validation accuracy by arch, coloured by site; middle, the
 same points coloured by the month the run started, which shows when the low bands were trained
 (the "vertical line" and the early-2023 runs); bottom, one zoomed panel per band. The bands are
-check_vertical_lines', shaded. Archs are placed by rank among archs with a finished run and
-labelled with their ids, so sparse corpora stay readable (with all 15,625 archs rank = id), and a
-band is shaded at least a few pixels wide so that ten archs out of thousands remain visible.
+check_vertical_lines', shaded. Archs are placed at their arch id (a gap of ids without a finished
+run stays a gap), and a band is shaded at least a few pixels wide so that ten archs out of
+thousands remain visible; the zoomed panels show each band's archs one by one.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure, inline
-from reports.style import RankAxis, low_rule, site_scale, title
+from reports.style import low_rule, site_scale, title
 
 PANEL_WIDTH = 760
 PANEL_HEIGHT = 210
@@ -55,18 +55,17 @@ def _band_labels(bands: list[dict], x: alt.X) -> alt.Chart:
 RUNS_DATASET = "finished_runs"
 
 
-def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, axis: RankAxis, y_scale: alt.Scale,
+def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, x_scale: alt.Scale, y_scale: alt.Scale,
            heading: str) -> alt.LayerChart:
-    x = alt.X("arch_rank:Q", axis=axis.axis("arch id (archs without a finished run skipped)"),
-              scale=alt.Scale(domain=[0, max(r["arch_rank"] for r in rows) + 1], nice=False))
+    x = alt.X("arch_id:Q", title="arch id", scale=x_scale, axis=alt.Axis(format="d"))
     base = alt.Chart(alt.NamedData(name=RUNS_DATASET))  # the rows live once, in the top-level datasets
     points = base.mark_circle(size=22, opacity=0.8).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 validation acc. (%)", scale=y_scale),
         color=colour, tooltip=_tooltip())
     low = base.transform_filter("datum.is_low").mark_point(size=60, color="black", strokeWidth=0.8, opacity=0.8).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", scale=y_scale), tooltip=_tooltip())
-    shade_x = alt.X("shade_from:Q")
-    layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q")), points, low] if bands else [points, low]
+    shade_x = alt.X("shade_from:Q", scale=x_scale)
+    layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q", scale=x_scale)), points, low] if bands else [points, low]
     return alt.layer(*layers).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT, title=alt.TitleParams(heading, fontSize=13))
 
 
@@ -87,16 +86,20 @@ def _zoom(rows: list[dict], band: dict, colour: alt.Color, y_scale: alt.Scale) -
     )
 
 
+def _id_range(rows: list[dict]) -> tuple[float, float]:
+    """The x domain of the overview panels: the arch ids with a finished run, half an id either side."""
+    ids = [r["arch_id"] for r in rows]
+    return min(ids) - 0.5, max(ids) + 0.5
+
+
 def _bands(vlines: list[dict], rows: list[dict]) -> list[dict]:
-    """Bands with the rank range they cover, widened to MIN_BAND_PX for shading."""
-    n_ranks = max((r["arch_rank"] for r in rows), default=1) + 1
-    min_width = MIN_BAND_PX * n_ranks / PANEL_WIDTH
+    """Bands with the arch ids they cover, widened to MIN_BAND_PX for shading (a band of 5 archs is
+    a fraction of a pixel on an axis of 15,625)."""
+    lo_id, hi_id = _id_range(rows) if rows else (0.5, 1.5)
+    min_width = MIN_BAND_PX * (hi_id - lo_id) / PANEL_WIDTH
     out = []
     for b in vlines:
-        ranks = [r["arch_rank"] for r in rows if b["first_arch_id"] <= r["arch_id"] <= b["last_arch_id"]]
-        if not ranks:
-            continue
-        lo, hi = min(ranks) - 0.5, max(ranks) + 0.5
+        lo, hi = b["first_arch_id"] - 0.5, b["last_arch_id"] + 0.5
         widen = max(0.0, (min_width - (hi - lo)) / 2)
         out.append({
             "band_id": b["band_id"], "first_arch_id": b["first_arch_id"], "last_arch_id": b["last_arch_id"],
@@ -115,13 +118,13 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str],
         r["month"] = (r["trained_month"] or "")[:7]
     months = sorted({r["month"] for r in rows})
     bands = _bands(vlines, rows)
-    axis = RankAxis.from_pairs([(r["arch_rank"], r["arch_id"]) for r in rows])
+    x_scale = alt.Scale(domain=list(_id_range(rows)), nice=False, zero=False)
     accs = [r["best_cw40_acc"] for r in rows if r["best_cw40_acc"] is not None]
     y_scale = alt.Scale(domain=[min(accs) - 1, max(accs) + 1], nice=False, zero=False)
     site_colour = alt.Color("site:N", title="site", scale=site_scale(sites))
     month_colour = _month_colour(months)
-    top = _panel(rows, bands, site_colour, axis, y_scale, "coloured by site")
-    middle = _panel(rows, bands, month_colour, axis, y_scale, "coloured by the month the run started")
+    top = _panel(rows, bands, site_colour, x_scale, y_scale, "coloured by site")
+    middle = _panel(rows, bands, month_colour, x_scale, y_scale, "coloured by the month the run started")
     panels = [top, middle]
     zoomed = sorted(sorted(bands, key=lambda b: -b["n_low"])[:MAX_ZOOMS], key=lambda b: b["band_id"])
     zoom_colour = _month_colour(months, legend=False)

@@ -1,11 +1,11 @@
 """<site>_missing_eval.png and <site>_incomplete_base.txt: which of a site's archs were never
 evaluated on the test set?
 
-A strip over the archs with a training run, in arch id order: green where the site trained the
+A strip over the arch ids (blank where no site trained the arch): green where the site trained the
 arch and a finished Linf Base evaluation exists, red where it trained it to the end but the
 evaluation is missing or unfinished (check_missing_base_eval), purple where its training never
-finished, grey where only another site trained it. Problem stretches are drawn at least a few
-pixels wide so that one arch among thousands stays visible. The list file holds the red arch ids,
+finished, grey where only another site trained it. Every stretch is drawn at least a few pixels
+wide so that one arch among thousands stays visible, problem stretches over the others. The list file holds the red arch ids,
 one per line, for re-running the evaluations.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import altair as alt
 
 from reports.data import ReportData
 from reports.figures import Context, Figure, inline
-from reports.style import RankAxis, file_site, fixed_scale, title
+from reports.style import file_site, fixed_scale, title
 
 STATUS_COLOURS = {
     "evaluated": "#54a24b",
@@ -37,19 +37,17 @@ def _tooltip() -> list[alt.Tooltip]:
 
 
 def render_missing_eval(site: str, segments: list[dict], listed: list[int]) -> Figure:
-    n_ranks = max(s["last_rank"] for s in segments)
-    min_width = MIN_PROBLEM_PX * n_ranks / STRIP_WIDTH
+    first, last = min(s["first_arch_id"] for s in segments) - 0.5, max(s["last_arch_id"] for s in segments) + 0.5
+    min_width = MIN_PROBLEM_PX * (last - first) / STRIP_WIDTH
     for s in segments:
-        lo, hi = s["first_rank"] - 0.5, s["last_rank"] + 0.5
-        widen = max(0.0, (min_width - (hi - lo)) / 2) if s["status"] in PROBLEMS else 0.0
+        lo, hi = s["first_arch_id"] - 0.5, s["last_arch_id"] + 0.5
+        widen = max(0.0, (min_width - (hi - lo)) / 2)  # problems are drawn last, over the others
         s["x_from"], s["x_to"] = lo - widen, hi + widen
     counts = {status: sum(s["n_archs"] for s in segments if s["status"] == status) for status in STATUS_COLOURS}
     trained = counts["evaluated"] + counts["no Base evaluation"] + counts["training unfinished"]
     finished = counts["evaluated"] + counts["no Base evaluation"]
-    axis = RankAxis.from_pairs([(s["first_rank"], s["first_arch_id"]) for s in segments]
-                               + [(s["last_rank"], s["last_arch_id"]) for s in segments], ticks=10)
-    x = alt.X("x_from:Q", axis=axis.axis("arch id (archs without any training run skipped)"),
-              scale=alt.Scale(domain=[0.5, n_ranks + 0.5], nice=False))
+    x = alt.X("x_from:Q", title="arch id (blank: no training run of any site)", axis=alt.Axis(format="d"),
+              scale=alt.Scale(domain=[first, last], nice=False, zero=False))
     colour = alt.Color("status:N", title="arch status", scale=fixed_scale(STATUS_COLOURS),
                        legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square"))
     background = [s for s in segments if s["status"] not in PROBLEMS]

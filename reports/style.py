@@ -98,36 +98,3 @@ def title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams
     return alt.TitleParams(text=text, subtitle=subtitle or "")
 
 
-@dataclass
-class RankAxis:
-    """An x axis over the rank of an arch among those with a run, labelled with arch ids.
-
-    Archs are spread evenly by rank so that a corpus covering a few stretches of the 15,625 ids
-    stays readable; with the full benchmark rank and id coincide. `labels` maps a few ranks to the
-    arch id shown at that tick.
-    """
-
-    labels: dict[int, int]
-
-    @classmethod
-    def from_pairs(cls, pairs: list[tuple[int, int]], ticks: int = 8) -> "RankAxis":
-        """Ticks near evenly spaced ranks, chosen among the known (rank, arch id) pairs."""
-        pairs = sorted(set(pairs))
-        if not pairs:
-            return cls({})
-        first, last = pairs[0][0], pairs[-1][0]
-        span = max(1, last - first)
-        chosen: dict[int, int] = {}
-        for k in range(ticks + 1):
-            target = first + span * k / ticks
-            rank, arch = min(pairs, key=lambda p: (abs(p[0] - target), p[0]))
-            if all(abs(rank - r) >= span / (2 * ticks) for r in chosen):
-                chosen[rank] = arch
-        return cls(chosen)
-
-    def axis(self, title_text: str) -> alt.Axis:
-        mapping = ", ".join(f"'{rank}': '{arch}'" for rank, arch in self.labels.items())
-        return alt.Axis(
-            title=title_text, values=list(self.labels), labelExpr=f"{{{mapping}}}[datum.value] || ''",
-            grid=False, labelOverlap=True,
-        )

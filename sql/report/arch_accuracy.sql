@@ -6,7 +6,7 @@
 --   by site and by training month), with the band of check_vertical_lines it falls in.
 -- columns:
 --   arch_id: architecture id
---   arch_rank: rank of the arch among archs with a finished run, by arch_id (the figure's x position)
+--   arch_rank: rank of the arch among archs with a finished run, by arch_id
 --   site: site that trained the run
 --   gpu: primary GPU (cpu when none)
 --   started_at: start of the run

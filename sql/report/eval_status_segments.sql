@@ -4,15 +4,15 @@
 -- question: Over the arch ids, which archs did each site train and evaluate, which did it train
 --   without a finished Linf Base evaluation (check_missing_base_eval), which did it leave
 --   unfinished, and which were trained by another site only? The strip of <site>_missing_eval.png.
---   Stretches are consecutive in the order of archs with a training run (ids nobody trained are
---   skipped). Site unknown is left out as a site but its archs count as another site's.
+--   Stretches are consecutive arch ids (an id nobody trained ends a stretch, and the strip leaves
+--   it blank). Site unknown is left out as a site but its archs count as another site's.
 -- columns:
 --   site: the site the strip is for
 --   status: evaluated, no Base evaluation, training unfinished, or other site only
 --   first_rank: rank of the first arch among all archs with a training run (by arch_id, from 1)
---   last_rank: rank of the last arch (ranks are consecutive within a stretch)
+--   last_rank: rank of the last arch (ranks and ids are consecutive within a stretch)
 --   first_arch_id: first arch id of the stretch
---   last_arch_id: last arch id of the stretch (ids without any training run in between are skipped)
+--   last_arch_id: last arch id of the stretch
 --   n_archs: archs in the stretch
 --   example_arch_ids: up to 10 arch ids of the stretch, as text
 --   gpus: primary GPUs of the site's runs in the stretch, as text
@@ -72,7 +72,7 @@ statuses as (
 islands as (
     select
         *,
-        arch_rank - row_number() over (partition by site, status order by arch_rank) as island
+        arch_id - row_number() over (partition by site, status order by arch_id) as island
     from statuses
 ),
 
