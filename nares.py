@@ -20,19 +20,21 @@ does not change; open the warehouse again to see it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
-import polars as pl
-
-from reports.build import Progress, ReportResult, build_report, collect_figures
-from reports.data import ReportData
-from reports.figures import Context, Figure
-from reports.render import FORMATS
 from warehouse import WarehouseError, default_db_path
 from warehouse.checks import CheckReport, installed_checks, run_checks
 from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryResult, open_for_reading, query_connection, query_rows, views_warning
 from warehouse.viewfiles import view_paths
 from warehouse.views import list_views
+
+if TYPE_CHECKING:  # drawing and polars load in ~1.5 s: only the methods that need them import them
+    import altair as alt
+    import polars as pl
+
+    from reports.build import Progress, ReportResult
+    from reports.data import ReportData
+    from reports.figures import Figure
 
 __all__ = ["open_warehouse", "Warehouse", "WarehouseError"]
 
@@ -55,6 +57,8 @@ def _polars(con, query: str) -> pl.DataFrame:
     """A query's rows as a polars frame, through Arrow without a copy (`con.sql`; a DB-API result
     would copy the rows). DuckDB 2 refuses `con.sql` while an earlier `execute` has rows left
     unread (a `fetchone`): a statement without rows ends that result first."""
+    import polars  # noqa: F401  (`.pl()` needs it)
+
     con.execute("set enable_progress_bar = false")
     return con.sql(query).pl()
 
@@ -88,6 +92,8 @@ class Warehouse:
     def data(self) -> ReportData:
         """The report's rows over this connection, cached: figures and the report read through it."""
         if self._data is None:
+            from reports.data import ReportData
+
             self._data = ReportData(self.con)
         return self._data
 
@@ -130,6 +136,9 @@ class Warehouse:
 
     def figures(self, arch: list[int] | None = None) -> list[Figure]:
         """Every figure of the report (name, Altair chart, caption, the rows it draws)."""
+        from reports.build import collect_figures
+        from reports.figures import Context
+
         return collect_figures(self.data, Context.from_data(self.data, curve_archs=arch))
 
     def figure(self, name: str, arch: list[int] | None = None) -> alt.TopLevelMixin:
@@ -141,7 +150,10 @@ class Warehouse:
                 return figure.chart
         raise WarehouseError(f"no figure named {name!r} in this warehouse: choose from {', '.join(f.name for f in figures)}")
 
-    def report(self, out: Path | str = "report", formats: tuple[str, ...] = FORMATS,
+    def report(self, out: Path | str = "report", formats: tuple[str, ...] | None = None,
                arch: list[int] | None = None, progress: Progress | None = None) -> ReportResult:
         """Write every figure, the lists, report.md and index.html into `out`: `nares report`."""
-        return build_report(self.data, self.path, Path(out), formats, curve_archs=arch, progress=progress)
+        from reports.build import build_report
+        from reports.render import FORMATS
+
+        return build_report(self.data, self.path, Path(out), formats or FORMATS, curve_archs=arch, progress=progress)
