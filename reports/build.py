@@ -9,8 +9,9 @@ is one consistent snapshot:
 """
 from __future__ import annotations
 
+import multiprocessing
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from reports.data import ReportData, parameterless_queries
 from reports.document import html_body, to_markdown
 from reports.figures import Context, Figure
 from reports.outputs import OutputRecord, figure_key, read_record, remove_stale, write_record
-from reports.render import FORMATS, full_spec, page, renderer, write_figure
+from reports.render import FORMATS, full_spec, images, page, renderer, write_figure
 from warehouse.checks import run_checks
 from warehouse.errors import WarehouseError
 
@@ -102,9 +103,9 @@ cores (reports/data.py `prefetch`); a view missing here is still read, only late
 
 INDEX = "index"  # the record's name for index.html
 
-RENDER_THREADS = 2
-"""Figures drawn at once: vl-convert lays charts out and rasterises them outside the GIL, so two
-threads use both cores of the benchmark's machine."""
+DRAWING_PROCESSES = 2
+"""Processes that draw figures at once: vl-convert runs one chart at a time in a process, so two
+processes use both cores of the benchmark's machine (the HTML pages are written here meanwhile)."""
 
 
 def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: OutputRecord, result: ReportResult,
@@ -119,11 +120,19 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
     todo = [f for f in figures if not record.unchanged(out, f.name, *planned[f.name])]
     for name in planned.keys() - {f.name for f in todo}:
         progress.advance(name)
-    with ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
-        drawing = {pool.submit(write_figure, out, f.name, f.spec(), f.caption, formats): f for f in todo}
-        for done in as_completed(drawing):
-            done.result()
-            progress.advance(drawing[done].name)
+    if len(todo) <= 1:
+        for figure in todo:
+            write_figure(out, figure.name, figure.spec(), figure.caption, formats)
+            progress.advance(figure.name)
+    else:
+        # spawned, not forked: vl-convert's engine threads do not survive a fork
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(DRAWING_PROCESSES, len(todo)), mp_context=spawn) as pool:
+            drawing = {pool.submit(images, full_spec(f.spec()), formats): f for f in todo}
+            for done in as_completed(drawing):
+                figure = drawing[done]
+                write_figure(out, figure.name, figure.spec(), figure.caption, formats, drawn=done.result())
+                progress.advance(figure.name)
     result.redrawn = [f.name for f in todo]
     return planned
 

@@ -116,23 +116,35 @@ def renderer() -> str:
     return f"vl-convert {vl_convert.__version__}, png scale {PNG_SCALE}, page {template}"
 
 
-def write_figure(out: Path, name: str, spec: dict, caption: str, formats: tuple[str, ...]) -> list[Path]:
-    """Write `<name>.png`, `.svg` and `.html` (those asked for) into `out`; return the paths.
+def images(spec: dict, formats: tuple[str, ...]) -> dict[str, bytes | str]:
+    """The PNG and SVG (those asked for) of a full spec (`full_spec`): the work of drawing, done in
+    the report's drawing processes. The PNG is the SVG rasterised (byte for byte what
+    `vegalite_to_png` gives): Vega lays the chart out once for both files."""
+    if "png" not in formats and "svg" not in formats:
+        return {}
+    svg = vl_convert.vegalite_to_svg(spec)
+    drawn: dict[str, bytes | str] = {"svg": svg} if "svg" in formats else {}
+    if "png" in formats:
+        drawn["png"] = vl_convert.svg_to_png(svg, scale=PNG_SCALE)
+    return drawn
 
-    The PNG is the SVG rasterised (byte for byte what `vegalite_to_png` gives): Vega lays the
-    chart out once for both files."""
+
+def write_figure(out: Path, name: str, spec: dict, caption: str, formats: tuple[str, ...],
+                 drawn: dict[str, bytes | str] | None = None) -> list[Path]:
+    """Write `<name>.png`, `.svg` and `.html` (those asked for) into `out`; return the paths.
+    `drawn` holds the images when another process drew them (`images`)."""
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown:
         raise ValueError(f"unknown figure format {unknown[0]!r}: use {', '.join(FORMATS)}")
     spec = full_spec(spec)
-    svg = vl_convert.vegalite_to_svg(spec) if "png" in formats or "svg" in formats else None
+    drawn = images(spec, formats) if drawn is None else drawn
     written = []
     for fmt in formats:
         path = out / f"{name}.{fmt}"
         if fmt == "png":
-            path.write_bytes(vl_convert.svg_to_png(svg, scale=PNG_SCALE))
+            path.write_bytes(drawn["png"])
         elif fmt == "svg":
-            path.write_text(svg)
+            path.write_text(drawn["svg"])
         else:
             path.write_text(figure_page(name, caption, spec))
         written.append(path)
