@@ -53,20 +53,31 @@ def test_scaling_exponent_of_linear_growth_is_one():
     assert all(r["passed"] for r in rows if r["passed"] is not None)
 
 
-def test_run_measured_counts_the_memory_of_every_descendant():
-    """A child and a grandchild each hold 200 MB: the tree's RSS counts all three processes."""
+def test_run_measured_counts_the_memory_of_every_descendant(tmp_path):
+    """A child and a grandchild each hold 200 MB: the tree's RSS counts all three processes.
+
+    The two big processes hold their memory together for 1.5 s, thirty of the sampler's 50 ms
+    samples, whatever the start-up of each takes on a busy machine: the parent starts its 1.5 s only
+    once the grandchild says it holds, and the grandchild holds until the parent says it is done."""
     import sys
 
     from benchmarks.proctree import run_measured
 
-    hold = "import time; b = bytearray(200 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.6)"
+    held, done = tmp_path / "grandchild-holds", tmp_path / "parent-done"
+    inner = (
+        "import pathlib, time; b = bytearray(200 << 20); b[::4096] = b'x' * len(b[::4096]); "
+        f"pathlib.Path({str(held)!r}).touch(); "
+        f"[time.sleep(0.05) for _ in iter(lambda: pathlib.Path({str(done)!r}).exists(), True)]"
+    )
     script = (
-        "import subprocess, sys, time\n"
-        f"inner = {hold!r}\n"
+        "import pathlib, subprocess, sys, time\n"
         "child = subprocess.Popen([sys.executable, '-c', \"import subprocess, sys; \"\n"
-        "    \"subprocess.run([sys.executable, '-c', sys.argv[1]])\", inner])\n"
-        "time.sleep(0.1)\n"
-        f"{hold}\n"
+        f"    \"subprocess.run([sys.executable, '-c', sys.argv[1]])\", {inner!r}])\n"
+        "b = bytearray(200 << 20); b[::4096] = b'x' * len(b[::4096])\n"
+        f"while not pathlib.Path({str(held)!r}).exists():\n"
+        "    time.sleep(0.05)\n"
+        "time.sleep(1.5)\n"
+        f"pathlib.Path({str(done)!r}).touch()\n"
         "child.wait()\n"
     )
     measured = run_measured([sys.executable, "-c", script]).check()
