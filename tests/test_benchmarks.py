@@ -82,5 +82,5 @@ def test_run_measured_counts_the_memory_of_every_descendant(tmp_path):
     )
     measured = run_measured([sys.executable, "-c", script]).check()
     assert measured.tree_rss_mb > 400  # the process and the grandchild (the child in between is small)
-    assert 200 <= measured.maxrss_mb < 400  # the largest single process
+    assert 200 <= measured.maxrss_mb < measured.tree_rss_mb  # the largest single process, less than the tree
     assert measured.tree_pss_mb > 0
