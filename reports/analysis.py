@@ -48,12 +48,12 @@ def opening(data: ReportData, context: Context, db_label: str, checks: dict) -> 
              f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
         *([Para("**Demo data.** The sites file of "
                 + ", ".join(f"`{r['root']}`" for r in data.rows("demo_roots"))
-                + " says its logs are synthetic (`[demo] synthetic = true`, written by `python cli.py demo`): "
+                + " says its logs are synthetic (`[demo] synthetic = true`, written by `nares demo`): "
                   "every finding below was planted by the demo, none is a result of the benchmark.")]
           if context.banner else []),
         Para("Each section states a hypothesis of the original analysis, the evidence the warehouse's check views "
-             "give (the live headline of `python cli.py check`, and figures drawn from the same views), and the "
-             "conclusion with the rule that decides it. Re-run `python cli.py report` after an ingest and every "
+             "give (the live headline of `nares check`, and figures drawn from the same views), and the "
+             "conclusion with the rule that decides it. Re-run `nares report` after an ingest and every "
              "number and verdict follows the data."),
     ]
     return blocks
@@ -373,7 +373,7 @@ def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
               [[fault, wrong, site, len(ids), len(archs), fixed] for (fault, wrong, site, fixed), (ids, archs)
                in sorted(fault_groups.items(), key=lambda kv: (kv[0][0], kv[0][2] or ""))],
               numeric={3, 4}, summary="Evaluations from evaluation code with a known fault "
-              "(`python cli.py export arch-list --check eval_code` lists the archs to evaluate again)"),
+              "(`nares export arch-list --check eval_code` lists the archs to evaluate again)"),
     ]
     native = [sum(v[i] for (s, p), v in totals.items() if p == "native_amp_unscaled") for i in range(3)]
     other = [sum(v[i] for (s, p), v in totals.items() if p != "native_amp_unscaled") for i in range(3)]
@@ -413,9 +413,9 @@ def _grouped(files: list[str]) -> list[str]:
 def closing(files: list[str]) -> list[Block]:
     return [
         Heading(2, "Files and how to reproduce"),
-        Para("Written by `python cli.py report`: " + ", ".join(_grouped(files)) + "."),
+        Para("Written by `nares report`: " + ", ".join(_grouped(files)) + "."),
         Para("Every figure is drawn from the check views; their rows are one query away, e.g. "
-             "`python cli.py check --details best_epoch`, `python cli.py sql \"select * from check_vertical_lines\"`. "
+             "`nares check --details best_epoch`, `nares sql \"select * from check_vertical_lines\"`. "
              "The figures' own queries are the files of `sql/report/`."),
     ]
 

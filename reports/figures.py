@@ -198,4 +198,4 @@ class Context:
         return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves, banner=banner)
 
 
-DEMO_BANNER = "DEMO DATA: synthetic logs written by `cli.py demo`, not benchmark results"
+DEMO_BANNER = "DEMO DATA: synthetic logs written by `nares demo`, not benchmark results"

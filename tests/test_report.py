@@ -485,10 +485,10 @@ def test_a_spec_with_a_wrong_mark_is_refused():
 # ----------------------------------------------------------------------------- issue 21: what a reader sees
 def test_report_says_demo_data_in_its_first_lines(reported):
     md = (reported["out"] / "report.md").read_text().splitlines()
-    assert md[0].startswith("# DEMO DATA: synthetic logs written by `cli.py demo`, not benchmark results: ")
+    assert md[0].startswith("# DEMO DATA: synthetic logs written by `nares demo`, not benchmark results: ")
     body = (reported["out"] / "index.html").read_text().split("<body>", 1)[1]
     first_heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S).group(1)
-    assert first_heading.startswith("DEMO DATA: synthetic logs written by <code>cli.py demo</code>")
+    assert first_heading.startswith("DEMO DATA: synthetic logs written by <code>nares demo</code>")
     assert body.index("<h1") < body.index("<h2")
     for page in reported["out"].glob("*.html"):
         if page.name != "index.html":
