@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from cli import app
 from demo import write_demo_repository
 from warehouse.errors import WarehouseError
-from warehouse.export import FLAGGED_RUNS, export_parquet, export_release, flagged_arch_ids
+from warehouse.export import export_parquet, export_release, flagged_arch_ids
+from warehouse.viewfiles import flagged_checks
 from warehouse.update import ingest_paths
 
 from conftest import ROOT, query
@@ -68,7 +69,7 @@ def test_arch_list_site_keeps_that_sites_archs(demo_db):
     assert flagged_arch_ids(demo_db, "robust_overfitting", site="SUSTech") == []
 
 
-@pytest.mark.parametrize("check", sorted(FLAGGED_RUNS))
+@pytest.mark.parametrize("check", flagged_checks())
 def test_arch_list_query_runs_for_every_listed_check(demo_db, check):
     ids = flagged_arch_ids(demo_db, check)
     assert ids == sorted(set(ids))

@@ -26,49 +26,16 @@ from ingest.release import BASE_KEYS, EPOCH_LISTS
 from warehouse.errors import WarehouseError
 from warehouse.migrate import schema_version, tool_tables
 from warehouse.query import open_for_reading
+from warehouse.viewfiles import read_flagged
 
 
 def open_for_export(db: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse for an export (warehouse.query.open_for_reading)."""
     return open_for_reading(db)
 
-# What each check flags, as (run_id, arch_id, site) rows: the runs a retraining or a release
-# without flagged runs is about. Checks whose findings are not runs (settings, site-pair
-# statistics) are not listed: they cannot name archs.
-FLAGGED_RUNS = {
-    "best_epoch": "select run_id, arch_id, site from check_best_epoch where early",
-    "robust_overfitting": "select run_id, arch_id, site from check_robust_overfitting where overfits",
-    "duplicate_archs": """
-        select r.run_id, r.arch_id, r.site from runs as r
-        where r.run_id in (select run_id_a from check_duplicate_archs union select run_id_b from check_duplicate_archs)""",
-    "vertical_lines": """
-        select n.run_id, n.arch_id, n.site from run_neighbours as n
-        inner join check_vertical_lines as b on n.arch_id between b.first_arch_id and b.last_arch_id
-        where n.is_low""",
-    "gpu_accuracy": """
-        select n.run_id, n.arch_id, n.site from run_neighbours as n
-        inner join check_gpu_accuracy as g on n.site = g.site and coalesce(n.gpu, 'cpu') = g.gpu
-        where g.flagged and n.is_low""",
-    "missing_base_eval": "select run_id, arch_id, site from check_missing_base_eval",
-    "incomplete_runs": "select run_id, arch_id, site from check_incomplete_runs",
-    "orphan_evals": "select null::bigint as run_id, arch_id, site from check_orphan_evals",
-    "eval_code": "select run_id, arch_id, site from check_eval_code",
-    "precision_path": "select run_id, arch_id, site from runs where precision_path = 'native_amp_unscaled'",
-}
-
-
-def _flagged_sql(check: str) -> str:
-    name = check.removeprefix("check_")
-    if name not in FLAGGED_RUNS:
-        raise WarehouseError(
-            f"check {name!r} does not flag archs: use one of {', '.join(sorted(FLAGGED_RUNS))}"
-        )
-    return FLAGGED_RUNS[name]
-
-
 def flagged_arch_ids(db: Path, check: str, site: str | None = None) -> list[int]:
     """Arch ids the check flags (at `site` when given), ascending, each once."""
-    sql = _flagged_sql(check)
+    sql = read_flagged(check)
     con = open_for_export(db)
     try:
         if site is not None:
@@ -282,7 +249,7 @@ def _lists(con: duckdb.DuckDBPyConnection, run_id: int, last_epoch: int) -> dict
 def release_records(con: duckdb.DuckDBPyConnection, exclude_checks: list[str] = ()) -> tuple[list[dict], int]:
     """The release objects (SPEC section 6) of the warehouse: per arch, its first finished run with a
     best epoch (known sites first), with the test results of that run's best checkpoint."""
-    excluded_sql = " union ".join(f"select run_id from ({_flagged_sql(c)})" for c in exclude_checks)
+    excluded_sql = " union ".join(f"select run_id from ({read_flagged(c)})" for c in exclude_checks)
     con.execute(f"create or replace temp view _excluded as {excluded_sql or 'select null::bigint as run_id where false'}")
     excluded = con.execute("select count(distinct run_id) from _excluded where run_id is not null").fetchone()[0]
     cursor = con.execute(_RELEASE_RUNS)
@@ -324,7 +291,7 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
     """Write the release file: one JSON object per arch, loadable by the benchmark's
     NASBenchR_CIFAR10_Dataset (exactly one train and one test_best object per arch)."""
     for check in exclude_checks or []:
-        _flagged_sql(check)
+        read_flagged(check)
     out = Path(out)
     if not out.parent.is_dir():
         raise WarehouseError(f"folder {out.parent} does not exist")

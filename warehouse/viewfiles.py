@@ -3,6 +3,9 @@
     sql/views/<name>/v<N>.sql    helper view  <name>_v<N>        (<name> selects from the newest)
     sql/checks/<name>/v<N>.sql   check view   check_<name>_v<N>  (check_<name> selects from the newest)
     sql/checks/<name>/headline.sql   the one-line summary `cli.py check` prints (a query, not a view)
+    sql/checks/<name>/flagged.sql    the runs the check flags, (run_id, arch_id, site): what
+                                     `export arch-list` and `--exclude-check` read (checks whose
+                                     findings are not runs have none)
 
 Every view file starts with a header that documents it and that the registry stores:
 
@@ -259,8 +262,8 @@ def _versions(folder: Path) -> list[tuple[int, Path]]:
         match = _VERSION_FILE.fullmatch(path.name)
         if match:
             found.append((int(match.group(1)), path))
-        elif path.name != "headline.sql":
-            raise _fail(path, None, "unexpected file name: view files are v<N>.sql (and headline.sql for checks)")
+        elif path.name not in ("headline.sql", "flagged.sql"):
+            raise _fail(path, None, "unexpected file name: view files are v<N>.sql (and headline.sql, flagged.sql for checks)")
     return sorted(found)
 
 
@@ -307,6 +310,23 @@ def read_headline(check: str, sql_dir: Path = SQL_DIR) -> str:
     path = headline_path(check, sql_dir)
     if not path.exists():
         raise _fail(path, None, "missing: every check folder has a headline.sql")
+    sql = path.read_text().strip().rstrip(";").rstrip()
+    parse_query(sql, path)
+    return sql
+
+
+def flagged_checks(sql_dir: Path = SQL_DIR) -> list[str]:
+    """The checks whose findings are runs: those with a flagged.sql, sorted."""
+    return sorted(path.parent.name for path in (sql_dir / "checks").glob("*/flagged.sql"))
+
+
+def read_flagged(check: str, sql_dir: Path = SQL_DIR) -> str:
+    """The flagged-runs query of a check, parsed with sqlglot first; one clear line for a check
+    whose findings are not runs."""
+    name = check.removeprefix("check_")
+    path = sql_dir / "checks" / name / "flagged.sql"
+    if not path.exists():
+        raise WarehouseError(f"check {name!r} does not flag archs: use one of {', '.join(flagged_checks(sql_dir))}")
     sql = path.read_text().strip().rstrip(";").rstrip()
     parse_query(sql, path)
     return sql
