@@ -493,31 +493,40 @@ static int token_of(const char *s, const Py_ssize_t span[2], Py_ssize_t token[2]
     return 1;
 }
 
-/* The last step line of [from, to), found from the end: its lr, loss and accuracy only. */
-static int last_step_line(const Piece *p, Py_ssize_t from, Py_ssize_t to, Record *r)
+/* Whether s[line:eol] is a step line (`... epoch=` with an accuracy value); its fields in *f. */
+static int step_line(const char *s, Py_ssize_t line, Py_ssize_t eol, StepFields *f)
 {
-    const char *s = p->s;
+    Py_ssize_t i = line, t[2];
+    Piece bounded = {s, eol};
+    if (!line_start(&bounded, &i) || !lit(&bounded, &i, "epoch="))
+        return 0;
+    step_fields(s, i, eol, f);
+    return token_of(s, f->acc, t);
+}
+
+/* The lr, loss and accuracy of an epoch's last step line. */
+static void take_last(const char *s, const StepFields *f, Record *r)
+{
+    token_of(s, f->lr, r->token[F_LR]);
+    token_of(s, f->loss, r->token[F_TRAIN_LOSS]);
+    token_of(s, f->acc, r->token[F_TRAIN_ACC]);
+}
+
+/* The last step line of [from, to), found from the end: its lr, loss and accuracy only. */
+static void last_step_line(const char *s, Py_ssize_t from, Py_ssize_t to, Record *r)
+{
     Py_ssize_t eol = to;
     while (eol > from) {
         Py_ssize_t line = eol;
         while (line > from && s[line - 1] != '\n')
             line--;
-        Py_ssize_t i = line;
-        Piece bounded = {s, eol};
-        if (line_start(&bounded, &i) && lit(&bounded, &i, "epoch=")) {
-            StepFields f;
-            Py_ssize_t t[2];
-            step_fields(s, i, eol, &f);
-            if (token_of(s, f.acc, t)) {
-                token_of(s, f.lr, r->token[F_LR]);
-                token_of(s, f.loss, r->token[F_TRAIN_LOSS]);
-                token_of(s, f.acc, r->token[F_TRAIN_ACC]);
-                return 0;
-            }
+        StepFields f;
+        if (step_line(s, line, eol, &f)) {
+            take_last(s, &f, r);
+            return;
         }
         eol = line - 1; /* the newline before this line; below `from` ends the loop */
     }
-    return 0;
 }
 
 /* Every step line in [from, to): counts, |gn| and it/s values; the last one's lr, loss and accuracy. */
@@ -528,50 +537,44 @@ static int step_lines(const Piece *p, Py_ssize_t from, Py_ssize_t to, Record *r,
     const char *s = p->s;
     StepFields last;
     int have_last = 0;
-    if (scan->last_step_only)
-        return last_step_line(p, from, to, r);
+    if (scan->last_step_only) {
+        last_step_line(s, from, to, r);
+        return 0;
+    }
     Py_ssize_t line = from;
     while (line < to) {
         const char *nl = memchr(s + line, '\n', (size_t)(to - line));
         Py_ssize_t eol = nl ? nl - s : to;
-        Py_ssize_t i = line;
-        Piece bounded = {s, eol};
-        if (line_start(&bounded, &i) && lit(&bounded, &i, "epoch=")) {
-            StepFields f;
+        StepFields f;
+        if (step_line(s, line, eol, &f)) {
             Py_ssize_t t[2];
-            step_fields(s, i, eol, &f);
-            if (token_of(s, f.acc, t)) {
-                r->steps++;
-                last = f;
-                have_last = 1;
-                double x;
-                if (token_of(s, f.gn, t) && number(s + t[0], t[1] - t[0], 0, &x)) {
-                    if (isfinite(x)) {
-                        if (push(&scan->norms, x) < 0)
-                            return -1;
-                        if (r->gn_count == 0 || x > r->gn_max)
-                            r->gn_max = x;
-                        r->gn_count++;
-                    } else {
-                        r->nonfinite++;
-                    }
-                }
-                Py_ssize_t unit = f.rate[1] - 4; /* `<number>it/s` */
-                if (f.rate[0] >= 0 && unit > f.rate[0] && memcmp(s + unit, "it/s", 4) == 0
-                    && number(s + f.rate[0], unit - f.rate[0], 0, &x) && isfinite(x)) {
-                    if (push(&scan->rates, x) < 0)
+            r->steps++;
+            last = f;
+            have_last = 1;
+            double x;
+            if (token_of(s, f.gn, t) && number(s + t[0], t[1] - t[0], 0, &x)) {
+                if (isfinite(x)) {
+                    if (push(&scan->norms, x) < 0)
                         return -1;
-                    r->rate_count++;
+                    if (r->gn_count == 0 || x > r->gn_max)
+                        r->gn_max = x;
+                    r->gn_count++;
+                } else {
+                    r->nonfinite++;
                 }
+            }
+            Py_ssize_t unit = f.rate[1] - 4; /* `<number>it/s` */
+            if (f.rate[0] >= 0 && unit > f.rate[0] && memcmp(s + unit, "it/s", 4) == 0
+                && number(s + f.rate[0], unit - f.rate[0], 0, &x) && isfinite(x)) {
+                if (push(&scan->rates, x) < 0)
+                    return -1;
+                r->rate_count++;
             }
         }
         line = eol + 1;
     }
-    if (have_last) {
-        token_of(s, last.lr, r->token[F_LR]);
-        token_of(s, last.loss, r->token[F_TRAIN_LOSS]);
-        token_of(s, last.acc, r->token[F_TRAIN_ACC]);
-    }
+    if (have_last)
+        take_last(s, &last, r);
     return 0;
 }
 

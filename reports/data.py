@@ -13,15 +13,13 @@ into Vega-Lite specs, where only JSON survives:
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
-from queue import Queue
 
 import duckdb
 
 from warehouse.errors import WarehouseError
-from warehouse.query import reading_cursor
+from warehouse.query import on_cursors
 from warehouse.viewfiles import SQL_DIR
 
 
@@ -87,24 +85,7 @@ class ReportData:
         jobs = [((name, ()), report_query(name)) for name in queries]
         jobs += [((name, ()), self._view_sql(name)) for name in views]
         jobs = [(key, sql) for key, sql in jobs if key not in self._cache]
-        cursors = [reading_cursor(self.con) for _ in range(max(1, min(threads, len(jobs))))] if jobs else []
-        free: Queue = Queue()
-        for cursor in cursors:
-            free.put(cursor)
-
-        def fetch(job: tuple[tuple, str]) -> None:
-            cursor = free.get()
-            try:
-                self._fetch(cursor, *job, None)
-            finally:
-                free.put(cursor)
-
-        try:
-            with ThreadPoolExecutor(max_workers=len(cursors) or 1) as pool:
-                list(pool.map(fetch, jobs))
-        finally:
-            for cursor in cursors:
-                cursor.close()
+        on_cursors(self.con, lambda cursor, job: self._fetch(cursor, *job, None), jobs, threads)
 
     def rows(self, name: str, **params) -> list[dict]:
         """Rows of the report query `sql/report/<name>.sql`, with its `$parameters`."""

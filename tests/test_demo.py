@@ -23,7 +23,7 @@ from demo import formats
 from demo.space import macs_and_params, search_space
 
 from conftest import HISTORY, SAMPLES
-from code_names import T3, T4, T6, T7, T9, TRAIN_NAMES
+from code_names import T3, T4, T6, T7, T9, TRAIN_NAMES, log_names
 
 TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ARCHS, EPOCHS = 40, 8
@@ -259,19 +259,6 @@ def test_checkpoint_keeps_the_unrounded_best_pgdcw_acc(corpus, key):
 
 
 # ----------------------------------------------------------------------------- code history (SPEC 8)
-def argument_names(text: str) -> tuple:
-    """The `name: value` argument lines of the log's first header (after the lone seed record)."""
-    lines = text.split("\n")
-    start = next(i for i, line in enumerate(lines) if " Namespace(" in line) + 2
-    names = []
-    for line in lines[start:]:
-        m = re.match(r"\S+ \S+ (\w+): ", line)
-        if not m:
-            break
-        names.append(m.group(1))
-    return tuple(names)
-
-
 #: (names, first start, end) of the training code versions, from SPEC section 8 (+0800)
 TRAIN_WINDOWS = ((T3, "2022-12-18 17:11:19", "2022-12-18 20:35:39"), (T4, "2022-12-18 20:35:39", "2022-12-19 21:56:35"),
                  (T6, "2022-12-19 21:56:35", "2022-12-20 19:41:26"), (T7, "2022-12-20 19:41:26", "2024-06-13 17:00:53"),
@@ -286,7 +273,7 @@ def test_training_logs_follow_the_code_of_their_date(corpus, key):
     versions = set()
     for run in key["runs"]:
         text = (corpus / run["path"]).read_text()
-        names = argument_names(text)
+        names = log_names(text)
         window = next(w for w in TRAIN_WINDOWS if w[0] == names)
         assert window[1] <= run["started_at"] < window[2], run["path"]
         old = names in (T3, T4, T6)

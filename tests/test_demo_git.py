@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import re
 import struct
 import subprocess
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 import demo
 from demo import gitrepo, write_demo_repository
 from demo.packs import PackWriter, index_bytes, stored_zlib
-from code_names import T3, T4, T6, T7, T9
+from code_names import T3, T4, T6, T7, T9, log_names
 
 
 def _git(repo: Path, *args: str, stdin: bytes = None) -> bytes:
@@ -222,22 +221,6 @@ def script_names(source: str) -> tuple:
                         and target.value.id == "args" and target.attr not in dests + added):
                     added.append(target.attr)
     return tuple(dests + added)
-
-
-def log_names(text: str) -> tuple:
-    """The argument names a log prints (`name: value` records after the lone seed record for a training
-    log; the leading records for an evaluation log)."""
-    lines = text.split("\n")
-    start = next((i + 2 for i, line in enumerate(lines) if " Namespace(" in line), None)
-    if start is None:
-        start = next(i for i, line in enumerate(lines) if re.match(r"\S+ \S+ seed: ", line))
-    names = []
-    for line in lines[start:]:
-        m = re.match(r"\S+ \S+ (\w+): ", line)
-        if not m:
-            break
-        names.append(m.group(1))
-    return tuple(names)
 
 
 def test_code_repositories_replay_the_code_history(corpus):

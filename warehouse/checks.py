@@ -13,15 +13,13 @@ formats it.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Queue
 
 import duckdb
 
 from warehouse.errors import WarehouseError
-from warehouse.query import open_for_reading, reading_cursor, views_warning
+from warehouse.query import on_cursors, open_for_reading, views_warning
 from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline, view_paths
 
 FLAG_LINE = "-- flagged: "
@@ -140,27 +138,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
     if unknown:
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
-    if threads <= 1 or len(wanted) <= 1:
-        return CheckReport([run_check(con, n, available[n], details) for n in wanted], views_warning(con),
-                           holds_demo_data(con))
-    cursors = [reading_cursor(con) for _ in range(threads)]
-    free: Queue = Queue()
-    for cursor in cursors:
-        free.put(cursor)
-
-    def run_on_a_cursor(name: str) -> CheckResult:
-        cursor = free.get()
-        try:
-            return run_check(cursor, name, available[name], details)
-        finally:
-            free.put(cursor)
-
-    try:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            results = list(pool.map(run_on_a_cursor, wanted))
-    finally:
-        for cursor in cursors:
-            cursor.close()
+    results = on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details), wanted, threads)
     return CheckReport(results, views_warning(con), holds_demo_data(con))
 
 

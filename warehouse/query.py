@@ -11,8 +11,10 @@ execute its statement) and stops after a time limit (`connection.interrupt` from
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 from typing import Callable, TypeVar
 
 import duckdb
@@ -26,6 +28,7 @@ _ALLOWED = {"SELECT", "EXPLAIN"}
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ROWS = 10_000
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
@@ -67,6 +70,32 @@ def reading_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         cursor.close()
         raise
     return cursor
+
+
+def on_cursors(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection, T], R], items: list[T],
+               threads: int) -> list[R]:
+    """`work(cursor, item)` for every item, `threads` at once, each on a reading cursor of `con`
+    (one query keeps about one core busy); results in the order of `items`."""
+    if threads <= 1 or len(items) <= 1:
+        return [work(con, item) for item in items]
+    cursors = [reading_cursor(con) for _ in range(min(threads, len(items)))]
+    free: Queue = Queue()
+    for cursor in cursors:
+        free.put(cursor)
+
+    def on_a_cursor(item: T) -> R:
+        cursor = free.get()
+        try:
+            return work(cursor, item)
+        finally:
+            free.put(cursor)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(cursors)) as pool:
+            return list(pool.map(on_a_cursor, items))
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
