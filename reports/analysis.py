@@ -7,8 +7,6 @@ Nothing here is written for one corpus: on data without a finding the verdict sa
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
@@ -38,12 +36,14 @@ def opening(data: ReportData, context: Context, db_label: str, checks: dict) -> 
     totals = data.rows("warehouse_totals")[0]
     sites = data.rows("report_sites")
     site_text = ", ".join(f"{s['site']} {s['n_runs']} runs ({s['n_finished']} finished)" for s in sites) or "none"
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # the warehouse's time, not the clock's: the same data gives the same text, so a report of
+    # unchanged data rewrites no file (reports/outputs.py)
+    as_of = f"{totals['last_ingest_at']} UTC" if totals.get("last_ingest_at") else "n/a"
     blocks: list[Block] = [
         Heading(1, (f"{context.banner}: " if context.banner else "")
                 + "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
-        Para(f"Generated {now} from `{db_label}`: {totals['n_runs']} training runs ({totals['n_finished']} finished) "
-             f"of {totals['n_archs']} architectures, {totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
+        Para(f"From `{db_label}` as of its last ingest ({as_of}): {totals['n_runs']} training runs "
+             f"({totals['n_finished']} finished) of {totals['n_archs']} architectures, {totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
              f"finished Linf Base), {totals['n_files']} files seen; runs started from {totals['trained_from'] or 'n/a'} "
              f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
         *([Para("**Demo data.** The sites file of "

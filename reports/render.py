@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,10 +76,37 @@ def full_spec(spec: dict) -> dict:
     return out
 
 
+def bundle_cache() -> Path:
+    """Where the Vega bundle of this vl-convert version is kept between reports: the user's cache
+    folder ($XDG_CACHE_HOME, else ~/.cache), as other tools keep what only their version decides."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "nares" / f"vega-bundle-{vl_convert.__version__}.js"
+
+
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (about 0.9 MB), made once per process."""
-    return vl_convert.javascript_bundle()
+    """Vega, Vega-Lite and vega-embed as one script (about 0.9 MB). Making it costs ~1.4 s of CPU
+    and depends only on the vl-convert version, so it is made once per version and kept in the
+    user's cache folder (`bundle_cache`); a cache that cannot be read or written is only slower."""
+    cached = bundle_cache()
+    try:
+        text = cached.read_bytes().decode("utf-8")  # bytes: no newline translation
+        if text.strip():
+            return text
+    except (OSError, UnicodeDecodeError):
+        pass
+    text = vl_convert.javascript_bundle()
+    part = None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cached.parent, delete=False,
+                                         prefix=cached.name, suffix=".part") as part:
+            part.write(text.encode("utf-8"))
+        os.replace(part.name, cached)
+    except OSError:
+        if part is not None:
+            Path(part.name).unlink(missing_ok=True)
+    return text
 
 
 def _script_json(value) -> str:
