@@ -127,11 +127,6 @@ def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
     return pa.table(columns)
 
 
-def timestamp_us(stamp: datetime) -> int:
-    """Microseconds since 1970 of a naive datetime (the unit of `started_at` in EpochRows)."""
-    return (stamp - _EPOCH_START) // timedelta(microseconds=1)
-
-
 @dataclass
 class ParsedLog:
     """Everything one log file says.
