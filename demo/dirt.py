@@ -11,8 +11,9 @@ import struct
 import zlib
 from typing import Dict, List, Set
 
+from ingest.space import size_class
+
 from .clock import ms_of
-from .space import size_class
 from .specs import SITES_TOML, StaticFile
 
 README = """# NARes training logs

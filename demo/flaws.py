@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 from typing import Dict, List, Optional
 
+from ingest.space import search_space, size_class
+
 from . import codeversions, formats
 from .clock import ms_of
 from .evaldates import eval_start
 from .plan import Window, GPU_SPEED, epoch_ms
-from .space import search_space, size_class
 from .specs import EvalSpec
 
 HOUR = 3_600_000

@@ -14,10 +14,11 @@ import math
 import random
 from typing import Dict, List, Optional, Tuple
 
+from ingest.space import search_space, size_class
+
 from . import formats
 from .clock import ms_of
 from .specs import GPU_3090, GPU_A100, GPU_A6000, GPU_V100, RunSpec
-from .space import search_space, size_class
 
 LOG_MACS = (math.log(3361.936896), math.log(38774.320128))
 DUP_FIRST = 5990
