@@ -6,7 +6,8 @@ top-level `sql/` (views, checks, report queries) as `warehouse/sql`, where
 warehouse/viewfiles.py `sql_dir` finds it in an installed package (a source checkout and an
 editable install read `sql/` itself). setuptools ships a folder's files only for a package it is
 told of, so every folder of them is named here as a data package (no __init__.py): a new check
-folder ships without an edit.
+folder ships without an edit. A check's `cases/` (its test cases, data for tests/test_check_cases.py)
+are not shipped.
 """
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def sql_packages() -> dict[str, str]:
     for package, folder in SQL_FOLDERS.items():
         root = Path(folder)
         packages[package] = folder
-        for sub in sorted(p for p in root.rglob("*") if p.is_dir() and p.name != "__pycache__"):
+        for sub in sorted(p for p in root.rglob("*") if p.is_dir() and not {"__pycache__", "cases"} & set(p.parts)):
             packages[".".join([package, *sub.relative_to(root).parts])] = sub.as_posix()
     return packages
 
