@@ -98,9 +98,6 @@ class EpochRows:
     def __getitem__(self, name: str) -> list:
         return self.column(name)
 
-    def __len__(self) -> int:
-        return self.n
-
 
 def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
     """Packed epoch rows (EpochRows.data) of many runs, with each row's run id (int64 words) -> the
