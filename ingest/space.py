@@ -36,6 +36,8 @@ IMAGE_SIZE = 32
 NUM_CLASSES = 10
 SMALL_BELOW = 5162   # `small` for id < 5162
 LARGE_ABOVE = 13071  # `large` for id > 13071
+MAX_ARCH_ID = (len(DEPTHS) * len(WIDTHS)) ** 3
+"""15,625: the ids run from 1 to this."""
 DECISIONS = ("d1", "w1", "d2", "w2", "d3", "w3")
 """The names of the decision vector's entries, as the warehouse's columns name them."""
 

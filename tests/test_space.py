@@ -2,7 +2,7 @@
 and the warehouse's archs step agree on it."""
 from __future__ import annotations
 
-from ingest.space import CHANNEL_BASES, DEPTHS, STEM_CHANNELS, WIDTHS, architecture, search_space, size_class
+from ingest.space import CHANNEL_BASES, DEPTHS, MAX_ARCH_ID, STEM_CHANNELS, WIDTHS, architecture, search_space, size_class
 from warehouse.steps import STEPS_DIR
 
 from views_corpus import build, rows
@@ -10,7 +10,7 @@ from views_corpus import build, rows
 
 def test_decoding_a_config_gives_back_every_architecture_of_the_space():
     space = search_space()
-    assert sorted(space) == list(range(1, len(DEPTHS) ** 3 * len(WIDTHS) ** 3 + 1))
+    assert sorted(space) == list(range(1, MAX_ARCH_ID + 1)) and MAX_ARCH_ID == 15625
     for arch in space.values():
         decoded = architecture({"depth_configs": arch.depths, "channel_configs": arch.channels})
         assert decoded == {k: getattr(arch, k) for k in ("d1", "w1", "d2", "w2", "d3", "w3")}, arch
