@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 from . import coderepo, dirt, flaws, gitrepo, history, plan, timeline
 from .keyfile import KEY_NAME, build_key, key_text
 from ingest.memory import keep_freed_memory
+from ingest.space import MAX_ARCH_ID
 
 from .render import render_group
 from .specs import RunSpec, StaticFile
@@ -127,8 +128,8 @@ def write_demo_repository(out: Path, archs: int = 300, epochs: int = 100, seed: 
     `cause`: see `build_plan` (`none` writes a corpus with no planted cause of low accuracy)."""
     if cause not in CAUSES:
         raise ValueError(f"unknown cause {cause!r}: use one of {', '.join(CAUSES)}")
-    if not 1 <= archs <= 15625:
-        raise ValueError("archs must be between 1 and 15625")
+    if not 1 <= archs <= MAX_ARCH_ID:
+        raise ValueError(f"archs must be between 1 and {MAX_ARCH_ID}")
     if epochs < 4:
         raise ValueError("epochs must be at least 4")
     out = Path(out)

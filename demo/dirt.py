@@ -11,8 +11,9 @@ import struct
 import zlib
 from typing import Dict, List, Set
 
+from ingest.space import MAX_ARCH_ID, size_class
+
 from .clock import ms_of
-from .space import size_class
 from .specs import SITES_TOML, StaticFile
 
 README = """# NARes training logs
@@ -51,7 +52,7 @@ def _garbled(rng: random.Random) -> bytes:
 def static_files(trained: Set[int], rng: random.Random) -> List[StaticFile]:
     """Unrelated and broken files, each with the site that commits it (None: untracked)."""
     spring = ms_of("2022-12-16 10:00:00")
-    free = [i for i in range(200, 15625, 997) if i not in trained] + [200, 1197, 2194]
+    free = [i for i in range(200, MAX_ARCH_ID, 997) if i not in trained] + [200, 1197, 2194]
     empty_id, binary_id, garbled_id = free[0], free[1], free[2]
     binary = bytes(rng.randrange(256) for _ in range(3000)) + b"\x00\x00\x89PNG\x00" * 8
     out = [

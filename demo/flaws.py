@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 from typing import Dict, List, Optional
 
+from ingest.space import MAX_ARCH_ID, search_space, size_class
+
 from . import codeversions, formats
 from .clock import ms_of
 from .evaldates import eval_start
 from .plan import Window, GPU_SPEED, epoch_ms
-from .space import search_space, size_class
 from .specs import EvalSpec
 
 HOUR = 3_600_000
@@ -94,7 +95,7 @@ def orphan_drafts(drafts: List[Dict], windows: List[Window], rng: random.Random)
         if len(out) >= want or w.site != "SUSTech" or w.index not in by_window:
             continue
         arch_id = w.last + 1
-        if arch_id > 15625 or arch_id in trained:
+        if arch_id > MAX_ARCH_ID or arch_id in trained:
             continue
         template = by_window[w.index]
         arch = search_space()[arch_id]

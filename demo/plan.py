@@ -14,10 +14,11 @@ import math
 import random
 from typing import Dict, List, Optional, Tuple
 
+from ingest.space import MAX_ARCH_ID, search_space, size_class
+
 from . import formats
 from .clock import ms_of
 from .specs import GPU_3090, GPU_A100, GPU_A6000, GPU_V100, RunSpec
-from .space import search_space, size_class
 
 LOG_MACS = (math.log(3361.936896), math.log(38774.320128))
 DUP_FIRST = 5990
@@ -47,7 +48,7 @@ def windows(archs: int, rng: random.Random) -> Tuple[List[Window], Tuple[int, in
     out: List[Window] = []
     leftover = 0
     for k in range(n_windows):
-        lo, hi = 1 + k * 15625 // n_windows, (k + 1) * 15625 // n_windows
+        lo, hi = 1 + k * MAX_ARCH_ID // n_windows, (k + 1) * MAX_ARCH_ID // n_windows
         length = (k + 1) * archs // n_windows - k * archs // n_windows + leftover
         length, leftover = min(length, hi - lo + 1), max(0, length - (hi - lo + 1))
         if k == 0:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
-from .space import Arch
+from ingest.space import Arch
 
 GPU_3090 = "NVIDIA GeForce RTX 3090"
 GPU_A100 = "NVIDIA A100-SXM4-40GB"

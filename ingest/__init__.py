@@ -17,9 +17,8 @@ from ingest.eval_log import parse_eval_log
 from ingest.records import ParsedLog
 from ingest.release import parse_release
 from ingest.scanning import LinearPattern, linear
+from ingest.space import MAX_ARCH_ID
 from ingest.train_log import parse_train_log
-
-MAX_ARCH_ID = 15625
 
 
 @dataclass(frozen=True)

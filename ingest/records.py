@@ -98,9 +98,6 @@ class EpochRows:
     def __getitem__(self, name: str) -> list:
         return self.column(name)
 
-    def __len__(self) -> int:
-        return self.n
-
 
 def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
     """Packed epoch rows (EpochRows.data) of many runs, with each row's run id (int64 words) -> the
@@ -125,11 +122,6 @@ def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
         # the warehouse's INTEGER: a value too wide raises, and the reader fits that file alone
         columns[name] = values.cast(pa.int32()) if kind == pa.int64() else values
     return pa.table(columns)
-
-
-def timestamp_us(stamp: datetime) -> int:
-    """Microseconds since 1970 of a naive datetime (the unit of `started_at` in EpochRows)."""
-    return (stamp - _EPOCH_START) // timedelta(microseconds=1)
 
 
 @dataclass

@@ -33,8 +33,8 @@ from typing import BinaryIO, Iterator
 
 from ingest.errors import ParseError
 from ingest.records import EPOCH_COLUMNS, EpochRows, ParsedLog
+from ingest.space import MAX_ARCH_ID
 
-MAX_ARCH_ID = 15625
 MAX_LINE_BYTES = 4 << 20
 """A release line of 100 epochs is ~10-30 KB; a longer line than this is skipped unread."""
 MAX_LIST_VALUES = 10_000

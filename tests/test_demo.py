@@ -20,7 +20,7 @@ import pytest
 
 from demo import write_demo_repository
 from demo import formats
-from demo.space import macs_and_params, search_space
+from ingest.space import macs_and_params, search_space
 
 from conftest import HISTORY, SAMPLES
 from code_names import T3, T4, T6, T7, T9, TRAIN_NAMES, log_names

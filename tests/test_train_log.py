@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+import train_oracle
 from conftest import TRAIN_LOG, TRUNCATED_LOG
 from ingest.errors import ParseError
 from ingest.records import EPOCH_COLUMNS
@@ -129,6 +130,22 @@ def test_nan_losses_are_flagged():
     row = epoch_row(parsed, 3)
     assert math.isnan(row["train_loss"]) and math.isnan(row["val_loss"])
     assert "NaN" in parsed.message
+
+
+def test_nan_inf_and_non_ascii_bytes_take_the_one_scanner():
+    """Issue 18: the compiled scanner once declined NaN and non-ASCII text to a Python parser; now the
+    one production path reads them, with the rows the oracle (tests/train_oracle.py) states."""
+    text = (TEXT.replace("loss_avg=1.4755", "loss_avg=-NaN").replace("Eval Loss:1.1375", "Eval Loss:Infinity")
+            .replace("exp_name: ./ablation_dir", "exp_name: ./\u00e9t\u00e9_dir"))
+    epoch3 = text.index("\n", text.index("====================Training Epoch 3")) + 1
+    data = text[:epoch3].encode() + b"\xff\xfe not UTF-8 \xc3\n" + text[epoch3:].encode()
+    parsed = parse_train_log(data, "arch_2.log")
+    oracle, _ = train_oracle.scan(data, train_oracle.header_starts(data))
+    assert (parsed.epochs.n, parsed.epochs.data, parsed.epochs.has_nan) == (oracle.n, oracle.data, True)
+    row = epoch_row(parsed, 3)
+    assert math.isnan(row["train_loss"]) and row["val_loss"] == math.inf and row["cw40_acc"] is not None
+    assert parsed.run["exp_name"] == "./\u00e9t\u00e9_dir/nasbench/small/r1/arch_2"
+    assert (parsed.run["has_nan"], parsed.run["finished"], parsed.run["epochs_logged"]) == (True, True, 4)
 
 
 def test_gpu_list_lines_are_read():
