@@ -138,10 +138,12 @@ def _numbers(values, what: str, line: _Line) -> list:
         raise ValueError(f"{what} holds {len(values)} values, more than {MAX_LIST_VALUES}")
     if not line.has_booleans:
         try:
-            array("d", [0.0 if v is None else v for v in values])
-            return values
+            floats = array("d", [0.0 if v is None else v for v in values]).tolist()
         except (TypeError, OverflowError):
             pass
+        else:
+            # floats, not the values: an integer above 2^53 is a float to store, not an exact int
+            return floats if None not in values else [None if v is None else x for v, x in zip(values, floats)]
     return [_number(v, f"{what}[{i}]", line) for i, v in enumerate(values)]
 
 
