@@ -23,6 +23,7 @@ from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import check_version, latest_version
 from warehouse.trust import differing_views, use_tool_views
+from warehouse.upgrade import upgrade_warehouse
 
 _ALLOWED = {"SELECT", "EXPLAIN"}
 DEFAULT_TIMEOUT = 60.0
@@ -46,8 +47,6 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
         version = check_version(con, db)
         if version < latest_version():
             con.close()
-            from warehouse.update import upgrade_warehouse
-
             upgrade_warehouse(db)
             con = connect(db, read_only=True)
         use_tool_views(con)
