@@ -12,7 +12,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 
-CODE_PACKAGES = ["ingest", "warehouse", "reports", "demo"]
+CODE_PACKAGES = ["ingest", "warehouse", "reports", "demo", "application"]
 SQL_FOLDERS = {
     "warehouse.migrations": "warehouse/migrations",
     "warehouse.steps": "warehouse/steps",
