@@ -2,7 +2,7 @@
 
 The plan is made from names and `stat` alone: a file whose size and mtime match what the warehouse
 recorded is not opened at all, so re-ingesting an unchanged repository reads no log. It is made
-holding the writer lock (warehouse/update.py), from the very file the write then copies: a plan
+holding the writer lock (warehouse/pipeline.py, its `plan` stage), from the very file the write then copies: a plan
 read before the lock could be applied to a newer version another ingest wrote meanwhile, loading
 files twice and losing rows.
 
@@ -42,7 +42,7 @@ class RecordedFile:
     """Path of the original when this file was skipped as a copy of it."""
     file_id: int
     kind: str
-    parser_version: int | None
+    parser_version: str | None
     """Version of the parser that read it (None: a file written before migration 007)."""
 
     def unchanged(self, found: FoundFile) -> bool:
