@@ -1,7 +1,8 @@
 """What each command of the CLI does: one function per command, called by cli.py with the
 command's options, returning the lines it prints (application/output.py `Output`).
 
-Each one opens what it needs through the layers below (warehouse/ and reports/; reading always
+Each one imports and opens what it needs, when it runs (a command loads only its own modules),
+through the layers below (warehouse/ and reports/; reading always
 through application/reading.py or warehouse/query.py `open_for_reading`, the one reading policy)
 and raises `UserError` for anything the user can act on: cli.py prints that as one line.
 """
@@ -14,12 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 from application.output import Output, check_format, note_line, render_checks
-from application.reading import open_warehouse
 from ingest.errors import UserError
 from reports.tables import render_rows
 from warehouse import default_db_path
 from application.errors import Terminated
-from warehouse.update import ingest_paths
 
 DEMO_NOTE = "the warehouse holds demo data (synthetic logs of `cli.py demo`): its findings were planted"
 
@@ -57,6 +56,8 @@ def ingest(paths: list[Path], db: Path | None, sites: Path | None, workers: int 
            wait: bool, rebuild: bool, show_progress: bool, say: Callable[[str], None]) -> Output:
     """`nares ingest`: `say` prints a line on stderr at once (a wait for another ingest's lock);
     an interrupt (Ctrl-C, SIGTERM) ends with one line: the warehouse is unchanged."""
+    from warehouse.update import ingest_paths
+
     paths, seconds = wait_seconds(paths, wait)
     progress = None
     if show_progress:
@@ -74,6 +75,8 @@ def ingest(paths: list[Path], db: Path | None, sites: Path | None, workers: int 
 
 
 def sql(query: str, db: Path | None, fmt: str, timeout: float, max_rows: int) -> Output:
+    from application.reading import open_warehouse
+
     check_format(fmt)
     with open_warehouse(db_path(db)) as wh:
         result = wh.rows(query, timeout=timeout, max_rows=max_rows)
@@ -98,6 +101,8 @@ def verify(db: Path | None) -> Output:
 
 
 def check(names: list[str] | None, db: Path | None, fmt: str, details: bool, max_rows: int, fail_on: bool) -> Output:
+    from application.reading import open_warehouse
+
     with open_warehouse(db_path(db)) as wh:
         report = wh.checks(names, details=details)
     text = render_checks(report, fmt, details=details, max_rows=max_rows)
@@ -122,6 +127,8 @@ def views(db: Path | None, fmt: str, dialect: str | None) -> Output:
         from warehouse.dialects import render_dialect
 
         return Output().out(render_dialect(dialect), newline=False)
+    from application.reading import open_warehouse
+
     check_format(fmt)
     with open_warehouse(db_path(db)) as wh:
         columns, rows = wh.views_listing()
@@ -132,6 +139,7 @@ def views(db: Path | None, fmt: str, dialect: str | None) -> Output:
 def demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
     """Build the warehouse `db` from the demo corpus (written unless already there); the line to say."""
     from demo import write_demo_repository
+    from warehouse.update import ingest_paths
 
     wrote = not (corpus / "demo_key.json").exists()
     if wrote:
@@ -144,6 +152,7 @@ def demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
 def report(db: Path | None, out: Path, formats: str, arch: list[int] | None, show_progress: bool,
            say: Callable[[str], None]) -> Output:
     """`nares report`: `say` prints the line of a warehouse built from the demo corpus at once."""
+    from application.reading import open_warehouse
     from reports.build import parse_formats
 
     path = db_path(db)

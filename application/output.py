@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ingest.errors import UserError
 from reports.tables import FORMATS, render_rows
-from warehouse.checks import CheckReport, CheckResult
+
+if TYPE_CHECKING:
+    from warehouse.checks import CheckReport, CheckResult
 
 
 @dataclass
