@@ -296,6 +296,8 @@ def record(run: IngestRun) -> None:
 
 @dataclass(frozen=True)
 class Stage:
+    """One step of the ingest: `run` reads and adds to the IngestRun (a test may wrap it)."""
+
     name: str
     run: Callable[[IngestRun], None]
 
