@@ -98,3 +98,16 @@ def test_the_cli_reaches_the_layers_below_only_through_the_application():
     modules = project_modules()
     assert sorted(d for d in imported(modules["cli"], set(modules)) if layer(d) < LAYERS["application"]) == []
 
+
+
+def test_the_cli_turns_errors_into_one_line_in_one_place():
+    """Every `except` of cli.py is in `Commands.invoke`: no command catches an error of its own."""
+    tree = ast.parse((ROOT / "cli.py").read_text())
+    owners = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Try):
+                    owners.setdefault(id(inner), node.name)
+    handlers = [n for n in ast.walk(tree) if isinstance(n, ast.Try)]
+    assert len(handlers) == 1 and owners[id(handlers[0])] == "invoke"
