@@ -1,21 +1,36 @@
 """Command line of the RobustNASBench log warehouse.
 
-Each command opens the warehouse, calls one library function and turns a domain error into one
-clear line on stderr with a non-zero exit. Nothing else lives here. `sql`, `check` and `report`
-read through the notebook API (nares.py `open_warehouse`), so a script sees what they print.
+Only the wiring of Typer to the application layer: each command passes its options to its function
+in application/commands.py and prints the lines it returns. A UserError (ingest/errors.py) or SIGTERM
+during a write ends any command with one line on stderr and a non-zero exit, printed in one place
+(`Commands.invoke`, which `main` and Typer's test runner both go through).
 """
 from __future__ import annotations
 
-import math
-import re
-import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer.core import TyperGroup
+
+
+class Commands(TyperGroup):
+    """The command group, catching what ends a command with one line: the one place that does."""
+
+    def invoke(self, ctx):
+        from application.errors import STOPPED, Terminated, UserError
+
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            _fail(exc)
+        except Terminated:
+            _fail(STOPPED)
+
 
 app = typer.Typer(
+    cls=Commands,
     add_completion=False,
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
@@ -26,33 +41,22 @@ DB_HELP = "Warehouse file (default: $RNB_DB, else robustnasbench.duckdb in the w
 FORMAT_HELP = "Output format: table, json or csv."
 
 
-def _db(db: Optional[Path]) -> Path:
-    from warehouse import default_db_path
-
-    return db if db is not None else default_db_path()
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=code)
+def _fail(error) -> None:
+    """One line on stderr and the error's exit code."""
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=error.exit_code)
 
 
-def _note(message: str) -> None:
-    typer.echo(f"note: {message}", err=True)
+def _show(output) -> None:
+    """Print a command's lines (application/output.py `Output`) in order; exit with its code."""
+    for text, to_stderr, newline in output.parts:
+        typer.echo(text, err=to_stderr, nl=newline)
+    if output.exit_code:
+        raise typer.Exit(code=output.exit_code)
 
 
-def _wait_seconds(paths: List[Path], wait: bool) -> tuple[List[Path], Optional[float]]:
-    """`--wait [SECONDS]`: Typer options cannot take an optional value, so the number arrives among
-    the paths (`ingest --wait 30 logs/`): a plain number that names nothing on disk is the limit."""
-    if not wait:
-        return paths, None
-    numbers = [p for p in paths if re.fullmatch(r"\d+(\.\d*)?", str(p)) and not p.exists()]
-    if len(numbers) > 1:
-        _fail(f"--wait takes one number of seconds, got {', '.join(map(str, numbers))}")
-    rest = [p for p in paths if p not in numbers]
-    if not rest:
-        _fail("no folder or file to ingest")
-    return rest, float(str(numbers[0])) if numbers else math.inf
+def _stderr(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 @app.command()
@@ -64,13 +68,9 @@ def demo(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
 ):
     """Write a synthetic log repository (git, two sites) that shows every finding."""
-    from demo import write_demo_repository
+    from application import commands
 
-    try:
-        summary = write_demo_repository(out, archs=archs, epochs=epochs, seed=seed, overwrite=overwrite)
-    except ValueError as exc:
-        _fail(str(exc))
-    typer.echo(summary.describe())
+    _show(commands.demo(out, archs, epochs, seed, overwrite))
 
 
 @app.command()
@@ -84,24 +84,9 @@ def ingest(
     rebuild: bool = typer.Option(False, "--rebuild", help="Build the warehouse anew from PATH... alone (files of folders not given are dropped) and swap it in when complete; check_params values are kept."),
 ):
     """Load log files into the warehouse; unchanged files are not read again."""
-    from ingest.sites import SitesFileError
-    from reports.progress import IngestProgress
-    from warehouse import WarehouseError
-    from warehouse.swap import Terminated
-    from warehouse.update import ingest_paths
+    from application import commands
 
-    paths, seconds = _wait_seconds(paths, wait)
-    progress = IngestProgress() if sys.stderr.isatty() else None
-    try:
-        summary = ingest_paths(_db(db), paths, sites_file=sites, workers=workers, progress=progress,
-                               warn=_note, wait=seconds, rebuild=rebuild, code_repos=code_repo or [])
-    except (WarehouseError, SitesFileError) as exc:
-        _fail(str(exc))
-    except (KeyboardInterrupt, Terminated) as exc:
-        _fail(f"ingest interrupted, {_db(db)} is unchanged", code=143 if isinstance(exc, Terminated) else 130)
-    for warning in summary.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(summary.line())
+    _show(commands.ingest(paths, db, sites, workers, code_repo or [], wait, rebuild, sys.stderr.isatty(), _stderr))
 
 
 @app.command()
@@ -113,39 +98,17 @@ def sql(
     max_rows: int = typer.Option(10_000, "--max-rows", min=1, help="Print at most this many rows (stderr says when there were more)."),
 ):
     """Run a read-only SQL query against the warehouse (no file access; the tool's own views)."""
-    from nares import open_warehouse
-    from reports.tables import FORMATS, render_rows
-    from warehouse import WarehouseError
+    from application import commands
 
-    if format not in FORMATS:
-        _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
-    try:
-        with open_warehouse(_db(db)) as wh:
-            result = wh.rows(query, timeout=timeout, max_rows=max_rows)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(render_rows(result.columns, result.rows, format))
-    if result.truncated:
-        _note(f"only the first {max_rows} rows are shown: the query returns more (raise --max-rows)")
+    _show(commands.sql(query, db, format, timeout, max_rows))
 
 
 @app.command()
 def verify(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)):
     """Check the warehouse without changing it: its integrity invariants, the tool's views, and objects the tool did not create; one line per problem and exit code 1 when there are any."""
-    from warehouse import WarehouseError
-    from warehouse.verify import verify_warehouse
+    from application import commands
 
-    try:
-        result = verify_warehouse(_db(db))
-    except WarehouseError as exc:
-        _fail(str(exc))
-    for problem in result.problems:
-        typer.echo(problem)
-    if result.problems:
-        raise typer.Exit(code=1)
-    typer.echo(result.line())
+    _show(commands.verify(db))
 
 
 @app.command()
@@ -158,23 +121,9 @@ def check(
     fail_on: bool = typer.Option(False, "--fail-on", help="Exit with code 1 when a check run has findings (for CI)."),
 ):
     """Run the checks (versioned SQL views): one line per check with its headline figure."""
-    from nares import open_warehouse
-    from warehouse import WarehouseError
-    from reports.tables import render_checks
+    from application import commands
 
-    try:
-        with open_warehouse(_db(db)) as wh:
-            report = wh.checks(names, details=details)
-        text = render_checks(report, format, details=details, max_rows=max_rows)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    if report.demo:
-        _note("the warehouse holds demo data (synthetic logs of `cli.py demo`): its findings were planted")
-    for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(text)
-    if fail_on and report.has_findings:
-        raise typer.Exit(code=1)
+    _show(commands.check(names, db, format, details, max_rows, fail_on))
 
 
 @app.command()
@@ -185,16 +134,9 @@ def explain(
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ):
     """Rank the attribute combinations that explain the runs that went wrong (check_explain): support, risk ratio and its 95% interval, the attribute that absorbs each."""
-    from reports.ranking import explain_ranking
-    from warehouse import WarehouseError
+    from application import commands
 
-    try:
-        text, warnings = explain_ranking(_db(db), outcome, max_order, format)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(text)
+    _show(commands.explain(outcome, max_order, db, format))
 
 
 @app.command()
@@ -204,40 +146,9 @@ def views(
     dialect: Optional[str] = typer.Option(None, "--dialect", help="Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed)."),
 ):
     """List the installed views: versions, what each answers and which tables and views it reads (the table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
-    from nares import open_warehouse
-    from reports.tables import FORMATS, render_rows
-    from warehouse import WarehouseError
+    from application import commands
 
-    if dialect is not None:
-        from warehouse.dialects import render_dialect
-
-        try:
-            typer.echo(render_dialect(dialect), nl=False)
-        except WarehouseError as exc:
-            _fail(str(exc))
-        return
-    if format not in FORMATS:
-        _fail(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
-    try:
-        with open_warehouse(_db(db)) as wh:
-            columns, rows = wh.views_listing()
-    except WarehouseError as exc:
-        _fail(str(exc))
-    typer.echo(render_rows(columns, rows, format, width=shutil.get_terminal_size().columns,
-                           wrapped=("reads", "question", "changes")))
-
-
-def _demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
-    """Build the warehouse `db` from the demo corpus (written unless already there); the line to say."""
-    from demo import write_demo_repository
-    from warehouse.update import ingest_paths
-
-    wrote = not (corpus / "demo_key.json").exists()
-    if wrote:
-        write_demo_repository(corpus)
-    summary = ingest_paths(db, [corpus])
-    return (f"no warehouse at {db}: built it from the demo corpus {'written to' if wrote else 'in'} {corpus}/ "
-            f"({summary.runs} runs, {summary.evals} evaluations); ingest your logs with `nares ingest`")
+    _show(commands.views(db, format, dialect))
 
 
 @app.command()
@@ -248,22 +159,9 @@ def report(
     arch: Optional[List[int]] = typer.Option(None, "--arch", help="Arch id whose training curves to draw (repeat for several; default: the 5 archs trained at two sites that differ most)."),
 ):
     """Regenerate the analysis from the warehouse: every figure, the lists, report.md and index.html."""
-    from nares import open_warehouse
-    from reports.build import parse_formats
-    from reports.progress import ReportProgress
-    from warehouse import WarehouseError
+    from application import commands
 
-    path = _db(db)
-    try:
-        formats = parse_formats(format)
-        if not path.exists():
-            typer.echo(_demo_warehouse(path))
-        with open_warehouse(path) as wh:
-            result = wh.report(out, formats, arch=arch or None,
-                               progress=ReportProgress() if sys.stderr.isatty() else None)
-    except (WarehouseError, ValueError) as exc:
-        _fail(str(exc))
-    typer.echo(result.line())
+    _show(commands.report(db, out, format, arch, sys.stderr.isatty(), typer.echo))
 
 
 export_app = typer.Typer(no_args_is_help=True, help="Write the warehouse out: the release file, Parquet, arch-id lists.")
@@ -277,14 +175,9 @@ def export_release_cmd(
     exclude_check: Optional[List[str]] = typer.Option(None, "--exclude-check", help="Leave out the runs this check flags (repeat for several)."),
 ):
     """Write the release format (one JSON object per arch) that the benchmark's loader reads."""
-    from warehouse import WarehouseError
-    from warehouse.export import export_release
+    from application import commands
 
-    try:
-        result = export_release(_db(db), out, exclude_check or [])
-    except WarehouseError as exc:
-        _fail(str(exc))
-    typer.echo(result.line())
+    _show(commands.export_release(out, db, exclude_check or []))
 
 
 @export_app.command("parquet")
@@ -294,14 +187,9 @@ def export_parquet_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export in that folder (one with _meta/schema.json), once the new one is complete."),
 ):
     """Write every table as Parquet, partitioned by site, for Spark, Trino, Polars or another DuckDB."""
-    from warehouse import WarehouseError
-    from warehouse.export import export_parquet
+    from application import commands
 
-    try:
-        result = export_parquet(_db(db), out, overwrite=overwrite)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    typer.echo(result.line())
+    _show(commands.export_parquet(out, db, overwrite))
 
 
 @export_app.command("arch-list")
@@ -312,29 +200,14 @@ def export_arch_list_cmd(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ):
     """Write the arch ids a check flags, one per line: the input of the benchmark's retrain scripts."""
-    from warehouse import WarehouseError
-    from warehouse.export import write_arch_list
+    from application import commands
 
-    try:
-        text, n = write_arch_list(_db(db), check, out, site)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        typer.echo(f"wrote {n} arch ids -> {out}", err=True)
+    _show(commands.export_arch_list(check, site, out, db))
 
 
 def main() -> None:
-    """Run the app; SIGTERM during a write (a reading command migrating an older file) ends with
-    one line, like an interrupted ingest: the write unwound and left the old file."""
-    from warehouse.swap import Terminated
-
-    try:
-        app()
-    except Terminated:
-        typer.echo("error: stopped by SIGTERM; the warehouse is unchanged", err=True)
-        sys.exit(143)
+    """Run the app (installed as the `nares` command)."""
+    app()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CompileError
 
-CODE_PACKAGES = ["ingest", "warehouse", "reports", "demo"]
+CODE_PACKAGES = ["ingest", "warehouse", "reports", "demo", "application"]
 SQL_FOLDERS = {
     "warehouse.migrations": "warehouse/migrations",
     "warehouse.steps": "warehouse/steps",

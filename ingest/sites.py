@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.errors import UserError
 from ingest.scanning import linear
 
 if sys.version_info >= (3, 11):
@@ -32,7 +33,7 @@ else:  # pragma: no cover
 UNKNOWN = "unknown"
 
 
-class SitesFileError(ValueError):
+class SitesFileError(UserError, ValueError):
     """A sites file that cannot be used; the message names the file and the line."""
 
 

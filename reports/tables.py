@@ -1,5 +1,5 @@
-"""Rows as text: an aligned table for the terminal, JSON or CSV for other programs; the checks' output
-(`nares check`) the same way."""
+"""Rows as text: an aligned table for the terminal, JSON or CSV for other programs (the checks'
+output, `nares check`, is application/output.py `render_checks`, over these)."""
 from __future__ import annotations
 
 import csv
@@ -10,8 +10,6 @@ import textwrap
 from datetime import date, datetime
 from decimal import Decimal
 
-from warehouse.checks import CheckReport, CheckResult
-from warehouse.errors import WarehouseError
 
 FORMATS = ("table", "json", "csv")
 
@@ -86,51 +84,3 @@ def _blocks(columns: list[str], cells: list[list[str]], widths: list[int], width
             lines += textwrap.wrap(f"{columns[i]}: {row[i]}", width, initial_indent="    ",
                                    subsequent_indent="      ", break_on_hyphens=False)
     return lines
-
-
-DETAIL_ROWS = 20
-"""Rows of each check `check --details` shows in a table by default."""
-
-
-def render_checks(report: CheckReport, fmt: str = "table", details: bool = False,
-                  max_rows: int = DETAIL_ROWS) -> str:
-    """One line per check (table), a list of objects (json) or rows (csv); details add the rows,
-    flagged ones first. The table shows at most `max_rows` rows per check (0: all) and says how many
-    it left out; json and csv hold every row."""
-    results = report.results
-    if fmt == "json":
-        out = []
-        for r in results:
-            item = {"check": r.name, "view": r.view, "headline": r.headline, "findings": r.findings}
-            if details:
-                item["rows"] = json.loads(render_rows(r.columns, r.rows, "json"))
-            out.append(item)
-        return json.dumps(out, indent=1)
-    if fmt == "csv":
-        if details:
-            if len(results) != 1:
-                raise WarehouseError("--details with --format csv writes the rows of one check: name exactly one")
-            return render_rows(results[0].columns, results[0].rows, "csv")
-        return render_rows(["check", "view", "findings", "headline"],
-                           [(r.name, r.view, r.findings, r.headline) for r in results], "csv")
-    if fmt != "table":
-        raise WarehouseError(f"unknown format {fmt!r}: use one of table, json, csv")
-    if not details:
-        return "\n".join(r.line() for r in results)
-    return "\n\n".join(_detail_block(r, max_rows) for r in results)
-
-
-def _detail_block(result: CheckResult, max_rows: int) -> str:
-    """A check's line, its rows (flagged first) and what was left out."""
-    if not result.columns:
-        return result.line()
-    limit = None if max_rows == 0 else max_rows
-    lines = [result.line()]
-    if result.n_flagged is not None:
-        lines.append(f"{result.n_flagged} of {len(result.rows)} rows flagged, listed first")
-    lines.append(render_rows(result.columns, result.rows, "table", max_rows=limit))
-    left_out = len(result.rows) - len(result.rows[:limit])
-    if left_out:
-        lines.append(f"... {left_out} more row{'s' if left_out != 1 else ''} left out "
-                     f"(--max-rows 0 shows all, --format csv writes them)")
-    return "\n".join(lines)

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from reports.tables import render_checks
+from application.output import render_checks
+from ingest.errors import UserError
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
@@ -99,7 +100,7 @@ def test_render_checks_formats(tmp_path):
                                       "first_decay_epoch": 3, "decay_source": "planned", "early": True}
     assert render_checks(report, "csv").splitlines()[:2] == [
         "check,view,findings,headline", "best_epoch,check_best_epoch_v2,2,MSU 100% early (2/2) vs SUSTech 0% early (0/1)"]
-    with pytest.raises(WarehouseError, match="name exactly one"):
+    with pytest.raises(UserError, match="name exactly one"):
         render_checks(report, "csv", details=True)
 
 

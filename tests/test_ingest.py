@@ -238,7 +238,7 @@ def test_failed_ingest_leaves_previous_warehouse(samples, db_path, monkeypatch):
     ingest_paths(db_path, [samples], workers=1)
     before = content_hash(db_path)
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
-    import warehouse.update as update
+    import warehouse.pipeline as update
 
     def boom(con):
         con.execute("select * from no_such_table")

@@ -21,7 +21,7 @@ from cli import app
 from conftest import ROOT, SAMPLES, query
 from warehouse import default_db_path
 
-PACKAGED = ["pyproject.toml", "setup.py", "README.md", "ingest", "warehouse", "reports", "demo", "sql",
+PACKAGED = ["pyproject.toml", "setup.py", "README.md", "ingest", "warehouse", "reports", "demo", "application", "sql",
             *(f"{module}.py" for module in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["py-modules"])]
 """What a build reads: copied away from the checkout, so that no build/ folder left there (which
 setuptools never cleans) can put stale files into the wheel, and the build writes nothing here."""

@@ -65,7 +65,7 @@ def test_a_write_that_breaks_an_invariant_stops_before_the_swap(loaded, monkeypa
     eval_id = query(db, "select min(eval_id) from evals")[0][0]
     before = content_hash(db)
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
-    import warehouse.update as update
+    import warehouse.pipeline as update
 
     real = update.run_steps
 

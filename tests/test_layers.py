@@ -1,11 +1,12 @@
 """The layering of the code: lower layers never import higher ones, and no module imports itself
 through others (imports inside functions count: they only hide a cycle).
 
-    ingest/, demo/   read and write files, never the database
-    warehouse/       owns the database
+    ingest/, demo/   read and write files, never the database (ingest/errors.py: UserError)
+    warehouse/       owns the database (warehouse/pipeline.py: the ingest)
     reports/         turns views into figures and text
-    nares.py         the Python API over both
-    cli.py           wires commands to the API
+    application/     the commands and what they print; the one reading policy's callers
+    nares.py         the Python API (application/reading.py re-exported)
+    cli.py           wires Typer to application/
 """
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ import pytest
 
 from conftest import ROOT
 
-LAYERS = {"ingest": 0, "demo": 0, "warehouse": 1, "reports": 2, "nares": 3, "cli": 4}
+LAYERS = {"ingest": 0, "demo": 0, "warehouse": 1, "reports": 2, "application": 3, "nares": 4, "cli": 5}
 
 
 def project_modules() -> dict[str, Path]:
     found = {}
-    for package in ("ingest", "demo", "warehouse", "reports"):
+    for package in ("ingest", "demo", "warehouse", "reports", "application"):
         for path in sorted((ROOT / package).glob("*.py")):
             name = f"{package}.{path.stem}".removesuffix(".__init__")
             found[name] = path
@@ -83,3 +84,30 @@ def test_the_rules_see_a_cycle_and_an_upward_import():
     made_up = {"warehouse.a": {"warehouse.b"}, "warehouse.b": {"reports.c"}, "reports.c": {"warehouse.a"}}
     assert cycles(made_up) == [["reports.c", "warehouse.a", "warehouse.b", "reports.c"]]
     assert [d for m, deps in made_up.items() for d in deps if layer(d) > layer(m)] == ["reports.c"]
+
+
+def test_every_package_has_a_layer():
+    """A new top-level package or module must be placed in LAYERS, or the rules above miss it."""
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "build", "benchmarks", "scripts"}
+    modules = {p.stem for p in ROOT.glob("*.py")} - {"setup"}
+    assert sorted((packages | modules) - set(LAYERS)) == []
+
+
+def test_the_cli_reaches_the_layers_below_only_through_the_application():
+    """cli.py only wires Typer to application/: it imports nothing of warehouse/, reports/ or ingest/."""
+    modules = project_modules()
+    assert sorted(d for d in imported(modules["cli"], set(modules)) if layer(d) < LAYERS["application"]) == []
+
+
+
+def test_the_cli_turns_errors_into_one_line_in_one_place():
+    """Every `except` of cli.py is in `Commands.invoke`: no command catches an error of its own."""
+    tree = ast.parse((ROOT / "cli.py").read_text())
+    owners = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Try):
+                    owners.setdefault(id(inner), node.name)
+    handlers = [n for n in ast.walk(tree) if isinstance(n, ast.Try)]
+    assert len(handlers) == 1 and owners[id(handlers[0])] == "invoke"

@@ -401,7 +401,7 @@ def test_cli_help(command):
 
 
 def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path, monkeypatch):
-    import warehouse.update as update
+    import warehouse.pipeline as update
 
     logs = tmp_path / "logs"
     shutil.copytree(SAMPLES, logs)

@@ -4,8 +4,9 @@
     export_parquet(db, "out/")          out/<table>/site=<site>/*.parquet, out/_meta/schema.json
     flagged_arch_ids(db, "best_epoch")  [12, 40, ...]: one id per line for the retraining scripts
 
-Everything is read through a read-only connection with file system access off, running the
-tool's own views and SQL only (warehouse/query.py: a view or macro the file holds is never run);
+Everything is read through the one reading policy, warehouse/query.py `open_for_reading` (an older
+file is migrated first, as for every reading command): a read-only connection with file system
+access off, running the tool's own views and SQL only (a view or macro the file holds is never run);
 the files are written here, in Python (pyarrow for Parquet). Nothing here changes the warehouse.
 """
 from __future__ import annotations
@@ -29,14 +30,10 @@ from warehouse.query import open_for_reading
 from warehouse.viewfiles import read_flagged
 
 
-def open_for_export(db: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse for an export (warehouse.query.open_for_reading)."""
-    return open_for_reading(db)
-
 def flagged_arch_ids(db: Path, check: str, site: str | None = None) -> list[int]:
     """Arch ids the check flags (at `site` when given), ascending, each once."""
     sql = read_flagged(check)
-    con = open_for_export(db)
+    con = open_for_reading(db)
     try:
         if site is not None:
             known = [r[0] for r in con.execute("select distinct site from runs order by 1").fetchall()]
@@ -126,7 +123,7 @@ def export_parquet(db: Path, out: Path, overwrite: bool = False) -> ParquetExpor
         raise WarehouseError(f"folder {out.parent} does not exist")
     new = out.with_name(f".{out.name}.new-{os.getpid()}")
     shutil.rmtree(new, ignore_errors=True)
-    con = open_for_export(db)
+    con = open_for_reading(db)
     try:
         version = schema_version(con)
         present = {r[0] for r in con.execute(
@@ -295,7 +292,7 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
     out = Path(out)
     if not out.parent.is_dir():
         raise WarehouseError(f"folder {out.parent} does not exist")
-    con = open_for_export(db)
+    con = open_for_reading(db)
     try:
         records, excluded = release_records(con, exclude_checks or [])
     except duckdb.Error as exc:

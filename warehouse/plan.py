@@ -2,7 +2,7 @@
 
 The plan is made from names and `stat` alone: a file whose size and mtime match what the warehouse
 recorded is not opened at all, so re-ingesting an unchanged repository reads no log. It is made
-holding the writer lock (warehouse/update.py), from the very file the write then copies: a plan
+holding the writer lock (warehouse/pipeline.py, its `plan` stage), from the very file the write then copies: a plan
 read before the lock could be applied to a newer version another ingest wrote meanwhile, loading
 files twice and losing rows.
 
@@ -28,12 +28,39 @@ AttributionKey = tuple[str | None, str | None, str | None]
 """What the sites of a root are decided from: sites file path, its SHA-256, the git HEAD."""
 
 
+@dataclass(frozen=True)
+class RecordedFile:
+    """What the warehouse recorded of one file it read (its `files` row): enough to decide, from
+    `stat` alone, whether the file must be read again."""
+
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    """None: no content hash was recorded (e.g. a file larger than the limit)."""
+    status: str
+    duplicate_of: str | None
+    """Path of the original when this file was skipped as a copy of it."""
+    file_id: int
+    kind: str
+    parser_version: str | None
+    """Version of the parser that read it (None: a file written before migration 007)."""
+
+    def unchanged(self, found: FoundFile) -> bool:
+        """Same size and mtime as found on disk, and read by this version of its parser."""
+        return (self.size == found.size and self.mtime_ns == found.mtime_ns
+                and self.parser_version == parser_version(found.kind.kind))
+
+    @property
+    def read_by_current_parser(self) -> bool:
+        return self.parser_version == parser_version(self.kind)
+
+
 @dataclass
 class Recorded:
     """What a warehouse file holds about the files it loaded."""
 
-    files: dict[str, tuple] = field(default_factory=dict)
-    """path -> (size, mtime_ns, sha256, status, duplicate_of, file_id, kind, parser_version)"""
+    files: dict[str, RecordedFile] = field(default_factory=dict)
+    """path -> what its files row says."""
     roots: dict[str, AttributionKey] = field(default_factory=dict)
     code_repos: list[str] = field(default_factory=list)
     """The code repositories earlier ingests were given (they are read again by every write)."""
@@ -73,7 +100,7 @@ def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
         views = differing_views(con) + stale_tool_views(con)
     finally:
         con.close()
-    files = {r[0]: r[1:] for r in rows}
+    files = {r[0]: RecordedFile(*r[1:]) for r in rows}
     repeated = []
     if len(files) < len(rows):
         counts = Counter(r[0] for r in rows)
@@ -137,7 +164,7 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     to_read: list[FoundFile] = []
     for f in found:
         old = recorded.files.get(f.path)
-        if old is not None and old[0] == f.size and old[1] == f.mtime_ns and old[7] == parser_version(f.kind.kind):
+        if old is not None and old.unchanged(f):
             continue  # unchanged, and read by this version of its parser
         to_read.append(f)
         changed.add(f.path)
@@ -145,18 +172,19 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     # a skipped copy whose original changed or vanished is read again: it may be the one to load now
     revive = {
         p for p, old in recorded.files.items()
-        if old[4] and p in present and p not in changed and (old[4] in changed or old[4] not in present)
+        if old.duplicate_of and p in present and p not in changed
+        and (old.duplicate_of in changed or old.duplicate_of not in present)
     }
     to_read.extend(f for f in found if f.path in revive)
     to_read.sort(key=lambda f: f.path)
     return Plan(
         to_read=to_read,
-        removed_ids=[recorded.files[p][5] for p in removed],
+        removed_ids=[recorded.files[p].file_id for p in removed],
         # content hashes of files whose rows can stay if the content is the same: not those an
         # older parser read (they are parsed again)
-        known_sha256={p: old[2] for p, old in recorded.files.items()
-                      if old[2] and p not in revive and old[7] == parser_version(old[6])},
-        known_ids={old[5] for old in recorded.files.values()},
+        known_sha256={p: old.sha256 for p, old in recorded.files.items()
+                      if old.sha256 and p not in revive and old.read_by_current_parser},
+        known_ids={old.file_id for old in recorded.files.values()},
         stale_roots=sorted(root for root, key in attribution.items() if recorded.roots.get(root) != key),
         migrate=recorded.version < latest_version(),
         install_views=bool(recorded.views_to_install),

@@ -23,6 +23,7 @@ from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import check_version, latest_version
 from warehouse.trust import differing_views, use_tool_views
+from warehouse.upgrade import upgrade_warehouse
 
 _ALLOWED = {"SELECT", "EXPLAIN"}
 DEFAULT_TIMEOUT = 60.0
@@ -33,10 +34,13 @@ R = TypeVar("R")
 
 def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to an existing warehouse at the current schema version, whose
-    queries read the tool's own views.
+    queries read the tool's own views: the one policy of opening a warehouse to read, for every
+    command (sql, check, views, explain, report, the exports, the Python API).
 
-    A warehouse written by an older version of the tool is migrated first (atomically, like an
-    ingest), so that upgrading the tool needs no re-ingest.
+    The policy is migrate-then-read: a warehouse written by an older version of the tool is first
+    upgraded in place, atomically, like an ingest (warehouse/upgrade.py), so that upgrading the tool
+    needs no re-ingest and every reader sees the same schema and views; one written by a newer tool
+    is refused (warehouse/migrate.py `check_version`), as is a file that is not a warehouse.
     """
     db = Path(db)
     if not db.exists():
@@ -46,8 +50,6 @@ def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
         version = check_version(con, db)
         if version < latest_version():
             con.close()
-            from warehouse.update import upgrade_warehouse
-
             upgrade_warehouse(db)
             con = connect(db, read_only=True)
         use_tool_views(con)

@@ -1,0 +1,129 @@
+"""The ingest as a pipeline (warehouse/pipeline.py): its stages run in order, the plan is typed, a
+re-ingest of unchanged files plans nothing and writes nothing, and a stage that fails leaves the
+warehouse file exactly as it was."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import warehouse.pipeline as pipeline
+from conftest import query
+from ingest import parser_version
+from ingest.discover import discover
+from ingest.errors import UserError
+from test_reliability import make_corpus
+from warehouse.errors import WarehouseError
+from warehouse.plan import RecordedFile, make_plan, read_recorded
+from warehouse.update import ingest_paths
+
+ORDER = ["plan", "parse", "load", "attribute", "derive", "record"]
+
+
+def file_bytes(db: Path) -> str:
+    return hashlib.sha256(db.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """3 training logs and their Base evaluations (real format), not ingested yet."""
+    logs = tmp_path / "logs"
+    make_corpus(logs, 1, 3, epochs=4)
+    return logs, tmp_path / "wh.duckdb"
+
+
+def recording(monkeypatch, ran: list[str], fail_after: str | None = None) -> None:
+    """Replace STAGES by the same stages noting their names in `ran`; `fail_after`: that stage does
+    its work, then fails as a database error would."""
+    def noted(stage: pipeline.Stage) -> pipeline.Stage:
+        def run(state: pipeline.IngestRun) -> None:
+            ran.append(stage.name)
+            stage.run(state)
+            if stage.name == fail_after:
+                raise duckdb.IOException(f"injected failure after {stage.name}")
+        return dataclasses.replace(stage, run=run)
+
+    monkeypatch.setattr(pipeline, "STAGES", tuple(noted(s) for s in pipeline.STAGES))
+
+
+def test_stages_are_listed_in_ingest_order():
+    assert [s.name for s in pipeline.STAGES] == ORDER
+
+
+def test_an_ingest_runs_every_stage_in_order_and_a_reingest_only_plans(corpus, monkeypatch):
+    logs, db = corpus
+    ran: list[str] = []
+    recording(monkeypatch, ran)
+    first = ingest_paths(db, [logs], workers=1)
+    assert ran == ORDER and first.wrote and first.runs == 3 and first.evals == 3
+    before = (file_bytes(db), os.stat(db).st_mtime_ns)
+
+    ran.clear()
+    again = ingest_paths(db, [logs], workers=1)
+    assert ran == ["plan"]  # nothing to read: no parser started, no copy made
+    assert not again.wrote and again.unchanged == again.seen == 6 and again.runs == 3
+    assert (file_bytes(db), os.stat(db).st_mtime_ns) == before
+    assert again.line().endswith("(warehouse unchanged)")
+
+
+def test_the_plan_is_typed_from_the_files_rows(corpus):
+    logs, db = corpus
+    ingest_paths(db, [logs], workers=1)
+    recorded = read_recorded(db)
+    rows = {r[0]: r[1:] for r in query(db, "select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, "
+                                           "parser_version from files")}
+    assert set(recorded.files) == set(rows) and len(rows) == 6
+    for path, row in rows.items():
+        assert isinstance(recorded.files[path], RecordedFile)
+        assert dataclasses.astuple(recorded.files[path]) == row
+    found = discover([logs.resolve()])
+    roots = [str(logs.resolve())]
+    unchanged = make_plan(recorded, found, roots, {})
+    assert unchanged.to_read == [] and unchanged.removed_ids == []
+    assert unchanged.known_ids == {f.file_id for f in recorded.files.values()}
+
+
+def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(corpus):
+    logs, db = corpus
+    ingest_paths(db, [logs], workers=1)
+    recorded = read_recorded(db)
+    train = str((logs / "arch_1.log").resolve())
+    evaluation = str((logs / "arch_2_eval_Linf_Base.log").resolve())
+    os.utime(train, ns=(1, 1))  # touched: same bytes, another mtime
+    older = recorded.files[evaluation]
+    recorded.files[evaluation] = dataclasses.replace(older, parser_version="an older parser")
+    plan = make_plan(recorded, discover([logs.resolve()]), [str(logs.resolve())], {})
+    assert [f.path for f in plan.to_read] == sorted([train, evaluation])
+    # the touched file keeps its rows when its content hash matches; the older parser's are parsed again
+    assert plan.known_sha256[train] == recorded.files[train].sha256
+    assert evaluation not in plan.known_sha256
+    assert older.parser_version == parser_version(older.kind)  # what the warehouse holds is current
+    # the ingest (whose warehouse recorded the current parser everywhere) reads the touched file
+    # alone, and finds its content unchanged by its hash: no file loaded anew
+    summary = ingest_paths(db, [logs], workers=1)
+    assert summary.wrote and summary.bytes_read == os.path.getsize(train)
+    assert (summary.unchanged, summary.loaded, summary.runs) == (6, 0, 3)
+
+
+@pytest.mark.parametrize("stage", ORDER[1:])
+def test_a_failed_stage_leaves_the_warehouse_unchanged(corpus, monkeypatch, stage):
+    logs, db = corpus
+    ingest_paths(db, [logs], workers=1)
+    before = (file_bytes(db), os.stat(db).st_ino)
+    beside = sorted(p.name for p in db.parent.iterdir())  # the warehouse, its lock file, the logs
+    make_corpus(logs / "more", 10, 2, epochs=4)  # something to write
+    ran: list[str] = []
+    recording(monkeypatch, ran, fail_after=stage)
+    with pytest.raises(WarehouseError) as info:
+        ingest_paths(db, [logs], workers=1)
+    assert isinstance(info.value, UserError)
+    assert str(info.value) == f"ingest failed, {db} is unchanged: injected failure after {stage}"
+    assert ran == ORDER[:ORDER.index(stage) + 1]  # no later stage ran
+    assert (file_bytes(db), os.stat(db).st_ino) == before
+    assert sorted(p.name for p in db.parent.iterdir()) == beside  # no copy left behind
+    monkeypatch.undo()
+    assert ingest_paths(db, [logs], workers=1).runs == 5  # the next ingest loads what failed
