@@ -56,7 +56,7 @@ def ingest(paths: list[Path], db: Path | None, sites: Path | None, workers: int 
            wait: bool, rebuild: bool, show_progress: bool, say: Callable[[str], None]) -> Output:
     """`nares ingest`: `say` prints a line on stderr at once (a wait for another ingest's lock);
     an interrupt (Ctrl-C, SIGTERM) ends with one line: the warehouse is unchanged."""
-    from warehouse.update import ingest_paths
+    from warehouse.pipeline import ingest_paths
 
     paths, seconds = wait_seconds(paths, wait)
     progress = None
@@ -139,7 +139,7 @@ def views(db: Path | None, fmt: str, dialect: str | None) -> Output:
 def demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
     """Build the warehouse `db` from the demo corpus (written unless already there); the line to say."""
     from demo import write_demo_repository
-    from warehouse.update import ingest_paths
+    from warehouse.pipeline import ingest_paths
 
     wrote = not (corpus / "demo_key.json").exists()
     if wrote:

@@ -4,7 +4,7 @@ DuckDB lets one process write a file or many read it, never both; and an ingest 
 not leave a half-written warehouse. So every write happens on a copy (`<db>.tmp-<pid>`) and, only
 once it is complete and closed, `os.replace` puts it in place. Readers that opened the old file keep
 reading it; new readers see the new one. A lock file (`<db>.lock`) keeps two writers apart; a
-writer reads what the warehouse holds only once it has the lock (warehouse/update.py).
+writer reads what the warehouse holds only once it has the lock (warehouse/pipeline.py).
 
     with write_lock(db, wait=None) as target:      # stops at once when another writer has it
         warnings = clean_stale(target)             # copies and spill folders of killed writers
