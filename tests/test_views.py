@@ -1,6 +1,7 @@
 """The view registry: headers, sqlglot parsing and dependencies, installation, comments, the CLI."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import migrate
 from warehouse.update import ingest_paths
-from warehouse.viewfiles import SQL_DIR, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths
+from warehouse.viewfiles import (
+    SQL_DIR, flagged_checks, load_check_queries, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths,
+)
 from warehouse.views import install_views
 
 from views_corpus import SAMPLES
@@ -117,7 +120,9 @@ def test_install_views_creates_versions_and_current_aliases(empty):
     assert ("check_best_epoch", 1, "check_best_epoch_v1", "check", False) in rows
     assert ("check_best_epoch", 2, "check_best_epoch_v2", "check", True) in rows
     assert ("run_summary", 1, "run_summary_v1", "helper", True) in rows
-    assert len(rows) == len(view_paths())
+    assert ("check_best_epoch_headline", None, "check_best_epoch_headline", "headline", True) in rows
+    assert ("check_best_epoch_flagged", None, "check_best_epoch_flagged", "flagged", True) in rows
+    assert len(rows) == len(view_paths()) + len(CHECKS) + len(flagged_checks())
     views = user_views(empty)
     for name, version, view_name, _, _ in rows:
         assert name in views and view_name in views
@@ -125,14 +130,42 @@ def test_install_views_creates_versions_and_current_aliases(empty):
     assert "check_best_epoch_v2" in definition
 
 
+def test_check_headline_and_flagged_views_give_what_check_and_exports_read(empty):
+    from warehouse.checks import run_checks
+    from warehouse.viewfiles import read_flagged
+
+    install_views(empty)
+    for result in run_checks(empty, threads=1).results:
+        if result.headline.startswith("cannot run:"):  # the check layer's line when inputs are absent
+            continue
+        assert empty.execute(f"select headline, findings from check_{result.name}_headline").fetchall() == [
+            (result.headline, result.findings)]
+    for check in flagged_checks():
+        assert f"from check_{check}_flagged" in read_flagged(check)
+        assert [d[0] for d in empty.execute(f"select * from check_{check}_flagged").description] == ["run_id", "arch_id", "site"]
+    comment = empty.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_headline'").fetchone()[0]
+    assert comment.startswith("headline of check_best_epoch:") and "sql/checks/best_epoch/headline.sql" in comment
+
+
+@pytest.mark.parametrize("kind, sql, message", [
+    ("headline", "-- headline of x\nselect 1 as n", "a headline query returns headline, findings; this one returns n"),
+    ("flagged", "-- flagged runs of x\nselect run_id, site from runs", "a flagged query returns run_id, arch_id, site"),
+    ("headline", "select 'x' as headline, 0 as findings", "starts with no comment"),
+])
+def test_install_views_refuses_a_headline_or_flagged_query_of_other_columns(empty, sql_copy, kind, sql, message):
+    (sql_copy / "checks" / "best_epoch" / f"{kind}.sql").write_text(sql)
+    with pytest.raises(WarehouseError, match=f"sql/checks/best_epoch/{kind}.sql:1: {re.escape(message)}"):
+        install_views(empty, sql_copy)
+    assert user_views(empty) == []
+
+
 def test_install_views_records_sha256_reads_and_columns(empty):
-    files = {f.view_name: f for f in install_views(empty)}
-    for view_name, sha, reads, columns, path in empty.execute(
-        "select view_name, sha256, reads, columns, path from view_versions"
-    ).fetchall():
-        f = files[view_name]
-        assert (sha, tuple(reads), path) == (f.sha256, f.reads, f.rel_path)
-        assert columns == [c for c, _ in f.header.columns]
+    files = {f.view_name: (f.sha256, f.reads, f.rel_path, [c for c, _ in f.header.columns]) for f in install_views(empty)}
+    files.update({q.view_name: (q.sha256, q.reads, q.rel_path, [c for c, _ in q.columns]) for q in load_check_queries()})
+    rows = empty.execute("select view_name, sha256, reads, columns, path from view_versions").fetchall()
+    assert {r[0] for r in rows} == set(files)
+    for view_name, sha, reads, columns, path in rows:
+        assert (sha, tuple(reads), path, columns) == files[view_name]
     reads = empty.execute("select reads from view_versions where view_name = 'check_duplicate_paired_v1'").fetchone()[0]
     assert reads == ["check_duplicate_archs_v1", "check_params"]
 
@@ -287,8 +320,11 @@ def test_every_check_param_is_read_by_a_view():
 
 def test_sql_fingerprint_changes_with_a_view_file_only(sql_copy):
     before = sql_fingerprint(sql_copy)
-    (sql_copy / "checks" / "best_epoch" / "headline.sql").write_text("select 'x' as headline, 0 as findings")
+    (sql_copy / "README.md").write_text("changed")
     assert sql_fingerprint(sql_copy) == before
+    (sql_copy / "checks" / "best_epoch" / "headline.sql").write_text("-- headline\nselect 'x' as headline, 0 as findings")
+    assert sql_fingerprint(sql_copy) != before
+    before = sql_fingerprint(sql_copy)
     path = sql_copy / "views" / "run_summary" / "v1.sql"
     path.write_text(path.read_text() + "\n-- trailing note\n")
     assert sql_fingerprint(sql_copy) != before
@@ -300,7 +336,7 @@ def test_ingest_installs_views_and_keeps_user_params(tmp_path: Path):
     db = tmp_path / "w.duckdb"
     ingest_paths(db, [logs], workers=1)
     con = connect(db)
-    assert con.execute("select count(*) from view_versions").fetchone()[0] == len(view_paths())
+    assert con.execute("select count(*) from view_versions").fetchone()[0] == len(view_paths()) + len(load_check_queries())
     con.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
     con.close()
     (logs / "train" / "arch_2.log").rename(logs / "train" / "arch_3.log")
@@ -366,7 +402,7 @@ def test_cli_views_fits_the_terminal_and_keeps_every_question(tmp_path: Path, mo
 def _questions(db: Path) -> list[tuple[str, str]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("select view_name, description from view_versions").fetchall()
+        return con.execute("select view_name, description from view_versions where kind in ('check', 'helper')").fetchall()
     finally:
         con.close()
 
@@ -423,3 +459,16 @@ def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path,
     con = connect(db, read_only=True)
     assert con.execute("select arch_id from check_best_epoch").fetchall() == [(4,)]
     con.close()
+
+
+def test_trust_covers_headline_and_flagged_views(empty):
+    """A headline or flagged view edited by hand is not the tool's: reading commands use their own."""
+    from warehouse.trust import differing_views, use_tool_views
+
+    install_views(empty)
+    assert differing_views(empty) == []
+    empty.execute("create or replace view check_best_epoch_flagged as select run_id, arch_id, site from runs")
+    empty.execute("drop view check_vertical_lines_headline")
+    assert differing_views(empty) == ["check_best_epoch_flagged", "check_vertical_lines_headline"]
+    assert use_tool_views(empty)
+    assert empty.execute("select headline from check_vertical_lines_headline").fetchone()[0]

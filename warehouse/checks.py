@@ -1,7 +1,7 @@
 """The checks of SPEC section 5 as one line each: `cli.py check` and CI of the benchmark itself.
 
 Each installed check view `check_<name>` has a `sql/checks/<name>/headline.sql` next to its
-versions: a query over the view that returns one row, `(headline, findings)`, e.g.
+versions, installed as the view `check_<name>_headline`: one row, `(headline, findings)`, e.g.
 
     best_epoch: MSU 61% early (73/120) vs SUSTech 4% (7/180)        findings = 80
 
