@@ -88,8 +88,12 @@ def test_view_files_have_header_with_question_version_grain_reads_columns():
 
 
 def test_view_files_are_lowercase_and_end_with_select_from_final():
+    aliases = {f.path: f.alias_of for f in load_view_files() if f.alias_of}
     for _, _, _, path in view_paths():
         body = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+        if path in aliases:
+            assert body.strip() == f"select * from {aliases[path]}", path
+            continue
         assert "select * from final" in body, path
         assert not any(word in body for word in ("SELECT", "FROM ", "WHERE", "GROUP BY")), path
 
@@ -203,14 +207,42 @@ def test_install_views_new_sql_gets_new_installed_at(empty, sql_copy):
 
 
 def test_install_views_drops_views_whose_file_was_removed(empty, sql_copy):
+    v1 = sql_copy / "checks" / "orphan_evals" / "v1.sql"
+    v2 = v1.with_name("v2.sql")
+    v2.write_text(v1.read_text().replace("-- version: 1 (first version)", "-- version: 2 (a copy)"))
     install_views(empty, sql_copy)
-    (sql_copy / "checks" / "config_drift" / "v2.sql").unlink()
+    assert "check_orphan_evals_v2" in user_views(empty)
+    v2.unlink()
     install_views(empty, sql_copy)
     views = user_views(empty)
-    assert "check_config_drift_v2" not in views and "check_config_drift_v1" in views
-    assert empty.execute("select view_name from view_versions where name = 'check_config_drift'").fetchall() == [("check_config_drift_v1",)]
-    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_config_drift'").fetchone()[0]
-    assert "check_config_drift_v1" in definition
+    assert "check_orphan_evals_v2" not in views and "check_orphan_evals_v1" in views
+    assert empty.execute("select view_name from view_versions where name = 'check_orphan_evals'").fetchall() == [("check_orphan_evals_v1",)]
+    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_orphan_evals'").fetchone()[0]
+    assert "check_orphan_evals_v1" in definition
+
+
+@pytest.mark.parametrize("body, message", [
+    ("select * from check_gpu_accuracy_v2 where flagged", "holds only `select * from check_gpu_accuracy_v2`"),
+    ("select * from run_summary_v1", "holds only `select * from check_gpu_accuracy_v2`"),
+])
+def test_install_views_refuses_an_alias_that_is_not_only_its_target(empty, sql_copy, body, message):
+    path = sql_copy / "checks" / "gpu_accuracy" / "v1.sql"
+    header = "\n".join(line for line in path.read_text().splitlines() if line.startswith("--"))
+    path.write_text(f"{header}\n\n{body}\n")
+    with pytest.raises(WarehouseError, match=re.escape(f"sql/checks/gpu_accuracy/v1.sql:1: an alias of a newer version {message}")):
+        install_views(empty, sql_copy)
+
+
+def test_alias_versions_keep_their_name_and_return_the_newer_versions_rows(empty):
+    install_views(empty)
+    aliases = [f for f in load_view_files() if f.alias_of]
+    assert {f.view_name for f in aliases} == {
+        "run_neighbours_v1", "check_vertical_lines_v1", "check_gpu_accuracy_v1", "check_config_drift_v1"}
+    for f in aliases:
+        definition = empty.execute("select sql from duckdb_views() where view_name = ?", [f.view_name]).fetchone()[0]
+        assert f"from {f.alias_of}" in definition.lower()
+        assert [d[0] for d in empty.execute(f"select * from {f.view_name}").description] == \
+            [d[0] for d in empty.execute(f"select * from {f.alias_of}").description]
 
 
 def test_install_views_refuses_to_drop_a_version_another_view_reads(empty, sql_copy):

@@ -56,6 +56,9 @@ _VERSION_FILE = re.compile(r"v(\d+)\.sql")
 _HEADER_KEY = re.compile(r"([a-z_]+):\s*(.*)")
 _VERSION_LINE = re.compile(r"(\d+)\s*(?:\((.*)\))?\s*", re.S)
 _COLUMN = re.compile(r"([a-z_][a-z0-9_]*):\s*(.*)")
+# version line `1 (alias of v2, ...)`: a same-rows rewrite replaced this version's SQL; the file holds
+# only `select * from <name>_v2`, so the old name keeps working
+_ALIAS = re.compile(r"alias of v(\d+)\b")
 # optional header line `-- requires: epochs.lr, run_settings.value`: inputs without which the view
 # cannot answer (a release file has no lr, settings or sites); `cli.py check` says when they are absent
 _REQUIRES = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
@@ -90,6 +93,12 @@ class ViewFile:
     @property
     def view_name(self) -> str:
         return f"{self.name}_v{self.version}"
+
+    @property
+    def alias_of(self) -> str | None:
+        """The version this one is an alias of (same rows), e.g. run_neighbours_v2; None for a query."""
+        match = _ALIAS.match(self.header.changes)
+        return f"{self.name}_v{match.group(1)}" if match else None
 
     @property
     def rel_path(self) -> str:
@@ -248,6 +257,12 @@ def _checked_view_file(path: Path, name: str, version: int, kind: str, text: str
     if header.version != version:
         raise _fail(path, 1, f"header says version {header.version}, but the file is v{version}.sql")
     reads = tables_read(parse_query(sql, path))
+    alias = _ALIAS.match(header.changes)
+    if alias:
+        target = f"{name}_v{alias.group(1)}"
+        body = " ".join(" ".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).split())
+        if int(alias.group(1)) <= version or body != f"select * from {target}":
+            raise _fail(path, 1, f"an alias of a newer version holds only `select * from {target}` (see sql/README.md)")
     if reads != header.reads:
         raise _fail(
             path, 1,
