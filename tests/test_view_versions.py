@@ -251,7 +251,7 @@ def test_neighbours_v2_on_spark_same_rows_as_v1_for_every_window(tmp_path, pyspa
         parquet = tmp_path / "parquet"
         for table in sorted(p.name for p in parquet.iterdir() if not p.name.startswith("_")):
             spark.read.option("basePath", str(parquet / table)).parquet(str(parquet / table)).createOrReplaceTempView(table)
-        wanted = {"lr_decays_v1", "run_summary_v1", "run_neighbours_v2"}
+        wanted = {"chosen_evals_v1", "lr_decays_v1", "params_v1", "run_summary_v1", "run_neighbours_v2"}
         for view in transpile_views("spark"):
             if view.view_name in wanted:
                 spark.sql(f"create or replace temp view {view.view_name} as {view.sql}")

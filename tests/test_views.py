@@ -24,7 +24,7 @@ from warehouse.views import install_views
 
 from views_corpus import SAMPLES
 
-HELPERS = ["lr_decays", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
+HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
 CHECKS = [
     "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "explain",
     "gpu_accuracy", "incomplete_runs", "missing_base_eval", "noise", "orphan_evals", "precision_path",
@@ -343,11 +343,49 @@ def test_check_params_are_documented_defaults(empty):
 
 
 def test_every_check_param_is_read_by_a_view():
-    text = "\n".join(path.read_text() for _, _, _, path in view_paths())
+    """Each parameter is a column of params_v1 (the one pivot of check_params), and a view reads that column."""
+    files = load_view_files()
+    params = next(f for f in files if f.view_name == "params_v1")
+    text = "\n".join(f.sql for f in files if f.view_name != "params_v1")
     con = duckdb.connect()
-    con.execute((Path(__file__).resolve().parent.parent / "warehouse" / "migrations" / "003_views_registry.sql").read_text())
-    for (name,) in con.execute("select name from check_params").fetchall():
-        assert f"'{name}'" in text, name
+    migrate(con, ":memory:")
+    names = [name for (name,) in con.execute("select name from check_params order by name").fetchall()]
+    assert [c for c, _ in params.header.columns] == [n.replace(".", "_") for n in names]
+    for name in names:
+        assert re.search(rf"\b{name.replace('.', '_')} as ", text), name
+    assert not [f.view_name for f in files if "check_params" in f.reads and f.view_name != "params_v1"]
+
+
+def test_params_view_is_one_row_of_the_values_in_force(empty):
+    install_views(empty)
+    empty.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
+    empty.execute("delete from check_params where name = 'timeline.min_runs'")
+    row = empty.execute("select best_epoch_early_fraction, low_arch_window, timeline_min_runs from params").fetchall()
+    assert row == [(0.5, 25.0, None)]
+
+
+def test_chosen_evals_is_the_latest_finished_ties_by_lowest_eval_id_and_run_summary_reads_it(tmp_path: Path):
+    """One choice of a run's evaluation of each kind: latest finished, ties by the lowest eval_id."""
+    from datetime import datetime
+
+    from views_corpus import base_eval, build, run
+
+    t = datetime(2024, 5, 1, 12)
+    evals = [
+        base_eval(13, 1, 70, finished_at=datetime(2024, 4, 1), cw40=10.0),
+        base_eval(12, 1, 70, finished_at=t, cw40=20.0),
+        base_eval(11, 1, 70, finished_at=t, cw40=30.0),
+        base_eval(14, 1, 70, finished_at=datetime(2024, 6, 1), finished=False, cw40=40.0),
+        base_eval(15, 1, 70, attack="AA", finished_at=t),
+        base_eval(16, None, 70, finished_at=datetime(2024, 7, 1)),
+        base_eval(21, 2, 71), base_eval(22, 2, 71),
+    ]
+    con = build(tmp_path / "w.duckdb", [run(1, 70), run(2, 71)], evals)
+    assert con.execute("select * from chosen_evals order by all").fetchall() == [
+        (1, "Linf", "AA", 15), (1, "Linf", "Base", 11), (2, "Linf", "Base", 21)]
+    assert con.execute("select run_id, base_eval_id, test_cw40_acc from run_summary order by run_id").fetchall() == [
+        (1, 11, 30.0), (2, 21, 48.0)]
+    con.close()
 
 
 def test_sql_fingerprint_changes_with_a_view_file_only(sql_copy):
