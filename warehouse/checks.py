@@ -20,7 +20,8 @@ import duckdb
 
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
-from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline, view_paths
+from warehouse.registry import checks
+from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline
 
 FLAG_LINE = "-- flagged: "
 
@@ -58,14 +59,10 @@ class CheckReport:
 def installed_checks(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
     """check name (without check_) -> the view version check_<name> points at.
 
-    Taken from the tool's own `sql/checks/`, never from the file: names read from a warehouse file
-    would end up in SQL text (`select * from check_<name>`). `con` is not needed any more (kept for
-    callers)."""
-    newest: dict[str, int] = {}
-    for name, version, kind, _ in view_paths():
-        if kind == "check":
-            newest[name] = max(newest.get(name, 0), version)
-    return {name.removeprefix("check_"): f"{name}_v{version}" for name, version in sorted(newest.items())}
+    Taken from the check registry (warehouse/registry.py: the folders of the tool's own
+    `sql/checks/`), never from the file: names read from a warehouse file would end up in SQL text
+    (`select * from check_<name>`). `con` is not needed any more (kept for callers)."""
+    return {c.name: c.newest_view for c in checks()}
 
 
 def _requires(view: str, sql_dir: Path = SQL_DIR) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
 """The registry of views: every view file under `sql/` installed into the warehouse, with its history.
 
 `install_views(con)` creates `<name>_v<N>` for every file (warehouse/viewfiles.py parses and checks
-them all first, so a broken file installs nothing), points `<name>` at the newest version, puts
+them all first, so a broken file installs nothing), points `<name>` at the newest version, creates
+each check's `check_<name>_headline` and `check_<name>_flagged`, adds the parameters of the folders'
+`params.toml` that `check_params` lacks (warehouse/params.py), puts
 the header on each view and column as COMMENT ON, and records every version in `view_versions`
 (sha256, what it reads, when its current SQL was first installed). Installing again changes
 nothing; a view whose file was removed is dropped. The views are plain DuckDB SQL: the duckdb
@@ -16,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.errors import WarehouseError
+from warehouse.params import install_check_params
 from warehouse.viewfiles import (
     CHECK_QUERY_GRAIN, SQL_DIR, CheckQuery, ViewFile, load_check_queries, load_view_files, sql_fingerprint,
 )
@@ -203,6 +206,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
             "and schema_name = 'main' and not internal").fetchall()}
         for stale in sorted((old_names & existing) - views - set(newest) - {q.view_name for q in queries}):
             con.execute(f'drop view if exists main."{stale.replace(chr(34), chr(34) * 2)}"')
+        install_check_params(con, sql_dir)
         registry = _registry_rows(files, queries, previous, datetime.now(timezone.utc).replace(tzinfo=None))
         con.register("_new_view_versions", registry)
         try:
