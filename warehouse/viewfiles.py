@@ -12,7 +12,7 @@ Every view file starts with a header that documents it and that the registry sto
     -- check: best_epoch
     -- version: 2 (what changed from v1)
     -- grain: one row per finished training run
-    -- reads: run_summary_v1, check_params
+    -- reads: params_v1, run_summary_v1
     -- question: Did the run reach its best CW-40 checkpoint before the first lr decay?
     --   (continuation lines are indented)
     -- columns:
