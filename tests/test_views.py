@@ -171,7 +171,7 @@ def test_install_views_records_sha256_reads_and_columns(empty):
     for view_name, sha, reads, columns, path in rows:
         assert (sha, tuple(reads), path, columns) == files[view_name]
     reads = empty.execute("select reads from view_versions where view_name = 'check_duplicate_paired_v1'").fetchone()[0]
-    assert reads == ["check_duplicate_archs_v1", "check_params"]
+    assert reads == ["check_duplicate_archs_v1", "params_v1"]
 
 
 def test_install_views_columns_match_headers_and_spec(empty):
@@ -447,8 +447,9 @@ def test_cli_views_lists_versions_and_reads(tmp_path: Path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "view,current_as,kind,reads,question,changes,installed_at"
-    assert any(line.startswith('check_best_epoch_v2,check_best_epoch,check,"check_params, run_summary_v1",') for line in lines)
+    assert any(line.startswith('check_best_epoch_v2,check_best_epoch,check,"params_v1, run_summary_v1",') for line in lines)
     assert any(line.startswith("check_best_epoch_v1,,check,") for line in lines)
+    assert any(line.startswith("check_best_epoch_headline,check_best_epoch_headline,headline,check_best_epoch,") for line in lines)
 
 
 @pytest.mark.parametrize("columns", [60, 100, 400])
