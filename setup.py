@@ -22,7 +22,7 @@ SQL_FOLDERS = {
     "warehouse.invariants": "warehouse/invariants",
     "warehouse.sql": "sql",
 }
-SQL_FILES = ["*.sql", "*.md"]
+SQL_FILES = ["*.sql", "*.md", "*.toml"]
 
 
 def sql_packages() -> dict[str, str]:

@@ -12,6 +12,7 @@ from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, 
 from reports.figures import Context, Figure
 from reports.root_cause import explanation_of, explanations, ratio, root_cause_section
 from reports.style import pct
+from warehouse.registry import checks as registered_checks
 
 EARLY_GAP_POINTS = 20.0
 TRAINING_SETTINGS = ("optimizer.", "scheduler.", "criterion.", "observed.", "epochs", "epsilon", "step_size",
@@ -394,7 +395,7 @@ def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
 def other_section(checks: dict) -> list[Block]:
     return [
         Heading(2, "9. Other findings of the checks"),
-        Bullets([_headline(checks, "incomplete_runs"), _headline(checks, "orphan_evals")]),
+        Bullets([_headline(checks, c.name) for c in registered_checks() if c.section == "other"]),
     ]
 
 

@@ -1,5 +1,6 @@
 """New view versions that claim "same rows as v<N>" (rewritten for speed) return exactly the rows of
-the version they replace: on small corpora built for the edge cases (the first and last archs with
+the version they replace (whose name is now an alias of the new one: its old SQL is kept as the
+oracle in tests/sql_oracles/<name>_v<N>.sql): on small corpora built for the edge cases (the first and last archs with
 fewer neighbours, every low_arch.window from none to more than all archs, tied levels, duplicated
 and missing settings) and on an ingested demo repository. Rows are compared as ordered lists with
 ==, floats included: a rewrite that changes a single value fails.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -57,8 +59,32 @@ def comparable(rows_: list[tuple]) -> list[tuple]:
     return [tuple("NaN" if isinstance(x, float) and math.isnan(x) else x for x in r) for r in rows_]
 
 
+ORACLES = Path(__file__).resolve().parent / "sql_oracles"
+ORACLE_ORDER = ["run_neighbours_v1", "check_vertical_lines_v1", "check_gpu_accuracy_v1", "check_config_drift_v1"]
+"""The old SQL of each alias version, in an order in which each comes after the oracles it reads."""
+
+
+def oracle(con, view: str) -> str:
+    """The temp view of `view`'s old SQL on this connection (created with those it reads), or `view`
+    itself when it has no oracle file."""
+    if not (ORACLES / f"{view}.sql").exists():
+        return view
+    for name in ORACLE_ORDER:
+        sql = (ORACLES / f"{name}.sql").read_text()
+        for other in ORACLE_ORDER:
+            sql = re.sub(rf"\b{other}\b", f"oracle_{other}", sql)
+        con.execute(f"create or replace temp view oracle_{name} as {sql}")
+    return f"oracle_{view}"
+
+
+def test_every_alias_version_has_its_old_sql_as_oracle():
+    aliases = {f"{name}_v{version}" for name, version, _, path in view_paths()
+               if parse_header(path.read_text(), path).changes.startswith("alias of")}
+    assert aliases == set(ORACLE_ORDER) == {p.stem for p in ORACLES.glob("*.sql")}
+
+
 def assert_same_rows(con, old: str, new: str) -> list[tuple]:
-    expected = comparable(rows(con, f"select * from {old}"))
+    expected = comparable(rows(con, f"select * from {oracle(con, old)}"))
     assert comparable(rows(con, f"select * from {new}")) == expected, f"{new} differs from {old}"
     return expected
 
@@ -225,7 +251,7 @@ def test_neighbours_v2_on_spark_same_rows_as_v1_for_every_window(tmp_path, pyspa
         parquet = tmp_path / "parquet"
         for table in sorted(p.name for p in parquet.iterdir() if not p.name.startswith("_")):
             spark.read.option("basePath", str(parquet / table)).parquet(str(parquet / table)).createOrReplaceTempView(table)
-        wanted = {"lr_decays_v1", "run_summary_v1", "run_neighbours_v2"}
+        wanted = {"chosen_evals_v1", "lr_decays_v1", "params_v1", "run_summary_v1", "run_neighbours_v2"}
         for view in transpile_views("spark"):
             if view.view_name in wanted:
                 spark.sql(f"create or replace temp view {view.view_name} as {view.sql}")
@@ -235,7 +261,7 @@ def test_neighbours_v2_on_spark_same_rows_as_v1_for_every_window(tmp_path, pyspa
             params = rows(con, "select name, value from check_params")
             spark.createDataFrame(params, "name string, value double").createOrReplaceTempView("check_params")
             got = [tuple(r) for r in spark.sql("select * from run_neighbours_v2 order by arch_rank, site, run_id").collect()]
-            expected = rows(con, "select * from run_neighbours_v1")
+            expected = rows(con, f"select * from {oracle(con, 'run_neighbours_v1')}")
             assert [(r[0], r[5], r[8], r[10]) for r in got] == [(r[0], r[5], r[8], r[10]) for r in expected], window
             assert [None if r[7] is None else round(r[7], 9) for r in got] == \
                 [None if r[7] is None else round(r[7], 9) for r in expected], window

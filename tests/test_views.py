@@ -1,6 +1,7 @@
 """The view registry: headers, sqlglot parsing and dependencies, installation, comments, the CLI."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,12 +17,14 @@ from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import migrate
 from warehouse.update import ingest_paths
-from warehouse.viewfiles import SQL_DIR, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths
+from warehouse.viewfiles import (
+    SQL_DIR, flagged_checks, load_check_queries, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths,
+)
 from warehouse.views import install_views
 
 from views_corpus import SAMPLES
 
-HELPERS = ["lr_decays", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
+HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
 CHECKS = [
     "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "explain",
     "gpu_accuracy", "incomplete_runs", "missing_base_eval", "noise", "orphan_evals", "precision_path",
@@ -85,8 +88,12 @@ def test_view_files_have_header_with_question_version_grain_reads_columns():
 
 
 def test_view_files_are_lowercase_and_end_with_select_from_final():
+    aliases = {f.path: f.alias_of for f in load_view_files() if f.alias_of}
     for _, _, _, path in view_paths():
         body = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+        if path in aliases:
+            assert body.strip() == f"select * from {aliases[path]}", path
+            continue
         assert "select * from final" in body, path
         assert not any(word in body for word in ("SELECT", "FROM ", "WHERE", "GROUP BY")), path
 
@@ -117,7 +124,9 @@ def test_install_views_creates_versions_and_current_aliases(empty):
     assert ("check_best_epoch", 1, "check_best_epoch_v1", "check", False) in rows
     assert ("check_best_epoch", 2, "check_best_epoch_v2", "check", True) in rows
     assert ("run_summary", 1, "run_summary_v1", "helper", True) in rows
-    assert len(rows) == len(view_paths())
+    assert ("check_best_epoch_headline", None, "check_best_epoch_headline", "headline", True) in rows
+    assert ("check_best_epoch_flagged", None, "check_best_epoch_flagged", "flagged", True) in rows
+    assert len(rows) == len(view_paths()) + len(CHECKS) + len(flagged_checks())
     views = user_views(empty)
     for name, version, view_name, _, _ in rows:
         assert name in views and view_name in views
@@ -125,16 +134,44 @@ def test_install_views_creates_versions_and_current_aliases(empty):
     assert "check_best_epoch_v2" in definition
 
 
+def test_check_headline_and_flagged_views_give_what_check_and_exports_read(empty):
+    from warehouse.checks import run_checks
+    from warehouse.viewfiles import read_flagged
+
+    install_views(empty)
+    for result in run_checks(empty, threads=1).results:
+        if result.headline.startswith("cannot run:"):  # the check layer's line when inputs are absent
+            continue
+        assert empty.execute(f"select headline, findings from check_{result.name}_headline").fetchall() == [
+            (result.headline, result.findings)]
+    for check in flagged_checks():
+        assert f"from check_{check}_flagged" in read_flagged(check)
+        assert [d[0] for d in empty.execute(f"select * from check_{check}_flagged").description] == ["run_id", "arch_id", "site"]
+    comment = empty.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_headline'").fetchone()[0]
+    assert comment.startswith("headline of check_best_epoch:") and "sql/checks/best_epoch/headline.sql" in comment
+
+
+@pytest.mark.parametrize("kind, sql, message", [
+    ("headline", "-- headline of x\nselect 1 as n", "a headline query returns headline, findings; this one returns n"),
+    ("flagged", "-- flagged runs of x\nselect run_id, site from runs", "a flagged query returns run_id, arch_id, site"),
+    ("headline", "select 'x' as headline, 0 as findings", "starts with no comment"),
+])
+def test_install_views_refuses_a_headline_or_flagged_query_of_other_columns(empty, sql_copy, kind, sql, message):
+    (sql_copy / "checks" / "best_epoch" / f"{kind}.sql").write_text(sql)
+    with pytest.raises(WarehouseError, match=f"sql/checks/best_epoch/{kind}.sql:1: {re.escape(message)}"):
+        install_views(empty, sql_copy)
+    assert user_views(empty) == []
+
+
 def test_install_views_records_sha256_reads_and_columns(empty):
-    files = {f.view_name: f for f in install_views(empty)}
-    for view_name, sha, reads, columns, path in empty.execute(
-        "select view_name, sha256, reads, columns, path from view_versions"
-    ).fetchall():
-        f = files[view_name]
-        assert (sha, tuple(reads), path) == (f.sha256, f.reads, f.rel_path)
-        assert columns == [c for c, _ in f.header.columns]
+    files = {f.view_name: (f.sha256, f.reads, f.rel_path, [c for c, _ in f.header.columns]) for f in install_views(empty)}
+    files.update({q.view_name: (q.sha256, q.reads, q.rel_path, [c for c, _ in q.columns]) for q in load_check_queries()})
+    rows = empty.execute("select view_name, sha256, reads, columns, path from view_versions").fetchall()
+    assert {r[0] for r in rows} == set(files)
+    for view_name, sha, reads, columns, path in rows:
+        assert (sha, tuple(reads), path, columns) == files[view_name]
     reads = empty.execute("select reads from view_versions where view_name = 'check_duplicate_paired_v1'").fetchone()[0]
-    assert reads == ["check_duplicate_archs_v1", "check_params"]
+    assert reads == ["check_duplicate_archs_v1", "params_v1"]
 
 
 def test_install_views_columns_match_headers_and_spec(empty):
@@ -170,14 +207,42 @@ def test_install_views_new_sql_gets_new_installed_at(empty, sql_copy):
 
 
 def test_install_views_drops_views_whose_file_was_removed(empty, sql_copy):
+    v1 = sql_copy / "checks" / "orphan_evals" / "v1.sql"
+    v2 = v1.with_name("v2.sql")
+    v2.write_text(v1.read_text().replace("-- version: 1 (first version)", "-- version: 2 (a copy)"))
     install_views(empty, sql_copy)
-    (sql_copy / "checks" / "config_drift" / "v2.sql").unlink()
+    assert "check_orphan_evals_v2" in user_views(empty)
+    v2.unlink()
     install_views(empty, sql_copy)
     views = user_views(empty)
-    assert "check_config_drift_v2" not in views and "check_config_drift_v1" in views
-    assert empty.execute("select view_name from view_versions where name = 'check_config_drift'").fetchall() == [("check_config_drift_v1",)]
-    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_config_drift'").fetchone()[0]
-    assert "check_config_drift_v1" in definition
+    assert "check_orphan_evals_v2" not in views and "check_orphan_evals_v1" in views
+    assert empty.execute("select view_name from view_versions where name = 'check_orphan_evals'").fetchall() == [("check_orphan_evals_v1",)]
+    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_orphan_evals'").fetchone()[0]
+    assert "check_orphan_evals_v1" in definition
+
+
+@pytest.mark.parametrize("body, message", [
+    ("select * from check_gpu_accuracy_v2 where flagged", "holds only `select * from check_gpu_accuracy_v2`"),
+    ("select * from run_summary_v1", "holds only `select * from check_gpu_accuracy_v2`"),
+])
+def test_install_views_refuses_an_alias_that_is_not_only_its_target(empty, sql_copy, body, message):
+    path = sql_copy / "checks" / "gpu_accuracy" / "v1.sql"
+    header = "\n".join(line for line in path.read_text().splitlines() if line.startswith("--"))
+    path.write_text(f"{header}\n\n{body}\n")
+    with pytest.raises(WarehouseError, match=re.escape(f"sql/checks/gpu_accuracy/v1.sql:1: an alias of a newer version {message}")):
+        install_views(empty, sql_copy)
+
+
+def test_alias_versions_keep_their_name_and_return_the_newer_versions_rows(empty):
+    install_views(empty)
+    aliases = [f for f in load_view_files() if f.alias_of]
+    assert {f.view_name for f in aliases} == {
+        "run_neighbours_v1", "check_vertical_lines_v1", "check_gpu_accuracy_v1", "check_config_drift_v1"}
+    for f in aliases:
+        definition = empty.execute("select sql from duckdb_views() where view_name = ?", [f.view_name]).fetchone()[0]
+        assert f"from {f.alias_of}" in definition.lower()
+        assert [d[0] for d in empty.execute(f"select * from {f.view_name}").description] == \
+            [d[0] for d in empty.execute(f"select * from {f.alias_of}").description]
 
 
 def test_install_views_refuses_to_drop_a_version_another_view_reads(empty, sql_copy):
@@ -278,17 +343,58 @@ def test_check_params_are_documented_defaults(empty):
 
 
 def test_every_check_param_is_read_by_a_view():
-    text = "\n".join(path.read_text() for _, _, _, path in view_paths())
+    """Each parameter is a column of params_v1 (the one pivot of check_params), and a view reads that column."""
+    files = load_view_files()
+    params = next(f for f in files if f.view_name == "params_v1")
+    text = "\n".join(f.sql for f in files if f.view_name != "params_v1")
     con = duckdb.connect()
-    con.execute((Path(__file__).resolve().parent.parent / "warehouse" / "migrations" / "003_views_registry.sql").read_text())
-    for (name,) in con.execute("select name from check_params").fetchall():
-        assert f"'{name}'" in text, name
+    migrate(con, ":memory:")
+    names = [name for (name,) in con.execute("select name from check_params order by name").fetchall()]
+    assert [c for c, _ in params.header.columns] == [n.replace(".", "_") for n in names]
+    for name in names:
+        assert re.search(rf"\b{name.replace('.', '_')} as ", text), name
+    assert not [f.view_name for f in files if "check_params" in f.reads and f.view_name != "params_v1"]
+
+
+def test_params_view_is_one_row_of_the_values_in_force(empty):
+    install_views(empty)
+    empty.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
+    empty.execute("delete from check_params where name = 'timeline.min_runs'")
+    row = empty.execute("select best_epoch_early_fraction, low_arch_window, timeline_min_runs from params").fetchall()
+    assert row == [(0.5, 25.0, None)]
+
+
+def test_chosen_evals_is_the_latest_finished_ties_by_lowest_eval_id_and_run_summary_reads_it(tmp_path: Path):
+    """One choice of a run's evaluation of each kind: latest finished, ties by the lowest eval_id."""
+    from datetime import datetime
+
+    from views_corpus import base_eval, build, run
+
+    t = datetime(2024, 5, 1, 12)
+    evals = [
+        base_eval(13, 1, 70, finished_at=datetime(2024, 4, 1), cw40=10.0),
+        base_eval(12, 1, 70, finished_at=t, cw40=20.0),
+        base_eval(11, 1, 70, finished_at=t, cw40=30.0),
+        base_eval(14, 1, 70, finished_at=datetime(2024, 6, 1), finished=False, cw40=40.0),
+        base_eval(15, 1, 70, attack="AA", finished_at=t),
+        base_eval(16, None, 70, finished_at=datetime(2024, 7, 1)),
+        base_eval(21, 2, 71), base_eval(22, 2, 71),
+    ]
+    con = build(tmp_path / "w.duckdb", [run(1, 70), run(2, 71)], evals)
+    assert con.execute("select * from chosen_evals order by all").fetchall() == [
+        (1, "Linf", "AA", 15), (1, "Linf", "Base", 11), (2, "Linf", "Base", 21)]
+    assert con.execute("select run_id, base_eval_id, test_cw40_acc from run_summary order by run_id").fetchall() == [
+        (1, 11, 30.0), (2, 21, 48.0)]
+    con.close()
 
 
 def test_sql_fingerprint_changes_with_a_view_file_only(sql_copy):
     before = sql_fingerprint(sql_copy)
-    (sql_copy / "checks" / "best_epoch" / "headline.sql").write_text("select 'x' as headline, 0 as findings")
+    (sql_copy / "README.md").write_text("changed")
     assert sql_fingerprint(sql_copy) == before
+    (sql_copy / "checks" / "best_epoch" / "headline.sql").write_text("-- headline\nselect 'x' as headline, 0 as findings")
+    assert sql_fingerprint(sql_copy) != before
+    before = sql_fingerprint(sql_copy)
     path = sql_copy / "views" / "run_summary" / "v1.sql"
     path.write_text(path.read_text() + "\n-- trailing note\n")
     assert sql_fingerprint(sql_copy) != before
@@ -300,7 +406,7 @@ def test_ingest_installs_views_and_keeps_user_params(tmp_path: Path):
     db = tmp_path / "w.duckdb"
     ingest_paths(db, [logs], workers=1)
     con = connect(db)
-    assert con.execute("select count(*) from view_versions").fetchone()[0] == len(view_paths())
+    assert con.execute("select count(*) from view_versions").fetchone()[0] == len(view_paths()) + len(load_check_queries())
     con.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
     con.close()
     (logs / "train" / "arch_2.log").rename(logs / "train" / "arch_3.log")
@@ -341,8 +447,9 @@ def test_cli_views_lists_versions_and_reads(tmp_path: Path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "view,current_as,kind,reads,question,changes,installed_at"
-    assert any(line.startswith('check_best_epoch_v2,check_best_epoch,check,"check_params, run_summary_v1",') for line in lines)
+    assert any(line.startswith('check_best_epoch_v2,check_best_epoch,check,"params_v1, run_summary_v1",') for line in lines)
     assert any(line.startswith("check_best_epoch_v1,,check,") for line in lines)
+    assert any(line.startswith("check_best_epoch_headline,check_best_epoch_headline,headline,check_best_epoch,") for line in lines)
 
 
 @pytest.mark.parametrize("columns", [60, 100, 400])
@@ -366,7 +473,7 @@ def test_cli_views_fits_the_terminal_and_keeps_every_question(tmp_path: Path, mo
 def _questions(db: Path) -> list[tuple[str, str]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("select view_name, description from view_versions").fetchall()
+        return con.execute("select view_name, description from view_versions where kind in ('check', 'helper')").fetchall()
     finally:
         con.close()
 
@@ -423,3 +530,16 @@ def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path,
     con = connect(db, read_only=True)
     assert con.execute("select arch_id from check_best_epoch").fetchall() == [(4,)]
     con.close()
+
+
+def test_trust_covers_headline_and_flagged_views(empty):
+    """A headline or flagged view edited by hand is not the tool's: reading commands use their own."""
+    from warehouse.trust import differing_views, use_tool_views
+
+    install_views(empty)
+    assert differing_views(empty) == []
+    empty.execute("create or replace view check_best_epoch_flagged as select run_id, arch_id, site from runs")
+    empty.execute("drop view check_vertical_lines_headline")
+    assert differing_views(empty) == ["check_best_epoch_flagged", "check_vertical_lines_headline"]
+    assert use_tool_views(empty)
+    assert empty.execute("select headline from check_vertical_lines_headline").fetchone()[0]

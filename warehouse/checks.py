@@ -1,7 +1,7 @@
 """The checks of SPEC section 5 as one line each: `cli.py check` and CI of the benchmark itself.
 
 Each installed check view `check_<name>` has a `sql/checks/<name>/headline.sql` next to its
-versions: a query over the view that returns one row, `(headline, findings)`, e.g.
+versions, installed as the view `check_<name>_headline`: one row, `(headline, findings)`, e.g.
 
     best_epoch: MSU 61% early (73/120) vs SUSTech 4% (7/180)        findings = 80
 
@@ -20,7 +20,8 @@ import duckdb
 
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
-from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline, view_paths
+from warehouse.registry import checks
+from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline
 
 FLAG_LINE = "-- flagged: "
 
@@ -58,14 +59,10 @@ class CheckReport:
 def installed_checks(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
     """check name (without check_) -> the view version check_<name> points at.
 
-    Taken from the tool's own `sql/checks/`, never from the file: names read from a warehouse file
-    would end up in SQL text (`select * from check_<name>`). `con` is not needed any more (kept for
-    callers)."""
-    newest: dict[str, int] = {}
-    for name, version, kind, _ in view_paths():
-        if kind == "check":
-            newest[name] = max(newest.get(name, 0), version)
-    return {name.removeprefix("check_"): f"{name}_v{version}" for name, version in sorted(newest.items())}
+    Taken from the check registry (warehouse/registry.py: the folders of the tool's own
+    `sql/checks/`), never from the file: names read from a warehouse file would end up in SQL text
+    (`select * from check_<name>`). `con` is not needed any more (kept for callers)."""
+    return {c.name: c.newest_view for c in checks()}
 
 
 def _requires(view: str, sql_dir: Path = SQL_DIR) -> tuple[str, ...]:

@@ -181,13 +181,7 @@ with chosen as (
 ),
 
 evals_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by run_id, norm, attack order by finished_at desc nulls last, eval_id desc
-        ) as rank
-    from evals
-    where finished and run_id is not null
+    select e.*, 1 as rank from chosen_evals_v1 as c inner join evals as e on c.eval_id = e.eval_id
 )
 
 select

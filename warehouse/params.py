@@ -1,8 +1,11 @@
-"""The thresholds a user changed in `check_params`, carried over when a warehouse is rebuilt.
+"""The table `check_params`: its defaults from the `params.toml` files, and the values a user set.
 
-`ingest --rebuild` writes a fresh warehouse from the logs; the values of check_params belong to the
-user (`update check_params set value = ...`), so they survive it. They are read from the old file
-as plain numbers, by name, and only for parameters the new file knows.
+Each check (and helper view) folder defines its parameters in `params.toml` (warehouse/registry.py
+reads them); `install_check_params` adds those the warehouse lacks with value = default_value and
+keeps the documentation columns current, but never changes a value: the values belong to the user
+(`update check_params set value = ...`). `ingest --rebuild` writes a fresh warehouse from the logs;
+the values are carried over from the old file as plain numbers, by name, and only for parameters the
+new file knows.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import duckdb
 from warehouse.catalog import file_tables, table_columns
 from warehouse.connect import connect_as
 from warehouse.errors import WarehouseError
+from warehouse.registry import default_params
+from warehouse.viewfiles import SQL_DIR
 
 
 def saved_check_params(db: Path | None, shown_as: Path | None = None) -> tuple[dict[str, float], list[str]]:
@@ -44,3 +49,23 @@ def restore_check_params(con: duckdb.DuckDBPyConnection, values: dict[str, float
     """Set the values of the parameters this warehouse knows (by name)."""
     for name, value in sorted(values.items()):
         con.execute("update check_params set value = ? where name = ?", [value, name])
+
+
+def install_check_params(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Merge the folders' parameter defaults into check_params: a parameter the table lacks is
+    added (value = default_value = the file's); one it holds gets the file's check_name, unit and
+    description, its value and default_value stay. Returns the names added."""
+    params = default_params(sql_dir)
+    held = {r[0] for r in con.execute("select name from check_params").fetchall()}
+    added = []
+    for p in params:
+        if p.name in held:
+            con.execute(
+                "update check_params set check_name = $2, unit = $3, description = $4 where name = $1 "
+                "and (check_name, unit, description) is distinct from ($2, $3, $4)",
+                [p.name, p.read_by, p.unit, p.description])
+        else:
+            con.execute("insert into check_params values (?, ?, ?, ?, ?, ?)",
+                        [p.name, p.read_by, p.value, p.value, p.unit, p.description])
+            added.append(p.name)
+    return added

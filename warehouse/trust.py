@@ -9,7 +9,8 @@ parentheses), so the reference is made the same way: the tool's views created in
 the same storage version, read back (~0.4 s; kept in the user's cache folder, keyed by the DuckDB
 version, the storage version and the text of every migration and view file).
 
-    differing_views(con)      tool views missing from the file or not as `sql/` defines them
+    differing_views(con)      tool views (versions, current names, check headline and flagged
+                              views) missing from the file or not as `sql/` defines them
     use_tool_views(con)       for a read-only connection: the tool's own views as TEMP views,
                               which DuckDB resolves before the file's, when any differs
     unknown_objects(con)      views, tables, macros, sequences, types the tool did not create
@@ -32,7 +33,7 @@ import duckdb
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
 from warehouse.connect import STORAGE_VERSION
 from warehouse.migrate import migrations, tool_tables
-from warehouse.viewfiles import SQL_DIR, ViewFile, load_view_files, view_paths, view_sql
+from warehouse.viewfiles import tool_view_queries
 
 SHOWN = 5
 """Names listed in a one-line message before `and N more`."""
@@ -41,19 +42,6 @@ SHOWN = 5
 def _listed(names: list[str]) -> str:
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
     return ", ".join(names[:SHOWN]) + more
-
-
-def tool_view_queries(sql_dir=SQL_DIR) -> dict[str, str]:
-    """Every view the tool installs -> its query: `<name>_v<N>` from its file, `<name>` selecting
-    from the newest version (as warehouse/views.py installs them)."""
-    queries: dict[str, str] = {}
-    newest: dict[str, int] = {}
-    for name, version, _, path in view_paths(sql_dir):
-        queries[f"{name}_v{version}"] = view_sql(path.read_text())
-        newest[name] = max(newest.get(name, 0), version)
-    for name, version in newest.items():
-        queries[name] = f"select * from {name}_v{version}"
-    return queries
 
 
 def storage_version(con: duckdb.DuckDBPyConnection) -> str:
@@ -73,7 +61,6 @@ def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
     """Install the tool's tables and views in a scratch file of that storage version; for each view,
     what DuckDB renders for it while the connection that created it is open, and after the file
     was reopened (the renderings differ: some joins lose their parentheses in storage)."""
-    files = load_view_files()
     queries = tool_view_queries()
     with tempfile.TemporaryDirectory(prefix="rnb-views-") as folder:
         path = str(Path(folder) / "reference.duckdb")
@@ -83,10 +70,8 @@ def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
             con.execute("begin transaction")
             for _, migration in migrations():
                 con.execute(migration.read_text())
-            for f in files:
-                con.execute(f"create view {f.view_name} as {f.sql}")
-            for name in sorted({f.name for f in files}):
-                con.execute(f"create view {name} as {queries[name]}")
+            for name, sql in queries.items():
+                con.execute(f"create view {name} as {sql}")
             con.execute("commit")
             fresh = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
         finally:
@@ -103,7 +88,7 @@ def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
 def tool_view_definitions(storage: str = STORAGE_VERSION) -> dict[str, list[str]]:
     """view name -> the statements a file of `storage` version holds for the tool's definition
     (none: it could not be rendered here, so no view of that name counts as the tool's)."""
-    digest = hashlib.sha256(f"renderings-2\0{duckdb.__version__}\0{storage}\0".encode())
+    digest = hashlib.sha256(f"renderings-3\0{duckdb.__version__}\0{storage}\0".encode())
     for _, path in migrations():
         digest.update(path.read_bytes() + b"\0")
     for name, sql in sorted(tool_view_queries().items()):
@@ -154,13 +139,8 @@ def use_tool_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     differ = differing_views(con)
     if not differ:
         return []
-    newest: dict[str, ViewFile] = {}
-    for f in load_view_files():
-        con.execute(f"create or replace temp view {f.view_name} as {f.sql}")
-        if f.name not in newest or f.version > newest[f.name].version:
-            newest[f.name] = f
-    for name, f in newest.items():
-        con.execute(f"create or replace temp view {name} as select * from {f.view_name}")
+    for name, sql in tool_view_queries().items():
+        con.execute(f"create or replace temp view {name} as {sql}")
     return [f"the warehouse's views differ from this tool's sql/ ({_listed(differ)}): this command uses the "
             "tool's own; `nares ingest` reinstalls them in the file"]
 

@@ -2,8 +2,8 @@
 
     sql/views/<name>/v<N>.sql    helper view  <name>_v<N>        (<name> selects from the newest)
     sql/checks/<name>/v<N>.sql   check view   check_<name>_v<N>  (check_<name> selects from the newest)
-    sql/checks/<name>/headline.sql   the one-line summary `cli.py check` prints (a query, not a view)
-    sql/checks/<name>/flagged.sql    the runs the check flags, (run_id, arch_id, site): what
+    sql/checks/<name>/headline.sql   view check_<name>_headline: the one-line summary `nares check` prints
+    sql/checks/<name>/flagged.sql    view check_<name>_flagged: the runs the check flags, (run_id, arch_id, site): what
                                      `export arch-list` and `--exclude-check` read (checks whose
                                      findings are not runs have none)
 
@@ -12,7 +12,7 @@ Every view file starts with a header that documents it and that the registry sto
     -- check: best_epoch
     -- version: 2 (what changed from v1)
     -- grain: one row per finished training run
-    -- reads: run_summary_v1, check_params
+    -- reads: params_v1, run_summary_v1
     -- question: Did the run reach its best CW-40 checkpoint before the first lr decay?
     --   (continuation lines are indented)
     -- columns:
@@ -56,6 +56,9 @@ _VERSION_FILE = re.compile(r"v(\d+)\.sql")
 _HEADER_KEY = re.compile(r"([a-z_]+):\s*(.*)")
 _VERSION_LINE = re.compile(r"(\d+)\s*(?:\((.*)\))?\s*", re.S)
 _COLUMN = re.compile(r"([a-z_][a-z0-9_]*):\s*(.*)")
+# version line `1 (alias of v2, ...)`: a same-rows rewrite replaced this version's SQL; the file holds
+# only `select * from <name>_v2`, so the old name keeps working
+_ALIAS = re.compile(r"alias of v(\d+)\b")
 # optional header line `-- requires: epochs.lr, run_settings.value`: inputs without which the view
 # cannot answer (a release file has no lr, settings or sites); `cli.py check` says when they are absent
 _REQUIRES = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
@@ -90,6 +93,12 @@ class ViewFile:
     @property
     def view_name(self) -> str:
         return f"{self.name}_v{self.version}"
+
+    @property
+    def alias_of(self) -> str | None:
+        """The version this one is an alias of (same rows), e.g. run_neighbours_v2; None for a query."""
+        match = _ALIAS.match(self.header.changes)
+        return f"{self.name}_v{match.group(1)}" if match else None
 
     @property
     def rel_path(self) -> str:
@@ -248,6 +257,12 @@ def _checked_view_file(path: Path, name: str, version: int, kind: str, text: str
     if header.version != version:
         raise _fail(path, 1, f"header says version {header.version}, but the file is v{version}.sql")
     reads = tables_read(parse_query(sql, path))
+    alias = _ALIAS.match(header.changes)
+    if alias:
+        target = f"{name}_v{alias.group(1)}"
+        body = " ".join(" ".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).split())
+        if int(alias.group(1)) <= version or body != f"select * from {target}":
+            raise _fail(path, 1, f"an alias of a newer version holds only `select * from {target}` (see sql/README.md)")
     if reads != header.reads:
         raise _fail(
             path, 1,
@@ -301,18 +316,111 @@ def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
     return ordered
 
 
+CHECK_QUERY_COLUMNS = {
+    "headline": (
+        ("headline", "the check's one-line summary, the line `nares check` prints after the check's name"),
+        ("findings", "how many findings the check has: what `nares check --fail-on` counts"),
+    ),
+    "flagged": (
+        ("run_id", "a run the check flags (runs.run_id)"),
+        ("arch_id", "its architecture (runs.arch_id)"),
+        ("site", "its site (runs.site)"),
+    ),
+}
+"""The two queries of a check folder besides its versions, and the columns each returns."""
+CHECK_QUERY_GRAIN = {"headline": "one row", "flagged": "one row per flagged run"}
+
+
+@dataclass(frozen=True)
+class CheckQuery:
+    """A check's headline or flagged-runs query (`sql/checks/<name>/headline.sql`, `flagged.sql`),
+    installed as the view `check_<name>_headline` / `check_<name>_flagged`: not versioned (they read
+    the check's current view), so the duckdb shell gets the line `nares check` prints."""
+
+    check: str
+    kind: str
+    path: Path
+    sql: str
+    description: str
+    reads: tuple[str, ...]
+
+    @property
+    def view_name(self) -> str:
+        return f"check_{self.check}_{self.kind}"
+
+    @property
+    def rel_path(self) -> str:
+        return relative(self.path)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        return CHECK_QUERY_COLUMNS[self.kind]
+
+
+def _query_description(sql: str) -> str:
+    """The leading comment of a headline or flagged file as one sentence-ish text, without its
+    `-- flagged:` line (which says which rows `--details` lists first)."""
+    lines = []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            if stripped:
+                break
+            continue
+        body = stripped[2:].strip()
+        if body and not body.startswith("flagged:"):
+            lines.append(body)
+    return " ".join(lines)
+
+
+@lru_cache(maxsize=256)
+def _checked_check_query(path: Path, check: str, kind: str, text: str) -> CheckQuery:
+    sql = view_sql(text)
+    reads = tables_read(parse_query(sql, path))
+    description = _query_description(sql)
+    if not description:
+        raise _fail(path, 1, f"starts with no comment saying what the {kind} query shows (see sql/README.md)")
+    return CheckQuery(check=check, kind=kind, path=path, sql=sql, description=description, reads=reads)
+
+
+def check_query_path(check: str, kind: str, sql_dir: Path = SQL_DIR) -> Path:
+    return sql_dir / "checks" / check.removeprefix("check_") / f"{kind}.sql"
+
+
 def headline_path(check: str, sql_dir: Path = SQL_DIR) -> Path:
-    return sql_dir / "checks" / check.removeprefix("check_") / "headline.sql"
+    return check_query_path(check, "headline", sql_dir)
+
+
+def read_check_query(check: str, kind: str, sql_dir: Path = SQL_DIR) -> CheckQuery:
+    """A check's headline or flagged query, parsed with sqlglot (a syntax error names file and line)."""
+    path = check_query_path(check, kind, sql_dir)
+    return _checked_check_query(path, check.removeprefix("check_"), kind, path.read_text())
+
+
+def load_check_queries(sql_dir: Path = SQL_DIR) -> list[CheckQuery]:
+    """The headline (every check folder has one) and flagged-runs query (checks whose findings are
+    runs) of every check, in check name order."""
+    out = []
+    for folder in sorted(p for p in (sql_dir / "checks").glob("*") if p.is_dir()):
+        if not (folder / "headline.sql").exists():
+            raise _fail(folder / "headline.sql", None, "missing: every check folder has a headline.sql")
+        out.append(read_check_query(folder.name, "headline", sql_dir))
+        if (folder / "flagged.sql").exists():
+            out.append(read_check_query(folder.name, "flagged", sql_dir))
+    return out
 
 
 def read_headline(check: str, sql_dir: Path = SQL_DIR) -> str:
-    """The headline query of a check, parsed with sqlglot first."""
-    path = headline_path(check, sql_dir)
-    if not path.exists():
-        raise _fail(path, None, "missing: every check folder has a headline.sql")
-    sql = path.read_text().strip().rstrip(";").rstrip()
-    parse_query(sql, path)
-    return sql
+    """The query `nares check` runs for a check's headline: its installed view (the file parsed first)."""
+    name = check.removeprefix("check_")
+    if not headline_path(name, sql_dir).exists():
+        raise _fail(headline_path(name, sql_dir), None, "missing: every check folder has a headline.sql")
+    query = read_check_query(name, "headline", sql_dir)
+    return f"select headline, findings from {query.view_name}"
 
 
 def flagged_checks(sql_dir: Path = SQL_DIR) -> list[str]:
@@ -321,21 +429,36 @@ def flagged_checks(sql_dir: Path = SQL_DIR) -> list[str]:
 
 
 def read_flagged(check: str, sql_dir: Path = SQL_DIR) -> str:
-    """The flagged-runs query of a check, parsed with sqlglot first; one clear line for a check
-    whose findings are not runs."""
+    """The query of a check's flagged runs, (run_id, arch_id, site): its installed view
+    `check_<name>_flagged`, what `export arch-list` and `--exclude-check` read; one clear line for a
+    check whose findings are not runs."""
     name = check.removeprefix("check_")
-    path = sql_dir / "checks" / name / "flagged.sql"
-    if not path.exists():
+    if name not in flagged_checks(sql_dir):
         raise WarehouseError(f"check {name!r} does not flag archs: use one of {', '.join(flagged_checks(sql_dir))}")
-    sql = path.read_text().strip().rstrip(";").rstrip()
-    parse_query(sql, path)
-    return sql
+    query = read_check_query(name, "flagged", sql_dir)
+    return f"select run_id, arch_id, site from {query.view_name}"
+
+
+def tool_view_queries(sql_dir: Path = SQL_DIR) -> dict[str, str]:
+    """Every view the tool installs -> its query, in install order (each after what it reads):
+    `<name>_v<N>` from its file, `<name>` selecting from the newest version, then each check's
+    `check_<name>_headline` and `check_<name>_flagged` (as warehouse/views.py installs them)."""
+    files = load_view_files(sql_dir)
+    queries = {f.view_name: f.sql for f in files}
+    newest: dict[str, int] = {}
+    for f in files:
+        newest[f.name] = max(newest.get(f.name, 0), f.version)
+    for name, version in sorted(newest.items()):
+        queries[name] = f"select * from {name}_v{version}"
+    for q in load_check_queries(sql_dir):
+        queries[q.view_name] = q.sql
+    return queries
 
 
 def sql_fingerprint(sql_dir: Path = SQL_DIR) -> str:
     """Hash of every file under sql/ and of the code that installs them: changes when views must be reinstalled."""
     digest = hashlib.sha256()
-    files = [path for _, _, _, path in view_paths(sql_dir)]
+    files = [path for _, _, _, path in view_paths(sql_dir)] + [q.path for q in load_check_queries(sql_dir)]
     for path in files + [Path(__file__), Path(__file__).with_name("views.py")]:
         digest.update(relative(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -1,7 +1,9 @@
 """The registry of views: every view file under `sql/` installed into the warehouse, with its history.
 
 `install_views(con)` creates `<name>_v<N>` for every file (warehouse/viewfiles.py parses and checks
-them all first, so a broken file installs nothing), points `<name>` at the newest version, puts
+them all first, so a broken file installs nothing), points `<name>` at the newest version, creates
+each check's `check_<name>_headline` and `check_<name>_flagged`, adds the parameters of the folders'
+`params.toml` that `check_params` lacks (warehouse/params.py), puts
 the header on each view and column as COMMENT ON, and records every version in `view_versions`
 (sha256, what it reads, when its current SQL was first installed). Installing again changes
 nothing; a view whose file was removed is dropped. The views are plain DuckDB SQL: the duckdb
@@ -16,7 +18,10 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.errors import WarehouseError
-from warehouse.viewfiles import SQL_DIR, ViewFile, load_view_files, sql_fingerprint
+from warehouse.params import install_check_params
+from warehouse.viewfiles import (
+    CHECK_QUERY_GRAIN, SQL_DIR, CheckQuery, ViewFile, load_check_queries, load_view_files, sql_fingerprint,
+)
 
 
 def views_fingerprint() -> str:
@@ -57,6 +62,25 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, sql: str, f: ViewFile) ->
         )
 
 
+def _create_check_query(con: duckdb.DuckDBPyConnection, q: CheckQuery) -> list[str]:
+    """Create a check's headline or flagged view; return its COMMENT ON statements."""
+    try:
+        con.execute(f"create or replace view {q.view_name} as {q.sql}")
+        columns = [d[0] for d in con.execute(f"select * from {q.view_name} limit 0").description]
+    except duckdb.Error as exc:
+        lines = str(exc).splitlines()
+        where = next((ln.split(":")[0].replace("LINE ", "") for ln in lines if ln.startswith("LINE ")), None)
+        raise WarehouseError(
+            f"{q.rel_path}{':' + where if where else ''}: DuckDB cannot create {q.view_name}: {lines[0]}"
+        ) from None
+    expected = [c for c, _ in q.columns]
+    if columns != expected:
+        raise WarehouseError(f"{q.rel_path}:1: a {q.kind} query returns {', '.join(expected)}; this one returns {', '.join(columns)}")
+    out = [f"comment on view {q.view_name} is {_quote(f'{q.description} ({q.rel_path})')};"]
+    out.extend(f"comment on column {q.view_name}.{column} is {_quote(text)};" for column, text in q.columns)
+    return out
+
+
 def _comments(name: str, f: ViewFile, alias: bool = False) -> list[str]:
     """COMMENT ON statements for a view and its columns, from the file's header."""
     out = [f"comment on view {name} is {_quote(_view_comment(f, alias))};"]
@@ -70,7 +94,7 @@ def _registered_views(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, da
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def _registry_rows(files: list[ViewFile], previous: dict, now: datetime) -> pa.Table:
+def _registry_rows(files: list[ViewFile], queries: list[CheckQuery], previous: dict, now: datetime) -> pa.Table:
     newest = {}
     for f in files:
         newest[f.name] = max(newest.get(f.name, 0), f.version)
@@ -92,6 +116,24 @@ def _registry_rows(files: list[ViewFile], previous: dict, now: datetime) -> pa.T
             "columns": [c for c, _ in f.header.columns],
             "installed_at": old[1] if old and old[0] == f.sha256 else now,
             "requires": list(f.header.requires),
+        })
+    for q in queries:
+        old = previous.get(q.view_name)
+        rows.append({
+            "name": q.view_name,
+            "version": None,
+            "view_name": q.view_name,
+            "kind": q.kind,
+            "is_current": True,
+            "path": q.rel_path,
+            "sha256": q.sha256,
+            "description": q.description,
+            "changes": "",
+            "grain": CHECK_QUERY_GRAIN[q.kind],
+            "reads": list(q.reads),
+            "columns": [c for c, _ in q.columns],
+            "installed_at": old[1] if old and old[0] == q.sha256 else now,
+            "requires": [],
         })
     schema = pa.schema([
         ("name", pa.string()), ("version", pa.int32()), ("view_name", pa.string()), ("kind", pa.string()),
@@ -123,6 +165,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
     `files` are the view files already read by `load_view_files(sql_dir)` (an ingest reads them
     while its files are parsed)."""
     files = load_view_files(sql_dir) if files is None else files
+    queries = load_check_queries(sql_dir)
     tables = {r[0] for r in con.execute(
         "select table_name from system.main.duckdb_tables() where schema_name = 'main' and not temporary "
         "and database_name = system.main.current_database()"
@@ -132,6 +175,11 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         unknown = [r for r in f.reads if r not in tables and r not in views]
         if unknown:
             raise WarehouseError(f"{f.rel_path}:1: reads {', '.join(unknown)}: no such table or view file")
+    check_views = views | {f.name for f in files}
+    for q in queries:
+        unknown = [r for r in q.reads if r not in tables and r not in check_views]
+        if unknown:
+            raise WarehouseError(f"{q.rel_path}:1: reads {', '.join(unknown)}: no such table or view")
     if "view_versions" not in tables:
         raise WarehouseError("the warehouse has no view_versions table: migrate it first (nares ingest)")
     own = _begin(con)
@@ -147,6 +195,8 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         for name, f in newest.items():
             _create(con, name, f"select * from {f.view_name}", f)
             comments += _comments(name, f, alias=True)
+        for q in queries:
+            comments += _create_check_query(con, q)
         con.execute("\n".join(comments))
         # names read from the file are never put into SQL text unchecked: only views that exist
         # under exactly that name are dropped, quoted
@@ -154,9 +204,10 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         existing = {r[0] for r in con.execute(
             "select view_name from system.main.duckdb_views() where database_name = system.main.current_database() "
             "and schema_name = 'main' and not internal").fetchall()}
-        for stale in sorted((old_names & existing) - views - set(newest)):
+        for stale in sorted((old_names & existing) - views - set(newest) - {q.view_name for q in queries}):
             con.execute(f'drop view if exists main."{stale.replace(chr(34), chr(34) * 2)}"')
-        registry = _registry_rows(files, previous, datetime.now(timezone.utc).replace(tzinfo=None))
+        install_check_params(con, sql_dir)
+        registry = _registry_rows(files, queries, previous, datetime.now(timezone.utc).replace(tzinfo=None))
         con.register("_new_view_versions", registry)
         try:
             con.execute("delete from view_versions")
@@ -185,7 +236,7 @@ def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
             changes,
             installed_at
         from view_versions
-        order by kind desc, name, version desc
+        order by kind = 'check' or starts_with(name, 'check_'), name, version desc nulls first
         """
     )
     return [d[0] for d in cursor.description], cursor.fetchall()

@@ -1,7 +1,7 @@
 -- check: best_epoch
 -- version: 1 (first version)
 -- grain: one row per training run with a best epoch
--- reads: runs, check_params
+-- reads: params_v1, runs
 -- question: Did the run reach its best CW-40 checkpoint before the first learning-rate decay?
 --   The decay is taken at best_epoch.early_fraction x epochs_planned (check_params; 0.75: epoch 75
 --   of 100). Adversarial training normally peaks right after the decay; an early best epoch means
@@ -16,8 +16,8 @@
 
 with params as (
     select
-        max(value) filter (where name = 'best_epoch.early_fraction') as early_fraction
-    from check_params
+        best_epoch_early_fraction as early_fraction
+    from params_v1
 ),
 
 final as (

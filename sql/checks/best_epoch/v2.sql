@@ -2,7 +2,7 @@
 -- version: 2 (v1 counted unfinished runs, whose best epoch is not final, and always put the first
 --   decay at early_fraction x epochs_planned; v2 can take it from the run's own lr, and says which)
 -- grain: one row per finished training run with a best epoch
--- reads: run_summary_v1, check_params
+-- reads: params_v1, run_summary_v1
 -- question: Did the run reach its best CW-40 checkpoint before the first learning-rate decay?
 --   The first decay is at best_epoch.early_fraction x epochs_planned (check_params; 0.75: epoch 75
 --   of 100), or, when best_epoch.use_observed_decay is 1, at the first epoch whose logged lr dropped
@@ -20,9 +20,9 @@
 
 with params as (
     select
-        max(value) filter (where name = 'best_epoch.early_fraction') as early_fraction,
-        max(value) filter (where name = 'best_epoch.use_observed_decay') as use_observed_decay
-    from check_params
+        best_epoch_early_fraction as early_fraction,
+        best_epoch_use_observed_decay as use_observed_decay
+    from params_v1
 ),
 
 decays as (

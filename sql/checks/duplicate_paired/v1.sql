@@ -1,7 +1,7 @@
 -- check: duplicate_paired
 -- version: 1 (first version)
 -- grain: one row per pair of sites and metric, over the archs trained at both with both values
--- reads: check_duplicate_archs_v1, check_params
+-- reads: check_duplicate_archs_v1, params_v1
 -- requires: runs.site
 -- question: Over all archs trained at two sites, is one site's model systematically better?
 --   A paired comparison of the per-arch deltas of check_duplicate_archs (value_b - value_a; archs
@@ -27,10 +27,10 @@
 
 with params as (
     select
-        max(value) filter (where name = 'duplicate_paired.bootstrap_samples') as bootstrap_samples,
-        max(value) filter (where name = 'duplicate_paired.confidence') as confidence,
-        max(value) filter (where name = 'duplicate_paired.seed') as seed
-    from check_params
+        duplicate_paired_bootstrap_samples as bootstrap_samples,
+        duplicate_paired_confidence as confidence,
+        duplicate_paired_seed as seed
+    from params_v1
 ),
 
 deltas as (

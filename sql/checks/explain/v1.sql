@@ -1,7 +1,7 @@
 -- check: explain
 -- version: 1 (first version)
 -- grain: one row per outcome and combination of run attributes that explains it
--- reads: check_best_epoch_v2, check_params, check_robust_overfitting_v1, run_attributes_v1, run_neighbours_v2
+-- reads: check_best_epoch_v2, check_robust_overfitting_v1, params_v1, run_attributes_v1, run_neighbours_v2
 -- question: Which combinations of run attributes explain the runs that went wrong? The explanation
 --   operator of MacroBase (Bailis et al., SIGMOD 2017) over the attributes of run_attributes. For
 --   each outcome (low_accuracy: run_neighbours.is_low; early_best_epoch: check_best_epoch.early;
@@ -52,13 +52,13 @@
 
 with params as (
     select
-        max(value) filter (where name = 'explain.min_support') as min_support,
-        max(value) filter (where name = 'explain.min_risk_ratio') as min_risk_ratio,
-        max(value) filter (where name = 'explain.max_order') as max_order,
-        max(value) filter (where name = 'explain.min_gain') as min_gain,
-        max(value) filter (where name = 'explain.min_outliers') as min_outliers,
-        max(value) filter (where name = 'explain.confounders_checked') as confounders_checked
-    from check_params
+        explain_min_support as min_support,
+        explain_min_risk_ratio as min_risk_ratio,
+        explain_max_order as max_order,
+        explain_min_gain as min_gain,
+        explain_min_outliers as min_outliers,
+        explain_confounders_checked as confounders_checked
+    from params_v1
 ),
 
 outcomes as (

@@ -2,7 +2,7 @@
 -- version: 2 (same rows as v1; reads run_neighbours_v2, whose neighbour median is computed by an
 --   equi-join on rank offsets, 3x faster at full scale)
 -- grain: one row per site and primary GPU of finished runs
--- reads: check_params, run_neighbours_v2, run_summary_v1
+-- reads: params_v1, run_neighbours_v2, run_summary_v1
 -- question: Does one GPU of one site give worse models (a faulty card or machine)? Accuracies are
 --   the test accuracies of the runs' Linf Base evaluations, or, for a run without one, its clean and
 --   CW-40 validation accuracies at the best epoch (acc_source says which). A site and GPU is flagged
@@ -23,9 +23,9 @@
 
 with params as (
     select
-        max(value) filter (where name = 'gpu_accuracy.max_low_share') as max_low_share,
-        max(value) filter (where name = 'gpu_accuracy.min_runs') as min_runs
-    from check_params
+        gpu_accuracy_max_low_share as max_low_share,
+        gpu_accuracy_min_runs as min_runs
+    from params_v1
 ),
 
 run_accuracies as (

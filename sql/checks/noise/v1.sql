@@ -1,7 +1,7 @@
 -- check: noise
 -- version: 1 (first version)
 -- grain: one row per pair of known sites and metric
--- reads: check_best_epoch_v2, check_params, epochs, evals, run_summary_v1, runs
+-- reads: check_best_epoch_v2, epochs, evals, params_v1, run_summary_v1, runs
 -- requires: runs.site
 -- question: Is a difference between two sites larger than the noise of a single training run, and
 --   could the data have shown one at all? For each metric of finished runs (validation: best CW-40
@@ -35,8 +35,9 @@
 --   verdict: different, equivalent or inconclusive
 
 with params as (
-    select max(value) filter (where name = 'noise.equivalence_margin') as margin
-    from check_params
+    select
+        noise_equivalence_margin as margin
+    from params_v1
 ),
 
 finished as (

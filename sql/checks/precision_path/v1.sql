@@ -1,7 +1,7 @@
 -- check: precision_path
 -- version: 1 (first version)
 -- grain: one row per site, month the run started and precision path
--- reads: check_params, run_neighbours_v2, runs
+-- reads: params_v1, run_neighbours_v2, runs
 -- requires: runs.grad_norm_median
 -- question: Which precision path did each site's runs take, month by month, and how many of them are
 --   low? runs.precision_path is native_amp_unscaled when the median |gn| of the run's step lines is at
@@ -23,8 +23,9 @@
 --   threshold: precision_path.min_scaled_grad_norm in force
 
 with params as (
-    select max(value) filter (where name = 'precision_path.min_scaled_grad_norm') as threshold
-    from check_params
+    select
+        precision_path_min_scaled_grad_norm as threshold
+    from params_v1
 ),
 
 runs_by_path as (

@@ -1,7 +1,7 @@
 -- check: robust_overfitting
 -- version: 1 (first version)
 -- grain: one row per finished training run without NaN and with CW-40 results
--- reads: run_summary_v1, check_params
+-- reads: params_v1, run_summary_v1
 -- question: How much CW-40 validation accuracy did the run lose between its best epoch and its
 --   last one (robust overfitting)? A run overfits when the gap is at least
 --   robust_overfitting.min_gap points (check_params). Runs that went NaN are left to
@@ -18,8 +18,8 @@
 
 with params as (
     select
-        max(value) filter (where name = 'robust_overfitting.min_gap') as min_gap
-    from check_params
+        robust_overfitting_min_gap as min_gap
+    from params_v1
 ),
 
 final as (

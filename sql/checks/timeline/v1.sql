@@ -1,7 +1,7 @@
 -- check: timeline
 -- version: 1 (first version)
 -- grain: one row per site and month at which its share of low runs changed
--- reads: check_params, run_neighbours_v2, runs
+-- reads: params_v1, run_neighbours_v2, runs
 -- requires: runs.site
 -- question: When did a site's share of low runs change, and did its code change then? The finished
 --   runs of each site are grouped by the month they started; a change point is a month whose share
@@ -26,9 +26,9 @@
 
 with params as (
     select
-        max(value) filter (where name = 'timeline.min_runs') as min_runs,
-        max(value) filter (where name = 'timeline.min_change') as min_change
-    from check_params
+        timeline_min_runs as min_runs,
+        timeline_min_change as min_change
+    from params_v1
 ),
 
 site_runs as (

@@ -3,7 +3,7 @@
 --   rank offsets instead of a range join, and reads it once (CTE neighbours) instead of twice:
 --   6x faster at full scale)
 -- grain: one row per band of neighbouring low archs
--- reads: check_params, run_neighbours_v2
+-- reads: params_v1, run_neighbours_v2
 -- question: Are there bands of consecutive arch ids whose accuracy is far below that of their
 --   neighbours (the vertical lines of an accuracy-by-arch_id plot: a training problem that hit a
 --   stretch of archs, not the archs themselves)? An arch is low when one of its finished runs is low
@@ -24,9 +24,9 @@
 
 with params as (
     select
-        max(value) filter (where name = 'vertical_lines.max_gap') as max_gap,
-        max(value) filter (where name = 'vertical_lines.min_low') as min_low
-    from check_params
+        vertical_lines_max_gap as max_gap,
+        vertical_lines_min_low as min_low
+    from params_v1
 ),
 
 neighbours as (

@@ -2,7 +2,7 @@
 -- version: 2 (same rows as v1; neighbour median by an equi-join on rank offsets instead of a range
 --   join, 3x faster at full scale)
 -- grain: one row per finished training run with a best CW-40 accuracy
--- reads: check_params, run_summary_v1
+-- reads: params_v1, run_summary_v1
 -- question: Is the run's best CW-40 validation accuracy far below that of the architectures around
 --   it? Archs with a finished run are ranked by arch_id (ascending MACs, so neighbours are of similar
 --   size); an arch's level is the mean over its finished runs; a run is low when it lies at least
@@ -26,9 +26,9 @@
 
 with params as (
     select
-        max(value) filter (where name = 'low_arch.window') as window_archs,
-        max(value) filter (where name = 'low_arch.min_drop') as min_drop
-    from check_params
+        low_arch_window as window_archs,
+        low_arch_min_drop as min_drop
+    from params_v1
 ),
 
 finished_runs as (

@@ -1,10 +1,11 @@
 -- view: run_summary
 -- version: 1 (first version)
 -- grain: one row per training run
--- reads: runs, evals, lr_decays_v1
+-- reads: chosen_evals_v1, evals, lr_decays_v1, runs
 -- question: What did each training run reach in validation, when did its learning rate drop, and
 --   what did its best checkpoint score on the test set (Linf Base and AutoAttack evaluations)?
---   A run with several finished evaluations of one kind takes the one that finished last.
+--   A run with several finished evaluations of one kind takes the one chosen_evals chooses (the
+--   one that finished last).
 -- columns:
 --   run_id: the run (runs.run_id)
 --   arch_id: architecture id
@@ -46,30 +47,26 @@ with decays as (
 
 base_evals as (
     select
-        run_id,
-        eval_id,
-        clean_acc,
-        fgsm_acc,
-        pgd20_acc,
-        cw40_acc
-    from evals
-    where attack = 'Base'
-        and norm = 'Linf'
-        and finished
-        and run_id is not null
-    qualify row_number() over (partition by run_id order by finished_at desc nulls last, eval_id) = 1
+        c.run_id,
+        e.eval_id,
+        e.clean_acc,
+        e.fgsm_acc,
+        e.pgd20_acc,
+        e.cw40_acc
+    from chosen_evals_v1 as c
+    inner join evals as e on c.eval_id = e.eval_id
+    where c.attack = 'Base'
+        and c.norm = 'Linf'
 ),
 
 aa_evals as (
     select
-        run_id,
-        aa_acc
-    from evals
-    where attack = 'AA'
-        and norm = 'Linf'
-        and finished
-        and run_id is not null
-    qualify row_number() over (partition by run_id order by finished_at desc nulls last, eval_id) = 1
+        c.run_id,
+        e.aa_acc
+    from chosen_evals_v1 as c
+    inner join evals as e on c.eval_id = e.eval_id
+    where c.attack = 'AA'
+        and c.norm = 'Linf'
 ),
 
 final as (
