@@ -15,7 +15,7 @@ version, the storage version and the text of every migration and view file).
                               which DuckDB resolves before the file's, when any differs
     unknown_objects(con)      views, tables, macros, sequences, types the tool did not create
 
-An ingest reinstalls the views when any differs (warehouse/update.py); every reading command and
+An ingest reinstalls the views when any differs (warehouse/pipeline.py); every reading command and
 export runs on the tool's own definitions; `verify` reports the rest. Macros that replace DuckDB's
 functions are refused when the file is opened (warehouse/connect.py).
 """
