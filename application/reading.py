@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from warehouse import WarehouseError, default_db_path
 from warehouse.checks import CheckReport, installed_checks, run_checks
-from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryResult, open_for_reading, query_connection, query_rows, views_warning
+from warehouse.query import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT,
+    QueryResult,
+    open_for_reading,
+    query_connection,
+    query_rows,
+    views_warning,
+)
 from warehouse.viewfiles import view_paths
 from warehouse.views import list_views
 

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingest import ParseError, parse_file, parser_version
 from ingest.budget import FileClock, OverBudget
 from ingest.columns import COLUMN_TYPES, CONVERSION_ERRORS, Unstorable, arrow_columns, arrow_table, fit_row, fit_value
 from ingest.discover import FoundFile
+from ingest.logtext import log_time
 from ingest.records import EPOCH_COLUMNS, EPOCH_INT_COLUMNS, INT_NULL, ROW_WORDS, epoch_table
 from ingest.release import parse_release_stream
-from ingest.logtext import log_time
 from ingest.text import one_line
 
 PARSED_KINDS = ("train", "eval", "corruption", "config", "release")

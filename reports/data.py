@@ -23,7 +23,6 @@ from warehouse.query import on_cursors
 from warehouse.viewfiles import SQL_DIR
 
 
-
 def report_query(name: str) -> str:
     """The text of `sql/report/<name>.sql`."""
     path = SQL_DIR / "report" / f"{name}.sql"

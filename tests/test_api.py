@@ -9,10 +9,10 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 import pytest
+from conftest import ROOT, query
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, query
 from demo import write_demo_repository
 from nares import Warehouse, open_warehouse
 from warehouse import WarehouseError

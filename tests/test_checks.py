@@ -6,18 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from check_cases import CHECKS_DIR, build_case, read_case
 from typer.testing import CliRunner
+from views_corpus import base_eval, base_log, build, rows, run, train_log
 
-from cli import app
 from application.output import render_checks
+from cli import app
 from ingest.errors import UserError
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths
-
-from check_cases import CHECKS_DIR, build_case, read_case
-from views_corpus import base_eval, base_log, build, rows, run, train_log
 
 MSU, SUS = "MSU", "SUSTech"
 BEST_EPOCH_CASE = CHECKS_DIR / "best_epoch" / "cases" / "best_before_first_decay.toml"

@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import HISTORY, SAMPLES, git, query
+
 from ingest.code_facts import script_facts
 from ingest.code_history import read_code_repo
 from warehouse.update import ingest_paths

@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE_LINF, TRAIN_LOG, query
 from interleave import Writers
 from test_ingest import content_hash
+
 from warehouse import swap
 from warehouse.errors import WarehouseError
 from warehouse.swap import file_identity

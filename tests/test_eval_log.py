@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import AA_COMPACT, BASE_L2, BASE_LINF
+
 from ingest import classify, parse_file
 from ingest.corruption_log import CORRUPTIONS, parse_corruption_log
 from ingest.errors import ParseError

@@ -14,13 +14,12 @@ from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
+from views_corpus import T0, build, rows, run, settings
 
 from cli import app
 from demo import write_demo_repository
 from warehouse.checks import run_checks
 from warehouse.update import ingest_paths
-
-from views_corpus import T0, build, rows, run, settings
 
 FINE = [30.0, 40.0, 45.0, 46.0]  # best at the last epoch, after the first decay: neither early nor overfit
 LOW = [20.0, 25.0, 28.0, 30.0]   # 16 points below FINE's best: low, and still neither early nor overfit

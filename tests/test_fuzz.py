@@ -9,10 +9,11 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import AA_COMPACT, BASE_L2, BASE_LINF, TRAIN_LOG, TRUNCATED_LOG
+from conftest import FUZZ_CASES as CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import AA_COMPACT, BASE_L2, BASE_LINF, FUZZ_CASES as CASES, TRAIN_LOG, TRUNCATED_LOG
 from ingest import classify
 from ingest.discover import FoundFile
 from ingest.read import file_id, read_batch

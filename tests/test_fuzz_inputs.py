@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, git, query
+from conftest import FUZZ_CASES as CASES
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_gitlog import raw_commit
 
-from conftest import BASE_LINF, FUZZ_CASES as CASES, TRAIN_LOG, git, query
 from ingest.discover import discover
 from ingest.gitlog import read_history
 from ingest.read import file_id, read_batch
 from ingest.sites import UNKNOWN, SitesFileError, attribute_sites, read_sites_file
-from test_gitlog import raw_commit
 from warehouse.update import ingest_paths
 
 TRAIN = TRAIN_LOG.read_text()

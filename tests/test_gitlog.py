@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import TRAIN_LOG, git, query
+
 from ingest.gitlog import parse_log, read_history
 from warehouse.update import ingest_paths
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, query
 from typer.testing import CliRunner
 
 from cli import app
 from ingest import parallel
-from conftest import BASE_LINF, TRAIN_LOG, query
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import latest_version, migrations

@@ -15,10 +15,10 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 import pytest
+from conftest import ROOT, SAMPLES, query
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, SAMPLES, query
 from warehouse import default_db_path
 
 PACKAGED = ["pyproject.toml", "setup.py", "README.md", "ingest", "warehouse", "reports", "demo", "application", "sql",

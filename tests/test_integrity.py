@@ -7,11 +7,11 @@ import sys
 
 import duckdb
 import pytest
+from conftest import ROOT, query
+from test_ingest import content_hash
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, query
-from test_ingest import content_hash
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths
 

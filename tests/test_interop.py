@@ -10,16 +10,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import ROOT, query
 from typer.testing import CliRunner
 
 from cli import app
 from demo import write_demo_repository
 from warehouse.errors import WarehouseError
 from warehouse.export import export_parquet, export_release, flagged_arch_ids
-from warehouse.viewfiles import flagged_checks
 from warehouse.update import ingest_paths
-
-from conftest import ROOT, query
+from warehouse.viewfiles import flagged_checks
 
 DATA_TABLES = ("runs", "epochs", "evals", "corruptions", "archs", "gpus")
 # columns that name where a row came from (ids are hashes of paths), not what it says

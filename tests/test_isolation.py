@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, query
 
 import ingest
 import ingest.parallel as parallel
 import ingest.read as read
-from conftest import BASE_LINF, TRAIN_LOG, query
 from ingest.discover import discover
 from ingest.read import file_id, read_batch
 from warehouse.update import ingest_paths

@@ -11,8 +11,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-
 from conftest import query
+
 from ingest.release import MAX_LINE_BYTES, MAX_LIST_VALUES, parse_release, parse_release_stream, release_lines
 from warehouse.update import ingest_paths
 

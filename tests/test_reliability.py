@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import BASE_LINF, ROOT, TRAIN_LOG
+
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths
 

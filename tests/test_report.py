@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT
 from demo import write_demo_repository
 from reports.render import vega_bundle
 from warehouse.update import ingest_paths

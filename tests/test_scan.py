@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import train_oracle
+from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import train_oracle
-from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from ingest._scan import header_records, scan_training_log
 from ingest.records import EPOCH_COLUMNS, EpochRows
 

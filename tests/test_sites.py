@@ -7,14 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, git, query
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import BASE_LINF, TRAIN_LOG, git, query
 from ingest.gitlog import parse_log
-from ingest.sites import MAX_SITES_BYTES, GlobMatcher, SitesFileError, attribute_sites, glob_match, read_sites_file, Site
+from ingest.sites import MAX_SITES_BYTES, GlobMatcher, Site, SitesFileError, attribute_sites, glob_match, read_sites_file
 from warehouse.update import ingest_paths
 
 SITES = """\

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import query
 
 from demo import write_demo_repository
 from warehouse.dialects import transpile_views
 from warehouse.export import export_parquet
 from warehouse.update import ingest_paths
-
-from conftest import query
 
 VERSIONED = tuple(f"_v{n}" for n in range(1, 10))
 

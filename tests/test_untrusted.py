@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT
 from warehouse.connect import connect, scratch_connection
 from warehouse.update import ingest_paths
 

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 import sqlglot
 from typer.testing import CliRunner
+from views_corpus import SAMPLES
 
 from cli import app
 from warehouse.connect import connect
@@ -18,11 +19,16 @@ from warehouse.errors import WarehouseError
 from warehouse.migrate import migrate
 from warehouse.update import ingest_paths
 from warehouse.viewfiles import (
-    SQL_DIR, flagged_checks, load_check_queries, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths,
+    SQL_DIR,
+    flagged_checks,
+    load_check_queries,
+    load_view_files,
+    parse_header,
+    sql_fingerprint,
+    tables_read,
+    view_paths,
 )
 from warehouse.views import install_views
-
-from views_corpus import SAMPLES
 
 HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
 CHECKS = [

@@ -10,9 +10,8 @@ listed as not portable instead of being printed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp

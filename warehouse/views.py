@@ -20,7 +20,13 @@ import pyarrow as pa
 from warehouse.errors import WarehouseError
 from warehouse.params import install_check_params
 from warehouse.viewfiles import (
-    CHECK_QUERY_GRAIN, SQL_DIR, CheckQuery, ViewFile, load_check_queries, load_view_files, sql_fingerprint,
+    CHECK_QUERY_GRAIN,
+    SQL_DIR,
+    CheckQuery,
+    ViewFile,
+    load_check_queries,
+    load_view_files,
+    sql_fingerprint,
 )
 
 
