@@ -107,7 +107,8 @@ class Warehouse:
         """All rows of one of the tool's views, e.g. `run_summary` or `check_best_epoch_v1`."""
         known = tool_view_names()
         if name not in known:
-            raise WarehouseError(f"no view named {name!r}: choose from {', '.join(sorted(n for n in known if not n[-1].isdigit()))}")
+            current = sorted(n for n in known if not n[-1].isdigit())
+            raise WarehouseError(f"no view named {name!r}: choose from {', '.join(current)}")
         return self.sql(f"select * from {name}")
 
     def views_listing(self) -> tuple[list[str], list[tuple]]:

@@ -155,7 +155,8 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     }
     problems = []
     if nan_exit:
-        problems.append(f"stopped by the NaN exit: the log ends on a step line with loss_avg=nan (last epoch {run['last_epoch']})")
+        problems.append("stopped by the NaN exit: the log ends on a step line with loss_avg=nan "
+                        f"(last epoch {run['last_epoch']})")
     elif not finished:
         where = f"last epoch {run['last_epoch']}" if n_epochs else "no epoch logged"
         problems.append(f"unfinished run: no 'Running Cost' line ({where})")
