@@ -20,7 +20,7 @@ from ingest.errors import UserError
 from reports.tables import render_rows
 from warehouse import default_db_path
 
-DEMO_NOTE = "the warehouse holds demo data (synthetic logs of `cli.py demo`): its findings were planted"
+DEMO_NOTE = "the warehouse holds demo data (synthetic logs of `nares demo`): its findings were planted"
 
 
 def db_path(db: Path | None) -> Path:
