@@ -329,12 +329,6 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and "no warehouse at" in result.output
 
 
-def test_every_command_has_help():
-    for command in ("ingest", "sql", "demo"):
-        result = runner.invoke(app, [command, "--help"])
-        assert result.exit_code == 0 and "Usage" in result.output
-
-
 def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
     """A chunk whose first evaluation is a corruption log still loads the Base accuracies after it."""
     from test_eval_log import corruption_log

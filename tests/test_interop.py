@@ -358,12 +358,6 @@ def test_release_in_site_from_the_sites_file_paths(tmp_path):
     assert query(db, "select distinct site from runs") == [("MSU",)]
 
 
-@pytest.mark.parametrize("command", [["export", "--help"], ["export", "release", "--help"], ["export", "parquet", "--help"], ["export", "arch-list", "--help"]])
-def test_export_commands_have_help(command):
-    result = CliRunner().invoke(app, command)
-    assert result.exit_code == 0 and "Usage" in result.output
-
-
 # --- other SQL engines --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dialect", ["spark", "trino", "postgres"])

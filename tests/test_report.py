@@ -462,13 +462,6 @@ def test_report_on_a_warehouse_without_findings(samples, tmp_path):
     assert "demo data" not in check.output
 
 
-def test_report_help():
-    result = runner.invoke(app, ["report", "--help"])
-    assert result.exit_code == 0
-    for option in ("--db", "--out", "--format", "--arch"):
-        assert option in result.output
-
-
 def test_a_spec_with_a_wrong_mark_is_refused():
     import altair as alt
     from jsonschema.exceptions import ValidationError
