@@ -267,15 +267,6 @@ def test_migrates_a_database_written_by_schema_version_1(samples, db_path):
     assert query(db_path, "select count(*) from duckdb_columns() where table_name = 'files' and column_name = 'added_author'") == [(1,)]
 
 
-def test_newer_schema_is_refused(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
-    con = duckdb.connect(str(db_path))
-    con.execute("update meta set value = '999' where key = 'schema_version'")
-    con.close()
-    with pytest.raises(WarehouseError, match="newer than this tool knows"):
-        ingest_paths(db_path, [samples], workers=1)
-
-
 def test_every_table_and_column_has_a_comment(samples, db_path):
     ingest_paths(db_path, [samples], workers=1)
     missing = query(db_path, "select table_name, column_name from duckdb_columns() where database_name = current_database() "
@@ -340,19 +331,6 @@ def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
     ingest_paths(db_path, [logs], workers=1)
     assert query(db_path, "select arch_id, attack, clean_acc, cw40_acc, corruption_mean_acc from evals order by 1") == [
         (1, "cifar10c", None, None, 78.1234), (9, "Base", 67.0, 49.0, None)]
-
-
-def test_reading_commands_migrate_an_older_warehouse(db_path):
-    con = connect(db_path)
-    version, first = migrations()[0]
-    con.execute(first.read_text())
-    con.execute("insert into meta values ('schema_version', '1')")
-    con.execute("insert into files (file_id, path, kind, status) values (1, '/old/arch_99.log', 'train', 'ok')")
-    con.execute("insert into runs (run_id, file_id, arch_id, source_path) values (1, 1, 99, '/old/arch_99.log')")
-    con.close()
-    result = runner.invoke(app, ["sql", "select arch_id from runs", "--db", str(db_path), "--format", "csv"])
-    assert (result.exit_code, result.output) == (0, "arch_id\n99\n")
-    assert query(db_path, "select value from meta where key = 'schema_version'") == [(str(latest_version()),)]
 
 
 def test_progress_counts_every_file_and_byte_read(samples, db_path):
