@@ -126,6 +126,20 @@ def demo_release(demo_warehouse: DemoWarehouse, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def samples_warehouse(tmp_path_factory) -> Path:
+    """The real sample logs (a copy) ingested once for the session, for tests that only read the
+    result; the session fails at its end if a test changed the file."""
+    from warehouse.update import ingest_paths
+
+    root = tmp_path_factory.mktemp("samples-shared")
+    shutil.copytree(SAMPLES, root / "logs")
+    ingest_paths(root / "wh.duckdb", [root / "logs"], workers=1)
+    before = _sha256(root / "wh.duckdb")
+    yield root / "wh.duckdb"
+    assert _sha256(root / "wh.duckdb") == before, "a test wrote to the shared samples warehouse"
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "wh.duckdb"

@@ -267,8 +267,8 @@ def test_migrates_a_database_written_by_schema_version_1(samples, db_path):
     assert query(db_path, "select count(*) from duckdb_columns() where table_name = 'files' and column_name = 'added_author'") == [(1,)]
 
 
-def test_every_table_and_column_has_a_comment(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
+def test_every_table_and_column_has_a_comment(samples_warehouse):
+    db_path = samples_warehouse
     missing = query(db_path, "select table_name, column_name from duckdb_columns() where database_name = current_database() "
                              "and not internal and (comment is null or comment = '') and table_name in "
                              "(select table_name from duckdb_tables() where database_name = current_database())")
@@ -276,11 +276,11 @@ def test_every_table_and_column_has_a_comment(samples, db_path):
     assert query(db_path, "select count(*) from duckdb_tables() where database_name = current_database() and (comment is null or comment = '')") == [(0,)]
 
 
-def test_opens_in_the_duckdb_shell_read_only(samples, db_path):
+def test_opens_in_the_duckdb_shell_read_only(samples_warehouse):
     cli = shutil.which("duckdb", path=os.path.dirname(sys.executable)) or shutil.which("duckdb")
     if cli is None:
         pytest.fail("the duckdb CLI (pip package duckdb-cli) is not installed")
-    ingest_paths(db_path, [samples], workers=1)
+    db_path = samples_warehouse
     result = subprocess.run([cli, "-readonly", "-csv", str(db_path), "select count(*) from epochs; select comment from duckdb_tables() where table_name = 'runs'"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -305,8 +305,8 @@ def test_cli_ingest_and_sql(samples, db_path):
     ("copy runs to '/tmp/x.csv'", "only queries are allowed"),
     ("selec 1", "SQL error"),
 ])
-def test_cli_sql_refuses_anything_but_queries(samples, db_path, statement, message):
-    ingest_paths(db_path, [samples], workers=1)
+def test_cli_sql_refuses_anything_but_queries(samples_warehouse, statement, message):
+    db_path = samples_warehouse
     result = runner.invoke(app, ["sql", statement, "--db", str(db_path)])
     assert result.exit_code == 1
     assert message in result.output
