@@ -183,12 +183,3 @@ def test_killed_rebuild_leaves_the_old_file(loaded):
     proc.kill()
     proc.wait()
     assert content_hash(db) == before
-
-
-def test_verify_and_the_new_options_have_help():
-    result = runner.invoke(app, ["verify", "--help"])
-    assert result.exit_code == 0 and "one line per problem" in result.output
-    result = runner.invoke(app, ["ingest", "--help"])
-    assert "--wait" in result.output and "--rebuild" in result.output
-    result = runner.invoke(app, ["sql", "--help"])
-    assert "--timeout" in result.output and "--max-rows" in result.output

@@ -6,16 +6,14 @@ from typer.testing import CliRunner
 
 from cli import app
 from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, run_query
-from warehouse.update import ingest_paths
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def db(samples, tmp_path):
-    path = tmp_path / "wh.duckdb"
-    ingest_paths(path, [samples], workers=1)
-    return path
+def db(samples_warehouse):
+    """The real sample logs' warehouse, shared by the session (tests/conftest.py): queries only read it."""
+    return samples_warehouse
 
 
 @pytest.mark.parametrize("statement", [
