@@ -506,13 +506,6 @@ def test_cli_views_without_warehouse_fails_with_one_line(tmp_path: Path):
     assert "no warehouse at" in result.output
 
 
-@pytest.mark.parametrize("command", ["check", "views"])
-def test_cli_help(command):
-    result = CliRunner().invoke(app, [command, "--help"])
-    assert result.exit_code == 0
-    assert "--db" in result.output
-
-
 def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path, monkeypatch):
     import warehouse.pipeline as update
 
