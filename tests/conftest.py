@@ -25,7 +25,8 @@ FUZZ_CASES = {"count": 0, "names": 0, "numbers": 0, "release": 0, "git": 0, "sit
 """Cases run by the fuzz tests: damaged logs (`count`, tests/test_fuzz.py) and the ground around
 them (tests/test_fuzz_inputs.py): file names, numbers at every integer width, release lines, git
 histories, sites files."""
-_AROUND = {"names": "file names", "numbers": "numbers", "release": "release lines", "git": "git histories", "sites": "sites files"}
+_AROUND = {"names": "file names", "numbers": "numbers", "release": "release lines", "git": "git histories",
+           "sites": "sites files"}
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -153,7 +154,8 @@ def samples(tmp_path: Path) -> Path:
     return target
 
 
-def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@example.org", date: str = "2023-03-01T10:00:00+00:00") -> str:
+def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@example.org",
+        date: str = "2023-03-01T10:00:00+00:00") -> str:
     """Run git in `repo` as a given author at a fixed date."""
     env = {
         "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,

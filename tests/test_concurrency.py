@@ -23,7 +23,8 @@ from warehouse.swap import file_identity
 from warehouse.update import ingest_paths
 from warehouse.verify import verify_warehouse
 
-SITES = '[sites.MSU]\nauthors = ["shihuahuang"]\npaths = ["msu/**"]\n[sites.SUSTech]\nauthors = ["zaber"]\npaths = ["sustech/**"]\n'
+SITES = ('[sites.MSU]\nauthors = ["shihuahuang"]\npaths = ["msu/**"]\n'
+         '[sites.SUSTech]\nauthors = ["zaber"]\npaths = ["sustech/**"]\n')
 
 
 def train_log(arch: int, extra_epoch_line: bool = False) -> str:

@@ -139,7 +139,8 @@ def test_sites_renames_and_site_changes(ingested):
     changed = {rel(corpus, p) for (p,) in con.execute("select path from files where site_changed").fetchall()}
     assert changed == set(key["dirt"]["site_changed"])
     for move in key["dirt"]["renamed"]:
-        added = con.execute("select added_commit is not null, n_commits from files where path like ?", [f"%/{move['to']}"]).fetchone()
+        added = con.execute("select added_commit is not null, n_commits from files where path like ?",
+                            [f"%/{move['to']}"]).fetchone()
         assert added == (True, 2)
 
 
@@ -149,7 +150,8 @@ def test_code_repositories_are_not_logs(ingested):
     sources = [rel(corpus, p) for (p,) in con.execute(
         "select source_path from runs union all select source_path from evals").fetchall()]
     assert sources and not [p for p in sources if p.startswith("code/")]
-    assert not con.execute("select count(*) from files where path like '%/code/%' and status in ('ok', 'partial', 'error')").fetchone()[0]
+    assert not con.execute("select count(*) from files where path like '%/code/%' "
+                           "and status in ('ok', 'partial', 'error')").fetchone()[0]
 
 
 def test_reingest_of_the_demo_reads_nothing(ingested, demo_warehouse_copy):

@@ -54,7 +54,8 @@ def test_arch_list_query_runs_for_every_listed_check(demo_db, check):
 
 def test_arch_list_cli_writes_one_id_per_line(demo_db, tmp_path):
     out = tmp_path / "retrain.txt"
-    result = CliRunner().invoke(app, ["export", "arch-list", "--check", "best_epoch", "--site", "MSU", "--db", str(demo_db), "--out", str(out)])
+    result = CliRunner().invoke(app, ["export", "arch-list", "--check", "best_epoch", "--site", "MSU",
+                                      "--db", str(demo_db), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines() == [str(i) for i in flagged_arch_ids(demo_db, "best_epoch", "MSU")]
 
@@ -75,9 +76,11 @@ def test_export_parquet_reads_back_every_table(demo_db, tmp_path):
     assert sorted(result.tables) == tables
     con = duckdb.connect()
     for table in tables:
-        columns = [r[0] for r in query(demo_db, "select column_name from duckdb_columns() where table_name = ? order by column_index", [table])]
+        columns = [r[0] for r in query(demo_db, "select column_name from duckdb_columns() "
+                                                "where table_name = ? order by column_index", [table])]
         select = ", ".join(columns)
-        back = con.execute(f"select {select} from read_parquet('{out}/{table}/**/*.parquet', hive_partitioning = true)").fetchall()
+        back = con.execute(f"select {select} from read_parquet('{out}/{table}/**/*.parquet', "
+                           "hive_partitioning = true)").fetchall()
         assert same_rows(back, query(demo_db, f"select {select} from {table}")), table
 
 
@@ -181,7 +184,8 @@ def benchmark_loader(path: Path) -> dict[tuple, LoadedRecord]:
             timestamp=datetime.date(*[int(x) for x in train["timestamp"].split("-")]),
             training_time=train["training_time"], best_epoch=best,
             val_clean_acc=train["val_acc"][best], val_pgd_acc=train["pgd"][best], val_cw_acc=train["cw"][best],
-            test={k: test.get(k) for k in ("test_clean_acc", "test_loss", "Linf_fgsm_acc", "Linf_pgd_acc", "Linf_cw_acc", "Linf_aa_acc")},
+            test={k: test.get(k) for k in ("test_clean_acc", "test_loss", "Linf_fgsm_acc", "Linf_pgd_acc",
+                                           "Linf_cw_acc", "Linf_aa_acc")},
             corruption_avg=sum(accs) / len(accs) if accs else None,
         )
     return dataset
@@ -194,7 +198,8 @@ def test_release_export_loads_in_the_benchmark_loader_with_the_same_values(demo_
                r.started_at::date, r.running_cost_days, r.macs_m, r.params_mb, s.test_clean_acc, s.test_cw40_acc, s.test_aa_acc
         from runs as r inner join run_summary as s using (run_id)
         where r.run_id in (select run_id from runs where finished)""")}
-    assert len(loaded) == len({r[0] for r in query(demo_db, "select arch_id from runs where finished and best_epoch is not null")})
+    assert len(loaded) == len({r[0] for r in query(demo_db, "select arch_id from runs "
+                                                            "where finished and best_epoch is not null")})
     for record in loaded.values():
         r = runs[record.arch_id]
         assert (record.best_epoch, record.val_clean_acc, record.val_pgd_acc, record.val_cw_acc) == r[1:5]
@@ -207,7 +212,8 @@ def test_release_export_corruptions_average_matches_the_warehouse(demo_db, demo_
     means = query(demo_db, """
         select e.arch_id, avg(c.acc) from evals as e inner join corruptions as c using (eval_id)
         where e.attack = 'cifar10c' and e.finished
-            and e.run_id in (select run_id from runs where finished and arch_id in (select arch_id from runs group by 1 having count(*) = 1))
+            and e.run_id in (select run_id from runs where finished
+                             and arch_id in (select arch_id from runs group by 1 having count(*) = 1))
         group by e.arch_id""")
     assert means
     for arch_id, mean in means:
@@ -216,13 +222,16 @@ def test_release_export_corruptions_average_matches_the_warehouse(demo_db, demo_
 
 def test_release_export_excludes_runs_a_check_flags(demo_db, tmp_path):
     out = tmp_path / "clean.jsonl"
-    result = CliRunner().invoke(app, ["export", "release", str(out), "--exclude-check", "incomplete_runs", "--exclude-check", "best_epoch", "--db", str(demo_db)])
+    result = CliRunner().invoke(app, ["export", "release", str(out), "--exclude-check", "incomplete_runs",
+                                      "--exclude-check", "best_epoch", "--db", str(demo_db)])
     assert result.exit_code == 0, result.output
-    flagged = set(query(demo_db, "select run_id from check_incomplete_runs union select run_id from check_best_epoch where early"))
+    flagged = set(query(demo_db, "select run_id from check_incomplete_runs "
+                                 "union select run_id from check_best_epoch where early"))
     kept = {json.loads(line)["arch_id"] for line in out.read_text().splitlines()}
     flagged_archs = {r[0] for r in query(demo_db, """
         select arch_id from runs where run_id in (select run_id from check_best_epoch where early)
-        and arch_id not in (select arch_id from runs where finished and run_id not in (select run_id from check_best_epoch where early))""")}
+        and arch_id not in (select arch_id from runs where finished
+                            and run_id not in (select run_id from check_best_epoch where early))""")}
     assert flagged and kept.isdisjoint(flagged_archs)
     assert "runs flagged by the excluded checks left out" in result.output
 

@@ -111,7 +111,8 @@ def test_verify_reports_one_line_per_problem_and_unknown_objects(loaded):
     assert result.exit_code == 1
     aa = query(db, "select path from files where file_id = 12345")[0][0]
     assert result.output.splitlines() == [
-        f"files: {aa} has file_id 12345, the id of its path is {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]}",
+        f"files: {aa} has file_id 12345, "
+        f"the id of its path is {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]}",
         f"files: 2 rows for path {train} (one expected)",
         f"files: 2 rows with file_id {train_id} (one expected)",
         f"evals: evaluation log {aa} holds 0 evaluations (one expected)",

@@ -28,7 +28,8 @@ def demo_db(demo_warehouse) -> Path:
 
 def table_rows(db: Path, table: str) -> list[tuple]:
     """A table's rows without provenance columns, sorted: what two warehouses must agree on."""
-    columns = [r[0] for r in query(db, "select column_name from duckdb_columns() where table_name = ? order by column_index", [table])]
+    columns = [r[0] for r in query(db, "select column_name from duckdb_columns() "
+                                       "where table_name = ? order by column_index", [table])]
     keep = [c for c in columns if c not in PROVENANCE]
     return sorted(map(repr, query(db, f"select {', '.join(keep)} from {table}")))
 
@@ -69,11 +70,13 @@ def test_release_in_checks_without_their_inputs_say_they_cannot_run(demo_release
     assert lines["config_drift"].startswith("cannot run: no row holds epochs.lr, run_settings.value")
     assert lines["duplicate_archs"].startswith("cannot run: no row holds runs.site")
     assert not lines["best_epoch"].startswith("cannot run")
-    assert query(db, "select requires from view_versions where view_name = 'check_config_drift_v1'") == [(["epochs.lr", "run_settings.value"],)]
+    assert (query(db, "select requires from view_versions where view_name = 'check_config_drift_v1'")
+            == [(["epochs.lr", "run_settings.value"],)])
 
 
 def release_line(arch_id: int, **test) -> str:
-    train = {"seed": 0, "gpu_type": "NVIDIA GeForce RTX 3090", "timestamp": "2023-03-0%d" % (arch_id % 9 + 1), "training_time": 1.5,
+    train = {"seed": 0, "gpu_type": "NVIDIA GeForce RTX 3090", "timestamp": "2023-03-0%d" % (arch_id % 9 + 1),
+             "training_time": 1.5,
              "best_epoch": 1, "train_loss": [2.0, 1.5, 1.4], "train_acc": [20.0, 30.0, 31.0], "val_loss": [1.9, 1.4, 1.5],
              "val_acc": [30.0, 50.0, 49.0], "pgd": [20.0, 40.0, 39.0], "pgd_stable": [80.0, 81.0, 82.0],
              "pgd_lip": [1.0, 2.0, 3.0], "pgd_loss": [2.1, 1.6, 1.7], "cw": [19.0, 39.0, 38.0],
@@ -92,16 +95,19 @@ def test_release_in_reads_base_aa_and_corruptions_of_test_best(tmp_path):
                     + release_line(8) + "\n")
     db = tmp_path / "r.duckdb"
     ingest_paths(db, [path.parent], workers=1)
-    assert query(db, "select arch_id, gpu, best_epoch, best_cw40_acc, final_cw40_acc, epochs_planned, started_at::varchar from runs order by 1") == [
+    assert query(db, "select arch_id, gpu, best_epoch, best_cw40_acc, final_cw40_acc, epochs_planned, started_at::varchar "
+                     "from runs order by 1") == [
         (7, "NVIDIA GeForce RTX 3090", 1, 39.0, 38.0, 3, "2023-03-08 00:00:00"),
         (8, "NVIDIA GeForce RTX 3090", 1, 39.0, 38.0, 3, "2023-03-09 00:00:00"),
     ]
-    assert query(db, "select arch_id, norm, attack, clean_acc, cw40_acc, aa_acc, corruption_mean_acc, finished from evals order by attack") == [
+    assert query(db, "select arch_id, norm, attack, clean_acc, cw40_acc, aa_acc, corruption_mean_acc, finished "
+                     "from evals order by attack") == [
         (7, "Linf", "AA", None, None, 30.0, None, True),
         (7, "Linf", "Base", 60.0, 34.0, None, None, True),
         (7, None, "cifar10c", None, None, None, 75.0, True),
     ]
-    assert query(db, "select corruption, level, acc, loss from corruptions order by level") == [("fog", 1, 80.0, 0.5), ("fog", 2, 70.0, 0.7)]
+    assert query(db, "select corruption, level, acc, loss from corruptions order by level") == [("fog", 1, 80.0, 0.5),
+                                                                                                ("fog", 2, 70.0, 0.7)]
     assert query(db, "select gpu, n_runs from gpus") == [("NVIDIA GeForce RTX 3090", 2)]
 
 
@@ -207,7 +213,8 @@ import json, sys
 import duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("set enable_progress_bar = false")  # a query slower than 2 s would draw a bar into stdout
-names = [r[0] for r in con.execute("select view_name from view_versions union all select distinct name from view_versions order by 1").fetchall()]
+names = [r[0] for r in con.execute("select view_name from view_versions "
+                                   "union all select distinct name from view_versions order by 1").fetchall()]
 out = {"version": duckdb.__version__, "runs": con.execute("select count(*) from runs").fetchone()[0]}
 out["views"] = {name: sorted(repr(tuple(round(x, 6) if isinstance(x, float) else x for x in row))
                              for row in con.execute(f"select * from {name}").fetchall()) for name in names}
@@ -228,5 +235,6 @@ def test_warehouse_opens_in_an_older_duckdb_release_with_the_same_view_results(d
     assert old["version"] == OLD_DUCKDB
     assert old["runs"] == query(demo_db, "select count(*) from runs")[0][0]
     for name, rows in old["views"].items():
-        now = sorted(repr(tuple(round(x, 6) if isinstance(x, float) else x for x in row)) for row in query(demo_db, f"select * from {name}"))
+        now = sorted(repr(tuple(round(x, 6) if isinstance(x, float) else x for x in row))
+                     for row in query(demo_db, f"select * from {name}"))
         assert rows == now, name

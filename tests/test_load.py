@@ -53,14 +53,15 @@ def test_a_changed_file_replaces_exactly_its_own_rows(con, samples):
     other_files = rows(con, f"select * from files where path <> '{train}'")
     other_runs = rows(con, f"select * from runs where file_id <> {file_id(str(train))}")
     evals = rows(con, "select * from evals")
-    n_epochs = con.execute(f"select count(*) from epochs where run_id in (select run_id from runs where file_id = {file_id(str(train))})").fetchall()[0][0]
+    n_epochs = con.execute("select count(*) from epochs where run_id in "
+                           f"(select run_id from runs where file_id = {file_id(str(train))})").fetchall()[0][0]
     assert other_files and other_runs and evals and n_epochs
     train.write_text(train.read_text() + "\n")
     changed = [f for f in discover([samples]) if f.path == str(train)]
     load_batch(con, read_batch(changed).tables(), ingest_id=2, known_ids={file_id(f.path) for f in files})
     assert con.execute("select count(*) from runs where arch_id = 2").fetchall()[0] == (1,)
-    assert con.execute(f"select count(*) from epochs where run_id in (select run_id from runs where file_id = {file_id(str(train))})"
-                       ).fetchall()[0] == (n_epochs,)
+    assert con.execute("select count(*) from epochs where run_id in "
+                       f"(select run_id from runs where file_id = {file_id(str(train))})").fetchall()[0] == (n_epochs,)
     assert rows(con, f"select * from runs where file_id <> {file_id(str(train))}") == other_runs
     assert rows(con, "select * from evals") == evals
     assert rows(con, f"select * from files where path <> '{train}'") == other_files
@@ -79,7 +80,8 @@ def test_an_unchanged_file_keeps_its_rows_and_gets_its_new_size_and_mtime(con, s
     tables = read_batch(again, known).tables()
     assert tables["files"].column("status").to_pylist() == ["unchanged"]
     load_batch(con, tables, ingest_id=2, known_ids={file_id(f.path) for f in files})
-    assert con.execute("select mtime_ns, ingest_id from files where path = ?", [str(train)]).fetchall()[0] == (1_700_000_000_000_000_000, 1)
+    assert (con.execute("select mtime_ns, ingest_id from files where path = ?", [str(train)]).fetchall()[0]
+            == (1_700_000_000_000_000_000, 1))
     assert rows(con, "select * from runs") == runs
 
 
@@ -93,7 +95,8 @@ def test_deleting_a_files_rows_takes_its_runs_epochs_and_settings_only(con, samp
     other_runs = con.execute("select count(*) from runs where file_id <> ?", [train]).fetchall()[0][0]
     delete_file_rows(con, [train])
     for table in ("epochs", "run_settings"):
-        assert con.execute(f"select count(*) from {table} where run_id in (select unnest(?))", [run_ids]).fetchall()[0] == (0,), table
+        assert con.execute(f"select count(*) from {table} where run_id in (select unnest(?))",
+                           [run_ids]).fetchall()[0] == (0,), table
     assert con.execute("select count(*) from runs").fetchall()[0] == (other_runs,) and other_runs > 0
     assert {t: rows(con, f"select * from {t}") for t in rest} == rest
     assert con.execute("select count(*) from files where file_id = ?", [train]).fetchall()[0] == (1,)
@@ -122,7 +125,8 @@ def test_parsed_chunks_are_loaded_in_loads_of_the_input_budget(con, samples, mon
     assert len(calls) == loads == len([c for c in calls if c])
     assert seen == [(1, c[2]) for c in chunks] and sum(n for _, n in seen) == sum(f.size for f in files)
     assert counts(con) == expected
-    assert con.execute("select count(*) from evals where norm = 'Linf' and attack = 'Base' and fgsm_acc is not null").fetchall()[0] == (1,)
+    assert con.execute("select count(*) from evals "
+                       "where norm = 'Linf' and attack = 'Base' and fgsm_acc is not null").fetchall()[0] == (1,)
     assert con.execute("select count(*) from evals where norm = 'L2' and fgsm_acc is null").fetchall()[0] == (1,)
 
 
@@ -132,6 +136,6 @@ def test_a_registered_table_is_unregistered_and_the_block_error_kept(con):
     with pytest.raises(ZeroDivisionError):
         with registered(con, "_t", pa.table({"a": [1, 2]})):
             assert con.execute("select sum(a) from _t").fetchall()[0] == (3,)
-            1 / 0
+            _ = 1 / 0  # fail inside the block: the table must still be unregistered on the way out
     with pytest.raises(Exception, match="_t"):
         con.execute("select * from _t")

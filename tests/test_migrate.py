@@ -77,7 +77,8 @@ def old_warehouse(path, version: int, fresh, monkeypatch) -> dict[str, list[str]
     con = connect(path)
     kept = {}
     try:
-        empty = [t for (t,) in con.execute("select table_name from duckdb_tables() where estimated_size = 0 order by 1").fetchall()]
+        empty = [t for (t,) in con.execute("select table_name from duckdb_tables() "
+                                           "where estimated_size = 0 order by 1").fetchall()]
         for table in empty:
             present = set(columns(source, table))
             kept[table] = [c for c in columns(con, table) if c in present]
@@ -103,7 +104,8 @@ def test_every_older_version_is_covered():
 
 
 @pytest.mark.parametrize("version", OLDER)
-def test_migrate_brings_a_file_at_an_older_version_to_the_fresh_schema_keeping_its_rows(version, fresh, fresh_contents, tmp_path, monkeypatch):
+def test_migrate_brings_a_file_at_an_older_version_to_the_fresh_schema_keeping_its_rows(version, fresh, fresh_contents,
+                                                                                        tmp_path, monkeypatch):
     db = tmp_path / f"v{version}.duckdb"
     kept = old_warehouse(db, version, fresh, monkeypatch)
     before = contents(db, kept)

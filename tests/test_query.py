@@ -36,12 +36,14 @@ def test_explain_alone_still_works(db):
 
 
 def test_rows_beyond_max_rows_are_cut_and_it_says_so(db):
-    result = runner.invoke(app, ["sql", "select range as n from range(25)", "--db", str(db), "--format", "csv", "--max-rows", "10"])
+    result = runner.invoke(app, ["sql", "select range as n from range(25)", "--db", str(db), "--format", "csv",
+                                 "--max-rows", "10"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[:11] == ["n", *map(str, range(10))]
     assert lines[11:] == ["note: only the first 10 rows are shown: the query returns more (raise --max-rows)"]
-    result = runner.invoke(app, ["sql", "select range as n from range(10)", "--db", str(db), "--format", "csv", "--max-rows", "10"])
+    result = runner.invoke(app, ["sql", "select range as n from range(10)", "--db", str(db), "--format", "csv",
+                                 "--max-rows", "10"])
     assert result.output.splitlines() == ["n", *map(str, range(10))]
 
 

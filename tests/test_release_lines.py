@@ -46,7 +46,8 @@ WRONG_TYPES = [
     ('{"arch_id": 2, "train": [{}], "test_best": [3]}', "test_best[0] is not an object: 3"),
     ('{"arch_id": 2, "arch": [], "train": [{}]}', "arch is not an object: []"),
     ('[1, 2]', "not a JSON object: [1, 2]"),
-    ('{"arch_id": 2, "train": [{}], "test_best": [{"corruptions": {"fog": {"x": {}}}}]}', "corruption 'fog': level 'x' is not an integer"),
+    ('{"arch_id": 2, "train": [{}], "test_best": [{"corruptions": {"fog": {"x": {}}}}]}',
+     "corruption 'fog': level 'x' is not an integer"),
 ]
 
 
@@ -103,18 +104,21 @@ def test_a_line_longer_than_its_budget_is_skipped_unread(tmp_path):
 def test_a_list_longer_than_its_budget_is_skipped(tmp_path):
     long = line(2, cw=[1.0] * (MAX_LIST_VALUES + 1))
     db, (status, message) = ingest_release(tmp_path, line(1) + "\n" + long + "\n")
-    assert message == f"release file: 1 archs; 1 unreadable lines skipped (first: line 2: train.cw holds {MAX_LIST_VALUES + 1} values, more than {MAX_LIST_VALUES})"
+    assert message == ("release file: 1 archs; 1 unreadable lines skipped "
+                       f"(first: line 2: train.cw holds {MAX_LIST_VALUES + 1} values, more than {MAX_LIST_VALUES})")
 
 
 def test_deep_nesting_is_skipped_and_the_other_lines_load(tmp_path):
     deep = '{"arch_id": 2, "train": [{"x": ' + "[" * 100_000 + "]" * 100_000 + "}]}"
     db, (status, message) = ingest_release(tmp_path, line(1) + "\n" + deep + "\n" + line(3) + "\n")
-    assert (status, message) == ("partial", "release file: 2 archs; 1 unreadable lines skipped (first: line 2: JSON nested deeper than the reader allows)")
+    assert (status, message) == ("partial", "release file: 2 archs; 1 unreadable lines skipped "
+                                            "(first: line 2: JSON nested deeper than the reader allows)")
 
 
 def test_a_line_that_is_not_utf8_is_skipped(tmp_path):
     db, (status, message) = ingest_release(tmp_path, line(1).encode() + b"\n\xff\xfe{}\n")
-    assert message == "release file: 1 archs; 1 unreadable lines skipped (first: line 2: not UTF-8 text: invalid start byte at byte 0)"
+    assert message == ("release file: 1 archs; 1 unreadable lines skipped "
+                       "(first: line 2: not UTF-8 text: invalid start byte at byte 0)")
 
 
 def test_no_readable_line_is_an_error_row_and_the_file_is_still_hashed(tmp_path):

@@ -111,7 +111,8 @@ def expected_names(reported: dict) -> set[str]:
     stems += ["training_curves"] + [c.removesuffix(".png") for c in curves] + ["local_train_issue"]
     stems += [f"{s}_gpu_issue" for s in SITES] + [f"{s}_missing_eval" for s in SITES] + ["code_timeline"]
     names = {f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg", "html")}
-    lists = {f"{s}_incomplete_base.txt" for s in SITES} | ({"unknown_incomplete_base.txt"} if unknown_missing(reported) else set())
+    lists = ({f"{s}_incomplete_base.txt" for s in SITES}
+             | ({"unknown_incomplete_base.txt"} if unknown_missing(reported) else set()))
     return names | lists | {"report.md", "index.html"}
 
 

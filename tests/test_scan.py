@@ -41,7 +41,8 @@ def both(data: bytes | str) -> tuple[EpochRows, dict]:
     return fast, run
 
 
-@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log") if "_eval_" not in p.name),
+@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log")
+                                        if "_eval_" not in p.name),
                          ids=lambda p: p.parent.name + "/" + p.name)
 def test_sample_logs_identical(path: Path):
     rows, run = both(path.read_bytes())

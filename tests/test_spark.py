@@ -63,7 +63,8 @@ def test_spark_views_give_the_same_rows_as_duckdb(warehouse, spark):
             assert _rounded(rows) == _rounded(query(db, f"select * from {view.view_name}")), view.view_name
             compared.append(view.view_name)
     assert "check_best_epoch_v2" in compared and "check_duplicate_archs_v1" in compared
-    assert len(compared) == len([v for v in transpile_views("spark") if v.portable and v.view_name.startswith("check_") and v.view_name.endswith(VERSIONED)])
+    assert len(compared) == len([v for v in transpile_views("spark")
+                                 if v.portable and v.view_name.startswith("check_") and v.view_name.endswith(VERSIONED)])
 
 
 @pytest.mark.slow
