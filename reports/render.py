@@ -18,6 +18,7 @@ from pathlib import Path
 import vl_convert
 
 from reports.style import CONFIG
+from warehouse.cache import cache_dir
 
 FORMATS = ("png", "svg", "html")
 PNG_SCALE = 2.0
@@ -77,10 +78,8 @@ def full_spec(spec: dict) -> dict:
 
 
 def bundle_cache() -> Path:
-    """Where the Vega bundle of this vl-convert version is kept between reports: the user's cache
-    folder ($XDG_CACHE_HOME, else ~/.cache), as other tools keep what only their version decides."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "nares" / f"vega-bundle-{vl_convert.__version__}.js"
+    """Where the Vega bundle of this vl-convert version is kept between reports."""
+    return cache_dir() / f"vega-bundle-{vl_convert.__version__}.js"
 
 
 @lru_cache(maxsize=1)

@@ -63,6 +63,7 @@ from warehouse.plan import Plan, Recorded, make_plan, read_recorded
 from warehouse.points import reached
 from warehouse.steps import run_steps
 from warehouse.swap import clean_stale, file_identity, new_version, snapshot, write_lock
+from warehouse.template import date_as_new, start_from_template
 from warehouse.viewfiles import load_view_files
 from warehouse.views import install_views
 
@@ -242,9 +243,13 @@ def load(run: IngestRun) -> None:
     if not run.rebuild and file_identity(target) != run.identity:
         raise WarehouseError(f"{target} changed while this ingest planned (a program that does not take the "
                              "ingest lock wrote it, e.g. the duckdb shell); it is unchanged: run the ingest again")
+    # a new warehouse starts as a copy of the empty one of this tool version (warehouse/template.py)
+    templated = not tmp.exists() and start_from_template(tmp)
     con = run.con = connect(tmp, checked=True)  # a copy of the version read_recorded opened (identity checked above)
     run.resources.callback(con.close)
     migrated = migrate(con, target)
+    if templated:
+        date_as_new(con, run.write_started_at)
     restore_check_params(con, run.params)
     # the views here (they need only the tables), unless the copy already holds the tool's own views
     if migrated or plan.install_views:
