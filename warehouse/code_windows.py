@@ -5,7 +5,7 @@ The code repositories an ingest is given (and those earlier ingests were given, 
 and `code_scripts`. Every code version (`code_versions`, one per fingerprint of the logs) is then
 matched against every commit: the commit's entry script for that kind of log must log the same
 argument names in the same order, and its logging templates must print each sample line. The
-matching commits go to `code_versions.commits`; the step warehouse/steps/70_code.sql keeps, for each
+matching commits go to `code_versions.commits`; the step sql/steps/70_code.sql keeps, for each
 log, those not after its first line. The logs are never parsed again for this: a new commit in a
 code repository only re-runs the matching.
 """

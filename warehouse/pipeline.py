@@ -12,7 +12,7 @@
       attribute  the provenance and site of every file found (each root with its own sites file);
                  the commits of the code repositories (--code-repo, the sites files' [code] repos,
                  those of earlier ingests) matched to every log's code fingerprint
-      derive     derived columns and tables (warehouse/steps/)
+      derive     derived columns and tables (sql/steps/)
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
                  invariants (warehouse/invariants.py); only then the copy replaces the warehouse
 
@@ -267,7 +267,7 @@ def attribute_files(run: IngestRun) -> None:
 
 
 def derive(run: IngestRun) -> None:
-    """Derived columns and tables (warehouse/steps/)."""
+    """Derived columns and tables (sql/steps/)."""
     run_steps(run.con)
 
 
