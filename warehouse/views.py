@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from warehouse.errors import WarehouseError
 from warehouse.params import install_check_params
+from warehouse.sqlfiles import read_query
 from warehouse.viewfiles import (
     CHECK_QUERY_GRAIN, SQL_DIR, CheckQuery, ViewFile, load_check_queries, load_view_files, sql_fingerprint,
 )
@@ -166,10 +167,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
     while its files are parsed)."""
     files = load_view_files(sql_dir) if files is None else files
     queries = load_check_queries(sql_dir)
-    tables = {r[0] for r in con.execute(
-        "select table_name from system.main.duckdb_tables() where schema_name = 'main' and not temporary "
-        "and database_name = system.main.current_database()"
-    ).fetchall()}
+    tables = {r[0] for r in con.execute(read_query("catalog/main_tables")).fetchall()}
     views = {f.view_name for f in files}
     for f in files:
         unknown = [r for r in f.reads if r not in tables and r not in views]
@@ -201,9 +199,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         # names read from the file are never put into SQL text unchecked: only views that exist
         # under exactly that name are dropped, quoted
         old_names = {r[0] for r in con.execute("select view_name from view_versions union select name from view_versions").fetchall()}
-        existing = {r[0] for r in con.execute(
-            "select view_name from system.main.duckdb_views() where database_name = system.main.current_database() "
-            "and schema_name = 'main' and not internal").fetchall()}
+        existing = {r[0] for r in con.execute(read_query("catalog/main_views")).fetchall()}
         for stale in sorted((old_names & existing) - views - set(newest) - {q.view_name for q in queries}):
             con.execute(f'drop view if exists main."{stale.replace(chr(34), chr(34) * 2)}"')
         install_check_params(con, sql_dir)
@@ -225,18 +221,5 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
 
 def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
     """Every installed view version: the rows `cli.py views` prints, newest version first per name."""
-    cursor = con.execute(
-        """
-        select
-            view_name as view,
-            case when is_current then name else '' end as current_as,
-            kind,
-            array_to_string(reads, ', ') as reads,
-            coalesce(nullif(regexp_extract(description, '^(.*?[?])(\\s|$)', 1), ''), description) as question,
-            changes,
-            installed_at
-        from view_versions
-        order by kind = 'check' or starts_with(name, 'check_'), name, version desc nulls first
-        """
-    )
+    cursor = con.execute(read_query("views/list_views"))
     return [d[0] for d in cursor.description], cursor.fetchall()
