@@ -20,6 +20,7 @@ import pyarrow as pa
 from ingest.code_facts import ScriptFacts
 from ingest.code_history import ENTRY_SCRIPTS, read_code_repo, repo_head
 from warehouse.load import registered
+from warehouse.sqlfiles import read_query
 
 
 def _store_repo(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
@@ -117,5 +118,4 @@ def match_code_versions(con: duckdb.DuckDBPyConnection) -> None:
         rows.append((fingerprint, matching))
     table = pa.table({"fingerprint": [r[0] for r in rows], "commits": pa.array([r[1] for r in rows], pa.list_(pa.string()))})
     with registered(con, "_windows", table):
-        con.execute("update code_versions set commits = w.commits from _windows as w "
-                    "where code_versions.fingerprint = w.fingerprint")
+        con.execute(read_query("code_windows/store_commits"))

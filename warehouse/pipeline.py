@@ -54,6 +54,7 @@ from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
 from warehouse.plan import Plan, Recorded, make_plan, read_recorded
 from warehouse.points import reached
+from warehouse.sqlfiles import read_query
 from warehouse.steps import run_steps
 from warehouse.swap import clean_stale, file_identity, new_version, snapshot, write_lock
 from warehouse.viewfiles import load_view_files
@@ -400,10 +401,7 @@ def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: li
         rows = con.execute(
             "select status, count(*) from files where root in (select root from _roots) group by status"
         ).fetchall()
-        unknown = con.execute(
-            "select count(*) from files where root in (select root from _roots) "
-            "and kind in ('train', 'eval', 'corruption', 'release') and status in ('ok', 'partial') and site = 'unknown'"
-        ).fetchone()[0]
+        unknown = con.execute(read_query("pipeline/unknown_site_records")).fetchone()[0]
     by_status = dict(rows)
     summary.partial = by_status.get("partial", 0)
     summary.skipped = by_status.get("skipped", 0)

@@ -152,7 +152,7 @@ def read_named(kind: str, name: str, sql_dir: Path = SQL_DIR) -> str:
 
 
 def read_query(name: str) -> str:
-    """A Python module's query, `sql/queries/<module>/<name>.sql`: `read_query("export/flagged_runs")`."""
+    """A Python module's query, `sql/queries/<module>/<name>.sql`: `read_query("export/release_runs")`."""
     return read_named("query", name)
 
 
