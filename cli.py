@@ -75,13 +75,22 @@ def demo(
 
 @app.command()
 def ingest(
-    paths: List[Path] = typer.Argument(..., help="Log folders (searched recursively), single log files, or release files (cifar10.jsonl)."),
+    paths: List[Path] = typer.Argument(..., help=(
+        "Log folders (searched recursively), single log files, or release files (cifar10.jsonl).")),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    sites: Optional[Path] = typer.Option(None, "--sites", help="Sites file (TOML) for every PATH; default: each PATH's own sites.toml (in the folder or at the top of its git repository). A file's site is decided only by an ingest of its own folder."),
+    sites: Optional[Path] = typer.Option(None, "--sites", help=(
+        "Sites file (TOML) for every PATH; default: each PATH's own sites.toml (in the folder or at the top of its git "
+        "repository). A file's site is decided only by an ingest of its own folder.")),
     workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
-    code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help="Git repository of the benchmark's training or evaluation code (repeat for several; also [code] repos in the sites file): fills code_commits; remembered by later ingests."),
-    wait: bool = typer.Option(False, "--wait", help="When another ingest is writing the warehouse, wait for it to finish (`--wait SECONDS`: at most that long) instead of stopping; then plan afresh."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Build the warehouse anew from PATH... alone (files of folders not given are dropped) and swap it in when complete; check_params values are kept."),
+    code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help=(
+        "Git repository of the benchmark's training or evaluation code (repeat for several; also \\[code] repos in the "
+        "sites file): fills code_commits; remembered by later ingests.")),
+    wait: bool = typer.Option(False, "--wait", help=(
+        "When another ingest is writing the warehouse, wait for it to finish (`--wait SECONDS`: at most that long) "
+        "instead of stopping; then plan afresh.")),
+    rebuild: bool = typer.Option(False, "--rebuild", help=(
+        "Build the warehouse anew from PATH... alone (files of folders not given are dropped) and swap it in when "
+        "complete; check_params values are kept.")),
 ):
     """Load log files into the warehouse; unchanged files are not read again."""
     from application import commands
@@ -91,11 +100,13 @@ def ingest(
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL query (read-only: SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; not EXPLAIN ANALYZE)."),
+    query: str = typer.Argument(..., help=(
+        "SQL query (read-only: SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; not EXPLAIN ANALYZE).")),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
     timeout: float = typer.Option(60.0, "--timeout", min=0, help="Stop the query after this many seconds."),
-    max_rows: int = typer.Option(10_000, "--max-rows", min=1, help="Print at most this many rows (stderr says when there were more)."),
+    max_rows: int = typer.Option(10_000, "--max-rows", min=1, help=(
+        "Print at most this many rows (stderr says when there were more).")),
 ):
     """Run a read-only SQL query against the warehouse (no file access; the tool's own views)."""
     from application import commands
@@ -105,7 +116,8 @@ def sql(
 
 @app.command()
 def verify(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)):
-    """Check the warehouse without changing it: its integrity invariants, the tool's views, and objects the tool did not create; one line per problem and exit code 1 when there are any."""
+    """Check the warehouse without changing it: its integrity invariants, the tool's views, and objects the tool
+    did not create; one line per problem and exit code 1 when there are any."""
     from application import commands
 
     _show(commands.verify(db))
@@ -117,7 +129,8 @@ def check(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
     details: bool = typer.Option(False, "--details", help="Also print each check's rows, the flagged ones first."),
-    max_rows: int = typer.Option(20, "--max-rows", min=0, help="With --details: at most this many rows per check in the table (0: all; json and csv hold every row)."),
+    max_rows: int = typer.Option(20, "--max-rows", min=0, help=(
+        "With --details: at most this many rows per check in the table (0: all; json and csv hold every row).")),
     fail_on: bool = typer.Option(False, "--fail-on", help="Exit with code 1 when a check run has findings (for CI)."),
 ):
     """Run the checks (versioned SQL views): one line per check with its headline figure."""
@@ -128,12 +141,15 @@ def check(
 
 @app.command()
 def explain(
-    outcome: Optional[str] = typer.Option(None, "--outcome", help="low_accuracy, early_best_epoch or robust_overfitting (default: all three)."),
-    max_order: int = typer.Option(3, "--max-order", min=1, max=3, help="Show combinations of at most this many attribute values, numbered again among themselves."),
+    outcome: Optional[str] = typer.Option(None, "--outcome", help=(
+        "low_accuracy, early_best_epoch or robust_overfitting (default: all three).")),
+    max_order: int = typer.Option(3, "--max-order", min=1, max=3, help=(
+        "Show combinations of at most this many attribute values, numbered again among themselves.")),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ):
-    """Rank the attribute combinations that explain the runs that went wrong (check_explain): support, risk ratio and its 95% interval, the attribute that absorbs each."""
+    """Rank the attribute combinations that explain the runs that went wrong (check_explain): support, risk ratio
+    and its 95% interval, the attribute that absorbs each."""
     from application import commands
 
     _show(commands.explain(outcome, max_order, db, format))
@@ -143,9 +159,11 @@ def explain(
 def views(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
-    dialect: Optional[str] = typer.Option(None, "--dialect", help="Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed)."),
+    dialect: Optional[str] = typer.Option(None, "--dialect", help=(
+        "Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed).")),
 ):
-    """List the installed views: versions, what each answers and which tables and views it reads (the table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
+    """List the installed views: versions, what each answers and which tables and views it reads (the table fits
+    the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
     from application import commands
 
     _show(commands.views(db, format, dialect))
@@ -156,7 +174,9 @@ def report(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP + " Built from the demo corpus when it does not exist."),
     out: Path = typer.Option(Path("report"), "--out", help="Folder to write the figures, report.md and index.html into."),
     format: str = typer.Option("png,svg,html", "--format", help="Figure formats, comma-separated: png, svg, html."),
-    arch: Optional[List[int]] = typer.Option(None, "--arch", help="Arch id whose training curves to draw (repeat for several; default: the 5 archs trained at two sites that differ most)."),
+    arch: Optional[List[int]] = typer.Option(None, "--arch", help=(
+        "Arch id whose training curves to draw (repeat for several; default: the 5 archs trained at two sites that "
+        "differ most).")),
 ):
     """Regenerate the analysis from the warehouse: every figure, the lists, report.md and index.html."""
     from application import commands
@@ -172,7 +192,8 @@ app.add_typer(export_app, name="export")
 def export_release_cmd(
     out: Path = typer.Argument(..., help="Release file to write (JSON lines, SPEC section 6), e.g. cifar10.jsonl."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    exclude_check: Optional[List[str]] = typer.Option(None, "--exclude-check", help="Leave out the runs this check flags (repeat for several)."),
+    exclude_check: Optional[List[str]] = typer.Option(None, "--exclude-check", help=(
+        "Leave out the runs this check flags (repeat for several).")),
 ):
     """Write the release format (one JSON object per arch) that the benchmark's loader reads."""
     from application import commands
@@ -182,9 +203,10 @@ def export_release_cmd(
 
 @export_app.command("parquet")
 def export_parquet_cmd(
-    out: Path = typer.Argument(..., help="Folder to write <table>/[site=<site>/]*.parquet and _meta/schema.json into."),
+    out: Path = typer.Argument(..., help="Folder to write <table>/\\[site=<site>/]*.parquet and _meta/schema.json into."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export in that folder (one with _meta/schema.json), once the new one is complete."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=(
+        "Replace an earlier export in that folder (one with _meta/schema.json), once the new one is complete.")),
 ):
     """Write every table as Parquet, partitioned by site, for Spark, Trino, Polars or another DuckDB."""
     from application import commands

@@ -1,5 +1,6 @@
 """What pyproject.toml cannot say statically: the one compiled module, `ingest._scan` (see
-ingest/_scan.c; required: a build without it fails, saying what to install), and the packages, whose SQL folders are listed folder by folder.
+ingest/_scan.c; required: a build without it fails, saying what to install), and the packages,
+whose SQL folders are listed folder by folder.
 
 The SQL ships inside `warehouse`: the repository's top-level `sql/` (views, checks, migrations,
 ingest steps, invariants, report and module queries) as `warehouse/sql`, where

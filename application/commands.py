@@ -14,13 +14,13 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+from application.errors import Terminated
 from application.output import Output, check_format, note_line, render_checks
 from ingest.errors import UserError
 from reports.tables import render_rows
 from warehouse import default_db_path
-from application.errors import Terminated
 
-DEMO_NOTE = "the warehouse holds demo data (synthetic logs of `cli.py demo`): its findings were planted"
+DEMO_NOTE = "the warehouse holds demo data (synthetic logs of `nares demo`): its findings were planted"
 
 
 def db_path(db: Path | None) -> Path:

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from warehouse import WarehouseError, default_db_path
 from warehouse.checks import CheckReport, installed_checks, run_checks
-from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, QueryResult, open_for_reading, query_connection, query_rows, views_warning
+from warehouse.query import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT,
+    QueryResult,
+    open_for_reading,
+    query_connection,
+    query_rows,
+    views_warning,
+)
 from warehouse.viewfiles import view_paths
 from warehouse.views import list_views
 
@@ -99,7 +107,8 @@ class Warehouse:
         """All rows of one of the tool's views, e.g. `run_summary` or `check_best_epoch_v1`."""
         known = tool_view_names()
         if name not in known:
-            raise WarehouseError(f"no view named {name!r}: choose from {', '.join(sorted(n for n in known if not n[-1].isdigit()))}")
+            current = sorted(n for n in known if not n[-1].isdigit())
+            raise WarehouseError(f"no view named {name!r}: choose from {', '.join(current)}")
         return self.sql(f"select * from {name}")
 
     def views_listing(self) -> tuple[list[str], list[tuple]]:

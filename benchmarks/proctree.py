@@ -1,8 +1,9 @@
 """Wall time and peak memory of a command and every process it starts (the ingest forks parsers).
 
 `run_measured(argv)` starts the command, samples `/proc` every 50 ms for the command and all its
-descendants (RSS every sample, PSS every tenth: it is costly to read), and waits for it with `os.wait4`. It returns three memory figures, because "peak RSS of
-a process tree" has no single kernel answer:
+descendants (RSS every sample, PSS every tenth: it is costly to read), and waits for it with
+`os.wait4`. It returns three memory figures, because "peak RSS of a process tree" has no single
+kernel answer:
 
 - `tree_rss_mb`: the largest sum of VmRSS over the live tree seen by the sampler (an upper bound:
   forked workers share pages with their parent and each counts them in full);
@@ -27,7 +28,8 @@ PSS_EVERY = 10  # samples: reading PSS costs ~10 ms of CPU for a large process, 
 
 RSS_METHOD = (
     "peak of the summed VmRSS of the command and all its descendants, sampled from /proc "
-    f"every {SAMPLE_SECONDS * 1000:.0f} ms (PSS every {SAMPLE_SECONDS * PSS_EVERY * 1000:.0f} ms); also ru_maxrss from wait4 (largest single process of the tree, "
+    f"every {SAMPLE_SECONDS * 1000:.0f} ms (PSS every {SAMPLE_SECONDS * PSS_EVERY * 1000:.0f} ms); "
+    "also ru_maxrss from wait4 (largest single process of the tree, "
     "as /usr/bin/time -v reports). The RSS target is judged on the summed RSS (an upper bound)."
 )
 

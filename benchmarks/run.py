@@ -431,7 +431,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench-corpus",
                         help="Folder under which each point's corpus and warehouse are written (default bench-corpus/).")
     parser.add_argument("--keep", action="store_true", help="Keep the corpora and warehouses (the 1%% change stays applied).")
-    parser.add_argument("--json", type=Path, default=None, help="JSON file to write (default benchmarks/results/<timestamp>.json).")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="JSON file to write (default benchmarks/results/<timestamp>.json).")
     parser.add_argument("--no-report", action="store_true", help="Skip `cli.py report` (for quick runs).")
     args = parser.parse_args(argv)
     for n in args.archs:

@@ -18,11 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import coderepo, dirt, flaws, gitrepo, history, plan, timeline
-from .keyfile import KEY_NAME, build_key, key_text
 from ingest.memory import keep_freed_memory
 from ingest.space import MAX_ARCH_ID
 
+from . import coderepo, dirt, flaws, gitrepo, history, plan, timeline
+from .keyfile import KEY_NAME, build_key, key_text
 from .render import render_group
 from .specs import RunSpec, StaticFile
 

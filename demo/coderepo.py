@@ -31,7 +31,8 @@ def other_file(path: str, index: int, message: str, when: str) -> str:
         return (f"# {'NARes-Eval' if 'eval' in path else 'NARes-Train'}\n\n"
                 f"Code of the NARes / RobustNASBench benchmark (demo copy).\n\nLast change: {message} ({when[:10]}).\n")
     if path.endswith(".sh"):
-        return f"#!/bin/sh\n# revision {index}: {message}\npython main.py --config_path ./configs/nasbench/small --version \"$1\"\n"
+        return (f"#!/bin/sh\n# revision {index}: {message}\n"
+                "python main.py --config_path ./configs/nasbench/small --version \"$1\"\n")
     if path == ".gitignore":
         return "__pycache__/\nmodels_home/\nattack_log/\n"
     if path == "requirements.txt":

@@ -22,7 +22,6 @@ from typing import Dict, List, Sequence, Tuple
 
 from .clock import ms_of
 
-
 _T3 = ("exp_name", "config_path", "version", "seed", "fix_seed", "stop_epoch", "warmup_steps",
        "train_eval_epoch", "data_parallel", "load_model", "load_best_model", "attack_choice", "epsilon",
        "num_steps", "step_size", "apex_amp", "native_amp")

@@ -15,7 +15,7 @@ from ingest.space import MAX_ARCH_ID, search_space, size_class
 from . import codeversions, formats
 from .clock import ms_of
 from .evaldates import eval_start
-from .plan import Window, GPU_SPEED, epoch_ms
+from .plan import GPU_SPEED, Window, epoch_ms
 from .specs import EvalSpec
 
 HOUR = 3_600_000

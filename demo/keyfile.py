@@ -181,14 +181,14 @@ def _precision_findings(run_entries, cause, stretch) -> Dict:
         "native_stretch": ({"site": stretch["site"], "from": seconds_text(stretch["from_ms"]),
                             "to": seconds_text(stretch["to_ms"])} if stretch else None),
         "native_runs": count(native),
-        "native_runs_by_site": {site: count(lambda r: native(r) and r["site"] == site) for site in ("SUSTech", "MSU")},
+        "native_runs_by_site": {site: count(lambda r, site=site: native(r) and r["site"] == site) for site in ("SUSTech", "MSU")},
         "low_runs": count(lambda r: r["planted_low"]),
         "low_native_runs": count(lambda r: r["planted_low"] and native(r)),
         "band_runs": count(lambda r: "band" in r["roles"]),
         "band_native_runs": count(lambda r: "band" in r["roles"] and native(r)),
         "native_runs_on_a6000": count(lambda r: native(r) and r["gpu"] == GPU_A6000),
-        "code_versions": {v: count(lambda r: r["code_version"] == v) for v in sorted(cv.TRAIN_CODES)
-                          if count(lambda r: r["code_version"] == v)},
+        "code_versions": {v: count(lambda r, v=v: r["code_version"] == v) for v in sorted(cv.TRAIN_CODES)
+                          if count(lambda r, v=v: r["code_version"] == v)},
     }
 
 

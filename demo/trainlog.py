@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Dict, List, Optional, Tuple
-
 from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
 
 from .clock import DAY0, DAY_MS, DAY_PREFIX, DAYS, HMS, MILLIS, seconds_text, stamp
 from .codeversions import TrainCode

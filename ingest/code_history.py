@@ -20,7 +20,8 @@ from ingest.code_facts import ScriptFacts, script_facts
 
 ENTRY_SCRIPTS = {"training": "main.py", "evaluation": "eval.py", "corruption": "eval_corruption_level.py"}
 GIT_TIMEOUT = 600
-_LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--no-renames", "--name-only", "--format=%x01%H%x1f%aI%x1f%an%x1f%ae%x1f%s"]
+_LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--no-renames", "--name-only",
+        "--format=%x01%H%x1f%aI%x1f%an%x1f%ae%x1f%s"]
 
 
 @dataclass
@@ -120,7 +121,8 @@ def read_code_repo(path: Path) -> CodeRepo:
     log = _git(_LOG, root)
     if log.returncode != 0:
         first = log.stderr.decode(errors="replace").strip().splitlines()
-        return CodeRepo(str(root), None, [], {}, {}, f"code repository {root}: git log failed ({first[0] if first else 'no message'})")
+        reason = first[0] if first else "no message"
+        return CodeRepo(str(root), None, [], {}, {}, f"code repository {root}: git log failed ({reason})")
     commits = parse_log(log.stdout)
     wanted = [(c.sha, kind, script) for c in commits for kind, script in ENTRY_SCRIPTS.items() if script in c.changed]
     contents = _blobs(root, [f"{sha}:{script}" for sha, _, script in wanted])

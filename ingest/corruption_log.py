@@ -9,10 +9,10 @@ from __future__ import annotations
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.log_format import corruption_format
+from ingest.logtext import check_log_bytes
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.scanning import linear
-from ingest.logtext import check_log_bytes
 
 CORRUPTIONS = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "defocus_blur", "glass_blur",

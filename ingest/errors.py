@@ -2,7 +2,7 @@
 
 `UserError` lives here, in the lowest layer, so that every layer can raise it: the warehouse's
 `WarehouseError`, a sites file's `SitesFileError` and the application layer's own refusals are all
-UserErrors, and `cli.py main` catches that one type in one place and prints its message as one
+UserErrors, and cli.py (`Commands.invoke`) catches that one type in one place and prints its message as one
 line (`error: ...`) with a non-zero exit.
 """
 from __future__ import annotations

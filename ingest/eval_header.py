@@ -8,10 +8,10 @@ checkpoint. After them: the checkpoint dict (the training state plus the new res
 from __future__ import annotations
 
 from ingest.header import argument_names, config_entries, gpu_list, header_values, read_header
+from ingest.logtext import first_timestamp, running_cost
 from ingest.numbers import NUM_BYTES, size_in, to_float, to_int
 from ingest.scanning import linear
 from ingest.space import architecture
-from ingest.logtext import first_timestamp, running_cost
 
 _LOADED = linear("eval_header.loaded", rb"File (\S++) loaded!", use="match",
                  worst_case=lambda n: b"File " + b"x" * n + b" not loaded")

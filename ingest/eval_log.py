@@ -23,10 +23,10 @@ from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import after_printout
 from ingest.log_format import evaluation_format
+from ingest.logtext import check_log_bytes
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.scanning import LinearPattern, linear
-from ingest.logtext import check_log_bytes
 
 _END = rb"[ \t\r]*+\n"
 _COUNT = rb"(\d++)/(\d++)"

@@ -126,7 +126,8 @@ def repo_root(path: Path) -> tuple[Path | None, str | None]:
         return None, f"git failed in {folder} ({err[0] if err else 'no message'}): no history, sites come from path globs"
     top = result.stdout.decode("utf-8", "surrogateescape").strip()
     if not is_valid(top):
-        return None, f"git repository at {readable(top)} has a path that is not valid UTF-8: no history, sites come from path globs"
+        return None, (f"git repository at {readable(top)} has a path that is not valid UTF-8: "
+                      "no history, sites come from path globs")
     return Path(top).resolve(), None
 
 
@@ -224,7 +225,8 @@ def read_history(path: Path, with_files: bool = True, started: dict[Path, Starte
         if log is not None:
             log.stop()
         reason = readable(f"{type(exc).__name__}: {exc}".splitlines()[0])[:200]
-        return RepoHistory(None, None, {}, f"git history of {readable(str(path))} could not be read ({reason}): sites come from path globs")
+        return RepoHistory(None, None, {},
+                           f"git history of {readable(str(path))} could not be read ({reason}): sites come from path globs")
 
 
 def _read_history(path: Path, with_files: bool, started: dict[Path, StartedLog] | None) -> RepoHistory:
@@ -243,7 +245,8 @@ def _read_history(path: Path, with_files: bool, started: dict[Path, StartedLog] 
     result = log.result() if log is not None else _git(_LOG, root)
     if result.returncode != 0:
         err = readable(result.stderr.decode(errors="replace")).strip().splitlines()
-        return RepoHistory(root, head, {}, f"git log failed in {root} ({err[0] if err else 'no message'}): sites come from path globs")
+        reason = err[0] if err else "no message"
+        return RepoHistory(root, head, {}, f"git log failed in {root} ({reason}): sites come from path globs")
     problems: list[str] = []
     files = parse_log(result.stdout, problems)
     warning = None

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingest import ParseError, parse_file, parser_version
 from ingest.budget import FileClock, OverBudget
 from ingest.columns import COLUMN_TYPES, CONVERSION_ERRORS, Unstorable, arrow_columns, arrow_table, fit_row, fit_value
 from ingest.discover import FoundFile
+from ingest.logtext import log_time
 from ingest.records import EPOCH_COLUMNS, EPOCH_INT_COLUMNS, INT_NULL, ROW_WORDS, epoch_table
 from ingest.release import parse_release_stream
-from ingest.logtext import log_time
 from ingest.text import one_line
 
 PARSED_KINDS = ("train", "eval", "corruption", "config", "release")
@@ -121,7 +120,8 @@ class Batch:
     epoch_rows: list[bytes] = field(default_factory=list)
     settings: dict[str, list] = field(default_factory=lambda: {"run_id": [], "parameter": [], "value": [], "source": []})
     evals: list[dict] = field(default_factory=list)
-    corruptions: dict[str, list] = field(default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
+    corruptions: dict[str, list] = field(
+        default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
     code_versions: dict[str, dict] = field(default_factory=dict)  # fingerprint -> its first log's format
     bytes_read: int = 0
     spans: list[tuple[int, tuple, tuple]] = field(default_factory=list)
@@ -141,7 +141,8 @@ class Batch:
 
     def mark(self) -> tuple[int, int, int, int, int]:
         """Lengths of the record lists (runs, evals, epoch rows, settings, corruptions)."""
-        return len(self.runs), len(self.evals), len(self.epoch_rows), len(self.settings["run_id"]), len(self.corruptions["eval_id"])
+        return (len(self.runs), len(self.evals), len(self.epoch_rows), len(self.settings["run_id"]),
+                len(self.corruptions["eval_id"]))
 
     def truncate(self, mark: tuple) -> None:
         """Drop every record added after `mark` (a file that failed halfway)."""

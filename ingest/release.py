@@ -148,7 +148,8 @@ def _numbers(values, what: str, line: _Line) -> list:
 
 
 def _epochs(train: dict, line: _Line) -> dict[str, list]:
-    lists = {column: _numbers(train[key], f"train.{key}", line) for key, column in EPOCH_LISTS.items() if train.get(key) is not None}
+    lists = {column: _numbers(train[key], f"train.{key}", line)
+             for key, column in EPOCH_LISTS.items() if train.get(key) is not None}
     n = max((len(values) for values in lists.values()), default=0)
     columns = {name: [None] * n for name in EPOCH_COLUMNS}
     columns["epoch"] = list(range(n))
@@ -166,7 +167,10 @@ def _run(record: dict, train: dict, epochs: dict[str, list], line: _Line) -> dic
         raise ValueError(f"arch is not an object: {_show(arch)}")
     best = _integer(train.get("best_epoch"), "best_epoch", line)
     n = len(epochs["epoch"])
-    at_best = (lambda column: epochs[column][best] if best is not None and 0 <= best < n else None)
+
+    def at_best(column: str):
+        return epochs[column][best] if best is not None and 0 <= best < n else None
+
     completed = [i for i in range(n) if epochs["cw40_acc"][i] is not None]
     values = [v for c in EPOCH_LISTS.values() for v in epochs[c] if v is not None]
     day = _text(train.get("timestamp"), "timestamp")

@@ -34,7 +34,8 @@ import re
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
-from re import _compiler, _constants as sre, _parser  # the parse tree the static check reads
+from re import _compiler, _parser  # the parse tree the static check reads
+from re import _constants as sre
 from typing import Callable, Iterator
 
 USES = ("search", "match", "fullmatch", "bounded")

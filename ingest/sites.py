@@ -258,7 +258,8 @@ built again as paths need them.
         while todo:
             position = todo.pop()
             kind = self.kinds[position]
-            for target in ((position + 1,) if kind in (_STAR, _ANY) else (position + 1, position + 2) if kind == _FOLDERS else ()):
+            targets = (position + 1,) if kind in (_STAR, _ANY) else (position + 1, position + 2) if kind == _FOLDERS else ()
+            for target in targets:
                 if target not in positions:
                     positions.add(target)
                     todo.append(target)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from ingest._scan import scan_training_log
 from ingest.errors import ParseError
-from ingest.log_format import training_format
 from ingest.header import argument_names, config_entries, gpu_list, header_values, namespace_names, read_header
+from ingest.log_format import training_format
+from ingest.logtext import check_log_bytes, first_timestamp, last_timestamp, running_cost
 from ingest.numbers import size_in, to_int
 from ingest.pyliteral import Config
 from ingest.records import EpochRows, ParsedLog
 from ingest.scanning import linear
 from ingest.space import architecture
-from ingest.logtext import check_log_bytes, first_timestamp, last_timestamp, running_cost
 
 _MARK = b"====================Training Epoch "
 _STARTING = linear("train_log.starting_epoch", rb"Starting Epoch: (\d++)", literal=b"Starting Epoch: ",
@@ -155,7 +155,8 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     }
     problems = []
     if nan_exit:
-        problems.append(f"stopped by the NaN exit: the log ends on a step line with loss_avg=nan (last epoch {run['last_epoch']})")
+        problems.append("stopped by the NaN exit: the log ends on a step line with loss_avg=nan "
+                        f"(last epoch {run['last_epoch']})")
     elif not finished:
         where = f"last epoch {run['last_epoch']}" if n_epochs else "no epoch logged"
         problems.append(f"unfinished run: no 'Running Cost' line ({where})")

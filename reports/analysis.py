@@ -44,7 +44,8 @@ def opening(data: ReportData, context: Context, db_label: str, checks: dict) -> 
         Heading(1, (f"{context.banner}: " if context.banner else "")
                 + "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
         Para(f"From `{db_label}` as of its last ingest ({as_of}): {totals['n_runs']} training runs "
-             f"({totals['n_finished']} finished) of {totals['n_archs']} architectures, {totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
+             f"({totals['n_finished']} finished) of {totals['n_archs']} architectures, "
+             f"{totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
              f"finished Linf Base), {totals['n_files']} files seen; runs started from {totals['trained_from'] or 'n/a'} "
              f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
         *([Para("**Demo data.** The sites file of "
@@ -242,7 +243,8 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
         item = f"{site} {gpu}"
         if bands:
             in_bands = [r for r in bands[0].rows["runs"] if r["site"] == site and r["gpu"] == gpu and r["is_low"]]
-            item += f": {len(in_bands)} low runs, {sum(r['band_id'] is not None for r in in_bands)} of them inside a band of section 4"
+            inside = sum(r["band_id"] is not None for r in in_bands)
+            item += f": {len(in_bands)} low runs, {inside} of them inside a band of section 4"
         e = explanation_of(ranked, "low_accuracy", "gpu", gpu)
         low = [r for r in low_runs if r["site"] == site and r["gpu"] == gpu]
         cause = next((r for r in low_runs if r["explanation"]), None)

@@ -65,7 +65,9 @@ def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, x_scale: alt.
     low = base.transform_filter("datum.is_low").mark_point(size=60, color="black", strokeWidth=0.8, opacity=0.8).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", scale=y_scale), tooltip=_tooltip())
     shade_x = alt.X("shade_from:Q", scale=x_scale)
-    layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q", scale=x_scale)), points, low] if bands else [points, low]
+    layers = [points, low]
+    if bands:
+        layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q", scale=x_scale)), *layers]
     return alt.layer(*layers).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT, title=alt.TitleParams(heading, fontSize=13))
 
 

@@ -12,7 +12,6 @@ earlier selection are removed like any figure a report no longer draws (reports/
 """
 from __future__ import annotations
 
-
 import altair as alt
 
 from reports.data import ReportData

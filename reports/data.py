@@ -23,7 +23,6 @@ from warehouse.query import on_cursors
 from warehouse.sqlfiles import read_named, read_sql, sql_paths
 
 
-
 def report_query(name: str) -> str:
     """The text of `sql/report/<name>.sql`, its header checked (warehouse/sqlfiles.py)."""
     return read_named("report", name)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import altair as alt
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import validator_for
 from altair.utils.schemapi import SchemaBase, validate_jsonschema
 from altair.vegalite.v6.schema import core as vegalite_schema
+from jsonschema.exceptions import ValidationError
+from jsonschema.validators import validator_for
 
 from reports.data import ReportData
 

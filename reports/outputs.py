@@ -3,7 +3,8 @@
 A figure is drawn again only when its key changed: the hash of everything its files are made
 from (the full Vega-Lite spec with its data, the caption, the formats asked for, the renderer's
 version and the page template). After an ingest that changed none of a figure's data, `report`
-keeps its files as they are (index.html likewise, under the name `index`). The record lives beside the figures, in `.report-outputs.json`:
+keeps its files as they are (index.html likewise, under the name `index`). The record lives
+beside the figures, in `.report-outputs.json`:
 
     {"renderer": "...", "figures": {"best_epoch_msu": {"key": "3f2a...", "files": ["best_epoch_msu.png", ...]}}}
 

@@ -5,8 +5,6 @@ every report (SUSTech blue, MSU orange; any other site takes the next free colou
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import altair as alt
 
 WIDTH = 640

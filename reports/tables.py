@@ -10,7 +10,6 @@ import textwrap
 from datetime import date, datetime
 from decimal import Decimal
 
-
 FORMATS = ("table", "json", "csv")
 
 

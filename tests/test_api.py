@@ -1,4 +1,4 @@
-"""The notebook API (nares.py): every method against a small demo warehouse, the README's example
+"""The notebook API (nares.py): every method against the demo warehouse, the README's example
 run as written, and the command line reading through the same object."""
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 import pytest
+from conftest import ROOT, query
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, query
-from demo import write_demo_repository
 from nares import Warehouse, open_warehouse
 from warehouse import WarehouseError
-from warehouse.update import ingest_paths
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("api")
-    write_demo_repository(root / "logs", archs=16, epochs=6, seed=1)
-    db = root / "wh.duckdb"
-    ingest_paths(db, [root / "logs"], workers=1)
-    return db
+@pytest.fixture
+def demo_db(demo_warehouse) -> Path:
+    """The session's demo warehouse (tests/conftest.py); every test here only reads it."""
+    return demo_warehouse.db
 
 
 def _sorted_rows(frame: pl.DataFrame) -> list[tuple]:

@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from benchmarks.run import MEASURES
-
-from conftest import ROOT
 
 
 @pytest.mark.slow

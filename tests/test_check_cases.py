@@ -3,10 +3,9 @@ built from the case's input rows gives exactly the expected rows of the check's 
 from __future__ import annotations
 
 import pytest
+from check_cases import CHECKS_DIR, build_case, case_paths, check_name, read_case, same_rows
 
 from warehouse.checks import installed_checks, run_checks
-
-from check_cases import CHECKS_DIR, build_case, case_paths, check_name, read_case, same_rows
 
 CASES = case_paths()
 

@@ -6,18 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from check_cases import CHECKS_DIR, build_case, read_case
 from typer.testing import CliRunner
+from views_corpus import base_eval, base_log, build, rows, run, train_log
 
-from cli import app
 from application.output import render_checks
+from cli import app
 from ingest.errors import UserError
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths
-
-from check_cases import CHECKS_DIR, build_case, read_case
-from views_corpus import base_eval, base_log, build, rows, run, train_log
 
 MSU, SUS = "MSU", "SUSTech"
 BEST_EPOCH_CASE = CHECKS_DIR / "best_epoch" / "cases" / "best_before_first_decay.toml"
@@ -39,7 +38,8 @@ def test_best_epoch_tie_in_cw40_through_the_ingest(tmp_path):
     report = check_warehouse(tmp_path / "w.duckdb", ["best_epoch", "robust_overfitting"], details=True)
     best, overfitting = report.results
     assert [r[1:] for r in best.rows] == [(7, "unknown", 2, 4, 3, "planned", True), (8, "unknown", 3, 4, 3, "planned", False)]
-    assert [r[1:] for r in overfitting.rows] == [(7, "unknown", 2, 50.0, 50.0, 0.0, False), (8, "unknown", 3, 50.0, 50.0, 0.0, False)]
+    assert [r[1:] for r in overfitting.rows] == [(7, "unknown", 2, 50.0, 50.0, 0.0, False),
+                                                 (8, "unknown", 3, 50.0, 50.0, 0.0, False)]
 
 
 # --- duplicate_paired: the bootstrap interval (a property, not fixed rows) -------------------------
@@ -89,7 +89,8 @@ def test_render_checks_formats(tmp_path):
     report = run_checks(con, ["check_best_epoch", "orphan_evals"], details=True)
     assert render_checks(report, "table").splitlines() == [
         "best_epoch: MSU 100% early (2/2) vs SUSTech 0% early (0/1)",
-        "orphan_evals: 0 evaluations not linked to a training run (of 0): 0 of archs with no run, 0 of archs whose runs do not match",
+        "orphan_evals: 0 evaluations not linked to a training run (of 0): 0 of archs with no run, "
+        "0 of archs whose runs do not match",
     ]
     assert json.loads(render_checks(report, "json"))[0] == {
         "check": "best_epoch", "view": "check_best_epoch_v2",
@@ -202,14 +203,16 @@ def _rel(out: Path, path: str) -> str:
 def test_demo_best_epoch_counts_match_key(demo):
     _, key, con = demo
     counts = key["findings"]["best_epoch_counts"]
-    got = rows(con, "select site, count(*), count(*) filter (where early) from check_best_epoch where site <> 'unknown' group by site")
+    got = rows(con, "select site, count(*), count(*) filter (where early) from check_best_epoch "
+                    "where site <> 'unknown' group by site")
     assert {s: (n, e) for s, n, e in got} == {s: (c["finished_runs"], c["best_before_first_decay"]) for s, c in counts.items()}
 
 
 def test_demo_duplicates_and_worse_site_match_key(demo):
     _, key, con = demo
     findings = key["findings"]
-    assert [r[0] for r in rows(con, "select distinct arch_id from check_duplicate_archs order by 1")] == findings["duplicate_archs"]
+    assert ([r[0] for r in rows(con, "select distinct arch_id from check_duplicate_archs order by 1")]
+            == findings["duplicate_archs"])
     paired = rows(con, "select site_a, site_b, mean_delta from check_duplicate_paired where metric = 'cw40'")
     site_a, site_b, mean_delta = paired[0]
     assert (site_a if mean_delta > 0 else site_b) == findings["duplicate_worse_site"]
@@ -229,7 +232,8 @@ def test_demo_bad_gpu_is_flagged(demo):
 
 def test_demo_missing_base_evals_match_key(demo):
     _, key, con = demo
-    got = rows(con, "select site, list(arch_id order by arch_id) from check_missing_base_eval where site <> 'unknown' group by site")
+    got = rows(con, "select site, list(arch_id order by arch_id) from check_missing_base_eval "
+                    "where site <> 'unknown' group by site")
     assert dict(got) == key["findings"]["missing_base_eval"]
 
 
@@ -241,7 +245,8 @@ def test_demo_lr_decay_drift_found_by_config_drift(demo):
         select r.source_path, s.lr_decay_epochs from run_summary as s join runs as r using (run_id)
         where s.finished and s.lr_decay_epochs <> s.scheduled_decay_epochs""")}
     assert observed == {d["path"]: d["observed"] for d in drift}
-    values = rows(con, "select value, n_runs from check_config_drift where parameter = 'observed.lr_decay_epochs' and site = 'MSU'")
+    values = rows(con, "select value, n_runs from check_config_drift "
+                       "where parameter = 'observed.lr_decay_epochs' and site = 'MSU'")
     assert ("[7]", len(drift)) in values
 
 

@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import HISTORY, SAMPLES, git, query
+
 from ingest.code_facts import script_facts
 from ingest.code_history import read_code_repo
 from warehouse.update import ingest_paths
@@ -64,10 +64,15 @@ def eval_py(rounded: bool, test_loss: bool) -> str:
         "    args = parser.parse_args()", "    args.epsilon = 8/255", "    args.step_size = 0.8/255", "    return args",
         f"def get_ratio(m):\n    return f'{{{ratio}(m.sum)}}/{{{ratio}(m.count)}}'",
         "def linf_eval(metrics):",
-        f"    logger.info(f'Natural Correct Count: {{get_ratio(metrics[\"natural_acc\"])}}, Acc: {{metrics[\"natural_acc\"].percent:.2f}}{loss}')",
-        "    logger.info(f'FGSM with 1 step Correct Count: {get_ratio(metrics[\"fgsm_acc\"])}, Acc: {metrics[\"fgsm_acc\"].percent:.2f}, Stable: {metrics[\"fgsm_stable\"].percent:.2f}')",
-        "    logger.info(f'PGD with 20 steps Correct Count: {get_ratio(metrics[\"pgd_acc\"])}, Acc: {metrics[\"pgd_acc\"].percent:.2f}, Stable: {metrics[\"pgd_stable\"].percent:.2f} LIP: {metrics[\"pgd_lip\"].avg:.4f}')",
-        f"    logger.info(f'CW with 40 steps Correct Count: {{get_ratio(metrics[\"cw_acc\"])}}, Acc: {{metrics[\"cw_acc\"].percent:.2f}}, Stable: {{metrics[\"{stable}\"].percent:.2f}}{lip}')",
+        f"    logger.info(f'Natural Correct Count: {{get_ratio(metrics[\"natural_acc\"])}}, "
+        f"Acc: {{metrics[\"natural_acc\"].percent:.2f}}{loss}')",
+        "    logger.info(f'FGSM with 1 step Correct Count: {get_ratio(metrics[\"fgsm_acc\"])}, "
+        "Acc: {metrics[\"fgsm_acc\"].percent:.2f}, Stable: {metrics[\"fgsm_stable\"].percent:.2f}')",
+        "    logger.info(f'PGD with 20 steps Correct Count: {get_ratio(metrics[\"pgd_acc\"])}, "
+        "Acc: {metrics[\"pgd_acc\"].percent:.2f}, Stable: {metrics[\"pgd_stable\"].percent:.2f} "
+        "LIP: {metrics[\"pgd_lip\"].avg:.4f}')",
+        f"    logger.info(f'CW with 40 steps Correct Count: {{get_ratio(metrics[\"cw_acc\"])}}, "
+        f"Acc: {{metrics[\"cw_acc\"].percent:.2f}}, Stable: {{metrics[\"{stable}\"].percent:.2f}}{lip}')",
         "args = setup_args()",
         "args.device = 'cpu'",
         "logger.info(f'Running Cost {0.0:.2f} Days')",
@@ -97,10 +102,12 @@ def code_repos(tmp_path_factory) -> dict[str, str]:
     shas["T7 readme"] = commit(train, {"README.md": "training\n"}, "2022-12-20T19:45:38+08:00", "update")
     shas["T8"] = commit(train, {"main.py": main_py(TRAIN_OPTIONS_T7) + "# NaN catching\n"},
                         "2023-01-02T11:41:11+08:00", "adding support for NaN catching")
-    shas["T9"] = commit(train, {"main.py": main_py(TRAIN_OPTIONS_T9, "'Best PGD-%d accuracy: %.2f' % (args.attack_step[0], best)")},
+    shas["T9"] = commit(train,
+                        {"main.py": main_py(TRAIN_OPTIONS_T9, "'Best PGD-%d accuracy: %.2f' % (args.attack_step[0], best)")},
                         "2024-06-13T17:00:53+08:00", "cleanup workspace")
     shas["E2"] = commit(evaluation, {"eval.py": eval_py(rounded=False, test_loss=False)}, "2023-11-26T17:03:40+08:00", "log path")
-    shas["E3"] = commit(evaluation, {"eval.py": eval_py(rounded=True, test_loss=False)}, "2024-01-07T01:40:58+08:00", "fix precision")
+    shas["E3"] = commit(evaluation, {"eval.py": eval_py(rounded=True, test_loss=False)},
+                        "2024-01-07T01:40:58+08:00", "fix precision")
     shas["E5"] = commit(evaluation, {"eval.py": eval_py(rounded=True, test_loss=True)}, "2024-04-18T22:29:58+08:00", "test loss")
     shas["train"], shas["eval"] = str(train), str(evaluation)
     return shas

@@ -6,8 +6,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 import pytest
-
 from conftest import SAMPLES
+
 from ingest.columns import COLUMN_TYPES, Unstorable, fit_row, fit_value
 from ingest.discover import discover
 from ingest.read import read_batch

@@ -13,17 +13,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE_LINF, TRAIN_LOG, query
 from interleave import Writers
 from test_ingest import content_hash
+
 from warehouse import swap
 from warehouse.errors import WarehouseError
 from warehouse.swap import file_identity
 from warehouse.update import ingest_paths
 from warehouse.verify import verify_warehouse
 
-SITES = '[sites.MSU]\nauthors = ["shihuahuang"]\npaths = ["msu/**"]\n[sites.SUSTech]\nauthors = ["zaber"]\npaths = ["sustech/**"]\n'
+SITES = ('[sites.MSU]\nauthors = ["shihuahuang"]\npaths = ["msu/**"]\n'
+         '[sites.SUSTech]\nauthors = ["zaber"]\npaths = ["sustech/**"]\n')
 
 
 def train_log(arch: int, extra_epoch_line: bool = False) -> str:

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set
 
 import pytest
-
-from demo import write_demo_repository
-from demo import formats
-from ingest.space import macs_and_params, search_space
-
-from conftest import HISTORY, SAMPLES
 from code_names import T3, T4, T6, T7, T9, TRAIN_NAMES, log_names
+from conftest import HISTORY, SAMPLES
+
+from demo import formats, write_demo_repository
+from ingest.space import macs_and_params, search_space
 
 TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 ARCHS, EPOCHS = 40, 8

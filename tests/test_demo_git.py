@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from code_names import T3, T4, T6, T7, T9, log_names
 
 import demo
 from demo import gitrepo, write_demo_repository
 from demo.packs import PackWriter, index_bytes, stored_zlib
-from code_names import T3, T4, T6, T7, T9, log_names
 
 
 def _git(repo: Path, *args: str, stdin: bytes = None) -> bytes:

@@ -9,26 +9,19 @@ NULL.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from demo import write_demo_repository
 from warehouse.update import ingest_paths
 
 
 @pytest.fixture(scope="module")
-def demo_warehouse(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    corpus = root / "corpus"
-    write_demo_repository(corpus, archs=60, epochs=10, seed=3)
-    db = root / "wh.duckdb"
-    summary = ingest_paths(db, [corpus], workers=2)
-    key = json.loads((corpus / "demo_key.json").read_text())
-    con = duckdb.connect(str(db), read_only=True)
-    yield corpus, key, con, summary
+def ingested(demo_warehouse):
+    """The session's demo corpus and its warehouse (tests/conftest.py), read through one connection."""
+    con = duckdb.connect(str(demo_warehouse.db), read_only=True)
+    yield demo_warehouse.corpus, demo_warehouse.key, con, demo_warehouse.summary
     con.close()
 
 
@@ -41,23 +34,23 @@ def evals_by_path(corpus: Path, con, columns: str) -> dict:
     return {rel(corpus, r[0]): r[1:] for r in rows}
 
 
-def test_only_the_broken_files_fail(demo_warehouse):
-    corpus, key, con, summary = demo_warehouse
+def test_only_the_broken_files_fail(ingested):
+    corpus, key, con, summary = ingested
     errors = {rel(corpus, p) for (p,) in con.execute("select path from files where status = 'error'").fetchall()}
     assert errors == {b["path"] for b in key["dirt"]["broken"]}
     assert summary.errors == len(key["dirt"]["broken"]) and summary.warnings == []
 
 
-def test_duplicate_copy_is_loaded_once(demo_warehouse):
-    corpus, key, con, _ = demo_warehouse
+def test_duplicate_copy_is_loaded_once(ingested):
+    corpus, key, con, _ = ingested
     for copy in key["dirt"]["duplicate_copies"]:
         row = con.execute("select status, duplicate_of from files where path like ?", [f"%/{copy['path']}"]).fetchone()
         assert row[0] == "skipped" and rel(corpus, row[1]) == copy["copy_of"]
 
 
-def test_corpus_has_every_historical_format(demo_warehouse):
+def test_corpus_has_every_historical_format(ingested):
     """The fixture corpus holds what the tests below must recover (else they could pass vacuously)."""
-    _, key, _, _ = demo_warehouse
+    _, key, _, _ = ingested
     assert {r["code_version"] for r in key["runs"]} >= {"T3", "T4", "T5", "T6", "T7", "T8"}
     finished = [e for e in key["evals"] if e["finished"] and e["attack"] == "Base"]
     assert {e["code_version"] for e in finished} >= {"E1", "E2", "E3", "E5"}
@@ -69,8 +62,8 @@ def test_corpus_has_every_historical_format(demo_warehouse):
     assert any(r["best_epoch"] is None and r["finished"] for r in key["runs"])   # the PGD-only run
 
 
-def test_every_planted_run_is_recovered(demo_warehouse):
-    corpus, key, con, _ = demo_warehouse
+def test_every_planted_run_is_recovered(ingested):
+    corpus, key, con, _ = ingested
     rows = con.execute(
         "select source_path, arch_id, site, gpu, gpu_list, seed, finished, resumed, has_nan, epochs_completed, "
         "best_epoch, best_cw40_acc, final_cw40_acc, strftime(started_at, '%Y-%m-%d %H:%M:%S') from runs"
@@ -84,8 +77,8 @@ def test_every_planted_run_is_recovered(demo_warehouse):
     assert found == planted
 
 
-def test_every_planted_evaluation_is_recovered_and_linked(demo_warehouse):
-    corpus, key, con, _ = demo_warehouse
+def test_every_planted_evaluation_is_recovered_and_linked(ingested):
+    corpus, key, con, _ = ingested
     found = evals_by_path(corpus, con, "e.arch_id, e.norm, e.attack, e.finished, e.clean_acc, e.fgsm_acc, e.pgd20_acc, "
                                        "e.cw40_acc, e.aa_acc, r.source_path")
     found = {p: (*v[:-1], rel(corpus, v[-1]) if v[-1] else None) for p, v in found.items()}
@@ -97,15 +90,15 @@ def test_every_planted_evaluation_is_recovered_and_linked(demo_warehouse):
     assert found == planted
 
 
-def test_finished_evaluations_of_every_format_are_ok(demo_warehouse):
-    corpus, key, con, _ = demo_warehouse
+def test_finished_evaluations_of_every_format_are_ok(ingested):
+    corpus, key, con, _ = ingested
     status = {rel(corpus, p): s for p, s in con.execute("select path, status from files").fetchall()}
     for e in key["evals"]:
         assert status[e["path"]] == ("ok" if e["finished"] else "partial"), (e["path"], e["code_version"])
 
 
-def test_result_fields_are_recovered_and_null_where_the_format_lacks_them(demo_warehouse):
-    corpus, key, con, _ = demo_warehouse
+def test_result_fields_are_recovered_and_null_where_the_format_lacks_them(ingested):
+    corpus, key, con, _ = ingested
     found = evals_by_path(corpus, con, "e.test_loss, e.fgsm_stable, e.pgd20_stable, e.pgd20_lip, e.cw40_stable, "
                                        "e.cw40_stable_logged, e.cw40_lip, e.cw40_stable_is_natural, e.counts_truncated")
     fields = ("test_loss", "fgsm_stable", "pgd20_stable", "pgd20_lip", "cw40_stable", "cw40_stable_logged", "cw40_lip",
@@ -118,17 +111,17 @@ def test_result_fields_are_recovered_and_null_where_the_format_lacks_them(demo_w
         assert ("test_loss" in missing) == (values[0] is None) and ("cw40_lip" in missing) == (values[6] is None)
 
 
-def test_checkpoint_best_pgdcw_acc_is_read_unrounded(demo_warehouse):
-    corpus, key, con, _ = demo_warehouse
+def test_checkpoint_best_pgdcw_acc_is_read_unrounded(ingested):
+    corpus, key, con, _ = ingested
     found = evals_by_path(corpus, con, "e.ckpt_best_pgdcw_acc")
     planted = {e["path"]: (e["checkpoint_best_pgdcw_acc"],) for e in key["evals"]
                if e["checkpoint_best_pgdcw_acc"] is not None}
     assert {p: found[p] for p in planted} == planted
 
 
-def test_step_lines_show_the_planted_precision_path(demo_warehouse):
+def test_step_lines_show_the_planted_precision_path(ingested):
     """|gn| of the unscaled native path is ~65,536 x the true norm; overflowed steps print inf or nan."""
-    corpus, key, con, _ = demo_warehouse
+    corpus, key, con, _ = ingested
     found = {rel(corpus, p): (m, n) for p, m, n in con.execute(
         "select source_path, grad_norm_median, grad_norm_nonfinite from runs").fetchall()}
     for run in key["runs"]:
@@ -138,29 +131,30 @@ def test_step_lines_show_the_planted_precision_path(demo_warehouse):
     assert any(r["grad_norm_nonfinite_steps"] for r in key["runs"] if not r["has_nan"])
 
 
-def test_sites_renames_and_site_changes(demo_warehouse):
-    corpus, key, con, summary = demo_warehouse
+def test_sites_renames_and_site_changes(ingested):
+    corpus, key, con, summary = ingested
     sites = dict((rel(corpus, p), s) for p, s in con.execute("select path, site from files").fetchall())
     for path in key["dirt"]["unknown_author"]:
         assert sites[path] == "unknown"
     changed = {rel(corpus, p) for (p,) in con.execute("select path from files where site_changed").fetchall()}
     assert changed == set(key["dirt"]["site_changed"])
     for move in key["dirt"]["renamed"]:
-        added = con.execute("select added_commit is not null, n_commits from files where path like ?", [f"%/{move['to']}"]).fetchone()
+        added = con.execute("select added_commit is not null, n_commits from files where path like ?",
+                            [f"%/{move['to']}"]).fetchone()
         assert added == (True, 2)
 
 
-def test_code_repositories_are_not_logs(demo_warehouse):
+def test_code_repositories_are_not_logs(ingested):
     """The code repositories beside the logs hold no log: nothing from them is a run or an evaluation."""
-    corpus, key, con, _ = demo_warehouse
+    corpus, key, con, _ = ingested
     sources = [rel(corpus, p) for (p,) in con.execute(
         "select source_path from runs union all select source_path from evals").fetchall()]
     assert sources and not [p for p in sources if p.startswith("code/")]
-    assert not con.execute("select count(*) from files where path like '%/code/%' and status in ('ok', 'partial', 'error')").fetchone()[0]
+    assert not con.execute("select count(*) from files where path like '%/code/%' "
+                           "and status in ('ok', 'partial', 'error')").fetchone()[0]
 
 
-def test_reingest_of_the_demo_reads_nothing(demo_warehouse, tmp_path):
-    corpus, key, con, _ = demo_warehouse
-    db = Path(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0])
-    summary = ingest_paths(db, [corpus], workers=1)
+def test_reingest_of_the_demo_reads_nothing(ingested, demo_warehouse_copy):
+    corpus, key, con, _ = ingested
+    summary = ingest_paths(demo_warehouse_copy, [corpus], workers=1)
     assert (summary.loaded, summary.bytes_read, summary.wrote) == (0, 0, False)

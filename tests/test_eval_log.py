@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import AA_COMPACT, BASE_L2, BASE_LINF
+
 from ingest import classify, parse_file
 from ingest.corruption_log import CORRUPTIONS, parse_corruption_log
 from ingest.errors import ParseError
@@ -95,7 +95,8 @@ def corruption_log(levels_done: int = 5, average: bool = True) -> str:
     for i, name in enumerate(CORRUPTIONS):
         for level in range(1, levels_done + 1):
             lines.append(f"2026-11-23 19:20:00,000 {name} (level={level}): Loss: {0.1 * level:.4f}, Acc: {90 - i - level:.2f}\n")
-    tail = "2026-11-23 19:30:00,000 Average Accuracy: 78.1234\n2026-11-23 19:30:00,001 Running Cost 0.01 Days\n" if average else ""
+    tail = ("2026-11-23 19:30:00,000 Average Accuracy: 78.1234\n"
+            "2026-11-23 19:30:00,001 Running Cost 0.01 Days\n") if average else ""
     return head + config + "".join(lines) + tail
 
 
@@ -144,7 +145,8 @@ def test_config_entries_of_chosen_keys_are_those_of_all_keys():
     assert config_entries(data, keys=frozenset({"model"})) == {"model": everything["model"]}
     # an unreadable first model line: the next readable one counts, with or without keys
     broken = BASE_TEXT.replace("model: Config([", "model: Config([<garbled>, ", 1)
-    readable = broken.replace("criterion: Config(", "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1).encode()
+    readable = broken.replace("criterion: Config(",
+                              "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1).encode()
     assert config_entries(readable, keys=frozenset({"model"}))["model"] == config_entries(readable)["model"] == {"name": "Later"}
 
 

@@ -13,14 +13,14 @@ import math
 from datetime import timedelta
 
 import pytest
+from conftest import DEMO_SIZE
 from typer.testing import CliRunner
+from views_corpus import T0, build, rows, run, settings
 
 from cli import app
 from demo import write_demo_repository
 from warehouse.checks import run_checks
 from warehouse.update import ingest_paths
-
-from views_corpus import T0, build, rows, run, settings
 
 FINE = [30.0, 40.0, 45.0, 46.0]  # best at the last epoch, after the first decay: neither early nor overfit
 LOW = [20.0, 25.0, 28.0, 30.0]   # 16 points below FINE's best: low, and still neither early nor overfit
@@ -207,15 +207,13 @@ def test_timeline_finds_the_month_the_low_share_changed(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_warehouses(tmp_path_factory):
-    """The demo with its planted cause and without one, each ingested."""
-    out = {}
-    for cause in ("precision_path", "none"):
-        root = tmp_path_factory.mktemp(cause)
-        write_demo_repository(root / "corpus", archs=120, epochs=12, seed=1, cause=cause)
-        ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
-        out[cause] = root / "wh.duckdb"
-    return out
+def demo_warehouses(demo_warehouse, tmp_path_factory):
+    """The demo with its planted cause (the session's, tests/conftest.py) and the same corpus
+    (same size and seed) without one, ingested here."""
+    root = tmp_path_factory.mktemp("none")
+    write_demo_repository(root / "corpus", **DEMO_SIZE, cause="none")
+    ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
+    return {"precision_path": demo_warehouse.db, "none": root / "wh.duckdb"}
 
 
 def test_demo_low_runs_are_explained_by_the_planted_precision_path(demo_warehouses):

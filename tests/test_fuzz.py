@@ -9,10 +9,11 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import AA_COMPACT, BASE_L2, BASE_LINF, TRAIN_LOG, TRUNCATED_LOG
+from conftest import FUZZ_CASES as CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import AA_COMPACT, BASE_L2, BASE_LINF, FUZZ_CASES as CASES, TRAIN_LOG, TRUNCATED_LOG
 from ingest import classify
 from ingest.discover import FoundFile
 from ingest.read import file_id, read_batch
@@ -41,7 +42,8 @@ def check_one_file(folder: Path, name: str, data: bytes) -> dict:
     assert row["message"] and "\n" not in row["message"], row
     fid = file_id(str(path))
     tables = batch.tables()
-    for table, key in (("runs", "run_id"), ("epochs", "run_id"), ("run_settings", "run_id"), ("evals", "eval_id"), ("corruptions", "eval_id")):
+    for table, key in (("runs", "run_id"), ("epochs", "run_id"), ("run_settings", "run_id"), ("evals", "eval_id"),
+                       ("corruptions", "eval_id")):
         if table in tables:
             assert set(tables[table].column(key).to_pylist()) <= {fid}
     if row["status"] == "error":
@@ -76,7 +78,8 @@ def test_flipped_bytes(tmp_path, name, flips):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES), seed=st.integers(0, 2**32 - 1), mode=st.sampled_from(["duplicate", "shuffle", "reverse", "drop"]))
+@given(name=st.sampled_from(NAMES), seed=st.integers(0, 2**32 - 1),
+       mode=st.sampled_from(["duplicate", "shuffle", "reverse", "drop"]))
 def test_duplicated_and_shuffled_lines(tmp_path, name, seed, mode):
     rng = random.Random(seed)
     lines = SAMPLES[name].split(b"\n")
@@ -115,7 +118,7 @@ def test_huge_lines(tmp_path, name, size):
 
 def test_random_bytes_with_log_names(tmp_path):
     rng = random.Random(7)
-    for i in range(200):
+    for _ in range(200):
         name = rng.choice(NAMES)
         check_one_file(tmp_path, name, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))))
 

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, git, query
+from conftest import FUZZ_CASES as CASES
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_gitlog import raw_commit
 
-from conftest import BASE_LINF, FUZZ_CASES as CASES, TRAIN_LOG, git, query
 from ingest.discover import discover
 from ingest.gitlog import read_history
 from ingest.read import file_id, read_batch
 from ingest.sites import UNKNOWN, SitesFileError, attribute_sites, read_sites_file
-from test_gitlog import raw_commit
 from warehouse.update import ingest_paths
 
 TRAIN = TRAIN_LOG.read_text()
@@ -53,7 +53,8 @@ def check_batch(folder: Path, good: list[str]) -> dict[str, dict]:
     return by_name
 
 
-name_bytes = st.binary(min_size=1, max_size=24).map(lambda b: b.replace(b"/", b"_").replace(b"\x00", b"_")).filter(lambda b: b not in (b".", b".."))
+name_bytes = (st.binary(min_size=1, max_size=24).map(lambda b: b.replace(b"/", b"_").replace(b"\x00", b"_"))
+              .filter(lambda b: b not in (b".", b"..")))
 
 
 @settings(FAST, max_examples=60)
@@ -137,7 +138,8 @@ def release_record(arch_id: int) -> dict:
     return {"arch_id": arch_id, "arch": {"D1": 4, "W1": 8, "D2": 5, "W2": 10, "D3": 7, "W3": 12}, "MACs": 100.0, "Params": 1.0,
             "train": [{"seed": 0, "gpu_type": "RTX", "timestamp": "2023-03-01", "training_time": 1.5, "best_epoch": 1,
                        "val_acc": [30.0, 50.0], "cw": [19.0, 39.0]}],
-            "test_best": [{"test_clean_acc": 60.0, "Linf_aa_acc": 30.0, "corruptions": {"fog": {"1": {"acc": 80.0, "loss": 0.5}}}}]}
+            "test_best": [{"test_clean_acc": 60.0, "Linf_aa_acc": 30.0,
+                           "corruptions": {"fog": {"1": {"acc": 80.0, "loss": 0.5}}}}]}
 
 
 def set_field(record: dict, field: str, value) -> None:
@@ -176,7 +178,8 @@ def test_fuzz_release_lines_of_any_types_sizes_and_nesting(field, value, size, d
     CASES["release"] += 1
 
 
-author_bytes = st.binary(min_size=0, max_size=16).map(lambda b: b.replace(b"\n", b" ").replace(b"\x00", b" ").replace(b"<", b"(").replace(b">", b")"))
+author_bytes = st.binary(min_size=0, max_size=16).map(lambda b: b.replace(b"\n", b" ").replace(b"\x00", b" ")
+                                                      .replace(b"<", b"(").replace(b">", b")"))
 stamps = st.one_of(st.integers(-(2**40), 2**64).map(lambda n: str(n).encode()), st.sampled_from([b"abc", b"", b"1e9", b"-0"]))
 zones = st.one_of(st.sampled_from([b"+0000", b"-1400", b"+9999", b"+2400", b"x", b""]),
                   st.integers(-9999, 9999).map(lambda n: b"%+05d" % n))

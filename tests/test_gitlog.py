@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import TRAIN_LOG, git, query
+
 from ingest.gitlog import parse_log, read_history
 from warehouse.update import ingest_paths
 
@@ -21,9 +21,11 @@ ENV = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin:/usr/local/bin", "GIT_CONF
 def raw_commit(repo: Path, author: bytes, stamp: bytes, message: bytes = b"m") -> str:
     """Commit the index with this author line (`Name <email>`) and timestamp (`<seconds> <zone>`)."""
     def run(*args: str, data: bytes | None = None) -> str:
-        return subprocess.run(["git", *args], cwd=repo, input=data, env=ENV, capture_output=True, check=True).stdout.decode().strip()
+        return subprocess.run(["git", *args], cwd=repo, input=data, env=ENV, capture_output=True,
+                              check=True).stdout.decode().strip()
     tree = run("write-tree")
-    parent = subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=repo, env=ENV, capture_output=True).stdout.decode().strip()
+    parent = subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=repo, env=ENV,
+                            capture_output=True).stdout.decode().strip()
     body = b"tree " + tree.encode() + b"\n" + (b"parent " + parent.encode() + b"\n" if parent else b"")
     body += b"author " + author + b" " + stamp + b"\ncommitter C <c@x> 1700000000 +0000\n\n" + message + b"\n"
     commit = run("hash-object", "-t", "commit", "-w", "--literally", "--stdin", data=body)
@@ -50,7 +52,8 @@ def repo_with(tmp_path: Path, commits: list[tuple[str, bytes, bytes]]) -> Path:
     (b"zaber <z@x>", b"1700000000 +9999", "zaber", None, "is not a date"),
     (b"zaber <z@x>", b"abc +0000", "zaber", None, "is not a date"),
 ])
-def test_history_with_any_author_bytes_and_dates_reads_with_a_warning(tmp_path, db_path, author, stamp, expected_author, expected_at, warning):
+def test_history_with_any_author_bytes_and_dates_reads_with_a_warning(tmp_path, db_path, author, stamp, expected_author,
+                                                                      expected_at, warning):
     repo = repo_with(tmp_path, [("arch_1.log", b"ok <ok@x>", b"1600000000 +0000"), ("arch_3.log", author, stamp)])
     history = read_history(repo)
     assert warning in history.warning and "\n" not in history.warning

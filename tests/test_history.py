@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import HISTORY, query
+
 from warehouse.update import ingest_paths
 
 

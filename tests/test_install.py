@@ -15,14 +15,15 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 import pytest
+from conftest import ROOT, SAMPLES, query
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, SAMPLES, query
 from warehouse import default_db_path
 
 PACKAGED = ["pyproject.toml", "setup.py", "README.md", "ingest", "warehouse", "reports", "demo", "application", "sql",
-            *(f"{module}.py" for module in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["py-modules"])]
+            *(f"{module}.py"
+              for module in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["py-modules"])]
 """What a build reads: copied away from the checkout, so that no build/ folder left there (which
 setuptools never cleans) can put stale files into the wheel, and the build writes nothing here."""
 
@@ -79,7 +80,8 @@ def test_the_wheel_installs_a_nares_command_that_works_from_any_folder(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("RNB_DB", "PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     files = _run([python, "-c", "import cli, nares, ingest._scan, reports, warehouse.viewfiles as v; "
-                  "print(cli.__file__, nares.__file__, ingest._scan.__file__, reports.__file__, v.__file__, v.SQL_DIR, sep='\\n')"],
+                  "print(cli.__file__, nares.__file__, ingest._scan.__file__, reports.__file__, v.__file__, "
+                  "v.SQL_DIR, sep='\\n')"],
                  cwd=work, env=env).split()
     assert all(Path(f).resolve().is_relative_to(packages.resolve()) for f in files), files
     assert Path(files[-1]).resolve() == (packages / "warehouse" / "sql").resolve()

@@ -7,11 +7,11 @@ import sys
 
 import duckdb
 import pytest
+from conftest import ROOT, query
+from test_ingest import content_hash
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, query
-from test_ingest import content_hash
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths
 
@@ -111,7 +111,8 @@ def test_verify_reports_one_line_per_problem_and_unknown_objects(loaded):
     assert result.exit_code == 1
     aa = query(db, "select path from files where file_id = 12345")[0][0]
     assert result.output.splitlines() == [
-        f"files: {aa} has file_id 12345, the id of its path is {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]}",
+        f"files: {aa} has file_id 12345, "
+        f"the id of its path is {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]}",
         f"files: 2 rows for path {train} (one expected)",
         f"files: 2 rows with file_id {train_id} (one expected)",
         f"evals: evaluation log {aa} holds 0 evaluations (one expected)",
@@ -183,12 +184,3 @@ def test_killed_rebuild_leaves_the_old_file(loaded):
     proc.kill()
     proc.wait()
     assert content_hash(db) == before
-
-
-def test_verify_and_the_new_options_have_help():
-    result = runner.invoke(app, ["verify", "--help"])
-    assert result.exit_code == 0 and "one line per problem" in result.output
-    result = runner.invoke(app, ["ingest", "--help"])
-    assert "--wait" in result.output and "--rebuild" in result.output
-    result = runner.invoke(app, ["sql", "--help"])
-    assert "--timeout" in result.output and "--max-rows" in result.output

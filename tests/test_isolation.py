@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, query
 
 import ingest
 import ingest.parallel as parallel
 import ingest.read as read
-from conftest import BASE_LINF, TRAIN_LOG, query
 from ingest.discover import discover
 from ingest.read import file_id, read_batch
 from warehouse.update import ingest_paths
@@ -29,7 +29,7 @@ def train_log(arch: int, **header: str) -> str:
     """The real training log as another arch, with header values replaced (`seed="99"`)."""
     text = TRAIN.replace("arch_2", f"arch_{arch}")
     for key, value in header.items():
-        text = re.sub(rf"(?m)^(\S+ \S+ {key}): .*$", lambda m: f"{m.group(1)}: {value}", text)
+        text = re.sub(rf"(?m)^(\S+ \S+ {key}): .*$", lambda m, value=value: f"{m.group(1)}: {value}", text)
     return text
 
 
@@ -129,7 +129,8 @@ def test_an_escaped_name_never_takes_the_path_of_a_real_file(tmp_path):
 
 
 def test_text_that_is_not_valid_utf8_is_stored_escaped(tmp_path, db_path):
-    path = write(tmp_path / "rel", "cifar10.jsonl", '{"arch_id": 3, "train": [{"gpu_type": "RTX \\ud800", "cw": [1.0]}], "test_best": [{}]}\n')
+    path = write(tmp_path / "rel", "cifar10.jsonl",
+                 '{"arch_id": 3, "train": [{"gpu_type": "RTX \\ud800", "cw": [1.0]}], "test_best": [{}]}\n')
     ingest_paths(db_path, [path.parent], workers=1)
     assert query(db_path, "select gpu, gpu_list from runs") == [("RTX \\ud800", ["RTX \\ud800"])]
     assert rows(db_path)["cifar10.jsonl"] == ("ok", "release file: 1 archs; gpu held invalid text: stored escaped; "

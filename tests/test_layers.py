@@ -14,7 +14,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 LAYERS = {"ingest": 0, "demo": 0, "warehouse": 1, "reports": 2, "application": 3, "nares": 4, "cli": 5}

@@ -57,7 +57,8 @@ def apply_natively(entry: LinearPattern, text: str) -> list:
 
 
 def test_registry_holds_the_patterns_of_names_and_literals():
-    assert {"names.train", "names.release", "pyliteral.tensor", "pyliteral.numpy_scalar", "pyliteral.special", "sites.toml_line"} <= set(NAMES)
+    assert {"names.train", "names.release", "pyliteral.tensor", "pyliteral.numpy_scalar", "pyliteral.special",
+            "sites.toml_line"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -134,7 +135,8 @@ def test_work_counter_catches_attempts_that_rescan_the_text():
 def test_no_ingest_module_compiles_patterns_outside_the_registry():
     """Every module of ingest/ applies its patterns through ingest/scanning.py (PENDING: not yet)."""
     raw = sorted(path.name for path in INGEST.glob("*.py")
-                 if path.name not in PENDING | {"scanning.py"} and re.search(r"\bre\.(?:compile|search|match|fullmatch|findall|finditer|sub)\(", path.read_text()))
+                 if path.name not in PENDING | {"scanning.py"}
+                 and re.search(r"\bre\.(?:compile|search|match|fullmatch|findall|finditer|sub)\(", path.read_text()))
     assert raw == []
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import query
+from test_reliability import make_corpus
 
 import warehouse.pipeline as pipeline
-from conftest import query
 from ingest import parser_version
 from ingest.discover import discover
 from ingest.errors import UserError
-from test_reliability import make_corpus
 from warehouse.errors import WarehouseError
 from warehouse.plan import RecordedFile, make_plan, read_recorded
 from warehouse.update import ingest_paths

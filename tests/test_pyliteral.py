@@ -6,10 +6,10 @@ import random
 import re
 
 import pytest
+from conftest import TRAIN_LOG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import TRAIN_LOG
 from ingest.pyliteral import _canonical_literal, _NotCanonical, read_config, read_literal
 
 

@@ -6,16 +6,14 @@ from typer.testing import CliRunner
 
 from cli import app
 from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, run_query
-from warehouse.update import ingest_paths
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def db(samples, tmp_path):
-    path = tmp_path / "wh.duckdb"
-    ingest_paths(path, [samples], workers=1)
-    return path
+def db(samples_warehouse):
+    """The real sample logs' warehouse, shared by the session (tests/conftest.py): queries only read it."""
+    return samples_warehouse
 
 
 @pytest.mark.parametrize("statement", [
@@ -38,12 +36,14 @@ def test_explain_alone_still_works(db):
 
 
 def test_rows_beyond_max_rows_are_cut_and_it_says_so(db):
-    result = runner.invoke(app, ["sql", "select range as n from range(25)", "--db", str(db), "--format", "csv", "--max-rows", "10"])
+    result = runner.invoke(app, ["sql", "select range as n from range(25)", "--db", str(db), "--format", "csv",
+                                 "--max-rows", "10"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[:11] == ["n", *map(str, range(10))]
     assert lines[11:] == ["note: only the first 10 rows are shown: the query returns more (raise --max-rows)"]
-    result = runner.invoke(app, ["sql", "select range as n from range(10)", "--db", str(db), "--format", "csv", "--max-rows", "10"])
+    result = runner.invoke(app, ["sql", "select range as n from range(10)", "--db", str(db), "--format", "csv",
+                                 "--max-rows", "10"])
     assert result.output.splitlines() == ["n", *map(str, range(10))]
 
 

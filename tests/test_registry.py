@@ -101,7 +101,8 @@ def add_new_check(sql_dir: Path) -> None:
     params = sql_dir / "views" / "params" / "v1.sql"
     text = params.read_text()
     text = text.replace("-- columns:\n", "-- columns:\n--   slow_runs_max_days: slow_runs.max_days (days)\n", 1)
-    text = text.replace("        max(value) filter", "        max(value) filter (where name = 'slow_runs.max_days') as slow_runs_max_days,\n"
+    text = text.replace("        max(value) filter",
+                        "        max(value) filter (where name = 'slow_runs.max_days') as slow_runs_max_days,\n"
                         "        max(value) filter", 1)
     params.write_text(text)
 
@@ -179,5 +180,6 @@ def test_a_broken_manifest_or_params_file_is_named(sql_copy, file, text, message
 def test_a_parameter_defined_twice_is_refused(sql_copy):
     (sql_copy / "checks" / "noise" / "params.toml").write_text(
         (sql_copy / "checks" / "best_epoch" / "params.toml").read_text())
-    with pytest.raises(WarehouseError, match="sql/checks/noise/params.toml: parameter 'best_epoch.early_fraction' is also defined in .*sql/checks/best_epoch/params.toml"):
+    with pytest.raises(WarehouseError, match="sql/checks/noise/params.toml: parameter 'best_epoch.early_fraction' "
+                                             "is also defined in .*sql/checks/best_epoch/params.toml"):
         default_params(sql_copy)

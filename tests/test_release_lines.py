@@ -11,8 +11,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-
 from conftest import query
+
 from ingest.release import MAX_LINE_BYTES, MAX_LIST_VALUES, parse_release, parse_release_stream, release_lines
 from warehouse.update import ingest_paths
 
@@ -34,7 +34,7 @@ def ingest_release(tmp_path: Path, text: str | bytes) -> tuple[Path, tuple]:
     return db, query(db, "select status, message from files")[0]
 
 
-@pytest.mark.parametrize("bad, reason", [
+WRONG_TYPES = [
     (line(2, seed="abc"), "seed is not an integer: 'abc'"),
     (line(2, gpu_type=3), "gpu_type is not text: 3"),
     (line(2, best_epoch=True), "best_epoch is not an integer: True"),
@@ -46,13 +46,34 @@ def ingest_release(tmp_path: Path, text: str | bytes) -> tuple[Path, tuple]:
     ('{"arch_id": 2, "train": [{}], "test_best": [3]}', "test_best[0] is not an object: 3"),
     ('{"arch_id": 2, "arch": [], "train": [{}]}', "arch is not an object: []"),
     ('[1, 2]', "not a JSON object: [1, 2]"),
-    ('{"arch_id": 2, "train": [{}], "test_best": [{"corruptions": {"fog": {"x": {}}}}]}', "corruption 'fog': level 'x' is not an integer"),
-])
-def test_a_line_of_the_wrong_types_is_skipped_and_the_others_load(tmp_path, bad, reason):
-    db, (status, message) = ingest_release(tmp_path, line(1) + "\n" + bad + "\n" + line(3) + "\n")
+    ('{"arch_id": 2, "train": [{}], "test_best": [{"corruptions": {"fog": {"x": {}}}}]}',
+     "corruption 'fog': level 'x' is not an integer"),
+]
+
+
+@pytest.fixture(scope="module")
+def wrong_types(tmp_path_factory) -> tuple[Path, Path]:
+    """One release file per case of WRONG_TYPES (a good line, the case's line, a good line), all
+    read by one ingest: each file stands alone, so each case ends as its own files row."""
+    root = tmp_path_factory.mktemp("wrong-types")
+    for number, (bad, _) in enumerate(WRONG_TYPES):
+        folder = root / "rel" / f"case{number:02d}"
+        folder.mkdir(parents=True)
+        (folder / "cifar10.jsonl").write_text(line(1) + "\n" + bad + "\n" + line(3) + "\n")
+    db = root / "r.duckdb"
+    ingest_paths(db, [root / "rel"], workers=1)
+    return db, root / "rel"
+
+
+@pytest.mark.parametrize("number, reason", [(n, reason) for n, (_, reason) in enumerate(WRONG_TYPES)],
+                         ids=[reason for _, reason in WRONG_TYPES])
+def test_a_line_of_the_wrong_types_is_skipped_and_the_others_load(wrong_types, number, reason):
+    db, rel = wrong_types
+    path = str(rel / f"case{number:02d}" / "cifar10.jsonl")
+    status, message = query(db, "select status, message from files where path = ?", [path])[0]
     assert status == "partial"
     assert message == f"release file: 2 archs; 1 unreadable lines skipped (first: line 2: {reason})"
-    assert query(db, "select arch_id from runs order by 1") == [(1,), (3,)]
+    assert query(db, "select arch_id from runs where source_path like ? order by 1", [path + "#%"]) == [(1,), (3,)]
 
 
 def test_numbers_too_wide_for_their_column_are_null_with_a_note(tmp_path):
@@ -83,18 +104,21 @@ def test_a_line_longer_than_its_budget_is_skipped_unread(tmp_path):
 def test_a_list_longer_than_its_budget_is_skipped(tmp_path):
     long = line(2, cw=[1.0] * (MAX_LIST_VALUES + 1))
     db, (status, message) = ingest_release(tmp_path, line(1) + "\n" + long + "\n")
-    assert message == f"release file: 1 archs; 1 unreadable lines skipped (first: line 2: train.cw holds {MAX_LIST_VALUES + 1} values, more than {MAX_LIST_VALUES})"
+    assert message == ("release file: 1 archs; 1 unreadable lines skipped "
+                       f"(first: line 2: train.cw holds {MAX_LIST_VALUES + 1} values, more than {MAX_LIST_VALUES})")
 
 
 def test_deep_nesting_is_skipped_and_the_other_lines_load(tmp_path):
     deep = '{"arch_id": 2, "train": [{"x": ' + "[" * 100_000 + "]" * 100_000 + "}]}"
     db, (status, message) = ingest_release(tmp_path, line(1) + "\n" + deep + "\n" + line(3) + "\n")
-    assert (status, message) == ("partial", "release file: 2 archs; 1 unreadable lines skipped (first: line 2: JSON nested deeper than the reader allows)")
+    assert (status, message) == ("partial", "release file: 2 archs; 1 unreadable lines skipped "
+                                            "(first: line 2: JSON nested deeper than the reader allows)")
 
 
 def test_a_line_that_is_not_utf8_is_skipped(tmp_path):
     db, (status, message) = ingest_release(tmp_path, line(1).encode() + b"\n\xff\xfe{}\n")
-    assert message == "release file: 1 archs; 1 unreadable lines skipped (first: line 2: not UTF-8 text: invalid start byte at byte 0)"
+    assert message == ("release file: 1 archs; 1 unreadable lines skipped "
+                       "(first: line 2: not UTF-8 text: invalid start byte at byte 0)")
 
 
 def test_no_readable_line_is_an_error_row_and_the_file_is_still_hashed(tmp_path):

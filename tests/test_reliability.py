@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import BASE_LINF, ROOT, TRAIN_LOG
+
 from warehouse.errors import WarehouseError
 from warehouse.update import ingest_paths
 
@@ -39,7 +39,8 @@ def counts(db: Path) -> tuple[int, int, int, int]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return tuple(con.execute(
-            "select (select count(*) from files), (select count(*) from runs), (select count(*) from epochs), (select count(*) from evals)"
+            "select (select count(*) from files), (select count(*) from runs), "
+            "(select count(*) from epochs), (select count(*) from evals)"
         ).fetchone())
     finally:
         con.close()
@@ -160,8 +161,8 @@ def test_wait_takes_a_number_of_seconds_among_the_paths(small):
     assert counts(db) == state_b
 
 
-@pytest.mark.parametrize("point", [pytest.param("locked", marks=pytest.mark.slow), pytest.param("planned", marks=pytest.mark.slow),
-                                   "copied", "checked"])
+@pytest.mark.parametrize("point", [pytest.param("locked", marks=pytest.mark.slow),
+                                   pytest.param("planned", marks=pytest.mark.slow), "copied", "checked"])
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_an_ingest_leaves_no_copy_and_the_old_file(small, point, sig, code):
     logs, db, state_a, state_b = small

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT
 from demo import write_demo_repository
 from reports.render import vega_bundle
 from warehouse.update import ingest_paths
@@ -111,7 +111,8 @@ def expected_names(reported: dict) -> set[str]:
     stems += ["training_curves"] + [c.removesuffix(".png") for c in curves] + ["local_train_issue"]
     stems += [f"{s}_gpu_issue" for s in SITES] + [f"{s}_missing_eval" for s in SITES] + ["code_timeline"]
     names = {f"{stem}.{fmt}" for stem in stems for fmt in ("png", "svg", "html")}
-    lists = {f"{s}_incomplete_base.txt" for s in SITES} | ({"unknown_incomplete_base.txt"} if unknown_missing(reported) else set())
+    lists = ({f"{s}_incomplete_base.txt" for s in SITES}
+             | ({"unknown_incomplete_base.txt"} if unknown_missing(reported) else set()))
     return names | lists | {"report.md", "index.html"}
 
 
@@ -333,8 +334,9 @@ def test_html_renders_every_chart_in_chromium_without_console_messages(reported,
 
 
 # ----------------------------------------------------------------------------- options and errors
-def test_report_arch_option_draws_the_chosen_arch(reported, tmp_path):
+def test_report_arch_option_draws_the_chosen_arch(reported, svg_report, tmp_path):
     arch_id = reported["findings"]["duplicate_archs"][-1]
+    tmp_path = copy_of(svg_report, tmp_path)
     result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "svg",
                                  "--arch", str(arch_id)])
     assert result.exit_code == 0, result.output
@@ -354,8 +356,24 @@ def _stamps(out: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix in (".svg", ".html")}
 
 
-def test_a_second_report_of_the_same_data_keeps_every_figure(reported, tmp_path):
-    first = _report_svg(reported, tmp_path)
+@pytest.fixture(scope="module")
+def svg_report(reported, tmp_path_factory) -> tuple[Path, str]:
+    """A first SVG report of the demo warehouse into an empty folder, and its last line: the
+    starting point of the tests of later reports into the same folder (each works on a copy)."""
+    out = tmp_path_factory.mktemp("svg") / "report"
+    return out, _report_svg(reported, out)
+
+
+def copy_of(svg_report: tuple[Path, str], tmp_path: Path) -> Path:
+    """A copy of the first SVG report's folder (its record of outputs included) in `tmp_path`."""
+    out = tmp_path / "report"
+    shutil.copytree(svg_report[0], out)
+    return out
+
+
+def test_a_second_report_of_the_same_data_keeps_every_figure(reported, svg_report, tmp_path):
+    first = svg_report[1]
+    tmp_path = copy_of(svg_report, tmp_path)
     n = len(list(tmp_path.glob("*.svg")))
     assert f"; {n} redrawn, 0 unchanged since the last report" in first
     before = _stamps(tmp_path)
@@ -364,8 +382,8 @@ def test_a_second_report_of_the_same_data_keeps_every_figure(reported, tmp_path)
     assert _stamps(tmp_path) == before  # figure files and index.html not rewritten
 
 
-def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, tmp_path):
-    _report_svg(reported, tmp_path)
+def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, svg_report, tmp_path):
+    tmp_path = copy_of(svg_report, tmp_path)
     record_path = tmp_path / ".report-outputs.json"
     record = json.loads(record_path.read_text())
     record["figures"]["best_epoch_msu"]["key"] = "0" * 64
@@ -379,8 +397,9 @@ def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, tmp_p
     assert sorted(name for name in after if after[name] != before.get(name)) == ["best_epoch_msu.svg", "dup_test_acc.svg"]
 
 
-def test_figures_no_longer_drawn_are_removed(reported, tmp_path):
+def test_figures_no_longer_drawn_are_removed(reported, svg_report, tmp_path):
     first, second = reported["findings"]["duplicate_archs"][:2]
+    tmp_path = copy_of(svg_report, tmp_path)
     _report_svg(reported, tmp_path, "--arch", str(first))
     assert [p.name for p in tmp_path.glob(f"*{first}*")]
     line = _report_svg(reported, tmp_path, "--arch", str(second))
@@ -394,28 +413,37 @@ def test_figures_no_longer_drawn_are_removed(reported, tmp_path):
 
 
 @pytest.mark.parametrize("listed", ["../victim.svg", "/tmp/victim.svg", "sub/victim.svg", "victim.txt", "victim.svg\0"])
-def test_the_record_of_outputs_never_removes_other_files(reported, tmp_path, listed):
-    out = tmp_path / "report"
+def test_the_record_of_outputs_never_removes_other_files(reported, svg_report, tmp_path, listed):
+    """The last report's record (its figures as they are, so none is drawn again) also lists a
+    figure no longer drawn with a file that is not a plain figure name in the folder, and one with
+    a plain name: only the plain one is removed."""
+    out = copy_of(svg_report, tmp_path)
     (out / "sub").mkdir(parents=True)
     victims = [tmp_path / "victim.svg", out / "sub" / "victim.svg", out / "victim.txt"]
     for victim in victims:
         victim.write_text("keep me")
-    (out / ".report-outputs.json").write_text(json.dumps(
-        {"figures": {"old": {"key": "x", "files": [listed.replace("/tmp/", f"{tmp_path}/")]}}}))
-    _report_svg(reported, out)
+    (out / "older.svg").write_text("<svg/>")
+    record = json.loads((out / ".report-outputs.json").read_text())
+    record["figures"]["old"] = {"key": "x", "files": [listed.replace("/tmp/", f"{tmp_path}/")]}
+    record["figures"]["older"] = {"key": "x", "files": ["older.svg"]}
+    (out / ".report-outputs.json").write_text(json.dumps(record))
+    line = _report_svg(reported, out)
     assert all(v.read_text() == "keep me" for v in victims)
+    assert not (out / "older.svg").exists() and "removed 1 files of figures no longer drawn" in line
 
 
-def test_an_unreadable_record_of_outputs_draws_everything(reported, tmp_path):
+def test_an_unreadable_record_of_outputs_draws_everything(reported, svg_report, tmp_path):
+    tmp_path = copy_of(svg_report, tmp_path)
     (tmp_path / ".report-outputs.json").write_bytes(b"\xff\x00 not json")
     line = _report_svg(reported, tmp_path)
     n = len(list(tmp_path.glob("*.svg")))
     assert n > 10 and f"; {n} redrawn, 0 unchanged since the last report" in line
 
 
-def test_report_arch_option_names_one_site_archs_and_removes_older_curves(reported, tmp_path):
+def test_report_arch_option_names_one_site_archs_and_removes_older_curves(reported, svg_report, tmp_path):
     """Issue 21: a second `--arch` left the first one's curve figures behind, and an arch trained at
     one site was named dup_Arch...; files the report did not write stay."""
+    tmp_path = copy_of(svg_report, tmp_path)
     sites: dict[int, set] = {}
     for r in reported["key"]["runs"]:
         sites.setdefault(r["arch_id"], set()).add(r["site"])
@@ -460,13 +488,6 @@ def test_report_on_a_warehouse_without_findings(samples, tmp_path):
             assert "DEMO DATA" not in json.dumps(spec_of(tmp_path / "r", page.stem).get("title")), page.name
     check = runner.invoke(app, ["check", "best_epoch", "--db", str(db)])
     assert "demo data" not in check.output
-
-
-def test_report_help():
-    result = runner.invoke(app, ["report", "--help"])
-    assert result.exit_code == 0
-    for option in ("--db", "--out", "--format", "--arch"):
-        assert option in result.output
 
 
 def test_a_spec_with_a_wrong_mark_is_refused():

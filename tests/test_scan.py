@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import train_oracle
+from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import train_oracle
-from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from ingest._scan import header_records, scan_training_log
 from ingest.records import EPOCH_COLUMNS, EpochRows
 
@@ -41,7 +41,8 @@ def both(data: bytes | str) -> tuple[EpochRows, dict]:
     return fast, run
 
 
-@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log") if "_eval_" not in p.name),
+@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log")
+                                        if "_eval_" not in p.name),
                          ids=lambda p: p.parent.name + "/" + p.name)
 def test_sample_logs_identical(path: Path):
     rows, run = both(path.read_bytes())

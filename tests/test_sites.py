@@ -7,14 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import BASE_LINF, TRAIN_LOG, git, query
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import BASE_LINF, TRAIN_LOG, git, query
 from ingest.gitlog import parse_log
-from ingest.sites import MAX_SITES_BYTES, GlobMatcher, SitesFileError, attribute_sites, glob_match, read_sites_file, Site
+from ingest.sites import MAX_SITES_BYTES, GlobMatcher, Site, SitesFileError, attribute_sites, glob_match, read_sites_file
 from warehouse.update import ingest_paths
 
 SITES = """\
@@ -323,7 +323,8 @@ def test_copy_committed_first_is_the_original(tmp_path, db_path):
     git(repo, "commit", "-qm", "backup copy", **SUSTECH, date="2023-02-01T00:00:00+00:00")
     ingest_paths(db_path, [repo], workers=1)
     assert query(db_path, "select split_part(source_path, '/', -2), site from runs") == [("z", "MSU")]
-    assert query(db_path, "select status, split_part(duplicate_of, '/', -2) from files where path like '%/a/arch_1.log'") == [("skipped", "z")]
+    assert query(db_path, "select status, split_part(duplicate_of, '/', -2) from files "
+                          "where path like '%/a/arch_1.log'") == [("skipped", "z")]
 
 
 def test_rows_move_to_a_copy_that_becomes_the_original(tmp_path, db_path):
@@ -456,7 +457,8 @@ def test_sites_table_describes_every_sites_file_in_use(repo, tmp_path):
     (other / "sites.toml").write_text(SITES_B.replace("Elsewhere", "Moved"))
     ingest_paths(db, [other], workers=1)
     assert query(db, "select distinct site from sites order by 1") == [("MSU",), ("Moved",), ("SUSTech",), ("unknown",)]
-    assert query(db, "select site, count(*) from runs group by 1 order by 1") == [("MSU", 3), ("Moved", 2), ("SUSTech", 4), ("unknown", 2)]
+    assert (query(db, "select site, count(*) from runs group by 1 order by 1")
+            == [("MSU", 3), ("Moved", 2), ("SUSTech", 4), ("unknown", 2)])
 
 
 def test_unchanged_sites_and_history_do_not_rewrite(repo, tmp_path):
@@ -482,7 +484,8 @@ def test_sites_option_that_is_not_a_file_gives_one_line(repo, tmp_path, kind):
         target.mkdir()
     elif kind == "fifo":
         os.mkfifo(target)
-    result = subprocess.run([sys.executable, "cli.py", "ingest", str(repo), "--db", str(tmp_path / "w.duckdb"), "--sites", str(target)],
+    result = subprocess.run([sys.executable, "cli.py", "ingest", str(repo), "--db", str(tmp_path / "w.duckdb"),
+                             "--sites", str(target)],
                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
                             cwd=Path(__file__).resolve().parent.parent)
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr

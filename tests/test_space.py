@@ -2,10 +2,10 @@
 and the warehouse's archs step agree on it."""
 from __future__ import annotations
 
+from views_corpus import build, rows
+
 from ingest.space import CHANNEL_BASES, DEPTHS, MAX_ARCH_ID, STEM_CHANNELS, WIDTHS, architecture, search_space, size_class
 from warehouse.steps import STEPS_DIR
-
-from views_corpus import build, rows
 
 
 def test_decoding_a_config_gives_back_every_architecture_of_the_space():

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import query
 
 from demo import write_demo_repository
 from warehouse.dialects import transpile_views
 from warehouse.export import export_parquet
 from warehouse.update import ingest_paths
-
-from conftest import query
 
 VERSIONED = tuple(f"_v{n}" for n in range(1, 10))
 
@@ -64,7 +63,8 @@ def test_spark_views_give_the_same_rows_as_duckdb(warehouse, spark):
             assert _rounded(rows) == _rounded(query(db, f"select * from {view.view_name}")), view.view_name
             compared.append(view.view_name)
     assert "check_best_epoch_v2" in compared and "check_duplicate_archs_v1" in compared
-    assert len(compared) == len([v for v in transpile_views("spark") if v.portable and v.view_name.startswith("check_") and v.view_name.endswith(VERSIONED)])
+    assert len(compared) == len([v for v in transpile_views("spark")
+                                 if v.portable and v.view_name.startswith("check_") and v.view_name.endswith(VERSIONED)])
 
 
 @pytest.mark.slow

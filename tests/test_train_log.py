@@ -5,9 +5,9 @@ import math
 from datetime import datetime
 
 import pytest
-
 import train_oracle
 from conftest import TRAIN_LOG, TRUNCATED_LOG
+
 from ingest.errors import ParseError
 from ingest.records import EPOCH_COLUMNS
 from ingest.train_log import parse_train_log

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT
 from warehouse.connect import connect, scratch_connection
 from warehouse.update import ingest_paths
 
@@ -83,9 +83,11 @@ def run(*args: str):
 COMMANDS = {
     "sql": lambda db, out: run("sql", "select * from check_best_epoch", "--db", str(db)),
     "check": lambda db, out: run("check", "--details", "--db", str(db)),
-    "export release": lambda db, out: run("export", "release", str(out / "release.jsonl"), "--exclude-check", "best_epoch", "--db", str(db)),
+    "export release": lambda db, out: run("export", "release", str(out / "release.jsonl"), "--exclude-check", "best_epoch",
+                                          "--db", str(db)),
     "export parquet": lambda db, out: run("export", "parquet", str(out / "parquet"), "--db", str(db)),
-    "export arch-list": lambda db, out: run("export", "arch-list", "--check", "best_epoch", "--out", str(out / "archs.txt"), "--db", str(db)),
+    "export arch-list": lambda db, out: run("export", "arch-list", "--check", "best_epoch", "--out", str(out / "archs.txt"),
+                                            "--db", str(db)),
     "report": lambda db, out: run("report", "--format", "html", "--out", str(out / "report"), "--db", str(db)),
     "views": lambda db, out: run("views", "--db", str(db)),
 }

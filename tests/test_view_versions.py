@@ -13,12 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
+from views_corpus import NAN, base_eval, build, rows, run, settings
 
 from warehouse.connect import connect
 from warehouse.update import ingest_paths
 from warehouse.viewfiles import parse_header, view_paths
-
-from views_corpus import NAN, base_eval, build, rows, run, settings
 
 MSU, SUS = "MSU", "SUSTech"
 # (old, new): every view whose version line says "same rows as" the old one
@@ -233,9 +232,10 @@ def test_neighbours_v2_on_spark_same_rows_as_v1_for_every_window(tmp_path, pyspa
     """Spark's sequence(1, n) counts down for n < 1 (DuckDB's generate_series is empty): v2's offsets
     must still be 1..window, so compare Spark's v2 with DuckDB's v1 for windows <= 0, fractional and
     wider than all archs, not only for the default window that tests/test_spark.py runs."""
+    from pyspark.sql import SparkSession
+
     from warehouse.dialects import transpile_views
     from warehouse.export import export_parquet
-    from pyspark.sql import SparkSession
 
     runs, evals = neighbour_corpus()
     db = tmp_path / "w.duckdb"

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 import sqlglot
 from typer.testing import CliRunner
+from views_corpus import SAMPLES
 
 from cli import app
 from warehouse.connect import connect
@@ -18,11 +19,16 @@ from warehouse.errors import WarehouseError
 from warehouse.migrate import migrate
 from warehouse.update import ingest_paths
 from warehouse.viewfiles import (
-    SQL_DIR, flagged_checks, load_check_queries, load_view_files, parse_header, sql_fingerprint, tables_read, view_paths,
+    SQL_DIR,
+    flagged_checks,
+    load_check_queries,
+    load_view_files,
+    parse_header,
+    sql_fingerprint,
+    tables_read,
+    view_paths,
 )
 from warehouse.views import install_views
-
-from views_corpus import SAMPLES
 
 HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
 CHECKS = [
@@ -76,7 +82,7 @@ def user_views(con) -> list[str]:
 
 
 def test_view_files_have_header_with_question_version_grain_reads_columns():
-    for name, version, kind, path in view_paths():
+    for name, version, _kind, path in view_paths():
         header = parse_header(path.read_text(), path)
         assert header.version == version, path
         assert header.subject == name.removeprefix("check_"), path
@@ -128,7 +134,7 @@ def test_install_views_creates_versions_and_current_aliases(empty):
     assert ("check_best_epoch_flagged", None, "check_best_epoch_flagged", "flagged", True) in rows
     assert len(rows) == len(view_paths()) + len(CHECKS) + len(flagged_checks())
     views = user_views(empty)
-    for name, version, view_name, _, _ in rows:
+    for name, _version, view_name, _, _ in rows:
         assert name in views and view_name in views
     definition = empty.execute("select sql from duckdb_views() where view_name = 'check_best_epoch'").fetchone()[0]
     assert "check_best_epoch_v2" in definition
@@ -190,7 +196,8 @@ def test_install_views_twice_changes_nothing(empty):
     definitions = empty.execute("select view_name, sql, comment from duckdb_views() where not internal order by 1").fetchall()
     install_views(empty)
     assert empty.execute("select * from view_versions order by view_name").fetchall() == first
-    assert empty.execute("select view_name, sql, comment from duckdb_views() where not internal order by 1").fetchall() == definitions
+    assert (empty.execute("select view_name, sql, comment from duckdb_views() where not internal order by 1").fetchall()
+            == definitions)
 
 
 def test_install_views_new_sql_gets_new_installed_at(empty, sql_copy):
@@ -216,7 +223,8 @@ def test_install_views_drops_views_whose_file_was_removed(empty, sql_copy):
     install_views(empty, sql_copy)
     views = user_views(empty)
     assert "check_orphan_evals_v2" not in views and "check_orphan_evals_v1" in views
-    assert empty.execute("select view_name from view_versions where name = 'check_orphan_evals'").fetchall() == [("check_orphan_evals_v1",)]
+    assert (empty.execute("select view_name from view_versions where name = 'check_orphan_evals'").fetchall()
+            == [("check_orphan_evals_v1",)])
     definition = empty.execute("select sql from duckdb_views() where view_name = 'check_orphan_evals'").fetchone()[0]
     assert "check_orphan_evals_v1" in definition
 
@@ -229,7 +237,8 @@ def test_install_views_refuses_an_alias_that_is_not_only_its_target(empty, sql_c
     path = sql_copy / "checks" / "gpu_accuracy" / "v1.sql"
     header = "\n".join(line for line in path.read_text().splitlines() if line.startswith("--"))
     path.write_text(f"{header}\n\n{body}\n")
-    with pytest.raises(WarehouseError, match=re.escape(f"sql/checks/gpu_accuracy/v1.sql:1: an alias of a newer version {message}")):
+    with pytest.raises(WarehouseError,
+                       match=re.escape(f"sql/checks/gpu_accuracy/v1.sql:1: an alias of a newer version {message}")):
         install_views(empty, sql_copy)
 
 
@@ -414,7 +423,8 @@ def test_ingest_installs_views_and_keeps_user_params(tmp_path: Path):
     assert summary.wrote
     con = connect(db, read_only=True)
     assert con.execute("select value from check_params where name = 'best_epoch.early_fraction'").fetchone()[0] == 0.5
-    assert con.execute("select arch_id, best_epoch, first_decay_epoch, early from check_best_epoch").fetchall() == [(3, 3, 2, False)]
+    assert (con.execute("select arch_id, best_epoch, first_decay_epoch, early from check_best_epoch").fetchall()
+            == [(3, 3, 2, False)])
     con.close()
 
 
@@ -429,7 +439,8 @@ def test_views_work_in_the_duckdb_cli(tmp_path: Path):
     db = tmp_path / "w.duckdb"
     ingest_paths(db, [SAMPLES], workers=1)
     con = connect(db, read_only=True)
-    names = [r[0] for r in con.execute("select view_name from view_versions union all select name from view_versions where is_current").fetchall()]
+    names = [r[0] for r in con.execute("select view_name from view_versions "
+                                       "union all select name from view_versions where is_current").fetchall()]
     expected = {n: con.execute(f"select count(*) from {n}").fetchone()[0] for n in names}
     con.close()
     script = "".join(f"select '{n}', count(*) from {n};\n" for n in names)
@@ -449,7 +460,8 @@ def test_cli_views_lists_versions_and_reads(tmp_path: Path):
     assert lines[0] == "view,current_as,kind,reads,question,changes,installed_at"
     assert any(line.startswith('check_best_epoch_v2,check_best_epoch,check,"params_v1, run_summary_v1",') for line in lines)
     assert any(line.startswith("check_best_epoch_v1,,check,") for line in lines)
-    assert any(line.startswith("check_best_epoch_headline,check_best_epoch_headline,headline,check_best_epoch,") for line in lines)
+    assert any(line.startswith("check_best_epoch_headline,check_best_epoch_headline,headline,check_best_epoch,")
+               for line in lines)
 
 
 @pytest.mark.parametrize("columns", [60, 100, 400])
@@ -487,7 +499,7 @@ def test_cli_views_questions_are_the_headers_first_sentence(tmp_path: Path):
     import json
 
     listed = {r["view"]: r["question"] for r in json.loads(result.output)}
-    for name, version, kind, path in view_paths():
+    for name, version, _kind, path in view_paths():
         question = " ".join(parse_header(path.read_text(), path).question.split())
         expected = question[: question.index("?") + 1] if "?" in question else question
         assert " ".join(listed[f"{name}_v{version}"].split()) == expected, path
@@ -498,13 +510,6 @@ def test_cli_views_without_warehouse_fails_with_one_line(tmp_path: Path):
     result = CliRunner().invoke(app, ["views", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 1
     assert "no warehouse at" in result.output
-
-
-@pytest.mark.parametrize("command", ["check", "views"])
-def test_cli_help(command):
-    result = CliRunner().invoke(app, [command, "--help"])
-    assert result.exit_code == 0
-    assert "--db" in result.output
 
 
 def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path, monkeypatch):

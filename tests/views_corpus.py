@@ -79,7 +79,8 @@ def base_eval(eval_id: int, run_id: int | None, arch_id: int, site: str = "SUSTe
         "fgsm_acc": fgsm if finished and norm == "Linf" else None, "pgd20_acc": pgd20 if finished else None,
         "cw40_acc": cw40 if finished else None, "aa_acc": None, "finished": finished,
         "finished_at": (finished_at or T0) if finished else None,
-        "link_note": link_note if run_id is None else None, "source_path": f"/logs/{site}/arch_{arch_id}_eval_{norm}_{attack}.log",
+        "link_note": link_note if run_id is None else None,
+        "source_path": f"/logs/{site}/arch_{arch_id}_eval_{norm}_{attack}.log",
     }
 
 
@@ -140,7 +141,8 @@ def train_log(cw: list[float], gpu: str | None = None) -> str:
     def block(match: re.Match) -> str:
         value = next(values)
         count = round(value)
-        out = re.sub(r"PGD-CW Correct Count: \d+/100 Acc: [\d.]+", f"PGD-CW Correct Count: {count}/100 Acc: {value:.2f}", match.group(0))
+        out = re.sub(r"PGD-CW Correct Count: \d+/100 Acc: [\d.]+", f"PGD-CW Correct Count: {count}/100 Acc: {value:.2f}",
+                     match.group(0))
         return re.sub(r"Best PGDCW-40 accuracy: [\d.]+", f"Best PGDCW-40 accuracy: {value:.2f}", out)
 
     text = re.sub(r"---- PGD-CW attacking results ----.*?Best PGDCW-40 accuracy: [\d.]+", block, text, flags=re.S)
@@ -153,8 +155,12 @@ def train_log(cw: list[float], gpu: str | None = None) -> str:
 def base_log(clean: float, fgsm: float, pgd20: float, cw40: float, best_pgdcw: float) -> str:
     """The real Linf Base sample evaluation with its four result accuracies replaced."""
     text = (SAMPLES / "eval" / "arch_2_eval_Linf_Base.log").read_text()
-    text = re.sub(r"(Natural Correct Count: )\d+/200, Acc: [\d.]+", lambda m: f"{m.group(1)}{round(clean * 2)}/200, Acc: {clean:.2f}", text)
-    text = re.sub(r"(FGSM with 1 step Correct Count: )\d+/200, Acc: [\d.]+", lambda m: f"{m.group(1)}{round(fgsm * 2)}/200, Acc: {fgsm:.2f}", text)
-    text = re.sub(r"(PGD with 20 steps Correct Count: )\d+/200, Acc: [\d.]+", lambda m: f"{m.group(1)}{round(pgd20 * 2)}/200, Acc: {pgd20:.2f}", text)
-    text = re.sub(r"(CW with 40 steps Correct Count: )\d+/200, Acc: [\d.]+", lambda m: f"{m.group(1)}{round(cw40 * 2)}/200, Acc: {cw40:.2f}", text)
+    text = re.sub(r"(Natural Correct Count: )\d+/200, Acc: [\d.]+",
+                  lambda m: f"{m.group(1)}{round(clean * 2)}/200, Acc: {clean:.2f}", text)
+    text = re.sub(r"(FGSM with 1 step Correct Count: )\d+/200, Acc: [\d.]+",
+                  lambda m: f"{m.group(1)}{round(fgsm * 2)}/200, Acc: {fgsm:.2f}", text)
+    text = re.sub(r"(PGD with 20 steps Correct Count: )\d+/200, Acc: [\d.]+",
+                  lambda m: f"{m.group(1)}{round(pgd20 * 2)}/200, Acc: {pgd20:.2f}", text)
+    text = re.sub(r"(CW with 40 steps Correct Count: )\d+/200, Acc: [\d.]+",
+                  lambda m: f"{m.group(1)}{round(cw40 * 2)}/200, Acc: {cw40:.2f}", text)
     return re.sub(r"'best_pgdcw_acc': [\d.]+", f"'best_pgdcw_acc': {best_pgdcw}", text)

@@ -22,13 +22,12 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
+from ingest.gitlog import RepoHistory, StartedLog, read_history, start_log
+from ingest.sites import UNKNOWN, Site, attribute_sites, parse_sites_text, read_sites_text
+from ingest.text import readable
 from warehouse.errors import WarehouseError
 from warehouse.load import registered
 from warehouse.sqlfiles import read_query
-
-from ingest.gitlog import RepoHistory, StartedLog, read_history, start_log
-from ingest.text import readable
-from ingest.sites import UNKNOWN, Site, attribute_sites, parse_sites_text, read_sites_text
 
 SITES_FILE = "sites.toml"
 

@@ -10,9 +10,8 @@ listed as not portable instead of being printed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
@@ -131,7 +130,7 @@ def render_dialect(dialect: str) -> str:
     skipped = [v.view_name for v in views if not v.portable]
     head = [
         f"-- RobustNASBench warehouse views for {dialect}, transpiled from DuckDB SQL by sqlglot {sqlglot.__version__}.",
-        "-- Tables: load `cli.py export parquet DIR` (DIR/<table>/, Hive-partitioned by site) under the same names.",
+        "-- Tables: load `nares export parquet DIR` (DIR/<table>/, Hive-partitioned by site) under the same names.",
         f"-- {len(views) - len(skipped)} views portable; not portable: {', '.join(skipped) or 'none'}.",
     ]
     return "\n".join(head) + "\n\n" + "\n\n".join(v.statement() for v in views) + "\n"

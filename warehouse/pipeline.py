@@ -43,10 +43,17 @@ from ingest.discover import FoundFile, discover
 from ingest.parallel import ParserProcessError, chunks, parsing
 from ingest.read import file_id
 from ingest.text import is_valid, readable
-from warehouse.attribution import (SitesSource, attribute, attribution_rows, record_roots, repo_histories,
-                                   sites_sources, started_logs)
-from warehouse.connect import connect, connect_as
+from warehouse.attribution import (
+    SitesSource,
+    attribute,
+    attribution_rows,
+    record_roots,
+    repo_histories,
+    sites_sources,
+    started_logs,
+)
 from warehouse.code_windows import match_code_versions, read_code_repos
+from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
 from warehouse.invariants import raise_broken, require_invariants
 from warehouse.load import delete_file_rows, load_parsed, registered

@@ -14,9 +14,13 @@ A helper view's thresholds live next to it the same way (`sql/views/<name>/param
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the tomli backport (pyproject.toml)
+    import tomli as tomllib
 
 from warehouse.errors import WarehouseError
 from warehouse.viewfiles import SQL_DIR, relative, view_paths

@@ -11,6 +11,7 @@ shell reads them without this code.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +22,13 @@ from warehouse.errors import WarehouseError
 from warehouse.params import install_check_params
 from warehouse.sqlfiles import read_query
 from warehouse.viewfiles import (
-    CHECK_QUERY_GRAIN, SQL_DIR, CheckQuery, ViewFile, load_check_queries, load_view_files, sql_fingerprint,
+    CHECK_QUERY_GRAIN,
+    SQL_DIR,
+    CheckQuery,
+    ViewFile,
+    load_check_queries,
+    load_view_files,
+    sql_fingerprint,
 )
 
 
@@ -45,38 +52,48 @@ def _view_comment(f: ViewFile, alias: bool = False) -> str:
     return f"{_description(f)} ({where}; {f.rel_path}){changes}"
 
 
-def _create(con: duckdb.DuckDBPyConnection, name: str, sql: str, f: ViewFile) -> None:
+def _create(con: duckdb.DuckDBPyConnection, name: str, sql: str, rel_path: str) -> None:
+    """Create (or replace) one view; an error names the file and line. Its columns are checked
+    afterwards for all views at once (`_check_columns`): a second bind per view cost as much as
+    creating it."""
     try:
         # `as` stays on the file's first line, so DuckDB's LINE numbers are the file's line numbers
         con.execute(f"create or replace view {name} as {sql}")
-        columns = [d[0] for d in con.execute(f"select * from {name} limit 0").description]
     except duckdb.Error as exc:
         lines = str(exc).splitlines()
         where = next((ln.split(":")[0].replace("LINE ", "") for ln in lines if ln.startswith("LINE ")), None)
         raise WarehouseError(
-            f"{f.rel_path}{':' + where if where else ''}: DuckDB cannot create {name}: {lines[0]}"
+            f"{rel_path}{':' + where if where else ''}: DuckDB cannot create {name}: {lines[0]}"
         ) from None
+
+
+Expected = dict[str, tuple[list[str], Callable[[list[str]], str]]]
+"""view name -> (the columns its file documents, the error line given the columns it returns)"""
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, expected: Expected) -> None:
+    """Every created view returns the columns its file documents (one catalog query for all)."""
+    returned: dict[str, list[str]] = {name: [] for name in expected}
+    for view, column in con.execute(read_query("views/view_columns"), {"names": list(expected)}).fetchall():
+        returned[view].append(column)
+    for name, (columns, problem) in expected.items():
+        if returned[name] != columns:
+            raise WarehouseError(problem(returned[name]))
+
+
+def _file_columns(f: ViewFile) -> tuple[list[str], Callable[[list[str]], str]]:
     documented = [c for c, _ in f.header.columns]
-    if columns != documented:
-        raise WarehouseError(
-            f"{f.rel_path}:1: header documents columns {', '.join(documented)}; the view returns {', '.join(columns)}"
-        )
+    return documented, lambda columns: (f"{f.rel_path}:1: header documents columns {', '.join(documented)}; "
+                                        f"the view returns {', '.join(columns)}")
 
 
-def _create_check_query(con: duckdb.DuckDBPyConnection, q: CheckQuery) -> list[str]:
-    """Create a check's headline or flagged view; return its COMMENT ON statements."""
-    try:
-        con.execute(f"create or replace view {q.view_name} as {q.sql}")
-        columns = [d[0] for d in con.execute(f"select * from {q.view_name} limit 0").description]
-    except duckdb.Error as exc:
-        lines = str(exc).splitlines()
-        where = next((ln.split(":")[0].replace("LINE ", "") for ln in lines if ln.startswith("LINE ")), None)
-        raise WarehouseError(
-            f"{q.rel_path}{':' + where if where else ''}: DuckDB cannot create {q.view_name}: {lines[0]}"
-        ) from None
-    expected = [c for c, _ in q.columns]
-    if columns != expected:
-        raise WarehouseError(f"{q.rel_path}:1: a {q.kind} query returns {', '.join(expected)}; this one returns {', '.join(columns)}")
+def _create_check_query(con: duckdb.DuckDBPyConnection, q: CheckQuery, expected: Expected) -> list[str]:
+    """Create a check's headline or flagged view (its columns go into `expected`); return its
+    COMMENT ON statements."""
+    _create(con, q.view_name, q.sql, q.rel_path)
+    columns = [c for c, _ in q.columns]
+    expected[q.view_name] = (columns, lambda returned: (f"{q.rel_path}:1: a {q.kind} query returns {', '.join(columns)}; "
+                                                        f"this one returns {', '.join(returned)}"))
     out = [f"comment on view {q.view_name} is {_quote(f'{q.description} ({q.rel_path})')};"]
     out.extend(f"comment on column {q.view_name}.{column} is {_quote(text)};" for column, text in q.columns)
     return out
@@ -185,20 +202,24 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         previous = _registered_views(con)
         newest: dict[str, ViewFile] = {}
         comments: list[str] = []
+        expected: Expected = {}
         for f in files:
-            _create(con, f.view_name, f.sql, f)
+            _create(con, f.view_name, f.sql, f.rel_path)
+            expected[f.view_name] = _file_columns(f)
             comments += _comments(f.view_name, f)
             if f.name not in newest or f.version > newest[f.name].version:
                 newest[f.name] = f
         for name, f in newest.items():
-            _create(con, name, f"select * from {f.view_name}", f)
+            _create(con, name, f"select * from {f.view_name}", f.rel_path)
             comments += _comments(name, f, alias=True)
         for q in queries:
-            comments += _create_check_query(con, q)
+            comments += _create_check_query(con, q, expected)
+        _check_columns(con, expected)
         con.execute("\n".join(comments))
         # names read from the file are never put into SQL text unchecked: only views that exist
         # under exactly that name are dropped, quoted
-        old_names = {r[0] for r in con.execute("select view_name from view_versions union select name from view_versions").fetchall()}
+        old_names = {r[0] for r in con.execute(
+            "select view_name from view_versions union select name from view_versions").fetchall()}
         existing = {r[0] for r in con.execute(read_query("catalog/main_views")).fetchall()}
         for stale in sorted((old_names & existing) - views - set(newest) - {q.view_name for q in queries}):
             con.execute(f'drop view if exists main."{stale.replace(chr(34), chr(34) * 2)}"')
