@@ -2,9 +2,9 @@
 ingest/_scan.c; required: a build without it fails, saying what to install), and the packages,
 whose SQL folders are listed folder by folder.
 
-The SQL ships inside `warehouse`: its migrations, ingest steps and invariants, and the repository's
-top-level `sql/` (views, checks, report queries) as `warehouse/sql`, where
-warehouse/viewfiles.py `sql_dir` finds it in an installed package (a source checkout and an
+The SQL ships inside `warehouse`: the repository's top-level `sql/` (views, checks, migrations,
+ingest steps, invariants, report and module queries) as `warehouse/sql`, where
+warehouse/sqlfiles.py `sql_dir` finds it in an installed package (a source checkout and an
 editable install read `sql/` itself). setuptools ships a folder's files only for a package it is
 told of, so every folder of them is named here as a data package (no __init__.py): a new check
 folder ships without an edit. A check's `cases/` (its test cases, data for tests/test_check_cases.py)
@@ -17,12 +17,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.errors import CompileError
 
 CODE_PACKAGES = ["ingest", "warehouse", "reports", "demo", "application"]
-SQL_FOLDERS = {
-    "warehouse.migrations": "warehouse/migrations",
-    "warehouse.steps": "warehouse/steps",
-    "warehouse.invariants": "warehouse/invariants",
-    "warehouse.sql": "sql",
-}
+SQL_FOLDERS = {"warehouse.sql": "sql"}
 SQL_FILES = ["*.sql", "*.md", "*.toml"]
 
 

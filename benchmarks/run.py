@@ -190,7 +190,7 @@ def provenance_seconds(files: list, db: Path, workers: int) -> dict:
       `scan_training_log` both ways over a sample of training logs, scaled to all of them and
       divided by the ingest's parser processes, which share it;
     - load: the five step-line columns of `epochs`, timed as a copy of the table with and without them;
-    - derive: the step `warehouse/steps/70_code.sql` (precision paths, code versions, commit
+    - derive: the step `sql/steps/70_code.sql` (precision paths, code versions, commit
       windows), run on a copy of the warehouse and rolled back.
     The fingerprint of each header (a hash of names already read) is left out: microseconds a file."""
     from ingest._scan import scan_training_log
@@ -220,7 +220,7 @@ def provenance_seconds(files: list, db: Path, workers: int) -> dict:
                 started = time.perf_counter()
                 con.execute(f"create temp table copy_{name} as select {', '.join(chosen)} from epochs")
                 timed[name] = time.perf_counter() - started
-            step = (ROOT / "warehouse" / "steps" / "70_code.sql").read_text()
+            step = (ROOT / "sql" / "steps" / "70_code.sql").read_text()
             con.execute("begin")
             started = time.perf_counter()
             con.execute(step)

@@ -7,7 +7,7 @@ converts at C speed in one go (`arrow_table`), and only a chunk that fails is go
 by value (`fit_row`), where an integer too wide for its column becomes NULL with a note, invalid
 text is escaped, and anything else that cannot be stored is the file's error.
 
-The types mirror the migrations (warehouse/migrations/); tests/test_columns.py compares them with
+The types mirror the migrations (sql/migrations/); tests/test_columns.py compares them with
 the schema of a migrated warehouse, so a migration that changes a column fails the tests until
 this table follows. A key not listed here is converted as Arrow infers it (DuckDB casts it).
 """

@@ -7,7 +7,7 @@ The ids 1..15625 number the architectures by ascending MACs (`search_space`), an
 scripts kept them in three size folders by id (`size_class`).
 
 Who uses it: the ingest decodes a logged Config (`architecture`); the demo enumerates the space and
-prints the sizes the benchmark prints; the warehouse's archs step (warehouse/steps/50_archs.sql)
+prints the sizes the benchmark prints; the warehouse's archs step (sql/steps/50_archs.sql)
 states `size_class` again in SQL, held to this module by tests/test_space.py.
 
 The numbers printed by the benchmark (`flops: 55.2148M`, `param size = 0.369498MB`) are reproduced
@@ -155,7 +155,7 @@ def search_space() -> Dict[int, Arch]:
 
 def size_class(arch_id: int) -> str:
     """`small`, `medium` or `large`: the config folder the training scripts used (the archs table's
-    size_class; warehouse/steps/50_archs.sql states the same thresholds)."""
+    size_class; sql/steps/50_archs.sql states the same thresholds)."""
     if arch_id < SMALL_BELOW:
         return "small"
     if arch_id > LARGE_ABOVE:

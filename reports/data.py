@@ -20,20 +20,17 @@ import duckdb
 
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors
-from warehouse.viewfiles import SQL_DIR
+from warehouse.sqlfiles import read_named, read_sql, sql_paths
 
 
 def report_query(name: str) -> str:
-    """The text of `sql/report/<name>.sql`."""
-    path = SQL_DIR / "report" / f"{name}.sql"
-    if not path.exists():
-        raise WarehouseError(f"report query {path} is missing")
-    return path.read_text()
+    """The text of `sql/report/<name>.sql`, its header checked (warehouse/sqlfiles.py)."""
+    return read_named("report", name)
 
 
 def parameterless_queries() -> list[str]:
     """The report queries that take no `$parameter` (the ones a report can run up front)."""
-    return sorted(p.stem for p in (SQL_DIR / "report").glob("*.sql") if "$" not in p.read_text())
+    return sorted(p.stem for p in sql_paths("report") if "$" not in read_sql("report", p))
 
 
 def json_value(value):

@@ -27,6 +27,7 @@ from ingest.sites import UNKNOWN, Site, attribute_sites, parse_sites_text, read_
 from ingest.text import readable
 from warehouse.errors import WarehouseError
 from warehouse.load import registered
+from warehouse.sqlfiles import read_query
 
 SITES_FILE = "sites.toml"
 
@@ -206,6 +207,7 @@ def attribute(con: duckdb.DuckDBPyConnection, rows: pa.Table, sources: dict[str,
 
     Files under other roots keep theirs: their sites were decided by their own root's sites file.
     """
+    # built in Python: the column names are the tool's own constants (_GIT_COLUMNS, _SITE_COLUMNS)
     assignments = ", ".join(f"{name} = a.{name}" for name in (*_GIT_COLUMNS, *_SITE_COLUMNS, "sites_path", "sites_sha256"))
     with registered(con, "_attribution", rows):
         con.execute(f"update files set {assignments} from _attribution a "
@@ -226,20 +228,8 @@ def _refresh_sites(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSourc
     schema = pa.schema([("site", pa.string()), ("authors", pa.list_(pa.string())), ("paths", pa.list_(pa.string())),
                         ("source", pa.string()), ("sites_sha256", pa.string())])
     with registered(con, "_site_rows", pa.Table.from_pylist(site_rows, schema=schema)):
-        con.execute("""
-            delete from sites
-            where source is null
-                or not exists (select 1 from files as f where f.sites_path = sites.source
-                               and f.sites_sha256 is not distinct from sites.sites_sha256)
-                or exists (select 1 from _site_rows as r where r.source = sites.source
-                           and r.sites_sha256 is not distinct from sites.sites_sha256)
-        """)
-        con.execute("""
-            insert into sites by name
-            select * from _site_rows as r
-            where r.source is null
-                or exists (select 1 from files as f where f.sites_path = r.source and f.sites_sha256 = r.sites_sha256)
-        """)
+        con.execute(read_query("attribution/delete_stale_sites"))
+        con.execute(read_query("attribution/insert_sites"))
 
 
 def record_roots(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource],

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 import duckdb
 
+from warehouse.sqlfiles import read_query
+
+# the one-liners below put this constant of the tool's own into their SQL text (the queries of
+# sql/queries/catalog/ spell it out)
 _IN_FILE = "database_name = system.main.current_database()"
 
 
@@ -33,14 +37,12 @@ class CatalogObject:
 def file_macros(con: duckdb.DuckDBPyConnection) -> list[CatalogObject]:
     """Macros stored in the file (the tool installs none), each saying whether it replaces a
     function of DuckDB's own: then any SQL calling that function runs the macro instead."""
-    rows = con.execute(
-        f"select function_type, schema_name, function_name from system.main.duckdb_functions() "
-        f"where {_IN_FILE} and not internal order by schema_name, function_name"
-    ).fetchall()
+    rows = con.execute(read_query("catalog/file_macros")).fetchall()
     if not rows:
         return []
     names = sorted({r[2] for r in rows})
-    # only operators here (IN, =): a function call could itself be one of the file's macros
+    # only operators here (IN, =): a function call could itself be one of the file's macros; the
+    # names go in as parameters, only their placeholders are built
     builtin = {r[0] for r in con.execute(
         "select distinct function_name from system.main.duckdb_functions() "
         f"where database_name = 'system' and function_name in ({', '.join('?' * len(names))})", names
@@ -58,26 +60,12 @@ def file_views(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
 
 def file_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(schema, table name) of every base table of the file."""
-    return con.execute(
-        f"select schema_name, table_name from system.main.duckdb_tables() where {_IN_FILE} and not temporary "
-        "order by 1, 2"
-    ).fetchall()
+    return con.execute(read_query("catalog/file_tables")).fetchall()
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str = "main") -> dict[str, list[tuple]]:
     """table -> [(column, type, generated expression or None, default or None)] in column order."""
-    rows = con.execute(
-        f"""
-        select table_name, column_name, data_type,
-            case when is_generated then generation_expression end,
-            column_default
-        from system.main.duckdb_columns()
-        where {_IN_FILE} and schema_name = ?
-            and table_name in (select table_name from system.main.duckdb_tables() where {_IN_FILE} and schema_name = ?)
-        order by table_name, column_index
-        """,
-        [schema, schema],
-    ).fetchall()
+    rows = con.execute(read_query("catalog/table_columns"), [schema]).fetchall()
     out: dict[str, list[tuple]] = {}
     for table, *column in rows:
         out.setdefault(table, []).append(tuple(column))
@@ -105,8 +93,5 @@ def computed_columns(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) ->
     found = [f"column {table}.{column[0]} computes {column[2] or column[3]}"
              for table, columns in table_columns(con).items() if table in wanted
              for column in columns if column[2] is not None or column[3] is not None]
-    rows = con.execute(
-        f"select table_name, constraint_text from system.main.duckdb_constraints() "
-        f"where {_IN_FILE} and schema_name = 'main' and constraint_type = 'CHECK' order by 1, 2"
-    ).fetchall()
+    rows = con.execute(read_query("catalog/check_constraints")).fetchall()
     return found + [f"table {table} checks {text}" for table, text in rows if table in wanted]

@@ -21,7 +21,7 @@ import duckdb
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
 from warehouse.registry import checks
-from warehouse.viewfiles import SQL_DIR, headline_path, parse_header, read_headline
+from warehouse.viewfiles import SQL_DIR, read_check_query, read_headline, read_view_file
 
 FLAG_LINE = "-- flagged: "
 
@@ -69,7 +69,7 @@ def _requires(view: str, sql_dir: Path = SQL_DIR) -> tuple[str, ...]:
     """The `requires` header line of a check view version, from its file."""
     name, _, version = view.rpartition("_v")
     path = sql_dir / "checks" / name.removeprefix("check_") / f"v{version}.sql"
-    return parse_header(path.read_text(), path).requires
+    return read_view_file(path, name, int(version), "check").header.requires
 
 
 def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
@@ -79,6 +79,7 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     for item in _requires(view):
         table, column = item.split(".")
         known = " and site <> 'unknown'" if column == "site" else ""
+        # table and column come from the header of the tool's own view file (checked as table.column)
         if not con.execute(f"select count(*) from (select 1 from {table} where {column} is not null{known} limit 1)").fetchone()[0]:
             missing.append(item)
     return missing
@@ -86,7 +87,7 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 
 def flag_condition(name: str, sql_dir: Path = SQL_DIR) -> str | None:
     """The `-- flagged:` condition of a check's headline file (the tool's own file), or None."""
-    for line in headline_path(name, sql_dir).read_text().splitlines():
+    for line in read_check_query(name, "headline", sql_dir).sql.splitlines():
         if line.startswith(FLAG_LINE):
             return line.removeprefix(FLAG_LINE).strip()
         if not line.startswith("--"):
@@ -97,6 +98,7 @@ def flag_condition(name: str, sql_dir: Path = SQL_DIR) -> str | None:
 def detail_rows(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple], int | None]:
     """The view's rows, flagged ones first (each group in the view's own order), and how many are flagged."""
     condition = flag_condition(name)
+    # `name` is a registered check (warehouse/registry.py), `condition` a line of its own headline file
     if condition is None:
         cursor = con.execute(f"select * from check_{name}")
         return [d[0] for d in cursor.description], cursor.fetchall(), None

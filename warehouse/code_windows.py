@@ -5,7 +5,7 @@ The code repositories an ingest is given (and those earlier ingests were given, 
 and `code_scripts`. Every code version (`code_versions`, one per fingerprint of the logs) is then
 matched against every commit: the commit's entry script for that kind of log must log the same
 argument names in the same order, and its logging templates must print each sample line. The
-matching commits go to `code_versions.commits`; the step warehouse/steps/70_code.sql keeps, for each
+matching commits go to `code_versions.commits`; the step sql/steps/70_code.sql keeps, for each
 log, those not after its first line. The logs are never parsed again for this: a new commit in a
 code repository only re-runs the matching.
 """
@@ -20,6 +20,7 @@ import pyarrow as pa
 from ingest.code_facts import ScriptFacts
 from ingest.code_history import ENTRY_SCRIPTS, read_code_repo, repo_head
 from warehouse.load import registered
+from warehouse.sqlfiles import read_query
 
 
 def _store_repo(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
@@ -117,5 +118,4 @@ def match_code_versions(con: duckdb.DuckDBPyConnection) -> None:
         rows.append((fingerprint, matching))
     table = pa.table({"fingerprint": [r[0] for r in rows], "commits": pa.array([r[1] for r in rows], pa.list_(pa.string()))})
     with registered(con, "_windows", table):
-        con.execute("update code_versions set commits = w.commits from _windows as w "
-                    "where code_versions.fingerprint = w.fingerprint")
+        con.execute(read_query("code_windows/store_commits"))

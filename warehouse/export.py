@@ -27,6 +27,7 @@ from ingest.release import BASE_KEYS, EPOCH_LISTS
 from warehouse.errors import WarehouseError
 from warehouse.migrate import schema_version, tool_tables
 from warehouse.query import open_for_reading
+from warehouse.sqlfiles import read_query
 from warehouse.viewfiles import read_flagged
 
 
@@ -126,16 +127,11 @@ def export_parquet(db: Path, out: Path, overwrite: bool = False) -> ParquetExpor
     con = open_for_reading(db)
     try:
         version = schema_version(con)
-        present = {r[0] for r in con.execute(
-            "select table_name from system.main.duckdb_tables() where database_name = system.main.current_database() "
-            "and schema_name = 'main'").fetchall()}
+        present = {r[0] for r in con.execute(read_query("catalog/main_tables")).fetchall()}
         counts, schema = {}, {}
         new.mkdir()
         for table in [t for t in tool_tables() if t in present]:
-            columns = con.execute(
-                "select column_name, data_type from system.main.duckdb_columns() where table_name = ? "
-                "and schema_name = 'main' and database_name = system.main.current_database() order by column_index",
-                [table]).fetchall()
+            columns = con.execute(read_query("export/table_columns"), [table]).fetchall()
             counts[table], partitioned = _write_table(con, table, new / table, version)
             schema[table] = {"columns": [{"name": c, "type": t} for c, t in columns],
                              "partitioned_by": ["site"] if partitioned else []}
@@ -169,44 +165,6 @@ def _swap_folder(new: Path, out: Path, replace: bool) -> None:
 
 
 # ---------------------------------------------------------------- the release file
-
-# per run: the run and the one finished evaluation of each kind that describes its best checkpoint
-_RELEASE_RUNS = """
-with chosen as (
-    select
-        *,
-        row_number() over (partition by arch_id order by (site = 'unknown'), started_at nulls last, run_id) as rank
-    from runs
-    where finished and best_epoch is not null and run_id not in (select run_id from _excluded)
-),
-
-evals_ranked as (
-    select e.*, 1 as rank from chosen_evals_v1 as c inner join evals as e on c.eval_id = e.eval_id
-)
-
-select
-    r.run_id,
-    r.arch_id,
-    r.d1, r.w1, r.d2, r.w2, r.d3, r.w3,
-    r.macs_m,
-    r.params_mb,
-    r.seed,
-    r.gpu,
-    strftime(r.started_at, '%Y-%m-%d') as day,
-    r.running_cost_days,
-    r.best_epoch,
-    b.clean_acc, b.test_loss, b.fgsm_acc, b.fgsm_stable, b.pgd20_acc, b.pgd20_stable, b.pgd20_lip,
-    b.cw40_acc, b.cw40_stable, b.cw40_lip,
-    a.aa_acc,
-    c.eval_id as corruption_eval_id
-from chosen as r
-left join evals_ranked as b on b.run_id = r.run_id and b.norm = 'Linf' and b.attack = 'Base' and b.rank = 1
-left join evals_ranked as a on a.run_id = r.run_id and a.norm = 'Linf' and a.attack = 'AA' and a.rank = 1
-left join evals_ranked as c on c.run_id = r.run_id and c.attack = 'cifar10c' and c.rank = 1
-where r.rank = 1
-order by r.arch_id
-"""
-
 
 @dataclass
 class ReleaseExport:
@@ -243,7 +201,7 @@ def release_records(con: duckdb.DuckDBPyConnection, exclude_checks: list[str] = 
     excluded_sql = " union ".join(f"select run_id from ({read_flagged(c)})" for c in exclude_checks)
     con.execute(f"create or replace temp view _excluded as {excluded_sql or 'select null::bigint as run_id where false'}")
     excluded = con.execute("select count(distinct run_id) from _excluded where run_id is not null").fetchone()[0]
-    cursor = con.execute(_RELEASE_RUNS)
+    cursor = con.execute(read_query("export/release_runs"))
     names = [d[0] for d in cursor.description]
     records = []
     for row in cursor.fetchall():

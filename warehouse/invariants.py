@@ -1,7 +1,7 @@
 """Integrity invariants of the warehouse: checked inside every write before the swap, and by `verify`.
 
-Each invariant is a query in `warehouse/invariants/NN_name.sql` that returns one `problem` line per
-violation (no rows: it holds), e.g.
+Each invariant is a query in `sql/invariants/NN_name.sql` (header `-- invariant: name`, `-- holds:
+what it checks`) that returns one `problem` line per violation (no rows: it holds), e.g.
 
     files: 2 rows for path /logs/arch_1.log (one expected)
     runs: training log /logs/arch_7.log holds 0 runs (one expected)
@@ -28,12 +28,13 @@ from warehouse.catalog import table_columns
 from warehouse.connect import scratch_connection
 from warehouse.errors import WarehouseError
 from warehouse.migrate import check_version, latest_version, migrations
+from warehouse.sqlfiles import SQL_DIR, read_sql, sql_paths
 
-INVARIANTS_DIR = Path(__file__).resolve().parent / "invariants"
+INVARIANTS_DIR = SQL_DIR / "invariants"
 SHOWN = 5
 """Problems listed per invariant before `... and N more`."""
 
-_TITLE = re.compile(r"^-- invariant: (.+)$", re.M)
+_TITLE = re.compile(r"^-- holds: (.+)$", re.M)
 _SCHEMA = re.compile(r"^-- schema: (\d+)$", re.M)
 _VERIFY_ONLY = re.compile(r"^-- verify only:", re.M)
 
@@ -50,8 +51,8 @@ class Invariant:
 def invariants() -> list[Invariant]:
     """The invariant queries, in file name order."""
     found = []
-    for path in sorted(INVARIANTS_DIR.glob("*.sql")):
-        text = path.read_text()
+    for path in sql_paths("invariant"):
+        text = read_sql("invariant", path)
         title = _TITLE.search(text)
         since = _SCHEMA.search(text)
         found.append(Invariant(path.stem, title.group(1) if title else path.stem,
@@ -99,7 +100,7 @@ def reference_columns(version: int) -> dict[str, list[tuple]]:
     try:
         for number, path in migrations():
             if number <= version:
-                con.execute(path.read_text())
+                con.execute(read_sql("migration", path))
         return table_columns(con)
     finally:
         con.close()

@@ -15,6 +15,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from warehouse.sqlfiles import read_query
+
 # tables whose rows carry the id of their source file
 FILE_TABLES = ("runs", "evals")
 
@@ -47,6 +49,7 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_f
     if not file_ids:
         return
     with registered(con, "_gone", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
+        # one statement per table, built in Python: the names are the tool's own (CHILD_KEYS, FILE_TABLES)
         for table, key, parent, parent_key in CHILD_KEYS:
             con.execute(
                 f"delete from {table} where {key} in (select {parent_key} from {parent} where file_id in (select file_id from _gone))"
@@ -62,6 +65,7 @@ def insert_table(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> 
     if rows.num_rows == 0:
         return
     with registered(con, "_rows", rows):
+        # `table` is one of the tool's tables, named by its callers (never read from a file)
         con.execute(f"insert into {table} by name select * from _rows")
 
 
@@ -76,10 +80,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
     files = tables["files"]
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     with registered(con, "_files", files):
-        con.execute(
-            "update files set size = f.size, mtime_ns = f.mtime_ns from _files f "
-            "where files.path = f.path and f.status = 'unchanged'"
-        )
+        con.execute(read_query("load/refresh_unchanged_files"))
         loaded = con.execute(
             "select f.file_id from _files f where f.status <> 'unchanged'"
         ).fetchall()
@@ -94,11 +95,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
     if "code_versions" in tables and tables["code_versions"].num_rows:
         # one row per fingerprint: the first log's format; the steps fill in the rest
         with registered(con, "_code", tables["code_versions"]):
-            con.execute(
-                "insert into code_versions by name "
-                "select distinct on (fingerprint) fingerprint, kind, argument_names, format_markers, sample_lines "
-                "from _code where fingerprint not in (select fingerprint from code_versions)"
-            )
+            con.execute(read_query("load/insert_code_versions"))
 
 
 LOAD_INPUT_BYTES = 1 << 30

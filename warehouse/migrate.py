@@ -1,4 +1,4 @@
-"""Schema migrations: numbered `warehouse/migrations/NNN_name.sql` files applied in order.
+"""Schema migrations: numbered `sql/migrations/NNN_name.sql` files applied in order.
 
 Each migration runs in its own transaction together with its `migrations` row and the new
 `schema_version` in `meta`, so a file is always at exactly one known version. A file written by a
@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import WarehouseError
+from warehouse.sqlfiles import SQL_DIR, read_sql
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
 _NAME = re.compile(r"(\d{3})_[\w-]+\.sql")
 _CREATE_TABLE = re.compile(r"^create table (\w+)", re.M)
 
@@ -22,7 +23,7 @@ _CREATE_TABLE = re.compile(r"^create table (\w+)", re.M)
 def migrations() -> list[tuple[int, Path]]:
     """All migration files, ordered by number."""
     found = []
-    for path in MIGRATIONS_DIR.glob("*.sql"):
+    for path in MIGRATIONS_DIR.glob("*.sql"):  # sql/migrations (a test points it at a copy)
         match = _NAME.fullmatch(path.name)
         if match:
             found.append((int(match.group(1)), path))
@@ -39,7 +40,7 @@ def tool_tables() -> tuple[str, ...]:
     >>> "runs" in tool_tables() and "view_versions" in tool_tables()
     True
     """
-    return tuple(sorted(name for _, path in migrations() for name in _CREATE_TABLE.findall(path.read_text())))
+    return tuple(sorted(name for _, path in migrations() for name in _CREATE_TABLE.findall(read_sql("migration", path))))
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -80,7 +81,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> l
             continue
         con.execute("begin transaction")
         try:
-            con.execute(file.read_text())
+            con.execute(read_sql("migration", file))
             con.execute("delete from meta where key = 'schema_version'")
             con.execute("insert into meta values ('schema_version', ?)", [str(version)])
             con.execute(

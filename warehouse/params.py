@@ -18,6 +18,7 @@ from warehouse.catalog import file_tables, table_columns
 from warehouse.connect import connect_as
 from warehouse.errors import WarehouseError
 from warehouse.registry import default_params
+from warehouse.sqlfiles import read_query
 from warehouse.viewfiles import SQL_DIR
 
 
@@ -60,10 +61,7 @@ def install_check_params(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR
     added = []
     for p in params:
         if p.name in held:
-            con.execute(
-                "update check_params set check_name = $2, unit = $3, description = $4 where name = $1 "
-                "and (check_name, unit, description) is distinct from ($2, $3, $4)",
-                [p.name, p.read_by, p.unit, p.description])
+            con.execute(read_query("params/refresh_param"), [p.name, p.read_by, p.unit, p.description])
         else:
             con.execute("insert into check_params values (?, ?, ?, ?, ?, ?)",
                         [p.name, p.read_by, p.value, p.value, p.unit, p.description])

@@ -12,7 +12,7 @@
       attribute  the provenance and site of every file found (each root with its own sites file);
                  the commits of the code repositories (--code-repo, the sites files' [code] repos,
                  those of earlier ingests) matched to every log's code fingerprint
-      derive     derived columns and tables (warehouse/steps/)
+      derive     derived columns and tables (sql/steps/)
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
                  invariants (warehouse/invariants.py); only then the copy replaces the warehouse
 
@@ -61,6 +61,7 @@ from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
 from warehouse.plan import Plan, Recorded, make_plan, read_recorded
 from warehouse.points import reached
+from warehouse.sqlfiles import read_query
 from warehouse.steps import run_steps
 from warehouse.swap import clean_stale, file_identity, new_version, snapshot, write_lock
 from warehouse.template import date_as_new, start_from_template
@@ -279,7 +280,7 @@ def attribute_files(run: IngestRun) -> None:
 
 
 def derive(run: IngestRun) -> None:
-    """Derived columns and tables (warehouse/steps/)."""
+    """Derived columns and tables (sql/steps/)."""
     run_steps(run.con)
 
 
@@ -412,10 +413,7 @@ def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: li
         rows = con.execute(
             "select status, count(*) from files where root in (select root from _roots) group by status"
         ).fetchall()
-        unknown = con.execute(
-            "select count(*) from files where root in (select root from _roots) "
-            "and kind in ('train', 'eval', 'corruption', 'release') and status in ('ok', 'partial') and site = 'unknown'"
-        ).fetchone()[0]
+        unknown = con.execute(read_query("pipeline/unknown_site_records")).fetchone()[0]
     by_status = dict(rows)
     summary.partial = by_status.get("partial", 0)
     summary.skipped = by_status.get("skipped", 0)

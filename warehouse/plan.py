@@ -84,6 +84,7 @@ def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
         if version == 0:
             return Recorded()
         # a file written before migration 007 has no parser versions: every file is read again
+        # (one of two constants of the tool's, put in the SQL text)
         parsed_by = "parser_version" if version >= 7 else "null"
         rows = con.execute(
             f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {parsed_by} from files"

@@ -33,6 +33,7 @@ import duckdb
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
 from warehouse.connect import STORAGE_VERSION
 from warehouse.migrate import migrations, tool_tables
+from warehouse.sqlfiles import read_sql
 from warehouse.viewfiles import tool_view_queries
 
 SHOWN = 5
@@ -69,7 +70,7 @@ def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
         try:
             con.execute("begin transaction")
             for _, migration in migrations():
-                con.execute(migration.read_text())
+                con.execute(read_sql("migration", migration))
             for name, sql in queries.items():
                 con.execute(f"create view {name} as {sql}")
             con.execute("commit")

@@ -36,20 +36,8 @@ import sqlglot
 from sqlglot import exp
 
 from warehouse.errors import WarehouseError
+from warehouse.sqlfiles import SQL_DIR, fail, relative
 
-
-def sql_dir() -> Path:
-    """The folder of the tool's SQL (views, checks, headlines, report queries): `warehouse/sql/` in
-    an installed package (pyproject.toml ships the repository's top-level `sql/` there), else the
-    top-level `sql/` of the source checkout this module runs from (and an editable install's)."""
-    package = Path(__file__).resolve().parent
-    shipped = package / "sql"
-    return shipped if (shipped / "views").is_dir() else package.parent / "sql"
-
-
-SQL_DIR = sql_dir()
-CODE_DIR = Path(__file__).resolve().parent.parent
-"""The folder holding the tool's packages (the checkout, or site-packages)."""
 DIALECT = "duckdb"
 HEADER_KEYS = ("version", "grain", "reads", "question", "columns")
 _VERSION_FILE = re.compile(r"v(\d+)\.sql")
@@ -109,21 +97,7 @@ class ViewFile:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
-def relative(path: Path) -> str:
-    """How messages and the `view_versions` registry name a file: `sql/...` for the tool's SQL
-    wherever it is installed, `warehouse/...` for its code, else the path as given."""
-    resolved = Path(path).resolve()
-    for base, prefix in ((SQL_DIR, "sql"), (CODE_DIR, "")):
-        try:
-            return str(Path(prefix, resolved.relative_to(base)))
-        except ValueError:
-            continue
-    return str(path)
-
-
-def _fail(path: Path, line: int | None, reason: str) -> WarehouseError:
-    where = f"{relative(path)}:{line}" if line else relative(path)
-    return WarehouseError(f"{where}: {reason}")
+_fail = fail  # the one error of a bad SQL file (warehouse/sqlfiles.py)
 
 
 def parse_header(text: str, path: Path) -> Header:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from warehouse.errors import WarehouseError
 from warehouse.params import install_check_params
+from warehouse.sqlfiles import read_query
 from warehouse.viewfiles import (
     CHECK_QUERY_GRAIN,
     SQL_DIR,
@@ -73,11 +74,7 @@ Expected = dict[str, tuple[list[str], Callable[[list[str]], str]]]
 def _check_columns(con: duckdb.DuckDBPyConnection, expected: Expected) -> None:
     """Every created view returns the columns its file documents (one catalog query for all)."""
     returned: dict[str, list[str]] = {name: [] for name in expected}
-    for view, column in con.execute(
-        "select table_name, column_name from duckdb_columns() where schema_name = 'main' "
-        "and database_name = current_database() and table_name in (select unnest($names)) "
-        "order by table_name, column_index", {"names": list(expected)}
-    ).fetchall():
+    for view, column in con.execute(read_query("views/view_columns"), {"names": list(expected)}).fetchall():
         returned[view].append(column)
     for name, (columns, problem) in expected.items():
         if returned[name] != columns:
@@ -187,10 +184,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
     while its files are parsed)."""
     files = load_view_files(sql_dir) if files is None else files
     queries = load_check_queries(sql_dir)
-    tables = {r[0] for r in con.execute(
-        "select table_name from system.main.duckdb_tables() where schema_name = 'main' and not temporary "
-        "and database_name = system.main.current_database()"
-    ).fetchall()}
+    tables = {r[0] for r in con.execute(read_query("catalog/main_tables")).fetchall()}
     views = {f.view_name for f in files}
     for f in files:
         unknown = [r for r in f.reads if r not in tables and r not in views]
@@ -226,9 +220,7 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
         # under exactly that name are dropped, quoted
         old_names = {r[0] for r in con.execute(
             "select view_name from view_versions union select name from view_versions").fetchall()}
-        existing = {r[0] for r in con.execute(
-            "select view_name from system.main.duckdb_views() where database_name = system.main.current_database() "
-            "and schema_name = 'main' and not internal").fetchall()}
+        existing = {r[0] for r in con.execute(read_query("catalog/main_views")).fetchall()}
         for stale in sorted((old_names & existing) - views - set(newest) - {q.view_name for q in queries}):
             con.execute(f'drop view if exists main."{stale.replace(chr(34), chr(34) * 2)}"')
         install_check_params(con, sql_dir)
@@ -250,18 +242,5 @@ def install_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR,
 
 def list_views(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
     """Every installed view version: the rows `cli.py views` prints, newest version first per name."""
-    cursor = con.execute(
-        """
-        select
-            view_name as view,
-            case when is_current then name else '' end as current_as,
-            kind,
-            array_to_string(reads, ', ') as reads,
-            coalesce(nullif(regexp_extract(description, '^(.*?[?])(\\s|$)', 1), ''), description) as question,
-            changes,
-            installed_at
-        from view_versions
-        order by kind = 'check' or starts_with(name, 'check_'), name, version desc nulls first
-        """
-    )
+    cursor = con.execute(read_query("views/list_views"))
     return [d[0] for d in cursor.description], cursor.fetchall()

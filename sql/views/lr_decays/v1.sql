@@ -6,7 +6,7 @@
 --   The benchmark's code decays x0.1 at the first epochs >= 0.75 x E and >= 0.9 x E (75 and 90 of
 --   100); a run whose code or config differs shows other epochs here. The drops (an epoch whose lr
 --   is below the previous logged epoch's) are derived from epochs by every ingest into the table
---   lr_drops (warehouse/steps/20_lr_drops.sql); this view adds each run's facts.
+--   lr_drops (sql/steps/20_lr_drops.sql); this view adds each run's facts.
 -- columns:
 --   run_id: the run (runs.run_id)
 --   arch_id: architecture id

@@ -1,4 +1,5 @@
--- invariant: one epochs row per run and epoch
+-- invariant: one_row_per_epoch
+-- holds: one epochs row per run and epoch
 -- verify only: it groups every epoch row (~0.2 s at full scale); a write cannot break it, since
 -- the parsers keep the later record of a repeated epoch and a run's rows come from one file.
 

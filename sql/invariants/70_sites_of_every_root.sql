@@ -1,4 +1,5 @@
--- invariant: every file's site comes from the sites file recorded for it, and every root is recorded
+-- invariant: sites_of_every_root
+-- holds: every file's site comes from the sites file recorded for it, and every root is recorded
 -- schema: 6
 -- The sites table describes the sites of every sites file in use, so a file's site (other than
 -- unknown) is a row of its own sites file there; every files.root is a row of roots.

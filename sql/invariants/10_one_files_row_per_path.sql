@@ -1,4 +1,5 @@
--- invariant: one files row per path, and one per file id
+-- invariant: one_files_row_per_path
+-- holds: one files row per path, and one per file id
 -- A second row for a path (two ingests applying plans to each other's versions) would count the
 -- file twice and keep rows that no later ingest replaces.
 

@@ -1,4 +1,5 @@
--- step: the learning-rate drops of every run (table lr_drops), from its logged epochs in epoch order:
+-- step: lr_drops
+-- does: The learning-rate drops of every run (table lr_drops), from its logged epochs in epoch order:
 -- an epoch whose lr is below the lr of the run's previous epoch with an lr. Recomputed whole at
 -- every write (about 0.2 s of CPU for 1.5 million epochs): the view lr_decays reads these rows.
 

@@ -1,4 +1,5 @@
--- step: rebuild the gpus dimension from every GPU List line of runs and evaluations.
+-- step: gpus
+-- does: Rebuild the gpus dimension from every GPU List line of runs and evaluations.
 
 delete from gpus;
 

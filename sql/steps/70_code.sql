@@ -1,4 +1,5 @@
--- step: which code ran. Every ingest recomputes from what the tables hold:
+-- step: code
+-- does: Which code ran. Every ingest recomputes from what the tables hold:
 -- the precision path of each run (threshold precision_path.min_scaled_grad_norm in check_params);
 -- each code version's logs (first and last, how many; versions no log has any more go);
 -- its commit window (code_versions.commits, matched by warehouse/code_windows.py);

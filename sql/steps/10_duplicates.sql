@@ -1,4 +1,5 @@
--- step: byte-identical copies of a log are loaded once.
+-- step: duplicates
+-- does: Byte-identical copies of a log are loaded once.
 -- Among data files with the same sha256 the original is the copy added to git first (then the
 -- smallest path): it holds the rows; every other copy keeps its files row (status skipped,
 -- duplicate_of = the original) and no data rows, so no run or evaluation counts twice.

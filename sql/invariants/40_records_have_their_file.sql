@@ -1,4 +1,5 @@
--- invariant: every run and evaluation comes from a loaded file of its kind
+-- invariant: records_have_their_file
+-- holds: every run and evaluation comes from a loaded file of its kind
 -- A run whose file row is gone (or not loaded) would never be replaced or removed by an ingest.
 
 with runs_checked as (

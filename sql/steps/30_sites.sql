@@ -1,4 +1,5 @@
--- step: runs and evaluations take the site of the file they were read from.
+-- step: sites
+-- does: Runs and evaluations take the site of the file they were read from.
 -- files.site is decided from git authors and the sites file (ingest/sites.py); an evaluation whose
 -- run is known takes the run's site after linking (40_link_evals.sql).
 

@@ -1,4 +1,5 @@
--- step: rebuild the archs dimension from what the logs print (depths, widths, params, MACs).
+-- step: archs
+-- does: Rebuild the archs dimension from what the logs print (depths, widths, params, MACs).
 -- One row per arch id seen in runs or evals; values are the most common over that arch's logs.
 -- size_class states the thresholds of ingest/space.py size_class (SMALL_BELOW, LARGE_ABOVE), the
 -- search space's one module; tests/test_space.py holds the two to the same class for every id.

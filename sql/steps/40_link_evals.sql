@@ -1,4 +1,5 @@
--- step: link each evaluation to the training run its checkpoint came from.
+-- step: link_evals
+-- does: Link each evaluation to the training run its checkpoint came from.
 -- Rules, in order: (1) the run of the same arch in the same folder; (2) the run of that arch whose
 -- best CW-40 validation accuracy equals the checkpoint's best_pgdcw_acc at the training log's two
 -- decimals; (3) the only run of that arch. Otherwise run_id stays NULL and link_note says why. Archs trained at two sites with logs in

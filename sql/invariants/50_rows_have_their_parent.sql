@@ -1,4 +1,5 @@
--- invariant: no epochs, lr drops or settings without their run, no corruptions without their evaluation,
+-- invariant: rows_have_their_parent
+-- holds: no epochs, lr drops or settings without their run, no corruptions without their evaluation,
 -- no evaluation linked to a run that is not there
 
 with final as (

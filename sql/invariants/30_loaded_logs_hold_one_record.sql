@@ -1,4 +1,5 @@
--- invariant: every loaded training log holds exactly one run, every loaded evaluation log one evaluation
+-- invariant: loaded_logs_hold_one_record
+-- holds: every loaded training log holds exactly one run, every loaded evaluation log one evaluation
 -- Loaded means status ok or partial; a skipped copy or an unreadable file holds none.
 
 with run_counts as (

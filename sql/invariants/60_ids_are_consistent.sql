@@ -1,4 +1,5 @@
--- invariant: ids are unique and consistent
+-- invariant: ids_are_consistent
+-- holds: ids are unique and consistent
 -- run_id and eval_id are unique; the run of a training log and the evaluation of an evaluation log
 -- carry the id of their file (a release file's records have ids of their own).
 

@@ -1,4 +1,5 @@
--- invariant: every files row has a known status
+-- invariant: known_statuses
+-- holds: every files row has a known status
 -- The tool writes ok, partial, skipped or error (a file whose content was unchanged keeps its row);
 -- anything else was written by another program.
 
