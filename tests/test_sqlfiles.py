@@ -80,7 +80,8 @@ def _copy(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("kind", "rel", "edit", "message"), [
     ("step", "steps/30_sites.sql", lambda t: t.replace("-- step: sites\n", ""), "must start with `-- step: sites`"),
-    ("step", "steps/30_sites.sql", lambda t: t.replace("-- step: sites", "-- step: site"), "names 'site', but the file is 'sites'"),
+    ("step", "steps/30_sites.sql", lambda t: t.replace("-- step: sites", "-- step: site"),
+     "names 'site', but the file is 'sites'"),
     ("step", "steps/30_sites.sql", lambda t: t.replace("-- does:", "-- what:"), "lacks `-- does:`"),
     ("invariant", "invariants/20_known_statuses.sql", lambda t: t.replace("-- holds:", "-- checks:"), "lacks `-- holds:`"),
     ("report", "report/report_sites.sql", lambda t: t.replace("-- question:", "-- about:"), "lacks `-- question:`"),

@@ -80,7 +80,8 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
         table, column = item.split(".")
         known = " and site <> 'unknown'" if column == "site" else ""
         # table and column come from the header of the tool's own view file (checked as table.column)
-        if not con.execute(f"select count(*) from (select 1 from {table} where {column} is not null{known} limit 1)").fetchone()[0]:
+        present = f"select count(*) from (select 1 from {table} where {column} is not null{known} limit 1)"
+        if not con.execute(present).fetchone()[0]:
             missing.append(item)
     return missing
 

@@ -52,7 +52,8 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_f
         # one statement per table, built in Python: the names are the tool's own (CHILD_KEYS, FILE_TABLES)
         for table, key, parent, parent_key in CHILD_KEYS:
             con.execute(
-                f"delete from {table} where {key} in (select {parent_key} from {parent} where file_id in (select file_id from _gone))"
+                f"delete from {table} where {key} in "
+                f"(select {parent_key} from {parent} where file_id in (select file_id from _gone))"
             )
         for table in FILE_TABLES:
             con.execute(f"delete from {table} where file_id in (select file_id from _gone)")

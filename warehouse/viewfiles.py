@@ -274,7 +274,8 @@ def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
         for read in f.reads:
             if read in aliases and read not in by_view:
                 newest = max(g.version for g in files if g.name == read)
-                raise _fail(f.path, 1, f"reads {read}: read a fixed version ({read}_v{newest}) so that new versions cannot change it")
+                raise _fail(f.path, 1,
+                            f"reads {read}: read a fixed version ({read}_v{newest}) so that new versions cannot change it")
     ordered: list[ViewFile] = []
     placed: set[str] = set()
     pending = list(files)
