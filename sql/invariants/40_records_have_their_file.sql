@@ -27,7 +27,16 @@ final as (
     from runs_checked
     where path is null
     union all
-    select 'runs: run ' || run_id || ' comes from ' || path || ' (' || kind || ', ' || status || '): not a loaded training log or release file' as problem
+    select
+        'runs: run '
+        || run_id
+        || ' comes from '
+        || path
+        || ' ('
+        || kind
+        || ', '
+        || status
+        || '): not a loaded training log or release file' as problem
     from runs_checked
     where path is not null and (kind not in ('train', 'release') or status not in ('ok', 'partial'))
     union all
@@ -35,7 +44,16 @@ final as (
     from evals_checked
     where path is null
     union all
-    select 'evals: evaluation ' || eval_id || ' comes from ' || path || ' (' || kind || ', ' || status || '): not a loaded evaluation log or release file' as problem
+    select
+        'evals: evaluation '
+        || eval_id
+        || ' comes from '
+        || path
+        || ' ('
+        || kind
+        || ', '
+        || status
+        || '): not a loaded evaluation log or release file' as problem
     from evals_checked
     where path is not null and (kind not in ('eval', 'corruption', 'release') or status not in ('ok', 'partial'))
 )

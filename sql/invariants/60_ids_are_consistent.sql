@@ -28,12 +28,24 @@ final as (
     select 'evals: ' || n_rows || ' rows with eval_id ' || eval_id || ' (one expected)' as problem
     from eval_ids
     union all
-    select 'runs: run ' || r.run_id || ' of training log ' || f.path || ' does not carry its file_id ' || f.file_id as problem
+    select
+        'runs: run '
+        || r.run_id
+        || ' of training log '
+        || f.path
+        || ' does not carry its file_id '
+        || f.file_id as problem
     from runs as r
     inner join files as f on r.file_id = f.file_id
     where f.kind = 'train' and r.run_id <> f.file_id
     union all
-    select 'evals: evaluation ' || e.eval_id || ' of ' || f.path || ' does not carry its file_id ' || f.file_id as problem
+    select
+        'evals: evaluation '
+        || e.eval_id
+        || ' of '
+        || f.path
+        || ' does not carry its file_id '
+        || f.file_id as problem
     from evals as e
     inner join files as f on e.file_id = f.file_id
     where f.kind in ('eval', 'corruption') and e.eval_id <> f.file_id

@@ -38,7 +38,8 @@ curves as (
         case metric when 'val_acc' then 'clean' when 'pgd20_acc' then 'PGD-20' else 'CW-40' end as metric,
         value as acc
     from training_curves
-    where list_contains($arch_ids, arch_id)
+    where
+        list_contains($arch_ids, arch_id)
         and metric in ('val_acc', 'pgd20_acc', 'cw40_acc')
         and not isnan(value)
 ),

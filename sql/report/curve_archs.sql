@@ -22,7 +22,8 @@ with ranked_metrics as (
         delta,
         abs(delta) as abs_delta
     from check_duplicate_archs
-    where delta is not null
+    where
+        delta is not null
         and not isnan(delta)
     qualify row_number() over (partition by arch_id order by abs(delta) desc, metric) = 1
 ),

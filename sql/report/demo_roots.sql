@@ -9,8 +9,7 @@
 --   n_files: its files in the warehouse
 
 with synthetic as (
-    select
-        root
+    select root
     from roots
     where synthetic
 ),
@@ -20,7 +19,7 @@ final as (
         s.root,
         count(*) as n_files
     from synthetic as s
-    inner join files as f on f.root = s.root
+    inner join files as f on s.root = f.root
     group by s.root
 )
 

@@ -37,7 +37,8 @@ with final as (
     from check_duplicate_archs as d
     inner join run_summary as a on d.run_id_a = a.run_id
     inner join run_summary as b on d.run_id_b = b.run_id
-    where d.value_a is not null
+    where
+        d.value_a is not null
         and d.value_b is not null
 )
 

@@ -20,8 +20,7 @@
 --   trained_to: latest start of the site's runs in the stretch
 
 with sites as (
-    select distinct
-        site
+    select distinct site
     from run_summary
     where site <> 'unknown'
 ),
@@ -30,7 +29,7 @@ trained as (
     select
         arch_id,
         row_number() over (order by arch_id) as arch_rank
-    from (select distinct arch_id from run_summary)
+    from (select distinct arch_id from run_summary) as archs
 ),
 
 site_archs as (
@@ -65,8 +64,9 @@ statuses as (
     from sites as s
     cross join trained as t
     left join site_archs as a
-        on s.site = a.site
-        and t.arch_id = a.arch_id
+        on
+            s.site = a.site
+            and t.arch_id = a.arch_id
 ),
 
 islands as (
@@ -86,7 +86,7 @@ final as (
         max(arch_id) as last_arch_id,
         count(*) as n_archs,
         array_to_string((list(arch_id order by arch_id))[1:10], ', ')
-            || case when count(*) > 10 then ', ...' else '' end as example_arch_ids,
+        || case when count(*) > 10 then ', ...' else '' end as example_arch_ids,
         string_agg(distinct gpus, ', ' order by gpus) as gpus,
         min(trained_from) as trained_from,
         max(trained_to) as trained_to

@@ -50,7 +50,8 @@ spread as (
         min(started_at) as trained_from,
         max(started_at) as trained_to
     from run_accuracies
-    where acc is not null
+    where
+        acc is not null
         and not isnan(acc)
     group by site, gpu, metric
 ),
@@ -74,8 +75,9 @@ final as (
         s.trained_to
     from spread as s
     left join check_gpu_accuracy as g
-        on s.site = g.site
-        and s.gpu = g.gpu
+        on
+            s.site = g.site
+            and s.gpu = g.gpu
 )
 
 select * from final

@@ -13,7 +13,8 @@ select
     message,
     first_value(file_id) over (partition by sha256 order by added_at nulls last, path) as original_id
 from files
-where kind in ('train', 'eval', 'corruption')
+where
+    kind in ('train', 'eval', 'corruption')
     and sha256 is not null
     and (status in ('ok', 'partial') or duplicate_of is not null);
 
@@ -41,24 +42,38 @@ from _holders as h
 inner join files as o on h.original_id = o.file_id
 where h.rank = 1 and h.holder_id <> h.original_id;
 
-update runs set run_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
-from _moves as m where runs.file_id = m.holder_id;
-update epochs set run_id = m.original_id from _moves as m where epochs.run_id = m.holder_id;
-update run_settings set run_id = m.original_id from _moves as m where run_settings.run_id = m.holder_id;
-update evals set eval_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
-from _moves as m where evals.file_id = m.holder_id;
-update corruptions set eval_id = m.original_id from _moves as m where corruptions.eval_id = m.holder_id;
+update runs set
+    run_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
+from _moves as m
+where runs.file_id = m.holder_id;
+update epochs set run_id = m.original_id from _moves as m
+where epochs.run_id = m.holder_id;
+update run_settings set run_id = m.original_id from _moves as m
+where run_settings.run_id = m.holder_id;
+update evals set
+    eval_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
+from _moves as m
+where evals.file_id = m.holder_id;
+update corruptions set eval_id = m.original_id from _moves as m
+where corruptions.eval_id = m.holder_id;
 update files set status = m.status, message = m.message, duplicate_of = null
-from _moves as m where files.file_id = m.original_id;
+from _moves as m
+where files.file_id = m.original_id;
 
 -- rows of any other copy (two copies parsed in the same ingest) go
 create or replace temp table _surplus as
-select holder_id as file_id from _holders where rank > 1;
-delete from epochs where run_id in (select file_id from _surplus);
-delete from run_settings where run_id in (select file_id from _surplus);
-delete from runs where file_id in (select file_id from _surplus);
-delete from corruptions where eval_id in (select file_id from _surplus);
-delete from evals where file_id in (select file_id from _surplus);
+select holder_id as file_id from _holders
+where rank > 1;
+delete from epochs
+where run_id in (select file_id from _surplus);
+delete from run_settings
+where run_id in (select file_id from _surplus);
+delete from runs
+where file_id in (select file_id from _surplus);
+delete from corruptions
+where eval_id in (select file_id from _surplus);
+delete from evals
+where file_id in (select file_id from _surplus);
 
 update files
 set

@@ -52,8 +52,17 @@ set
         when l.n_runs = 1 and not coalesce(l.n_cw = 1, false) and evals.ckpt_best_pgdcw_acc is not null
             then 'only run of the arch; its best CW-40 differs from the checkpoint''s ' || evals.ckpt_best_pgdcw_acc
         when l.n_runs = 1 then null
-        when l.n_cw > 1 then l.n_cw || ' runs of arch ' || evals.arch_id || ' have best CW-40 ' || evals.ckpt_best_pgdcw_acc || ': ambiguous'
-        else l.n_runs || ' runs of arch ' || evals.arch_id || ', none in the same folder or with best CW-40 '
+        when
+            l.n_cw > 1
+            then
+                l.n_cw
+                || ' runs of arch '
+                || evals.arch_id
+                || ' have best CW-40 '
+                || evals.ckpt_best_pgdcw_acc
+                || ': ambiguous'
+        else
+            l.n_runs || ' runs of arch ' || evals.arch_id || ', none in the same folder or with best CW-40 '
             || coalesce(cast(evals.ckpt_best_pgdcw_acc as varchar), '(no checkpoint dict)')
     end
 from _links as l

@@ -8,9 +8,31 @@ delete from archs;
 
 insert into archs
 with observed as (
-    select arch_id, d1, w1, d2, w2, d3, w3, params_mb, macs_m, 'run' as source from runs
+    select
+        arch_id,
+        d1,
+        w1,
+        d2,
+        w2,
+        d3,
+        w3,
+        params_mb,
+        macs_m,
+        'run' as source
+    from runs
     union all
-    select arch_id, d1, w1, d2, w2, d3, w3, params_mb, macs_m, 'eval' as source from evals
+    select
+        arch_id,
+        d1,
+        w1,
+        d2,
+        w2,
+        d3,
+        w3,
+        params_mb,
+        macs_m,
+        'eval' as source
+    from evals
 ),
 
 final as (

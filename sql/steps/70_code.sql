@@ -7,19 +7,36 @@
 -- it) is not after the log's first line.
 
 update runs
-set precision_path = case
-    when runs.grad_norm_median is null then null
-    when runs.grad_norm_median >= p.value then 'native_amp_unscaled'
-    else 'fp32_or_apex'
-end
-from (select max(value) as value from check_params where name = 'precision_path.min_scaled_grad_norm') as p;
+set
+    precision_path = case
+        when runs.grad_norm_median is null then null
+        when runs.grad_norm_median >= p.value then 'native_amp_unscaled'
+        else 'fp32_or_apex'
+    end
+from (
+    select max(value) as value from check_params
+    where name = 'precision_path.min_scaled_grad_norm'
+) as p;
 
 create or replace temp table _logs as
-select run_id as id, code_fingerprint as fingerprint, started_at, 'run' as source from runs where code_fingerprint is not null
+select
+    run_id as id,
+    code_fingerprint as fingerprint,
+    started_at,
+    'run' as source
+from runs
+where code_fingerprint is not null
 union all
-select eval_id as id, code_fingerprint as fingerprint, started_at, 'eval' as source from evals where code_fingerprint is not null;
+select
+    eval_id as id,
+    code_fingerprint as fingerprint,
+    started_at,
+    'eval' as source
+from evals
+where code_fingerprint is not null;
 
-delete from code_versions where fingerprint not in (select fingerprint from _logs);
+delete from code_versions
+where fingerprint not in (select fingerprint from _logs);
 
 update code_versions
 set
@@ -48,8 +65,8 @@ select
     h.authored_at,
     h.position,
     h.repo
-from code_versions as v, unnest(v.commits) as c(sha)
-inner join code_history as h on h.sha = c.sha;
+from code_versions as v, unnest(v.commits) as c (sha)
+inner join code_history as h on c.sha = h.sha;
 
 update code_versions
 set
@@ -81,8 +98,9 @@ select
 from _logs as l
 inner join code_versions as v on l.fingerprint = v.fingerprint and v.commits is not null
 left join _window as w
-    on w.fingerprint = l.fingerprint
-    and (l.started_at is null or w.authored_at is null or w.authored_at <= l.started_at)
+    on
+        l.fingerprint = w.fingerprint
+        and (l.started_at is null or w.authored_at is null or l.started_at >= w.authored_at)
 group by l.source, l.id;
 
 update runs set code_commits = null;

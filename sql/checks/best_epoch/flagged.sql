@@ -2,4 +2,9 @@
 -- columns: run_id, arch_id, site (one row per flagged run); read by `export arch-list --check best_epoch`
 -- and `export release --exclude-check best_epoch`.
 
-select run_id, arch_id, site from check_best_epoch where early
+select
+    run_id,
+    arch_id,
+    site
+from check_best_epoch
+where early

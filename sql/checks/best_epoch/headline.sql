@@ -16,7 +16,7 @@ final as (
         coalesce(
             string_agg(
                 site || ' ' || printf('%.0f', 100.0 * n_early / n_runs) || '% early ('
-                    || n_early || '/' || n_runs || ')',
+                || n_early || '/' || n_runs || ')',
                 ' vs '
                 order by n_early / n_runs desc, site
             ),

@@ -15,8 +15,7 @@
 --   early: best_epoch < best_epoch.early_fraction x epochs_planned
 
 with params as (
-    select
-        best_epoch_early_fraction as early_fraction
+    select best_epoch_early_fraction as early_fraction
     from params_v1
 ),
 

@@ -42,7 +42,8 @@ decays as (
         end as decay_source
     from run_summary_v1 as s
     cross join params as p
-    where s.finished
+    where
+        s.finished
         and s.best_epoch is not null
 ),
 

@@ -52,7 +52,8 @@ final as (
         count(*) as n_logs,
         count(l.is_low) as n_finished,
         count(*) filter (where l.is_low) as n_low,
-        case when count(l.is_low) > 0 then round(count(*) filter (where l.is_low) / count(l.is_low), 4) end as low_share,
+        case when count(l.is_low) > 0 then round(count(*) filter (where l.is_low) / count(l.is_low), 4) end
+            as low_share,
         any_value(array_length(v.argument_names)) as n_arguments,
         any_value(v.format_markers) as format_markers,
         any_value(array_length(v.commits)) as n_commits,

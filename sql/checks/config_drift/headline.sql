@@ -11,8 +11,7 @@ with check_rows as materialized (
 ),
 
 known as (
-    select
-        *
+    select *
     from check_rows
     where site <> 'unknown'
 ),
@@ -53,8 +52,9 @@ differing as (
     from parameter_spread as p
     inner join known as k on p.parameter = k.parameter
     inner join value_spread as v
-        on k.parameter = v.parameter
-        and k.value = v.value
+        on
+            k.parameter = v.parameter
+            and k.value = v.value
     where v.n_sites_with_value < p.n_sites
     group by p.parameter, p.source
 ),
@@ -85,7 +85,8 @@ off_schedule as (
         coalesce(sum(n_runs), 0) as n_runs,
         string_agg(site || ' ' || n_runs, ', ' order by n_runs desc, site) as by_site
     from check_rows
-    where parameter = 'observed.lr_decay_on_schedule'
+    where
+        parameter = 'observed.lr_decay_on_schedule'
         and value = 'no'
 ),
 
@@ -93,20 +94,23 @@ final as (
     select
         case
             when coalesce(len(s.known_sites), 0) = 0 then 'no run of a known site: nothing to compare'
-            when len(s.known_sites) = 1 then
-                'one known site only (' || s.known_sites[1] || '): nothing to compare'
-            when l.n_differ = 0 then
-                'no setting differs between ' || array_to_string(s.known_sites, ' and ')
+            when len(s.known_sites) = 1
+                then
+                    'one known site only (' || s.known_sites[1] || '): nothing to compare'
+            when l.n_differ = 0
+                then
+                    'no setting differs between ' || array_to_string(s.known_sites, ' and ')
                     || ' (' || s.n_parameters || ' compared)'
             else
                 l.n_differ || ' of ' || s.n_parameters || ' settings differ between '
-                    || array_to_string(s.known_sites, ' and ') || ': ' || l.parameters
+                || array_to_string(s.known_sites, ' and ') || ': ' || l.parameters
         end
-            || case
-                when o.n_runs > 0 then
+        || case
+            when o.n_runs > 0
+                then
                     '; lr decayed off the 0.75/0.9 schedule in ' || o.n_runs || ' finished runs (' || o.by_site || ')'
-                else ''
-            end as headline,
+            else ''
+        end as headline,
         l.n_differ + o.n_runs as findings
     from sites as s
     cross join listed as l

@@ -34,7 +34,8 @@ with header_settings as (
         parameter,
         source,
         case
-            when strpos(value, 'arch_') > 0
+            when
+                strpos(value, 'arch_') > 0
                 or strpos(value, 'small') > 0
                 or strpos(value, 'medium') > 0
                 or strpos(value, 'large') > 0
@@ -138,7 +139,8 @@ run_values as (
     from settings as s
     inner join runs as r on s.run_id = r.run_id
     inner join parameters as p on s.parameter = p.parameter
-    where p.source <> 'observed'
+    where
+        p.source <> 'observed'
         or r.finished
 ),
 
@@ -175,8 +177,9 @@ value_runs as (
         s.site_runs - coalesce(l.n_logging, 0) as n_runs
     from site_runs as s
     left join logging_runs as l
-        on s.parameter = l.parameter
-        and s.site is not distinct from l.site
+        on
+            s.parameter = l.parameter
+            and s.site is not distinct from l.site
     where s.site_runs > coalesce(l.n_logging, 0)
 ),
 
@@ -197,7 +200,8 @@ known_sites as (
         parameter,
         count(distinct site) as n_sites
     from site_runs
-    where site <> 'unknown'
+    where
+        site <> 'unknown'
         and site_runs > 0
     group by parameter
 ),
@@ -233,8 +237,9 @@ final as (
         c.n_runs / s.site_runs as share
     from value_counts as c
     inner join site_runs as s
-        on c.parameter = s.parameter
-        and c.site = s.site
+        on
+            c.parameter = s.parameter
+            and c.site = s.site
     left join drift as d on c.parameter = d.parameter
 )
 

@@ -39,14 +39,14 @@ by_pair as (
         ) as deltas
     from per_metric as m
     inner join per_pair as p
-        on m.site_a = p.site_a
-        and m.site_b = p.site_b
+        on
+            m.site_a = p.site_a
+            and m.site_b = p.site_b
     group by m.site_a, m.site_b, p.n_archs
 ),
 
 totals as (
-    select
-        count(distinct arch_id) as n_archs
+    select count(distinct arch_id) as n_archs
     from check_rows
 ),
 
@@ -54,11 +54,11 @@ final as (
     select
         coalesce(
             t.n_archs || ' archs trained at two or more sites; mean test accuracy '
-                || string_agg(
-                    b.site_b || ' - ' || b.site_a || ' (' || b.n_archs || ' archs): ' || b.deltas,
-                    '; '
-                    order by b.site_a, b.site_b
-                ),
+            || string_agg(
+                b.site_b || ' - ' || b.site_a || ' (' || b.n_archs || ' archs): ' || b.deltas,
+                '; '
+                order by b.site_a, b.site_b
+            ),
             'no arch has finished runs at two sites'
         ) as headline,
         t.n_archs as findings

@@ -30,7 +30,8 @@ with site_runs as (
         test_pgd20_acc,
         test_cw40_acc
     from run_summary_v1
-    where finished
+    where
+        finished
         and site <> 'unknown'
     qualify row_number() over (
         partition by arch_id, site
@@ -49,8 +50,9 @@ pairs as (
         [b.test_clean_acc, b.test_fgsm_acc, b.test_pgd20_acc, b.test_cw40_acc] as values_b
     from site_runs as a
     inner join site_runs as b
-        on a.arch_id = b.arch_id
-        and a.site < b.site
+        on
+            a.arch_id = b.arch_id
+            and a.site < b.site
 ),
 
 long as (

@@ -10,8 +10,8 @@ with by_pair as (
         max(n_archs) as n_archs,
         string_agg(
             metric || ' ' || printf('%+.1f', mean_delta)
-                || coalesce(' [' || printf('%+.1f', ci_low) || ', ' || printf('%+.1f', ci_high) || ']', '')
-                || ' p=' || printf('%.2g', sign_p_value),
+            || coalesce(' [' || printf('%+.1f', ci_low) || ', ' || printf('%+.1f', ci_high) || ']', '')
+            || ' p=' || printf('%.2g', sign_p_value),
             ', '
             order by list_position(['clean', 'fgsm', 'pgd20', 'cw40'], metric)
         ) as tests,

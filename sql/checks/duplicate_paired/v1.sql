@@ -43,7 +43,8 @@ deltas as (
         row_number() over (partition by metric, site_a, site_b order by arch_id) - 1 as draw_no,
         count(*) over (partition by metric, site_a, site_b) as n_archs
     from check_duplicate_archs_v1
-    where delta is not null
+    where
+        delta is not null
         and not isnan(delta)
 ),
 
@@ -117,10 +118,11 @@ sample_means as (
         avg(d.delta) as mean_delta
     from picks as k
     inner join deltas as d
-        on k.metric = d.metric
-        and k.site_a = d.site_a
-        and k.site_b = d.site_b
-        and k.picked_no = d.draw_no
+        on
+            k.metric = d.metric
+            and k.site_a = d.site_a
+            and k.site_b = d.site_b
+            and k.picked_no = d.draw_no
     group by k.metric, k.site_a, k.site_b, k.sample_no
 ),
 
@@ -168,13 +170,15 @@ final as (
         s.sign_p_value < 1 - p.confidence as significant
     from counts as c
     inner join sign_tests as s
-        on c.metric = s.metric
-        and c.site_a = s.site_a
-        and c.site_b = s.site_b
+        on
+            c.metric = s.metric
+            and c.site_a = s.site_a
+            and c.site_b = s.site_b
     left join intervals as i
-        on c.metric = i.metric
-        and c.site_a = i.site_a
-        and c.site_b = i.site_b
+        on
+            c.metric = i.metric
+            and c.site_a = i.site_a
+            and c.site_b = i.site_b
     cross join params as p
     order by c.site_a, c.site_b, list_position(['clean', 'fgsm', 'pgd20', 'cw40'], c.metric)
 )

@@ -2,4 +2,8 @@
 -- columns: run_id, arch_id, site (one row per flagged run); read by `export arch-list --check eval_code`
 -- and `export release --exclude-check eval_code`.
 
-select run_id, arch_id, site from check_eval_code
+select
+    run_id,
+    arch_id,
+    site
+from check_eval_code

@@ -19,8 +19,8 @@ final as (
     select
         coalesce(
             (select count(distinct eval_id) from check_rows) || ' evaluations from faulty code (of '
-                || (select count(*) from evals) || '): '
-                || string_agg(fault || ' ' || site || ' ' || n_evals, ', ' order by fault, site),
+            || (select count(*) from evals) || '): '
+            || string_agg(fault || ' ' || site || ' ' || n_evals, ', ' order by fault, site),
             'no evaluation from evaluation code with a known fault'
         ) as headline,
         (select count(distinct eval_id) from check_rows) as findings

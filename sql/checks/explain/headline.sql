@@ -20,8 +20,8 @@ final as (
         coalesce(
             string_agg(
                 outcome || ': ' || explanation || ' (risk ratio ' || printf('%.1f', risk_ratio) || ', support '
-                    || printf('%.0f', 100 * support) || '%; ' || n_alone || ' of ' || n_explanations
-                    || ' explanations not absorbed by another attribute)',
+                || printf('%.0f', 100 * support) || '%; ' || n_alone || ' of ' || n_explanations
+                || ' explanations not absorbed by another attribute)',
                 '; ' order by outcome
             ),
             'no attribute combination explains an outcome above the thresholds of check_params'

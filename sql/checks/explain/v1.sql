@@ -173,7 +173,8 @@ frequent_values as (
     from value_bits as v
     inner join representatives as r on v.attribute = r.attribute and v.value = r.value
     cross join params as x
-    where r.alias_rank = 1
+    where
+        r.alias_rank = 1
         and v.value_outliers >= greatest(x.min_support * v.outliers, x.min_outliers)
 ),
 
@@ -201,6 +202,8 @@ chunk_combinations as (
         c.outliers,
         c.inliers,
         c.min_matched,
+        -- x, y and z below are the list comprehensions' variables, not tables (sqlfluff reads them as tables)
+        -- noqa: disable=RF01
         unnest(
             [
                 struct_pack(
@@ -237,13 +240,14 @@ chunk_combinations as (
                 for x in c.items
             ])) else [] end)
         ) as m
+        -- noqa: enable=RF01
     from chunk_values as c
     cross join params as p
 ),
 
 combinations as (
     select
-        outcome,
+        chunk_combinations.outcome,
         m.a1,
         m.v1,
         m.a2,
@@ -257,7 +261,7 @@ combinations as (
         any_value(inliers) as inliers,
         any_value(min_matched) as min_matched
     from chunk_combinations
-    group by outcome, m.a1, m.v1, m.a2, m.v2, m.a3, m.v3
+    group by chunk_combinations.outcome, m.a1, m.v1, m.a2, m.v2, m.a3, m.v3
     having sum(m.outliers) >= any_value(min_matched)
 ),
 
@@ -270,13 +274,15 @@ rated as (
             as risk_ratio,
         sqrt(
             1 / (outliers_matched + h) - 1 / (outliers_matched + inliers_matched + 2 * h)
-            + 1 / (outliers - outliers_matched + h) - 1 / (outliers - outliers_matched + inliers - inliers_matched + 2 * h)
+            + 1 / (outliers - outliers_matched + h)
+            - 1 / (outliers - outliers_matched + inliers - inliers_matched + 2 * h)
         ) as log_se
     from (
         select
             *,
             case
-                when outliers_matched = 0 or inliers_matched = 0
+                when
+                    outliers_matched = 0 or inliers_matched = 0
                     or outliers - outliers_matched = 0 or inliers - inliers_matched = 0 then 0.5
                 else 0
             end as h
@@ -290,8 +296,8 @@ judged as (
     -- its risk ratio is below explain.min_gain times a subset's: the simpler one, restated
     select
         *,
-        max(case when k.is_self then risk_ratio end) over (
-            partition by outcome, k.a1, k.v1, k.a2, k.v2, k.a3, k.v3
+        max(case when k.is_self then listed.risk_ratio end) over (
+            partition by listed.outcome, k.a1, k.v1, k.a2, k.v2, k.a3, k.v3
         ) as subset_risk_ratio
     from (
         select
@@ -323,7 +329,7 @@ judged as (
         from rated as r
         cross join params as p
     ) as listed
-    where k is not null
+    where listed.k is not null
 ),
 
 kept as (
@@ -335,13 +341,13 @@ kept as (
         ) as rank
     from (
         select
-            outcome,
-            a1,
-            v1,
-            a2,
-            v2,
-            a3,
-            v3,
+            judged.outcome,
+            judged.a1,
+            judged.v1,
+            judged.a2,
+            judged.v2,
+            judged.a3,
+            judged.v3,
             any_value(combination_order) as combination_order,
             any_value(outliers_matched) as outliers_matched,
             any_value(outliers) as outliers,
@@ -351,11 +357,12 @@ kept as (
             any_value(risk_ratio) as risk_ratio,
             any_value(log_se) as log_se
         from judged
-        group by outcome, a1, v1, a2, v2, a3, v3
-        having not coalesce(bool_or(not k.is_self and risk_ratio < subset_risk_ratio * min_gain), false)
+        group by judged.outcome, judged.a1, judged.v1, judged.a2, judged.v2, judged.a3, judged.v3
+        having not coalesce(bool_or(not k.is_self and risk_ratio < judged.subset_risk_ratio * judged.min_gain), false)
     ) as j
     cross join params as p
-    where j.support >= p.min_support
+    where
+        j.support >= p.min_support
         and j.risk_ratio >= p.min_risk_ratio
 ),
 
@@ -363,12 +370,12 @@ checked_values as (
     -- the values of the explain.confounders_checked best combinations, one row each, with the
     -- attributes of the kept single values (those that may absorb them)
     select
-        outcome,
-        rank,
-        combination_order,
+        listed.outcome,
+        listed.rank,
+        listed.combination_order,
         i.attribute,
         i.value,
-        absorbers
+        listed.absorbers
     from (
         select
             k.outcome,
@@ -409,6 +416,7 @@ member_bits as (
     group by c.outcome, c.rank, v.chunk
     having count(*) = any_value(c.combination_order)
 ),
+
 strata as (
     -- per checked combination, attribute that may absorb it (of a kept single value, not one of
     -- its own) and level of that attribute: the four counts of its 2x2 table (matched outliers a,
@@ -443,14 +451,16 @@ strata as (
         ) as m
         inner join value_bits as l on m.outcome = l.outcome and m.chunk = l.chunk and m.x.attribute = l.attribute
         left join representatives as r
-            -- an attribute with a value that holds for exactly the runs of one of the
+        -- an attribute with a value that holds for exactly the runs of one of the
             -- combination's values says the same thing: it cannot explain it away
-            on r.alias_rank > 1 and r.attribute = m.x.attribute
-            and list_contains(
-                m.combination_values,
-                struct_pack(attribute := r.representative_attribute, value := r.representative_value)
-            )
-        where m.x.attribute is not null
+            on
+                r.alias_rank > 1 and m.x.attribute = r.attribute
+                and list_contains(
+                    m.combination_values,
+                    struct_pack(attribute := r.representative_attribute, value := r.representative_value)
+                )
+        where
+            m.x.attribute is not null
             and not list_contains(m.combination_attributes, m.x.attribute)
             and r.attribute is null
         group by m.outcome, m.rank, m.x.attribute, m.x.absorber_rank, l.value
@@ -503,8 +513,8 @@ final as (
         k.outcome,
         k.rank,
         k.a1 || ' = ' || k.v1
-            || coalesce(' and ' || k.a2 || ' = ' || k.v2, '')
-            || coalesce(' and ' || k.a3 || ' = ' || k.v3, '') as explanation,
+        || coalesce(' and ' || k.a2 || ' = ' || k.v2, '')
+        || coalesce(' and ' || k.a3 || ' = ' || k.v3, '') as explanation,
         case k.combination_order when 1 then [k.a1] when 2 then [k.a1, k.a2] else [k.a1, k.a2, k.a3] end as attributes,
         case k.combination_order when 1 then [k.v1] when 2 then [k.v1, k.v2] else [k.v1, k.v2, k.v3] end
             as attribute_values,
@@ -518,7 +528,8 @@ final as (
         round(exp(ln(k.risk_ratio) + 1.96 * k.log_se), 4) as risk_ratio_high,
         b.explained_by,
         round(b.explained_by_risk_ratio, 4) as explained_by_risk_ratio,
-        list_concat(list_concat(coalesce(l1.aliases, []), coalesce(l2.aliases, [])), coalesce(l3.aliases, [])) as aliases
+        list_concat(list_concat(coalesce(l1.aliases, []), coalesce(l2.aliases, [])), coalesce(l3.aliases, []))
+            as aliases
     from kept as k
     left join absorbed as b on k.outcome = b.outcome and k.rank = b.rank
     left join aliases as l1 on k.a1 = l1.attribute and k.v1 = l1.value

@@ -8,6 +8,7 @@ select
     n.site
 from run_neighbours as n
 inner join check_gpu_accuracy as g
-    on n.site = g.site
-    and coalesce(n.gpu, 'cpu') = g.gpu
+    on
+        n.site = g.site
+        and coalesce(n.gpu, 'cpu') = g.gpu
 where g.flagged and n.is_low

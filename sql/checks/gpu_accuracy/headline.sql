@@ -13,7 +13,7 @@ flagged as (
         count(*) as n_flagged,
         string_agg(
             site || ' ' || gpu || ': ' || n_low || '/' || n_runs || ' runs low, CW-40 '
-                || coalesce(printf('%+.1f', cw40_vs_site), 'n/a') || ' vs site',
+            || coalesce(printf('%+.1f', cw40_vs_site), 'n/a') || ' vs site',
             '; '
             order by low_share desc, site, gpu
         ) as groups
@@ -22,16 +22,14 @@ flagged as (
 ),
 
 worst as (
-    select
-        site || ' ' || gpu || ' ' || printf('%.0f', 100 * low_share) || '%' as group_text
+    select site || ' ' || gpu || ' ' || printf('%.0f', 100 * low_share) || '%' as group_text
     from check_rows
     order by low_share desc, site, gpu
     limit 1
 ),
 
 totals as (
-    select
-        count(*) as n_groups
+    select count(*) as n_groups
     from check_rows
 ),
 
@@ -40,7 +38,8 @@ final as (
         case
             when t.n_groups = 0 then 'no finished run'
             when f.n_flagged > 0 then f.n_flagged || ' flagged: ' || f.groups
-            else 'none of ' || t.n_groups || ' site/GPU groups flagged (highest share of low runs: '
+            else
+                'none of ' || t.n_groups || ' site/GPU groups flagged (highest share of low runs: '
                 || w.group_text || ')'
         end as headline,
         f.n_flagged as findings

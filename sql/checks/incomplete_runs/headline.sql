@@ -13,7 +13,7 @@ with counts as (
 final as (
     select
         n_unfinished || ' unfinished, ' || n_nan || ' with NaN, ' || n_resumed || ' resumed (of '
-            || (select count(*) from runs) || ' runs)' as headline,
+        || (select count(*) from runs) || ' runs)' as headline,
         n_runs as findings
     from counts
 )

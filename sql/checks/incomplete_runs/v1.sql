@@ -22,7 +22,8 @@ with first_nan as (
         run_id,
         min(epoch) as nan_epoch
     from epochs
-    where isnan(train_loss)
+    where
+        isnan(train_loss)
         or isnan(train_acc)
         or isnan(val_loss)
         or isnan(val_acc)
@@ -39,7 +40,7 @@ reasons as (
         'unfinished' as reason,
         1 as reason_no,
         'stopped in epoch ' || coalesce(cast(r.last_epoch as varchar), '(none)') || ' of '
-            || coalesce(cast(r.epochs_planned as varchar), '?') as detail
+        || coalesce(cast(r.epochs_planned as varchar), '?') as detail
     from runs as r
     where not r.finished
     union all

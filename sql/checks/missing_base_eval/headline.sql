@@ -15,10 +15,12 @@ with by_site as (
 final as (
     select
         coalesce(sum(n_missing), 0) || ' finished runs whose arch has no finished Linf Base evaluation'
-            || coalesce(
-                ' (' || string_agg(site || ' ' || n_missing || '/' || n_finished, ', ' order by n_missing desc, site) || ')',
-                ''
-            ) as headline,
+        || coalesce(
+            ' ('
+            || string_agg(site || ' ' || n_missing || '/' || n_finished, ', ' order by n_missing desc, site)
+            || ')',
+            ''
+        ) as headline,
         coalesce(sum(n_missing), 0) as findings
     from by_site
 )

@@ -35,7 +35,8 @@ final as (
         coalesce(e.has_unfinished_base, false) as has_unfinished_base
     from runs as r
     left join arch_evals as e on r.arch_id = e.arch_id
-    where r.finished
+    where
+        r.finished
         and not coalesce(e.has_base, false)
 )
 

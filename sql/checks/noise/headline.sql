@@ -7,7 +7,7 @@ with final as (
         coalesce(
             string_agg(
                 metric || ' ' || site_b || ' - ' || site_a || ' ' || printf('%+.1f', difference) || ' (' || verdict
-                    || ', noise ' || coalesce(printf('%.1f', noise_floor), 'n/a') || ')',
+                || ', noise ' || coalesce(printf('%.1f', noise_floor), 'n/a') || ')',
                 ', ' order by metric, site_a, site_b
             ),
             'fewer than two known sites with finished runs: nothing to compare'

@@ -35,8 +35,7 @@
 --   verdict: different, equivalent or inconclusive
 
 with params as (
-    select
-        noise_equivalence_margin as margin
+    select noise_equivalence_margin as margin
     from params_v1
 ),
 
@@ -59,23 +58,58 @@ finished as (
 ),
 
 run_metrics as (
-    select run_id, arch_id, site, val_images, n_test, 'val_cw40' as metric, best_cw40_acc as value
+    select
+        run_id,
+        arch_id,
+        site,
+        val_images,
+        n_test,
+        'val_cw40' as metric,
+        best_cw40_acc as value
     from finished
     where best_cw40_acc is not null
     union all
-    select run_id, arch_id, site, val_images, n_test, 'val_clean' as metric, best_val_acc as value
+    select
+        run_id,
+        arch_id,
+        site,
+        val_images,
+        n_test,
+        'val_clean' as metric,
+        best_val_acc as value
     from finished
     where best_val_acc is not null
     union all
-    select run_id, arch_id, site, val_images, n_test, 'test_clean' as metric, test_clean_acc as value
+    select
+        run_id,
+        arch_id,
+        site,
+        val_images,
+        n_test,
+        'test_clean' as metric,
+        test_clean_acc as value
     from finished
     where test_clean_acc is not null
     union all
-    select run_id, arch_id, site, val_images, n_test, 'test_cw40' as metric, test_cw40_acc as value
+    select
+        run_id,
+        arch_id,
+        site,
+        val_images,
+        n_test,
+        'test_cw40' as metric,
+        test_cw40_acc as value
     from finished
     where test_cw40_acc is not null
     union all
-    select run_id, arch_id, site, val_images, n_test, 'overfit_gap' as metric, overfit_gap as value
+    select
+        run_id,
+        arch_id,
+        site,
+        val_images,
+        n_test,
+        'overfit_gap' as metric,
+        overfit_gap as value
     from finished
     where overfit_gap is not null
     union all
@@ -119,7 +153,9 @@ late_spread as (
         'val_cw40' as metric,
         sqrt(avg(v_cw)) as spread
     from (
-        select run_id, var_samp(cw40_acc) as v_cw
+        select
+            run_id,
+            var_samp(cw40_acc) as v_cw
         from late_epochs
         where from_last <= 5
         group by run_id
@@ -130,7 +166,9 @@ late_spread as (
         'val_clean' as metric,
         sqrt(avg(v_clean)) as spread
     from (
-        select run_id, var_samp(val_acc) as v_clean
+        select
+            run_id,
+            var_samp(val_acc) as v_clean
         from late_epochs
         where from_last <= 5
         group by run_id
@@ -159,6 +197,16 @@ pairs as (
     where a.n >= 2 and b.n >= 2
 ),
 
+b as (
+    select
+        metric,
+        site,
+        arch_id,
+        avg(value) as value
+    from run_metrics
+    group by metric, site, arch_id
+),
+
 duplicates as (
     select
         a.metric,
@@ -166,8 +214,14 @@ duplicates as (
         b.site as site_b,
         count(*) as n_archs,
         stddev_samp(b.value - a.value) / sqrt(2) as spread
-    from (select metric, site, arch_id, avg(value) as value from run_metrics group by metric, site, arch_id) as a
-    inner join (select metric, site, arch_id, avg(value) as value from run_metrics group by metric, site, arch_id) as b
+    from (select
+        metric,
+        site,
+        arch_id,
+        avg(value) as value
+    from run_metrics
+    group by metric, site, arch_id) as a
+    inner join b
         on a.metric = b.metric and a.arch_id = b.arch_id and a.site < b.site
     group by a.metric, a.site, b.site
 ),
@@ -206,10 +260,12 @@ final as (
         round(greatest(p.margin, coalesce(greatest(f.binomial_error, f.late_epoch_spread, f.duplicate_spread), 0)), 4)
             as margin,
         case
-            when abs(f.difference) + 1.645 * f.standard_error
+            when
+                abs(f.difference) + 1.645 * f.standard_error
                 < greatest(p.margin, coalesce(greatest(f.binomial_error, f.late_epoch_spread, f.duplicate_spread), 0))
                 then 'equivalent'
-            when (f.difference - 1.96 * f.standard_error > 0 or f.difference + 1.96 * f.standard_error < 0)
+            when
+                (f.difference - 1.96 * f.standard_error > 0 or f.difference + 1.96 * f.standard_error < 0)
                 and abs(f.difference)
                 > greatest(p.margin, coalesce(greatest(f.binomial_error, f.late_epoch_spread, f.duplicate_spread), 0))
                 then 'different'

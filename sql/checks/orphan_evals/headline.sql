@@ -12,7 +12,7 @@ with counts as (
 final as (
     select
         n_orphans || ' evaluations not linked to a training run (of ' || (select count(*) from evals) || '): '
-            || n_no_run || ' of archs with no run, ' || n_ambiguous || ' of archs whose runs do not match' as headline,
+        || n_no_run || ' of archs with no run, ' || n_ambiguous || ' of archs whose runs do not match' as headline,
         n_orphans as findings
     from counts
 )

@@ -2,4 +2,9 @@
 -- columns: run_id, arch_id, site (one row per flagged run); read by `export arch-list --check precision_path`
 -- and `export release --exclude-check precision_path`.
 
-select run_id, arch_id, site from runs where precision_path = 'native_amp_unscaled'
+select
+    run_id,
+    arch_id,
+    site
+from runs
+where precision_path = 'native_amp_unscaled'

@@ -18,7 +18,9 @@ final as (
         coalesce(
             string_agg(
                 site || ' ' || precision_path || ' ' || n_runs || ' runs'
-                    || case when n_finished > 0 then ' (' || printf('%.0f', 100.0 * n_low / n_finished) || '% low)' else '' end,
+                || case
+                    when n_finished > 0 then ' (' || printf('%.0f', 100.0 * n_low / n_finished) || '% low)' else ''
+                end,
                 ', ' order by site, precision_path
             ),
             'no run'

@@ -23,8 +23,7 @@
 --   threshold: precision_path.min_scaled_grad_norm in force
 
 with params as (
-    select
-        precision_path_min_scaled_grad_norm as threshold
+    select precision_path_min_scaled_grad_norm as threshold
     from params_v1
 ),
 
@@ -49,7 +48,8 @@ final as (
         count(*) as n_runs,
         count(b.is_low) as n_finished,
         count(*) filter (where b.is_low) as n_low,
-        case when count(b.is_low) > 0 then round(count(*) filter (where b.is_low) / count(b.is_low), 4) end as low_share,
+        case when count(b.is_low) > 0 then round(count(*) filter (where b.is_low) / count(b.is_low), 4) end
+            as low_share,
         median(b.grad_norm_median) as median_grad_norm,
         median(b.steps_per_second) as median_steps_per_second,
         any_value(p.threshold) as threshold

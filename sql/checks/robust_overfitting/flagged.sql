@@ -2,4 +2,9 @@
 -- columns: run_id, arch_id, site (one row per flagged run); read by `export arch-list --check robust_overfitting`
 -- and `export release --exclude-check robust_overfitting`.
 
-select run_id, arch_id, site from check_robust_overfitting where overfits
+select
+    run_id,
+    arch_id,
+    site
+from check_robust_overfitting
+where overfits

@@ -17,7 +17,7 @@ final as (
         coalesce(
             string_agg(
                 site || ' ' || printf('%.0f', 100.0 * n_overfit / n_runs) || '% of runs overfit (mean gap '
-                    || printf('%.1f', mean_gap) || ')',
+                || printf('%.1f', mean_gap) || ')',
                 ' vs '
                 order by n_overfit / n_runs desc, site
             ),

@@ -17,8 +17,7 @@
 --   overfits: gap >= robust_overfitting.min_gap
 
 with params as (
-    select
-        robust_overfitting_min_gap as min_gap
+    select robust_overfitting_min_gap as min_gap
     from params_v1
 ),
 
@@ -34,7 +33,8 @@ final as (
         s.overfit_gap >= p.min_gap as overfits
     from run_summary_v1 as s
     cross join params as p
-    where s.finished
+    where
+        s.finished
         and not s.has_nan
         and s.best_cw40_acc is not null
         and s.final_cw40_acc is not null

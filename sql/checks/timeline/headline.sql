@@ -6,8 +6,8 @@ with final as (
         coalesce(
             string_agg(
                 site || ' ' || strftime(changed_at, '%Y-%m') || ' ' || printf('%.0f', 100 * low_share_before)
-                    || '% -> ' || printf('%.0f', 100 * low_share_after) || '% low'
-                    || case when array_length(code_versions_started) > 0 then ' (new code)' else '' end,
+                || '% -> ' || printf('%.0f', 100 * low_share_after) || '% low'
+                || case when array_length(code_versions_started) > 0 then ' (new code)' else '' end,
                 ', ' order by site, changed_at
             ),
             'no change of a site''s share of low runs between months'

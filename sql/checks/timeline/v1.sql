@@ -92,18 +92,23 @@ final as (
         round(c.previous_native_share, 4) as native_share_before,
         round(c.native_share, 4) as native_share_after,
         coalesce(
-            (select list_sort(list(v.code_fingerprint)) from versions as v
-             where v.site = c.site and v.first_month = c.month),
+            (
+                select list_sort(list(v.code_fingerprint)) from versions as v
+                where v.site = c.site and v.first_month = c.month
+            ),
             []
         ) as code_versions_started,
         coalesce(
-            (select list_sort(list(v.code_fingerprint)) from versions as v
-             where v.site = c.site and v.last_month = c.previous_month),
+            (
+                select list_sort(list(v.code_fingerprint)) from versions as v
+                where v.site = c.site and v.last_month = c.previous_month
+            ),
             []
         ) as code_versions_ended
     from consecutive as c
     cross join params as p
-    where c.previous_month is not null
+    where
+        c.previous_month is not null
         and c.n_runs >= p.min_runs
         and c.previous_runs >= p.min_runs
         and abs(c.low_share - c.previous_low_share) >= p.min_change

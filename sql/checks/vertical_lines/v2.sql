@@ -90,9 +90,10 @@ band_runs as (
         avg(r.points_below) as mean_points_below
     from bands as b
     inner join neighbours as r
-        on r.arch_id >= b.first_arch_id
-        and r.arch_id <= b.last_arch_id
-        and r.is_low
+        on
+            b.first_arch_id <= r.arch_id
+            and b.last_arch_id >= r.arch_id
+            and r.is_low
     group by b.band_no
 ),
 

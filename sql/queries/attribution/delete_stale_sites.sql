@@ -4,7 +4,8 @@
 --   read again (temp table _site_rows holds their new rows); the rows of other roots' sites files stay.
 
 delete from sites
-where source is null
+where
+    source is null
     or not exists (
         select 1 from files as f
         where f.sites_path = sites.source and f.sites_sha256 is not distinct from sites.sites_sha256

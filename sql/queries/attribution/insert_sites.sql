@@ -4,5 +4,9 @@
 
 insert into sites by name
 select * from _site_rows as r
-where r.source is null
-    or exists (select 1 from files as f where f.sites_path = r.source and f.sites_sha256 = r.sites_sha256)
+where
+    r.source is null
+    or exists (
+        select 1 from files as f
+        where f.sites_path = r.source and f.sites_sha256 = r.sites_sha256
+    )

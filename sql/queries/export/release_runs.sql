@@ -13,13 +13,21 @@ with chosen as (
 ),
 
 evals_ranked as (
-    select e.*, 1 as rank from chosen_evals_v1 as c inner join evals as e on c.eval_id = e.eval_id
+    select
+        e.*,
+        1 as rank
+    from chosen_evals_v1 as c inner join evals as e on c.eval_id = e.eval_id
 )
 
 select
     r.run_id,
     r.arch_id,
-    r.d1, r.w1, r.d2, r.w2, r.d3, r.w3,
+    r.d1,
+    r.w1,
+    r.d2,
+    r.w2,
+    r.d3,
+    r.w3,
     r.macs_m,
     r.params_mb,
     r.seed,
@@ -27,13 +35,21 @@ select
     strftime(r.started_at, '%Y-%m-%d') as day,
     r.running_cost_days,
     r.best_epoch,
-    b.clean_acc, b.test_loss, b.fgsm_acc, b.fgsm_stable, b.pgd20_acc, b.pgd20_stable, b.pgd20_lip,
-    b.cw40_acc, b.cw40_stable, b.cw40_lip,
+    b.clean_acc,
+    b.test_loss,
+    b.fgsm_acc,
+    b.fgsm_stable,
+    b.pgd20_acc,
+    b.pgd20_stable,
+    b.pgd20_lip,
+    b.cw40_acc,
+    b.cw40_stable,
+    b.cw40_lip,
     a.aa_acc,
     c.eval_id as corruption_eval_id
 from chosen as r
-left join evals_ranked as b on b.run_id = r.run_id and b.norm = 'Linf' and b.attack = 'Base' and b.rank = 1
-left join evals_ranked as a on a.run_id = r.run_id and a.norm = 'Linf' and a.attack = 'AA' and a.rank = 1
-left join evals_ranked as c on c.run_id = r.run_id and c.attack = 'cifar10c' and c.rank = 1
+left join evals_ranked as b on r.run_id = b.run_id and b.norm = 'Linf' and b.attack = 'Base' and b.rank = 1
+left join evals_ranked as a on r.run_id = a.run_id and a.norm = 'Linf' and a.attack = 'AA' and a.rank = 1
+left join evals_ranked as c on r.run_id = c.run_id and c.attack = 'cifar10c' and c.rank = 1
 where r.rank = 1
 order by r.arch_id

@@ -4,7 +4,8 @@
 
 select count(*)
 from files
-where root in (select root from _roots)
+where
+    root in (select root from _roots)
     and kind in ('train', 'eval', 'corruption', 'release')
     and status in ('ok', 'partial')
     and site = 'unknown'

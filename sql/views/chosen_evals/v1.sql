@@ -23,7 +23,8 @@ with ranked as (
             order by finished_at desc nulls last, eval_id
         ) as rank
     from evals
-    where finished
+    where
+        finished
         and run_id is not null
 ),
 

@@ -78,27 +78,71 @@ from_runs as (
 ),
 
 final as (
-    select run_id, 'site' as attribute, site as value from from_runs
+    select
+        run_id,
+        'site' as attribute,
+        site as value
+    from from_runs
     union all
-    select run_id, 'gpu' as attribute, gpu as value from from_runs
+    select
+        run_id,
+        'gpu' as attribute,
+        gpu as value
+    from from_runs
     union all
-    select run_id, 'gpu_count' as attribute, gpu_count as value from from_runs
+    select
+        run_id,
+        'gpu_count' as attribute,
+        gpu_count as value
+    from from_runs
     union all
-    select run_id, 'pytorch_version' as attribute, pytorch_version as value from from_runs
+    select
+        run_id,
+        'pytorch_version' as attribute,
+        pytorch_version as value
+    from from_runs
     union all
-    select run_id, 'start_month' as attribute, start_month as value from from_runs
+    select
+        run_id,
+        'start_month' as attribute,
+        start_month as value
+    from from_runs
     union all
-    select run_id, 'precision_path' as attribute, precision_path as value from from_runs
+    select
+        run_id,
+        'precision_path' as attribute,
+        precision_path as value
+    from from_runs
     union all
-    select run_id, 'code_version' as attribute, code_version as value from from_runs
+    select
+        run_id,
+        'code_version' as attribute,
+        code_version as value
+    from from_runs
     union all
-    select run_id, 'size_class' as attribute, size_class as value from from_runs
+    select
+        run_id,
+        'size_class' as attribute,
+        size_class as value
+    from from_runs
     union all
-    select run_id, 'resumed' as attribute, resumed as value from from_runs
+    select
+        run_id,
+        'resumed' as attribute,
+        resumed as value
+    from from_runs
     union all
-    select run_id, 'first_lr_decay' as attribute, first_lr_decay as value from from_runs
+    select
+        run_id,
+        'first_lr_decay' as attribute,
+        first_lr_decay as value
+    from from_runs
     union all
-    select run_id, 'steps_per_second' as attribute, steps_per_second as value from from_runs
+    select
+        run_id,
+        'steps_per_second' as attribute,
+        steps_per_second as value
+    from from_runs
     union all
     select
         r.run_id,

@@ -40,7 +40,8 @@ finished_runs as (
         started_at,
         best_cw40_acc
     from run_summary_v1
-    where finished
+    where
+        finished
         and best_cw40_acc is not null
         and not isnan(best_cw40_acc)
 ),
@@ -62,8 +63,7 @@ arch_count as (
 window_steps as (
     -- 1..window (capped at the number of archs: a wider window finds no one more); Spark's and
     -- Trino's sequence(1, n) count down for n < 1, hence the filter in steps_in_window
-    select
-        unnest(generate_series(1, least(cast(floor(p.window_archs) as bigint), c.n_archs))) as step
+    select unnest(generate_series(1, least(cast(floor(p.window_archs) as bigint), c.n_archs))) as step
     from params as p
     cross join arch_count as c
 ),
@@ -72,7 +72,8 @@ steps_in_window as (
     select s.step
     from window_steps as s
     cross join params as p
-    where s.step >= 1
+    where
+        s.step >= 1
         and s.step <= p.window_archs
 ),
 

@@ -55,7 +55,8 @@ base_evals as (
         e.cw40_acc
     from chosen_evals_v1 as c
     inner join evals as e on c.eval_id = e.eval_id
-    where c.attack = 'Base'
+    where
+        c.attack = 'Base'
         and c.norm = 'Linf'
 ),
 
@@ -65,7 +66,8 @@ aa_evals as (
         e.aa_acc
     from chosen_evals_v1 as c
     inner join evals as e on c.eval_id = e.eval_id
-    where c.attack = 'AA'
+    where
+        c.attack = 'AA'
         and c.norm = 'Linf'
 ),
 
@@ -93,7 +95,8 @@ final as (
         coalesce(d.lr_decay_epochs, cast([] as integer[])) as lr_decay_epochs,
         cast(
             case
-                when ceil(0.9 * r.epochs_planned) < r.epochs_planned
+                when
+                    ceil(0.9 * r.epochs_planned) < r.epochs_planned
                     and ceil(0.9 * r.epochs_planned) > ceil(0.75 * r.epochs_planned)
                     then [ceil(0.75 * r.epochs_planned), ceil(0.9 * r.epochs_planned)]
                 when ceil(0.75 * r.epochs_planned) < r.epochs_planned then [ceil(0.75 * r.epochs_planned)]
