@@ -23,7 +23,7 @@ from warehouse.query import (
     query_rows,
     views_warning,
 )
-from warehouse.viewfiles import view_paths
+from warehouse.viewfiles import check_query_views, view_paths
 from warehouse.views import list_views
 
 if TYPE_CHECKING:  # drawing and polars load in ~1.5 s: only the methods that need them import them
@@ -45,7 +45,7 @@ def tool_view_names() -> set[str]:
     names = set()
     for name, version, _, _ in view_paths():
         names.update((name, f"{name}_v{version}"))
-    return names
+    return names | set(check_query_views())
 
 
 def _polars(con, query: str) -> pl.DataFrame:

@@ -77,6 +77,17 @@ def test_view_gives_every_row_of_a_tool_view(demo_db):
     assert _sorted_rows(summary) == _sorted_rows(versioned)
 
 
+def test_view_gives_a_checks_headline_and_flagged_runs(demo_db):
+    with open_warehouse(demo_db) as wh:
+        headline = wh.view("check_best_epoch_headline")
+        flagged = wh.view("check_best_epoch_flagged")
+        checks = {r.name: r for r in wh.checks(["best_epoch"]).results}
+    assert headline.columns == ["headline", "findings"] and headline.height == 1
+    assert flagged.columns == ["run_id", "arch_id", "site"]
+    assert flagged.height == query(demo_db, "select count(*) from check_best_epoch where early")[0][0] > 0
+    assert headline["headline"][0] == checks["best_epoch"].headline  # the line `nares check` prints
+
+
 def test_sql_returns_a_polars_frame_and_refuses_what_is_not_a_query(demo_db):
     runs = query(demo_db, "select count(*) from runs")[0][0]
     with open_warehouse(demo_db) as wh:

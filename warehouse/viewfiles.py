@@ -321,7 +321,7 @@ class CheckQuery:
 
     @property
     def view_name(self) -> str:
-        return f"check_{self.check}_{self.kind}"
+        return check_query_view(self.check, self.kind)
 
     @property
     def rel_path(self) -> str:
@@ -360,6 +360,17 @@ def _checked_check_query(path: Path, check: str, kind: str, text: str) -> CheckQ
     if not description:
         raise _fail(path, 1, f"starts with no comment saying what the {kind} query shows (see sql/README.md)")
     return CheckQuery(check=check, kind=kind, path=path, sql=sql, description=description, reads=reads)
+
+
+def check_query_view(check: str, kind: str) -> str:
+    """The view a check's headline or flagged-runs query is installed as: check_<name>_<kind>."""
+    return f"check_{check.removeprefix('check_')}_{kind}"
+
+
+def check_query_views(sql_dir: Path = SQL_DIR) -> list[str]:
+    """The headline and flagged-runs views of every check folder, from the file names alone."""
+    return [check_query_view(folder.name, kind) for folder in sorted(p for p in (sql_dir / "checks").glob("*") if p.is_dir())
+            for kind in ("headline", "flagged") if (folder / f"{kind}.sql").exists()]
 
 
 def check_query_path(check: str, kind: str, sql_dir: Path = SQL_DIR) -> Path:
