@@ -81,5 +81,7 @@ def test_run_measured_counts_the_memory_of_every_descendant(tmp_path):
     )
     measured = run_measured([sys.executable, "-c", script]).check()
     assert measured.tree_rss_mb > 400  # the process and the grandchild (the child in between is small)
-    assert 200 <= measured.maxrss_mb < measured.tree_rss_mb  # the largest single process, less than the tree
+    # the kernel's peak of the largest single process: one big process (its exact figure is the
+    # kernel's, and a sampled sum need not exceed it); the tree's is what the sampler adds up
+    assert measured.maxrss_mb >= 200
     assert measured.tree_pss_mb > 0

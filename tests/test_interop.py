@@ -209,15 +209,27 @@ OLD_DUCKDB = "1.1.3"   # the last 1.1 release: reads storage v1.0.0, which wareh
 OLD_DUCKDB_ENV = ROOT / os.environ.get("RNB_OLD_DUCKDB_ENV", f".test-envs/duckdb-{OLD_DUCKDB}")
 """The Python environment holding that release, built by scripts/test-setup (keep its OLD_DUCKDB in step)."""
 OLD_READER = """
-import json, sys
+import json, re, sys
 import duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("set enable_progress_bar = false")  # a query slower than 2 s would draw a bar into stdout
 names = [r[0] for r in con.execute("select view_name from view_versions "
                                    "union all select distinct name from view_versions order by 1").fetchall()]
-out = {"version": duckdb.__version__, "runs": con.execute("select count(*) from runs").fetchone()[0]}
+definitions = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
+alias = re.compile(r"create view \\S+ as select \\* from \\S+;?", re.I)
+# a view that only selects from another (the current name, a same-rows alias) gives its rows: it is
+# bound here (it opens), the rows are compared once, on the view it names; so are the headline and
+# flagged views, which select from their check's view (a headline's bootstrap interval rests on
+# DuckDB's hash, which differs between releases)
+summaries = {r[0] for r in con.execute("select view_name from view_versions where kind in ('headline', 'flagged')").fetchall()}
+aliases = [name for name in names if name in summaries or alias.fullmatch(" ".join(definitions[name].split()))]
+for name in aliases:
+    con.execute(f"describe select * from {name}").fetchall()
+out = {"version": duckdb.__version__, "runs": con.execute("select count(*) from runs").fetchone()[0],
+       "aliases": aliases}
 out["views"] = {name: sorted(repr(tuple(round(x, 6) if isinstance(x, float) else x for x in row))
-                             for row in con.execute(f"select * from {name}").fetchall()) for name in names}
+                             for row in con.execute(f"select * from {name}").fetchall())
+                for name in names if name not in aliases}
 print(json.dumps(out))
 """
 
@@ -229,12 +241,18 @@ def test_warehouse_opens_in_an_older_duckdb_release_with_the_same_view_results(d
     python = OLD_DUCKDB_ENV / "bin" / "python"
     if not python.exists():
         pytest.fail(f"no Python environment with DuckDB {OLD_DUCKDB} at {OLD_DUCKDB_ENV}: run scripts/test-setup")
-    result = subprocess.run([str(python), "-c", OLD_READER, str(demo_db)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([str(python), "-c", OLD_READER, str(demo_db)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     old = json.loads(result.stdout)
     assert old["version"] == OLD_DUCKDB
+    assert "check_best_epoch" in old["aliases"] and "check_best_epoch_v2" in old["views"]
     assert old["runs"] == query(demo_db, "select count(*) from runs")[0][0]
+    # a view that draws bootstrap samples by DuckDB's hash (which differs between releases) gives its
+    # rows, as many, with other intervals; every other view gives the same rows
+    hashed = {name for name, sql in query(demo_db, "select view_name, sql from duckdb_views() where not internal")
+              if "hash(" in sql}
+    assert "check_duplicate_paired_v1" in hashed
     for name, rows in old["views"].items():
         now = sorted(repr(tuple(round(x, 6) if isinstance(x, float) else x for x in row))
                      for row in query(demo_db, f"select * from {name}"))
-        assert rows == now, name
+        assert len(rows) == len(now) if name in hashed else rows == now, name

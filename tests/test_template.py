@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import SAMPLES
 
 from warehouse.cache import cache_dir
 from warehouse.connect import connect
@@ -17,8 +17,6 @@ from warehouse.migrate import MIGRATIONS_DIR
 from warehouse.pipeline import ingest_paths
 from warehouse.template import empty_warehouse, template_key
 from warehouse.viewfiles import SQL_DIR
-
-SAMPLES = ROOT.parent / "shared" / "samples"
 
 CATALOG = [
     "select table_name, column_name, data_type, comment from duckdb_columns() where not internal order by all",
