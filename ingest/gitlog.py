@@ -14,6 +14,7 @@ in one line. Nothing git writes makes reading the history raise.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -107,9 +108,25 @@ def _utc(text: str) -> datetime | None:
         return None
 
 
+_REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM")
+"""Variables that change where git looks for a repository: with any of them set, git is asked."""
+
+
+def _no_repository_above(folder: Path) -> bool:
+    """No `.git` (folder or file) in `folder` or above it: git would find no repository there."""
+    if any(name in os.environ for name in _REPOSITORY_ENV):
+        return False
+    try:
+        return not any((p / ".git").exists() for p in (folder.absolute(), *folder.absolute().parents))
+    except OSError:
+        return False
+
+
 def repo_root(path: Path) -> tuple[Path | None, str | None]:
     """Top of the git work tree holding `path`, and a warning when git cannot tell."""
     folder = path if path.is_dir() else path.parent
+    if _no_repository_above(folder):
+        return None, None  # what git would say, without starting it (an ingest asks for every root)
     try:
         result = _git(["rev-parse", "--show-toplevel"], folder)
     except FileNotFoundError:

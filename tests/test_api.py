@@ -36,6 +36,7 @@ def readme_example() -> str:
     return blocks[0]
 
 
+@pytest.mark.slow
 def test_readme_example_runs_on_a_demo_warehouse(demo_db, tmp_path, monkeypatch, capsys):
     shutil.copy(demo_db, tmp_path / "robustnasbench.duckdb")
     monkeypatch.chdir(tmp_path)
@@ -105,6 +106,7 @@ def test_sql_returns_a_polars_frame_and_refuses_what_is_not_a_query(demo_db):
     assert query(demo_db, "select count(*) from runs")[0][0] == runs
 
 
+@pytest.mark.slow
 def test_figure_is_the_altair_chart_the_report_draws(demo_db):
     with open_warehouse(demo_db) as wh:
         names = [f.name for f in wh.figures()]

@@ -52,6 +52,7 @@ def test_scaling_exponent_of_linear_growth_is_one():
     assert all(r["passed"] for r in rows if r["passed"] is not None)
 
 
+@pytest.mark.slow
 def test_run_measured_counts_the_memory_of_every_descendant(tmp_path):
     """A child and a grandchild each hold 200 MB: the tree's RSS counts all three processes.
 

@@ -107,6 +107,7 @@ def test_second_ingest_without_wait_stops_with_one_line(grown):
     assert content_hash(db) == expected
 
 
+@pytest.mark.slow
 def test_waiting_ingest_plans_afresh_after_files_changed_meanwhile(grown, no_poll_delay):
     """A waiting writer finds the files only once it has the lock: what changed while it waited
     is loaded too."""

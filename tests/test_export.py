@@ -69,6 +69,7 @@ def test_arch_list_cli_unknown_check_or_site_is_one_line(demo_db):
 
 # --- Parquet ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_export_parquet_reads_back_every_table(demo_db, tmp_path):
     out = tmp_path / "pq"
     result = export_parquet(demo_db, out)

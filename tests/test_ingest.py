@@ -254,6 +254,7 @@ def test_failed_ingest_leaves_previous_warehouse(samples, db_path, monkeypatch):
     assert not list(db_path.parent.glob("*.tmp-*"))
 
 
+@pytest.mark.slow
 def test_migrates_a_database_written_by_schema_version_1(samples, db_path):
     con = connect(db_path)
     version, first = migrations()[0]

@@ -36,6 +36,7 @@ def table_rows(db: Path, table: str) -> list[tuple]:
 
 # --- release file: in, and the round trip -------------------------------------------------------
 
+@pytest.mark.slow
 def test_release_round_trip_in_out_in_leaves_the_tables_identical(demo_release, tmp_path):
     db1, db2 = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
     ingest_paths(db1, [demo_release], workers=1)

@@ -99,6 +99,7 @@ def test_names_that_are_not_utf8_are_stored_escaped_and_stay_stable(tmp_path, db
     assert (again.loaded, again.unchanged, again.removed) == (0, 3, 0)
 
 
+@pytest.mark.slow
 def test_a_root_whose_name_is_not_utf8_is_ingested_planned_and_recorded_escaped(tmp_path, db_path):
     raw = os.fsencode(tmp_path) + b"/logs\xff"
     os.mkdir(raw)

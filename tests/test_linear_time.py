@@ -152,6 +152,7 @@ def test_a_glob_reads_a_path_in_work_linear_in_both(glob):
             assert matcher.work - before <= (len(path) + 1) * (len(glob) + 2)
 
 
+@pytest.mark.slow
 def test_globs_of_a_sites_file_are_compiled_once_however_many(monkeypatch):
     """300 globs (an LRU cache of 256 compiled patterns thrashed above that) over 5,000 paths:
     one automaton, each path read once, the first matching glob wins."""

@@ -125,6 +125,7 @@ def paused(point: str, *args: str) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow
 def test_second_writer_stops_with_a_clear_message(small):
     logs, db, state_a, state_b = small
     first = paused("planned", "ingest", str(logs), "--db", str(db), "--workers", "1")
@@ -136,6 +137,7 @@ def test_second_writer_stops_with_a_clear_message(small):
     assert counts(db) == state_b
 
 
+@pytest.mark.slow
 def test_second_writer_with_wait_waits_its_turn_and_plans_afresh(small):
     logs, db, state_a, state_b = small
     first = paused("checked", "ingest", str(logs), "--db", str(db), "--workers", "1")
@@ -149,6 +151,7 @@ def test_second_writer_with_wait_waits_its_turn_and_plans_afresh(small):
     assert counts(db) == state_b
 
 
+@pytest.mark.slow
 def test_wait_takes_a_number_of_seconds_among_the_paths(small):
     logs, db, state_a, state_b = small
     first = paused("planned", "ingest", str(logs), "--db", str(db), "--workers", "1")
@@ -162,7 +165,8 @@ def test_wait_takes_a_number_of_seconds_among_the_paths(small):
 
 
 @pytest.mark.parametrize("point", [pytest.param("locked", marks=pytest.mark.slow),
-                                   pytest.param("planned", marks=pytest.mark.slow), "copied", "checked"])
+                                   pytest.param("planned", marks=pytest.mark.slow), "copied",
+                                   pytest.param("checked", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_an_ingest_leaves_no_copy_and_the_old_file(small, point, sig, code):
     logs, db, state_a, state_b = small
@@ -176,6 +180,7 @@ def test_signal_during_an_ingest_leaves_no_copy_and_the_old_file(small, point, s
     assert [p.name for p in db.parent.iterdir() if ".tmp-" in p.name] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", [pytest.param("locked", marks=pytest.mark.slow), "planned",
                                    pytest.param("copied", marks=pytest.mark.slow), "checked", "swapped"])
 def test_killed_at_each_point_leaves_old_or_new_state(small, point):
@@ -218,6 +223,7 @@ def test_corrupt_database_is_refused_untouched(tmp_path):
     assert db.read_bytes() == bytes(data)
 
 
+@pytest.mark.slow
 def test_stale_copies_and_spill_folders_are_cleaned_and_never_fail_an_ingest(small):
     """What a killed writer leaves: its copy, the copy's WAL and DuckDB's spill folder beside it."""
     logs, db, state_a, state_b = small
@@ -240,6 +246,7 @@ def test_new_version_keeps_the_file_mode(small):
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_symlinked_db_stays_a_link_to_the_new_version(small, tmp_path):
     logs, db, state_a, state_b = small
     elsewhere = tmp_path / "links"

@@ -319,6 +319,7 @@ def _render(page: Path, profile: Path) -> tuple[str, str]:
     return result.stdout, result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["index.html", "local_train_issue.html"])
 def test_html_renders_every_chart_in_chromium_without_console_messages(reported, tmp_path, page):
     html_path = reported["out"] / page
@@ -333,6 +334,7 @@ def test_html_renders_every_chart_in_chromium_without_console_messages(reported,
     assert not console, "\n".join(console)
 
 
+@pytest.mark.slow
 # ----------------------------------------------------------------------------- options and errors
 def test_report_arch_option_draws_the_chosen_arch(reported, svg_report, tmp_path):
     arch_id = reported["findings"]["duplicate_archs"][-1]
@@ -371,6 +373,7 @@ def copy_of(svg_report: tuple[Path, str], tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_a_second_report_of_the_same_data_keeps_every_figure(reported, svg_report, tmp_path):
     first = svg_report[1]
     tmp_path = copy_of(svg_report, tmp_path)
@@ -382,6 +385,7 @@ def test_a_second_report_of_the_same_data_keeps_every_figure(reported, svg_repor
     assert _stamps(tmp_path) == before  # figure files and index.html not rewritten
 
 
+@pytest.mark.slow
 def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, svg_report, tmp_path):
     tmp_path = copy_of(svg_report, tmp_path)
     record_path = tmp_path / ".report-outputs.json"
@@ -397,6 +401,7 @@ def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, svg_r
     assert sorted(name for name in after if after[name] != before.get(name)) == ["best_epoch_msu.svg", "dup_test_acc.svg"]
 
 
+@pytest.mark.slow
 def test_figures_no_longer_drawn_are_removed(reported, svg_report, tmp_path):
     first, second = reported["findings"]["duplicate_archs"][:2]
     tmp_path = copy_of(svg_report, tmp_path)
@@ -412,11 +417,16 @@ def test_figures_no_longer_drawn_are_removed(reported, svg_report, tmp_path):
     assert list(tmp_path.glob(f"*{second}*.svg")) and list(tmp_path.glob(f"*{second}*.html"))
 
 
-@pytest.mark.parametrize("listed", ["../victim.svg", "/tmp/victim.svg", "sub/victim.svg", "victim.txt", "victim.svg\0"])
-def test_the_record_of_outputs_never_removes_other_files(reported, svg_report, tmp_path, listed):
-    """The last report's record (its figures as they are, so none is drawn again) also lists a
-    figure no longer drawn with a file that is not a plain figure name in the folder, and one with
-    a plain name: only the plain one is removed."""
+ODD_LISTINGS = ["../victim.svg", "/tmp/victim.svg", "sub/victim.svg", "victim.txt", "victim.svg\0"]
+"""Files a damaged or planted record of outputs may list that are not a plain figure name in the
+report's folder: a parent's file, an absolute path, a subfolder's file, another suffix, a NUL."""
+
+
+@pytest.mark.slow
+def test_the_record_of_outputs_never_removes_other_files(reported, svg_report, tmp_path):
+    """The last report's record (its figures as they are, so none is drawn again) also lists
+    figures no longer drawn, each with one of ODD_LISTINGS, and one with a plain figure name: only
+    the plain one is removed."""
     out = copy_of(svg_report, tmp_path)
     (out / "sub").mkdir(parents=True)
     victims = [tmp_path / "victim.svg", out / "sub" / "victim.svg", out / "victim.txt"]
@@ -424,7 +434,8 @@ def test_the_record_of_outputs_never_removes_other_files(reported, svg_report, t
         victim.write_text("keep me")
     (out / "older.svg").write_text("<svg/>")
     record = json.loads((out / ".report-outputs.json").read_text())
-    record["figures"]["old"] = {"key": "x", "files": [listed.replace("/tmp/", f"{tmp_path}/")]}
+    for number, listed in enumerate(ODD_LISTINGS):
+        record["figures"][f"old{number}"] = {"key": "x", "files": [listed.replace("/tmp/", f"{tmp_path}/")]}
     record["figures"]["older"] = {"key": "x", "files": ["older.svg"]}
     (out / ".report-outputs.json").write_text(json.dumps(record))
     line = _report_svg(reported, out)
@@ -432,6 +443,7 @@ def test_the_record_of_outputs_never_removes_other_files(reported, svg_report, t
     assert not (out / "older.svg").exists() and "removed 1 files of figures no longer drawn" in line
 
 
+@pytest.mark.slow
 def test_an_unreadable_record_of_outputs_draws_everything(reported, svg_report, tmp_path):
     tmp_path = copy_of(svg_report, tmp_path)
     (tmp_path / ".report-outputs.json").write_bytes(b"\xff\x00 not json")
@@ -440,6 +452,7 @@ def test_an_unreadable_record_of_outputs_draws_everything(reported, svg_report, 
     assert n > 10 and f"; {n} redrawn, 0 unchanged since the last report" in line
 
 
+@pytest.mark.slow
 def test_report_arch_option_names_one_site_archs_and_removes_older_curves(reported, svg_report, tmp_path):
     """Issue 21: a second `--arch` left the first one's curve figures behind, and an arch trained at
     one site was named dup_Arch...; files the report did not write stay."""
@@ -471,6 +484,7 @@ def test_report_refuses_unknown_arch_and_format(reported, tmp_path):
     assert "unknown figure format gif" in result.output
 
 
+@pytest.mark.slow
 def test_report_on_a_warehouse_without_findings(samples, tmp_path):
     """The real sample logs (one finished run, no sites file): a report, no crash, honest verdicts,
     and no demo banner (issue 21)."""

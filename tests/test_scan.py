@@ -347,6 +347,7 @@ def test_epoch_timestamps_are_validated(stamp, valid):
 PLAIN = st.from_regex(r"\A[-+]?[0-9]{1,3}\.[0-9]{1,17}\Z|\A[-+]?[0-9]{1,20}\.?\Z|\A[-+]?\.[0-9]{1,17}([eE][-+]?[0-9]{1,3})?\Z")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(acc=PLAIN, lr=PLAIN)
 def test_numbers_are_the_nearest_double(acc, lr):

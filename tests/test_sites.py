@@ -422,6 +422,7 @@ def test_ingesting_another_folder_never_changes_the_sites_of_the_first(repo, tmp
     assert {v[4] for p, v in after.items() if p.startswith(str(other.resolve()))} == {None}
 
 
+@pytest.mark.slow
 def test_folder_order_never_matters_for_sites(repo, tmp_path):
     from test_ingest import content_hash
 

@@ -47,6 +47,7 @@ def _catalog(db: Path) -> list[list[tuple]]:
         con.close()
 
 
+@pytest.mark.slow
 def test_a_warehouse_from_the_template_is_the_one_built_in_place(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     templated, before = _ingest(tmp_path, "templated")
@@ -65,6 +66,7 @@ def test_a_warehouse_from_the_template_is_the_one_built_in_place(tmp_path, monke
     assert dates == (started, started) and started >= before  # dated by the ingest, not by the template
 
 
+@pytest.mark.slow
 def test_a_damaged_template_is_made_again_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     first = empty_warehouse()

@@ -93,7 +93,12 @@ COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+SLOW_COMMANDS = {"report", "export parquet", "export release"}
+"""The commands whose run here takes more than a few seconds (marked slow)."""
+
+
+@pytest.mark.parametrize("command", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_COMMANDS else c
+                                     for c in sorted(COMMANDS)])
 def test_a_planted_view_is_never_run(hostile, tmp_path, command):
     samples, db, secret = hostile
     out = tmp_path / "out"
@@ -108,6 +113,7 @@ def test_a_planted_view_is_never_run(hostile, tmp_path, command):
         assert "arch_id" in result.output and "6006" not in result.output.split("\n", 1)[0]
 
 
+@pytest.mark.slow
 def test_ingest_reinstalls_the_tools_view_and_reads_no_file(hostile):
     samples, db, secret = hostile
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
@@ -124,6 +130,7 @@ def test_ingest_reinstalls_the_tools_view_and_reads_no_file(hostile):
     assert run("verify", "--db", str(db)).exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_planted_view_alone_makes_even_a_no_op_ingest_reinstall(hostile):
     samples, db, secret = hostile
     summary = ingest_paths(db, [samples], workers=1)

@@ -140,6 +140,7 @@ def test_neighbours_v2_first_and_last_archs_have_fewer_neighbours(neighbours_db,
     assert_same_rows(neighbours_db, "run_neighbours_v1", "run_neighbours_v2")
 
 
+@pytest.mark.slow
 def test_neighbours_v2_ties_and_no_neighbours(tmp_path):
     tied = [run(a, a, SUS, [30, 40, 45, 44]) for a in range(1, 7)] + [run(7, 7, MSU, [20, 25, 30, 29])]
     con = build(tmp_path / "tied.duckdb", tied, params={"low_arch.window": 2})

@@ -58,11 +58,21 @@ READS_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory) -> Path:
+    """A warehouse file migrated once for the module, without rows and without views."""
+    path = tmp_path_factory.mktemp("migrated") / "empty.duckdb"
+    con = connect(path)
+    migrate(con, path)
+    con.close()
+    return path
+
+
 @pytest.fixture
-def empty(tmp_path: Path):
-    """A migrated warehouse without rows and without views."""
+def empty(migrated_file: Path, tmp_path: Path):
+    """A migrated warehouse without rows and without views (a copy of `migrated_file`)."""
+    shutil.copyfile(migrated_file, tmp_path / "empty.duckdb")
     con = connect(tmp_path / "empty.duckdb")
-    migrate(con, tmp_path / "empty.duckdb")
     yield con
     con.close()
 

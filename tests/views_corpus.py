@@ -1,7 +1,8 @@
 """Small warehouses whose answers are known, for the tests of the views and checks.
 
-`build(path, runs=[...], evals=[...])` writes a migrated warehouse with exactly the rows given and
-installs the views, so a test states its corpus in a few lines:
+`build(path, runs=[...], evals=[...])` writes a warehouse of this tool's schema and views (a copy
+of the cached empty warehouse, as an ingest starts one) with exactly the rows given, so a test
+states its corpus in a few lines:
 
     con = build(tmp_path / "w.duckdb", runs=[run(1, 10, "MSU", cw=[30, 45, 40, 38])])
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 from warehouse.connect import connect
 from warehouse.migrate import migrate
 from warehouse.steps import STEPS_DIR
+from warehouse.template import start_from_template
 from warehouse.views import install_views, views_fingerprint
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
@@ -110,9 +112,13 @@ def _insert(con, table: str, rows: list[dict]) -> None:
 
 def build(path: Path, runs: list[dict] = (), evals: list[dict] = (), run_settings: list[dict] = (),
           params: dict[str, float] | None = None):
-    """A migrated warehouse holding exactly these rows, with the views installed; returns the connection."""
+    """A warehouse of this tool's schema and views holding exactly these rows; returns the connection.
+    It starts as the copy of the empty warehouse an ingest starts from, else (no cache folder) is
+    migrated and its views installed in place."""
+    templated = start_from_template(path)
     con = connect(path)
-    migrate(con, path)
+    if not templated:
+        migrate(con, path)
     _insert(con, "runs", [r["run"] for r in runs])
     _insert(con, "epochs", [e for r in runs for e in r["epochs"]])
     _insert(con, "evals", list(evals))
@@ -122,7 +128,9 @@ def build(path: Path, runs: list[dict] = (), evals: list[dict] = (), run_setting
     # the lr drops every ingest derives from epochs; the rest of what the steps derive (sites from
     # files, links, archs) the rows given here hold already
     con.execute((STEPS_DIR / "20_lr_drops.sql").read_text())
-    install_views(con)
+    if not templated:
+        install_views(con)
+    con.execute("delete from meta where key = 'views_fingerprint'")
     con.execute("insert into meta values ('views_fingerprint', ?)", [views_fingerprint()])
     return con
 

@@ -59,7 +59,7 @@ from warehouse.invariants import raise_broken, require_invariants
 from warehouse.load import delete_file_rows, load_parsed, registered
 from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
-from warehouse.plan import Plan, Recorded, make_plan, read_recorded
+from warehouse.plan import Plan, Recorded, make_plan, recorded_in
 from warehouse.points import reached
 from warehouse.sqlfiles import read_query
 from warehouse.steps import run_steps
@@ -376,16 +376,22 @@ def _plan(target: Path, inputs: _Inputs, summary: IngestSummary, rebuild: bool) 
     """Under the lock: what the warehouse recorded (read from a private name of its current
     version, warehouse/swap.py `snapshot`) against the files found; the summary's counts when
     nothing is to be written; for a rebuild, the check_params values to keep."""
-    with snapshot(target) as current:
-        recorded = Recorded() if rebuild else read_recorded(current, shown_as=target)
+    with snapshot(target) as current, ExitStack() as opened:
+        # one read-only connection for what the file recorded and, when nothing is to be written,
+        # the summary's counts (a rebuild never opens the file it replaces)
+        con = None
+        if not rebuild and current is not None and current.exists():
+            con = connect_as(current, target, read_only=True)
+            opened.callback(con.close)
+        recorded = recorded_in(con, target) if con is not None else Recorded()
         if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
             raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
         plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys(), inputs.code_repos)
         reached("planned", target)
         summary.removed = len(plan.removed_ids)
         summary.unchanged = summary.seen - len(plan.to_read)
-        if not (plan.needs_write or rebuild):
-            _count(current, target, summary, inputs.root_names)
+        if con is not None and not plan.needs_write:
+            _count_con(con, summary, inputs.root_names)
         params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
         summary.warn(*warnings)
     return plan, recorded, params
@@ -422,16 +428,6 @@ def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: li
     summary.runs = con.execute("select count(*) from runs").fetchone()[0]
     summary.epochs = con.execute("select count(*) from epochs").fetchone()[0]
     summary.evals = con.execute("select count(*) from evals").fetchone()[0]
-
-
-def _count(current: Path | None, target: Path, summary: IngestSummary, roots: list[str]) -> None:
-    if current is None:
-        return
-    con = connect_as(current, target, read_only=True)
-    try:
-        _count_con(con, summary, roots)
-    finally:
-        con.close()
 
 
 def _views_note(recorded: Recorded) -> str | None:

@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from ingest import parser_version
 from ingest.code_history import repo_head
 from ingest.discover import FoundFile
@@ -80,27 +82,32 @@ def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
         return Recorded()
     con = connect_as(db, shown_as or db, read_only=True)
     try:
-        version = check_version(con, shown_as or db)
-        if version == 0:
-            return Recorded()
-        # a file written before migration 007 has no parser versions: every file is read again
-        # (one of two constants of the tool's, put in the SQL text)
-        parsed_by = "parser_version" if version >= 7 else "null"
-        rows = con.execute(
-            f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {parsed_by} from files"
-        ).fetchall()
-        roots = {}
-        if version >= 6:
-            roots = {r[0]: tuple(r[1:]) for r in con.execute(
-                "select root, sites_path, sites_sha256, head_commit from roots").fetchall()}
-        code_repos, code_key = [], None
-        if version >= 8:
-            code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
-            found = con.execute("select value from meta where key = 'code_key'").fetchone()
-            code_key = found[0] if found else None
-        views = differing_views(con) + stale_tool_views(con)
+        return recorded_in(con, shown_as or db)
     finally:
         con.close()
+
+
+def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path) -> Recorded:
+    """`read_recorded` on a connection already open on the file (`shown_as` names it in messages)."""
+    version = check_version(con, shown_as)
+    if version == 0:
+        return Recorded()
+    # a file written before migration 007 has no parser versions: every file is read again
+    # (one of two constants of the tool's, put in the SQL text)
+    parsed_by = "parser_version" if version >= 7 else "null"
+    rows = con.execute(
+        f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {parsed_by} from files"
+    ).fetchall()
+    roots = {}
+    if version >= 6:
+        roots = {r[0]: tuple(r[1:]) for r in con.execute(
+            "select root, sites_path, sites_sha256, head_commit from roots").fetchall()}
+    code_repos, code_key = [], None
+    if version >= 8:
+        code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
+        found = con.execute("select value from meta where key = 'code_key'").fetchone()
+        code_key = found[0] if found else None
+    views = differing_views(con) + stale_tool_views(con)
     files = {r[0]: RecordedFile(*r[1:]) for r in rows}
     repeated = []
     if len(files) < len(rows):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.cache import cache_dir
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
 from warehouse.connect import STORAGE_VERSION
 from warehouse.migrate import migrations, tool_tables
@@ -51,11 +52,6 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str:
                       "where database_name = system.main.current_database()").fetchone()
     tags = row[0] if row and isinstance(row[0], dict) else {}
     return str(tags.get("storage_version") or STORAGE_VERSION).rstrip("+")
-
-
-def _cache_file(key: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "robustnasbench-warehouse" / f"views-{key}.json"
 
 
 def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
@@ -94,7 +90,7 @@ def tool_view_definitions(storage: str = STORAGE_VERSION) -> dict[str, list[str]
         digest.update(path.read_bytes() + b"\0")
     for name, sql in sorted(tool_view_queries().items()):
         digest.update(f"{name}\0{sql}\0".encode())
-    cache = _cache_file(digest.hexdigest()[:32])
+    cache = cache_dir() / f"views-{digest.hexdigest()[:32]}.json"
     try:
         cached = json.loads(cache.read_text())
         if isinstance(cached, dict) and all(isinstance(v, list) and all(isinstance(x, str) for x in v)

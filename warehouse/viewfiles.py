@@ -193,6 +193,22 @@ def parse_query(sql: str, path: Path) -> exp.Expression:
     return statements[0]
 
 
+@lru_cache(maxsize=512)
+def _parsed_reads(sql: str) -> tuple[str, ...] | None:
+    """`tables_read` of a query that parses as one query, by its text alone (the same file in a
+    copy of the SQL folder is not parsed again); None when it does not parse."""
+    try:
+        return tables_read(parse_query(sql, Path()))
+    except WarehouseError:
+        return None
+
+
+def query_reads(sql: str, path: Path) -> tuple[str, ...]:
+    """What a file's query reads; a query that does not parse fails naming `path`."""
+    reads = _parsed_reads(sql)
+    return reads if reads is not None else tables_read(parse_query(sql, path))
+
+
 def tables_read(tree: exp.Expression) -> tuple[str, ...]:
     """Tables and views a parsed query reads, without its own CTE names.
 
@@ -230,7 +246,7 @@ def _checked_view_file(path: Path, name: str, version: int, kind: str, text: str
         raise _fail(path, 1, f"header names {header.subject!r}, but the folder is {subject!r}")
     if header.version != version:
         raise _fail(path, 1, f"header says version {header.version}, but the file is v{version}.sql")
-    reads = tables_read(parse_query(sql, path))
+    reads = query_reads(sql, path)
     alias = _ALIAS.match(header.changes)
     if alias:
         target = f"{name}_v{alias.group(1)}"
@@ -355,7 +371,7 @@ def _query_description(sql: str) -> str:
 @lru_cache(maxsize=256)
 def _checked_check_query(path: Path, check: str, kind: str, text: str) -> CheckQuery:
     sql = view_sql(text)
-    reads = tables_read(parse_query(sql, path))
+    reads = query_reads(sql, path)
     description = _query_description(sql)
     if not description:
         raise _fail(path, 1, f"starts with no comment saying what the {kind} query shows (see sql/README.md)")
