@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import altair as alt
 from altair.utils.schemapi import debug_mode
 
 from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
@@ -87,8 +88,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
 def collect_figures(data: ReportData, context: Context) -> list[Figure]:
     """Every figure, in report order, each titled with the demo banner when the data is the demo's.
     Altair's check of each chart object as it is made is off: it walks every row of the inline
-    data (seconds at full scale), and each finished spec is checked against the Vega-Lite schema
-    anyway (`Figure.spec`)."""
+    data (seconds at full scale), and each spec drawn is checked against the Vega-Lite schema
+    anyway (`Figure.spec`, `_draw`)."""
     with debug_mode(False):
         figures = [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
     for figure in figures:
@@ -125,12 +126,14 @@ def data_rows(spec: dict) -> int:
 def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: OutputRecord, result: ReportResult,
           progress: Progress) -> dict[str, tuple[str, list[str]]]:
     """Draw the figures whose key changed since the last report in `out` (reports/outputs.py) and
-    keep the others' files; return each figure's key and files."""
-    version = renderer()
+    keep the others' files; return each figure's key and files. Only the figures drawn are checked
+    against the Vega-Lite schema: the others' specs are, byte for byte (their key), ones an earlier
+    report checked with the same Altair (in the key) before drawing them."""
+    version = f"{renderer()}; altair {alt.__version__}"
     planned = {}
     for figure in figures:
         files = [f"{figure.name}.{fmt}" for fmt in formats]
-        planned[figure.name] = (figure_key(full_spec(figure.spec()), figure.caption, formats, version), files)
+        planned[figure.name] = (figure_key(full_spec(figure.unchecked_spec()), figure.caption, formats, version), files)
     # the largest first, so that the two processes finish together instead of one drawing the
     # 15,625-point figure alone at the end
     todo = sorted((f for f in figures if not record.unchanged(out, f.name, *planned[f.name])),

@@ -148,7 +148,7 @@ def html_body(blocks: list[Block], formats: tuple[str, ...]) -> str:
             f = b.figure
             links = " ".join(f"<a href=\"{f.name}.{fmt}\">{fmt}</a>" for fmt in formats)
             parts.append(
-                f"<figure id=\"fig-{html.escape(f.name)}\">{chart_block(f'chart-{n_chart}', f.spec())}"
+                f"<figure id=\"fig-{html.escape(f.name)}\">{chart_block(f'chart-{n_chart}', f.unchecked_spec())}"
                 f"<figcaption><code>{html.escape(f.name)}</code>: {inline_html(f.caption)} {links}</figcaption></figure>"
             )
     return "\n".join(parts)

@@ -616,3 +616,37 @@ def test_unknown_site_archs_get_their_incomplete_list(reported):
     listed = (reported["out"] / "unknown_incomplete_base.txt").read_text().split()
     assert [int(a) for a in listed] == missing
     assert "`unknown_incomplete_base.txt`" in (reported["out"] / "report.md").read_text()
+
+
+def _point_figure(name: str, xs: list[int]):
+    import altair as alt
+
+    from reports.figures import Figure, inline
+
+    chart = alt.Chart(inline([{"x": x} for x in xs])).mark_point().encode(x="x:Q")
+    return Figure(name=name, chart=chart, section="s", caption=f"{name} caption")
+
+
+def test_only_the_figures_drawn_are_checked_against_the_schema(tmp_path, monkeypatch):
+    """A figure whose key is the last report's keeps its files and is not checked again (its spec
+    is byte for byte one that was checked before it was drawn); a figure drawn is checked."""
+    from reports import figures
+    from reports.build import Progress, ReportResult, _draw
+    from reports.outputs import OutputRecord, read_record, write_record
+
+    checked = []
+    real = figures.validate_structure
+    monkeypatch.setattr(figures, "validate_structure", lambda spec: checked.append(spec) or real(spec))
+
+    def report(*drawn):
+        result = ReportResult(out=tmp_path, figures=list(drawn))
+        write_record(tmp_path, OutputRecord(_draw(tmp_path, list(drawn), ("svg",), read_record(tmp_path), result,
+                                                  Progress())))
+        return result.redrawn
+
+    assert report(_point_figure("a", [1, 2])) == ["a"] and len(checked) == 1
+    checked.clear()
+    assert report(_point_figure("a", [1, 2]), _point_figure("b", [3])) == ["b"]
+    assert [list(spec["datasets"].values()) for spec in checked] == [[[{"x": 3}]]]
+    checked.clear()
+    assert report(_point_figure("a", [1, 2, 5]), _point_figure("b", [3])) == ["a"] and len(checked) == 1
