@@ -43,7 +43,23 @@ def pytest_configure(config):
     except OSError:
         roomy = False
     if roomy:
-        config.option.basetemp = config.stash[_IN_MEMORY] = tempfile.mkdtemp(prefix="nares-tests-", dir=shm)
+        _remove_folders_of_ended_runs(shm)
+        config.option.basetemp = config.stash[_IN_MEMORY] = tempfile.mkdtemp(prefix=f"nares-tests-{os.getpid()}-", dir=shm)
+
+
+def _remove_folders_of_ended_runs(shm: Path) -> None:
+    """The in-memory folders of earlier runs that were killed before their end (named by the
+    process that made them, which no longer runs)."""
+    for folder in shm.glob("nares-tests-*-*"):
+        pid = folder.name.split("-")[2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # alive, under another user
 
 
 def pytest_collection_modifyitems(items):
