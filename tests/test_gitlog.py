@@ -117,3 +117,28 @@ def test_read_history_never_raises_on_a_git_that_fails(tmp_path, monkeypatch):
             pass
     history = read_history(repo, started={repo.resolve(): Broken()})
     assert history.files == {} and "could not be read (OSError: disk gone)" in history.warning
+
+
+def test_git_is_started_only_for_a_folder_with_a_git_entry_in_it_or_above(tmp_path, monkeypatch):
+    """A root with no `.git` above it is no repository without asking git (an ingest asks for
+    every root); a `.git` folder or file above it, or one of git's discovery variables, asks git."""
+    from ingest import gitlog
+
+    started = []
+    real = gitlog._git
+    monkeypatch.setattr(gitlog, "_git", lambda args, cwd: started.append(cwd) or real(args, cwd))
+    for name in gitlog._REPOSITORY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    plain = tmp_path / "plain" / "logs"
+    plain.mkdir(parents=True)
+    assert gitlog.repo_root(plain) == (None, None) and started == []
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    assert gitlog.repo_root(plain) == (None, None) and started == [plain]
+    monkeypatch.delenv("GIT_CEILING_DIRECTORIES")
+    (tmp_path / "plain" / ".git").write_text("gitdir: /nowhere\n")  # a worktree's .git file, broken
+    root, warning = gitlog.repo_root(plain)
+    assert root is None and "broken git repository" in warning and started == [plain, plain]
+    repo = tmp_path / "repo"
+    (repo / "logs").mkdir(parents=True)
+    git(repo, "init", "-q")
+    assert gitlog.repo_root(repo / "logs") == (repo.resolve(), None) and started[-1] == repo / "logs"
