@@ -112,12 +112,18 @@ _REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_D
 """Variables that change where git looks for a repository: with any of them set, git is asked."""
 
 
+def _git_entry_above(folder: Path) -> Path | None:
+    """The nearest `.git` (folder or file) in `folder` or above it: where git would look."""
+    return next((p / ".git" for p in (folder, *folder.parents) if (p / ".git").exists()), None)
+
+
 def _no_repository_above(folder: Path) -> bool:
-    """No `.git` (folder or file) in `folder` or above it: git would find no repository there."""
+    """No `.git` in `folder` or above it, and none of git's discovery variables set: git would find
+    no repository there."""
     if any(name in os.environ for name in _REPOSITORY_ENV):
         return False
     try:
-        return not any((p / ".git").exists() for p in (folder.absolute(), *folder.absolute().parents))
+        return _git_entry_above(folder.absolute()) is None
     except OSError:
         return False
 
@@ -136,7 +142,7 @@ def repo_root(path: Path) -> tuple[Path | None, str | None]:
     if result.returncode != 0:
         err = readable(result.stderr.decode(errors="replace")).strip().splitlines()
         if err and "not a git repository" in err[0]:
-            dot_git = next((p / ".git" for p in (folder, *folder.parents) if (p / ".git").exists()), None)
+            dot_git = _git_entry_above(folder)
             if dot_git is None:
                 return None, None
             return None, f"broken git repository at {dot_git.parent} ({err[0]}): no history, sites come from path globs"

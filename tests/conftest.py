@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,7 @@ def _remove_folders_of_ended_runs(shm: Path) -> None:
 def pytest_collection_modifyitems(items):
     """Modules with the most tests first (their order inside a module kept): the workers take
     whole modules (`--dist loadscope`), and one large module taken last would run alone."""
-    sizes: dict[str, int] = {}
-    for item in items:
-        sizes[item.nodeid.split("::")[0]] = sizes.get(item.nodeid.split("::")[0], 0) + 1
+    sizes = Counter(item.nodeid.split("::")[0] for item in items)
     items.sort(key=lambda item: -sizes[item.nodeid.split("::")[0]])
 
 
@@ -239,3 +238,12 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def rounded_rows(rows) -> list[str]:
+    """Rows as sorted text with floats to 6 decimals, for comparing engines and DuckDB releases,
+    which sum in different orders. Each float is nudged off the halfway points first: a mean of
+    accuracies such as 12.0078125 is exactly halfway, and one ulp of summation order would round
+    it either way. (tests/test_interop.py OLD_READER, run by an older DuckDB's Python, spells the
+    same rule out.)"""
+    return sorted(repr(tuple(round(x * (1 + 1e-12), 6) if isinstance(x, float) else x for x in row)) for row in rows)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BASE_LINF, TRAIN_LOG, query
+from test_parallel import fail_on, raise_boom
 from typer.testing import CliRunner
 
 from cli import app
@@ -152,23 +153,8 @@ def test_parallel_and_serial_ingest_agree(samples, tmp_path, monkeypatch):
     assert multiprocessing.active_children() == []
 
 
-def _fail_on(name: str, how):
-    """A read_chunk that calls `how()` in the parser process that reads the file `name`."""
-    real = parallel.read_chunk
-
-    def read_chunk(chunk):
-        if any(f.name == name for f in chunk[0]):
-            how()
-        return real(chunk)
-    return read_chunk
-
-
-def _raise():
-    raise ValueError("boom\nsecond line")
-
-
 @pytest.mark.parametrize("how, message", [
-    (_raise, "a parser process failed: ValueError: boom"),
+    (raise_boom, "a parser process failed: ValueError: boom"),
     (lambda: os.kill(os.getpid(), signal.SIGKILL), "a parser process ended before reading chunk"),
 ])
 def test_failed_parser_process_stops_the_ingest_and_keeps_the_warehouse(samples, tmp_path, monkeypatch, how, message):
@@ -176,7 +162,7 @@ def test_failed_parser_process_stops_the_ingest_and_keeps_the_warehouse(samples,
     ingest_paths(db, [samples / "train"], workers=1)
     before = content_hash(db)
     monkeypatch.setattr(parallel, "CHUNK_FILES", 1)
-    monkeypatch.setattr(parallel, "read_chunk", _fail_on("arch_2_eval_Linf_Base.log", how))
+    monkeypatch.setattr(parallel, "read_chunk", fail_on("arch_2_eval_Linf_Base.log", how))
     with pytest.raises(WarehouseError, match=f"ingest failed, .* is unchanged: {message}"):
         ingest_paths(db, [samples], workers=2)
     assert content_hash(db) == before

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, query
+from conftest import ROOT, query, rounded_rows
 from typer.testing import CliRunner
 
 from cli import app
@@ -228,9 +228,8 @@ for name in aliases:
     con.execute(f"describe select * from {name}").fetchall()
 out = {"version": duckdb.__version__, "runs": con.execute("select count(*) from runs").fetchone()[0],
        "aliases": aliases}
-# floats to 6 decimals, nudged away from the halfway points first: a mean of accuracies such as
-# 12.0078125 is exactly halfway, and one ulp of summation order (DuckDB sums in parallel, and
-# releases differ) would otherwise round it either way
+# rows as tests/conftest.py rounded_rows makes them (floats nudged off the halfway points, then
+# to 6 decimals)
 out["views"] = {name: sorted(repr(tuple(round(x * (1 + 1e-12), 6) if isinstance(x, float) else x for x in row))
                              for row in con.execute(f"select * from {name}").fetchall())
                 for name in names if name not in aliases}
@@ -257,6 +256,5 @@ def test_warehouse_opens_in_an_older_duckdb_release_with_the_same_view_results(d
               if "hash(" in sql}
     assert "check_duplicate_paired_v1" in hashed
     for name, rows in old["views"].items():
-        now = sorted(repr(tuple(round(x * (1 + 1e-12), 6) if isinstance(x, float) else x for x in row))
-                     for row in query(demo_db, f"select * from {name}"))
+        now = rounded_rows(query(demo_db, f"select * from {name}"))
         assert len(rows) == len(now) if name in hashed else rows == now, name

@@ -59,7 +59,8 @@ def test_parsers_give_the_serial_tables_in_chunk_order(files, monkeypatch, worke
     assert multiprocessing.active_children() == []
 
 
-def _fail_on(name: str, how):
+def fail_on(name: str, how):
+    """A read_chunk that calls `how()` in the parser process that reads the file `name`."""
     real = parallel.read_chunk
 
     def read_chunk(chunk):
@@ -69,13 +70,13 @@ def _fail_on(name: str, how):
     return read_chunk
 
 
-def _raise():
+def raise_boom():
     raise ValueError("boom\nsecond line")
 
 
 def test_a_parser_that_raises_stops_the_read_with_one_line_and_its_traceback(files, monkeypatch):
     monkeypatch.setattr(parallel, "CHUNK_FILES", 1)
-    monkeypatch.setattr(parallel, "read_chunk", _fail_on("arch_2_eval_Linf_Base.log", _raise))
+    monkeypatch.setattr(parallel, "read_chunk", fail_on("arch_2_eval_Linf_Base.log", raise_boom))
     with pytest.raises(ParserProcessError) as caught:
         with parsing(chunks(files, {}), 2) as results:
             list(results)

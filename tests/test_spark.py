@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import query, rounded_rows
 
 from demo import write_demo_repository
 from warehouse.dialects import transpile_views
@@ -13,13 +13,6 @@ from warehouse.export import export_parquet
 from warehouse.update import ingest_paths
 
 VERSIONED = tuple(f"_v{n}" for n in range(1, 10))
-
-
-def _rounded(rows) -> list[str]:
-    """Rows as sorted text, floats to 6 digits (the engines sum in different orders)."""
-    # nudged away from the halfway points first: one ulp of summation order must not round an exact
-    # half (a mean of accuracies such as 12.0078125) the other way
-    return sorted(repr(tuple(round(x * (1 + 1e-12), 6) if isinstance(x, float) else x for x in row)) for row in rows)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +55,7 @@ def test_spark_views_give_the_same_rows_as_duckdb(warehouse, spark):
         spark.sql(f"create or replace temp view {view.view_name} as {view.sql}")
         if view.view_name.startswith("check_") and view.view_name.endswith(VERSIONED):  # aliases: same rows
             rows = [tuple(r) for r in spark.sql(f"select * from {view.view_name}").collect()]
-            assert _rounded(rows) == _rounded(query(db, f"select * from {view.view_name}")), view.view_name
+            assert rounded_rows(rows) == rounded_rows(query(db, f"select * from {view.view_name}")), view.view_name
             compared.append(view.view_name)
     assert "check_best_epoch_v2" in compared and "check_duplicate_archs_v1" in compared
     assert len(compared) == len([v for v in transpile_views("spark")
