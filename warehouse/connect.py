@@ -17,6 +17,9 @@ stand in for DuckDB's own functions. So every connection this tool opens
 
 The tool's views are checked against their definitions in warehouse/trust.py.
 
+`$RNB_THREADS` caps the threads DuckDB runs a query on (default: one per core), for a machine
+shared with other work; the test suite sets 1 when its workers already fill the cores.
+
 New files are written in DuckDB's v1.0.0 storage format: DuckDB 2.0 defaults to storage version 69,
 which the DuckDB CLI users have (1.5.x) and older releases refuse to open. The version sticks when
 the file is reopened.
@@ -37,6 +40,8 @@ DEFAULT_DB = Path("robustnasbench.duckdb")
 """Relative: the warehouse of the folder a command runs in, never a file inside the installed package."""
 _MAGIC = b"DUCK"
 _NO_FILES = {"enable_external_access": False}
+THREADS_ENV = "RNB_THREADS"
+_MOST_THREADS = 1024
 
 
 def default_db_path() -> Path:
@@ -62,9 +67,30 @@ def check_duckdb_file(path: Path) -> None:
         raise WarehouseError(f"{path} is not a DuckDB database file (no DUCK header); refusing to touch it")
 
 
+def thread_limit() -> int | None:
+    """The threads a query may use, from $RNB_THREADS (None: unset, DuckDB's default of one per core)."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= _MOST_THREADS:
+        raise WarehouseError(f"{THREADS_ENV} is {value!r}: a whole number of threads from 1 to {_MOST_THREADS} expected")
+    return int(value)
+
+
+def limit_threads(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply $RNB_THREADS to the database of `con` (a setting, like file access: configuration
+    would keep a second connection of the process from sharing the database)."""
+    limit = thread_limit()
+    if limit:
+        con.execute(f"set threads = {limit}")
+
+
 def scratch_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory database with file system access off, for work that needs DuckDB but no file."""
-    return duckdb.connect(":memory:", config=dict(_NO_FILES))
+    thread_limit()  # a bad $RNB_THREADS is one line before DuckDB starts
+    con = duckdb.connect(":memory:", config=dict(_NO_FILES))
+    limit_threads(con)
+    return con
 
 
 def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -79,8 +105,8 @@ def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
     return problems + computed_columns(con, tool_tables())
 
 
-def connect(path: Path | str, read_only: bool = False, threads: int | None = None,
-            inspect: bool = False, checked: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, read_only: bool = False, inspect: bool = False,
+            checked: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with file system access off; a new file gets the compatible storage format.
 
     A file whose macros or views would make the tool's SQL run the file's code is refused with one
@@ -89,12 +115,11 @@ def connect(path: Path | str, read_only: bool = False, threads: int | None = Non
     """
     path = Path(path)
     check_duckdb_file(path)
+    thread_limit()  # a bad $RNB_THREADS is one line before the file is opened
     config = {}
     checked = checked or not path.exists()
     if not path.exists() and not read_only:
         config["storage_compatibility_version"] = STORAGE_VERSION
-    if threads:
-        config["threads"] = threads
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
@@ -106,6 +131,7 @@ def connect(path: Path | str, read_only: bool = False, threads: int | None = Non
         raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from None
     try:
         con.execute("set enable_external_access = false")
+        limit_threads(con)
         problems = [] if inspect or checked else foreign_code(con)
     except BaseException:
         con.close()

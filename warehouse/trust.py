@@ -32,7 +32,7 @@ import duckdb
 
 from warehouse.cache import cache_dir
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
-from warehouse.connect import STORAGE_VERSION
+from warehouse.connect import STORAGE_VERSION, limit_threads
 from warehouse.migrate import migrations, tool_tables
 from warehouse.sqlfiles import read_sql
 from warehouse.viewfiles import tool_view_queries
@@ -64,6 +64,7 @@ def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
         config = {"enable_external_access": False, "storage_compatibility_version": storage}
         con = duckdb.connect(path, config=config)
         try:
+            limit_threads(con)
             con.execute("begin transaction")
             for _, migration in migrations():
                 con.execute(read_sql("migration", migration))
@@ -75,6 +76,7 @@ def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
             con.close()
         con = duckdb.connect(path, read_only=True, config={"enable_external_access": False})
         try:
+            limit_threads(con)
             stored = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
         finally:
             con.close()
