@@ -26,17 +26,23 @@ naming the file and line.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import sqlglot
-from sqlglot import exp
 
+from warehouse.cache import cache_dir
 from warehouse.errors import WarehouseError
 from warehouse.sqlfiles import SQL_DIR, fail, relative
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 DIALECT = "duckdb"
 HEADER_KEYS = ("version", "grain", "reads", "question", "columns")
@@ -179,6 +185,9 @@ def _token_error_line(sql: str, message: str) -> int | None:
 
 def parse_query(sql: str, path: Path) -> exp.Expression:
     """The one query of a file, parsed with sqlglot's DuckDB dialect."""
+    import sqlglot  # ~0.1 s to import: a command whose view files' reads are all known needs none
+    from sqlglot import exp
+
     try:
         statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
     except sqlglot.errors.ParseError as exc:
@@ -193,14 +202,71 @@ def parse_query(sql: str, path: Path) -> exp.Expression:
     return statements[0]
 
 
+_KNOWN_READS = "view-reads.json"
+_KNOWN_READS_KEPT = 2000
+_unsaved_reads: dict[str, list[str] | None] = {}
+
+
+@lru_cache(maxsize=1)
+def _sqlglot_version() -> str:
+    """sqlglot's version, read from its files without importing it (a parse may differ by version)."""
+    try:
+        spec = importlib.util.find_spec("sqlglot")
+        return (Path(spec.origin).parent / "_version.py").read_text()
+    except (AttributeError, TypeError, OSError, ValueError):
+        return "unknown"
+
+
+def _reads_key(sql: str) -> str:
+    return hashlib.sha256(f"{_sqlglot_version()}\0{sql}".encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _known_reads() -> dict[str, list[str] | None]:
+    """What earlier commands parsed (cache folder, warehouse/cache.py): query text hash -> the
+    tables it reads, or None when it did not parse. Parsing every view file with sqlglot took
+    ~0.6 s of every command that opens a warehouse; a damaged or foreign cache file is ignored."""
+    try:
+        data = json.loads((cache_dir() / _KNOWN_READS).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and (
+        v is None or (isinstance(v, list) and all(isinstance(x, str) for x in v)))}
+
+
+def save_known_reads() -> None:
+    """Add the reads parsed by this process to the cache file (the newest entries kept)."""
+    if not _unsaved_reads:
+        return
+    known = {**_known_reads(), **_unsaved_reads}
+    _unsaved_reads.clear()
+    kept = dict(list(known.items())[-_KNOWN_READS_KEPT:])
+    _known_reads().update(kept)
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        partial = cache_dir() / f"{_KNOWN_READS}.{os.getpid()}"
+        partial.write_text(json.dumps(kept))
+        partial.replace(cache_dir() / _KNOWN_READS)
+    except OSError:
+        pass  # no cache folder: parsed again next time
+
+
 @lru_cache(maxsize=512)
 def _parsed_reads(sql: str) -> tuple[str, ...] | None:
     """`tables_read` of a query that parses as one query, by its text alone (the same file in a
-    copy of the SQL folder is not parsed again); None when it does not parse."""
+    copy of the SQL folder, or in a later command, is not parsed again); None when it does not parse."""
+    key = _reads_key(sql)
+    known = _known_reads().get(key, ())
+    if known != ():
+        return None if known is None else tuple(known)
     try:
-        return tables_read(parse_query(sql, Path()))
+        reads = tables_read(parse_query(sql, Path()))
     except WarehouseError:
-        return None
+        reads = None
+    _unsaved_reads[key] = None if reads is None else list(reads)
+    return reads
 
 
 def query_reads(sql: str, path: Path) -> tuple[str, ...]:
@@ -212,9 +278,12 @@ def query_reads(sql: str, path: Path) -> tuple[str, ...]:
 def tables_read(tree: exp.Expression) -> tuple[str, ...]:
     """Tables and views a parsed query reads, without its own CTE names.
 
+    >>> import sqlglot
     >>> tables_read(sqlglot.parse_one("with a as (select * from runs) select * from a join evals using (x)", read="duckdb"))
     ('evals', 'runs')
     """
+    from sqlglot import exp
+
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     names = set()
     for table in tree.find_all(exp.Table):
@@ -284,6 +353,7 @@ def view_paths(sql_dir: Path = SQL_DIR) -> list[tuple[str, int, str, Path]]:
 def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
     """All view files, parsed and checked, in an order in which each comes after what it reads."""
     files = [read_view_file(path, name, n, kind) for name, n, kind, path in view_paths(sql_dir)]
+    save_known_reads()
     by_view = {f.view_name: f for f in files}
     aliases = {f.name for f in files}
     for f in files:
@@ -413,6 +483,7 @@ def load_check_queries(sql_dir: Path = SQL_DIR) -> list[CheckQuery]:
         out.append(read_check_query(folder.name, "headline", sql_dir))
         if (folder / "flagged.sql").exists():
             out.append(read_check_query(folder.name, "flagged", sql_dir))
+    save_known_reads()
     return out
 
 

@@ -1,0 +1,80 @@
+"""warehouse/viewfiles.py keeps what each view file's query reads in the cache folder: a later
+command reads the view files without parsing them with sqlglot, gets the same answer, and a cache
+file that is missing, damaged or wrong in shape is only a slower start."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from warehouse import viewfiles
+from warehouse.cache import cache_dir
+from warehouse.errors import WarehouseError
+from warehouse.viewfiles import SQL_DIR, load_check_queries, load_view_files
+
+
+@pytest.fixture
+def fresh_process(tmp_path, monkeypatch):
+    """A cache folder of its own, and the in-process memories emptied, as in a new command."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def forget():
+        for cached in (viewfiles._known_reads, viewfiles._parsed_reads, viewfiles._checked_view_file,
+                       viewfiles._checked_check_query):
+            cached.cache_clear()
+        viewfiles._unsaved_reads.clear()
+
+    forget()
+    yield forget
+    forget()
+
+
+def _loaded(sql_dir=SQL_DIR):
+    return ([(f.view_name, f.reads) for f in load_view_files(sql_dir)],
+            [(q.view_name, q.reads) for q in load_check_queries(sql_dir)])
+
+
+def _no_parsing(monkeypatch):
+    def refuse(sql, path):
+        raise AssertionError(f"parsed {path} again")
+    monkeypatch.setattr(viewfiles, "parse_query", refuse)
+
+
+def test_a_later_command_reads_the_view_files_without_parsing(fresh_process, monkeypatch):
+    first = _loaded()
+    stored = json.loads((cache_dir() / "view-reads.json").read_text())
+    assert len(stored) == len(first[0]) + len(first[1])
+    fresh_process()
+    _no_parsing(monkeypatch)
+    assert _loaded() == first
+
+
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"k": 3}', '{"k": [1]}', "\x00\xff"])
+def test_a_damaged_cache_file_is_parsed_past_and_replaced(fresh_process, content):
+    expected = _loaded()
+    fresh_process()
+    (cache_dir() / "view-reads.json").write_text(content, errors="surrogateescape")
+    assert _loaded() == expected
+    assert len(json.loads((cache_dir() / "view-reads.json").read_text())) >= len(expected[0])
+
+
+def test_a_cache_folder_that_cannot_be_written_changes_nothing(fresh_process, tmp_path, monkeypatch):
+    expected = _loaded()
+    fresh_process()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    (tmp_path / "not-a-folder").write_text("a file")
+    assert _loaded() == expected
+
+
+def test_a_changed_query_is_parsed_and_checked_again(fresh_process, tmp_path, monkeypatch):
+    """The cache is keyed by the query's text: a file whose reads no longer match its header still
+    fails, naming the file, after its old text was cached."""
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql_dir)
+    _loaded(sql_dir)
+    fresh_process()
+    view = sql_dir / "checks" / "best_epoch" / "v1.sql"
+    view.write_text(view.read_text().replace("    from runs as r", "    from evals as r"))
+    with pytest.raises(WarehouseError, match=r"checks/best_epoch/v1\.sql.*header says it reads"):
+        load_view_files(sql_dir)
