@@ -110,10 +110,6 @@ def at_most(name: str, value: float, unit: str, limit: float, note: str = "") ->
     return measure(name, value, unit, f"<= {limit:g}", value is not None and value <= limit, note)
 
 
-def at_least(name: str, value: float, unit: str, limit: float, note: str = "") -> dict:
-    return measure(name, value, unit, f">= {limit:g}", value is not None and value >= limit, note)
-
-
 def cli(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "cli.py"), *args]
 
@@ -288,10 +284,9 @@ def run_point(archs: int, epochs: int, parent: Path, keep: bool, report: bool, s
         mb = total / 1e6
         demo_mb = float(m.group(1)) if (m := re.search(r"files, ([\d.]+) MB", demo.stdout)) else mb
         rate, note = demo_mb / demo.seconds, f"{demo_mb:.1f} MB written incl. other files"
+        # the generation rate is a figure, not a target (issue 22): it only feeds the benchmark
         rows += [measure("demo_seconds", demo.seconds, "s", note="cli.py demo, wall"),
-                 # the 100 MB/s target is for the full benchmark; small corpora are dominated by fixed costs
-                 at_least("demo_mb_per_s", rate, "MB/s", 100, note) if archs == FULL_SCALE
-                 else measure("demo_mb_per_s", rate, "MB/s", note=note)]
+                 measure("demo_mb_per_s", rate, "MB/s", note=note)]
 
         say(f"[{archs} archs] floors: cat and DuckDB raw scan of {len(paths)} log files, {mb:.0f} MB")
         cat_runs = cat_seconds(paths)

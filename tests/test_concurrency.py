@@ -224,6 +224,7 @@ def test_writers_in_any_interleaving_end_as_one_ingest_of_the_final_files(tmp_pa
         assert verify_warehouse(db).problems == []
 
 
+@pytest.mark.slow
 def test_a_connection_still_open_on_a_replaced_version_never_feeds_a_plan(grown):
     """DuckDB shares one open database between the connections of a process that name the same
     path: while this reader holds the version an ingest replaced, opening the path again gives that

@@ -269,6 +269,7 @@ def test_every_table_and_column_has_a_comment(samples_warehouse):
                           "where database_name = current_database() and (comment is null or comment = '')") == [(0,)]
 
 
+@pytest.mark.slow
 def test_opens_in_the_duckdb_shell_read_only(samples_warehouse):
     cli = shutil.which("duckdb", path=os.path.dirname(sys.executable)) or shutil.which("duckdb")
     if cli is None:

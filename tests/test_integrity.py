@@ -136,6 +136,7 @@ def test_verify_reports_a_table_that_is_not_the_tools(loaded):
     assert "note VARCHAR; the tool's has run_id BIGINT" in result.output
 
 
+@pytest.mark.slow
 def test_a_broken_warehouse_is_refused_and_rebuilt_from_the_logs(loaded, tmp_path):
     """The damage of issue 17 (two files rows per path, runs gone) made every later ingest say
     'unchanged'. Now it stops with one line, and `--rebuild` gives what one ingest of the logs
@@ -175,6 +176,7 @@ def test_rebuild_drops_the_files_of_folders_not_given(loaded, tmp_path):
     assert query(db, "select count(*) from files where path like ?", [f"{other}%"]) == [(0,)]
 
 
+@pytest.mark.slow
 def test_killed_rebuild_leaves_the_old_file(loaded):
     samples, db = loaded
     before = content_hash(db)

@@ -145,6 +145,7 @@ def test_reading_an_older_file_upgrades_it_like_a_fresh_ingest(version, fresh, f
         assert query(db, sql) == query(fresh, sql) != [], sql
 
 
+@pytest.mark.slow
 def test_reading_commands_migrate_an_older_warehouse(db_path):
     con = connect(db_path)
     version, first = migrations()[0]

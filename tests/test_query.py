@@ -53,6 +53,7 @@ def test_defaults_are_sane(db):
     assert (len(result.rows), result.truncated) == (10_000, True)
 
 
+@pytest.mark.slow
 def test_a_query_that_would_run_for_hours_is_stopped_at_the_timeout(db):
     """10^16 rows: no machine finishes before the limit, so the limit (connection.interrupt from a
     timer thread) decides the outcome, never the machine's speed."""

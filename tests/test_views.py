@@ -522,6 +522,7 @@ def test_cli_views_without_warehouse_fails_with_one_line(tmp_path: Path):
     assert "no warehouse at" in result.output
 
 
+@pytest.mark.slow
 def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path, monkeypatch):
     import warehouse.pipeline as update
 
