@@ -10,15 +10,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import vl_convert
 
 from reports.style import CONFIG
-from warehouse.cache import cache_dir
+from warehouse.cache import cache_dir, keep
 
 FORMATS = ("png", "svg", "html")
 PNG_SCALE = 2.0
@@ -95,16 +93,7 @@ def vega_bundle() -> str:
     except (OSError, UnicodeDecodeError):
         pass
     text = vl_convert.javascript_bundle()
-    part = None
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=cached.parent, delete=False,
-                                         prefix=cached.name, suffix=".part") as part:
-            part.write(text.encode("utf-8"))
-        os.replace(part.name, cached)
-    except OSError:
-        if part is not None:
-            Path(part.name).unlink(missing_ok=True)
+    keep(cached, text)
     return text
 
 

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 
-from warehouse.cache import cache_dir
+from warehouse.cache import cache_dir, keep
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
 from warehouse.connect import STORAGE_VERSION, limit_threads
 from warehouse.migrate import migrations, tool_tables
@@ -104,13 +103,7 @@ def tool_view_definitions(storage: str = STORAGE_VERSION) -> dict[str, list[str]
         rendered = _render_in_scratch_file(storage)
     except duckdb.Error:
         return {name: [] for name in tool_view_queries()}
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        partial.write_text(json.dumps(rendered))
-        partial.replace(cache)
-    except OSError:
-        pass  # no cache folder: rendered again next time
+    keep(cache, json.dumps(rendered))  # no cache folder: rendered again next time
     return {name: rendered.get(name, []) for name in tool_view_queries()}
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from warehouse.cache import cache_dir
+from warehouse.cache import cache_dir, keep
 from warehouse.errors import WarehouseError
 from warehouse.sqlfiles import SQL_DIR, fail, relative
 
@@ -244,13 +243,7 @@ def save_known_reads() -> None:
     _unsaved_reads.clear()
     kept = dict(list(known.items())[-_KNOWN_READS_KEPT:])
     _known_reads().update(kept)
-    try:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        partial = cache_dir() / f"{_KNOWN_READS}.{os.getpid()}"
-        partial.write_text(json.dumps(kept))
-        partial.replace(cache_dir() / _KNOWN_READS)
-    except OSError:
-        pass  # no cache folder: parsed again next time
+    keep(cache_dir() / _KNOWN_READS, json.dumps(kept))  # no cache folder: parsed again next time
 
 
 @lru_cache(maxsize=512)
@@ -258,8 +251,8 @@ def _parsed_reads(sql: str) -> tuple[str, ...] | None:
     """`tables_read` of a query that parses as one query, by its text alone (the same file in a
     copy of the SQL folder, or in a later command, is not parsed again); None when it does not parse."""
     key = _reads_key(sql)
-    known = _known_reads().get(key, ())
-    if known != ():
+    if key in _known_reads():
+        known = _known_reads()[key]
         return None if known is None else tuple(known)
     try:
         reads = tables_read(parse_query(sql, Path()))
