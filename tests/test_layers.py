@@ -14,7 +14,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, python_nodes
 
 LAYERS = {"ingest": 0, "demo": 0, "warehouse": 1, "reports": 2, "application": 3, "nares": 4, "cli": 5}
 
@@ -32,7 +32,7 @@ def project_modules() -> dict[str, Path]:
 def imported(path: Path, known: set[str]) -> set[str]:
     """The project modules a file imports anywhere in it (`from x import y` counts x and x.y)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in python_nodes(path):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, python_nodes
 
 from warehouse.errors import WarehouseError
 from warehouse.sqlfiles import KIND_FOLDERS, SQL_DIR, all_sql_files, check_header, read_named, read_sql
 from warehouse.viewfiles import load_check_queries, view_paths
 
-ROOT = Path(__file__).resolve().parent.parent
 CODE = [ROOT / "cli.py", *sorted(p for folder in ("warehouse", "reports", "application", "ingest", "demo")
                                  for p in (ROOT / folder).rglob("*.py"))]
 SQL_START = re.compile(r"\s*(select|with|insert|update|delete|create|alter|drop|copy)\s", re.I)
@@ -32,7 +32,7 @@ def test_every_sql_file_belongs_to_a_kind_and_holds_its_header_rule():
 def _python_calls(name: str) -> list[str]:
     found = []
     for path in CODE:
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in python_nodes(path):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == name
                     and node.args and isinstance(node.args[0], ast.Constant)):
                 found.append(node.args[0].value)
@@ -51,12 +51,12 @@ def test_every_query_file_is_read_by_the_code_and_every_read_names_a_file():
 def _sql_literals(path: Path) -> list[tuple[int, int]]:
     """(first, last line) of each string in `path` that is SQL: a literal or concatenation passed to
     execute/sql, or any other non-docstring string starting with an SQL keyword."""
-    tree = ast.parse(path.read_text())
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+    nodes = python_nodes(path)
+    docstrings = {id(node.body[0].value) for node in nodes
                   if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
                   and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
     out = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("execute", "executemany", "sql"):
             if node.args and isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.BinOp)):
                 out.append((node.args[0].lineno, node.args[0].end_lineno))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT
+from conftest import ROOT, python_nodes
 from typer.testing import CliRunner
 
 from cli import app
@@ -220,7 +220,7 @@ def test_the_tool_opens_duckdb_only_through_connect():
     found = []
     for path in [ROOT / "cli.py", *sorted((ROOT / "warehouse").rglob("*.py")), *sorted((ROOT / "reports").rglob("*.py")),
                  *sorted((ROOT / "ingest").rglob("*.py"))]:
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in python_nodes(path):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "duckdb.connect":
                 found.append((path.relative_to(ROOT).as_posix(), ast.unparse(node)))
     unguarded = [(p, call) for p, call in found

@@ -14,25 +14,49 @@ from warehouse.errors import WarehouseError
 from warehouse.viewfiles import SQL_DIR, load_check_queries, load_view_files
 
 
+def _forget() -> None:
+    """Empty the in-process memories of what was parsed, as in a new command."""
+    for cached in (viewfiles._known_reads, viewfiles._parsed_reads, viewfiles._checked_view_file,
+                   viewfiles._checked_check_query):
+        cached.cache_clear()
+    viewfiles._unsaved_reads.clear()
+
+
 @pytest.fixture
 def fresh_process(tmp_path, monkeypatch):
     """A cache folder of its own, and the in-process memories emptied, as in a new command."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _forget()
+    yield _forget
+    _forget()
 
-    def forget():
-        for cached in (viewfiles._known_reads, viewfiles._parsed_reads, viewfiles._checked_view_file,
-                       viewfiles._checked_check_query):
-            cached.cache_clear()
-        viewfiles._unsaved_reads.clear()
 
-    forget()
-    yield forget
-    forget()
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    """What the view files and check queries read, parsed once for the module with an empty cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        _forget()
+        loaded = _loaded()
+        _forget()
+    return loaded
 
 
 def _loaded(sql_dir=SQL_DIR):
     return ([(f.view_name, f.reads) for f in load_view_files(sql_dir)],
             [(q.view_name, q.reads) for q in load_check_queries(sql_dir)])
+
+
+def _count_parsing(monkeypatch) -> list:
+    """The paths parse_query is called with from now on (Path() for a query parsed by its text)."""
+    parsed_paths = []
+    parse = viewfiles.parse_query
+
+    def counted(sql, path):
+        parsed_paths.append(path)
+        return parse(sql, path)
+    monkeypatch.setattr(viewfiles, "parse_query", counted)
+    return parsed_paths
 
 
 def _no_parsing(monkeypatch):
@@ -41,30 +65,45 @@ def _no_parsing(monkeypatch):
     monkeypatch.setattr(viewfiles, "parse_query", refuse)
 
 
-def test_a_later_command_reads_the_view_files_without_parsing(fresh_process, monkeypatch):
-    first = _loaded()
+def test_a_later_command_reads_the_view_files_without_parsing(fresh_process, parsed, monkeypatch):
+    assert _loaded() == parsed
     stored = json.loads((cache_dir() / "view-reads.json").read_text())
-    assert len(stored) == len(first[0]) + len(first[1])
+    assert len(stored) == len(parsed[0]) + len(parsed[1])
     fresh_process()
     _no_parsing(monkeypatch)
-    assert _loaded() == first
+    assert _loaded() == parsed
 
 
-@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"k": 3}', '{"k": [1]}', "\x00\xff"])
-def test_a_damaged_cache_file_is_parsed_past_and_replaced(fresh_process, content):
-    expected = _loaded()
-    fresh_process()
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"k": 3}', '{"k": [1]}', '{"k": null, "j": ["a", 2]}',
+                                     "\x00\xff"])
+def test_a_damaged_cache_file_holds_nothing_known(fresh_process, content):
+    (cache_dir() / "view-reads.json").parent.mkdir(parents=True)
     (cache_dir() / "view-reads.json").write_text(content, errors="surrogateescape")
-    assert _loaded() == expected
-    assert len(json.loads((cache_dir() / "view-reads.json").read_text())) >= len(expected[0])
+    assert viewfiles._known_reads() == ({"k": None} if '"k": null' in content else {})
 
 
-def test_a_cache_folder_that_cannot_be_written_changes_nothing(fresh_process, tmp_path, monkeypatch):
-    expected = _loaded()
+def test_a_damaged_cache_file_is_parsed_past_and_replaced(fresh_process, parsed):
+    (cache_dir() / "view-reads.json").parent.mkdir(parents=True)
+    (cache_dir() / "view-reads.json").write_text("\x00{", errors="surrogateescape")
+    assert _loaded() == parsed
+    assert len(json.loads((cache_dir() / "view-reads.json").read_text())) == len(parsed[0]) + len(parsed[1])
+
+
+def test_only_a_damaged_entry_is_parsed_again(fresh_process, parsed, monkeypatch):
+    _loaded()
     fresh_process()
+    stored = json.loads((cache_dir() / "view-reads.json").read_text())
+    stored[next(iter(stored))] = [1]
+    (cache_dir() / "view-reads.json").write_text(json.dumps(stored))
+    parsed_paths = _count_parsing(monkeypatch)
+    assert _loaded() == parsed
+    assert len(parsed_paths) == 1
+
+
+def test_a_cache_folder_that_cannot_be_written_changes_nothing(fresh_process, parsed, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
     (tmp_path / "not-a-folder").write_text("a file")
-    assert _loaded() == expected
+    assert _loaded() == parsed
 
 
 def test_a_changed_query_is_parsed_and_checked_again(fresh_process, tmp_path, monkeypatch):

@@ -90,8 +90,8 @@ def computed_columns(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) ->
     """Expressions the file attaches to these tables of its main schema, which DuckDB evaluates
     whenever rows are read or written: generated columns, defaults, CHECK constraints."""
     wanted = set(tables)
-    found = [f"column {table}.{column[0]} computes {column[2] or column[3]}"
-             for table, columns in table_columns(con).items() if table in wanted
-             for column in columns if column[2] is not None or column[3] is not None]
+    found = [f"column {table}.{column} computes {expression}"
+             for table, column, expression in con.execute(read_query("catalog/computed_columns")).fetchall()
+             if table in wanted]
     rows = con.execute(read_query("catalog/check_constraints")).fetchall()
     return found + [f"table {table} checks {text}" for table, text in rows if table in wanted]
