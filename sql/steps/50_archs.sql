@@ -76,7 +76,11 @@ disputed as (
         mode(params_mb) as params_mb,
         mode(macs_m) as macs_m
     from observed
-    where arch_id in (select arch_id from per_arch where not agree)
+    where
+        arch_id in (
+            select arch_id from per_arch
+            where not agree
+        )
     group by arch_id
 ),
 
