@@ -77,6 +77,26 @@ def empty(migrated_file: Path, tmp_path: Path):
     con.close()
 
 
+@pytest.fixture(scope="module")
+def installed_file(migrated_file: Path, tmp_path_factory) -> Path:
+    """`migrated_file` with the views of sql/ installed once for the module."""
+    path = tmp_path_factory.mktemp("installed") / "installed.duckdb"
+    shutil.copyfile(migrated_file, path)
+    con = connect(path)
+    install_views(con)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def installed(installed_file: Path, tmp_path: Path):
+    """A migrated warehouse without rows, with the views of sql/ installed (a copy of `installed_file`)."""
+    shutil.copyfile(installed_file, tmp_path / "installed.duckdb")
+    con = connect(tmp_path / "installed.duckdb")
+    yield con
+    con.close()
+
+
 @pytest.fixture
 def sql_copy(tmp_path: Path) -> Path:
     """A private copy of sql/ that a test may break."""
@@ -134,36 +154,36 @@ def test_load_view_files_orders_views_after_what_they_read():
         seen.add(f.view_name)
 
 
-def test_install_views_creates_versions_and_current_aliases(empty):
-    install_views(empty)
-    rows = empty.execute("select name, version, view_name, kind, is_current from view_versions order by name, version").fetchall()
+def test_install_views_creates_versions_and_current_aliases(installed):
+    rows = installed.execute(
+        "select name, version, view_name, kind, is_current from view_versions order by name, version").fetchall()
     assert ("check_best_epoch", 1, "check_best_epoch_v1", "check", False) in rows
     assert ("check_best_epoch", 2, "check_best_epoch_v2", "check", True) in rows
     assert ("run_summary", 1, "run_summary_v1", "helper", True) in rows
     assert ("check_best_epoch_headline", None, "check_best_epoch_headline", "headline", True) in rows
     assert ("check_best_epoch_flagged", None, "check_best_epoch_flagged", "flagged", True) in rows
     assert len(rows) == len(view_paths()) + len(CHECKS) + len(flagged_checks())
-    views = user_views(empty)
+    views = user_views(installed)
     for name, _version, view_name, _, _ in rows:
         assert name in views and view_name in views
-    definition = empty.execute("select sql from duckdb_views() where view_name = 'check_best_epoch'").fetchone()[0]
+    definition = installed.execute("select sql from duckdb_views() where view_name = 'check_best_epoch'").fetchone()[0]
     assert "check_best_epoch_v2" in definition
 
 
-def test_check_headline_and_flagged_views_give_what_check_and_exports_read(empty):
+def test_check_headline_and_flagged_views_give_what_check_and_exports_read(installed):
     from warehouse.checks import run_checks
     from warehouse.viewfiles import read_flagged
 
-    install_views(empty)
-    for result in run_checks(empty, threads=1).results:
+    for result in run_checks(installed, threads=1).results:
         if result.headline.startswith("cannot run:"):  # the check layer's line when inputs are absent
             continue
-        assert empty.execute(f"select headline, findings from check_{result.name}_headline").fetchall() == [
+        assert installed.execute(f"select headline, findings from check_{result.name}_headline").fetchall() == [
             (result.headline, result.findings)]
     for check in flagged_checks():
         assert f"from check_{check}_flagged" in read_flagged(check)
-        assert [d[0] for d in empty.execute(f"select * from check_{check}_flagged").description] == ["run_id", "arch_id", "site"]
-    comment = empty.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_headline'").fetchone()[0]
+        flagged = installed.execute(f"select * from check_{check}_flagged")
+        assert [d[0] for d in flagged.description] == ["run_id", "arch_id", "site"]
+    comment = installed.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_headline'").fetchone()[0]
     assert comment.startswith("headline of check_best_epoch:") and "sql/checks/best_epoch/headline.sql" in comment
 
 
@@ -190,13 +210,12 @@ def test_install_views_records_sha256_reads_and_columns(empty):
     assert reads == ["check_duplicate_archs_v1", "params_v1"]
 
 
-def test_install_views_columns_match_headers_and_spec(empty):
-    install_views(empty)
+def test_install_views_columns_match_headers_and_spec(installed):
     for f in load_view_files():
-        columns = [d[0] for d in empty.execute(f"select * from {f.view_name} limit 0").description]
+        columns = [d[0] for d in installed.execute(f"select * from {f.view_name} limit 0").description]
         assert columns == [c for c, _ in f.header.columns], f.view_name
     for check, required in REQUIRED_COLUMNS.items():
-        columns = [d[0] for d in empty.execute(f"select * from check_{check} limit 0").description]
+        columns = [d[0] for d in installed.execute(f"select * from check_{check} limit 0").description]
         assert columns[: len(required)] == required or set(required) <= set(columns), check
 
 
@@ -334,19 +353,18 @@ def test_install_views_refuses_reading_an_unversioned_helper(empty, sql_copy):
         install_views(empty, sql_copy)
 
 
-def test_install_views_puts_comments_on_every_view_and_column(empty):
-    install_views(empty)
-    missing = empty.execute(
+def test_install_views_puts_comments_on_every_view_and_column(installed):
+    missing = installed.execute(
         "select view_name from duckdb_views() where not internal and (comment is null or comment = '')"
     ).fetchall()
     assert missing == []
-    columns = empty.execute(
+    columns = installed.execute(
         """select c.table_name, c.column_name from duckdb_columns() as c
         join duckdb_views() as v on c.table_name = v.view_name and not v.internal
         where c.comment is null or c.comment = ''"""
     ).fetchall()
     assert columns == []
-    comment = empty.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_v1'").fetchone()[0]
+    comment = installed.execute("select comment from duckdb_views() where view_name = 'check_best_epoch_v1'").fetchone()[0]
     assert comment.startswith("Did the run reach its best CW-40 checkpoint before the first learning-rate decay?")
     assert "sql/checks/best_epoch/v1.sql" in comment
 
@@ -375,11 +393,10 @@ def test_every_check_param_is_read_by_a_view():
     assert not [f.view_name for f in files if "check_params" in f.reads and f.view_name != "params_v1"]
 
 
-def test_params_view_is_one_row_of_the_values_in_force(empty):
-    install_views(empty)
-    empty.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
-    empty.execute("delete from check_params where name = 'timeline.min_runs'")
-    row = empty.execute("select best_epoch_early_fraction, low_arch_window, timeline_min_runs from params").fetchall()
+def test_params_view_is_one_row_of_the_values_in_force(installed):
+    installed.execute("update check_params set value = 0.5 where name = 'best_epoch.early_fraction'")
+    installed.execute("delete from check_params where name = 'timeline.min_runs'")
+    row = installed.execute("select best_epoch_early_fraction, low_arch_window, timeline_min_runs from params").fetchall()
     assert row == [(0.5, 25.0, None)]
 
 
