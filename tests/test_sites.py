@@ -52,8 +52,7 @@ def write(repo: Path, rel: str, text: str) -> None:
     path.write_text(text)
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def make_repo(tmp_path: Path) -> Path:
     """Two sites' commits, a later change by the other site, a rename, untracked files, a stranger."""
     repo = tmp_path / "logs"
     repo.mkdir()
@@ -86,14 +85,29 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """`make_repo` for a test that changes it or its warehouse."""
+    return make_repo(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> tuple[Path, Path, object]:
+    """`make_repo` ingested once for the tests that only read the result: (repo, warehouse, summary)."""
+    root = tmp_path_factory.mktemp("sites-ingested")
+    repo = make_repo(root)
+    summary = ingest_paths(root / "wh.duckdb", [repo], workers=1)
+    return repo, root / "wh.duckdb", summary
+
+
 def files_by_name(db: Path) -> dict[str, tuple]:
     rows = query(db, "select repo_path, site, site_source, last_site, site_changed, added_author, added_at::varchar, n_commits "
                      "from files where kind = 'train'")
     return {r[0]: r[1:] for r in rows}
 
 
-def test_sites_from_git_authors_paths_and_unknown(repo, db_path):
-    summary = ingest_paths(db_path, [repo], workers=1)
+def test_sites_from_git_authors_paths_and_unknown(ingested):
+    _, db_path, summary = ingested
     assert summary.unknown_site == 2 and "2 files of unknown site" in summary.line()
     files = files_by_name(db_path)
     assert files["sustech/arch_6000.log"] == ("SUSTech", "author", "SUSTech", False, "zaber", "2023-03-02 02:00:00", 1)
@@ -106,21 +120,21 @@ def test_sites_from_git_authors_paths_and_unknown(repo, db_path):
     assert files["scratch/arch_8.log"][4] is None
 
 
-def test_later_change_by_other_site_keeps_both_and_flags(repo, db_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_later_change_by_other_site_keeps_both_and_flags(ingested):
+    _, db_path, _ = ingested
     assert files_by_name(db_path)["sustech/arch_1.log"] == ("SUSTech", "author", "MSU", True, "zaber", "2023-03-02 02:00:00", 2)
     assert query(db_path, "select site from runs where arch_id = 1") == [("SUSTech",)]
 
 
-def test_renamed_file_keeps_who_added_it(repo, db_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_renamed_file_keeps_who_added_it(ingested):
+    _, db_path, _ = ingested
     site, source, last_site, changed, author, added_at, n = files_by_name(db_path)["new/arch_0003.log"]
     assert (site, author, added_at, n) == ("SUSTech", "zaber", "2023-03-02 02:00:00", 2)
     assert (last_site, changed) == ("MSU", True)
 
 
-def test_same_name_at_two_sites_and_linking(repo, db_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_same_name_at_two_sites_and_linking(ingested):
+    _, db_path, _ = ingested
     runs = query(db_path, "select site, best_cw40_acc, gpu from runs where arch_id = 6000 order by site")
     assert runs == [("MSU", 41.0, "Tesla V100-SXM2-32GB"), ("SUSTech", 44.0, "NVIDIA A100-SXM4-40GB")]
     links = query(db_path, "select split_part(e.source_path, '/', -2), e.link_method, r.site from evals e "
@@ -141,8 +155,8 @@ def test_ambiguous_and_missing_links_say_why(repo, db_path):
     assert notes[10] == "2 runs of arch 10 have best CW-40 44.0: ambiguous"
 
 
-def test_gpus_dimension_and_primary_gpu(repo, db_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_gpus_dimension_and_primary_gpu(ingested):
+    _, db_path, _ = ingested
     assert query(db_path, "select gpu, vendor, n_runs from gpus order by gpu") == [
         ("NVIDIA A100-SXM4-40GB", "NVIDIA", 1, ), ("NVIDIA GeForce RTX 3090", "NVIDIA", 1), ("Tesla V100-SXM2-32GB", "Tesla", 2)]
     assert query(db_path, "select gpu, gpu_list from runs where arch_id = 1") == [
@@ -150,8 +164,8 @@ def test_gpus_dimension_and_primary_gpu(repo, db_path):
     assert query(db_path, "select count(*) from runs where gpu is null") == [(5,)]
 
 
-def test_sites_table_records_authors_and_globs(repo, db_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_sites_table_records_authors_and_globs(ingested):
+    _, db_path, _ = ingested
     assert query(db_path, "select site, authors, paths from sites order by site") == [
         ("MSU", ["shihuahuang"], ["msu/**"]),
         ("SUSTech", ["zaber", "20830726+ZaberKo@users.noreply.github.com"], []),
