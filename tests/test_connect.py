@@ -1,16 +1,23 @@
 """warehouse/connect.py: $RNB_THREADS caps DuckDB's threads on every connection the tool opens, and a
-value that is not a thread count is one line before any file is opened.
+value that is not a thread count is one line before any file is opened; a file whose tables are the
+tool's own, statement for statement, is not searched for attached expressions.
 
 (The refusals of foreign code are in tests/test_untrusted.py.)"""
 from __future__ import annotations
+
+import importlib
+import json
+import shutil
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from warehouse.cache import cache_dir
 from warehouse.connect import connect, scratch_connection
 from warehouse.errors import WarehouseError
+from warehouse.migrate import tool_tables
 
 
 def _threads(con: duckdb.DuckDBPyConnection) -> int:
@@ -48,3 +55,51 @@ def test_a_bad_rnb_threads_is_one_line_and_opens_nothing(samples_warehouse, tmp_
     assert result.exit_code == 1
     assert [line for line in result.output.splitlines() if line.strip()] == [
         f"error: RNB_THREADS is {value!r}: a whole number of threads from 1 to 1024 expected"]
+
+
+# ---------------------------------------------------------------- the tool's own tables, statement for statement
+CONNECT = importlib.import_module("warehouse.connect")  # the package exports the function under the same name
+
+
+@pytest.fixture
+def own_statements(tmp_path, monkeypatch):
+    """A cache folder of its own, and the in-process memory of the tool's table statements emptied."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    CONNECT.tool_table_statements.cache_clear()
+    yield CONNECT.tool_table_statements
+    CONNECT.tool_table_statements.cache_clear()
+
+
+def test_a_file_whose_tables_are_the_tools_own_skips_the_expression_queries(own_statements, samples_warehouse,
+                                                                           monkeypatch):
+    def refuse(con, tables):
+        raise AssertionError("listed the columns of a file whose tables are the tool's own")
+    monkeypatch.setattr(CONNECT, "computed_columns", refuse)
+    connect(samples_warehouse, read_only=True).close()
+    assert set(own_statements()) == set(tool_tables())
+
+
+def test_an_attached_expression_is_found_when_the_tools_statements_cannot_be_made(own_statements, samples_warehouse,
+                                                                                 tmp_path, monkeypatch):
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(samples_warehouse, db)
+    con = duckdb.connect(str(db))
+    con.execute("alter table gpus add column note varchar default 'x'")
+    con.close()
+
+    def fail():
+        raise duckdb.IOException("no room for a scratch file")
+    monkeypatch.setattr(CONNECT, "_table_statements_in_scratch_file", fail)
+    with pytest.raises(WarehouseError, match=r"column gpus\.note computes 'x'"):
+        connect(db)
+    assert own_statements() == {}
+
+
+@pytest.mark.parametrize("content", ["", "{", "[1]", '{"gpus": "x"}', '{"gpus": [1]}', "\x00\xff"])
+def test_a_damaged_cache_of_the_tools_statements_is_made_again(own_statements, content):
+    made = own_statements()
+    (cached,) = cache_dir().glob("tables-*.json")
+    cached.write_text(content, errors="surrogateescape")
+    own_statements.cache_clear()
+    assert own_statements() == made
+    assert json.loads(cached.read_text()) == made

@@ -1,6 +1,7 @@
 """The user's cache folder for what only the tool's version decides (the empty warehouse of
-warehouse/template.py, the renderings of the tool's views of warehouse/trust.py, what the view
-files read, the report's Vega bundle): made again whenever it is missing, so deleting it is always safe."""
+warehouse/template.py, the renderings of the tool's views of warehouse/trust.py and of its tables
+of warehouse/connect.py, what the view files read, the report's Vega bundle): made again whenever
+it is missing, so deleting it is always safe."""
 from __future__ import annotations
 
 import os

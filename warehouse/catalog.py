@@ -58,6 +58,14 @@ def file_views(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     return {(schema, name): sql for schema, name, sql in rows}
 
 
+def file_table_statements(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Base table of the file's main schema -> the CREATE TABLE statement DuckDB writes for it from
+    the table as stored (its columns, defaults, generated columns and constraints)."""
+    return dict(con.execute(
+        f"select table_name, sql from system.main.duckdb_tables() where {_IN_FILE} and schema_name = 'main'"
+    ).fetchall())
+
+
 def file_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(schema, table name) of every base table of the file."""
     return con.execute(read_query("catalog/file_tables")).fetchall()

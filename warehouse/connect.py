@@ -12,8 +12,9 @@ stand in for DuckDB's own functions. So every connection this tool opens
   `duckdb_views`, ...): the tool's own SQL calls those, and would run the file's code instead. So
   does a view standing where one of the tool's tables belongs, and an expression attached to one
   of its tables (a generated column, a default, a CHECK: DuckDB evaluates them as rows are read or
-  written; the tool's tables have none). `verify` opens such a file anyway,
-  with `inspect=True`, to say what it holds (it runs catalog queries only).
+  written; the tool's tables have none). A table whose CREATE statement, as DuckDB writes it, is
+  the tool's own holds none, so only the other tables are searched. `verify` opens such a file
+  anyway, with `inspect=True`, to say what it holds (it runs catalog queries only).
 
 The tool's views are checked against their definitions in warehouse/trust.py.
 
@@ -26,14 +27,20 @@ the file is reopened.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 
-from warehouse.catalog import computed_columns, file_macros, file_views
+from warehouse.cache import cache_dir, keep
+from warehouse.catalog import computed_columns, file_macros, file_table_statements, file_views
 from warehouse.errors import WarehouseError
-from warehouse.migrate import tool_tables
+from warehouse.migrate import migrations, tool_tables
+from warehouse.sqlfiles import read_sql
 
 STORAGE_VERSION = "v1.0.0"
 DEFAULT_DB = Path("robustnasbench.duckdb")
@@ -102,7 +109,59 @@ def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
     tables = set(tool_tables())
     problems += [f"view {name} stands where the tool's table {name} belongs"
                  for schema, name in file_views(con) if schema == "main" and name in tables]
+    own = tool_table_statements()
+    if all(sql in own.get(name, ()) for name, sql in file_table_statements(con).items() if name in tables):
+        return problems  # every tool table of the file is the tool's own, statement for statement
     return problems + computed_columns(con, tool_tables())
+
+
+@lru_cache(maxsize=1)
+def tool_table_statements() -> dict[str, list[str]]:
+    """table -> the CREATE TABLE statements DuckDB gives for the tool's own table in a file of
+    STORAGE_VERSION (as created, and after the file was reopened).
+
+    DuckDB writes that statement from the table as stored, with every default, generated column
+    and CHECK; a file table whose statement is one of these attaches no expression, and the
+    catalog queries that would list them (~12 ms of every opened file) are skipped. Made in a
+    scratch file once per DuckDB version and set of migrations, and kept in the cache folder; a
+    missing or damaged cache only means making it again."""
+    digest = hashlib.sha256(f"tables-1\0{duckdb.__version__}\0{STORAGE_VERSION}\0".encode())
+    for _, path in migrations():
+        digest.update(path.read_bytes() + b"\0")
+    cache = cache_dir() / f"tables-{digest.hexdigest()[:32]}.json"
+    try:
+        cached = json.loads(cache.read_text())
+        if isinstance(cached, dict) and all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+                                            for v in cached.values()):
+            return cached
+    except (OSError, ValueError):
+        pass
+    try:
+        made = _table_statements_in_scratch_file()
+    except duckdb.Error:
+        return {}  # nothing counts as the tool's own: every file gets the full check
+    keep(cache, json.dumps(made))  # no cache folder: made again by the next process
+    return made
+
+
+def _table_statements_in_scratch_file() -> dict[str, list[str]]:
+    with tempfile.TemporaryDirectory(prefix="rnb-tables-") as folder:
+        path = str(Path(folder) / "reference.duckdb")
+        statements: dict[str, set[str]] = {}
+        for config in ({**_NO_FILES, "storage_compatibility_version": STORAGE_VERSION}, _NO_FILES):
+            con = duckdb.connect(path, config=config)
+            try:
+                limit_threads(con)
+                if not statements:
+                    con.execute("begin transaction")
+                    for _, migration in migrations():
+                        con.execute(read_sql("migration", migration))
+                    con.execute("commit")
+                for name, sql in file_table_statements(con).items():
+                    statements.setdefault(name, set()).add(sql)
+            finally:
+                con.close()
+    return {name: sorted(sql) for name, sql in statements.items()}
 
 
 def connect(path: Path | str, read_only: bool = False, inspect: bool = False,
