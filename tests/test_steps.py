@@ -8,6 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from warehouse.sqlfiles import read_sql
 from warehouse.steps import run_steps, steps
 
 COLUMNS = ("d1", "w1", "d2", "w2", "d3", "w3", "params_mb", "macs_m")
@@ -86,3 +87,18 @@ def test_archs_of_logs_split_evenly_still_get_a_value_they_print(demo_con):
     run_steps(demo_con)
     d1, = demo_con.execute("select d1 from archs where arch_id = ?", [arch_id]).fetchone()
     assert d1 in (4, 5)
+
+
+def test_steps_on_rows_they_already_derived_update_no_row(demo_con):
+    """Each UPDATE of the steps writes only the rows whose value changes: run again on the rows it
+    derived, it updates none (an updated row makes its row group one the checkpoint writes again)."""
+    run_steps(demo_con)
+    before = {t: demo_con.execute(f"select * from {t} order by all").fetchall() for t in ("runs", "evals", "code_versions")}
+    updated = {}
+    for step in steps():
+        for number, statement in enumerate(demo_con.extract_statements(read_sql("step", step)), 1):
+            rows = demo_con.execute(statement.query).fetchall()
+            if statement.type == duckdb.StatementType.UPDATE:
+                updated[f"{step.name} statement {number}"] = rows[0][0]
+    assert len(updated) >= 10 and {s: n for s, n in updated.items() if n} == {}
+    assert {t: demo_con.execute(f"select * from {t} order by all").fetchall() for t in before} == before

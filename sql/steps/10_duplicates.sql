@@ -82,7 +82,13 @@ set
     message = 'byte-identical copy of ' || o.path || ': loaded once, from there'
 from _copies as c
 inner join files as o on c.original_id = o.file_id
-where files.file_id = c.file_id and c.file_id <> c.original_id;
+where
+    files.file_id = c.file_id and c.file_id <> c.original_id
+    and (
+        files.status is distinct from 'skipped'
+        or files.duplicate_of is distinct from o.path
+        or files.message is distinct from ('byte-identical copy of ' || o.path || ': loaded once, from there')
+    );
 
 drop table _copies;
 drop table _holders;

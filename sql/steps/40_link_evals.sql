@@ -31,54 +31,69 @@ select
 from _candidates
 group by eval_id;
 
-update evals
-set
-    run_id = case
+-- the links as they should be, then only the evaluations whose link changes are written
+create or replace temp table _new_links as
+select
+    e.eval_id,
+    case
         when l.n_same = 1 then l.same_run
         when l.n_same_cw = 1 then l.same_cw_run
         when l.n_cw = 1 then l.cw_run
         when l.n_runs = 1 then l.any_run
-    end,
-    link_method = case
+    end as run_id,
+    case
         when l.n_same = 1 or l.n_same_cw = 1 then 'same_folder'
         when l.n_cw = 1 then 'best_cw40_match'
         when l.n_runs = 1 then 'only_run'
-    end,
-    link_note = case
-        when l.n_same = 1 and l.same_mismatch and evals.ckpt_best_pgdcw_acc is not null
-            then 'checkpoint best_pgdcw_acc ' || evals.ckpt_best_pgdcw_acc || ' differs from the run''s best CW-40'
+    end as link_method,
+    case
+        when l.n_same = 1 and l.same_mismatch and e.ckpt_best_pgdcw_acc is not null
+            then 'checkpoint best_pgdcw_acc ' || e.ckpt_best_pgdcw_acc || ' differs from the run''s best CW-40'
         when l.n_same = 1 or l.n_same_cw = 1 then null
         when l.n_cw = 1 then null
-        when l.n_runs = 1 and not coalesce(l.n_cw = 1, false) and evals.ckpt_best_pgdcw_acc is not null
-            then 'only run of the arch; its best CW-40 differs from the checkpoint''s ' || evals.ckpt_best_pgdcw_acc
+        when l.n_runs = 1 and not coalesce(l.n_cw = 1, false) and e.ckpt_best_pgdcw_acc is not null
+            then 'only run of the arch; its best CW-40 differs from the checkpoint''s ' || e.ckpt_best_pgdcw_acc
         when l.n_runs = 1 then null
         when
             l.n_cw > 1
             then
                 l.n_cw
                 || ' runs of arch '
-                || evals.arch_id
+                || e.arch_id
                 || ' have best CW-40 '
-                || evals.ckpt_best_pgdcw_acc
+                || e.ckpt_best_pgdcw_acc
                 || ': ambiguous'
         else
-            l.n_runs || ' runs of arch ' || evals.arch_id || ', none in the same folder or with best CW-40 '
-            || coalesce(cast(evals.ckpt_best_pgdcw_acc as varchar), '(no checkpoint dict)')
-    end
-from _links as l
-where evals.eval_id = l.eval_id;
+            l.n_runs || ' runs of arch ' || e.arch_id || ', none in the same folder or with best CW-40 '
+            || coalesce(cast(e.ckpt_best_pgdcw_acc as varchar), '(no checkpoint dict)')
+    end as link_note
+from evals as e
+inner join _links as l on e.eval_id = l.eval_id
+union all
+select
+    eval_id,
+    null as run_id,
+    null as link_method,
+    'no training run of arch ' || arch_id || ' in the warehouse' as link_note
+from evals
+where eval_id not in (select eval_id from _links);
 
 update evals
-set
-    run_id = null,
-    link_method = null,
-    link_note = 'no training run of arch ' || arch_id || ' in the warehouse'
-where eval_id not in (select eval_id from _links);
+set run_id = n.run_id, link_method = n.link_method, link_note = n.link_note
+from _new_links as n
+where
+    evals.eval_id = n.eval_id
+    and (
+        evals.run_id is distinct from n.run_id
+        or evals.link_method is distinct from n.link_method
+        or evals.link_note is distinct from n.link_note
+    );
 
 update evals
 set site = r.site
 from runs as r
-where evals.run_id = r.run_id;
+where evals.run_id = r.run_id and evals.site is distinct from r.site;
 
 drop table _candidates;
 drop table _links;
+drop table _new_links;

@@ -7,16 +7,21 @@
 -- it) is not after the log's first line.
 
 update runs
-set
-    precision_path = case
-        when runs.grad_norm_median is null then null
-        when runs.grad_norm_median >= p.value then 'native_amp_unscaled'
-        else 'fp32_or_apex'
-    end
+set precision_path = n.precision_path
 from (
-    select max(value) as value from check_params
-    where name = 'precision_path.min_scaled_grad_norm'
-) as p;
+    select
+        r.run_id,
+        case
+            when r.grad_norm_median is null then null
+            when r.grad_norm_median >= p.value then 'native_amp_unscaled'
+            else 'fp32_or_apex'
+        end as precision_path
+    from runs as r, (
+        select max(value) as value from check_params
+        where name = 'precision_path.min_scaled_grad_norm'
+    ) as p
+) as n
+where runs.run_id = n.run_id and runs.precision_path is distinct from n.precision_path;
 
 create or replace temp table _logs as
 select
@@ -56,7 +61,15 @@ from (
     from _logs
     group by fingerprint
 ) as l
-where code_versions.fingerprint = l.fingerprint;
+where
+    code_versions.fingerprint = l.fingerprint
+    and (
+        code_versions.first_log_at is distinct from l.first_log_at
+        or code_versions.last_log_at is distinct from l.last_log_at
+        or code_versions.n_logs is distinct from l.n_logs
+        or code_versions.n_runs is distinct from l.n_runs
+        or code_versions.n_evals is distinct from l.n_evals
+    );
 
 create or replace temp table _window as
 select
@@ -84,11 +97,22 @@ from (
     from _window
     group by fingerprint
 ) as w
-where code_versions.fingerprint = w.fingerprint;
+where
+    code_versions.fingerprint = w.fingerprint
+    and (
+        code_versions.first_commit is distinct from w.first_commit
+        or code_versions.first_commit_at is distinct from w.first_commit_at
+        or code_versions.last_commit is distinct from w.last_commit
+        or code_versions.last_commit_at is distinct from w.last_commit_at
+    );
 
 update code_versions
 set first_commit = null, first_commit_at = null, last_commit = null, last_commit_at = null
-where commits is null or len(commits) = 0;
+where
+    (commits is null or len(commits) = 0)
+    and (
+        first_commit is not null or first_commit_at is not null or last_commit is not null or last_commit_at is not null
+    );
 
 create or replace temp table _log_commits as
 select
@@ -103,15 +127,26 @@ left join _window as w
         and (l.started_at is null or w.authored_at is null or l.started_at >= w.authored_at)
 group by l.source, l.id;
 
-update runs set code_commits = null;
-update runs set code_commits = c.commits
-from _log_commits as c
-where c.source = 'run' and runs.run_id = c.id;
+-- only the logs whose commits change are written (a log of no known version gets none)
+update runs set code_commits = n.commits
+from (
+    select
+        r.run_id,
+        c.commits
+    from runs as r
+    left join _log_commits as c on c.source = 'run' and r.run_id = c.id
+) as n
+where runs.run_id = n.run_id and runs.code_commits is distinct from n.commits;
 
-update evals set code_commits = null;
-update evals set code_commits = c.commits
-from _log_commits as c
-where c.source = 'eval' and evals.eval_id = c.id;
+update evals set code_commits = n.commits
+from (
+    select
+        e.eval_id,
+        c.commits
+    from evals as e
+    left join _log_commits as c on c.source = 'eval' and e.eval_id = c.id
+) as n
+where evals.eval_id = n.eval_id and evals.code_commits is distinct from n.commits;
 
 drop table _log_commits;
 drop table _logs;
