@@ -95,11 +95,34 @@ def test_an_attached_expression_is_found_when_the_tools_statements_cannot_be_mad
     assert own_statements() == {}
 
 
-@pytest.mark.parametrize("content", ["", "{", "[1]", '{"gpus": "x"}', '{"gpus": [1]}', "\x00\xff"])
-def test_a_damaged_cache_of_the_tools_statements_is_made_again(own_statements, content):
-    made = own_statements()
-    (cached,) = cache_dir().glob("tables-*.json")
-    cached.write_text(content, errors="surrogateescape")
-    own_statements.cache_clear()
+@pytest.fixture(scope="module")
+def made_statements(tmp_path_factory) -> tuple[dict, str]:
+    """The tool's table statements made once for the module, and the name of their cache file."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(folder))
+        CONNECT.tool_table_statements.cache_clear()
+        made = CONNECT.tool_table_statements()
+        CONNECT.tool_table_statements.cache_clear()
+    (cached,) = (folder / "nares").glob("tables-*.json")
+    return made, cached.name
+
+
+@pytest.mark.parametrize("content", ["{", "[1]", '{"gpus": "x"}', '{"gpus": [1]}', "\x00\xff"])
+def test_a_damaged_cache_of_the_tools_statements_is_made_again(own_statements, made_statements, content):
+    made, name = made_statements
+    cache_dir().mkdir(parents=True)
+    (cache_dir() / name).write_text(content, errors="surrogateescape")
     assert own_statements() == made
-    assert json.loads(cached.read_text()) == made
+    assert json.loads((cache_dir() / name).read_text()) == made
+
+
+def test_a_kept_cache_of_the_tools_statements_is_read_not_made(own_statements, made_statements, monkeypatch):
+    made, name = made_statements
+    cache_dir().mkdir(parents=True)
+    (cache_dir() / name).write_text(json.dumps(made))
+
+    def refuse():
+        raise AssertionError("made the statements again")
+    monkeypatch.setattr(CONNECT, "_table_statements_in_scratch_file", refuse)
+    assert own_statements() == made
