@@ -79,8 +79,9 @@ def test_a_file_whose_tables_are_the_tools_own_skips_the_expression_queries(own_
     assert set(own_statements()) == set(tool_tables())
 
 
+@pytest.mark.parametrize("error", [duckdb.IOException("cannot open the scratch file"), OSError(28, "No space left")])
 def test_an_attached_expression_is_found_when_the_tools_statements_cannot_be_made(own_statements, samples_warehouse,
-                                                                                 tmp_path, monkeypatch):
+                                                                                 tmp_path, monkeypatch, error):
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(samples_warehouse, db)
     con = duckdb.connect(str(db))
@@ -88,7 +89,7 @@ def test_an_attached_expression_is_found_when_the_tools_statements_cannot_be_mad
     con.close()
 
     def fail():
-        raise duckdb.IOException("no room for a scratch file")
+        raise error
     monkeypatch.setattr(CONNECT, "_table_statements_in_scratch_file", fail)
     with pytest.raises(WarehouseError, match=r"column gpus\.note computes 'x'"):
         connect(db)

@@ -138,13 +138,15 @@ def tool_table_statements() -> dict[str, list[str]]:
         pass
     try:
         made = _table_statements_in_scratch_file()
-    except duckdb.Error:
+    except (duckdb.Error, OSError):
         return {}  # nothing counts as the tool's own: every file gets the full check
     keep(cache, json.dumps(made))  # no cache folder: made again by the next process
     return made
 
 
 def _table_statements_in_scratch_file() -> dict[str, list[str]]:
+    """The tool's tables made by its migrations in a scratch file, and their statements read back
+    while it is open and after it was reopened."""
     with tempfile.TemporaryDirectory(prefix="rnb-tables-") as folder:
         path = str(Path(folder) / "reference.duckdb")
         statements: dict[str, set[str]] = {}
