@@ -68,13 +68,18 @@ def migrated_file(tmp_path_factory) -> Path:
     return path
 
 
+def _opened_copy(source: Path, tmp_path: Path):
+    """A connection to a private copy of `source`, closed after the test."""
+    shutil.copyfile(source, tmp_path / source.name)
+    con = connect(tmp_path / source.name)
+    yield con
+    con.close()
+
+
 @pytest.fixture
 def empty(migrated_file: Path, tmp_path: Path):
     """A migrated warehouse without rows and without views (a copy of `migrated_file`)."""
-    shutil.copyfile(migrated_file, tmp_path / "empty.duckdb")
-    con = connect(tmp_path / "empty.duckdb")
-    yield con
-    con.close()
+    yield from _opened_copy(migrated_file, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +96,7 @@ def installed_file(migrated_file: Path, tmp_path_factory) -> Path:
 @pytest.fixture
 def installed(installed_file: Path, tmp_path: Path):
     """A migrated warehouse without rows, with the views of sql/ installed (a copy of `installed_file`)."""
-    shutil.copyfile(installed_file, tmp_path / "installed.duckdb")
-    con = connect(tmp_path / "installed.duckdb")
-    yield con
-    con.close()
+    yield from _opened_copy(installed_file, tmp_path)
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ of warehouse/connect.py, what the view files read, the report's Vega bundle): ma
 it is missing, so deleting it is always safe."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
 def cache_dir() -> Path:
@@ -27,3 +29,18 @@ def keep(path: Path, text: str) -> None:
     except OSError:
         if part is not None:
             Path(part.name).unlink(missing_ok=True)
+
+
+def kept_lists(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:
+    """The name -> list of strings kept in the cache file `path`, else what `make` returns, kept
+    there: a missing, damaged or foreign file is made again (an error of `make` is the caller's)."""
+    try:
+        kept = json.loads(path.read_text())
+        if isinstance(kept, dict) and all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+                                          for v in kept.values()):
+            return kept
+    except (OSError, ValueError):
+        pass
+    made = make()
+    keep(path, json.dumps(made))  # no cache folder: made again next time
+    return made

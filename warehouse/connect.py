@@ -28,19 +28,18 @@ the file is reopened.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
-from warehouse.cache import cache_dir, keep
+from warehouse.cache import cache_dir, kept_lists
 from warehouse.catalog import computed_columns, file_macros, file_table_statements, file_views
 from warehouse.errors import WarehouseError
-from warehouse.migrate import migrations, tool_tables
-from warehouse.sqlfiles import read_sql
+from warehouse.migrate import migration_statements, migrations, tool_tables
 
 STORAGE_VERSION = "v1.0.0"
 DEFAULT_DB = Path("robustnasbench.duckdb")
@@ -115,6 +114,32 @@ def foreign_code(con: duckdb.DuckDBPyConnection) -> list[str]:
     return problems + computed_columns(con, tool_tables())
 
 
+def render_in_scratch_file(statements: list[str], read: Callable[[duckdb.DuckDBPyConnection], dict[str, str]],
+                           storage: str = STORAGE_VERSION) -> dict[str, list[str]]:
+    """How DuckDB renders what `statements` create (one transaction, in a new scratch file of
+    `storage` version, file access off): name -> the distinct SQL `read` gives while the creating
+    connection is open and after the file was reopened (some renderings change once stored)."""
+    with tempfile.TemporaryDirectory(prefix="rnb-scratch-") as folder:
+        path = str(Path(folder) / "reference.duckdb")
+        con = duckdb.connect(path, config={**_NO_FILES, "storage_compatibility_version": storage})
+        try:
+            limit_threads(con)
+            con.execute("begin transaction")
+            for statement in statements:
+                con.execute(statement)
+            con.execute("commit")
+            fresh = read(con)
+        finally:
+            con.close()
+        con = duckdb.connect(path, read_only=True, config=_NO_FILES)
+        try:
+            limit_threads(con)
+            stored = read(con)
+        finally:
+            con.close()
+    return {name: sorted({sql, fresh.get(name, sql)}) for name, sql in stored.items()}
+
+
 @lru_cache(maxsize=1)
 def tool_table_statements() -> dict[str, list[str]]:
     """table -> the CREATE TABLE statements DuckDB gives for the tool's own table in a file of
@@ -128,42 +153,14 @@ def tool_table_statements() -> dict[str, list[str]]:
     digest = hashlib.sha256(f"tables-1\0{duckdb.__version__}\0{STORAGE_VERSION}\0".encode())
     for _, path in migrations():
         digest.update(path.read_bytes() + b"\0")
-    cache = cache_dir() / f"tables-{digest.hexdigest()[:32]}.json"
     try:
-        cached = json.loads(cache.read_text())
-        if isinstance(cached, dict) and all(isinstance(v, list) and all(isinstance(x, str) for x in v)
-                                            for v in cached.values()):
-            return cached
-    except (OSError, ValueError):
-        pass
-    try:
-        made = _table_statements_in_scratch_file()
+        return kept_lists(cache_dir() / f"tables-{digest.hexdigest()[:32]}.json", _table_statements_in_scratch_file)
     except (duckdb.Error, OSError):
         return {}  # nothing counts as the tool's own: every file gets the full check
-    keep(cache, json.dumps(made))  # no cache folder: made again by the next process
-    return made
 
 
 def _table_statements_in_scratch_file() -> dict[str, list[str]]:
-    """The tool's tables made by its migrations in a scratch file, and their statements read back
-    while it is open and after it was reopened."""
-    with tempfile.TemporaryDirectory(prefix="rnb-tables-") as folder:
-        path = str(Path(folder) / "reference.duckdb")
-        statements: dict[str, set[str]] = {}
-        for config in ({**_NO_FILES, "storage_compatibility_version": STORAGE_VERSION}, _NO_FILES):
-            con = duckdb.connect(path, config=config)
-            try:
-                limit_threads(con)
-                if not statements:
-                    con.execute("begin transaction")
-                    for _, migration in migrations():
-                        con.execute(read_sql("migration", migration))
-                    con.execute("commit")
-                for name, sql in file_table_statements(con).items():
-                    statements.setdefault(name, set()).add(sql)
-            finally:
-                con.close()
-    return {name: sorted(sql) for name, sql in statements.items()}
+    return render_in_scratch_file(migration_statements(), file_table_statements)
 
 
 def connect(path: Path | str, read_only: bool = False, inspect: bool = False,

@@ -30,6 +30,11 @@ def migrations() -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def migration_statements() -> list[str]:
+    """The SQL of every migration, in order: what makes the tool's tables in a scratch database."""
+    return [read_sql("migration", path) for _, path in migrations()]
+
+
 def latest_version() -> int:
     return migrations()[-1][0]
 

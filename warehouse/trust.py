@@ -22,18 +22,14 @@ functions are refused when the file is opened (warehouse/connect.py).
 from __future__ import annotations
 
 import hashlib
-import json
-import tempfile
 from functools import lru_cache
-from pathlib import Path
 
 import duckdb
 
-from warehouse.cache import cache_dir, keep
+from warehouse.cache import cache_dir, kept_lists
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
-from warehouse.connect import STORAGE_VERSION, limit_threads
-from warehouse.migrate import migrations, tool_tables
-from warehouse.sqlfiles import read_sql
+from warehouse.connect import STORAGE_VERSION, render_in_scratch_file
+from warehouse.migrate import migration_statements, migrations, tool_tables
 from warehouse.viewfiles import tool_view_queries
 
 SHOWN = 5
@@ -53,33 +49,8 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     return str(tags.get("storage_version") or STORAGE_VERSION).rstrip("+")
 
 
-def _render_in_scratch_file(storage: str) -> dict[str, list[str]]:
-    """Install the tool's tables and views in a scratch file of that storage version; for each view,
-    what DuckDB renders for it while the connection that created it is open, and after the file
-    was reopened (the renderings differ: some joins lose their parentheses in storage)."""
-    queries = tool_view_queries()
-    with tempfile.TemporaryDirectory(prefix="rnb-views-") as folder:
-        path = str(Path(folder) / "reference.duckdb")
-        config = {"enable_external_access": False, "storage_compatibility_version": storage}
-        con = duckdb.connect(path, config=config)
-        try:
-            limit_threads(con)
-            con.execute("begin transaction")
-            for _, migration in migrations():
-                con.execute(read_sql("migration", migration))
-            for name, sql in queries.items():
-                con.execute(f"create view {name} as {sql}")
-            con.execute("commit")
-            fresh = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
-        finally:
-            con.close()
-        con = duckdb.connect(path, read_only=True, config={"enable_external_access": False})
-        try:
-            limit_threads(con)
-            stored = dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
-        finally:
-            con.close()
-    return {name: sorted({sql, fresh.get(name, sql)}) for name, sql in stored.items()}
+def _views_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("select view_name, sql from duckdb_views() where not internal").fetchall())
 
 
 @lru_cache(maxsize=4)
@@ -91,19 +62,12 @@ def tool_view_definitions(storage: str = STORAGE_VERSION) -> dict[str, list[str]
         digest.update(path.read_bytes() + b"\0")
     for name, sql in sorted(tool_view_queries().items()):
         digest.update(f"{name}\0{sql}\0".encode())
-    cache = cache_dir() / f"views-{digest.hexdigest()[:32]}.json"
+    views = [f"create view {name} as {sql}" for name, sql in tool_view_queries().items()]
     try:
-        cached = json.loads(cache.read_text())
-        if isinstance(cached, dict) and all(isinstance(v, list) and all(isinstance(x, str) for x in v)
-                                            for v in cached.values()):
-            return {name: cached.get(name, []) for name in tool_view_queries()}
-    except (OSError, ValueError):
-        pass
-    try:
-        rendered = _render_in_scratch_file(storage)
-    except duckdb.Error:
-        return {name: [] for name in tool_view_queries()}
-    keep(cache, json.dumps(rendered))  # no cache folder: rendered again next time
+        rendered = kept_lists(cache_dir() / f"views-{digest.hexdigest()[:32]}.json",
+                              lambda: render_in_scratch_file(migration_statements() + views, _views_of, storage))
+    except (duckdb.Error, OSError):
+        rendered = {}
     return {name: rendered.get(name, []) for name in tool_view_queries()}
 
 

@@ -76,19 +76,19 @@ delete from evals
 where file_id in (select file_id from _surplus);
 
 update files
-set
-    status = 'skipped',
-    duplicate_of = o.path,
-    message = 'byte-identical copy of ' || o.path || ': loaded once, from there'
-from _copies as c
-inner join files as o on c.original_id = o.file_id
+set status = 'skipped', duplicate_of = m.path, message = m.message
+from (
+    select
+        c.file_id,
+        o.path,
+        'byte-identical copy of ' || o.path || ': loaded once, from there' as message
+    from _copies as c
+    inner join files as o on c.original_id = o.file_id
+    where c.file_id <> c.original_id
+) as m
 where
-    files.file_id = c.file_id and c.file_id <> c.original_id
-    and (
-        files.status is distinct from 'skipped'
-        or files.duplicate_of is distinct from o.path
-        or files.message is distinct from ('byte-identical copy of ' || o.path || ': loaded once, from there')
-    );
+    files.file_id = m.file_id
+    and (files.status, files.duplicate_of, files.message) is distinct from ('skipped', m.path, m.message);
 
 drop table _copies;
 drop table _holders;

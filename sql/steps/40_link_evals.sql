@@ -83,11 +83,7 @@ set run_id = n.run_id, link_method = n.link_method, link_note = n.link_note
 from _new_links as n
 where
     evals.eval_id = n.eval_id
-    and (
-        evals.run_id is distinct from n.run_id
-        or evals.link_method is distinct from n.link_method
-        or evals.link_note is distinct from n.link_note
-    );
+    and (evals.run_id, evals.link_method, evals.link_note) is distinct from (n.run_id, n.link_method, n.link_note);
 
 update evals
 set site = r.site

@@ -64,12 +64,9 @@ from (
 where
     code_versions.fingerprint = l.fingerprint
     and (
-        code_versions.first_log_at is distinct from l.first_log_at
-        or code_versions.last_log_at is distinct from l.last_log_at
-        or code_versions.n_logs is distinct from l.n_logs
-        or code_versions.n_runs is distinct from l.n_runs
-        or code_versions.n_evals is distinct from l.n_evals
-    );
+        code_versions.first_log_at, code_versions.last_log_at,
+        code_versions.n_logs, code_versions.n_runs, code_versions.n_evals
+    ) is distinct from (l.first_log_at, l.last_log_at, l.n_logs, l.n_runs, l.n_evals);
 
 create or replace temp table _window as
 select
@@ -100,11 +97,9 @@ from (
 where
     code_versions.fingerprint = w.fingerprint
     and (
-        code_versions.first_commit is distinct from w.first_commit
-        or code_versions.first_commit_at is distinct from w.first_commit_at
-        or code_versions.last_commit is distinct from w.last_commit
-        or code_versions.last_commit_at is distinct from w.last_commit_at
-    );
+        code_versions.first_commit, code_versions.first_commit_at,
+        code_versions.last_commit, code_versions.last_commit_at
+    ) is distinct from (w.first_commit, w.first_commit_at, w.last_commit, w.last_commit_at);
 
 update code_versions
 set first_commit = null, first_commit_at = null, last_commit = null, last_commit_at = null
