@@ -56,19 +56,24 @@ def no_poll_delay(monkeypatch):
     monkeypatch.setattr(swap, "POLL_SECONDS", 0)
 
 
-@pytest.fixture
-def grown(tmp_path: Path):
-    """A warehouse of 3 runs, and the folder grown to 8 runs since (not ingested yet)."""
-    logs = tmp_path / "logs"
+def _grow(folder: Path) -> tuple[Path, Path, dict[str, str]]:
+    logs = folder / "logs"
     (logs).mkdir()
     (logs / "sites.toml").write_text(SITES)
     for arch in (1, 2, 3):
         write_run(logs, "msu", arch)
-    db = tmp_path / "w.duckdb"
+    db = folder / "w.duckdb"
     ingest_paths(db, [logs], workers=1)
     for arch in (4, 5, 6, 7, 8):
         write_run(logs, "sustech", arch)
-    return logs, db, reference(logs, tmp_path / "reference.duckdb")
+    return logs, db, reference(logs, folder / "reference.duckdb")
+
+
+@pytest.fixture
+def grown(made_once):
+    """A warehouse of 3 runs, and the folder grown to 8 runs since (not ingested yet); made once
+    per test process (conftest.py `made_once`)."""
+    return made_once("concurrency-grown", _grow)
 
 
 def test_second_ingest_planning_while_the_first_finishes_plans_from_its_result(grown, no_poll_delay):

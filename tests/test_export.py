@@ -239,13 +239,10 @@ def test_release_export_excludes_runs_a_check_flags(demo_db, tmp_path):
 
 # --- the release file of the real sample logs ----------------------------------------------------
 
-def test_release_of_the_real_samples_carries_their_logged_values(samples, tmp_path):
+def test_release_of_the_real_samples_carries_their_logged_values(samples_warehouse, tmp_path):
     """arch 2 of tests/fixtures/samples: its training log (best epoch 3) and its Linf Base and
     AA evaluations, as the benchmark's loader reads them."""
-    from warehouse.update import ingest_paths
-
-    db = tmp_path / "wh.duckdb"
-    ingest_paths(db, [samples], workers=1)
+    db = samples_warehouse
     out = tmp_path / "cifar10.jsonl"
     result = export_release(db, out)
     loaded = {r.arch_id: r for r in benchmark_loader(out).values()}

@@ -81,8 +81,8 @@ def test_eval_links_to_the_run_in_its_own_folder(samples, db_path):
     assert rows == [(False, "best_cw40_match"), (True, "same_folder")]
 
 
-def test_reingest_unchanged_reads_nothing_and_keeps_tables(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
+def test_reingest_unchanged_reads_nothing_and_keeps_tables(ingested_samples):
+    samples, db_path = ingested_samples
     before = content_hash(db_path)
     mtime = db_path.stat().st_mtime_ns
     summary = ingest_paths(db_path, [samples], workers=1)
@@ -91,8 +91,8 @@ def test_reingest_unchanged_reads_nothing_and_keeps_tables(samples, db_path):
     assert content_hash(db_path) == before
 
 
-def test_touched_but_identical_file_is_not_parsed_again(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
+def test_touched_but_identical_file_is_not_parsed_again(ingested_samples):
+    samples, db_path = ingested_samples
     before = content_hash(db_path)
     log = samples / "train" / "arch_2.log"
     os.utime(log, ns=(log.stat().st_atime_ns, log.stat().st_mtime_ns + 10**9))
@@ -102,8 +102,8 @@ def test_touched_but_identical_file_is_not_parsed_again(samples, db_path):
     assert query(db_path, f"select mtime_ns from files where path = '{log}'") == [(log.stat().st_mtime_ns,)]
 
 
-def test_changed_file_replaces_only_its_rows(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
+def test_changed_file_replaces_only_its_rows(ingested_samples):
+    samples, db_path = ingested_samples
     log = samples / "train" / "arch_2.log"
     log.write_text(log.read_text().replace("PGD-CW Correct Count: 50/100 Acc: 50.00", "PGD-CW Correct Count: 55/100 Acc: 55.00"))
     summary = ingest_paths(db_path, [samples], workers=1)
@@ -114,8 +114,8 @@ def test_changed_file_replaces_only_its_rows(samples, db_path):
     assert query(db_path, "select distinct link_method from evals where arch_id = 2") == [("only_run",)]
 
 
-def test_removed_file_takes_its_rows(samples, db_path):
-    ingest_paths(db_path, [samples], workers=1)
+def test_removed_file_takes_its_rows(ingested_samples):
+    samples, db_path = ingested_samples
     (samples / "truncated" / "arch_6006.log").unlink()
     summary = ingest_paths(db_path, [samples], workers=1)
     assert summary.removed == 1 and "removed 1" in summary.line()
@@ -124,11 +124,11 @@ def test_removed_file_takes_its_rows(samples, db_path):
     assert query(db_path, "select count(*) from files where name = 'arch_6006.log'") == [(0,)]
 
 
-def test_ingesting_another_folder_keeps_the_first(samples, db_path, tmp_path):
+def test_ingesting_another_folder_keeps_the_first(ingested_samples, tmp_path):
+    samples, db_path = ingested_samples
     other = tmp_path / "other"
     other.mkdir()
     (other / "arch_0777.log").write_text((samples / "train" / "arch_2.log").read_text().replace("arch_2", "arch_777"))
-    ingest_paths(db_path, [samples], workers=1)
     ingest_paths(db_path, [other], workers=1)
     assert query(db_path, "select arch_id from runs order by 1") == [(2,), (777,), (6006,)]
 
@@ -224,8 +224,8 @@ def test_missing_folder_and_foreign_database_fail_cleanly(samples, tmp_path):
         ingest_paths(tmp_path / "no" / "dir" / "w.duckdb", [samples])
 
 
-def test_failed_ingest_leaves_previous_warehouse(samples, db_path, monkeypatch):
-    ingest_paths(db_path, [samples], workers=1)
+def test_failed_ingest_leaves_previous_warehouse(ingested_samples, monkeypatch):
+    samples, db_path = ingested_samples
     before = content_hash(db_path)
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
     import warehouse.pipeline as update

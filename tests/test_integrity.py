@@ -19,10 +19,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def loaded(samples, tmp_path):
-    db = tmp_path / "wh.duckdb"
-    ingest_paths(db, [samples], workers=1)
-    return samples, db
+def loaded(ingested_samples):
+    return ingested_samples
 
 
 def edit(db, *statements: str) -> None:

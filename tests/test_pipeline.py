@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
+from conftest import ingest_into, query
 from test_reliability import make_corpus
 
 import warehouse.pipeline as pipeline
@@ -34,6 +34,12 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
     logs = tmp_path / "logs"
     make_corpus(logs, 1, 3, epochs=4)
     return logs, tmp_path / "wh.duckdb"
+
+
+@pytest.fixture
+def ingested_corpus(made_once) -> tuple[Path, Path]:
+    """`corpus` and its warehouse after one ingest (conftest.py `made_once`)."""
+    return made_once("pipeline", lambda folder: ingest_into(folder, lambda logs: make_corpus(logs, 1, 3, epochs=4)))
 
 
 def recording(monkeypatch, ran: list[str], fail_after: str | None = None) -> None:
@@ -70,9 +76,8 @@ def test_an_ingest_runs_every_stage_in_order_and_a_reingest_only_plans(corpus, m
     assert again.line().endswith("(warehouse unchanged)")
 
 
-def test_the_plan_is_typed_from_the_files_rows(corpus):
-    logs, db = corpus
-    ingest_paths(db, [logs], workers=1)
+def test_the_plan_is_typed_from_the_files_rows(ingested_corpus):
+    logs, db = ingested_corpus
     recorded = read_recorded(db)
     rows = {r[0]: r[1:] for r in query(db, "select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, "
                                            "parser_version from files")}
@@ -87,9 +92,8 @@ def test_the_plan_is_typed_from_the_files_rows(corpus):
     assert unchanged.known_ids == {f.file_id for f in recorded.files.values()}
 
 
-def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(corpus):
-    logs, db = corpus
-    ingest_paths(db, [logs], workers=1)
+def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested_corpus):
+    logs, db = ingested_corpus
     recorded = read_recorded(db)
     train = str((logs / "arch_1.log").resolve())
     evaluation = str((logs / "arch_2_eval_Linf_Base.log").resolve())
@@ -110,9 +114,8 @@ def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(corpus):
 
 
 @pytest.mark.parametrize("stage", ORDER[1:])
-def test_a_failed_stage_leaves_the_warehouse_unchanged(corpus, monkeypatch, stage):
-    logs, db = corpus
-    ingest_paths(db, [logs], workers=1)
+def test_a_failed_stage_leaves_the_warehouse_unchanged(ingested_corpus, monkeypatch, stage):
+    logs, db = ingested_corpus
     before = (file_bytes(db), os.stat(db).st_ino)
     beside = sorted(p.name for p in db.parent.iterdir())  # the warehouse, its lock file, the logs
     make_corpus(logs / "more", 10, 2, epochs=4)  # something to write

@@ -67,9 +67,10 @@ def grown(tmp_path: Path):
 
 
 @pytest.fixture
-def small(tmp_path: Path):
-    """4 runs ingested, 8 more on disk: for tests that stop a writer at a named point."""
-    return grown_corpus(tmp_path, 4, 8, epochs=5)
+def small(made_once):
+    """4 runs ingested, 8 more on disk: for tests that stop a writer at a named point (made once
+    per test process, conftest.py `made_once`)."""
+    return made_once("small", lambda folder: grown_corpus(folder, 4, 8, epochs=5))
 
 
 @pytest.mark.slow

@@ -86,9 +86,22 @@ def make_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """`make_repo` for a test that changes it or its warehouse."""
-    return make_repo(tmp_path)
+def repo(made_once) -> Path:
+    """`make_repo` for a test that changes it (made once per test process, conftest.py `made_once`)."""
+    return made_once("sites-repo", make_repo)
+
+
+def _ingested_repo(folder: Path) -> tuple[Path, Path]:
+    repo = make_repo(folder)
+    ingest_paths(folder / "wh.duckdb", [repo], workers=1)
+    return repo, folder / "wh.duckdb"
+
+
+@pytest.fixture
+def ingested_repo(made_once) -> tuple[Path, Path]:
+    """`make_repo` and the warehouse of one ingest of it, for a test that changes either (made
+    once per test process)."""
+    return made_once("sites-repo-ingested", _ingested_repo)
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +186,8 @@ def test_sites_table_records_authors_and_globs(ingested):
     ]
 
 
-def test_only_a_changed_sites_file_reattributes_without_parsing(repo, db_path, tmp_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_only_a_changed_sites_file_reattributes_without_parsing(ingested_repo, tmp_path):
+    repo, db_path = ingested_repo
     sites = tmp_path / "other-sites.toml"
     sites.write_text(SITES + '\n[sites.Elsewhere]\nauthors = ["someone"]\npaths = ["scratch/**"]\n')
     summary = ingest_paths(db_path, [repo], sites_file=sites, workers=1)
@@ -185,8 +198,8 @@ def test_only_a_changed_sites_file_reattributes_without_parsing(repo, db_path, t
     assert query(db_path, "select site from runs where arch_id = 5") == [("Elsewhere",)]
 
 
-def test_new_commit_reattributes_without_parsing(repo, db_path):
-    ingest_paths(db_path, [repo], workers=1)
+def test_new_commit_reattributes_without_parsing(ingested_repo):
+    repo, db_path = ingested_repo
     git(repo, "add", "msu/arch_7.log")
     git(repo, "commit", "-qm", "commit msu log", **MSU, date="2023-07-01T00:00:00+00:00")
     summary = ingest_paths(db_path, [repo], workers=1)
@@ -387,10 +400,10 @@ def _git_children() -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_git_log_started_early_is_never_left_running(repo, db_path, monkeypatch):
+def test_git_log_started_early_is_never_left_running(ingested_repo, monkeypatch):
     import ingest.gitlog
 
-    ingest_paths(db_path, [repo], workers=1)
+    repo, db_path = ingested_repo
     # a `git log` that outlives the ingest unless it is stopped
     monkeypatch.setattr(ingest.gitlog, "_LOG", ["-c", "alias.slowlog=!sleep 3", "slowlog"])
     summary = ingest_paths(db_path, [repo], workers=1)  # nothing to write: the log is not read
@@ -419,11 +432,10 @@ def two_roots(tmp_path: Path, repo: Path) -> Path:
     return other
 
 
-def test_ingesting_another_folder_never_changes_the_sites_of_the_first(repo, tmp_path):
+def test_ingesting_another_folder_never_changes_the_sites_of_the_first(ingested_repo, tmp_path):
     """Issue 17: `ingest demo/` then `ingest new/` (no sites.toml there) made every run unknown."""
+    repo, db = ingested_repo
     other = two_roots(tmp_path, repo)
-    db = tmp_path / "w.duckdb"
-    ingest_paths(db, [repo], workers=1)
     before = {r[0]: r[1:] for r in site_columns(db)}
     summary = ingest_paths(db, [other], workers=1)
     after = {r[0]: r[1:] for r in site_columns(db)}
@@ -476,12 +488,11 @@ def test_sites_table_describes_every_sites_file_in_use(repo, tmp_path):
             == [("MSU", 3), ("Moved", 2), ("SUSTech", 4), ("unknown", 2)])
 
 
-def test_unchanged_sites_and_history_do_not_rewrite(repo, tmp_path):
+def test_unchanged_sites_and_history_do_not_rewrite(ingested_repo, tmp_path):
     """What each root's sites were decided from is recorded per root (`roots`): ingesting two
     folders in turn rewrites nothing the second time round."""
+    repo, db = ingested_repo
     other = two_roots(tmp_path, repo)
-    db = tmp_path / "w.duckdb"
-    ingest_paths(db, [repo], workers=1)
     ingest_paths(db, [other], workers=1)
     assert not ingest_paths(db, [repo], workers=1).wrote
     assert not ingest_paths(db, [other], workers=1).wrote

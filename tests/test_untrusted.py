@@ -50,10 +50,9 @@ def planted_macros(secret: Path) -> list[str]:
 
 
 @pytest.fixture
-def hostile(samples, tmp_path):
+def hostile(ingested_samples, tmp_path):
     """The sample warehouse with a planted view under a check's name (no macros)."""
-    db = tmp_path / "hostile.duckdb"
-    ingest_paths(db, [samples], workers=1)
+    samples, db = ingested_samples
     secret = _secret_file(tmp_path)
     _plant(db, planted_view(secret))
     con = duckdb.connect(str(db), read_only=True)
@@ -197,9 +196,8 @@ def test_an_expression_attached_to_a_tools_table_is_refused(hostile, statement, 
     assert run("verify", "--db", str(db)).output.splitlines()[0] == f"{problem}: the other commands refuse this file"
 
 
-def test_every_connection_has_file_access_off(tmp_path, samples):
-    db = tmp_path / "w.duckdb"
-    ingest_paths(db, [samples], workers=1)
+def test_every_connection_has_file_access_off(tmp_path, ingested_samples):
+    samples, db = ingested_samples
     for con in (connect(db, read_only=True), connect(db, read_only=True, inspect=True), scratch_connection()):
         try:
             assert con.execute("select current_setting('enable_external_access')").fetchone() == (False,)
