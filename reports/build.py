@@ -137,7 +137,7 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
     # the largest first, so that the two processes finish together instead of one drawing the
     # 15,625-point figure alone at the end
     todo = sorted((f for f in figures if not record.unchanged(out, f.name, *planned[f.name])),
-                  key=lambda f: -data_rows(f.spec()))
+                  key=lambda f: -data_rows(f.unchecked_spec()))
     for name in planned.keys() - {f.name for f in todo}:
         progress.advance(name)
     if len(todo) <= 1:
@@ -148,7 +148,16 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
         # spawned, not forked: vl-convert's engine threads do not survive a fork
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(DRAWING_PROCESSES, len(todo)), mp_context=spawn) as pool:
-            drawing = {pool.submit(images, full_spec(f.spec()), formats): f for f in todo}
+            # each spec is checked (a tenth of a second) just before it is handed to the drawing
+            # processes, so the checks of the later ones overlap the processes' start and the
+            # drawing of the earlier ones; no file is written before every spec passed
+            drawing = {}
+            try:
+                for figure in todo:
+                    drawing[pool.submit(images, full_spec(figure.spec()), formats)] = figure
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
             for done in as_completed(drawing):
                 figure = drawing[done]
                 write_figure(out, figure.name, figure.spec(), figure.caption, formats, drawn=done.result())

@@ -627,6 +627,23 @@ def _point_figure(name: str, xs: list[int]):
     return Figure(name=name, chart=chart, section="s", caption=f"{name} caption")
 
 
+def test_a_figure_whose_spec_fails_the_schema_stops_the_report_before_any_figure_file(tmp_path):
+    """The figures are drawn in other processes while their specs are checked here: one spec
+    that fails stops the report, and no figure's file is written (not even a valid one's)."""
+    from jsonschema.exceptions import ValidationError
+
+    from reports.build import Progress, ReportResult, _draw
+    from reports.outputs import OutputRecord
+
+    # the largest figure is checked first: the bad one here, so no drawing process starts
+    good, bad = _point_figure("good", [1, 2]), _point_figure("bad", [3, 4, 5])
+    bad.unchecked_spec()["mark"] = {"type": "pointy"}
+    with pytest.raises(ValidationError):
+        _draw(tmp_path, [good, bad], ("svg",), OutputRecord({}), ReportResult(out=tmp_path, figures=[good, bad]),
+              Progress())
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_only_the_figures_drawn_are_checked_against_the_schema(tmp_path, monkeypatch):
     """A figure whose key is the last report's keeps its files and is not checked again (its spec
     is byte for byte one that was checked before it was drawn); a figure drawn is checked."""
