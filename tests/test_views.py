@@ -231,15 +231,14 @@ def test_install_views_twice_changes_nothing(empty):
             == definitions)
 
 
-def test_install_views_new_sql_gets_new_installed_at(empty, sql_copy):
-    install_views(empty, sql_copy)
-    empty.execute("update view_versions set installed_at = timestamp '2020-01-01'")
+def test_install_views_new_sql_gets_new_installed_at(installed, sql_copy):
+    installed.execute("update view_versions set installed_at = timestamp '2020-01-01'")
     path = sql_copy / "checks" / "orphan_evals" / "v1.sql"
     path.write_text(path.read_text() + "\n")  # same SQL: stripped before hashing
     other = sql_copy / "checks" / "incomplete_runs" / "v1.sql"
     other.write_text(other.read_text().replace("'NaN in the log'", "'NaN somewhere in the log'"))
-    install_views(empty, sql_copy)
-    stamps = dict(empty.execute("select view_name, cast(installed_at as varchar) from view_versions").fetchall())
+    install_views(installed, sql_copy)
+    stamps = dict(installed.execute("select view_name, cast(installed_at as varchar) from view_versions").fetchall())
     assert stamps["check_orphan_evals_v1"] == "2020-01-01 00:00:00"
     assert stamps["check_incomplete_runs_v1"] != "2020-01-01 00:00:00"
 
