@@ -9,7 +9,8 @@ FileKind(kind='eval', arch_id=42, norm='Linf', attack='AA-Compact')
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from functools import cached_property
+from typing import Callable, NamedTuple
 
 from ingest.corruption_log import parse_corruption_log
 from ingest.errors import ParseError
@@ -21,8 +22,9 @@ from ingest.space import MAX_ARCH_ID
 from ingest.train_log import parse_train_log
 
 
-@dataclass(frozen=True)
-class FileKind:
+class FileKind(NamedTuple):
+    """What a file's name says it holds (a tuple: every ingest classifies every file found)."""
+
     kind: str
     arch_id: int | None = None
     norm: str | None = None
@@ -44,7 +46,7 @@ class LogKind:
     description: str
     version: int = 1
 
-    @property
+    @cached_property
     def parser_version(self) -> str:
         return f"{self.kind}:{self.version}"
 

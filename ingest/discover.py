@@ -10,8 +10,8 @@ as it is: its `path` (and `rel_path`, `name`, `root`) is the readable form with 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from ingest import FileKind, classify
 from ingest.text import is_valid, readable
@@ -19,8 +19,9 @@ from ingest.text import is_valid, readable
 NOT_UTF8 = "path is not valid UTF-8: stored with \\x escapes"
 
 
-@dataclass(frozen=True)
-class FoundFile:
+class FoundFile(NamedTuple):
+    """One file found (a tuple: tens of thousands are made by every ingest, changed or not)."""
+
     path: str
     root: str
     rel_path: str
@@ -37,22 +38,25 @@ class FoundFile:
 
 
 def _walk(folder: str, root: str, prefix: str, found: dict[str, FoundFile]) -> None:
-    """Regular files below `folder`: one `stat` each (the entry's type comes with the listing)."""
+    """Regular files below `folder`: one `stat` each (the entry's type comes with the listing), in
+    the listing's order (`discover` sorts them all by path)."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
             if entry.name != ".git":
                 _walk(entry.path, root, f"{prefix}{entry.name}/", found)
-        elif entry.is_file(follow_symlinks=False) and entry.path not in found:
+        elif entry.is_file(follow_symlinks=False):
+            path, name = entry.path, entry.name
+            if path in found:  # under two roots given: the first root's
+                continue
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            found[entry.path] = FoundFile(entry.path, root, prefix + entry.name, entry.name,
-                                          st.st_size, st.st_mtime_ns, classify(entry.name))
+            found[path] = FoundFile(path, root, prefix + name, name, st.st_size, st.st_mtime_ns, classify(name))
 
 
 def discover(roots: list[Path]) -> list[FoundFile]:
@@ -89,6 +93,6 @@ def _readable_paths(files: list[FoundFile]) -> list[FoundFile]:
             n += 1
             suffix = f" (not UTF-8, {n})"
         taken.add(readable(f.path) + suffix)
-        out.append(replace(f, path=readable(f.path) + suffix, root=readable(f.root), rel_path=readable(f.rel_path) + suffix,
-                           name=readable(f.name) + suffix, os_path=f.path, note=NOT_UTF8))
+        out.append(f._replace(path=readable(f.path) + suffix, root=readable(f.root), rel_path=readable(f.rel_path) + suffix,
+                              name=readable(f.name) + suffix, os_path=f.path, note=NOT_UTF8))
     return sorted(out, key=lambda f: f.path)

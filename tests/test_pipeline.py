@@ -84,7 +84,7 @@ def test_the_plan_is_typed_from_the_files_rows(ingested_corpus):
     assert set(recorded.files) == set(rows) and len(rows) == 6
     for path, row in rows.items():
         assert isinstance(recorded.files[path], RecordedFile)
-        assert dataclasses.astuple(recorded.files[path]) == row
+        assert tuple(recorded.files[path]) == row
     found = discover([logs.resolve()])
     roots = [str(logs.resolve())]
     unchanged = make_plan(recorded, found, roots, {})
@@ -99,7 +99,7 @@ def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested
     evaluation = str((logs / "arch_2_eval_Linf_Base.log").resolve())
     os.utime(train, ns=(1, 1))  # touched: same bytes, another mtime
     older = recorded.files[evaluation]
-    recorded.files[evaluation] = dataclasses.replace(older, parser_version="an older parser")
+    recorded.files[evaluation] = older._replace(parser_version="an older parser")
     plan = make_plan(recorded, discover([logs.resolve()]), [str(logs.resolve())], {})
     assert [f.path for f in plan.to_read] == sorted([train, evaluation])
     # the touched file keeps its rows when its content hash matches; the older parser's are parsed again

@@ -16,6 +16,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -30,10 +31,9 @@ AttributionKey = tuple[str | None, str | None, str | None]
 """What the sites of a root are decided from: sites file path, its SHA-256, the git HEAD."""
 
 
-@dataclass(frozen=True)
-class RecordedFile:
+class RecordedFile(NamedTuple):
     """What the warehouse recorded of one file it read (its `files` row): enough to decide, from
-    `stat` alone, whether the file must be read again."""
+    `stat` alone, whether the file must be read again. A tuple: a plan reads one per file."""
 
     size: int
     mtime_ns: int
@@ -108,7 +108,7 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path) -> Recorded:
         found = con.execute("select value from meta where key = 'code_key'").fetchone()
         code_key = found[0] if found else None
     views = differing_views(con) + stale_tool_views(con)
-    files = {r[0]: RecordedFile(*r[1:]) for r in rows}
+    files = {r[0]: RecordedFile._make(r[1:]) for r in rows}
     repeated = []
     if len(files) < len(rows):
         counts = Counter(r[0] for r in rows)
@@ -130,7 +130,8 @@ class Plan:
     removed_ids: list[int]
     """file_id of the recorded files under the roots that are gone."""
     known_sha256: dict[str, str]
-    """path -> recorded sha256 of files to read: a touched file with the same content is not parsed."""
+    """path -> recorded sha256 of each file to read that has one: a touched file with the same
+    content is not parsed."""
     known_ids: set[int]
     """file_id of every recorded file: only those can have rows to replace."""
     stale_roots: list[str]
@@ -176,7 +177,7 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
             continue  # unchanged, and read by this version of its parser
         to_read.append(f)
         changed.add(f.path)
-    removed = [p for p in recorded.files if _under(p, roots) and p not in present]
+    removed = [p for p in recorded.files if p not in present and _under(p, roots)]
     # a skipped copy whose original changed or vanished is read again: it may be the one to load now
     revive = {
         p for p, old in recorded.files.items()
@@ -188,10 +189,11 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     return Plan(
         to_read=to_read,
         removed_ids=[recorded.files[p].file_id for p in removed],
-        # content hashes of files whose rows can stay if the content is the same: not those an
-        # older parser read (they are parsed again)
-        known_sha256={p: old.sha256 for p, old in recorded.files.items()
-                      if old.sha256 and p not in revive and old.read_by_current_parser},
+        # content hashes of the files to read whose rows can stay if the content is the same: not
+        # those an older parser read (they are parsed again)
+        known_sha256={f.path: old.sha256 for f in to_read
+                      if (old := recorded.files.get(f.path)) is not None and old.sha256 and f.path not in revive
+                      and old.read_by_current_parser},
         known_ids={old.file_id for old in recorded.files.values()},
         stale_roots=sorted(root for root, key in attribution.items() if recorded.roots.get(root) != key),
         migrate=recorded.version < latest_version(),
