@@ -74,10 +74,11 @@ def _remove_folders_of_ended_runs(shm: Path) -> None:
             pass  # alive, under another user
 
 
-FEW_LONG_TESTS = ("test_report.py", "test_migrate.py", "test_concurrency.py", "test_interop.py", "test_explain.py",
-                  "test_fuzz_inputs.py", "test_reliability.py")
-"""Modules whose few tests take long (reports, upgrades, concurrent writers, fuzzing: 5 to 15 s
-each in the fast run): scheduled first, as the modules with many tests are."""
+FEW_LONG_TESTS = ("test_spark.py", "test_report.py", "test_migrate.py", "test_concurrency.py", "test_interop.py",
+                  "test_explain.py", "test_fuzz_inputs.py", "test_reliability.py")
+"""Modules whose few tests take long (Spark's JVM in the full run; reports, upgrades, concurrent
+writers, fuzzing: 5 to 15 s each in the fast run): scheduled first, as the modules with many
+tests are."""
 
 
 def pytest_collection_modifyitems(items):
