@@ -2,9 +2,11 @@
 one demo warehouse for the whole session."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import tempfile
@@ -178,18 +180,39 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory) -> DemoWarehouse:
-    """The demo corpus written and ingested once for the session, shared by every test that reads
-    a demo warehouse. A test that changes its warehouse takes `demo_warehouse_copy`; the session
-    fails at its end if the shared file changed."""
+def built_once_per_run(tmp_path_factory, name: str, build: Callable[[Path], T]) -> tuple[Path, T]:
+    """(folder, value): `build(folder)` run by the first test process of the run that asks, the
+    others waiting for it and then reading the same folder (never writing it); `value` (what
+    `build` returned) is handed over pickled. The worker processes of pytest-xdist share their
+    parent's temporary folder; a run without workers builds in its own."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = shared / name, shared / f"{name}.value"
+    with open(shared / f"{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a process killed while building left
+            folder.mkdir()
+            value = build(folder)
+            done.write_bytes(pickle.dumps(value))
+    return folder, pickle.loads(done.read_bytes())
+
+
+def _demo(folder: Path) -> tuple[dict, object]:
     from demo import write_demo_repository
     from warehouse.update import ingest_paths
 
-    root = tmp_path_factory.mktemp("demo-shared")
-    write_demo_repository(root / "corpus", **DEMO_SIZE)
-    summary = ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
-    key = json.loads((root / "corpus" / "demo_key.json").read_text())
+    write_demo_repository(folder / "corpus", **DEMO_SIZE)
+    summary = ingest_paths(folder / "wh.duckdb", [folder / "corpus"], workers=2)
+    return json.loads((folder / "corpus" / "demo_key.json").read_text()), summary
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> DemoWarehouse:
+    """The demo corpus written and ingested once for the run (`built_once_per_run`), shared by
+    every test that reads a demo warehouse. A test that changes its warehouse takes
+    `demo_warehouse_copy`; the session fails at its end if the shared file changed."""
+    root, (key, summary) = built_once_per_run(tmp_path_factory, "demo-shared", _demo)
     shared = DemoWarehouse(root / "corpus", root / "wh.duckdb", key, summary)
     before = _sha256(shared.db)
     yield shared
@@ -216,13 +239,10 @@ def demo_release(demo_warehouse: DemoWarehouse, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def samples_warehouse(tmp_path_factory) -> Path:
-    """The real sample logs (a copy) ingested once for the session, for tests that only read the
-    result; the session fails at its end if a test changed the file."""
-    from warehouse.update import ingest_paths
-
-    root = tmp_path_factory.mktemp("samples-shared")
-    shutil.copytree(SAMPLES, root / "logs")
-    ingest_paths(root / "wh.duckdb", [root / "logs"], workers=1)
+    """The real sample logs (a copy) ingested once for the run (`built_once_per_run`), for tests
+    that only read the result; the session fails at its end if a test changed the file."""
+    root, _ = built_once_per_run(tmp_path_factory, "samples-shared",
+                                 lambda folder: ingest_into(folder, lambda logs: shutil.copytree(SAMPLES, logs)))
     before = _sha256(root / "wh.duckdb")
     yield root / "wh.duckdb"
     assert _sha256(root / "wh.duckdb") == before, "a test wrote to the shared samples warehouse"
