@@ -241,8 +241,7 @@ def demo_release(demo_warehouse: DemoWarehouse, tmp_path_factory) -> Path:
 def samples_warehouse(tmp_path_factory) -> Path:
     """The real sample logs (a copy) ingested once for the run (`built_once_per_run`), for tests
     that only read the result; the session fails at its end if a test changed the file."""
-    root, _ = built_once_per_run(tmp_path_factory, "samples-shared",
-                                 lambda folder: ingest_into(folder, lambda logs: shutil.copytree(SAMPLES, logs)))
+    root, _ = built_once_per_run(tmp_path_factory, "samples-shared", ingest_samples_into)
     before = _sha256(root / "wh.duckdb")
     yield root / "wh.duckdb"
     assert _sha256(root / "wh.duckdb") == before, "a test wrote to the shared samples warehouse"
@@ -299,10 +298,15 @@ def ingest_into(folder: Path, write_logs: Callable[[Path], object]) -> tuple[Pat
     return folder / "logs", folder / "wh.duckdb"
 
 
+def ingest_samples_into(folder: Path) -> tuple[Path, Path]:
+    """A copy of the real sample logs in folder/logs, ingested into folder/wh.duckdb: (logs, db)."""
+    return ingest_into(folder, lambda logs: shutil.copytree(SAMPLES, logs))
+
+
 @pytest.fixture
 def ingested_samples(made_once) -> tuple[Path, Path]:
     """(logs, db): a private copy of the real sample logs and the warehouse of one ingest of it."""
-    return made_once("samples", lambda folder: ingest_into(folder, lambda logs: shutil.copytree(SAMPLES, logs)))
+    return made_once("samples", ingest_samples_into)
 
 
 def git(repo: Path, *args: str, author: str = "zaber", email: str = "zaber@example.org",
