@@ -161,7 +161,7 @@ class LinearPattern:
         reused across attempts), its stop characters in the text's own type, newline first (it
         usually ends the window at once, and later stops are searched only inside it)."""
         as_bytes = isinstance(self.compiled.pattern, bytes)
-        compiled, stops = self.plan[-1]
+        compiled, stops = self.compiled, self.stops  # the last step of `plan`, without its gates
         chars = sorted(stops, key=lambda c: c != "\n")
         return [(compiled, [(c.encode("latin-1") if as_bytes else c, stops[c]) for c in chars])]
 

@@ -24,7 +24,7 @@ from reports.document import html_body, to_markdown
 from reports.figures import Context, Figure
 from reports.outputs import OutputRecord, figure_key, read_record, remove_stale, write_record
 from reports.render import FORMATS, full_spec, images, page, renderer, write_figure
-from warehouse.checks import run_checks
+from warehouse.checks import installed_checks
 from warehouse.errors import WarehouseError
 
 FIGURE_FAMILIES = [
@@ -178,8 +178,7 @@ def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...]
             absent = curves.missing_archs(data, curve_archs)
             if absent:
                 raise WarehouseError(f"no training run of arch {', '.join(map(str, absent))} in {db}")
-        checks = {r.name: r for r in run_checks(data.con).results}
-        data.prefetch(parameterless_queries(), PREFETCHED_VIEWS)
+        checks = {r.name: r for r in data.prefetch(parameterless_queries(), PREFETCHED_VIEWS, list(installed_checks()))}
         figures = collect_figures(data, context)
         out.mkdir(parents=True, exist_ok=True)
         result = ReportResult(out=out, figures=figures)

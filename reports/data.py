@@ -18,9 +18,11 @@ from decimal import Decimal
 
 import duckdb
 
+from warehouse.checks import CheckResult, installed_checks, run_check
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors
-from warehouse.sqlfiles import read_named, read_sql, sql_paths
+from warehouse.sqlfiles import SQL_DIR, read_named, read_sql, sql_paths
+from warehouse.viewfiles import query_reads, save_known_reads, shared_helpers
 
 
 def report_query(name: str) -> str:
@@ -75,13 +77,31 @@ class ReportData:
             raise WarehouseError(f"not a view name: {name!r}")
         return f"select * from {name}"
 
-    def prefetch(self, queries: list[str], views: list[str], threads: int = 2) -> None:
+    def prefetch(self, queries: list[str], views: list[str], checks: list[str] | None = None,
+                 threads: int = 2) -> list[CheckResult]:
         """Run report queries (without parameters) and views at once on `threads` cursors and keep
-        their rows: each keeps about one core busy, and a report reads a dozen of them."""
+        their rows: each keeps about one core busy, and a report reads a dozen of them. The
+        headlines of `checks` (registered names) run on the same cursors, returned in that order.
+        The views that two of them read (run_summary, check_explain, ...) are computed once per
+        cursor (warehouse/query.py `on_cursors`), not once per query."""
+        queries = [name for name in queries if (name, ()) not in self._cache]
+        views = [name for name in views if (name, ()) not in self._cache]
         jobs = [((name, ()), report_query(name)) for name in queries]
         jobs += [((name, ()), self._view_sql(name)) for name in views]
-        jobs = [(key, sql) for key, sql in jobs if key not in self._cache]
-        on_cursors(self.con, lambda cursor, job: self._fetch(cursor, *job, None), jobs, threads)
+        available = installed_checks()
+        checks = list(checks or [])
+        readers = [list(query_reads(sql, SQL_DIR / "report" / f"{key[0]}.sql")) for key, sql in jobs[:len(queries)]]
+        readers += [[name] for name in views] + [[available[name]] for name in checks]
+        save_known_reads()
+
+        def work(cursor: duckdb.DuckDBPyConnection, job) -> CheckResult | None:
+            if isinstance(job, str):
+                return run_check(cursor, job, available[job])
+            self._fetch(cursor, *job, None)
+            return None
+
+        done = on_cursors(self.con, work, [*checks, *jobs], threads, shared_helpers(readers))
+        return done[:len(checks)]
 
     def rows(self, name: str, **params) -> list[dict]:
         """Rows of the report query `sql/report/<name>.sql`, with its `$parameters`."""

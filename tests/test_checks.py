@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from check_cases import CHECKS_DIR, build_case, read_case
 from typer.testing import CliRunner
@@ -16,7 +17,10 @@ from ingest.errors import UserError
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
+from warehouse.query import keep_as_tables, open_for_reading
+from warehouse.registry import checks
 from warehouse.update import ingest_paths
+from warehouse.viewfiles import shared_helpers
 
 MSU, SUS = "MSU", "SUSTech"
 BEST_EPOCH_CASE = CHECKS_DIR / "best_epoch" / "cases" / "best_before_first_decay.toml"
@@ -103,6 +107,48 @@ def test_render_checks_formats(tmp_path):
         "check,view,findings,headline", "best_epoch,check_best_epoch_v2,2,MSU 100% early (2/2) vs SUSTech 0% early (0/1)"]
     with pytest.raises(UserError, match="name exactly one"):
         render_checks(report, "csv", details=True)
+
+
+# --- checks run together: the helper views they share are computed once per cursor ------------------
+
+def test_checks_run_together_give_the_rows_each_gives_alone(demo_warehouse):
+    """All checks at once read run_summary, run_neighbours, ... as TEMP tables computed once per
+    cursor; one check alone shares nothing and reads the views: the same headlines and rows."""
+    con = open_for_reading(demo_warehouse.db)
+    try:
+        together = run_checks(con, details=True).results
+        alone = [run_checks(con, [r.name], details=True).results[0] for r in together]
+        assert [(r.name, r.headline, r.findings, r.columns, r.rows, r.n_flagged) for r in together] == \
+               [(r.name, r.headline, r.findings, r.columns, r.rows, r.n_flagged) for r in alone]
+        assert sum(r.findings for r in together) > 0
+        # the TEMP tables went with the cursors: the caller's connection reads the views
+        assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_shared_helpers_are_the_helper_views_two_checks_read():
+    shared = shared_helpers([[c.newest_view] for c in checks()])
+    assert {"run_summary_v1", "run_neighbours_v2", "lr_decays_v1", "check_best_epoch_v2"} <= set(shared)
+    assert "run_attributes_v1" not in shared  # read by check_explain alone
+    assert "training_curves_v1" not in shared  # read by no check
+    assert "check_explain_v1" not in shared  # read by no other check
+    assert shared.index("run_summary_v1") < shared.index("run_neighbours_v2")  # after what it reads
+    assert shared_helpers([["check_explain_v1"]]) == []
+    # a name without its version is the newest version; a query reading it again shares it
+    assert "check_explain_v1" in shared_helpers([["check_explain"], ["check_explain", "runs"]])
+
+
+def test_a_helper_that_fails_is_left_a_view(tmp_path):
+    con = build(tmp_path / "w.duckdb")
+    con.execute("create temp view failing_helper as select error('no value') as x")
+    con.execute("create temp view fine_helper as select 1 as x")
+    keep_as_tables(con, ["failing_helper", "fine_helper"])
+    kinds = dict(con.execute("select table_name, 'table' from duckdb_tables() where temporary "
+                             "union all select view_name, 'view' from duckdb_views() where temporary").fetchall())
+    assert (kinds["failing_helper"], kinds["fine_helper"]) == ("view", "table")
+    with pytest.raises(duckdb.Error, match="no value"):
+        con.execute("select * from failing_helper").fetchall()
 
 
 # --- cli.py check --------------------------------------------------------------------------------------

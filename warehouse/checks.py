@@ -21,7 +21,7 @@ import duckdb
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
 from warehouse.registry import checks
-from warehouse.viewfiles import SQL_DIR, read_check_query, read_headline, read_view_file
+from warehouse.viewfiles import SQL_DIR, read_check_query, read_headline, read_view_file, shared_helpers
 
 FLAG_LINE = "-- flagged: "
 
@@ -138,7 +138,10 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
     if unknown:
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
-    results = on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details), wanted, threads)
+    # the helper views several checks read (run_summary, run_neighbours, ...) are computed once per cursor
+    helpers = shared_helpers([[available[name]] for name in wanted])
+    results = on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details), wanted, threads,
+                         helpers)
     return CheckReport(results, views_warning(con), holds_demo_data(con))
 
 

@@ -75,29 +75,56 @@ def reading_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def on_cursors(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection, T], R], items: list[T],
-               threads: int) -> list[R]:
+               threads: int, helpers: list[str] | tuple[str, ...] = ()) -> list[R]:
     """`work(cursor, item)` for every item, `threads` at once, each on a reading cursor of `con`
-    (one query keeps about one core busy); results in the order of `items`."""
-    if threads <= 1 or len(items) <= 1:
+    (one query keeps about one core busy); results in the order of `items`.
+
+    `helpers` (views, each after what it reads: viewfiles.shared_helpers) are computed once per
+    cursor before its first item, as TEMP tables of the same names, which the views read instead
+    (TEMP comes first in DuckDB's search path); they go with the cursors when the work ends, and
+    `con` itself is left as it was."""
+    if (threads <= 1 or len(items) <= 1) and not helpers:
         return [work(con, item) for item in items]
-    cursors = [reading_cursor(con) for _ in range(min(threads, len(items)))]
-    free: Queue = Queue()
-    for cursor in cursors:
-        free.put(cursor)
-
-    def on_a_cursor(item: T) -> R:
-        cursor = free.get()
-        try:
-            return work(cursor, item)
-        finally:
-            free.put(cursor)
-
+    cursors: list[duckdb.DuckDBPyConnection] = []
     try:
+        for _ in range(max(1, min(threads, len(items)))):
+            cursors.append(reading_cursor(con))
+        free: Queue = Queue()
+        for cursor in cursors:
+            free.put(cursor)
+        prepared: set[int] = set()  # ids of the cursors holding the helpers (a cursor is on one thread at a time)
+
+        def on_a_cursor(item: T) -> R:
+            cursor = free.get()
+            try:
+                if id(cursor) not in prepared:
+                    keep_as_tables(cursor, helpers)
+                    prepared.add(id(cursor))
+                return work(cursor, item)
+            finally:
+                free.put(cursor)
+
+        if len(cursors) == 1:
+            return [on_a_cursor(item) for item in items]
         with ThreadPoolExecutor(max_workers=len(cursors)) as pool:
             return list(pool.map(on_a_cursor, items))
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def keep_as_tables(cursor: duckdb.DuckDBPyConnection, views: list[str] | tuple[str, ...]) -> None:
+    """Each view's rows as a TEMP table of its name on this cursor (over a TEMP view of the tool's
+    own SQL, warehouse/trust.py, when the file's differs): later queries of the cursor that read the
+    view, directly or through other views, read the table. `views` are tool view names (the view
+    files' own), never names read from a file. A view that fails to compute is left a view."""
+    for view in views:
+        try:
+            cursor.execute(f"create temp table _kept as select * from {view}")
+        except duckdb.Error:
+            continue  # left a view: the queries that read it compute it and say what fails
+        cursor.execute(f"drop view if exists temp.{view}")
+        cursor.execute(f"alter table temp._kept rename to {view}")
 
 
 def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -370,6 +370,33 @@ def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
     return ordered
 
 
+def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> list[str]:
+    """The views that two or more readers read, directly or through other views, in an order in
+    which each comes after what it reads. A reader is the names one query reads (a check view, a
+    report query's tables); a name without a version is its newest version. What a run of several
+    checks or report queries computes once (warehouse/query.py `on_cursors`) instead of once per
+    query."""
+    files = load_view_files(sql_dir)
+    reads = {f.view_name: f.reads for f in files}
+    newest = {f.name: f.view_name for f in files}  # files come in version order: the last one stays
+
+    def reached(names: list[str] | tuple[str, ...]) -> set[str]:
+        seen: set[str] = set()
+        todo = [newest.get(name, name) for name in names]
+        while todo:
+            name = todo.pop()
+            if name in reads and name not in seen:
+                seen.add(name)
+                todo.extend(reads[name])
+        return seen
+
+    counts: dict[str, int] = {}
+    for reader in readers:
+        for name in reached(reader):
+            counts[name] = counts.get(name, 0) + 1
+    return [f.view_name for f in files if counts.get(f.view_name, 0) >= 2]
+
+
 CHECK_QUERY_COLUMNS = {
     "headline": (
         ("headline", "the check's one-line summary, the line `nares check` prints after the check's name"),
