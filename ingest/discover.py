@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from ingest import FileKind, classify
+from ingest.kinds import FileKind, classify
 from ingest.text import is_valid, readable
 
 NOT_UTF8 = "path is not valid UTF-8: stored with \\x escapes"

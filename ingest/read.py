@@ -26,10 +26,12 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from ingest import ParseError, parse_file, parser_version
 from ingest.budget import FileClock, OverBudget
 from ingest.columns import COLUMN_TYPES, CONVERSION_ERRORS, Unstorable, arrow_columns, arrow_table, fit_row, fit_value
 from ingest.discover import FoundFile
+from ingest.errors import ParseError
+from ingest.ids import file_id
+from ingest.kinds import parse_file, parser_version
 from ingest.logtext import log_time
 from ingest.records import EPOCH_COLUMNS, EPOCH_INT_COLUMNS, INT_NULL, ROW_WORDS, epoch_table
 from ingest.release import parse_release_stream
@@ -40,11 +42,6 @@ MAX_FILE_BYTES = 1 << 30
 """A log larger than this is not read (a release file is read as a stream, whatever its size)."""
 FILE_SECONDS = 120.0
 """Wall time one file may take to read and parse (a full-size log takes milliseconds)."""
-
-
-def file_id(path: str) -> int:
-    """Stable 63-bit id of a path: the same warehouse whatever order folders are ingested in."""
-    return int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "big") >> 1
 
 
 def _read_file(path: str, size: int, limit: int) -> bytes:

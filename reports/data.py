@@ -82,8 +82,8 @@ class ReportData:
         """Run report queries (without parameters) and views at once on `threads` cursors and keep
         their rows: each keeps about one core busy, and a report reads a dozen of them. The
         headlines of `checks` (registered names) run on the same cursors, returned in that order.
-        The views that two of them read (run_summary, check_explain, ...) are computed once per
-        cursor (warehouse/query.py `on_cursors`), not once per query."""
+        The views that two of them read (run_summary, check_explain, ...) are computed once
+        (warehouse/query.py `on_cursors`), not once per query."""
         queries = [name for name in queries if (name, ()) not in self._cache]
         views = [name for name in views if (name, ()) not in self._cache]
         jobs = [((name, ()), report_query(name)) for name in queries]

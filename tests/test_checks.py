@@ -17,7 +17,7 @@ from ingest.errors import UserError
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
-from warehouse.query import keep_as_tables, open_for_reading
+from warehouse.query import open_for_reading, share_rows
 from warehouse.registry import checks
 from warehouse.update import ingest_paths
 from warehouse.viewfiles import shared_helpers
@@ -109,20 +109,22 @@ def test_render_checks_formats(tmp_path):
         render_checks(report, "csv", details=True)
 
 
-# --- checks run together: the helper views they share are computed once per cursor ------------------
+# --- checks run together: the helper views they share are computed once ------------------------
 
 def test_checks_run_together_give_the_rows_each_gives_alone(demo_warehouse):
-    """All checks at once read run_summary, run_neighbours, ... as TEMP tables computed once per
-    cursor; one check alone shares nothing and reads the views: the same headlines and rows."""
+    """All checks at once read the rows of run_summary, run_neighbours, ... computed once; one
+    check alone shares nothing and reads the views: the same headlines and rows."""
     con = open_for_reading(demo_warehouse.db)
     try:
         together = run_checks(con, details=True).results
         alone = [run_checks(con, [r.name], details=True).results[0] for r in together]
-        assert [(r.name, r.headline, r.findings, r.columns, r.rows, r.n_flagged) for r in together] == \
-               [(r.name, r.headline, r.findings, r.columns, r.rows, r.n_flagged) for r in alone]
+        # repr: the values and their types (a sum read back as DECIMAL instead of HUGEINT prints 10.0)
+        assert [repr((r.name, r.headline, r.findings, r.columns, r.rows, r.n_flagged)) for r in together] == \
+               [repr((r.name, r.headline, r.findings, r.columns, r.rows, r.n_flagged)) for r in alone]
         assert sum(r.findings for r in together) > 0
-        # the TEMP tables went with the cursors: the caller's connection reads the views
-        assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone() == (0,)
+        # the shared rows went with the cursors: the caller's connection reads the views
+        assert con.execute("select count(*) from duckdb_views() where temporary and view_name like 'run_%'"
+                           ).fetchone() == (0,)
     finally:
         con.close()
 
@@ -139,16 +141,19 @@ def test_shared_helpers_are_the_helper_views_two_checks_read():
     assert "check_explain_v1" in shared_helpers([["check_explain"], ["check_explain", "runs"]])
 
 
-def test_a_helper_that_fails_is_left_a_view(tmp_path):
+def test_shared_rows_outlive_the_view_and_a_helper_that_fails_is_left_a_view(tmp_path):
     con = build(tmp_path / "w.duckdb")
-    con.execute("create temp view failing_helper as select error('no value') as x")
-    con.execute("create temp view fine_helper as select 1 as x")
-    keep_as_tables(con, ["failing_helper", "fine_helper"])
-    kinds = dict(con.execute("select table_name, 'table' from duckdb_tables() where temporary "
-                             "union all select view_name, 'view' from duckdb_views() where temporary").fetchall())
-    assert (kinds["failing_helper"], kinds["fine_helper"]) == ("view", "table")
-    with pytest.raises(duckdb.Error, match="no value"):
-        con.execute("select * from failing_helper").fetchall()
+    con.execute("create view failing_helper as select error('no value') as x")
+    con.execute("create view fine_helper as select sum(1) as x")  # a HUGEINT, which Arrow has no type for
+    cursors = [con.cursor(), con.cursor()]
+    for cursor in cursors:
+        cursor.execute("select 1").fetchone()  # a result left open, as a cursor's earlier queries may leave one
+    share_rows(cursors, ["failing_helper", "fine_helper"])
+    con.execute("drop view fine_helper")  # the cursors read the rows computed once
+    for cursor in cursors:
+        assert cursor.execute("select x, typeof(x) from fine_helper").fetchall() == [(1, "HUGEINT")]
+        with pytest.raises(duckdb.Error, match="no value"):
+            cursor.execute("select * from failing_helper").fetchall()
 
 
 # --- cli.py check --------------------------------------------------------------------------------------

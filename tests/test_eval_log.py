@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from conftest import AA_COMPACT, BASE_L2, BASE_LINF
 
-from ingest import classify, parse_file
 from ingest.corruption_log import CORRUPTIONS, parse_corruption_log
 from ingest.errors import ParseError
 from ingest.eval_log import parse_eval_log
+from ingest.kinds import classify, parse_file
 from ingest.pyliteral import read_literal
 
 BASE_TEXT = BASE_LINF.read_text()

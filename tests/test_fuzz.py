@@ -14,9 +14,10 @@ from conftest import FUZZ_CASES as CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import classify
 from ingest.discover import FoundFile
-from ingest.read import file_id, read_batch
+from ingest.ids import file_id
+from ingest.kinds import classify
+from ingest.read import read_batch
 
 SAMPLES = {
     "arch_2.log": TRAIN_LOG.read_bytes(),

@@ -21,7 +21,8 @@ from test_gitlog import raw_commit
 
 from ingest.discover import discover
 from ingest.gitlog import read_history
-from ingest.read import file_id, read_batch
+from ingest.ids import file_id
+from ingest.read import read_batch
 from ingest.sites import UNKNOWN, SitesFileError, attribute_sites, read_sites_file
 from warehouse.update import ingest_paths
 

@@ -87,7 +87,7 @@ def test_evaluation_of_older_code_is_finished_with_what_its_format_has(history_d
 
 
 def test_every_history_file_is_read_by_this_parser_version(history_db):
-    from ingest import parser_version
+    from ingest.kinds import parser_version
 
     for kind, version in query(history_db, "select kind, parser_version from files where kind <> 'other'"):
         assert version == parser_version(kind)

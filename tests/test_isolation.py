@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import BASE_LINF, TRAIN_LOG, query
 
-import ingest
+import ingest.kinds as kinds
 import ingest.parallel as parallel
 import ingest.read as read
+import ingest.train_log
 from ingest.discover import discover
-from ingest.read import file_id, read_batch
+from ingest.ids import file_id
+from ingest.read import read_batch
 from warehouse.update import ingest_paths
 
 TRAIN = TRAIN_LOG.read_text()
@@ -139,7 +141,7 @@ def test_text_that_is_not_valid_utf8_is_stored_escaped(tmp_path, db_path):
 
 
 def _parser_returning(run_update: dict):
-    original = ingest.PARSERS["train"].parser
+    original = kinds.PARSERS["train"].parser
 
     def parse(data: bytes, path: str):
         parsed = original(data, path)
@@ -150,7 +152,7 @@ def _parser_returning(run_update: dict):
 
 
 def _with_parser(monkeypatch, kind: str, parser) -> None:
-    monkeypatch.setitem(ingest.PARSERS, kind, dataclasses.replace(ingest.PARSERS[kind], parser=parser))
+    monkeypatch.setitem(kinds.PARSERS, kind, dataclasses.replace(kinds.PARSERS[kind], parser=parser))
 
 
 def test_a_value_of_the_wrong_kind_fails_only_its_file(tmp_path, monkeypatch):

@@ -10,7 +10,8 @@ import pytest
 
 import warehouse.load as load
 from ingest.discover import discover
-from ingest.read import file_id, read_batch
+from ingest.ids import file_id
+from ingest.read import read_batch
 from warehouse.connect import connect
 from warehouse.load import delete_file_rows, load_batch, load_parsed, registered
 from warehouse.migrate import migrate

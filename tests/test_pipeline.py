@@ -14,9 +14,9 @@ from conftest import ingest_into, query
 from test_reliability import make_corpus
 
 import warehouse.pipeline as pipeline
-from ingest import parser_version
 from ingest.discover import discover
 from ingest.errors import UserError
+from ingest.kinds import parser_version
 from warehouse.errors import WarehouseError
 from warehouse.plan import RecordedFile, make_plan, read_recorded
 from warehouse.update import ingest_paths

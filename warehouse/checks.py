@@ -138,7 +138,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
     if unknown:
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
-    # the helper views several checks read (run_summary, run_neighbours, ...) are computed once per cursor
+    # the helper views several checks read (run_summary, run_neighbours, ...) are computed once
     helpers = shared_helpers([[available[name]] for name in wanted])
     results = on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details), wanted, threads,
                          helpers)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.read import file_id
+from ingest.ids import file_id
 from warehouse.catalog import table_columns
 from warehouse.connect import scratch_connection
 from warehouse.errors import WarehouseError

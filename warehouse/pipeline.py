@@ -40,8 +40,8 @@ import duckdb
 import pyarrow as pa
 
 from ingest.discover import FoundFile, discover
+from ingest.ids import file_id
 from ingest.parallel import ParserProcessError, chunks, parsing
-from ingest.read import file_id
 from ingest.text import is_valid, readable
 from warehouse.attribution import (
     SitesSource,

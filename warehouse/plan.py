@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import duckdb
 
-from ingest import parser_version
 from ingest.code_history import repo_head
 from ingest.discover import FoundFile
+from ingest.kinds import parser_version
 from warehouse.connect import connect_as
 from warehouse.migrate import check_version, latest_version
 from warehouse.trust import differing_views, stale_tool_views
@@ -165,7 +165,7 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
               attribution: dict[str, AttributionKey], code_repos: list[str] | None = None) -> Plan:
     """Compare the files found under `roots` (and what their sites are decided from, and the code
     repositories given now and remembered) with what the warehouse recorded. A file read by another
-    version of its parser (ingest.FileKind.version) is read again even when unchanged."""
+    version of its parser (ingest/kinds.py LogKind.version) is read again even when unchanged."""
     repos = list(dict.fromkeys([*(code_repos or []), *recorded.code_repos]))
     key = code_key(repos)
     present = {f.path for f in found}

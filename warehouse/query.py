@@ -79,33 +79,29 @@ def on_cursors(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyCo
     """`work(cursor, item)` for every item, `threads` at once, each on a reading cursor of `con`
     (one query keeps about one core busy); results in the order of `items`.
 
-    `helpers` (views, each after what it reads: viewfiles.shared_helpers) are computed once per
-    cursor before its first item, as TEMP tables of the same names, which the views read instead
-    (TEMP comes first in DuckDB's search path); they go with the cursors when the work ends, and
-    `con` itself is left as it was."""
+    `helpers` (views, each after what it reads: viewfiles.shared_helpers) are computed once, before
+    the items, and every cursor reads their rows instead of computing them again (`share_rows`);
+    the cursors close when the work ends, and `con` itself is left as it was."""
     if (threads <= 1 or len(items) <= 1) and not helpers:
         return [work(con, item) for item in items]
     cursors: list[duckdb.DuckDBPyConnection] = []
     try:
         for _ in range(max(1, min(threads, len(items)))):
             cursors.append(reading_cursor(con))
+        share_rows(cursors, helpers)
+        if len(cursors) == 1:
+            return [work(cursors[0], item) for item in items]
         free: Queue = Queue()
         for cursor in cursors:
             free.put(cursor)
-        prepared: set[int] = set()  # ids of the cursors holding the helpers (a cursor is on one thread at a time)
 
         def on_a_cursor(item: T) -> R:
             cursor = free.get()
             try:
-                if id(cursor) not in prepared:
-                    keep_as_tables(cursor, helpers)
-                    prepared.add(id(cursor))
                 return work(cursor, item)
             finally:
                 free.put(cursor)
 
-        if len(cursors) == 1:
-            return [on_a_cursor(item) for item in items]
         with ThreadPoolExecutor(max_workers=len(cursors)) as pool:
             return list(pool.map(on_a_cursor, items))
     finally:
@@ -113,18 +109,25 @@ def on_cursors(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyCo
             cursor.close()
 
 
-def keep_as_tables(cursor: duckdb.DuckDBPyConnection, views: list[str] | tuple[str, ...]) -> None:
-    """Each view's rows as a TEMP table of its name on this cursor (over a TEMP view of the tool's
-    own SQL, warehouse/trust.py, when the file's differs): later queries of the cursor that read the
-    view, directly or through other views, read the table. `views` are tool view names (the view
-    files' own), never names read from a file. A view that fails to compute is left a view."""
+def share_rows(cursors: list[duckdb.DuckDBPyConnection], views: list[str] | tuple[str, ...]) -> None:
+    """Each view's rows, computed once on the first cursor (over a TEMP view of the tool's own SQL,
+    warehouse/trust.py, when the file's differs), then registered on every cursor as a TEMP view
+    of the same name over those rows (an Arrow table in memory): later queries that read the view,
+    directly or through other views, read the rows (TEMP comes first in DuckDB's search path).
+    `views` are tool view names (the view files' own), never names read from a file. A view that
+    fails to compute is left as it is: the queries that read it compute it and say what fails."""
+    if views:
+        # every DuckDB type kept through Arrow (HUGEINT sums would come back DECIMAL); completing the
+        # statement also closes a result an earlier fetchone left open, which would block `sql`
+        cursors[0].execute("set arrow_lossless_conversion = true").fetchall()
     for view in views:
         try:
-            cursor.execute(f"create temp table _kept as select * from {view}")
+            rows = cursors[0].sql(f"select * from {view}").to_arrow_table()
         except duckdb.Error:
-            continue  # left a view: the queries that read it compute it and say what fails
-        cursor.execute(f"drop view if exists temp.{view}")
-        cursor.execute(f"alter table temp._kept rename to {view}")
+            continue
+        for cursor in cursors:
+            cursor.execute(f"drop view if exists temp.{view}").fetchall()
+            cursor.register(view, rows)
 
 
 def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:

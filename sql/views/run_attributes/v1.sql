@@ -1,5 +1,5 @@
 -- view: run_attributes
--- version: 1 (first version)
+-- version: 1 (first version; the settings are joined after keeping those that vary: same rows, faster)
 -- grain: one row per training run and attribute (every run has every attribute)
 -- reads: archs, lr_decays_v1, run_settings, runs
 -- question: What can be said of each training run that might explain how it went? The candidate
@@ -55,6 +55,16 @@ varying_settings as (
     where source <> 'environment'
     group by parameter
     having count(distinct value) between 2 and 30
+),
+
+varying_values as (
+    -- the logged values of those settings only: the join below builds on these, not on every setting
+    select
+        run_id,
+        parameter,
+        value
+    from run_settings
+    where source <> 'environment' and parameter in (select v.parameter from varying_settings as v)
 ),
 
 from_runs as (
@@ -150,8 +160,8 @@ final as (
         coalesce(s.value, 'not logged') as value
     from runs as r
     cross join varying_settings as v
-    left join run_settings as s
-        on r.run_id = s.run_id and v.parameter = s.parameter and s.source <> 'environment'
+    left join varying_values as s
+        on r.run_id = s.run_id and v.parameter = s.parameter
 )
 
 select * from final

@@ -1,0 +1,118 @@
+"""The kinds of benchmark files: the one place that knows which file names hold which kind of log
+and which parser reads it; `parse_file` is the single entry point the loader calls.
+
+>>> classify("arch_0042_eval_Linf_AA-Compact.log")
+FileKind(kind='eval', arch_id=42, norm='Linf', attack='AA-Compact')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, NamedTuple
+
+from ingest.corruption_log import parse_corruption_log
+from ingest.errors import ParseError
+from ingest.eval_log import parse_eval_log
+from ingest.records import ParsedLog
+from ingest.release import parse_release
+from ingest.scanning import LinearPattern, linear
+from ingest.space import MAX_ARCH_ID
+from ingest.train_log import parse_train_log
+
+
+class FileKind(NamedTuple):
+    """What a file's name says it holds (a tuple: every ingest classifies every file found)."""
+
+    kind: str
+    arch_id: int | None = None
+    norm: str | None = None
+    attack: str | None = None
+
+
+@dataclass(frozen=True)
+class LogKind:
+    """A kind of benchmark file: its name pattern, the parser that reads it (None: recorded, not
+    parsed) and that parser's version.
+
+    The version is recorded with every file it read (`files.parser_version`); raising it makes the
+    next ingest read those files again, so a fix reaches existing warehouses without a rebuild.
+    """
+
+    kind: str
+    pattern: LinearPattern
+    parser: Callable[..., ParsedLog] | None
+    description: str
+    version: int = 1
+
+    @cached_property
+    def parser_version(self) -> str:
+        return f"{self.kind}:{self.version}"
+
+
+def _name(kind: str, regex: str, worst: str) -> LinearPattern:
+    """A file-name pattern, matched against whole names (ASCII digits only: `arch_\u0663.log` is no arch)."""
+    return linear(f"names.{kind}", regex, use="fullmatch", worst_case=lambda n: worst * max(1, n // len(worst)))
+
+
+_ARCH = r"arch_([0-9]++)"
+REGISTRY: tuple[LogKind, ...] = (
+    # version 2: every historical format of the training code, step-line figures (SPEC section 8)
+    LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 2),
+    LogKind(
+        "eval",
+        _name("eval", rf"{_ARCH}_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log", "arch_1_eval_L2_AA"),
+        parse_eval_log,
+        "test-set evaluation of a best checkpoint (Base or AutoAttack)",
+        2,  # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural
+    ),
+    LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c_level\.log", "arch_1_eval_cifar10c_"),
+            parse_corruption_log, "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)", 2),  # 2: hours
+    LogKind("config", _name("config", rf"{_ARCH}\.yaml", "arch_1.yam"), None, "saved run config (the training log repeats it)"),
+    LogKind("release", _name("release", r"(?:[^/.]++|\.(?!jsonl\Z))++\.jsonl", "a.jsonl."), parse_release,
+            "published release file (cifar10.jsonl): one JSON object per arch, SPEC section 6"),
+)
+
+
+_OTHER = FileKind("other")
+
+
+def classify(name: str) -> FileKind:
+    """Kind of a file from its name alone; anything else is `other` (counted, not read).
+
+    Only names that start like a log or end like a release file are matched (every ingest
+    classifies every file found: tens of thousands)."""
+    if not name.startswith("arch_") and not name.endswith(".jsonl"):
+        return _OTHER
+    for entry in REGISTRY:
+        match = entry.pattern.fullmatch(name)
+        if match:
+            groups = match.groups()
+            arch_id = int(groups[0]) if groups else None
+            return FileKind(entry.kind, arch_id, *(groups[1:3] if entry.kind == "eval" else (None, None)))
+    return _OTHER
+
+
+PARSERS = {entry.kind: entry for entry in REGISTRY}
+
+
+def parser_version(kind: str) -> str | None:
+    """The version of the parser of a kind of file (`train:2`), None for kinds that are not read."""
+    entry = PARSERS.get(kind)
+    return entry.parser_version if entry is not None else None
+
+
+def parse_file(data: bytes, path: str, kind: FileKind) -> ParsedLog:
+    """Parse the bytes of one file of a known kind; raise ParseError when it cannot be read."""
+    entry = PARSERS[kind.kind]
+    if kind.kind == "release":
+        return entry.parser(data, path)
+    if kind.arch_id is None or not 1 <= kind.arch_id <= MAX_ARCH_ID:
+        raise ParseError(path, None, f"arch id {kind.arch_id} outside 1..{MAX_ARCH_ID}")
+    if entry.parser is None:
+        return ParsedLog(kind=kind.kind, status="ok", message=entry.description + ": recorded, not parsed")
+    if kind.kind == "eval":
+        return entry.parser(data, path, kind.norm, kind.attack)
+    return entry.parser(data, path)
+
+
+__all__ = ["classify", "parse_file", "parser_version", "ParseError", "ParsedLog", "FileKind", "REGISTRY", "MAX_ARCH_ID"]
