@@ -139,6 +139,9 @@ def test_shared_helpers_are_the_helper_views_two_checks_read():
     assert shared_helpers([["check_explain_v1"]]) == []
     # a name without its version is the newest version; a query reading it again shares it
     assert "check_explain_v1" in shared_helpers([["check_explain"], ["check_explain", "runs"]])
+    # the newest even where its alias comes later in install order (v1 reads v2)
+    drift = shared_helpers([["check_config_drift"], ["check_config_drift"]])
+    assert "check_config_drift_v2" in drift and "check_config_drift_v1" not in drift
 
 
 def test_shared_rows_outlive_the_view_and_a_helper_that_fails_is_left_a_view(tmp_path):

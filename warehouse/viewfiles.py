@@ -378,7 +378,7 @@ def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Pa
     query."""
     files = load_view_files(sql_dir)
     reads = {f.view_name: f.reads for f in files}
-    newest = {f.name: f.view_name for f in files}  # files come in version order: the last one stays
+    newest = {f.name: f.view_name for f in sorted(files, key=lambda f: f.version)}  # the highest version stays
 
     def reached(names: list[str] | tuple[str, ...]) -> set[str]:
         seen: set[str] = set()
