@@ -56,8 +56,9 @@ def _name(kind: str, regex: str, worst: str) -> LinearPattern:
 
 _ARCH = r"arch_([0-9]++)"
 REGISTRY: tuple[LogKind, ...] = (
-    # version 2: every historical format of the training code, step-line figures (SPEC section 8)
-    LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 2),
+    # version 2: every historical format of the training code, step-line figures (SPEC section 8);
+    # 3: a setting the header records twice under one name is kept once (the first)
+    LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 3),
     LogKind(
         "eval",
         _name("eval", rf"{_ARCH}_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log", "arch_1_eval_L2_AA"),

@@ -52,7 +52,10 @@ def _validation_images(data: bytes, first_epoch: int) -> int | None:
 
 
 def _settings(values: dict[str, str], configs: dict[str, Config]) -> list[tuple[str, str, str]]:
-    """Every training setting the header records: argument lines as printed, Config entries as `<config>.<key>`."""
+    """Every training setting the header records: argument lines as printed, Config entries as
+    `<config>.<key>`, environment facts. One per name, the first recorded (an argument line
+    `optimizer.lr: ...` beside a Config's `lr`, or `param_size: ...` beside `param size: ...`):
+    run_settings holds one row per run and setting, and config_drift counts on it."""
     environment = ("param size", "flops", "PyTorch Version", "GPU List")
     settings = [(k, v, "argument") for k, v in values.items() if " " not in k and k not in environment]
     for config, entries in configs.items():
@@ -60,7 +63,10 @@ def _settings(values: dict[str, str], configs: dict[str, Config]) -> list[tuple[
     for key in environment:
         if key in values:
             settings.append((key.lower().replace(" ", "_"), values[key], "environment"))
-    return settings
+    first: dict[str, tuple[str, str, str]] = {}
+    for setting in settings:
+        first.setdefault(setting[0], setting)
+    return list(first.values())
 
 
 def _best(cw40: list) -> tuple[int | None, int | None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline
 from reports.style import low_rule, site_scale, title
 
 PANEL_WIDTH = 760
@@ -120,39 +120,44 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str],
         r["month"] = (r["trained_month"] or "")[:7]
     months = sorted({r["month"] for r in rows})
     bands = _bands(vlines, rows)
-    x_scale = alt.Scale(domain=list(_id_range(rows)), nice=False, zero=False)
-    accs = [r["best_cw40_acc"] for r in rows if r["best_cw40_acc"] is not None]
-    y_scale = alt.Scale(domain=[min(accs) - 1, max(accs) + 1], nice=False, zero=False)
-    site_colour = alt.Color("site:N", title="site", scale=site_scale(sites))
-    month_colour = _month_colour(months)
-    top = _panel(rows, bands, site_colour, x_scale, y_scale, "coloured by site")
-    middle = _panel(rows, bands, month_colour, x_scale, y_scale, "coloured by the month the run started")
-    panels = [top, middle]
-    zoomed = sorted(sorted(bands, key=lambda b: -b["n_low"])[:MAX_ZOOMS], key=lambda b: b["band_id"])
-    zoom_colour = _month_colour(months, legend=False)
-    zooms = [_zoom(rows, b, zoom_colour, y_scale) for b in zoomed]
-    for start in range(0, len(zooms), 3):
-        panels.append(alt.hconcat(*zooms[start:start + 3], spacing=24))
     band_lines = [f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low, {b['sites']}, trained {b['trained']}"
                   for b in bands[:4]]
     more = [f"... and {len(bands) - 4} more bands"] if len(bands) > 4 else []
-    # one copy of the 15,625 rows instead of one per panel: composing charts deep-copies inline data
-    chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
-        title=title(
-            f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs",
-            ["One point per finished run; ringed: low runs, " + low_text + ";",
-             "shaded: bands of consecutive archs with low runs.", *band_lines, *more],
-        )
-    )
-    chart["datasets"] = {RUNS_DATASET: rows}  # set, not `properties()`: that validates every row
+    heading = f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs"
+    subtitle = ["One point per finished run; ringed: low runs, " + low_text + ";",
+                "shaded: bands of consecutive archs with low runs.", *band_lines, *more]
     return Figure(
-        name="local_train_issue", chart=chart, section="bands",
+        name="local_train_issue", section="bands",
+        drawing=Drawing(arch_bands_chart, (rows, bands, sites, months, heading, subtitle)),
         caption=(f"{len(bands)} bands of consecutive archs far below their neighbours" +
                  (": " + "; ".join(band_lines + more) if bands else "") + "."),
         rows={"runs": rows, "bands": bands},
         facts={"n_bands": len(bands), "bands": bands, "n_runs": len(rows), "n_low": sum(bool(r["is_low"]) for r in rows),
                "months": months},
     )
+
+
+def arch_bands_chart(rows: list[dict], bands: list[dict], sites: list[str], months: list[str], heading: str,
+                     subtitle: list[str]) -> alt.VConcatChart:
+    """The two overview panels (colour: site, then month) and the zoomed panels of the bands with
+    the most low archs, three to a row."""
+    x_scale = alt.Scale(domain=list(_id_range(rows)), nice=False, zero=False)
+    accs = [r["best_cw40_acc"] for r in rows if r["best_cw40_acc"] is not None]
+    y_scale = alt.Scale(domain=[min(accs) - 1, max(accs) + 1], nice=False, zero=False)
+    site_colour = alt.Color("site:N", title="site", scale=site_scale(sites))
+    top = _panel(rows, bands, site_colour, x_scale, y_scale, "coloured by site")
+    middle = _panel(rows, bands, _month_colour(months), x_scale, y_scale, "coloured by the month the run started")
+    panels = [top, middle]
+    zoomed = sorted(sorted(bands, key=lambda b: -b["n_low"])[:MAX_ZOOMS], key=lambda b: b["band_id"])
+    zoom_colour = _month_colour(months, legend=False)
+    zooms = [_zoom(rows, b, zoom_colour, y_scale) for b in zoomed]
+    for start in range(0, len(zooms), 3):
+        panels.append(alt.hconcat(*zooms[start:start + 3], spacing=24))
+    # one copy of the 15,625 rows instead of one per panel: composing charts deep-copies inline data
+    chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
+        title=title(heading, subtitle))
+    chart["datasets"] = {RUNS_DATASET: rows}  # set, not `properties()`: that validates every row
+    return chart
 
 
 def figures(data: ReportData, context: Context) -> list[Figure]:

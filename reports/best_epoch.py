@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline
 from reports.style import EARLY_COLOURS, HEIGHT, WIDTH, count_scale, file_site, fixed_scale, title
 
 MIN_DECAY_SHARE_PCT = 2.0
@@ -49,22 +49,24 @@ def _decay_text(decays: list[dict]) -> str:
     return ", ".join(f"{d['epoch']} ({d['share_pct']:.0f}%)" for d in decays) or "none logged"
 
 
+def best_epoch_chart(bins: list[dict], decays: list[dict], epochs: int, heading: str,
+                     subtitle: list[str]) -> alt.LayerChart:
+    return alt.layer(_bars(bins, epochs), _decay_rules(decays)).properties(
+        width=WIDTH, height=HEIGHT, title=title(heading, subtitle))
+
+
 def render_best_epoch(site: str, bins: list[dict], decays: list[dict], epochs: int) -> Figure:
     n_runs = sum(r["n_runs"] for r in bins)
     n_early = sum(r["n_runs"] for r in bins if r["early"])
     decay_epoch = max(((r["first_decay_epoch"], r["n_runs"]) for r in bins), key=lambda x: x[1], default=(None, 0))[0]
     share = 100.0 * n_early / n_runs if n_runs else 0.0
     shown_decays = [d for d in decays if d["share_pct"] >= MIN_DECAY_SHARE_PCT or d["n_runs"] >= 3]
-    chart = alt.layer(_bars(bins, epochs), _decay_rules(shown_decays)).properties(
-        width=WIDTH, height=HEIGHT,
-        title=title(
-            f"{site}: best CW-40 epoch of {n_runs} finished runs",
-            [f"{n_early} runs ({share:.0f}%) peaked before the first lr decay (epoch {decay_epoch}).",
-             f"Dashed: epochs at which the runs' logged lr dropped x0.1, with the share of runs: {_decay_text(shown_decays)}."],
-        ),
-    )
+    subtitle = [f"{n_early} runs ({share:.0f}%) peaked before the first lr decay (epoch {decay_epoch}).",
+                f"Dashed: epochs at which the runs' logged lr dropped x0.1, with the share of runs: {_decay_text(shown_decays)}."]
     return Figure(
-        name=f"best_epoch_{file_site(site)}", chart=chart, section="best_epoch",
+        name=f"best_epoch_{file_site(site)}", section="best_epoch",
+        drawing=Drawing(best_epoch_chart, (bins, shown_decays, epochs,
+                                           f"{site}: best CW-40 epoch of {n_runs} finished runs", subtitle)),
         caption=f"{site}: {n_early} of {n_runs} finished runs ({share:.0f}%) reached their best CW-40 "
                 f"checkpoint before the first learning-rate decay (epoch {decay_epoch}).",
         rows={"bins": bins, "decays": shown_decays},

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import altair as alt
-from altair.utils.schemapi import debug_mode
 
 from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
 from reports.data import ReportData, parameterless_queries
 from reports.document import html_body, to_markdown
 from reports.figures import Context, Figure
-from reports.outputs import OutputRecord, figure_key, read_record, remove_stale, write_record
+from reports.outputs import OutputRecord, figure_key, read_record, remove_stale, reports_source, write_record
 from reports.render import FORMATS, full_spec, images, page, renderer, write_figure
 from warehouse.checks import installed_checks
 from warehouse.errors import WarehouseError
@@ -87,11 +86,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def collect_figures(data: ReportData, context: Context) -> list[Figure]:
     """Every figure, in report order, each titled with the demo banner when the data is the demo's.
-    Altair's check of each chart object as it is made is off: it walks every row of the inline
-    data (seconds at full scale), and each spec drawn is checked against the Vega-Lite schema
-    anyway (`Figure.spec`, `_draw`)."""
-    with debug_mode(False):
-        figures = [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
+    Their charts are not built here: only those drawn or embedded are (reports/figures.py)."""
+    figures = [figure for family in FIGURE_FAMILIES for figure in family(data, context)]
     for figure in figures:
         figure.banner = context.banner
     return figures
@@ -107,6 +103,12 @@ INDEX = "index"  # the record's name for index.html
 DRAWING_PROCESSES = 2
 """Processes that draw figures at once: vl-convert runs one chart at a time in a process, so two
 processes use both cores of the benchmark's machine (the HTML pages are written here meanwhile)."""
+
+
+def drawing_version() -> str:
+    """What every figure's files depend on besides its own drawing: the renderer and page template,
+    Altair, and the source of reports/ that makes each spec."""
+    return f"{renderer()}; altair {alt.__version__}; reports {reports_source()}"
 
 
 def data_rows(spec: dict) -> int:
@@ -126,14 +128,14 @@ def data_rows(spec: dict) -> int:
 def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: OutputRecord, result: ReportResult,
           progress: Progress) -> dict[str, tuple[str, list[str]]]:
     """Draw the figures whose key changed since the last report in `out` (reports/outputs.py) and
-    keep the others' files; return each figure's key and files. Only the figures drawn are checked
-    against the Vega-Lite schema: the others' specs are, byte for byte (their key), ones an earlier
-    report checked with the same Altair (in the key) before drawing them."""
-    version = f"{renderer()}; altair {alt.__version__}"
+    keep the others' files; return each figure's key and files. Only the figures drawn are built
+    and checked against the Vega-Lite schema: the others' specs are, byte for byte (their key: what
+    they are made from, by the same code and Altair), ones an earlier report checked and drew."""
+    version = drawing_version()
     planned = {}
     for figure in figures:
         files = [f"{figure.name}.{fmt}" for fmt in formats]
-        planned[figure.name] = (figure_key(full_spec(figure.unchecked_spec()), figure.caption, formats, version), files)
+        planned[figure.name] = (figure_key(figure.made_from(), figure.caption, formats, version), files)
     # the largest first, so that the two processes finish together instead of one drawing the
     # 15,625-point figure alone at the end
     todo = sorted((f for f in figures if not record.unchanged(out, f.name, *planned[f.name])),
@@ -192,11 +194,14 @@ def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...]
         (out / "report.md").write_text(to_markdown(blocks, formats))
         result.written.append(out / "report.md")
         progress.advance("report.md")
-        # index.html carries every spec and the Vega bundle (made in ~2 s): written when its text changes
-        title_text, body = "RobustNASBench logs: the analysis", html_body(blocks, formats)
-        planned[INDEX] = (figure_key({"title": title_text, "body": body}, "", ("html",), renderer()), ["index.html"])
+        # index.html carries every spec and the Vega bundle (made in ~2 s): written when its text
+        # changes, keyed with each figure's key in place of its spec (so no chart is built for it)
+        title_text = "RobustNASBench logs: the analysis"
+        keyed = html_body(blocks, formats, chart=lambda element_id, figure: f"{element_id}:{planned[figure.name][0]}")
+        planned[INDEX] = (figure_key({"title": title_text, "body": keyed}, "", ("html",), drawing_version()),
+                          ["index.html"])
         if not record.unchanged(out, INDEX, *planned[INDEX]):
-            (out / "index.html").write_text(page(title_text, body))
+            (out / "index.html").write_text(page(title_text, html_body(blocks, formats)))
         result.written.append(out / "index.html")
         progress.advance("index.html")
         result.removed = remove_stale(out, record.stale(planned))

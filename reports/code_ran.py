@@ -10,30 +10,34 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline
 from reports.style import HEIGHT, WIDTH, fixed_scale, title
 
 PATH_COLOURS = {"native_amp_unscaled": "#e45756", "fp32_or_apex": "#4c78a8", "unknown": "#9d9d9d"}
 
 
-def render_code_timeline(rows: list[dict]) -> Figure:
-    ringed = [r for r in rows if r["in_band"]]
-    native = [r for r in rows if r["precision_path"] == "native_amp_unscaled"]
-    base = alt.Chart(inline(rows))
+def code_timeline_chart(rows: list[dict], ringed: list[dict], subtitle: list[str]) -> alt.LayerChart:
     tooltip = [alt.Tooltip("arch_id:Q", title="arch id"), alt.Tooltip("site:N"), alt.Tooltip("gpu:N", title="GPU"),
                alt.Tooltip("started_at:N", title="started"), alt.Tooltip("precision_path:N", title="precision path"),
                alt.Tooltip("code_version:N", title="code"), alt.Tooltip("grad_norm_median:Q", title="median |gn|", format=",.1f"),
                alt.Tooltip("is_low:N", title="low run"), alt.Tooltip("in_band:N", title="in a band")]
     x = alt.X("started_at:T", title="run started")
     y = alt.Y("arch_id:Q", title="arch id", scale=alt.Scale(domain=[0, 15625]))
-    points = base.mark_point(filled=True, size=28, opacity=0.75).encode(
+    points = alt.Chart(inline(rows)).mark_point(filled=True, size=28, opacity=0.75).encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.Color("precision_path:N", title="precision path", scale=fixed_scale(PATH_COLOURS)),
         shape=alt.Shape("code_version:N", title="training code", legend=alt.Legend(labelLimit=360)),
     )
-    rings = alt.Chart(inline(ringed or [{"started_at": None, "arch_id": None}])).mark_point(
-        size=140, color="black", strokeWidth=1.2).encode(x=x, y=y, tooltip=tooltip) if ringed else None
-    layers = [points] + ([rings] if rings is not None else [])
+    rings = alt.Chart(inline(ringed)).mark_point(size=140, color="black", strokeWidth=1.2).encode(
+        x=x, y=y, tooltip=tooltip)
+    layers = [points] + ([rings] if ringed else [])
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=title(
+        "Which code ran: start time and arch id of every run", subtitle))
+
+
+def render_code_timeline(rows: list[dict]) -> Figure:
+    ringed = [r for r in rows if r["in_band"]]
+    native = [r for r in rows if r["precision_path"] == "native_amp_unscaled"]
     low_native = sum(r["is_low"] for r in native)
     low_other = sum(r["is_low"] for r in rows if r["precision_path"] != "native_amp_unscaled")
     subtitle = [
@@ -42,10 +46,8 @@ def render_code_timeline(rows: list[dict]) -> Figure:
         "Colour: precision path; shape: training code version (its commit window when a code repository is "
         "known); ringed: low runs inside a band of section 4.",
     ]
-    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=title(
-        "Which code ran: start time and arch id of every run", subtitle))
     return Figure(
-        name="code_timeline", chart=chart, section="code",
+        name="code_timeline", drawing=Drawing(code_timeline_chart, (rows, ringed, subtitle)), section="code",
         caption=f"{len(native)} native-AMP runs, {len(ringed)} band runs ringed.",
         rows={"runs": rows},
         facts={"n_runs": len(rows), "n_native": len(native), "n_band": len(ringed),

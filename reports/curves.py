@@ -15,7 +15,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline
 from reports.style import HEIGHT, METRIC_DASHES, site_colours, title
 
 METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "pgd20": "PGD-20", "cw40": "CW-40"}
@@ -51,7 +51,29 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
     for row in curves:
         runs.setdefault(row["run_id"], {k: row[k] for k in ("series", "site", "gpu", "started_at", "finished", "best_epoch")})
     series = sorted({r["series"] for r in runs.values()})
-    scale = _series_scale(series, {r["series"]: r["site"] for r in runs.values()})
+    best_rows = [r for r in curves if r["metric"] == "CW-40" and r["epoch"] == r["best_epoch"]]
+    sites = " and ".join(series)
+    heading = f"Arch {arch_id}: training curves of the runs of {sites}"
+    subtitle = _subtitle(arch_id, list(runs.values()), pairs, rank)
+    decay_text = "; ".join(
+        f"{s}: {', '.join(str(d['epoch']) for d in decays if d['series'] == s) or 'none'}" for s in series)
+    return Figure(
+        name=curve_figure_name(arch_id, len({r["site"] for r in runs.values()})), section="curves",
+        drawing=Drawing(curves_chart, (curves, decays, best_rows, {r["series"]: r["site"] for r in runs.values()},
+                                       heading, subtitle)),
+        caption=f"Arch {arch_id} ({sites}): best CW-40 epochs "
+                + ", ".join(f"{r['series']} {r['best_epoch']}" for r in runs.values())
+                + f"; lr decays at {decay_text}.",
+        rows={"curves": curves, "decays": decays, "best": best_rows},
+        facts={"arch_id": arch_id, "series": series, "runs": list(runs.values()), "rank": rank},
+    )
+
+
+def curves_chart(curves: list[dict], decays: list[dict], best_rows: list[dict], series_sites: dict[str, str],
+                 heading: str, subtitle: list[str]) -> alt.LayerChart:
+    """One arch's runs: clean, PGD-20 and CW-40 validation curves, best CW-40 epochs, lr decays
+    (`series_sites`: each run's series name -> its site)."""
+    scale = _series_scale(sorted(series_sites), series_sites)
     colour = alt.Color("series:N", title="site", scale=scale)
     epochs = max(r["epoch"] for r in curves) + 1
     x = alt.X("epoch:Q", title="epoch (0-based)", scale=alt.Scale(domain=[0, epochs], nice=False))
@@ -67,9 +89,8 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
                  alt.Tooltip("acc:Q", title="accuracy (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU"),
                  alt.Tooltip("started_at:N", title="started")],
     )
-    best_rows = [r for r in curves if r["metric"] == "CW-40" and r["epoch"] == r["best_epoch"]]
     best = alt.Chart(inline(best_rows)).mark_point(shape="diamond", size=110, filled=True,
-                                                           stroke="black", strokeWidth=0.8).encode(
+                                                   stroke="black", strokeWidth=0.8).encode(
         x=x, y="acc:Q", color=alt.Color("series:N", title="site", scale=scale),
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best CW-40 epoch"),
                  alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU")],
@@ -84,22 +105,7 @@ def render_curves(arch_id: int, curves: list[dict], decays: list[dict], pairs: l
         align="left", baseline="bottom", dx=3, dy=-3, fontSize=10, color="#555").encode(
         x=x, y=alt.value(HEIGHT + 40), text="label:N")
     layers = [rules, labels, lines, best] if decays else [lines, best]
-    sites = " and ".join(series)
-    chart = alt.layer(*layers).properties(
-        width=DETAIL_WIDTH, height=HEIGHT + 40,
-        title=title(f"Arch {arch_id}: training curves of the runs of {sites}",
-                    _subtitle(arch_id, list(runs.values()), pairs, rank)),
-    )
-    decay_text = "; ".join(
-        f"{s}: {', '.join(str(d['epoch']) for d in decays if d['series'] == s) or 'none'}" for s in series)
-    return Figure(
-        name=curve_figure_name(arch_id, len({r["site"] for r in runs.values()})), chart=chart, section="curves",
-        caption=f"Arch {arch_id} ({sites}): best CW-40 epochs "
-                + ", ".join(f"{r['series']} {r['best_epoch']}" for r in runs.values())
-                + f"; lr decays at {decay_text}.",
-        rows={"curves": curves, "decays": decays, "best": best_rows},
-        facts={"arch_id": arch_id, "series": series, "runs": list(runs.values()), "rank": rank},
-    )
+    return alt.layer(*layers).properties(width=DETAIL_WIDTH, height=HEIGHT + 40, title=title(heading, subtitle))
 
 
 def curve_figure_name(arch_id: int, n_sites: int) -> str:
@@ -111,11 +117,6 @@ def curve_figure_name(arch_id: int, n_sites: int) -> str:
 def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict], chosen: bool) -> Figure:
     """One panel per arch: CW-40 validation accuracy per site, best epochs, lr decays."""
     cw = [r for r in curves if r["metric"] == "CW-40"]
-    series = sorted({r["series"] for r in cw})
-    scale = _series_scale(series, {r["series"]: r["site"] for r in cw})
-    colour = alt.Color("series:N", title="site", scale=scale)
-    epochs = max(r["epoch"] for r in cw) + 1
-    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs], nice=False))
     panels, early = [], []
     for arch_id in arch_ids:
         rows = [r for r in cw if r["arch_id"] == arch_id]
@@ -128,6 +129,31 @@ def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict],
         best = [r for r in rows if r["epoch"] == r["best_epoch"]]
         early += [(arch_id, r["series"]) for r in best if first.get(r["series"]) is not None
                   and r["best_epoch"] < first[r["series"]]]
+        panels.append([arch_id, rows, arch_decays, best])
+    which = "the chosen archs" if chosen else f"the {len(panels)} archs trained at two sites that differ most"
+    early_sites = sorted({s for _, s in early})
+    said = (", ".join(f"{s} at {sum(1 for _, x in early if x == s)} of {len(panels)} archs" for s in early_sites)
+            or f"no run at any of the {len(panels)} archs")
+    heading = f"CW-40 validation accuracy of {which}, epoch by epoch"
+    subtitle = [f"Peaked (diamond) before its first lr decay (dashed): {said}.",
+                "One panel per arch; colour: site; dashed rules: lr decays."]
+    return Figure(
+        name="training_curves", section="curves",
+        drawing=Drawing(overview_chart, (panels, {r["series"]: r["site"] for r in cw},
+                                         max(r["epoch"] for r in cw) + 1, heading, subtitle)),
+        caption=f"CW-40 validation curves of {which}: peaked before the first lr decay: {said}.",
+        rows={"curves": cw, "decays": decays},
+        facts={"arch_ids": [a for a in arch_ids if any(r["arch_id"] == a for r in cw)], "early": early},
+    )
+
+
+def overview_chart(panels: list[list], series_sites: dict[str, str], epochs: int, heading: str,
+                   subtitle: list[str]) -> alt.ConcatChart:
+    """The panels ([arch id, CW-40 rows, lr decays, best-epoch rows] each) in rows of PANEL_COLUMNS."""
+    colour = alt.Color("series:N", title="site", scale=_series_scale(sorted(series_sites), series_sites))
+    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs], nice=False))
+    charts = []
+    for arch_id, rows, arch_decays, best in panels:
         layers = [
             alt.Chart(inline(arch_decays)).mark_rule(strokeDash=[5, 3], opacity=0.7).encode(
                 x=x, color=colour),
@@ -137,28 +163,15 @@ def render_overview(arch_ids: list[int], curves: list[dict], decays: list[dict],
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q"),
                          alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f")]),
             alt.Chart(inline(best)).mark_point(shape="diamond", size=80, filled=True, stroke="black",
-                                                        strokeWidth=0.8).encode(
+                                               strokeWidth=0.8).encode(
                 x=x, y="acc:Q", color=colour,
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best epoch")]),
         ]
         sites = " and ".join(sorted({r["series"] for r in rows}))
-        panels.append(alt.layer(*layers).properties(
+        charts.append(alt.layer(*layers).properties(
             width=PANEL_WIDTH, height=PANEL_HEIGHT,
             title=alt.TitleParams(f"Arch {arch_id} ({sites})", fontSize=12)))
-    which = "the chosen archs" if chosen else f"the {len(panels)} archs trained at two sites that differ most"
-    early_sites = sorted({s for _, s in early})
-    said = (", ".join(f"{s} at {sum(1 for _, x in early if x == s)} of {len(panels)} archs" for s in early_sites)
-            or f"no run at any of the {len(panels)} archs")
-    chart = alt.concat(*panels, columns=PANEL_COLUMNS, spacing=18).properties(title=title(
-        f"CW-40 validation accuracy of {which}, epoch by epoch",
-        [f"Peaked (diamond) before its first lr decay (dashed): {said}.",
-         "One panel per arch; colour: site; dashed rules: lr decays."]))
-    return Figure(
-        name="training_curves", chart=chart, section="curves",
-        caption=f"CW-40 validation curves of {which}: peaked before the first lr decay: {said}.",
-        rows={"curves": cw, "decays": decays},
-        facts={"arch_ids": [a for a in arch_ids if any(r["arch_id"] == a for r in cw)], "early": early},
-    )
+    return alt.concat(*charts, columns=PANEL_COLUMNS, spacing=18).properties(title=title(heading, subtitle))
 
 
 def figures(data: ReportData, context: Context) -> list[Figure]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from reports.figures import Figure
 from reports.render import chart_block
@@ -126,8 +127,15 @@ def _html_table(b: Table) -> str:
     return table
 
 
-def html_body(blocks: list[Block], formats: tuple[str, ...]) -> str:
-    """The body of the report page: text, tables and one interactive chart per figure."""
+def embedded_chart(element_id: str, figure: Figure) -> str:
+    """The interactive chart of a figure in the report page: its spec inline."""
+    return chart_block(element_id, figure.unchecked_spec())
+
+
+def html_body(blocks: list[Block], formats: tuple[str, ...],
+              chart: Callable[[str, Figure], str] = embedded_chart) -> str:
+    """The body of the report page: text, tables and one interactive chart per figure (`chart`
+    gives each chart's HTML: a report keys the page with the figures' keys in their place)."""
     parts: list[str] = []
     n_chart = 0
     for b in blocks:
@@ -148,7 +156,7 @@ def html_body(blocks: list[Block], formats: tuple[str, ...]) -> str:
             f = b.figure
             links = " ".join(f"<a href=\"{f.name}.{fmt}\">{fmt}</a>" for fmt in formats)
             parts.append(
-                f"<figure id=\"fig-{html.escape(f.name)}\">{chart_block(f'chart-{n_chart}', f.unchecked_spec())}"
+                f"<figure id=\"fig-{html.escape(f.name)}\">{chart(f'chart-{n_chart}', f)}"
                 f"<figcaption><code>{html.escape(f.name)}</code>: {inline_html(f.caption)} {links}</figcaption></figure>"
             )
     return "\n".join(parts)

@@ -13,8 +13,8 @@ import math
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
-from reports.style import count_scale, title
+from reports.figures import Context, Drawing, Figure, inline
+from reports.style import count_scale, count_top, title
 
 METRICS = {  # check metric -> (file name, label)
     "clean": ("dup_test_acc", "clean"),
@@ -61,6 +61,32 @@ def _tooltip(site_a: str, site_b: str) -> list[alt.Tooltip]:
 def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure:
     name, label = METRICS[metric]
     site_a, site_b = rows[0]["site_a"], rows[0]["site_b"]
+    deltas = [r["delta"] for r in rows]
+    mean_delta = sum(deltas) / len(deltas)
+    step = _nice_step(max(abs(min(deltas)), abs(max(deltas)), 1.0) / 8)
+    spread = step * (int(max(abs(min(deltas)), abs(max(deltas))) / step) + 1)
+    tallest = max(sum(1 for d in deltas if math.floor((d + spread) / step) == k)
+                  for k in range(int(round(2 * spread / step)) + 1))
+    heading = f"{label[0].upper() + label[1:]} test accuracy of the {len(rows)} archs trained at both sites"
+    subtitle = ["Linf Base test evaluation of each site's best checkpoint.", *_paired_lines(test, site_a, site_b)]
+    return Figure(
+        name=name, section="duplicates",
+        drawing=Drawing(duplicate_chart, (rows, label, [step, spread, tallest, mean_delta], heading, subtitle)),
+        caption=f"{label} test accuracy: " + "; ".join(_paired_lines(test, site_a, site_b)) + ".",
+        rows={"pairs": rows},
+        facts={"metric": metric, "label": label, "n_archs": len(rows), "site_a": site_a, "site_b": site_b,
+               "tallest_bin": tallest, "y_top": count_top(tallest),
+               "mean_delta": mean_delta, "n_b_higher": sum(d > 0 for d in deltas),
+               "n_a_higher": sum(d < 0 for d in deltas), "test": test},
+    )
+
+
+def duplicate_chart(rows: list[dict], label: str, bins: list[float], heading: str,
+                    subtitle: list[str]) -> alt.HConcatChart:
+    """Left the pairs against the diagonal, right the histogram of their differences (`bins`: the
+    bin width, the half-width of the axis, the tallest bin's count and the mean difference)."""
+    step, spread, tallest, mean_delta = bins
+    site_a, site_b = rows[0]["site_a"], rows[0]["site_b"]
     values = [r["value_a"] for r in rows] + [r["value_b"] for r in rows]
     low, high = min(values) - 1.0, max(values) + 1.0
     scale = alt.Scale(domain=[low, high], nice=False, zero=False)
@@ -75,13 +101,7 @@ def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure
     scatter = alt.layer(diagonal, points).properties(
         width=SIDE, height=SIDE,
         title=alt.TitleParams("One point per arch; dashed: equal accuracy", fontSize=12, fontWeight="normal", color="#444"))
-    deltas = [r["delta"] for r in rows]
-    mean_delta = sum(deltas) / len(deltas)
-    step = _nice_step(max(abs(min(deltas)), abs(max(deltas)), 1.0) / 8)
-    spread = step * (int(max(abs(min(deltas)), abs(max(deltas))) / step) + 1)
     binning = alt.Bin(step=step, extent=[-spread, spread])
-    tallest = max(sum(1 for d in deltas if math.floor((d + spread) / step) == k)
-                  for k in range(int(round(2 * spread / step)) + 1))
     y_scale, y_axis = count_scale(tallest)
     bars = alt.Chart(data).mark_bar(color=POINT_COLOUR, opacity=0.85).encode(
         x=alt.X("delta:Q", bin=binning, title=f"{site_b} - {site_a} (points)",
@@ -98,22 +118,7 @@ def render_duplicate(metric: str, rows: list[dict], test: dict | None) -> Figure
         width=SIDE - 40, height=SIDE,
         title=alt.TitleParams(f"Per arch: red line mean {mean_delta:+.1f}, dashed no difference",
                               fontSize=12, fontWeight="normal", color="#444"))
-    chart = alt.hconcat(scatter, differences, spacing=30).properties(
-        title=title(
-            f"{label[0].upper() + label[1:]} test accuracy of the {len(rows)} archs trained at both sites",
-            ["Linf Base test evaluation of each site's best checkpoint.",
-             *_paired_lines(test, site_a, site_b)],
-        )
-    )
-    return Figure(
-        name=name, chart=chart, section="duplicates",
-        caption=f"{label} test accuracy: " + "; ".join(_paired_lines(test, site_a, site_b)) + ".",
-        rows={"pairs": rows},
-        facts={"metric": metric, "label": label, "n_archs": len(rows), "site_a": site_a, "site_b": site_b,
-               "tallest_bin": tallest, "y_top": y_scale.domain[1],
-               "mean_delta": mean_delta, "n_b_higher": sum(d > 0 for d in deltas),
-               "n_a_higher": sum(d < 0 for d in deltas), "test": test},
-    )
+    return alt.hconcat(scatter, differences, spacing=30).properties(title=title(heading, subtitle))
 
 
 def _main_pair(rows: list[dict]) -> tuple[str, str] | None:

@@ -1,18 +1,23 @@
-"""A figure of the report: its file name, its Altair chart and the rows drawn in it.
+"""A figure of the report: its file name, how its Altair chart is made and the rows drawn in it.
 
 Each figure family lives in its own module (`best_epoch`, `duplicates`, `curves`, `arch_bands`,
-`gpus`, `missing_eval`) with one function `figures(data, context) -> list[Figure]`; `build.py`
-lists them in order. A figure keeps the rows behind its chart (`rows`, by layer) so tests and the
-document read the same numbers the chart shows, and `facts`, the few numbers its caption quotes.
+`gpus`, `missing_eval`, `code_ran`) with one function `figures(data, context) -> list[Figure]`;
+`build.py` lists them in order. A figure keeps the rows behind its chart (`rows`, by layer) so tests
+and the document read the same numbers the chart shows, and `facts`, the few numbers its caption
+quotes. Its chart is not built with it: `drawing` names the function that builds it and the plain
+values it is built from, and the chart is built the first time it is asked for.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
 
 import altair as alt
-from altair.utils.schemapi import SchemaBase, validate_jsonschema
+from altair.utils.schemapi import SchemaBase, debug_mode, validate_jsonschema
 from altair.vegalite.v6.schema import core as vegalite_schema
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import validator_for
@@ -20,10 +25,48 @@ from jsonschema.validators import validator_for
 from reports.data import ReportData
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """How a figure's chart is made: a function and the plain values (rows, numbers, text) it is
+    made from.
+
+    A report keys a figure's files by what its chart is made from (reports/outputs.py `figure_key`,
+    with the source of reports/ and Altair's version), not by the chart's spec: building the Altair
+    objects (each layer and panel is deep-copied as it is composed) and their specs took most of a
+    report that redrew nothing, and a figure whose files are current is now never built."""
+
+    make: Callable[..., alt.TopLevelMixin]
+    args: tuple = ()
+
+    @classmethod
+    def of(cls, chart: alt.TopLevelMixin) -> "Drawing":
+        """The drawing of a chart built already (made from itself)."""
+        return cls(_ready, (chart,))
+
+    def chart(self) -> alt.TopLevelMixin:
+        return self.make(*self.args)
+
+    def digest(self) -> str:
+        """The hash of what the chart is made from: the function's name and its arguments (dicts in
+        their own order: rows keep their query's column order, and another order only redraws)."""
+        text = json.dumps([self.make.__module__, self.make.__qualname__, self.args], separators=(",", ":"),
+                          default=_as_text)
+        return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def _ready(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return chart
+
+
+def _as_text(value):
+    """A value JSON has no type for: a chart as its spec, anything else (dates) as its repr."""
+    return chart_dict(value) if isinstance(value, alt.TopLevelMixin) else repr(value)
+
+
 @dataclass
 class Figure:
     name: str
-    chart: alt.TopLevelMixin
+    drawing: Drawing
     section: str
     caption: str
     rows: dict[str, list[dict]] = field(default_factory=dict)
@@ -31,8 +74,23 @@ class Figure:
     banner: str | None = None
     """Said before the title (its first line), e.g. that the warehouse holds demo data."""
 
+    _chart: alt.TopLevelMixin | None = field(default=None, repr=False, compare=False)
     _spec: dict | None = field(default=None, repr=False, compare=False)
     _checked: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def chart(self) -> alt.TopLevelMixin:
+        """The Altair chart, built on first use from `drawing`."""
+        if self._chart is None:
+            # Altair's check of each object as it is made walks every row of the inline data
+            # (seconds at full scale); the spec drawn is checked against the schema instead (`spec`)
+            with debug_mode(False):
+                self._chart = self.drawing.chart()
+        return self._chart
+
+    def made_from(self) -> list:
+        """What the figure's spec is made from (its drawing's hash and the banner), for its files' key."""
+        return [self.drawing.digest(), self.banner]
 
     def spec(self) -> dict:
         """The Vega-Lite spec, data inlined, without the $schema URL (nothing to fetch offline),
@@ -44,8 +102,8 @@ class Figure:
         return spec
 
     def unchecked_spec(self) -> dict:
-        """`spec` without the schema check, for a report that only hashes a figure or embeds one
-        whose spec is the one an earlier report checked and drew (reports/build.py)."""
+        """`spec` without the schema check, for a report that embeds one whose spec is the one an
+        earlier report checked and drew (reports/build.py)."""
         if self._spec is None:
             self._spec = chart_dict(self.chart)
             self._spec.pop("$schema", None)

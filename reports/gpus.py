@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline
 from reports.style import FLAG_COLOURS, file_site, fixed_scale, low_rule, title
 
 BOX_WIDTH = 190
@@ -81,22 +81,26 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
         headline = f"{site}: no GPU flagged"
     rule = (f"flagged above {threshold_pct:.0f}% low runs with at least {min_runs:.0f} runs (dashed)"
             if threshold_pct is not None and min_runs is not None else "")
-    chart = alt.hconcat(
-        _boxes(rows, "clean", order, True), _boxes(rows, "CW-40", order, False), _low_share(rows, order, threshold_pct),
-        spacing=16,
-    ).properties(title=title(
-        f"{headline}: accuracy of the site's finished runs by GPU",
-        [verdict + ".",
-         "Boxes: quartiles, line: range, tick: median, diamond: mean; test accuracy where evaluated, else validation.",
-         f"Right: share of runs {low_rule};", f"{rule[0].upper() + rule[1:]}." if rule else ""],
-    ))
+    subtitle = [verdict + ".",
+                "Boxes: quartiles, line: range, tick: median, diamond: mean; test accuracy where evaluated, else validation.",
+                f"Right: share of runs {low_rule};", f"{rule[0].upper() + rule[1:]}." if rule else ""]
     return Figure(
-        name=f"{file_site(site)}_gpu_issue", chart=chart, section="gpus",
+        name=f"{file_site(site)}_gpu_issue", section="gpus",
+        drawing=Drawing(gpu_issue_chart, (rows, order, threshold_pct,
+                                          f"{headline}: accuracy of the site's finished runs by GPU", subtitle)),
         caption=f"{headline}: {verdict}.",
         rows={"gpus": rows},
         facts={"site": site, "flagged": [r["gpu"] for r in flagged], "n_gpus": len(cw),
                "groups": {r["gpu"]: {"n_runs": r["n_runs"], "n_low": r["n_low"], "flagged": r["flagged"]} for r in cw}},
     )
+
+
+def gpu_issue_chart(rows: list[dict], order: list[str], threshold_pct: float | None, heading: str,
+                    subtitle: list[str]) -> alt.HConcatChart:
+    return alt.hconcat(
+        _boxes(rows, "clean", order, True), _boxes(rows, "CW-40", order, False), _low_share(rows, order, threshold_pct),
+        spacing=16,
+    ).properties(title=title(heading, subtitle))
 
 
 def figures(data: ReportData, context: Context) -> list[Figure]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import altair as alt
 
 from reports.data import ReportData
-from reports.figures import Context, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline
 from reports.style import file_site, fixed_scale, title
 
 STATUS_COLOURS = {
@@ -46,33 +46,33 @@ def render_missing_eval(site: str, segments: list[dict], listed: list[int]) -> F
     counts = {status: sum(s["n_archs"] for s in segments if s["status"] == status) for status in STATUS_COLOURS}
     trained = counts["evaluated"] + counts["no Base evaluation"] + counts["training unfinished"]
     finished = counts["evaluated"] + counts["no Base evaluation"]
+    share = 100.0 * counts["no Base evaluation"] / finished if finished else 0.0
+    heading = (f"{site}: {counts['no Base evaluation']} of {finished} archs trained to the end have no finished "
+               f"Linf Base test evaluation ({share:.0f}%)")
+    subtitle = [f"{site} trained {trained} archs: {counts['evaluated']} evaluated, {counts['no Base evaluation']} "
+                f"without a Base evaluation, {counts['training unfinished']} never finished training; "
+                f"{counts['other site only']} archs were trained by other sites only.",
+                f"The {len(listed)} arch ids without a Base evaluation are listed in {file_site(site)}_incomplete_base.txt."]
+    return Figure(
+        name=f"{file_site(site)}_missing_eval", section="missing_eval",
+        drawing=Drawing(missing_eval_chart, (segments, [first, last], heading, subtitle)),
+        caption=f"{site}: {counts['no Base evaluation']} of {finished} archs trained to the end ({share:.0f}%) "
+                f"have no finished Linf Base evaluation; {counts['training unfinished']} never finished training.",
+        rows={"segments": segments},
+        facts={"site": site, "counts": counts, "listed": listed, "share_pct": share, "finished": finished},
+    )
+
+
+def missing_eval_chart(segments: list[dict], domain: list[float], heading: str, subtitle: list[str]) -> alt.LayerChart:
     x = alt.X("x_from:Q", title="arch id (blank: no training run of any site)", axis=alt.Axis(format="d"),
-              scale=alt.Scale(domain=[first, last], nice=False, zero=False))
+              scale=alt.Scale(domain=domain, nice=False, zero=False))
     colour = alt.Color("status:N", title="arch status", scale=fixed_scale(STATUS_COLOURS),
                        legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square"))
     background = [s for s in segments if s["status"] not in PROBLEMS]
     problems = [s for s in segments if s["status"] in PROBLEMS]
     layers = [alt.Chart(inline(part)).mark_rect().encode(
         x=x, x2="x_to:Q", color=colour, tooltip=_tooltip()) for part in (background, problems) if part]
-    share = 100.0 * counts["no Base evaluation"] / finished if finished else 0.0
-    chart = alt.layer(*layers).properties(
-        width=STRIP_WIDTH, height=STRIP_HEIGHT,
-        title=title(
-            f"{site}: {counts['no Base evaluation']} of {finished} archs trained to the end have no finished "
-            f"Linf Base test evaluation ({share:.0f}%)",
-            [f"{site} trained {trained} archs: {counts['evaluated']} evaluated, {counts['no Base evaluation']} "
-             f"without a Base evaluation, {counts['training unfinished']} never finished training; "
-             f"{counts['other site only']} archs were trained by other sites only.",
-             f"The {len(listed)} arch ids without a Base evaluation are listed in {file_site(site)}_incomplete_base.txt."],
-        ),
-    )
-    return Figure(
-        name=f"{file_site(site)}_missing_eval", chart=chart, section="missing_eval",
-        caption=f"{site}: {counts['no Base evaluation']} of {finished} archs trained to the end ({share:.0f}%) "
-                f"have no finished Linf Base evaluation; {counts['training unfinished']} never finished training.",
-        rows={"segments": segments},
-        facts={"site": site, "counts": counts, "listed": listed, "share_pct": share, "finished": finished},
-    )
+    return alt.layer(*layers).properties(width=STRIP_WIDTH, height=STRIP_HEIGHT, title=title(heading, subtitle))
 
 
 def figures(data: ReportData, context: Context) -> list[Figure]:

@@ -1,9 +1,12 @@
 """What a report folder holds from the last report: each figure's key and the files written for it.
 
 A figure is drawn again only when its key changed: the hash of everything its files are made
-from (the full Vega-Lite spec with its data, the caption, the formats asked for, the renderer's
-version and the page template). After an ingest that changed none of a figure's data, `report`
-keeps its files as they are (index.html likewise, under the name `index`). The record lives
+from (what its chart is made from: the chart function and its rows and values, reports/figures.py
+`Drawing`; the source of reports/, which turns them into the Vega-Lite spec; Altair's version;
+the caption, the formats asked for, the renderer's version and the page template). The key is
+known before the chart is built, so the chart of a figure whose files are current is never built.
+After an ingest that changed none of a figure's data, `report` keeps its files as they are
+(index.html likewise, under the name `index`). The record lives
 beside the figures, in `.report-outputs.json`:
 
     {"renderer": "...", "figures": {"best_epoch_msu": {"key": "3f2a...", "files": ["best_epoch_msu.png", ...]}}}
@@ -17,6 +20,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 RECORD_NAME = ".report-outputs.json"
@@ -87,8 +91,19 @@ def remove_stale(out: Path, names: list[str]) -> list[str]:
     return removed
 
 
-def figure_key(spec: dict, caption: str, formats: tuple[str, ...], renderer: str) -> str:
-    """The hash of everything a figure's files are made from."""
-    text = json.dumps({"spec": spec, "caption": caption, "formats": list(formats), "renderer": renderer},
+@lru_cache(maxsize=1)
+def reports_source() -> str:
+    """The hash of the source of reports/ (its modules, by name): the code that makes every
+    figure's spec from its drawing, so a change to it draws every figure again."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def figure_key(made_from, caption: str, formats: tuple[str, ...], renderer: str) -> str:
+    """The hash of everything a figure's files are made from (`made_from`: its spec, or what the
+    spec is made from, reports/figures.py `Figure.made_from`)."""
+    text = json.dumps({"spec": made_from, "caption": caption, "formats": list(formats), "renderer": renderer},
                       sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()

@@ -45,9 +45,14 @@ def count_step(largest: float, most_ticks: int = 6) -> int:
 def count_scale(largest: float) -> tuple[alt.Scale, alt.Axis]:
     """A y scale and axis for counts (histograms): whole-number ticks, and a top tick above the
     tallest bar, so that no bar rises past the last labelled value."""
-    step = count_step(largest)
-    top = (int(largest // step) + 1) * step
+    step, top = count_step(largest), count_top(largest)
     return alt.Scale(domain=[0, top], nice=False), alt.Axis(values=list(range(0, top + 1, step)), format="d")
+
+
+def count_top(largest: float) -> int:
+    """The top of a count axis (`count_scale`): the first whole step above the tallest bar."""
+    step = count_step(largest)
+    return (int(largest // step) + 1) * step
 
 
 def low_rule(params: dict) -> str:

@@ -374,15 +374,22 @@ def copy_of(svg_report: tuple[Path, str], tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_second_report_of_the_same_data_keeps_every_figure(reported, svg_report, tmp_path):
+def test_a_second_report_of_the_same_data_keeps_every_figure(reported, svg_report, tmp_path, monkeypatch):
+    """... and builds no chart at all: each figure's key is what its chart is made from."""
+    from reports.figures import Drawing
+
     first = svg_report[1]
     tmp_path = copy_of(svg_report, tmp_path)
     n = len(list(tmp_path.glob("*.svg")))
     assert f"; {n} redrawn, 0 unchanged since the last report" in first
     before = _stamps(tmp_path)
+    built = []
+    real = Drawing.chart
+    monkeypatch.setattr(Drawing, "chart", lambda drawing: built.append(drawing.make.__name__) or real(drawing))
     second = _report_svg(reported, tmp_path)
     assert f"; 0 redrawn, {n} unchanged since the last report" in second
     assert _stamps(tmp_path) == before  # figure files and index.html not rewritten
+    assert built == []
 
 
 @pytest.mark.slow
@@ -621,10 +628,10 @@ def test_unknown_site_archs_get_their_incomplete_list(reported):
 def _point_figure(name: str, xs: list[int]):
     import altair as alt
 
-    from reports.figures import Figure, inline
+    from reports.figures import Drawing, Figure, inline
 
     chart = alt.Chart(inline([{"x": x} for x in xs])).mark_point().encode(x="x:Q")
-    return Figure(name=name, chart=chart, section="s", caption=f"{name} caption")
+    return Figure(name=name, drawing=Drawing.of(chart), section="s", caption=f"{name} caption")
 
 
 def test_a_figure_whose_spec_fails_the_schema_stops_the_report_before_any_figure_file(tmp_path):
@@ -642,6 +649,27 @@ def test_a_figure_whose_spec_fails_the_schema_stops_the_report_before_any_figure
         _draw(tmp_path, [good, bad], ("svg",), OutputRecord({}), ReportResult(out=tmp_path, figures=[good, bad]),
               Progress())
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_figures_key_follows_what_its_chart_is_made_from(monkeypatch):
+    """The key of a figure's files changes with its rows, its chart function, its banner, its
+    caption and the source of reports/ (which makes the spec), and with nothing else."""
+    from reports import build, outputs
+    from reports.figures import Drawing, Figure
+    from reports.missing_eval import missing_eval_chart
+
+    def key(rows=({"x": 1},), make=build.data_rows, banner=None, caption="c"):
+        figure = Figure(name="f", drawing=Drawing(make, (list(rows), "title")), section="s", caption=caption,
+                        banner=banner)
+        return outputs.figure_key(figure.made_from(), figure.caption, ("svg",), build.drawing_version())
+
+    same = key()
+    assert key() == same and key(rows=[{"x": 1}]) == same
+    others = [key(rows=[{"x": 2}]), key(rows=[{"x": 1}, {"x": 1}]), key(make=missing_eval_chart),
+              key(banner="DEMO"), key(caption="d")]
+    assert len({same, *others}) == 1 + len(others)
+    monkeypatch.setattr(build, "reports_source", lambda: "changed")
+    assert key() != same
 
 
 def test_only_the_figures_drawn_are_checked_against_the_schema(tmp_path, monkeypatch):

@@ -83,6 +83,22 @@ def test_settings_cover_arguments_and_configs():
     assert settings[("pytorch_version", "environment")] == "2.13.0+cpu"
 
 
+def test_a_setting_recorded_twice_under_one_name_is_kept_once_the_first():
+    """An argument line named like an environment fact (`param_size: ...` beside `param size = ...`)
+    gives one setting, the first recorded: run_settings holds one row per run and setting
+    (config_drift counts on it)."""
+    text = TEXT.replace("2026-11-23 19:06:22,905 native_amp: False\n",
+                        "2026-11-23 19:06:22,905 native_amp: False\n2026-11-23 19:06:22,905 param_size: 9\n"
+                        "2026-11-23 19:06:22,905 pytorch_version: 1.0\n")
+    settings = parse(text).settings
+    names = [name for name, _, _ in settings]
+    assert len(names) == len(set(names))
+    assert ("param_size", "9", "argument") in settings and ("pytorch_version", "1.0", "argument") in settings
+    assert not [s for s in settings if s[0] in ("param_size", "pytorch_version") and s[2] != "argument"]
+    # the sample itself records each name once, so nothing of it is dropped
+    assert len(parse(TEXT).settings) == len({name for name, _, _ in parse(TEXT).settings}) > 40
+
+
 def test_truncated_run_is_partial_and_keeps_the_half_epoch():
     parsed = parse_train_log(TRUNCATED_LOG.read_bytes(), "arch_6006.log")
     assert parsed.status == "partial"

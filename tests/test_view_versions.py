@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from views_corpus import NAN, base_eval, build, rows, run, settings
+from views_corpus import GPU, NAN, base_eval, build, rows, run, settings
 
 from warehouse.connect import connect
 from warehouse.update import ingest_paths
@@ -157,8 +157,10 @@ def test_neighbours_v2_ties_and_no_neighbours(tmp_path):
 
 
 def drift_corpus() -> tuple[list[dict], list[dict]]:
-    """Settings logged by some runs only, twice by one run, as NULL and as the literal '(not logged)',
-    for runs of no known site, of a site with only an unfinished run, and for a run_id without a run."""
+    """Settings logged by some runs only, as NULL and as the literal '(not logged)', under the names
+    of the settings the view adds itself (gpu: the run's own GPU and another; observed.*), for runs
+    of no known site, of a site with only an unfinished run, and for a run_id without a run. A run
+    logs each setting once (invariant one_setting_per_run)."""
     runs = [
         run(1, 70, SUS), run(2, 71, SUS), run(3, 72, MSU, decays=[2]), run(4, 73, "unknown"),
         run(5, 74, MSU, [30, None], finished=False), run(6, 75, "Lab3", [30, None], finished=False),
@@ -168,7 +170,8 @@ def drift_corpus() -> tuple[list[dict], list[dict]]:
     values = (
         settings(1, exp_name="./x/small/r1/arch_70", config_path="cfg/small/a.yaml", dataset__num_of_workers="8",
                  native_amp="False", **common)
-        + settings(1, epochs="5")                                              # logged twice, two values
+        + settings(1, gpu=GPU) + settings(2, gpu="0")                          # as the view's gpu, and not
+        + settings(3, observed__lr_decay_on_schedule="yes")
         + settings(2, exp_name="./x/medium/r1/arch_71", config_path="cfg/smaller/a.yaml",
                    dataset__num_of_workers="8", native_amp="False", **common)
         + settings(3, exp_name="./x/large/r1/arch_72", version="arch_72/large", dataset__num_of_workers="4", **common)
@@ -190,8 +193,10 @@ def test_config_drift_v2_same_rows_as_v1(tmp_path):
     con = build(tmp_path / "w.duckdb", runs, run_settings=values)
     got = assert_same_rows(con, "check_config_drift_v1", "check_config_drift_v2")
     assert ("native_amp", MSU, "(not logged)", 2, True, "argument", 3, pytest.approx(2 / 3)) in got
-    assert ("epochs", SUS, "5", 1, True, "argument", 3, pytest.approx(1 / 3)) in got
-    assert not any(r[0].startswith("observed.") and r[1] == "Lab3" for r in got)
+    assert ("gpu", SUS, "0", 1, True, "argument", 3, pytest.approx(1 / 3)) in got
+    assert ("gpu", SUS, GPU, 2, True, "argument", 3, pytest.approx(2 / 3)) in got
+    # observed settings are of finished runs only (observed.lr_decay_on_schedule is named by a header too)
+    assert not any(r[0] in ("observed.lr_decay_epochs", "observed.lr_decay_fractions") and r[1] == "Lab3" for r in got)
     only_sus = build(tmp_path / "sus.duckdb", [r for r in runs if r["run"]["site"] == SUS],
                      run_settings=[v for v in values if v["run_id"] in (1, 2, 8)])
     assert_same_rows(only_sus, "check_config_drift_v1", "check_config_drift_v2")

@@ -2,7 +2,9 @@
 -- version: 2 (same rows as v1; counts the runs of each value from the logged settings, and those
 --   that did not log a setting as site_runs minus the ones that did, instead of joining every run to
 --   every setting (0.9 M rows at full scale) and counting distinct runs; applies the <id>/<size>
---   replacements only to values that hold arch_ or a size name: 2x faster at full scale)
+--   replacements only to values that hold arch_ or a size name: 2x faster at full scale; run_settings
+--   holds one row per run and setting (invariant one_setting_per_run), so only the settings this view
+--   adds itself (gpu, observed.*), which a header may also name, are made distinct: 2x faster again)
 -- grain: one row per training setting, site and value
 -- reads: lr_decays_v1, run_settings, run_summary_v1, runs
 -- requires: epochs.lr, run_settings.value
@@ -131,11 +133,12 @@ site_runs as (
 ),
 
 run_values as (
-    select distinct
+    select
         s.run_id,
         r.site,
         s.parameter,
-        coalesce(s.value, '(not logged)') as value
+        coalesce(s.value, '(not logged)') as value,
+        s.parameter = 'gpu' or starts_with(s.parameter, 'observed.') as added
     from settings as s
     inner join runs as r on s.run_id = r.run_id
     inner join parameters as p on s.parameter = p.parameter
@@ -144,12 +147,22 @@ run_values as (
         or r.finished
 ),
 
-run_parameters as (
+distinct_values as (
+    select
+        run_id,
+        site,
+        parameter,
+        value
+    from run_values
+    where not added
+    union all
     select distinct
         run_id,
         site,
-        parameter
+        parameter,
+        value
     from run_values
+    where added
 ),
 
 logging_runs as (
@@ -157,7 +170,16 @@ logging_runs as (
         parameter,
         site,
         count(*) as n_logging
-    from run_parameters
+    from run_values
+    where not added
+    group by parameter, site
+    union all
+    select
+        parameter,
+        site,
+        count(distinct run_id) as n_logging
+    from run_values
+    where added
     group by parameter, site
 ),
 
@@ -167,7 +189,7 @@ value_runs as (
         site,
         value,
         count(*) as n_runs
-    from run_values
+    from distinct_values
     group by parameter, site, value
     union all
     select
