@@ -9,10 +9,9 @@ thousands remain visible; the zoomed panels show each band's archs one by one.
 """
 from __future__ import annotations
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import low_rule, site_scale, title
 
 PANEL_WIDTH = 760

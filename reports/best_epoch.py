@@ -6,10 +6,9 @@ healthy site peaks just after the first decay; a site whose runs degrade peaks l
 """
 from __future__ import annotations
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import EARLY_COLOURS, HEIGHT, WIDTH, count_scale, file_site, fixed_scale, title
 
 MIN_DECAY_SHARE_PCT = 2.0

@@ -13,9 +13,8 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
-
-import altair as alt
 
 from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
 from reports.data import ReportData, parameterless_queries
@@ -108,7 +107,7 @@ processes use both cores of the benchmark's machine (the HTML pages are written 
 def drawing_version() -> str:
     """What every figure's files depend on besides its own drawing: the renderer and page template,
     Altair, and the source of reports/ that makes each spec."""
-    return f"{renderer()}; altair {alt.__version__}; reports {reports_source()}"
+    return f"{renderer()}; altair {version('altair')}; reports {reports_source()}"
 
 
 def data_rows(spec: dict) -> int:

@@ -7,10 +7,9 @@ are ringed. A cause in the code shows as a colour or a shape that holds the ring
 """
 from __future__ import annotations
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import HEIGHT, WIDTH, fixed_scale, title
 
 PATH_COLOURS = {"native_amp_unscaled": "#e45756", "fp32_or_apex": "#4c78a8", "unknown": "#9d9d9d"}

@@ -12,10 +12,9 @@ earlier selection are removed like any figure a report no longer draws (reports/
 """
 from __future__ import annotations
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import HEIGHT, METRIC_DASHES, site_colours, title
 
 METRIC_LABELS = {"clean": "clean", "fgsm": "FGSM", "pgd20": "PGD-20", "cw40": "CW-40"}

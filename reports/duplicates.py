@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import count_scale, count_top, title
 
 METRICS = {  # check metric -> (file name, label)

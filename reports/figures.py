@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-import altair as alt
-from altair.utils.schemapi import SchemaBase, debug_mode, validate_jsonschema
-from altair.vegalite.v6.schema import core as vegalite_schema
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import validator_for
-
 from reports.data import ReportData
+from reports.lazy import alt
 
 
 @dataclass(frozen=True)
@@ -82,6 +77,8 @@ class Figure:
     def chart(self) -> alt.TopLevelMixin:
         """The Altair chart, built on first use from `drawing`."""
         if self._chart is None:
+            from altair.utils.schemapi import debug_mode
+
             # Altair's check of each object as it is made walks every row of the inline data
             # (seconds at full scale); the spec drawn is checked against the schema instead (`spec`)
             with debug_mode(False):
@@ -112,17 +109,22 @@ class Figure:
         return self._spec
 
 
-class SharedRows(alt.InlineData):
-    """Inline rows that charts share instead of copying: Altair deep-copies every chart it layers
-    or concatenates, inline rows included (a copy per value; seconds at full scale)."""
+@lru_cache(maxsize=1)
+def _shared_rows() -> type:
+    """The class of inline rows that charts share instead of copying: Altair deep-copies every
+    chart it layers or concatenates, inline rows included (a copy per value; seconds at full
+    scale). Made on first use, as Altair is imported (reports/lazy.py)."""
 
-    def __deepcopy__(self, memo=None) -> "SharedRows":
-        return self
+    class SharedRows(alt.InlineData):
+        def __deepcopy__(self, memo=None) -> "SharedRows":
+            return self
+
+    return SharedRows
 
 
-def inline(rows: list[dict]) -> SharedRows:
-    """The data of a chart: rows that are JSON-ready already (reports/data.py)."""
-    return SharedRows(values=rows)
+def inline(rows: list[dict]) -> alt.InlineData:
+    """The data of a chart: rows that are JSON-ready already (reports/data.py), shared, not copied."""
+    return _shared_rows()(values=rows)
 
 
 def chart_dict(chart: alt.TopLevelMixin) -> dict:
@@ -152,6 +154,8 @@ def _is_rows(value) -> bool:
 
 def _take_rows(node, stash: list, undo: list, seen: set) -> None:
     """Swap every inline data list (`values`, `datasets`) in the chart objects for a marker."""
+    from altair.utils.schemapi import SchemaBase
+
     if id(node) in seen:
         return
     seen.add(id(node))
@@ -201,6 +205,8 @@ SAMPLE_ROWS = 3
 
 @lru_cache(maxsize=1)
 def _schema() -> dict:
+    from altair.vegalite.v6.schema import core as vegalite_schema
+
     return vegalite_schema.load_schema()
 
 
@@ -208,6 +214,8 @@ def _schema() -> dict:
 def _validator():
     """One validator of the Vega-Lite schema for the process: Altair's `validate_jsonschema`
     prepares the schema's references anew on every call (a fifth of a second each)."""
+    from jsonschema.validators import validator_for
+
     return validator_for(_schema())(_schema())
 
 
@@ -220,6 +228,9 @@ def validate_structure(spec: dict) -> None:
     """
     sampled = _sampled(spec)
     if not _validator().is_valid(sampled):
+        from altair.utils.schemapi import validate_jsonschema
+        from jsonschema.exceptions import ValidationError
+
         validate_jsonschema(sampled, _schema())
         raise ValidationError("the spec does not follow the Vega-Lite schema")
 

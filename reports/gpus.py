@@ -7,10 +7,9 @@ check_gpu_accuracy flags the GPU. Drawn from quartiles computed in SQL, not from
 """
 from __future__ import annotations
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import FLAG_COLOURS, file_site, fixed_scale, low_rule, title
 
 BOX_WIDTH = 190

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import altair as alt
-
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline
+from reports.lazy import alt
 from reports.style import file_site, fixed_scale, title
 
 STATUS_COLOURS = {

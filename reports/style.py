@@ -5,7 +5,7 @@ every report (SUSTech blue, MSU orange; any other site takes the next free colou
 """
 from __future__ import annotations
 
-import altair as alt
+from reports.lazy import alt
 
 WIDTH = 640
 HEIGHT = 300

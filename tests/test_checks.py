@@ -135,8 +135,9 @@ def test_shared_helpers_are_the_helper_views_two_checks_read():
     assert "run_attributes_v1" not in shared  # read by check_explain alone
     assert "training_curves_v1" not in shared  # read by no check
     assert "check_explain_v1" not in shared  # read by no other check
-    assert shared.index("run_summary_v1") < shared.index("run_neighbours_v2")  # after what it reads
-    assert shared_helpers([["check_explain_v1"]]) == []
+    assert list(shared).index("run_summary_v1") < list(shared).index("run_neighbours_v2")  # after what it reads
+    assert "run_summary_v1" in shared["run_neighbours_v2"] and "run_neighbours_v2" not in shared["run_summary_v1"]
+    assert shared_helpers([["check_explain_v1"]]) == {}
     # a name without its version is the newest version; a query reading it again shares it
     assert "check_explain_v1" in shared_helpers([["check_explain"], ["check_explain", "runs"]])
     # the newest even where its alias comes later in install order (v1 reads v2)
@@ -151,12 +152,27 @@ def test_shared_rows_outlive_the_view_and_a_helper_that_fails_is_left_a_view(tmp
     cursors = [con.cursor(), con.cursor()]
     for cursor in cursors:
         cursor.execute("select 1").fetchone()  # a result left open, as a cursor's earlier queries may leave one
-    share_rows(cursors, ["failing_helper", "fine_helper"])
+    share_rows(cursors, {"failing_helper": (), "fine_helper": ()})
     con.execute("drop view fine_helper")  # the cursors read the rows computed once
     for cursor in cursors:
         assert cursor.execute("select x, typeof(x) from fine_helper").fetchall() == [(1, "HUGEINT")]
         with pytest.raises(duckdb.Error, match="no value"):
             cursor.execute("select * from failing_helper").fetchall()
+
+
+def test_a_shared_helper_reads_the_rows_of_the_helpers_it_reads(tmp_path):
+    """Helpers computed on two cursors at once: each is computed after the helpers it reads, over
+    their rows (`random()` gives other rows each time the view is computed)."""
+    con = build(tmp_path / "w.duckdb")
+    con.execute("create view base_helper as select random() as x from range(50)")
+    con.execute("create view other_helper as select 1 as y")
+    con.execute("create view reading_helper as select list(x order by x) as xs from base_helper")
+    cursors = [con.cursor(), con.cursor()]
+    share_rows(cursors, {"base_helper": (), "other_helper": (), "reading_helper": ("base_helper",)})
+    for cursor in cursors:
+        assert cursor.execute("select (select list(x order by x) from base_helper) = xs from reading_helper"
+                              ).fetchone() == (True,)
+    assert len({cursor.execute("select list(x order by x) from base_helper").fetchone()[0][0] for cursor in cursors}) == 1
 
 
 # --- cli.py check --------------------------------------------------------------------------------------

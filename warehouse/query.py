@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Queue
-from typing import Callable, TypeVar
+from typing import Callable, Mapping, TypeVar
 
 import duckdb
+import pyarrow as pa
 
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
@@ -75,21 +76,21 @@ def reading_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def on_cursors(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection, T], R], items: list[T],
-               threads: int, helpers: list[str] | tuple[str, ...] = ()) -> list[R]:
+               threads: int, helpers: Mapping[str, tuple[str, ...]] | None = None) -> list[R]:
     """`work(cursor, item)` for every item, `threads` at once, each on a reading cursor of `con`
     (one query keeps about one core busy); results in the order of `items`.
 
-    `helpers` (views, each after what it reads: viewfiles.shared_helpers) are computed once, before
-    the items, and every cursor reads their rows instead of computing them again (`share_rows`);
-    the cursors close when the work ends, and `con` itself is left as it was."""
+    `helpers` (views -> the others of them each reads: viewfiles.shared_helpers) are computed once,
+    before the items, and every cursor reads their rows instead of computing them again
+    (`share_rows`); the cursors close when the work ends, and `con` itself is left as it was."""
     if (threads <= 1 or len(items) <= 1) and not helpers:
         return [work(con, item) for item in items]
     cursors: list[duckdb.DuckDBPyConnection] = []
     try:
-        for _ in range(max(1, min(threads, len(items)))):
+        for _ in range(max(1, min(threads, max(len(items), len(helpers or ()))))):
             cursors.append(reading_cursor(con))
-        share_rows(cursors, helpers)
-        if len(cursors) == 1:
+        share_rows(cursors, helpers or {})
+        if len(cursors) == 1 or len(items) <= 1:
             return [work(cursors[0], item) for item in items]
         free: Queue = Queue()
         for cursor in cursors:
@@ -109,25 +110,65 @@ def on_cursors(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyCo
             cursor.close()
 
 
-def share_rows(cursors: list[duckdb.DuckDBPyConnection], views: list[str] | tuple[str, ...]) -> None:
-    """Each view's rows, computed once on the first cursor (over a TEMP view of the tool's own SQL,
-    warehouse/trust.py, when the file's differs), then registered on every cursor as a TEMP view
-    of the same name over those rows (an Arrow table in memory): later queries that read the view,
+def share_rows(cursors: list[duckdb.DuckDBPyConnection], helpers: Mapping[str, tuple[str, ...]]) -> None:
+    """Each helper view's rows, computed once, then registered on every cursor as a TEMP view of
+    the same name over those rows (an Arrow table in memory): later queries that read the view,
     directly or through other views, read the rows (TEMP comes first in DuckDB's search path).
-    `views` are tool view names (the view files' own), never names read from a file. A view that
-    fails to compute is left as it is: the queries that read it compute it and say what fails."""
-    if views:
+
+    `helpers` maps each view to the others of them it reads; the cursors compute them at once, each
+    the next view whose helpers are computed (with their rows registered on it first), over TEMP
+    views of the tool's own SQL (warehouse/trust.py) where the file's differ. The names are tool
+    view names (the view files' own), never names read from a file. A view that fails to compute is
+    left as it is: the queries that read it compute it and say what fails."""
+    if not helpers:
+        return
+    computed: dict[str, pa.Table | None] = {}  # None: it failed, the queries read the view
+    waiting = list(helpers)
+    ready = threading.Condition()
+    registered: list[set[str]] = [set() for _ in cursors]
+
+    def register(index: int, names) -> None:
+        for name in names:
+            if name not in registered[index] and computed.get(name) is not None:
+                cursors[index].execute(f"drop view if exists temp.{name}").fetchall()
+                cursors[index].register(name, computed[name])
+            registered[index].add(name)
+
+    def compute(index: int) -> None:
+        cursor = cursors[index]
         # every DuckDB type kept through Arrow (HUGEINT sums would come back DECIMAL); completing the
         # statement also closes a result an earlier fetchone left open, which would block `sql`
-        cursors[0].execute("set arrow_lossless_conversion = true").fetchall()
-    for view in views:
-        try:
-            rows = cursors[0].sql(f"select * from {view}").to_arrow_table()
-        except duckdb.Error:
-            continue
-        for cursor in cursors:
-            cursor.execute(f"drop view if exists temp.{view}").fetchall()
-            cursor.register(view, rows)
+        cursor.execute("set arrow_lossless_conversion = true").fetchall()
+        while True:
+            with ready:
+                view = None
+                while waiting:
+                    view = next((v for v in waiting if all(n in computed for n in helpers[v])), None)
+                    if view is not None:
+                        waiting.remove(view)
+                        break
+                    ready.wait()
+            if view is None:
+                return
+            rows = None
+            try:
+                register(index, helpers[view])
+                rows = cursor.sql(f"select * from {view}").to_arrow_table()
+            except duckdb.Error:
+                pass
+            finally:  # whatever happened, no other cursor waits for this view forever
+                with ready:
+                    computed[view] = rows
+                    ready.notify_all()
+
+    if len(cursors) == 1:
+        compute(0)
+    else:
+        with ThreadPoolExecutor(max_workers=len(cursors)) as pool:
+            for done in [pool.submit(compute, index) for index in range(len(cursors))]:
+                done.result()
+    for index in range(len(cursors)):
+        register(index, helpers)
 
 
 def views_warning(con: duckdb.DuckDBPyConnection) -> list[str]:

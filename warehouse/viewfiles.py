@@ -370,12 +370,12 @@ def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
     return ordered
 
 
-def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> list[str]:
-    """The views that two or more readers read, directly or through other views, in an order in
-    which each comes after what it reads. A reader is the names one query reads (a check view, a
-    report query's tables); a name without a version is its newest version. What a run of several
-    checks or report queries computes once (warehouse/query.py `on_cursors`) instead of once per
-    query."""
+def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> dict[str, tuple[str, ...]]:
+    """The views that two or more readers read, directly or through other views, each with the
+    others of them it reads (directly or through other views), in an order in which each comes
+    after what it reads. A reader is the names one query reads (a check view, a report query's
+    tables); a name without a version is its newest version. What a run of several checks or
+    report queries computes once (warehouse/query.py `on_cursors`) instead of once per query."""
     files = load_view_files(sql_dir)
     reads = {f.view_name: f.reads for f in files}
     newest = {f.name: f.view_name for f in sorted(files, key=lambda f: f.version)}  # the highest version stays
@@ -394,7 +394,9 @@ def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Pa
     for reader in readers:
         for name in reached(reader):
             counts[name] = counts.get(name, 0) + 1
-    return [f.view_name for f in files if counts.get(f.view_name, 0) >= 2]
+    shared = [f.view_name for f in files if counts.get(f.view_name, 0) >= 2]
+    return {name: tuple(other for other in shared if other != name and other in reached(reads[name]))
+            for name in shared}
 
 
 CHECK_QUERY_COLUMNS = {
