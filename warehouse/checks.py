@@ -21,7 +21,7 @@ import duckdb
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
 from warehouse.registry import checks
-from warehouse.viewfiles import SQL_DIR, read_check_query, read_headline, read_view_file, shared_helpers
+from warehouse.viewfiles import SQL_DIR, read_check_query, read_headline, read_view_file, shared_helpers, views_reached
 
 FLAG_LINE = "-- flagged: "
 
@@ -139,10 +139,15 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
     # the helper views several checks read (run_summary, run_neighbours, ...) are computed once
-    helpers = shared_helpers([[available[name]] for name in wanted])
-    results = on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details), wanted, threads,
-                         helpers)
-    return CheckReport(results, views_warning(con), holds_demo_data(con))
+    readers = [[available[name]] for name in wanted]
+    helpers = shared_helpers(readers)
+    # the checks that compute the most views of their own start first, so that the slowest
+    # (check_explain) does not start last and run alone at the end
+    own_views = {name: len(seen - set(helpers)) for name, seen in zip(wanted, views_reached(readers))}
+    started = sorted(wanted, key=lambda name: -own_views[name])
+    results = dict(zip(started, on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details),
+                                           started, threads, helpers)))
+    return CheckReport([results[name] for name in wanted], views_warning(con), holds_demo_data(con))
 
 
 def holds_demo_data(con: duckdb.DuckDBPyConnection) -> bool:

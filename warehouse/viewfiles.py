@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import duckdb
 
@@ -370,13 +370,16 @@ def load_view_files(sql_dir: Path = SQL_DIR) -> list[ViewFile]:
     return ordered
 
 
-def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> dict[str, tuple[str, ...]]:
-    """The views that two or more readers read, directly or through other views, each with the
-    others of them it reads (directly or through other views), in an order in which each comes
-    after what it reads. A reader is the names one query reads (a check view, a report query's
-    tables); a name without a version is its newest version. What a run of several checks or
-    report queries computes once (warehouse/query.py `on_cursors`) instead of once per query."""
-    files = load_view_files(sql_dir)
+def views_reached(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> list[set[str]]:
+    """For each reader (the names one query reads), the tool views it reads, directly or through
+    other views; a name without a version is its newest version."""
+    reached = _reach(load_view_files(sql_dir))
+    return [reached(reader) for reader in readers]
+
+
+def _reach(files: list[ViewFile]) -> Callable[[list[str] | tuple[str, ...]], set[str]]:
+    """names -> the views they are or read, directly or through other views (an unversioned name:
+    its newest version)."""
     reads = {f.view_name: f.reads for f in files}
     newest = {f.name: f.view_name for f in sorted(files, key=lambda f: f.version)}  # the highest version stays
 
@@ -390,13 +393,23 @@ def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Pa
                 todo.extend(reads[name])
         return seen
 
+    return reached
+
+
+def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> dict[str, tuple[str, ...]]:
+    """The views that two or more readers read, directly or through other views, each with the
+    others of them it reads (directly or through other views), in an order in which each comes
+    after what it reads. A reader is the names one query reads (a check view, a report query's
+    tables); a name without a version is its newest version. What a run of several checks or
+    report queries computes once (warehouse/query.py `on_cursors`) instead of once per query."""
+    files = load_view_files(sql_dir)
+    reached = _reach(files)
     counts: dict[str, int] = {}
     for reader in readers:
         for name in reached(reader):
             counts[name] = counts.get(name, 0) + 1
     shared = [f.view_name for f in files if counts.get(f.view_name, 0) >= 2]
-    return {name: tuple(other for other in shared if other != name and other in reached(reads[name]))
-            for name in shared}
+    return {name: tuple(other for other in shared if other != name and other in reached([name])) for name in shared}
 
 
 CHECK_QUERY_COLUMNS = {
