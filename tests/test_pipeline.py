@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -16,7 +17,6 @@ from test_reliability import make_corpus
 import warehouse.pipeline as pipeline
 from ingest.discover import discover
 from ingest.errors import UserError
-from ingest.kinds import parser_version
 from warehouse.errors import WarehouseError
 from warehouse.plan import RecordedFile, make_plan, read_recorded
 from warehouse.update import ingest_paths
@@ -77,35 +77,46 @@ def test_an_ingest_runs_every_stage_in_order_and_a_reingest_only_plans(corpus, m
 
 
 def test_the_plan_is_typed_from_the_files_rows(ingested_corpus):
+    """Against no file found, every files row is one the plan looks at (each gone from disk);
+    against the files on disk, none is (nothing changed), and no file is to be read."""
     logs, db = ingested_corpus
-    recorded = read_recorded(db)
     rows = {r[0]: r[1:] for r in query(db, "select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, "
                                            "parser_version from files")}
-    assert set(recorded.files) == set(rows) and len(rows) == 6
+    gone = read_recorded(db, [])
+    assert set(gone.files) == set(rows) and len(rows) == 6 and gone.to_read == set()
     for path, row in rows.items():
-        assert isinstance(recorded.files[path], RecordedFile)
-        assert tuple(recorded.files[path]) == row
+        assert isinstance(gone.files[path], RecordedFile)
+        assert tuple(gone.files[path]) == row
     found = discover([logs.resolve()])
+    recorded = read_recorded(db, found)
+    assert recorded.files == {} and recorded.to_read == set()
+    assert recorded.file_ids == gone.file_ids == {row[5] for row in rows.values()}
     roots = [str(logs.resolve())]
     unchanged = make_plan(recorded, found, roots, {})
     assert unchanged.to_read == [] and unchanged.removed_ids == []
-    assert unchanged.known_ids == {f.file_id for f in recorded.files.values()}
+    assert unchanged.known_ids == {row[5] for row in rows.values()}
+    assert sorted(make_plan(gone, found[:-1], roots, {}).removed_ids) == [rows[found[-1].path][5]]
 
 
-def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested_corpus):
+def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested_corpus, tmp_path):
     logs, db = ingested_corpus
-    recorded = read_recorded(db)
     train = str((logs / "arch_1.log").resolve())
     evaluation = str((logs / "arch_2_eval_Linf_Base.log").resolve())
     os.utime(train, ns=(1, 1))  # touched: same bytes, another mtime
-    older = recorded.files[evaluation]
-    recorded.files[evaluation] = older._replace(parser_version="an older parser")
-    plan = make_plan(recorded, discover([logs.resolve()]), [str(logs.resolve())], {})
+    older = tmp_path / "older.duckdb"  # a copy whose evaluation an older parser read
+    shutil.copyfile(db, older)
+    con = duckdb.connect(str(older))
+    con.execute("update files set parser_version = 'an older parser' where path = ?", [evaluation])
+    con.close()
+    found = discover([logs.resolve()])
+    recorded = read_recorded(older, found)
+    assert recorded.to_read == {train, evaluation} and set(recorded.files) == {train, evaluation}
+    plan = make_plan(recorded, found, [str(logs.resolve())], {})
     assert [f.path for f in plan.to_read] == sorted([train, evaluation])
     # the touched file keeps its rows when its content hash matches; the older parser's are parsed again
     assert plan.known_sha256[train] == recorded.files[train].sha256
     assert evaluation not in plan.known_sha256
-    assert older.parser_version == parser_version(older.kind)  # what the warehouse holds is current
+    assert read_recorded(db, found).to_read == {train}  # what the warehouse holds is current
     # the ingest (whose warehouse recorded the current parser everywhere) reads the touched file
     # alone, and finds its content unchanged by its hash: no file loaded anew
     summary = ingest_paths(db, [logs], workers=1)

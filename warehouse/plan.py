@@ -6,25 +6,28 @@ holding the writer lock (warehouse/pipeline.py, its `plan` stage), from the very
 read before the lock could be applied to a newer version another ingest wrote meanwhile, loading
 files twice and losing rows.
 
-    recorded = read_recorded(db)                      # files, roots, schema version, views
+    recorded = read_recorded(db, found)               # what differs from disk, roots, version, views
     plan = make_plan(recorded, found, roots, attribution_keys)
     plan.needs_write                                  # False: nothing changed, nothing to write
 """
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
+import pyarrow as pa
 
 from ingest.code_history import repo_head
 from ingest.discover import FoundFile
 from ingest.kinds import parser_version
 from warehouse.connect import connect_as
+from warehouse.load import registered
 from warehouse.migrate import check_version, latest_version
+from warehouse.sqlfiles import read_query
 from warehouse.trust import differing_views, stale_tool_views
 
 AttributionKey = tuple[str | None, str | None, str | None]
@@ -32,8 +35,8 @@ AttributionKey = tuple[str | None, str | None, str | None]
 
 
 class RecordedFile(NamedTuple):
-    """What the warehouse recorded of one file it read (its `files` row): enough to decide, from
-    `stat` alone, whether the file must be read again. A tuple: a plan reads one per file."""
+    """What the warehouse recorded of one file it read (its `files` row), for the files a plan
+    looks at (`Recorded.files`). A tuple."""
 
     size: int
     mtime_ns: int
@@ -47,11 +50,6 @@ class RecordedFile(NamedTuple):
     parser_version: str | None
     """Version of the parser that read it (None: a file written before migration 007)."""
 
-    def unchanged(self, found: FoundFile) -> bool:
-        """Same size and mtime as found on disk, and read by this version of its parser."""
-        return (self.size == found.size and self.mtime_ns == found.mtime_ns
-                and self.parser_version == parser_version(found.kind.kind))
-
     @property
     def read_by_current_parser(self) -> bool:
         return self.parser_version == parser_version(self.kind)
@@ -59,10 +57,16 @@ class RecordedFile(NamedTuple):
 
 @dataclass
 class Recorded:
-    """What a warehouse file holds about the files it loaded."""
+    """What a warehouse file holds about the files it loaded, against the files found on disk."""
 
     files: dict[str, RecordedFile] = field(default_factory=dict)
-    """path -> what its files row says."""
+    """path -> what its files row says, for the rows a plan looks at: files not found now, found with
+    another size, mtime or parser version, and skipped copies. An unchanged file's row is not read."""
+    to_read: set[str] = field(default_factory=set)
+    """Paths found that are new or changed: no files row, or one with another size, mtime or
+    parser version (a file read by an older parser is read again)."""
+    file_ids: set[int] = field(default_factory=set)
+    """file_id of every files row."""
     roots: dict[str, AttributionKey] = field(default_factory=dict)
     code_repos: list[str] = field(default_factory=list)
     """The code repositories earlier ingests were given (they are read again by every write)."""
@@ -75,29 +79,37 @@ class Recorded:
     """A problem line per path with more than one files row: a broken warehouse, never planned from."""
 
 
-def read_recorded(db: Path | None, shown_as: Path | None = None) -> Recorded:
-    """What the warehouse at `db` recorded (read-only: never blocks or changes it); empty when
-    there is no file yet. `shown_as`: the name messages give the file (`db` is a snapshot of it)."""
+def read_recorded(db: Path | None, found: list[FoundFile], shown_as: Path | None = None) -> Recorded:
+    """What the warehouse at `db` recorded, against the files `found` (read-only: never blocks or
+    changes it); empty when there is no file yet. `shown_as`: the name messages give the file
+    (`db` is a snapshot of it)."""
     if db is None or not db.exists():
-        return Recorded()
+        return Recorded(to_read={f.path for f in found})
     con = connect_as(db, shown_as or db, read_only=True)
     try:
-        return recorded_in(con, shown_as or db)
+        return recorded_in(con, shown_as or db, found)
     finally:
         con.close()
 
 
-def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path) -> Recorded:
-    """`read_recorded` on a connection already open on the file (`shown_as` names it in messages)."""
+def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[FoundFile]) -> Recorded:
+    """`read_recorded` on a connection already open on the file (`shown_as` names it in messages).
+
+    The files found are compared with the files rows in SQL (plan/recorded_against_found): only the
+    rows that differ come back, not one Python object per file of the warehouse."""
     version = check_version(con, shown_as)
     if version == 0:
-        return Recorded()
-    # a file written before migration 007 has no parser versions: every file is read again
-    # (one of two constants of the tool's, put in the SQL text)
-    parsed_by = "parser_version" if version >= 7 else "null"
-    rows = con.execute(
-        f"select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, {parsed_by} from files"
-    ).fetchall()
+        return Recorded(to_read={f.path for f in found})
+    if version >= 7:
+        with registered(con, "_found", _found_table(found)):
+            rows = con.execute(read_query("plan/recorded_against_found")).fetchall()
+        files = {path: RecordedFile._make(row) for path, recorded, _, *row in rows if recorded}
+        to_read = {path for path, _, read, *_ in rows if read}
+    else:  # a file written before migration 007 has no parser versions: every file is read again
+        rows = con.execute("select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, null from files"
+                           ).fetchall()
+        files = {r[0]: RecordedFile._make(r[1:]) for r in rows}
+        to_read = {f.path for f in found}
     roots = {}
     if version >= 6:
         roots = {r[0]: tuple(r[1:]) for r in con.execute(
@@ -105,16 +117,27 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path) -> Recorded:
     code_repos, code_key = [], None
     if version >= 8:
         code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
-        found = con.execute("select value from meta where key = 'code_key'").fetchone()
-        code_key = found[0] if found else None
+        found_key = con.execute("select value from meta where key = 'code_key'").fetchone()
+        code_key = found_key[0] if found_key else None
     views = differing_views(con) + stale_tool_views(con)
-    files = {r[0]: RecordedFile._make(r[1:]) for r in rows}
-    repeated = []
-    if len(files) < len(rows):
-        counts = Counter(r[0] for r in rows)
-        repeated = [f"files: {n} rows for path {path} (one expected)" for path, n in sorted(counts.items()) if n > 1]
-    return Recorded(files=files, roots=roots, code_repos=code_repos, code_key=code_key, version=version,
-                    views_to_install=views, repeated_paths=repeated)
+    file_ids = {r[0] for r in con.execute("select file_id from files").fetchall()}
+    repeated = [f"files: {n} rows for path {path} (one expected)" for path, n in con.execute(
+        "select path, count(*) from files group by path having count(*) > 1 order by path").fetchall()]
+    return Recorded(files=files, to_read=to_read, file_ids=file_ids, roots=roots, code_repos=code_repos,
+                    code_key=code_key, version=version, views_to_install=views, repeated_paths=repeated)
+
+
+def _found_table(found: list[FoundFile]) -> pa.Table:
+    """The files found, as the plan's query reads them (`_found`): path, size, mtime_ns and the
+    version of the parser of each one's kind now."""
+    kinds = [f.kind.kind for f in found]
+    versions = {kind: parser_version(kind) for kind in set(kinds)}
+    return pa.table({
+        "path": pa.array(list(map(attrgetter("path"), found)), pa.string()),
+        "size": pa.array(list(map(attrgetter("size"), found)), pa.int64()),
+        "mtime_ns": pa.array(list(map(attrgetter("mtime_ns"), found)), pa.int64()),
+        "parser_version": pa.array(list(map(versions.__getitem__, kinds)), pa.string()),
+    })
 
 
 def _under(path: str, roots: list[str]) -> bool:
@@ -169,14 +192,8 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     repos = list(dict.fromkeys([*(code_repos or []), *recorded.code_repos]))
     key = code_key(repos)
     present = {f.path for f in found}
-    changed = set()
-    to_read: list[FoundFile] = []
-    for f in found:
-        old = recorded.files.get(f.path)
-        if old is not None and old.unchanged(f):
-            continue  # unchanged, and read by this version of its parser
-        to_read.append(f)
-        changed.add(f.path)
+    to_read = [f for f in found if f.path in recorded.to_read]  # new or changed, or read by an older parser
+    changed = {f.path for f in to_read}
     removed = [p for p in recorded.files if p not in present and _under(p, roots)]
     # a skipped copy whose original changed or vanished is read again: it may be the one to load now
     revive = {
@@ -194,7 +211,7 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
         known_sha256={f.path: old.sha256 for f in to_read
                       if (old := recorded.files.get(f.path)) is not None and old.sha256 and f.path not in revive
                       and old.read_by_current_parser},
-        known_ids={old.file_id for old in recorded.files.values()},
+        known_ids=recorded.file_ids,
         stale_roots=sorted(root for root, key in attribution.items() if recorded.roots.get(root) != key),
         migrate=recorded.version < latest_version(),
         install_views=bool(recorded.views_to_install),
