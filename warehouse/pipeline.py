@@ -383,8 +383,7 @@ def _plan(target: Path, inputs: _Inputs, summary: IngestSummary, rebuild: bool) 
         if not rebuild and current is not None and current.exists():
             con = connect_as(current, target, read_only=True)
             opened.callback(con.close)
-        recorded = (recorded_in(con, target, inputs.found) if con is not None
-                    else Recorded(to_read={f.path for f in inputs.found}))
+        recorded = recorded_in(con, target, inputs.found) if con is not None else Recorded.nothing(inputs.found)
         if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
             raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
         plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys(), inputs.code_repos)

@@ -78,13 +78,18 @@ class Recorded:
     repeated_paths: list[str] = field(default_factory=list)
     """A problem line per path with more than one files row: a broken warehouse, never planned from."""
 
+    @classmethod
+    def nothing(cls, found: list[FoundFile]) -> "Recorded":
+        """No warehouse yet (or one written anew): every file found is to be read."""
+        return cls(to_read={f.path for f in found})
+
 
 def read_recorded(db: Path | None, found: list[FoundFile], shown_as: Path | None = None) -> Recorded:
     """What the warehouse at `db` recorded, against the files `found` (read-only: never blocks or
     changes it); empty when there is no file yet. `shown_as`: the name messages give the file
     (`db` is a snapshot of it)."""
     if db is None or not db.exists():
-        return Recorded(to_read={f.path for f in found})
+        return Recorded.nothing(found)
     con = connect_as(db, shown_as or db, read_only=True)
     try:
         return recorded_in(con, shown_as or db, found)
@@ -99,7 +104,7 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     rows that differ come back, not one Python object per file of the warehouse."""
     version = check_version(con, shown_as)
     if version == 0:
-        return Recorded(to_read={f.path for f in found})
+        return Recorded.nothing(found)
     if version >= 7:
         with registered(con, "_found", _found_table(found)):
             rows = con.execute(read_query("plan/recorded_against_found")).fetchall()

@@ -409,7 +409,8 @@ def shared_helpers(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Pa
         for name in reached(reader):
             counts[name] = counts.get(name, 0) + 1
     shared = [f.view_name for f in files if counts.get(f.view_name, 0) >= 2]
-    return {name: tuple(other for other in shared if other != name and other in reached([name])) for name in shared}
+    below = {name: reached([name]) - {name} for name in shared}
+    return {name: tuple(other for other in shared if other in below[name]) for name in shared}
 
 
 CHECK_QUERY_COLUMNS = {
