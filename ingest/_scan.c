@@ -5,6 +5,9 @@
  * states the same rules in plain Python, and tests/test_scan.py holds the two to identical rows on the
  * samples, the history logs, the demo corpus, hand-made edge cases and random damage.
  *
+ * `walk_files(root)` lists the files of a log repository for every ingest (ingest/discover.py);
+ * tests/test_discover.py holds it to a plain-Python walk of the same rules. It is at the end of this file.
+ *
  * Why compiled: at full scale (15,625 logs, 1.5 million epochs, 3.6 GB) a Python loop over the lines
  * was the largest share of an ingest's CPU. The scan works on bytes, never declines a text (NaN,
  * inf, non-ASCII bytes, garbled values all have a defined result) and does not hold the GIL.
@@ -32,10 +35,13 @@
 #define _GNU_SOURCE
 #endif
 #include <Python.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* the row layout of ingest.records.EpochRows: integer words first, then float words */
 enum { I_EPOCH, I_STARTED_AT, I_SEGMENT, I_STEP_LINES, I_GN_NONFINITE, N_INT };
@@ -1042,6 +1048,145 @@ static PyObject *header_records(PyObject *module, PyObject *args)
     return records;
 }
 
+
+/* ---- the walk of a log repository: regular files below a folder, with size and mtime ----
+ *
+ * ingest/discover.py `discover` finds every file of the roots on every ingest, a no-op re-ingest too:
+ * at full scale 53,834 files, where os.scandir and a stat_result per file took ~0.9 s and this ~0.2 s.
+ * It does what the walk in Python did: entries listed with their type (a stat when the listing has
+ * none), symbolic links not followed, `.git` folders not entered, a folder or file that cannot be
+ * listed or stat'ed passed over, names decoded as os.fsdecode does (undecodable bytes as surrogates).
+ */
+
+#ifdef __APPLE__
+#define MTIME_NS(st) ((long long)(st)->st_mtimespec.tv_sec * 1000000000LL + (long long)(st)->st_mtimespec.tv_nsec)
+#else
+#define MTIME_NS(st) ((long long)(st)->st_mtim.tv_sec * 1000000000LL + (long long)(st)->st_mtim.tv_nsec)
+#endif
+
+typedef struct {
+    char *bytes;
+    size_t length, room;
+} Path;
+
+static int path_extend(Path *path, const char *part, size_t n)
+{
+    if (path->length + n + 1 > path->room) {
+        size_t room = (path->length + n + 1) * 2;
+        char *grown = PyMem_Realloc(path->bytes, room);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        path->bytes = grown;
+        path->room = room;
+    }
+    memcpy(path->bytes + path->length, part, n);
+    path->length += n;
+    path->bytes[path->length] = '\0';
+    return 0;
+}
+
+/* One file row: (path, root, rel_path, name, size, mtime_ns); `rel_start` is where the path below the
+ * root begins, `name_start` where the file's name does. */
+static int add_file(PyObject *out, PyObject *root, const Path *path, size_t rel_start, size_t name_start,
+                    const struct stat *st)
+{
+    PyObject *row = Py_BuildValue(
+        "(NONNLL)", PyUnicode_DecodeFSDefaultAndSize(path->bytes, (Py_ssize_t)path->length), root,
+        PyUnicode_DecodeFSDefaultAndSize(path->bytes + rel_start, (Py_ssize_t)(path->length - rel_start)),
+        PyUnicode_DecodeFSDefaultAndSize(path->bytes + name_start, (Py_ssize_t)(path->length - name_start)),
+        (long long)st->st_size, MTIME_NS(st));
+    if (row == NULL)
+        return -1;
+    int failed = PyList_Append(out, row);
+    Py_DECREF(row);
+    return failed;
+}
+
+/* The folder at `path` (its text ends with '/'): its files added to `out`, then its folders walked. */
+static int walk_folder(PyObject *out, PyObject *root, Path *path, size_t rel_start)
+{
+    DIR *dir = opendir(path->bytes);
+    if (dir == NULL)
+        return 0; /* cannot be listed: passed over */
+    size_t folder_length = path->length;
+    char *folders = NULL; /* the names of its folders, each ending in '\0' */
+    size_t folders_length = 0, folders_room = 0;
+    int failed = 0;
+    struct dirent *entry;
+    while (!failed && (entry = readdir(dir)) != NULL) {
+        const char *name = entry->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+            continue;
+        size_t n = strlen(name);
+        struct stat st;
+        int is_folder = entry->d_type == DT_DIR, is_file = entry->d_type == DT_REG;
+        if (entry->d_type == DT_UNKNOWN) {
+            if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                continue;
+            is_folder = S_ISDIR(st.st_mode);
+            is_file = S_ISREG(st.st_mode);
+        }
+        if (is_folder) {
+            if (strcmp(name, ".git") == 0)
+                continue;
+            if (folders_length + n + 1 > folders_room) {
+                size_t room = (folders_length + n + 1) * 2;
+                char *grown = PyMem_Realloc(folders, room);
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    failed = 1;
+                    break;
+                }
+                folders = grown;
+                folders_room = room;
+            }
+            memcpy(folders + folders_length, name, n + 1);
+            folders_length += n + 1;
+        } else if (is_file) {
+            if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            failed = path_extend(path, name, n) != 0 || add_file(out, root, path, rel_start, folder_length, &st) != 0;
+            path->length = folder_length;
+            path->bytes[folder_length] = '\0';
+        }
+    }
+    closedir(dir);
+    for (size_t at = 0; !failed && at < folders_length; at += strlen(folders + at) + 1) {
+        failed = path_extend(path, folders + at, strlen(folders + at)) != 0 || path_extend(path, "/", 1) != 0 ||
+                 walk_folder(out, root, path, rel_start) != 0;
+        path->length = folder_length;
+        path->bytes[folder_length] = '\0';
+    }
+    PyMem_Free(folders);
+    return failed ? -1 : 0;
+}
+
+static PyObject *walk_files(PyObject *module, PyObject *args)
+{
+    PyObject *root, *encoded;
+    if (!PyArg_ParseTuple(args, "U", &root))
+        return NULL;
+    if (!PyUnicode_FSConverter(root, &encoded))
+        return NULL;
+    Path path = {NULL, 0, 0};
+    PyObject *out = PyList_New(0);
+    const char *bytes = PyBytes_AS_STRING(encoded);
+    size_t n = (size_t)PyBytes_GET_SIZE(encoded);
+    int failed = out == NULL || path_extend(&path, bytes, n) != 0 ||
+                 ((n == 0 || bytes[n - 1] != '/') && path_extend(&path, "/", 1) != 0);
+    if (!failed)
+        failed = walk_folder(out, root, &path, path.length) != 0;
+    Py_DECREF(encoded);
+    PyMem_Free(path.bytes);
+    if (failed) {
+        Py_XDECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"scan_training_log", scan_training_log, METH_VARARGS,
      "scan_training_log(data: bytes, last_step_only=False) -> (headers, n, rows, has_nan, grad_norm_median,\n"
@@ -1051,11 +1196,14 @@ static PyMethodDef methods[] = {
     {"header_records", header_records, METH_VARARGS,
      "header_records(data: bytes, start, stop) -> [(offset, key, value)]: the `key: value` and `key = value`\n"
      "records of data[start:stop], in order (values without trailing whitespace, text decoded as UTF-8)."},
+    {"walk_files", walk_files, METH_VARARGS,
+     "walk_files(root: str) -> [(path, root, rel_path, name, size, mtime_ns)]: the regular files below the folder\n"
+     "root, in no order (symbolic links not followed, .git folders not entered, what cannot be listed passed over)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ingest._scan",
-                                    "The compiled readers of the benchmark's logs (see ingest/_scan.c).", -1,
+                                    "The compiled readers of the benchmark's logs and walk of its folders (see ingest/_scan.c).", -1,
                                     methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }

@@ -6,8 +6,9 @@ FileKind(kind='eval', arch_id=42, norm='Linf', attack='AA-Compact')
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable, NamedTuple
 
 from ingest.corruption_log import parse_corruption_log
@@ -75,14 +76,18 @@ REGISTRY: tuple[LogKind, ...] = (
 
 
 _OTHER = FileKind("other")
+_LOG_START, _RELEASE_END = "arch_", ".jsonl"
+"""Only names that start like a log or end like a release file are matched against the patterns."""
 
 
+@lru_cache(maxsize=1 << 17)
 def classify(name: str) -> FileKind:
     """Kind of a file from its name alone; anything else is `other` (counted, not read).
 
-    Only names that start like a log or end like a release file are matched (every ingest
-    classifies every file found: tens of thousands)."""
-    if not name.startswith("arch_") and not name.endswith(".jsonl"):
+    What decides it is in `kinds_key`. A file found is classified when the plan needs its kind: a
+    file to read, or every file when the warehouse's rows were classified otherwise (each call
+    costs microseconds, and a repository holds tens of thousands of files)."""
+    if not name.startswith(_LOG_START) and not name.endswith(_RELEASE_END):
         return _OTHER
     for entry in REGISTRY:
         match = entry.pattern.fullmatch(name)
@@ -94,6 +99,19 @@ def classify(name: str) -> FileKind:
 
 
 PARSERS = {entry.kind: entry for entry in REGISTRY}
+
+
+@lru_cache(maxsize=1)
+def kinds_key() -> str:
+    """What decides the kind of every file from its name (`classify`: the patterns, in order, and
+    the names they are tried on) and the version of each kind's parser. An ingest records it (meta
+    `file_kinds`) when every files row was classified by it; while it is the same, the kind a row
+    records is the kind its file's name has now, and a plan compares unchanged files by that kind
+    without classifying them again."""
+    digest = hashlib.sha256(f"{_LOG_START}\0{_RELEASE_END}\0".encode())
+    for entry in REGISTRY:
+        digest.update(f"{entry.kind}\0{entry.pattern.compiled.pattern}\0{entry.parser_version}\0".encode())
+    return digest.hexdigest()
 
 
 def parser_version(kind: str) -> str | None:
@@ -116,4 +134,5 @@ def parse_file(data: bytes, path: str, kind: FileKind) -> ParsedLog:
     return entry.parser(data, path)
 
 
-__all__ = ["classify", "parse_file", "parser_version", "ParseError", "ParsedLog", "FileKind", "REGISTRY", "MAX_ARCH_ID"]
+__all__ = ["classify", "kinds_key", "parse_file", "parser_version", "ParseError", "ParsedLog", "FileKind", "REGISTRY",
+           "MAX_ARCH_ID"]

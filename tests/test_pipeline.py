@@ -14,6 +14,7 @@ import pytest
 from conftest import ingest_into, query
 from test_reliability import make_corpus
 
+import ingest.kinds as kinds
 import warehouse.pipeline as pipeline
 from ingest.discover import discover
 from ingest.errors import UserError
@@ -122,6 +123,75 @@ def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested
     summary = ingest_paths(db, [logs], workers=1)
     assert summary.wrote and summary.bytes_read == os.path.getsize(train)
     assert (summary.unchanged, summary.loaded, summary.runs) == (6, 0, 3)
+
+
+def set_file_kinds(db: Path, key: str) -> None:
+    """Make the warehouse say its files rows were classified by `key` (an older tool's classifier)."""
+    con = duckdb.connect(str(db))
+    con.execute("update meta set value = ? where key = 'file_kinds'", [key])
+    con.close()
+
+
+def counting_classify(monkeypatch) -> list[str]:
+    """The names classified from now on (FoundFile.kind asks ingest.kinds.classify, uncached)."""
+    asked: list[str] = []
+    classify = kinds.classify.__wrapped__
+
+    def counted(name: str):
+        asked.append(name)
+        return classify(name)
+
+    monkeypatch.setattr(kinds, "classify", counted)
+    return asked
+
+
+def test_a_plan_classifies_only_the_files_it_reads_while_the_kinds_are_the_same(ingested_corpus, tmp_path, monkeypatch):
+    """An ingest records the key of the classification its rows were made by; while it is this
+    tool's, a file's recorded kind is its kind now and an unchanged file is not classified. A row
+    of a warehouse that another classification wrote is compared with its file's kind now: a
+    name whose kind changed is read again."""
+    logs, db = ingested_corpus
+    assert query(db, "select value from meta where key = 'file_kinds'") == [(kinds.kinds_key(),)]
+    train = str((logs / "arch_1.log").resolve())
+    os.utime(train, ns=(1, 1))
+    asked = counting_classify(monkeypatch)
+    found = discover([logs.resolve()])
+    plan = make_plan(read_recorded(db, found), found, [str(logs.resolve())], {})
+    assert [f.path for f in plan.to_read] == [train] and asked == []
+    assert [f.kind.kind for f in plan.to_read] == ["train"] and asked == ["arch_1.log"]
+
+    evaluation = str((logs / "arch_2_eval_Linf_Base.log").resolve())
+    older = tmp_path / "older.duckdb"  # as a classification that took the evaluation for another kind wrote it
+    shutil.copyfile(db, older)
+    con = duckdb.connect(str(older))
+    con.execute("update files set kind = 'other', parser_version = null where path = ?", [evaluation])
+    con.execute("update files set mtime_ns = 1 where path = ?", [train])  # the touched file as found
+    con.close()
+    asked.clear()
+    assert read_recorded(older, found).to_read == set()  # its key says the rows' kinds are current: trusted
+    assert asked == []
+    set_file_kinds(older, "another classification")
+    assert read_recorded(older, found).to_read == {evaluation}
+    assert sorted(asked) == sorted(f.name for f in found)
+
+
+def test_the_kinds_key_is_recorded_only_when_every_row_was_classified_by_it(tmp_path):
+    """Rows under a root the ingest was not given keep the kinds an earlier classification gave
+    them: the key is then dropped, and recorded again by an ingest that classified every row."""
+    first, second, db = tmp_path / "first", tmp_path / "second", tmp_path / "wh.duckdb"
+    make_corpus(first, 1, 2, epochs=2)
+    make_corpus(second, 3, 1, epochs=2)
+    ingest_paths(db, [first, second], workers=1)
+    set_file_kinds(db, "another classification")
+    make_corpus(first, 10, 1, epochs=2)
+    assert ingest_paths(db, [first], workers=1).wrote
+    assert query(db, "select value from meta where key = 'file_kinds'") == []
+    make_corpus(first, 11, 1, epochs=2)
+    assert ingest_paths(db, [first], workers=1).wrote  # the rows of `second` are still not classified
+    assert query(db, "select value from meta where key = 'file_kinds'") == []
+    make_corpus(second, 12, 1, epochs=2)
+    assert ingest_paths(db, [first, second], workers=1).wrote
+    assert query(db, "select value from meta where key = 'file_kinds'") == [(kinds.kinds_key(),)]
 
 
 @pytest.mark.parametrize("stage", ORDER[1:])

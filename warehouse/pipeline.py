@@ -285,14 +285,16 @@ def derive(run: IngestRun) -> None:
 
 
 def record(run: IngestRun) -> None:
-    """What this ingest was (roots, tool and code keys, its ingests row); commit, then the integrity
-    invariants on the complete copy, which replaces the warehouse once the ingest ends."""
+    """What this ingest was (roots, tool, code and file-kinds keys, its ingests row); commit, then
+    the integrity invariants on the complete copy, which replaces the warehouse once the ingest ends."""
     con, summary, inputs = run.con, run.summary, run.inputs
     record_roots(con, inputs.sources, inputs.histories)
-    con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool')")
+    con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool', 'file_kinds')")
     con.execute("insert into meta values ('tool', ?)", [TOOL])
     if run.plan.code_key is not None:
         con.execute("insert into meta values ('code_key', ?)", [run.plan.code_key])
+    if run.plan.kinds_key is not None:
+        con.execute("insert into meta values ('file_kinds', ?)", [run.plan.kinds_key])
     _count_con(con, summary, inputs.root_names, run.ingest_id)
     con.execute(
         "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ingest.code_history import repo_head
 from ingest.discover import FoundFile
-from ingest.kinds import parser_version
+from ingest.kinds import REGISTRY, kinds_key, parser_version
 from warehouse.connect import connect_as
 from warehouse.load import registered
 from warehouse.migrate import check_version, latest_version
@@ -77,6 +77,8 @@ class Recorded:
     """The tool's views the file lacks or holds with other SQL, and views of older tool versions."""
     repeated_paths: list[str] = field(default_factory=list)
     """A problem line per path with more than one files row: a broken warehouse, never planned from."""
+    kinds_key: str | None = None
+    """The `kinds_key` every files row was classified by (meta `file_kinds`; None: not known)."""
 
     @classmethod
     def nothing(cls, found: list[FoundFile]) -> "Recorded":
@@ -105,8 +107,11 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     version = check_version(con, shown_as)
     if version == 0:
         return Recorded.nothing(found)
+    kinds = next(iter(con.execute("select value from meta where key = 'file_kinds'").fetchall()), (None,))[0]
     if version >= 7:
-        with registered(con, "_found", _found_table(found)):
+        # files rows classified as names are now need no file classified again but those read
+        with registered(con, "_found", _found_table(found, classified=kinds != kinds_key())), \
+                registered(con, "_kinds", _kinds_table()):
             rows = con.execute(read_query("plan/recorded_against_found")).fetchall()
         files = {path: RecordedFile._make(row) for path, recorded, _, *row in rows if recorded}
         to_read = {path for path, _, read, *_ in rows if read}
@@ -129,19 +134,26 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     repeated = [f"files: {n} rows for path {path} (one expected)" for path, n in con.execute(
         "select path, count(*) from files group by path having count(*) > 1 order by path").fetchall()]
     return Recorded(files=files, to_read=to_read, file_ids=file_ids, roots=roots, code_repos=code_repos,
-                    code_key=code_key, version=version, views_to_install=views, repeated_paths=repeated)
+                    code_key=code_key, version=version, views_to_install=views, repeated_paths=repeated,
+                    kinds_key=kinds)
 
 
-def _found_table(found: list[FoundFile]) -> pa.Table:
-    """The files found, as the plan's query reads them (`_found`): path, size, mtime_ns and the
-    version of the parser of each one's kind now."""
-    kinds = [f.kind.kind for f in found]
-    versions = {kind: parser_version(kind) for kind in set(kinds)}
+def _found_table(found: list[FoundFile], classified: bool) -> pa.Table:
+    """The files found, as the plan's query reads them (`_found`): path, size, mtime_ns and, when
+    `classified`, each one's kind (else null: its files row's kind is its kind now)."""
     return pa.table({
         "path": pa.array(list(map(attrgetter("path"), found)), pa.string()),
         "size": pa.array(list(map(attrgetter("size"), found)), pa.int64()),
         "mtime_ns": pa.array(list(map(attrgetter("mtime_ns"), found)), pa.int64()),
-        "parser_version": pa.array(list(map(versions.__getitem__, kinds)), pa.string()),
+        "kind": pa.array([f.kind.kind for f in found] if classified else [None] * len(found), pa.string()),
+    })
+
+
+def _kinds_table() -> pa.Table:
+    """The version of each kind's parser now (`_kinds`; a kind not listed has none: `other`)."""
+    return pa.table({
+        "kind": pa.array([entry.kind for entry in REGISTRY], pa.string()),
+        "parser_version": pa.array([entry.parser_version for entry in REGISTRY], pa.string()),
     })
 
 
@@ -172,6 +184,9 @@ class Plan:
     """The code repositories and their HEADs now (`code_key`), recorded in meta by the write."""
     code_changed: bool = False
     """The code repositories, or one's HEAD, differ from those code_versions was matched from."""
+    kinds_key: str | None = None
+    """The `kinds_key` to record (meta `file_kinds`): every files row after the write was classified
+    by it. None when some row under another root was classified otherwise, or is not known to be."""
 
     @property
     def needs_write(self) -> bool:
@@ -208,6 +223,10 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     }
     to_read.extend(f for f in found if f.path in revive)
     to_read.sort(key=lambda f: f.path)
+    # every row under the roots is classified now (read again when its kind changed) or removed;
+    # rows under other roots keep the kinds of the ingest that wrote them
+    elsewhere = any(p not in present and not _under(p, roots) for p in recorded.files)
+    kinds = kinds_key() if recorded.kinds_key == kinds_key() or not elsewhere else None
     return Plan(
         to_read=to_read,
         removed_ids=[recorded.files[p].file_id for p in removed],
@@ -223,4 +242,5 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
         code_repos=repos,
         code_key=key,
         code_changed=key != recorded.code_key,
+        kinds_key=kinds,
     )
