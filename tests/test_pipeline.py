@@ -19,7 +19,7 @@ import warehouse.pipeline as pipeline
 from ingest.discover import discover
 from ingest.errors import UserError
 from warehouse.errors import WarehouseError
-from warehouse.plan import RecordedFile, make_plan, read_recorded
+from warehouse.plan import RecordedFile, file_kinds_value, make_plan, read_recorded
 from warehouse.update import ingest_paths
 
 ORDER = ["plan", "parse", "load", "attribute", "derive", "record"]
@@ -132,6 +132,12 @@ def set_file_kinds(db: Path, key: str) -> None:
     con.close()
 
 
+def recorded_kinds(db: Path) -> list[tuple]:
+    last = query(db, "select max(ingest_id) from ingests")[0][0]
+    return [(value == file_kinds_value(kinds.kinds_key(), last),) for (value,) in
+            query(db, "select value from meta where key = 'file_kinds'")]
+
+
 def counting_classify(monkeypatch) -> list[str]:
     """The names classified from now on (FoundFile.kind asks ingest.kinds.classify, uncached)."""
     asked: list[str] = []
@@ -147,11 +153,11 @@ def counting_classify(monkeypatch) -> list[str]:
 
 def test_a_plan_classifies_only_the_files_it_reads_while_the_kinds_are_the_same(ingested_corpus, tmp_path, monkeypatch):
     """An ingest records the key of the classification its rows were made by; while it is this
-    tool's, a file's recorded kind is its kind now and an unchanged file is not classified. A row
-    of a warehouse that another classification wrote is compared with its file's kind now: a
-    name whose kind changed is read again."""
+    tool's, a file's recorded kind is its kind now and an unchanged file is not classified. The
+    rows of a warehouse that another classification wrote, or that a tool not knowing the key
+    wrote to since, are compared with their files' kinds now: a name whose kind changed is read again."""
     logs, db = ingested_corpus
-    assert query(db, "select value from meta where key = 'file_kinds'") == [(kinds.kinds_key(),)]
+    assert recorded_kinds(db) == [(True,)]
     train = str((logs / "arch_1.log").resolve())
     os.utime(train, ns=(1, 1))
     asked = counting_classify(monkeypatch)
@@ -170,8 +176,19 @@ def test_a_plan_classifies_only_the_files_it_reads_while_the_kinds_are_the_same(
     asked.clear()
     assert read_recorded(older, found).to_read == set()  # its key says the rows' kinds are current: trusted
     assert asked == []
-    set_file_kinds(older, "another classification")
+    con = duckdb.connect(str(older))  # a write by a tool that does not know the key: it leaves it
+    con.execute("insert into ingests select ingest_id + 1, * exclude (ingest_id) from ingests "
+                "where ingest_id = (select max(ingest_id) from ingests)")
+    con.close()
     assert read_recorded(older, found).to_read == {evaluation}
+    assert sorted(asked) == sorted(f.name for f in found)
+    asked.clear()
+    shutil.copyfile(db, older)
+    con = duckdb.connect(str(older))
+    con.execute("update files set kind = 'other', parser_version = null where path = ?", [evaluation])
+    con.close()
+    set_file_kinds(older, "another classification")
+    assert read_recorded(older, found).to_read == {evaluation, train}
     assert sorted(asked) == sorted(f.name for f in found)
 
 
@@ -185,13 +202,13 @@ def test_the_kinds_key_is_recorded_only_when_every_row_was_classified_by_it(tmp_
     set_file_kinds(db, "another classification")
     make_corpus(first, 10, 1, epochs=2)
     assert ingest_paths(db, [first], workers=1).wrote
-    assert query(db, "select value from meta where key = 'file_kinds'") == []
+    assert recorded_kinds(db) == []
     make_corpus(first, 11, 1, epochs=2)
     assert ingest_paths(db, [first], workers=1).wrote  # the rows of `second` are still not classified
-    assert query(db, "select value from meta where key = 'file_kinds'") == []
+    assert recorded_kinds(db) == []
     make_corpus(second, 12, 1, epochs=2)
     assert ingest_paths(db, [first, second], workers=1).wrote
-    assert query(db, "select value from meta where key = 'file_kinds'") == [(kinds.kinds_key(),)]
+    assert recorded_kinds(db) == [(True,)]
 
 
 @pytest.mark.parametrize("stage", ORDER[1:])

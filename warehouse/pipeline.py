@@ -59,7 +59,7 @@ from warehouse.invariants import raise_broken, require_invariants
 from warehouse.load import delete_file_rows, load_parsed, registered
 from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
-from warehouse.plan import Plan, Recorded, make_plan, recorded_in
+from warehouse.plan import Plan, Recorded, file_kinds_value, make_plan, recorded_in
 from warehouse.points import reached
 from warehouse.sqlfiles import read_query
 from warehouse.steps import run_steps
@@ -294,7 +294,7 @@ def record(run: IngestRun) -> None:
     if run.plan.code_key is not None:
         con.execute("insert into meta values ('code_key', ?)", [run.plan.code_key])
     if run.plan.kinds_key is not None:
-        con.execute("insert into meta values ('file_kinds', ?)", [run.plan.kinds_key])
+        con.execute("insert into meta values ('file_kinds', ?)", [file_kinds_value(run.plan.kinds_key, run.ingest_id)])
     _count_con(con, summary, inputs.root_names, run.ingest_id)
     con.execute(
         "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -78,7 +78,8 @@ class Recorded:
     repeated_paths: list[str] = field(default_factory=list)
     """A problem line per path with more than one files row: a broken warehouse, never planned from."""
     kinds_key: str | None = None
-    """The `kinds_key` every files row was classified by (meta `file_kinds`; None: not known)."""
+    """The `kinds_key` every files row was classified by (meta `file_kinds`, recorded by the last
+    write; None: not known)."""
 
     @classmethod
     def nothing(cls, found: list[FoundFile]) -> "Recorded":
@@ -107,7 +108,9 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     version = check_version(con, shown_as)
     if version == 0:
         return Recorded.nothing(found)
-    kinds = next(iter(con.execute("select value from meta where key = 'file_kinds'").fetchall()), (None,))[0]
+    stored = next(iter(con.execute("select value from meta where key = 'file_kinds'").fetchall()), (None,))[0]
+    last = con.execute("select max(ingest_id) from ingests").fetchall()[0][0]
+    kinds = kinds_key() if stored == file_kinds_value(kinds_key(), last) else None
     if version >= 7:
         # files rows classified as names are now need no file classified again but those read
         with registered(con, "_found", _found_table(found, classified=kinds != kinds_key())), \
@@ -136,6 +139,12 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     return Recorded(files=files, to_read=to_read, file_ids=file_ids, roots=roots, code_repos=code_repos,
                     code_key=code_key, version=version, views_to_install=views, repeated_paths=repeated,
                     kinds_key=kinds)
+
+
+def file_kinds_value(key: str, ingest_id: int | None) -> str:
+    """What meta `file_kinds` holds: the kinds key and the ingest that recorded it. A later write by
+    a tool that does not know the key leaves it, but adds its own ingests row: it then counts no more."""
+    return f"{key} ingest {ingest_id}"
 
 
 def _found_table(found: list[FoundFile], classified: bool) -> pa.Table:
