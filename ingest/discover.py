@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from ingest._scan import walk_files
+from ingest.kinds import FileKind, classify
 from ingest.text import is_valid, readable
-
-if TYPE_CHECKING:
-    from ingest.kinds import FileKind
 
 NOT_UTF8 = "path is not valid UTF-8: stored with \\x escapes"
 
@@ -42,8 +40,6 @@ class FoundFile(NamedTuple):
     def kind(self) -> FileKind:
         """What its name says it holds, classified when first asked (ingest/kinds.py `classify`,
         which keeps its answers): a re-ingest asks only of the files it reads."""
-        from ingest.kinds import classify  # the parsers' modules: not needed to find files
-
         return classify(self.name)
 
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import ingest_into, query
 from test_reliability import make_corpus
 
+import ingest.discover as discover_module
 import ingest.kinds as kinds
 import warehouse.pipeline as pipeline
 from ingest.discover import discover
@@ -139,7 +140,7 @@ def recorded_kinds(db: Path) -> list[tuple]:
 
 
 def counting_classify(monkeypatch) -> list[str]:
-    """The names classified from now on (FoundFile.kind asks ingest.kinds.classify, uncached)."""
+    """The names classified from now on (FoundFile.kind asks `classify`, here without its cache)."""
     asked: list[str] = []
     classify = kinds.classify.__wrapped__
 
@@ -147,7 +148,7 @@ def counting_classify(monkeypatch) -> list[str]:
         asked.append(name)
         return classify(name)
 
-    monkeypatch.setattr(kinds, "classify", counted)
+    monkeypatch.setattr(discover_module, "classify", counted)
     return asked
 
 
