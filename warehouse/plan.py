@@ -112,7 +112,7 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     last = con.execute("select max(ingest_id) from ingests").fetchall()[0][0]
     kinds = kinds_key() if stored == file_kinds_value(kinds_key(), last) else None
     if version >= 7:
-        # files rows classified as names are now need no file classified again but those read
+        # while the rows hold the kinds their names have now, only the files to read are classified
         with registered(con, "_found", _found_table(found, classified=kinds != kinds_key())), \
                 registered(con, "_kinds", _kinds_table()):
             rows = con.execute(read_query("plan/recorded_against_found")).fetchall()
