@@ -135,7 +135,7 @@ def set_file_kinds(db: Path, key: str) -> None:
 
 def recorded_kinds(db: Path) -> list[tuple]:
     last = query(db, "select max(ingest_id) from ingests")[0][0]
-    return [(value == file_kinds_value(kinds.kinds_key(), last),) for (value,) in
+    return [(value == file_kinds_value(last),) for (value,) in
             query(db, "select value from meta where key = 'file_kinds'")]
 
 

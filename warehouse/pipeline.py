@@ -293,8 +293,8 @@ def record(run: IngestRun) -> None:
     con.execute("insert into meta values ('tool', ?)", [TOOL])
     if run.plan.code_key is not None:
         con.execute("insert into meta values ('code_key', ?)", [run.plan.code_key])
-    if run.plan.kinds_key is not None:
-        con.execute("insert into meta values ('file_kinds', ?)", [file_kinds_value(run.plan.kinds_key, run.ingest_id)])
+    if run.plan.kinds_current:
+        con.execute("insert into meta values ('file_kinds', ?)", [file_kinds_value(run.ingest_id)])
     _count_con(con, summary, inputs.root_names, run.ingest_id)
     con.execute(
         "insert into ingests values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

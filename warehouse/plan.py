@@ -77,9 +77,9 @@ class Recorded:
     """The tool's views the file lacks or holds with other SQL, and views of older tool versions."""
     repeated_paths: list[str] = field(default_factory=list)
     """A problem line per path with more than one files row: a broken warehouse, never planned from."""
-    kinds_key: str | None = None
-    """The `kinds_key` every files row was classified by (meta `file_kinds`, recorded by the last
-    write; None: not known)."""
+    kinds_current: bool = False
+    """Every files row was classified by this tool's `kinds_key` (meta `file_kinds`, recorded by
+    the last write): a row's kind is the kind its file's name has now."""
 
     @classmethod
     def nothing(cls, found: list[FoundFile]) -> "Recorded":
@@ -108,12 +108,11 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     version = check_version(con, shown_as)
     if version == 0:
         return Recorded.nothing(found)
-    stored = next(iter(con.execute("select value from meta where key = 'file_kinds'").fetchall()), (None,))[0]
     last = con.execute("select max(ingest_id) from ingests").fetchall()[0][0]
-    kinds = kinds_key() if stored == file_kinds_value(kinds_key(), last) else None
+    kinds_current = _meta_value(con, "file_kinds") == file_kinds_value(last)
     if version >= 7:
         # while the rows hold the kinds their names have now, only the files to read are classified
-        with registered(con, "_found", _found_table(found, classified=kinds != kinds_key())), \
+        with registered(con, "_found", _found_table(found, classified=not kinds_current)), \
                 registered(con, "_kinds", _kinds_table()):
             rows = con.execute(read_query("plan/recorded_against_found")).fetchall()
         files = {path: RecordedFile._make(row) for path, recorded, _, *row in rows if recorded}
@@ -130,21 +129,27 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     code_repos, code_key = [], None
     if version >= 8:
         code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
-        found_key = con.execute("select value from meta where key = 'code_key'").fetchone()
-        code_key = found_key[0] if found_key else None
+        code_key = _meta_value(con, "code_key")
     views = differing_views(con) + stale_tool_views(con)
     file_ids = {r[0] for r in con.execute("select file_id from files").fetchall()}
     repeated = [f"files: {n} rows for path {path} (one expected)" for path, n in con.execute(
         "select path, count(*) from files group by path having count(*) > 1 order by path").fetchall()]
     return Recorded(files=files, to_read=to_read, file_ids=file_ids, roots=roots, code_repos=code_repos,
                     code_key=code_key, version=version, views_to_install=views, repeated_paths=repeated,
-                    kinds_key=kinds)
+                    kinds_current=kinds_current)
 
 
-def file_kinds_value(key: str, ingest_id: int | None) -> str:
-    """What meta `file_kinds` holds: the kinds key and the ingest that recorded it. A later write by
-    a tool that does not know the key leaves it, but adds its own ingests row: it then counts no more."""
-    return f"{key} ingest {ingest_id}"
+def _meta_value(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """The value of a meta key (None: not recorded)."""
+    rows = con.execute("select value from meta where key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def file_kinds_value(ingest_id: int | None) -> str:
+    """What meta `file_kinds` holds: this tool's `kinds_key` and the ingest that recorded it. A
+    later write by a tool that does not know the key leaves it, but adds its own ingests row: it
+    then counts no more."""
+    return f"{kinds_key()} ingest {ingest_id}"
 
 
 def _found_table(found: list[FoundFile], classified: bool) -> pa.Table:
@@ -193,9 +198,10 @@ class Plan:
     """The code repositories and their HEADs now (`code_key`), recorded in meta by the write."""
     code_changed: bool = False
     """The code repositories, or one's HEAD, differ from those code_versions was matched from."""
-    kinds_key: str | None = None
-    """The `kinds_key` to record (meta `file_kinds`): every files row after the write was classified
-    by it. None when some row under another root was classified otherwise, or is not known to be."""
+    kinds_current: bool = False
+    """Every files row after the write is classified by this tool's `kinds_key`, which the write
+    records (meta `file_kinds`). False when some row under another root was classified otherwise,
+    or is not known to have been."""
 
     @property
     def needs_write(self) -> bool:
@@ -235,7 +241,6 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     # every row under the roots is classified now (read again when its kind changed) or removed;
     # rows under other roots keep the kinds of the ingest that wrote them
     elsewhere = any(p not in present and not _under(p, roots) for p in recorded.files)
-    kinds = kinds_key() if recorded.kinds_key == kinds_key() or not elsewhere else None
     return Plan(
         to_read=to_read,
         removed_ids=[recorded.files[p].file_id for p in removed],
@@ -251,5 +256,5 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
         code_repos=repos,
         code_key=key,
         code_changed=key != recorded.code_key,
-        kinds_key=kinds,
+        kinds_current=recorded.kinds_current or not elsewhere,
     )
