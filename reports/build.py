@@ -110,20 +110,6 @@ def drawing_version() -> str:
     return f"{renderer()}; altair {version('altair')}; reports {reports_source()}"
 
 
-def data_rows(spec: dict) -> int:
-    """How many data rows a Vega-Lite spec carries (named datasets and inline values, in every
-    layer and panel): what drawing it costs grows with."""
-    count = sum(len(rows) for rows in spec.get("datasets", {}).values() if isinstance(rows, list))
-    for key, value in spec.items():
-        if key == "data" and isinstance(value, dict) and isinstance(value.get("values"), list):
-            count += len(value["values"])
-        elif key in ("layer", "hconcat", "vconcat", "concat"):
-            count += sum(data_rows(part) for part in value if isinstance(part, dict))
-        elif key == "spec" and isinstance(value, dict):
-            count += data_rows(value)
-    return count
-
-
 def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: OutputRecord, result: ReportResult,
           progress: Progress) -> dict[str, tuple[str, list[str]]]:
     """Draw the figures whose key changed since the last report in `out` (reports/outputs.py) and
@@ -135,10 +121,10 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
     for figure in figures:
         files = [f"{figure.name}.{fmt}" for fmt in formats]
         planned[figure.name] = (figure_key(figure.made_from(), figure.caption, formats, version), files)
-    # the largest first, so that the two processes finish together instead of one drawing the
-    # 15,625-point figure alone at the end
+    # the largest first (by the rows it draws, known before its chart is built), so that the two
+    # processes finish together instead of one drawing the 15,625-point figure alone at the end
     todo = sorted((f for f in figures if not record.unchanged(out, f.name, *planned[f.name])),
-                  key=lambda f: -data_rows(f.unchecked_spec()))
+                  key=lambda f: -f.n_rows)
     for name in planned.keys() - {f.name for f in todo}:
         progress.advance(name)
     if len(todo) <= 1:
@@ -149,8 +135,8 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
         # spawned, not forked: vl-convert's engine threads do not survive a fork
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(DRAWING_PROCESSES, len(todo)), mp_context=spawn) as pool:
-            # each spec is checked (a tenth of a second) just before it is handed to the drawing
-            # processes, so the checks of the later ones overlap the processes' start and the
+            # each spec is built and checked just before it is handed to the drawing processes, so
+            # building the later ones (seconds at full scale) overlaps the processes' start and the
             # drawing of the earlier ones; no file is written before every spec passed
             drawing = {}
             try:

@@ -103,7 +103,17 @@ def test_every_older_version_is_covered():
     assert len(OLDER) == latest_version() - 1 >= 10
 
 
-@pytest.mark.parametrize("version", OLDER)
+UPGRADED_IN_FAST_RUN = (1, OLDER[-1])
+"""The oldest file (every migration runs on it) and the newest older one; the versions between
+start the same loop further on (slow run)."""
+
+
+def older_versions() -> list:
+    """OLDER as test parameters, those outside UPGRADED_IN_FAST_RUN marked slow."""
+    return [v if v in UPGRADED_IN_FAST_RUN else pytest.param(v, marks=pytest.mark.slow) for v in OLDER]
+
+
+@pytest.mark.parametrize("version", older_versions())
 def test_migrate_brings_a_file_at_an_older_version_to_the_fresh_schema_keeping_its_rows(version, fresh, fresh_contents,
                                                                                         tmp_path, monkeypatch):
     db = tmp_path / f"v{version}.duckdb"
@@ -123,11 +133,7 @@ def test_migrate_brings_a_file_at_an_older_version_to_the_fresh_schema_keeping_i
         assert after[table] == before[table], table
 
 
-UPGRADED_IN_FAST_RUN = (1, OLDER[-1])
-"""The oldest file and the newest older one (the other versions take the same path: slow run)."""
-
-
-@pytest.mark.parametrize("version", [v if v in UPGRADED_IN_FAST_RUN else pytest.param(v, marks=pytest.mark.slow) for v in OLDER])
+@pytest.mark.parametrize("version", older_versions())
 def test_reading_an_older_file_upgrades_it_like_a_fresh_ingest(version, fresh, fresh_contents, tmp_path, monkeypatch):
     """What every reading command does with an older file: migrate, derive, install the views."""
     db = tmp_path / f"v{version}.duckdb"

@@ -511,7 +511,18 @@ def test_report_on_a_warehouse_without_findings(samples, tmp_path):
     assert "demo data" not in check.output
 
 
-def test_a_spec_with_a_wrong_mark_is_refused():
+
+
+BREAKS = [
+    ("an unknown mark", lambda spec: {**spec, "mark": {"type": "pointy"}}),
+    ("an unknown property", lambda spec: {**spec, "colour": "red"}),
+    ("a width of the wrong kind", lambda spec: {**spec, "width": "wide"}),
+    ("a title of the wrong type", lambda spec: {**spec, "title": {"text": "t", "fontSize": "big"}}),
+]
+
+
+@pytest.mark.parametrize("why, damage", BREAKS, ids=[why for why, _ in BREAKS])
+def test_a_spec_that_breaks_the_schema_is_refused(why, damage):
     import altair as alt
     from jsonschema.exceptions import ValidationError
 
@@ -519,9 +530,29 @@ def test_a_spec_with_a_wrong_mark_is_refused():
 
     spec = alt.Chart(alt.Data(values=[{"a": i} for i in range(100)])).mark_point().encode(x="a:Q").to_dict()
     validate_structure(spec)
-    spec["mark"] = {"type": "pointy"}
     with pytest.raises(ValidationError):
-        validate_structure(spec)
+        validate_structure(damage(spec))
+
+
+@pytest.mark.slow
+def test_the_compiled_schema_check_agrees_with_jsonschema(reported):
+    """The report checks specs with jsonschema-rs against a copy of the schema with percent-encoded
+    references (reports/figures.py); jsonschema, with the schema as Altair ships it, gives the same
+    verdict on every figure of the demo report and on a broken copy of each."""
+    from jsonschema.validators import validator_for
+
+    from reports import figures
+
+    schema = figures._schema()
+    python = validator_for(schema)(schema)
+    pages = sorted(p.stem for p in reported["out"].glob("*.html") if p.name != "index.html")
+    specs = [figures._sampled(spec_of(reported["out"], name)) for name in pages]
+    for n, spec in enumerate(specs):
+        assert figures._validator().is_valid(spec) and python.is_valid(spec), pages[n]
+        why, damage = BREAKS[n % len(BREAKS)]
+        broken = damage(spec)
+        assert not figures._validator().is_valid(broken), (pages[n], why)
+        assert not python.is_valid(broken), (pages[n], why)
 
 
 # ----------------------------------------------------------------------------- issue 21: what a reader sees
@@ -630,8 +661,9 @@ def _point_figure(name: str, xs: list[int]):
 
     from reports.figures import Drawing, Figure, inline
 
-    chart = alt.Chart(inline([{"x": x} for x in xs])).mark_point().encode(x="x:Q")
-    return Figure(name=name, drawing=Drawing.of(chart), section="s", caption=f"{name} caption")
+    rows = [{"x": x} for x in xs]
+    chart = alt.Chart(inline(rows)).mark_point().encode(x="x:Q")
+    return Figure(name=name, drawing=Drawing.of(chart), section="s", caption=f"{name} caption", rows={"points": rows})
 
 
 def test_a_figure_whose_spec_fails_the_schema_stops_the_report_before_any_figure_file(tmp_path):
@@ -658,7 +690,7 @@ def test_a_figures_key_follows_what_its_chart_is_made_from(monkeypatch):
     from reports.figures import Drawing, Figure
     from reports.missing_eval import missing_eval_chart
 
-    def key(rows=({"x": 1},), make=build.data_rows, banner=None, caption="c"):
+    def key(rows=({"x": 1},), make=build.collect_figures, banner=None, caption="c"):
         figure = Figure(name="f", drawing=Drawing(make, (list(rows), "title")), section="s", caption=caption,
                         banner=banner)
         return outputs.figure_key(figure.made_from(), figure.caption, ("svg",), build.drawing_version())
