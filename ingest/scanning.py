@@ -156,21 +156,29 @@ class LinearPattern:
         return self.compiled.fullmatch(text, pos, end)
 
     @cached_property
-    def _match_plan(self) -> list[tuple[re.Pattern, list[tuple[str | bytes, int]]]]:
-        """What one `match` runs: the pattern alone (gates pay off only when occurrences are
-        reused across attempts), its stop characters in the text's own type, newline first (it
-        usually ends the window at once, and later stops are searched only inside it)."""
+    def _match_stops(self) -> list[tuple[str | bytes, int]]:
+        """The stop characters one `match` searches for (the pattern alone runs: gates pay off only
+        when occurrences are reused across attempts), in the text's own type with the number of
+        occurrences that ends the window, newline first (it usually ends the window at once, and
+        later stops are searched only inside it)."""
         as_bytes = isinstance(self.compiled.pattern, bytes)
-        compiled, stops = self.compiled, self.stops  # the last step of `plan`, without its gates
+        stops = self.stops  # the last step of `plan`, without its gates
         chars = sorted(stops, key=lambda c: c != "\n")
-        return [(compiled, [(c.encode("latin-1") if as_bytes else c, stops[c]) for c in chars])]
+        return [(c.encode("latin-1") if as_bytes else c, stops[c] + 1) for c in chars]
 
     def match(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
         """The match starting exactly at `pos`, examining text up to the stop characters only.
         One attempt: each stop character is found with `find` inside the window the earlier ones
-        left, nothing is kept for later attempts."""
-        end = len(text) if endpos is None else min(endpos, len(text))
-        return self._attempt(text, pos, end, self._match_plan, lambda c, start, n, limit: _find_nth(text, c, start, n, limit))
+        left, nothing is kept for later attempts. (`_attempt` with one step, written out: the
+        parsers call it once per line of some logs.)"""
+        limit = len(text) if endpos is None else min(endpos, len(text))
+        start = pos + len(self.literal)
+        for c, n in self._match_stops:
+            at = _find_nth(text, c, start, n, limit)
+            if 0 <= at < limit - 2:
+                limit = at + 2
+        _WORK[0] += max(0, limit - pos) + self.reach
+        return self.compiled.match(text, pos, limit)
 
     def _attempt(self, text: str, pos: int, end: int, plan: list, nth: Callable[[str, int, int, int], int]) -> re.Match | None:
         """Run `plan` at `pos`, each pattern inside the window its stop characters leave: up to two
