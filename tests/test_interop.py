@@ -257,4 +257,7 @@ def test_warehouse_opens_in_an_older_duckdb_release_with_the_same_view_results(d
     assert "check_duplicate_paired_v1" in hashed
     for name, rows in old["views"].items():
         now = rounded_rows(query(demo_db, f"select * from {name}"))
-        assert len(rows) == len(now) if name in hashed else rows == now, name
+        if name in hashed:
+            assert len(rows) == len(now), name
+        else:  # the rows only one release gives, to tell a real difference from float noise
+            assert rows == now, (name, sorted(set(rows) ^ set(now))[:6])
