@@ -53,18 +53,6 @@ _PROBES = "".join(map(chr, range(0x250))) + "\u0660\u06f0\u0966\u2028\u2029\u300
 non-ASCII digits and spaces that `\\d`, `\\s`, `\\w` match)."""
 
 
-def _find_nth(text: str | bytes, char: str | bytes, start: int, n: int, limit: int) -> int:
-    """Position of the n-th occurrence of `char` in text[start:limit], or -1; counts the work."""
-    at = start - 1
-    while n:
-        found = text.find(char, at + 1, limit)
-        _WORK[0] += (found + 1 if found >= 0 else limit) - (at + 1)
-        if found < 0:
-            return -1
-        at, n = found, n - 1
-    return at
-
-
 def work() -> int:
     """Characters examined so far by the registered patterns of this process (read differences)."""
     return _WORK[0]
@@ -174,7 +162,7 @@ class LinearPattern:
         limit = len(text) if endpos is None else min(endpos, len(text))
         start = pos + len(self.literal)
         examined = 0
-        for c, n in self._match_stops:  # `_find_nth`, inline: four calls per match otherwise
+        for c, n in self._match_stops:  # the n-th occurrence of c, found with `find` (each scan counted)
             at = start - 1
             while n:
                 found = text.find(c, at + 1, limit)
