@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
+from urllib.parse import quote
 
 from reports.data import ReportData
 from reports.lazy import alt
@@ -232,8 +233,6 @@ def _validator():
 
 def _encoded_refs(node):
     """A copy of a schema with each `$ref` percent-encoded (`#` and `/` kept)."""
-    from urllib.parse import quote
-
     if isinstance(node, dict):
         return {key: quote(value, safe="#/") if key == "$ref" and isinstance(value, str) else _encoded_refs(value)
                 for key, value in node.items()}
