@@ -23,6 +23,7 @@ from warehouse.query import (
     query_rows,
     views_warning,
 )
+from warehouse.results import KeptResults
 from warehouse.viewfiles import check_query_views, view_paths
 from warehouse.views import list_views
 
@@ -64,6 +65,8 @@ class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.con = open_for_reading(self.path)
+        self.kept = KeptResults(self.con, self.path)
+        """Results of checks and report queries kept between commands (warehouse/results.py)."""
         self._data: ReportData | None = None
 
     def __enter__(self) -> "Warehouse":
@@ -89,7 +92,7 @@ class Warehouse:
         if self._data is None:
             from reports.data import ReportData
 
-            self._data = ReportData(self.con)
+            self._data = ReportData(self.con, self.kept)
         return self._data
 
     # --- SQL -----------------------------------------------------------------------------------
@@ -126,7 +129,7 @@ class Warehouse:
 
     def checks(self, names: list[str] | None = None, details: bool = False) -> CheckReport:
         """Every check's (or the named ones') headline and findings: `nares check`."""
-        return run_checks(self.con, names, details)
+        return run_checks(self.con, names, details, kept=self.kept)
 
     # --- figures and the report ----------------------------------------------------------------
 

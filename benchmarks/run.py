@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
@@ -48,7 +50,7 @@ MEASURES = [
     "ingest_full_seconds", "ingest_full_mb_per_s", "ingest_full_lines_per_s",
     "ingest_full_peak_rss_mb", "ingest_full_peak_pss_mb", "ingest_full_maxrss_mb",
     "ingest_full_vs_cat", "ingest_full_vs_duckdb_scan", "provenance_share",
-    "ingest_noop_seconds", "check_views_max_seconds", "check_cli_seconds", "report_seconds",
+    "ingest_noop_seconds", "check_views_max_seconds", "check_cli_seconds", "check_cli_unkept_seconds", "report_seconds",
     "ingest_1pct_files", "ingest_1pct_seconds", "report_unchanged_seconds", "report_unchanged_redrawn",
     "readme_main_seconds",
 ]
@@ -239,6 +241,20 @@ def readme_main(work: Path) -> dict:
     return at_most("readme_main_seconds", main.seconds, "s", 10, "demo corpus, ingest and report, incl. Python start")
 
 
+@contextmanager
+def cache_without_results() -> Iterator[dict]:
+    """The environment of a command that finds no kept results or fingerprints
+    (warehouse/results.py): a copy of the cache folder without them."""
+    from warehouse.cache import cache_dir
+    from warehouse.results import FINGERPRINTS, RESULTS
+
+    with tempfile.TemporaryDirectory(prefix="nares-cache-") as folder:
+        copy = Path(folder) / "nares"
+        if cache_dir().exists():
+            shutil.copytree(cache_dir(), copy, ignore=shutil.ignore_patterns(RESULTS, FINGERPRINTS))
+        yield {**os.environ, "XDG_CACHE_HOME": folder}
+
+
 def touch_training_logs(files: list, share: float) -> list[str]:
     """Append a newline to `share` of the training logs (every k-th by path): size and content change.
 
@@ -341,7 +357,13 @@ def run_point(archs: int, epochs: int, parent: Path, keep: bool, report: bool, s
                             f"slowest of {len(others)} views with the {VIEW_TARGET_SECONDS} s target"))
         check = run_measured(cli("check", "--db", str(db))).check()
         info["check_output"] = check.stdout.strip().splitlines()
-        rows.append(at_most("check_cli_seconds", check.seconds, "s", 1, "cli.py check, every check, incl. Python start"))
+        rows.append(at_most("check_cli_seconds", check.seconds, "s", 1,
+                            "cli.py check, every check, incl. Python start (headlines kept by the ingest)"))
+        with cache_without_results() as env:
+            unkept = run_measured(cli("check", "--db", str(db)), env=env).check()
+        assert unkept.stdout == check.stdout, "check with and without the kept results printed different lines"
+        rows.append(measure("check_cli_unkept_seconds", unkept.seconds, "s",
+                            note="cli.py check with no kept results (e.g. after the duckdb shell changed the file)"))
         if report:
             rep = run_measured(cli("report", "--db", str(db), "--out", str(work / "report"))).check()
             info["report_line"] = rep.stdout.strip()

@@ -18,11 +18,12 @@ from decimal import Decimal
 
 import duckdb
 
-from warehouse.checks import CheckResult, installed_checks, run_check
+from warehouse.checks import CheckResult, check_keys, installed_checks, keep_check, kept_check, run_check
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors
+from warehouse.results import KeptResults
 from warehouse.sqlfiles import SQL_DIR, read_named, read_sql, sql_paths
-from warehouse.viewfiles import query_reads, save_known_reads, shared_helpers
+from warehouse.viewfiles import query_reads, save_known_reads, shared_helpers, tables_reached
 
 
 def report_query(name: str) -> str:
@@ -51,18 +52,38 @@ def json_value(value):
 
 
 class ReportData:
-    """Cached query results over one read-only warehouse connection."""
+    """Query results over one read-only warehouse connection, each computed once; with `kept`,
+    also kept between commands (warehouse/results.py), keyed by what they read."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, kept: KeptResults | None = None):
         self.con = con
+        self.kept = kept
         self._cache: dict[tuple, list[dict]] = {}
 
-    def _run(self, key: tuple, sql: str, params: dict | None) -> list[dict]:
+    def _kept_key(self, key: tuple, sql: str, params: dict | None, reads: set[str]) -> str | None:
+        if self.kept is None:
+            return None
+        return self.kept.key(f"report:{key[0]}", sql, params, reads, __file__)
+
+    def _from_kept(self, key: tuple, kept_key: str | None) -> bool:
+        """Take the rows kept under `kept_key` for `key`; False when there are none."""
+        if self.kept is None:
+            return False
+        rows = self.kept.get(kept_key)
+        if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+            self._cache[key] = rows
+            return True
+        return False
+
+    def _run(self, key: tuple, sql: str, params: dict | None, reads: list[str]) -> list[dict]:
         if key not in self._cache:
-            self._fetch(self.con, key, sql, params)
+            kept_key = self._kept_key(key, sql, params, tables_reached([reads])[0]) if self.kept else None
+            if not self._from_kept(key, kept_key):
+                self._fetch(self.con, key, sql, params, kept_key)
         return self._cache[key]
 
-    def _fetch(self, con: duckdb.DuckDBPyConnection, key: tuple, sql: str, params: dict | None) -> None:
+    def _fetch(self, con: duckdb.DuckDBPyConnection, key: tuple, sql: str, params: dict | None,
+               kept_key: str | None = None) -> None:
         try:
             cursor = con.execute(sql, params) if params else con.execute(sql)
             columns = [d[0] for d in cursor.description]
@@ -70,6 +91,8 @@ class ReportData:
         except duckdb.Error as exc:
             raise WarehouseError(f"report query {key[0]} failed: {str(exc).splitlines()[0]}") from None
         self._cache[key] = [dict(zip(columns, map(json_value, row))) for row in rows]
+        if self.kept is not None:
+            self.kept.put(kept_key, self._cache[key])
 
     @staticmethod
     def _view_sql(name: str) -> str:
@@ -91,26 +114,45 @@ class ReportData:
         available = installed_checks()
         checks = list(checks or [])
         readers = [list(query_reads(sql, SQL_DIR / "report" / f"{key[0]}.sql")) for key, sql in jobs[:len(queries)]]
-        readers += [[name] for name in views] + [[available[name]] for name in checks]
+        readers += [[name] for name in views]
         save_known_reads()
+        # what is kept from an earlier command (warehouse/results.py) is read, not computed
+        results: dict[str, CheckResult] = {}
+        check_key: dict[str, str | None] = {}
+        kept_keys: dict[tuple, str | None] = {}
+        if self.kept is not None:
+            check_key = check_keys(self.kept, {name: available[name] for name in checks})
+            results = {name: found for name in checks
+                       if (found := kept_check(self.kept, check_key[name], name, available[name])) is not None}
+            kept_keys = {key: self._kept_key(key, sql, None, reads)
+                         for (key, sql), reads in zip(jobs, tables_reached(readers))}
+            pending = [i for i, (key, _) in enumerate(jobs) if not self._from_kept(key, kept_keys[key])]
+            jobs, readers = [jobs[i] for i in pending], [readers[i] for i in pending]
+        to_check = [name for name in checks if name not in results]
 
         def work(cursor: duckdb.DuckDBPyConnection, job) -> CheckResult | None:
             if isinstance(job, str):
                 return run_check(cursor, job, available[job])
-            self._fetch(cursor, *job, None)
+            self._fetch(cursor, *job, None, kept_keys.get(job[0]))
             return None
 
-        done = on_cursors(self.con, work, [*checks, *jobs], threads, shared_helpers(readers))
-        return done[:len(checks)]
+        readers = [*readers, *([available[name]] for name in to_check)]
+        done = on_cursors(self.con, work, [*to_check, *jobs], threads, shared_helpers(readers))
+        for name, result in zip(to_check, done):
+            results[name] = result
+            if self.kept is not None:
+                keep_check(self.kept, check_key[name], result)
+        return [results[name] for name in checks]
 
     def rows(self, name: str, **params) -> list[dict]:
         """Rows of the report query `sql/report/<name>.sql`, with its `$parameters`."""
         key = (name, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
-        return self._run(key, report_query(name), params or None)
+        sql = report_query(name)
+        return self._run(key, sql, params or None, list(query_reads(sql, SQL_DIR / "report" / f"{name}.sql")))
 
     def view(self, name: str) -> list[dict]:
         """All rows of an installed view (a check or helper view), e.g. check_config_drift."""
-        return self._run((name, ()), self._view_sql(name), None)
+        return self._run((name, ()), self._view_sql(name), None, [name])
 
     def has_view(self, name: str) -> bool:
         found = self.con.execute(

@@ -21,7 +21,16 @@ import duckdb
 from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
 from warehouse.registry import checks
-from warehouse.viewfiles import SQL_DIR, read_check_query, read_headline, read_view_file, shared_helpers, views_reached
+from warehouse.results import KeptResults
+from warehouse.viewfiles import (
+    SQL_DIR,
+    read_check_query,
+    read_headline,
+    read_view_file,
+    shared_helpers,
+    tables_reached,
+    views_reached,
+)
 
 FLAG_LINE = "-- flagged: "
 
@@ -129,24 +138,55 @@ CHECK_THREADS = 2
 benchmark's machine has two."""
 
 
+def check_keys(kept: KeptResults, views: dict[str, str]) -> dict[str, str | None]:
+    """The keys of the checks' headlines among the kept results (warehouse/results.py), for
+    check name -> its view: what the view reads in the end, and the tables its header `requires`."""
+    reads = tables_reached([[view] for view in views.values()])
+    return {name: kept.key(f"check:{name}", read_headline(name), None,
+                           tables | {item.split(".")[0] for item in _requires(view)}, __file__)
+            for (name, view), tables in zip(views.items(), reads)}
+
+
+def kept_check(kept: KeptResults, key: str | None, name: str, view: str) -> CheckResult | None:
+    """The headline of check `name` (view `view`) kept under `key`, or None."""
+    value = kept.get(key)
+    if isinstance(value, dict) and isinstance(value.get("headline"), str) and type(value.get("findings")) is int:
+        return CheckResult(name=name, view=view, headline=value["headline"], findings=value["findings"])
+    return None
+
+
+def keep_check(kept: KeptResults, key: str | None, result: CheckResult) -> None:
+    kept.put(key, {"headline": result.headline, "findings": result.findings})
+
+
 def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, details: bool = False,
-               threads: int = CHECK_THREADS) -> CheckReport:
-    """Run the named checks (all when none are named); results in the order given."""
+               threads: int = CHECK_THREADS, kept: KeptResults | None = None) -> CheckReport:
+    """Run the named checks (all when none are named); results in the order given. With `kept`
+    (and without `details`), a headline whose inputs did not change since it was computed is read
+    from the kept results, and one computed is kept there."""
     available = installed_checks(con)
     wanted = [n.removeprefix("check_") for n in names] if names else list(available)
     unknown = [n for n in wanted if n not in available]
     if unknown:
         raise WarehouseError(f"no check named {', '.join(unknown)}: choose from {', '.join(available)}")
     con.execute("set enable_progress_bar = false")
+    keys = check_keys(kept, {name: available[name] for name in wanted}) if kept is not None and not details else {}
+    results = {name: found for name in keys
+               if (found := kept_check(kept, keys[name], name, available[name])) is not None}
+    to_run = [name for name in wanted if name not in results]
     # the helper views several checks read (run_summary, run_neighbours, ...) are computed once
-    readers = [[available[name]] for name in wanted]
+    readers = [[available[name]] for name in to_run]
     helpers = shared_helpers(readers)
     # the checks that compute the most views of their own start first, so that the slowest
     # (check_explain) does not start last and run alone at the end
-    own_views = {name: len(seen - set(helpers)) for name, seen in zip(wanted, views_reached(readers))}
-    started = sorted(wanted, key=lambda name: -own_views[name])
-    results = dict(zip(started, on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details),
-                                           started, threads, helpers)))
+    own_views = {name: len(seen - set(helpers)) for name, seen in zip(to_run, views_reached(readers))}
+    started = sorted(to_run, key=lambda name: -own_views[name])
+    computed = on_cursors(con, lambda cursor, name: run_check(cursor, name, available[name], details),
+                          started, threads, helpers)
+    for name, result in zip(started, computed):
+        results[name] = result
+        if name in keys:
+            keep_check(kept, keys[name], result)
     return CheckReport([results[name] for name in wanted], views_warning(con), holds_demo_data(con))
 
 
@@ -160,6 +200,6 @@ def check_warehouse(db: Path, names: list[str] | None = None, details: bool = Fa
     """Open the warehouse read-only and run the checks: what `cli.py check` calls."""
     con = open_for_reading(db)
     try:
-        return run_checks(con, names, details)
+        return run_checks(con, names, details, kept=KeptResults(con, db))
     finally:
         con.close()

@@ -14,7 +14,9 @@
                  those of earlier ingests) matched to every log's code fingerprint
       derive     derived columns and tables (sql/steps/)
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
-                 invariants (warehouse/invariants.py); only then the copy replaces the warehouse
+                 invariants (warehouse/invariants.py); the tables' fingerprints and every check's
+                 headline kept for the next commands (warehouse/results.py); only then the copy
+                 replaces the warehouse
 
 `STAGES` is that list; `ingest_paths` takes the lock and runs it. Every stage reads and adds to one
 `IngestRun`; what a stage opens (the parser processes, the copy, its connection) is closed when the
@@ -52,6 +54,7 @@ from warehouse.attribution import (
     sites_sources,
     started_logs,
 )
+from warehouse.checks import run_checks
 from warehouse.code_windows import match_code_versions, read_code_repos
 from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
@@ -61,6 +64,7 @@ from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
 from warehouse.plan import Plan, Recorded, file_kinds_value, make_plan, recorded_in
 from warehouse.points import reached
+from warehouse.results import KeptResults, queried_tables
 from warehouse.sqlfiles import read_query
 from warehouse.steps import run_steps
 from warehouse.swap import clean_stale, file_identity, new_version, snapshot, write_lock
@@ -196,6 +200,9 @@ class IngestRun:
     # load
     con: duckdb.DuckDBPyConnection | None = None
     ingest_id: int | None = None
+    # record
+    kept: KeptResults | None = None
+    """The new version's table fingerprints and check headlines (warehouse/results.py)."""
 
     @property
     def writes(self) -> bool:
@@ -306,7 +313,21 @@ def record(run: IngestRun) -> None:
     con.execute("commit")
     require_invariants(con, run.target)
     reached("checked", run.target)
+    run.kept = keep_results(con, run.target)
     con.execute("checkpoint")
+
+
+def keep_results(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults:
+    """The fingerprints of the new version's tables, and every check's headline kept under them
+    (warehouse/results.py), so that `nares check` after the ingest reads them. A check that fails
+    here is not kept: `nares check` runs it and says why."""
+    kept = KeptResults.of_writer(con, target)
+    kept.fingerprints(queried_tables())
+    try:
+        run_checks(con, kept=kept)
+    except WarehouseError:
+        pass
+    return kept
 
 
 @dataclass(frozen=True)
@@ -370,6 +391,8 @@ def ingest_paths(
                             progress or Progress(), resources)
             run_stages(run)
             summary.wrote = run.writes
+        if run.kept is not None:  # swapped in: its fingerprints are those of the file now
+            run.kept.remember()
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -377,6 +377,22 @@ def views_reached(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Pat
     return [reached(reader) for reader in readers]
 
 
+def tables_reached(readers: list[list[str]] | list[tuple[str, ...]], sql_dir: Path = SQL_DIR) -> list[set[str]]:
+    """For each reader (the names one query reads), what it reads in the end: the names among
+    them, and among what the views it reaches read, that are not tool views (the tables)."""
+    files = load_view_files(sql_dir)
+    views = {f.view_name for f in files} | {f.name for f in files}
+    reads = {f.view_name: f.reads for f in files}
+    reached = _reach(files)
+    out = []
+    for reader in readers:
+        found = {name for name in reader if name not in views}
+        for view in reached(reader):
+            found.update(name for name in reads[view] if name not in views)
+        out.append(found)
+    return out
+
+
 def _reach(files: list[ViewFile]) -> Callable[[list[str] | tuple[str, ...]], set[str]]:
     """names -> the views they are or read, directly or through other views (an unversioned name:
     its newest version)."""
