@@ -325,8 +325,8 @@ def keep_results(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults:
     kept.fingerprints(queried_tables())
     try:
         run_checks(con, kept=kept)
-    except WarehouseError:
-        pass
+    except (WarehouseError, duckdb.Error):
+        pass  # what cannot be kept now is computed by the command that needs it
     return kept
 
 
