@@ -20,7 +20,17 @@ from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicat
 from reports.data import ReportData, parameterless_queries
 from reports.document import html_body, to_markdown
 from reports.figures import Context, Figure
-from reports.outputs import OutputRecord, figure_key, read_record, remove_stale, reports_source, write_record
+from reports.outputs import (
+    OutputRecord,
+    figure_key,
+    keep_spec,
+    kept_spec,
+    prune_specs,
+    read_record,
+    remove_stale,
+    reports_source,
+    write_record,
+)
 from reports.render import FORMATS, full_spec, images, page, renderer, write_figure
 from warehouse.checks import installed_checks
 from warehouse.errors import WarehouseError
@@ -130,6 +140,7 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
     if len(todo) <= 1:
         for figure in todo:
             write_figure(out, figure.name, figure.spec(), figure.caption, formats)
+            keep_spec(planned[figure.name][0], figure.unchecked_spec())
             progress.advance(figure.name)
     else:
         # spawned, not forked: vl-convert's engine threads do not survive a fork
@@ -148,6 +159,7 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
             for done in as_completed(drawing):
                 figure = drawing[done]
                 write_figure(out, figure.name, figure.spec(), figure.caption, formats, drawn=done.result())
+                keep_spec(planned[figure.name][0], figure.unchecked_spec())
                 progress.advance(figure.name)
     result.redrawn = [f.name for f in todo]
     return planned
@@ -186,7 +198,13 @@ def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...]
         planned[INDEX] = (figure_key({"title": title_text, "body": keyed}, "", ("html",), drawing_version()),
                           ["index.html"])
         if not record.unchanged(out, INDEX, *planned[INDEX]):
+            # the page holds every spec: those of figures not redrawn are the ones kept when they
+            # were drawn (reports/outputs.py), their charts are built only when none is kept
+            for figure in figures:
+                if figure.name not in result.redrawn and (spec := kept_spec(planned[figure.name][0])) is not None:
+                    figure.take_spec(spec)
             (out / "index.html").write_text(page(title_text, html_body(blocks, formats)))
+            prune_specs()
         result.written.append(out / "index.html")
         progress.advance("index.html")
         result.removed = remove_stale(out, record.stale(planned))

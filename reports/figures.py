@@ -104,6 +104,11 @@ class Figure:
             self._checked = True
         return spec
 
+    def take_spec(self, spec: dict) -> None:
+        """Use `spec` as this figure's unchecked spec: the one an earlier report built, checked and
+        drew for the same key (reports/outputs.py `kept_spec`), so the chart is not built."""
+        self._spec = spec
+
     def unchecked_spec(self) -> dict:
         """`spec` without the schema check, for a report that embeds one whose spec is the one an
         earlier report checked and drew (reports/build.py)."""

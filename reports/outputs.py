@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from warehouse.cache import cache_dir, keep, prune
+
 RECORD_NAME = ".report-outputs.json"
+SPECS = "report-specs"
+KEPT_SPEC_BYTES = 1 << 29
+"""At most this much of kept specs in the cache folder."""
 FIGURE_SUFFIXES = (".png", ".svg", ".html")
 
 
@@ -107,3 +112,35 @@ def figure_key(made_from, caption: str, formats: tuple[str, ...], renderer: str)
     text = json.dumps({"spec": made_from, "caption": caption, "formats": list(formats), "renderer": renderer},
                       sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def _spec_path(key: str) -> Path:
+    return cache_dir() / SPECS / f"{key}.json"
+
+
+def kept_spec(key: str) -> dict | None:
+    """The spec kept for a figure key (`keep_spec`), or None: the spec a report that drew the
+    figure built, so that a later report rewriting index.html around unchanged figures need not
+    build their charts again."""
+    try:
+        path = _spec_path(key)
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        os.utime(path)  # recently used: pruned last
+    except (OSError, ValueError):
+        return None
+    return spec if isinstance(spec, dict) else None
+
+
+def keep_spec(key: str, spec: dict) -> None:
+    """Keep a drawn figure's spec (`Figure.unchecked_spec`) under its key in the cache folder,
+    when it reads back as it is; the folder is kept under KEPT_SPEC_BYTES."""
+    try:
+        text = json.dumps(spec)
+        if json.loads(text) == spec:
+            keep(_spec_path(key), text)
+    except (TypeError, ValueError):
+        pass  # not kept: a later report builds it
+
+
+def prune_specs() -> None:
+    prune(cache_dir() / SPECS, KEPT_SPEC_BYTES)

@@ -393,6 +393,33 @@ def test_a_second_report_of_the_same_data_keeps_every_figure(reported, svg_repor
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("specs_kept", [True, False])
+def test_index_html_written_again_around_unchanged_figures_is_the_same_page(reported, svg_report, tmp_path,
+                                                                             monkeypatch, specs_kept):
+    """index.html is written again whenever the report's text changes (an ingest changes the
+    totals), though no figure changed: with the specs kept when the figures were drawn
+    (reports/outputs.py `keep_spec`) no chart is built for it; without them (an empty cache
+    folder) every chart is built. Either way the page is the one built from the charts."""
+    from reports.figures import Drawing
+
+    out = copy_of(svg_report, tmp_path)
+    before = (out / "index.html").read_text()
+    record = json.loads((out / ".report-outputs.json").read_text())
+    record["figures"]["index"]["key"] = "0" * 64  # as after a change of the report's text
+    (out / ".report-outputs.json").write_text(json.dumps(record))
+    (out / "index.html").write_text("old page")
+    if not specs_kept:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    built = []
+    real = Drawing.chart
+    monkeypatch.setattr(Drawing, "chart", lambda drawing: built.append(drawing.make.__name__) or real(drawing))
+    n = len(list(out.glob("*.svg")))
+    assert f"; 0 redrawn, {n} unchanged since the last report" in _report_svg(reported, out)
+    assert (out / "index.html").read_text() == before
+    assert len(built) == (0 if specs_kept else n)
+
+
+@pytest.mark.slow
 def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, svg_report, tmp_path):
     tmp_path = copy_of(svg_report, tmp_path)
     record_path = tmp_path / ".report-outputs.json"

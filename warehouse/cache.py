@@ -1,7 +1,8 @@
 """The user's cache folder for what only the tool's version decides (the empty warehouse of
 warehouse/template.py, the renderings of the tool's views of warehouse/trust.py and of its tables
-of warehouse/connect.py, what the view files read, the report's Vega bundle): made again whenever
-it is missing, so deleting it is always safe."""
+of warehouse/connect.py, what the view files read, the report's Vega bundle) and what `check` and
+`report` keep between commands (warehouse/results.py, reports/outputs.py; pruned by size,
+`prune`): made again whenever it is missing, so deleting it is always safe."""
 from __future__ import annotations
 
 import json
@@ -44,3 +45,21 @@ def kept_lists(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[str
     made = make()
     keep(path, json.dumps(made))  # no cache folder: made again next time
     return made
+
+
+def prune(folder: Path, limit: int) -> None:
+    """Remove the least recently used files of `folder` (by mtime: a reader touches what it
+    uses) until the rest hold at most `limit` bytes."""
+    try:
+        entries = [(e.stat().st_mtime_ns, e.stat().st_size, e.path) for e in os.scandir(folder) if e.is_file()]
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= limit:
+            break
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        total -= size

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.cache import cache_dir, keep
+from warehouse.cache import cache_dir, keep, prune
 from warehouse.catalog import file_tables
 from warehouse.migrate import tool_tables
 from warehouse.sqlfiles import read_sql, sql_paths
@@ -205,20 +205,3 @@ class KeptResults:
             pruned, self._pruned = self._pruned, True
         if not pruned:
             prune(cache_dir() / RESULTS, KEPT_BYTES)
-
-
-def prune(folder: Path, limit: int) -> None:
-    """Remove the least recently used files of `folder` until the rest hold at most `limit` bytes."""
-    try:
-        entries = [(e.stat().st_mtime_ns, e.stat().st_size, e.path) for e in os.scandir(folder) if e.is_file()]
-    except OSError:
-        return
-    total = sum(size for _, size, _ in entries)
-    for _, size, path in sorted(entries):
-        if total <= limit:
-            break
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        total -= size
