@@ -71,7 +71,29 @@ def ingest(paths: list[Path], db: Path | None, sites: Path | None, workers: int 
     except (KeyboardInterrupt, Terminated) as exc:
         raise UserError(f"ingest interrupted, {db_path(db)} is unchanged",
                         exit_code=143 if isinstance(exc, Terminated) else 130) from None
-    return Output().warn(*summary.warnings).out(summary.line())
+    output = Output().warn(*summary.warnings).out(summary.line())
+    if summary.wrote:
+        try:
+            keep_check_headlines(db_path(db))
+        except KeyboardInterrupt:
+            output.note("interrupted while computing the check headlines; the ingest is complete")
+            output.exit_code = 130
+    return output
+
+
+def keep_check_headlines(db: Path) -> None:
+    """Every check's headline, computed on the warehouse an ingest just wrote and kept
+    (warehouse/results.py) for the `check` and `report` after it. A check that fails here is
+    not kept: `nares check` runs it again and says why."""
+    import duckdb
+
+    from application.reading import open_warehouse
+
+    try:
+        with open_warehouse(db) as wh:
+            wh.checks()
+    except (UserError, duckdb.Error):
+        pass
 
 
 def sql(query: str, db: Path | None, fmt: str, timeout: float, max_rows: int) -> Output:

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 import warehouse.checks as checks_module
+from application.commands import ingest
 from reports.data import ReportData, parameterless_queries
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.query import open_for_reading
@@ -73,8 +74,14 @@ def test_rows_deleted_in_the_duckdb_shell_are_never_answered_from_the_kept(demo_
     assert "MSU" not in after["best_epoch"][0]
 
 
+def nares_ingest(logs: Path, db: Path) -> None:
+    """`nares ingest logs --db db` (application/commands.py: the ingest, then the check headlines kept)."""
+    output = ingest([logs], db, None, 1, [], False, False, False, print)
+    assert output.exit_code == 0
+
+
 def test_the_ingest_keeps_what_the_next_check_reads_until_its_inputs_change(samples, db_path, own_cache, monkeypatch):
-    ingest_paths(db_path, [samples], workers=1)
+    nares_ingest(samples, db_path)
     computed = headlines(db_path, kept=False)
     record = json.loads(next((own_cache / "fingerprints").glob("*.json")).read_text())
     assert record["identity"] == json.loads(json.dumps(file_identity(db_path)))
@@ -88,8 +95,7 @@ def test_the_ingest_keeps_what_the_next_check_reads_until_its_inputs_change(samp
     with open(train, "ab") as handle:
         handle.write(b"\n")
     kept_before = kept_files(own_cache)
-    summary = ingest_paths(db_path, [samples], workers=1)
-    assert summary.wrote
+    nares_ingest(samples, db_path)
     assert kept_files(own_cache) == kept_before  # the ingest found every headline kept
     with monkeypatch.context() as m:
         m.setattr(checks_module, "run_check", refuse)
@@ -97,7 +103,7 @@ def test_the_ingest_keeps_what_the_next_check_reads_until_its_inputs_change(samp
 
     # the training log gone: the runs change, so the headlines are computed again (by the ingest)
     train.unlink()
-    ingest_paths(db_path, [samples], workers=1)
+    nares_ingest(samples, db_path)
     assert len(kept_files(own_cache)) > len(kept_before)
     assert headlines(db_path) == headlines(db_path, kept=False) != computed
 

@@ -14,9 +14,8 @@
                  those of earlier ingests) matched to every log's code fingerprint
       derive     derived columns and tables (sql/steps/)
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
-                 invariants (warehouse/invariants.py); the tables' fingerprints and every check's
-                 headline kept for the next commands (warehouse/results.py); only then the copy
-                 replaces the warehouse
+                 invariants (warehouse/invariants.py); the tables' fingerprints, kept for the next
+                 commands (warehouse/results.py); only then the copy replaces the warehouse
 
 `STAGES` is that list; `ingest_paths` takes the lock and runs it. Every stage reads and adds to one
 `IngestRun`; what a stage opens (the parser processes, the copy, its connection) is closed when the
@@ -54,7 +53,6 @@ from warehouse.attribution import (
     sites_sources,
     started_logs,
 )
-from warehouse.checks import run_checks
 from warehouse.code_windows import match_code_versions, read_code_repos
 from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
@@ -202,7 +200,7 @@ class IngestRun:
     ingest_id: int | None = None
     # record
     kept: KeptResults | None = None
-    """The new version's table fingerprints and check headlines (warehouse/results.py)."""
+    """The new version's table fingerprints (warehouse/results.py)."""
 
     @property
     def writes(self) -> bool:
@@ -313,20 +311,16 @@ def record(run: IngestRun) -> None:
     con.execute("commit")
     require_invariants(con, run.target)
     reached("checked", run.target)
-    run.kept = keep_results(con, run.target)
+    run.kept = keep_fingerprints(con, run.target)
     con.execute("checkpoint")
 
 
-def keep_results(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults:
-    """The fingerprints of the new version's tables, and every check's headline kept under them
-    (warehouse/results.py), so that `nares check` after the ingest reads them. A check that fails
-    here is not kept: `nares check` runs it and says why."""
+def keep_fingerprints(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults:
+    """The fingerprints of the new version's tables (warehouse/results.py), kept once it is
+    swapped in: the commands that read it next key their kept results by them without reading
+    every table."""
     kept = KeptResults.of_writer(con, target)
     kept.fingerprints(queried_tables())
-    try:
-        run_checks(con, kept=kept)
-    except (WarehouseError, duckdb.Error):
-        pass  # what cannot be kept now is computed by the command that needs it
     return kept
 
 
