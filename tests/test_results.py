@@ -167,3 +167,29 @@ def test_report_rows_read_from_the_kept_equal_the_computed(demo_warehouse_copy, 
         assert again.rows("arch_curves", arch_ids=[computed["curve_archs"][0]["arch_id"]]) == curves
     finally:
         con.close()
+
+
+def test_a_reader_still_open_on_an_older_version_never_mixes_it_with_the_newer(samples, db_path):
+    """In one process (a notebook), a Warehouse left open keeps DuckDB's database of the version
+    it opened, which a Warehouse opened later may be handed too: its kept fingerprints (the newer
+    version's, from the ingest) are not taken, and what it keeps is keyed by what it reads."""
+    from application.reading import open_warehouse
+
+    (samples / "eval").rename(samples.parent / "later")
+    ingest_paths(db_path, [samples], workers=1)
+    older = open_warehouse(db_path)
+    try:
+        before = {r.name: (r.headline, r.findings) for r in older.checks().results}
+        (samples.parent / "later").rename(samples / "eval")
+        ingest_paths(db_path, [samples], workers=1)
+        again = open_warehouse(db_path)
+        try:
+            seen = {r.name: (r.headline, r.findings) for r in again.checks().results}
+            live = {r.name: (r.headline, r.findings) for r in run_checks(again.con).results}
+            assert seen == live
+        finally:
+            again.close()
+    finally:
+        older.close()
+    newer = headlines(db_path)
+    assert newer == headlines(db_path, kept=False) != before
