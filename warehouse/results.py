@@ -16,10 +16,11 @@ changes `files` and `ingests`, which no check reads: every check result is kept.
 Fingerprints read every table (0.3 s at full scale), so the ingest computes them on the copy it
 writes and keeps them with the identity of the file it swapped in (warehouse/swap.py
 `file_identity`) and the warehouse's last `ingests` row; `nares ingest` then computes every
-check's headline (application/commands.py), so that `nares check` after it reads them. A reader takes the kept fingerprints only when
-both the identity and its own connection's last ingest still match; otherwise (a file the duckdb
-shell changed, one an older tool wrote) it computes them from its own connection, for itself:
-only the writer knows which content a file identity holds.
+check's headline (application/commands.py), so that `nares check` after it reads them. A
+reader takes the kept fingerprints only when both the identity and its own connection's last
+ingest still match; otherwise (a file the duckdb shell changed, one an older tool wrote, an
+older version a notebook's open connection still holds) it computes them from its own
+connection, for itself: only the writer knows which content a file identity holds.
 
 A file from elsewhere cannot reach results kept for another: the path is part of every key and
 the fingerprints are computed from the content (by the ingest or the reader), never read from the
