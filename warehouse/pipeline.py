@@ -315,12 +315,15 @@ def record(run: IngestRun) -> None:
     con.execute("checkpoint")
 
 
-def keep_fingerprints(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults:
+def keep_fingerprints(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults | None:
     """The fingerprints of the new version's tables (warehouse/results.py), kept once it is
     swapped in: the commands that read it next key their kept results by them without reading
-    every table."""
-    kept = KeptResults.of_writer(con, target)
-    kept.fingerprints(queried_tables())
+    every table. None when they cannot be computed: the readers compute them."""
+    try:
+        kept = KeptResults.of_writer(con, target)
+        kept.fingerprints(queried_tables())
+    except duckdb.Error:
+        return None
     return kept
 
 
