@@ -92,7 +92,8 @@ def ingest(
         "Build the warehouse anew from PATH... alone (files of folders not given are dropped) and swap it in when "
         "complete; check_params values are kept.")),
 ):
-    """Load log files into the warehouse; unchanged files are not read again."""
+    """Load log files into the warehouse; unchanged files are not read again. After a change, every check's
+    headline is computed and kept for the next `check`."""
     from application import commands
 
     _show(commands.ingest(paths, db, sites, workers, code_repo or [], wait, rebuild, sys.stderr.isatty(), _stderr))
