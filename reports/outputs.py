@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from warehouse.cache import cache_dir, keep, prune
+from warehouse.cache import cache_dir, keep_json, kept_json, prune
 
 RECORD_NAME = ".report-outputs.json"
 SPECS = "report-specs"
@@ -122,24 +122,14 @@ def kept_spec(key: str) -> dict | None:
     """The spec kept for a figure key (`keep_spec`), or None: the spec a report that drew the
     figure built, so that a later report rewriting index.html around unchanged figures need not
     build their charts again."""
-    try:
-        path = _spec_path(key)
-        spec = json.loads(path.read_text(encoding="utf-8"))
-        os.utime(path)  # recently used: pruned last
-    except (OSError, ValueError):
-        return None
+    spec = kept_json(_spec_path(key))
     return spec if isinstance(spec, dict) else None
 
 
 def keep_spec(key: str, spec: dict) -> None:
-    """Keep a drawn figure's spec (`Figure.unchecked_spec`) under its key in the cache folder,
-    when it reads back as it is; the folder is kept under KEPT_SPEC_BYTES."""
-    try:
-        text = json.dumps(spec)
-        if json.loads(text) == spec:
-            keep(_spec_path(key), text)
-    except (TypeError, ValueError):
-        pass  # not kept: a later report builds it
+    """Keep a drawn figure's spec (`Figure.unchecked_spec`) under its key in the cache folder (a
+    later report builds one that is not kept); `prune_specs` keeps the folder under KEPT_SPEC_BYTES."""
+    keep_json(_spec_path(key), spec)
 
 
 def prune_specs() -> None:

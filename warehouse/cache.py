@@ -47,6 +47,28 @@ def kept_lists(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[str
     return made
 
 
+def keep_json(path: Path, value: object) -> None:
+    """Keep `value` as JSON in the cache file `path` when it reads back exactly as it is (a
+    value JSON would change, such as a tuple or a non-text key, is not kept)."""
+    try:
+        text = json.dumps(value)
+        if json.loads(text) != value:
+            return
+    except (TypeError, ValueError):
+        return
+    keep(path, text)
+
+
+def kept_json(path: Path) -> object | None:
+    """The value of a cache file `keep_json` wrote, or None; marked recently used for `prune`."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+        os.utime(path)
+    except (OSError, ValueError):
+        return None
+    return value
+
+
 def prune(folder: Path, limit: int) -> None:
     """Remove the least recently used files of `folder` (by mtime: a reader touches what it
     uses) until the rest hold at most `limit` bytes."""

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -39,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.cache import cache_dir, keep, prune
+from warehouse.cache import cache_dir, keep, keep_json, kept_json, prune
 from warehouse.catalog import file_tables
 from warehouse.migrate import tool_tables
 from warehouse.sqlfiles import read_sql, sql_paths
@@ -62,8 +61,8 @@ def _json(value) -> object:
 
 def last_ingest(con: duckdb.DuckDBPyConnection) -> object:
     """What tells this connection's version of the warehouse from one a later ingest wrote."""
-    return _json([str(v) for v in con.execute(
-        "select count(*), max(ingest_id), max(finished_at) from ingests").fetchall()[0]])
+    return [str(v) for v in con.execute(
+        "select count(*), max(ingest_id), max(finished_at) from ingests").fetchall()[0]]
 
 
 def queried_tables() -> set[str]:
@@ -181,27 +180,13 @@ class KeptResults:
 
     def get(self, key: str | None) -> object | None:
         """The result kept under `key`, or None."""
-        if key is None:
-            return None
-        path = cache_dir() / RESULTS / f"{key}.json"
-        try:
-            value = json.loads(path.read_text())
-            os.utime(path)  # recently used: pruned last
-        except (OSError, ValueError):
-            return None
-        return value
+        return None if key is None else kept_json(cache_dir() / RESULTS / f"{key}.json")
 
     def put(self, key: str | None, value: object) -> None:
-        """Keep `value` under `key` when it reads back from JSON as it is (else it is not kept)."""
+        """Keep `value` under `key` (a value JSON would change is not kept)."""
         if key is None:
             return
-        try:
-            text = json.dumps(value)
-            if json.loads(text) != value:
-                return
-        except (TypeError, ValueError):
-            return
-        keep(cache_dir() / RESULTS / f"{key}.json", text)
+        keep_json(cache_dir() / RESULTS / f"{key}.json", value)
         with self._lock:
             pruned, self._pruned = self._pruned, True
         if not pruned:
