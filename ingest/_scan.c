@@ -5,6 +5,9 @@
  * states the same rules in plain Python, and tests/test_scan.py holds the two to identical rows on the
  * samples, the history logs, the demo corpus, hand-made edge cases and random damage.
  *
+ * `corruption_results(data)` reads the result lines of a corruption evaluation (ingest/corruption_log.py);
+ * tests/corruption_oracle.py states its rule as a regular expression.
+ *
  * `walk_files(root)` lists the files of a log repository for every ingest (ingest/discover.py);
  * tests/test_discover.py holds it to a plain-Python walk of the same rules. It is at the end of this file.
  *
@@ -1049,6 +1052,105 @@ static PyObject *header_records(PyObject *module, PyObject *args)
 }
 
 
+/* ---- the result lines of a corruption evaluation ----
+ *
+ * ingest/corruption_log.py reads the 95 `<name> (level=<n>): Loss: <x>, Acc: <y>` lines of each
+ * corruption evaluation through `corruption_results`; tests/corruption_oracle.py states the same rule as
+ * a regular expression, and tests/test_scan.py holds the two to the same lines. Matched from Python, one
+ * line at a time, these lines took ~10% of the parsers' CPU at full scale (4,900 logs, 465,000 lines).
+ *
+ * A line is found by its ` (level=`. Its record starts at the run of `[a-z_]` bytes before that (at least
+ * one), which must follow a space at byte 24 or later. Then come `\d+`, `): Loss: `, a number, `, Acc: `,
+ * a number and `[ \t\r]*\n`. A number is what ingest.numbers.NUM matches, taken whole (no backtracking):
+ * an optional sign, then the first of `\d+(\.\d*)?([eE][-+]?\d+)?`, `\.\d+`, `nan`, `inf` that matches. */
+
+/* the end of the number that starts at s[i] (before n), or -1 when none starts there */
+static Py_ssize_t number_end(const char *s, Py_ssize_t i, Py_ssize_t n)
+{
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    if (i < n && is_digit(s[i])) {
+        while (i < n && is_digit(s[i]))
+            i++;
+        if (i < n && s[i] == '.')
+            for (i++; i < n && is_digit(s[i]); i++)
+                ;
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) { /* an exponent only when digits follow */
+            Py_ssize_t j = i + 1;
+            if (j < n && (s[j] == '-' || s[j] == '+'))
+                j++;
+            if (j < n && is_digit(s[j])) {
+                while (j < n && is_digit(s[j]))
+                    j++;
+                i = j;
+            }
+        }
+        return i;
+    }
+    if (i + 1 < n && s[i] == '.' && is_digit(s[i + 1])) {
+        for (i += 2; i < n && is_digit(s[i]); i++)
+            ;
+        return i;
+    }
+    if (n - i >= 3 && (memcmp(s + i, "nan", 3) == 0 || memcmp(s + i, "inf", 3) == 0))
+        return i + 3;
+    return -1;
+}
+
+/* `literal` at s[i]: the position after it, or -1 */
+static Py_ssize_t after_literal(const char *s, Py_ssize_t i, Py_ssize_t n, const char *literal)
+{
+    Py_ssize_t len = (Py_ssize_t)strlen(literal);
+    return i >= 0 && n - i >= len && memcmp(s + i, literal, (size_t)len) == 0 ? i + len : -1;
+}
+
+static int is_name_byte(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+
+static PyObject *corruption_results(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    if (!PyArg_ParseTuple(args, "y*:corruption_results", &text))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len, first = -1;
+    static const char LEVEL[] = " (level=";
+    PyObject *lines = PyList_New(0);
+    for (Py_ssize_t at = find(s, 0, n, LEVEL, 8); lines && at >= 0; at = find(s, at + 1, n, LEVEL, 8)) {
+        Py_ssize_t start = at;
+        while (start > 0 && is_name_byte(s[start - 1]))
+            start--;
+        if (start == at || start < 24 || s[start - 1] != ' ')
+            continue;
+        Py_ssize_t level = at + 8, i = level;
+        while (i < n && is_digit(s[i]))
+            i++;
+        if (i == level)
+            continue;
+        Py_ssize_t level_end = i, loss = after_literal(s, i, n, "): Loss: ");
+        Py_ssize_t loss_end = loss < 0 ? -1 : number_end(s, loss, n);
+        Py_ssize_t acc = after_literal(s, loss_end, n, ", Acc: ");
+        Py_ssize_t acc_end = acc < 0 ? -1 : number_end(s, acc, n);
+        if (acc_end < 0)
+            continue;
+        for (i = acc_end; i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'); i++)
+            ;
+        if (i >= n || s[i] != '\n')
+            continue;
+        if (first < 0)
+            first = start - 24;
+        PyObject *item = Py_BuildValue("(s#y#y#y#)", s + start, at - start, s + level, level_end - level,
+                                       s + loss, loss_end - loss, s + acc, acc_end - acc);
+        if (!item || PyList_Append(lines, item) < 0)
+            Py_CLEAR(lines);
+        Py_XDECREF(item);
+    }
+    PyBuffer_Release(&text);
+    if (!lines)
+        return NULL;
+    return first < 0 ? Py_BuildValue("(NO)", lines, Py_None) : Py_BuildValue("(Nn)", lines, first);
+}
+
 /* ---- the walk of a log repository: regular files below a folder, with size and mtime ----
  *
  * ingest/discover.py `discover` finds every file of the roots on every ingest, a no-op re-ingest too:
@@ -1196,6 +1298,10 @@ static PyMethodDef methods[] = {
     {"header_records", header_records, METH_VARARGS,
      "header_records(data: bytes, start, stop) -> [(offset, key, value)]: the `key: value` and `key = value`\n"
      "records of data[start:stop], in order (values without trailing whitespace, text decoded as UTF-8)."},
+    {"corruption_results", corruption_results, METH_VARARGS,
+     "corruption_results(data: bytes) -> ([(name, level, loss, acc)], first): the result lines of a corruption\n"
+     "evaluation in order (name as str; level, loss and acc as the logged bytes) and the offset of the first\n"
+     "one's record (None when there is none)."},
     {"walk_files", walk_files, METH_VARARGS,
      "walk_files(root: str) -> [(path, root, rel_path, name, size, mtime_ns)]: the regular files below the folder\n"
      "root, in no order (symbolic links not followed, .git folders not entered, what cannot be listed passed over)."},

@@ -6,6 +6,7 @@ After the argument lines, one line per corruption and level,
 """
 from __future__ import annotations
 
+from ingest._scan import corruption_results
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.log_format import corruption_format
@@ -21,32 +22,18 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
-_LINE = linear("corruption_log.result_line",
-               rb"([a-z_]++) \(level=(\d++)\): Loss: (" + NUM_BYTES + rb"), Acc: (" + NUM_BYTES + rb")[ \t\r]*+\n",
-               use="match", worst_case=lambda n: b"gaussian_noise (level=1): Loss: " + b"9" * n + b"X")
 _AVERAGE = linear("corruption_log.average", rb"Average Accuracy: (" + NUM_BYTES + rb")[ \t\r]*+\n", use="match",
                   worst_case=lambda n: b"Average Accuracy: " + b"9" * n + b"X")
-_LEVEL = b" (level="
-_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz_")
 
 
 def _result_lines(data: bytes) -> tuple[dict[tuple[str, int], tuple[bytes, bytes]], int | None]:
     """(corruption, level) -> (acc, loss) texts, a repeated line keeping the later; and where the
-    first result line starts. Each line is found by its ` (level=` and read from its record's start."""
+    first result line's record starts. The lines are found by the compiled scanner (ingest/_scan.c
+    `corruption_results`, which states the rule)."""
+    lines, first = corruption_results(data)
     found: dict[tuple[str, int], tuple[bytes, bytes]] = {}
-    first = None
-    at = data.find(_LEVEL)
-    while at >= 0:
-        start = at
-        while start > 0 and data[start - 1] in _NAME_BYTES:
-            start -= 1
-        match = _LINE.match(data, start)
-        if match and start >= 24 and data[start - 1:start] == b" ":
-            name, level, loss, acc = match.groups()
-            found[(name.decode(), int(level))] = (acc, loss)
-            if first is None:
-                first = start - 24
-        at = data.find(_LEVEL, at + 1)
+    for name, level, loss, acc in lines:
+        found[(name, int(level))] = (acc, loss)
     return found, first
 
 

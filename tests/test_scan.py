@@ -1,4 +1,5 @@
-"""The compiled epoch scanner (ingest/_scan.c) against its plain-Python statement (tests/train_oracle.py).
+"""The compiled epoch scanner (ingest/_scan.c) against its plain-Python statement (tests/train_oracle.py),
+and the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py).
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
 train accuracies in percent and timestamps in microseconds all agree) and the same run figures: on
@@ -12,13 +13,14 @@ import random
 from datetime import datetime
 from pathlib import Path
 
+import corruption_oracle
 import pytest
 import train_oracle
 from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest._scan import header_records, scan_training_log
+from ingest._scan import corruption_results, header_records, scan_training_log
 from ingest.records import EPOCH_COLUMNS, EpochRows
 
 
@@ -50,12 +52,17 @@ def test_sample_logs_identical(path: Path):
 
 
 @pytest.fixture(scope="module")
-def demo_logs(tmp_path_factory) -> list[Path]:
+def demo_folder(tmp_path_factory) -> Path:
     from demo import write_demo_repository
 
     out = tmp_path_factory.mktemp("demo")
     write_demo_repository(out, archs=150, epochs=12, git=False)
-    return sorted(p for p in out.rglob("arch_*.log") if "_eval_" not in p.name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_logs(demo_folder) -> list[Path]:
+    return sorted(p for p in demo_folder.rglob("arch_*.log") if "_eval_" not in p.name)
 
 
 def test_every_demo_training_log_identical(demo_logs):
@@ -406,3 +413,96 @@ def test_header_records(lines):
     for start in range(0, len(data), 7):  # a span starting and ending anywhere, even inside a line
         for stop in range(start, len(data) + 1, 5):
             assert header_records(data, start, stop) == train_oracle.header_records(data, start, stop), (start, stop)
+
+
+# ---- corruption result lines (ingest/_scan.c `corruption_results`) ----
+
+def same_results(data: bytes | str) -> list[tuple[str, bytes, bytes, bytes]]:
+    """The compiled reading of a text's corruption result lines, checked equal to the oracle's."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    fast = corruption_results(data)
+    assert fast == corruption_oracle.corruption_results(data)
+    return fast[0]
+
+
+STAMP = "2026-11-23 19:20:00,000 "
+CORRUPTION_HEAD = STAMP + "model: arch_2\n" + STAMP + "attack_choice: CIFAR10C\n"
+
+
+def test_every_demo_corruption_log_identical(demo_folder):
+    logs = sorted(demo_folder.rglob("arch_*_eval_cifar10c_level.log"))
+    counts = [len(same_results(path.read_bytes())) for path in logs]
+    assert len(counts) > 5 and counts.count(95) > len(counts) // 2  # most of them finished
+
+
+@pytest.mark.parametrize("line, read", [
+    ("gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12\n", ("gaussian_noise", b"1", b"0.4321", b"85.12")),
+    ("snow (level=5): Loss: 1e-05, Acc: 9.\n", ("snow", b"5", b"1e-05", b"9.")),
+    ("fog (level=2): Loss: nan, Acc: -inf \t\r\n", ("fog", b"2", b"nan", b"-inf")),
+    ("fog (level=2): Loss: .5, Acc: +3E+2\n", ("fog", b"2", b".5", b"+3E+2")),
+    ("fog (level=007): Loss: 1, Acc: 2\n", ("fog", b"007", b"1", b"2")),
+    ("fog (level=2): Loss: 1.5e, Acc: 2\n", None),  # an exponent without digits is no part of the number
+    ("fog (level=2): Loss: NaN, Acc: 2\n", None),  # nan and inf in lower case only
+    ("fog (level=2): Loss: 1, Acc: 2", None),  # no newline: the line is unfinished
+    ("fog (level=2): Loss: 1, Acc: 2 x\n", None),
+    ("fog (level=): Loss: 1, Acc: 2\n", None),
+    ("Fog (level=2): Loss: 1, Acc: 2\n", None),  # the name run is `og`, after an `F`, not a space
+    (" (level=2): Loss: 1, Acc: 2\n", None),  # no name
+    ("fog (level=2): Loss: +, Acc: 2\n", None),
+    ("fog (level=2): Loss: 1, Acc: 2\n" * 2, ("fog", b"2", b"1", b"2")),
+])
+def test_result_line_forms(line, read):
+    lines = same_results(CORRUPTION_HEAD + STAMP + line)
+    assert (lines[0] if lines else None) == read
+
+
+def test_a_result_line_must_follow_a_space_at_byte_24_or_later():
+    line = "fog (level=2): Loss: 1, Acc: 2\n"
+    assert same_results(line) == []  # at the start of the file
+    assert same_results("x" * 23 + " " + line) != []
+    assert same_results("x" * 22 + " " + line) == []  # byte 23
+    assert same_results(STAMP[:-1] + "\t" + line) == []
+
+
+def test_first_is_the_record_start_of_the_first_line():
+    text = CORRUPTION_HEAD + STAMP + "fog (level=2): Loss: 1, Acc: 2\n"
+    assert corruption_results(text.encode())[1] == len(CORRUPTION_HEAD)
+    assert corruption_results(CORRUPTION_HEAD.encode()) == ([], None)
+
+
+def corruption_text() -> str:
+    from ingest.corruption_log import CORRUPTIONS
+
+    lines = [f"{STAMP}{name} (level={level}): Loss: {0.1 * level:.4f}, Acc: {90 - i - level:.2f}\n"
+             for i, name in enumerate(CORRUPTIONS) for level in range(1, 6)]
+    return CORRUPTION_HEAD + "".join(lines) + STAMP + "Average Accuracy: 78.1234\n"
+
+
+CORRUPTION_ALPHABET = "0123456789.=-+\t\r\n ,:()_abefilnosvAL"
+CORRUPTION_INSERTS = [" (level=", "): Loss: ", ", Acc: ", "\n", STAMP, "nan", "inf", "e-"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 60))
+def test_damaged_corruption_log(seed, edits):
+    rng = random.Random(seed)
+    text = list(corruption_text())
+    for _ in range(edits):
+        at = rng.randrange(len(text))
+        what = rng.random()
+        if what < 0.6:
+            text[at] = rng.choice(CORRUPTION_ALPHABET)
+        elif what < 0.8:
+            del text[at:at + rng.randrange(1, 80)]
+        else:
+            text[at:at] = list(rng.choice(CORRUPTION_INSERTS))
+    same_results("".join(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300))
+def test_arbitrary_bytes_among_result_lines(data):
+    text = corruption_text().encode()
+    at = len(text) // 2
+    same_results(text[:at] + data + text[at:])
