@@ -31,11 +31,32 @@ class CodeFormat:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.kind, self.argument_names, dict(self.markers))
+        """`fingerprint` of this format, computed once per format in a process: tens of thousands
+        of logs share a few dozen formats. The key holds each value's type (True and 1 are equal
+        keys but print differently); a value that cannot be part of a key is hashed each time."""
+        try:
+            key = (self.kind, self.argument_names,
+                   tuple((name, type(value), _typed(value) if type(value) is list else value) for name, value in self.markers))
+            return _FINGERPRINTS[key]
+        except TypeError:
+            return fingerprint(self.kind, self.argument_names, dict(self.markers))
+        except KeyError:
+            value = fingerprint(self.kind, self.argument_names, dict(self.markers))
+            if len(_FINGERPRINTS) < 4096:
+                _FINGERPRINTS[key] = value
+            return value
 
     @property
     def markers_text(self) -> str:
         return json.dumps(dict(self.markers), sort_keys=True)
+
+
+def _typed(values: list) -> tuple:
+    return tuple((type(v), v) for v in values)
+
+
+_FINGERPRINTS: dict[tuple, str] = {}
+"""CodeFormat.fingerprint's values by format (at most 4,096 kept)."""
 
 
 def fingerprint(kind: str, names, markers: dict) -> str:

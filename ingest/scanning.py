@@ -43,6 +43,11 @@ USES = ("search", "match", "fullmatch", "bounded")
 position the caller chooses, `fullmatch` of a whole (short) string, or `bounded`: any search of a
 pattern whose matches have a bounded width."""
 
+SHORT_WINDOW = 256
+"""A `match` window this short (the newline, the first stop, usually makes it one line) is not
+narrowed by the other stop characters: an attempt examines at most this many characters past its
+literal, and finding the others cost more than that saved (~1 us of ~4 per match, a few hundred
+thousand matches in a full-scale ingest)."""
 _WORK = [0]
 _DONE = "<done>"  # in a set of first characters: the attempt succeeds here (end of a match, of an atomic part)
 _FAILS = "<test>"  # a test that consumes nothing and can fail: `$`, `\\b`, a lookaround, fullmatch's end
@@ -157,21 +162,29 @@ class LinearPattern:
     def match(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
         """The match starting exactly at `pos`, examining text up to the stop characters only.
         One attempt: each stop character is found with `find` inside the window the earlier ones
-        left, nothing is kept for later attempts. (`_attempt` with one step, written out: the
-        parsers call it once per line of some logs.)"""
+        left (until the window is at most SHORT_WINDOW characters), nothing is kept for later
+        attempts. (`_attempt` with one step, written out: the parsers call it once per line of some
+        logs.)"""
         limit = len(text) if endpos is None else min(endpos, len(text))
         start = pos + len(self.literal)
         examined = 0
+        find = text.find
         for c, n in self._match_stops:  # the n-th occurrence of c, found with `find` (each scan counted)
-            at = start - 1
-            while n:
-                found = text.find(c, at + 1, limit)
-                examined += (found + 1 if found >= 0 else limit) - (at + 1)
+            if limit - start <= SHORT_WINDOW:
+                break
+            at = start
+            while True:
+                found = find(c, at, limit)
                 if found < 0:
+                    examined += limit - at
                     break
-                at, n = found, n - 1
-            if not n and at < limit - 2:
-                limit = at + 2
+                examined += found + 1 - at
+                n -= 1
+                if not n:
+                    if found < limit - 2:
+                        limit = found + 2
+                    break
+                at = found + 1
         _WORK[0] += examined + max(0, limit - pos) + self.reach
         return self.compiled.match(text, pos, limit)
 
@@ -203,6 +216,9 @@ class LinearPattern:
         if self.use != "search":
             raise TypeError(f"{self.name} is registered for {self.use}, not for searching")
         literal = self.literal
+        if text.find(literal, pos, end) < 0:  # most texts have no match at all: one scan, nothing set up
+            _WORK[0] += max(0, end - pos)
+            return
         found = _Occurrences(text, self.literal_text[0], end) if len(literal) == 1 else None
         occurrences = {c: _Occurrences(text, c, end) for _, stops in self.plan for c in stops}
         plan = [(compiled, list(stops.items())) for compiled, stops in self.plan]
