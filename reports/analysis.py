@@ -340,18 +340,13 @@ def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
     figs = _of(figures, "code")
     paths = data.view("check_precision_path") if data.has_view("check_precision_path") else []
     versions = data.view("check_code_versions") if data.has_view("check_code_versions") else []
-    faults = data.view("check_eval_code") if data.has_view("check_eval_code") else []
+    faults = data.rows("eval_code_faults") if data.has_view("check_eval_code") else []
     totals: dict[tuple, list[int]] = {}
     for r in paths:
         entry = totals.setdefault((r["site"], r["precision_path"]), [0, 0, 0])
         entry[0] += r["n_runs"]
         entry[1] += r["n_finished"]
         entry[2] += r["n_low"]
-    fault_groups: dict[tuple, list] = {}
-    for r in faults:
-        entry = fault_groups.setdefault((r["fault"], r["wrong_value"], r["site"], r["fixed_on"]), [set(), set()])
-        entry[0].add(r["eval_id"])
-        entry[1].add(r["arch_id"])
     blocks: list[Block] = [
         Heading(2, "8. Which code ran"),
         Para("**Hypothesis.** The sites did not run the same code: the training code's precision path (SPEC "
@@ -373,8 +368,7 @@ def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
                  if v["n_commits"] else "no code repository" if v["n_commits"] is None else "none match")]
                for v in versions], numeric={3, 6}, summary="Code versions per site"),
         Table(["fault", "wrong value", "site", "evaluations", "archs", "fixed on"],
-              [[fault, wrong, site, len(ids), len(archs), fixed] for (fault, wrong, site, fixed), (ids, archs)
-               in sorted(fault_groups.items(), key=lambda kv: (kv[0][0], kv[0][2] or ""))],
+              [[r["fault"], r["wrong_value"], r["site"], r["n_evals"], r["n_archs"], r["fixed_on"]] for r in faults],
               numeric={3, 4}, summary="Evaluations from evaluation code with a known fault "
               "(`nares export arch-list --check eval_code` lists the archs to evaluate again)"),
     ]

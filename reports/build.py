@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -31,7 +32,7 @@ from reports.outputs import (
     reports_source,
     write_record,
 )
-from reports.render import FORMATS, full_spec, images, page, renderer, write_figure
+from reports.render import FORMATS, full_spec, images, page, renderer, start_engine, write_figure
 from warehouse.checks import installed_checks
 from warehouse.errors import WarehouseError
 
@@ -103,7 +104,7 @@ def collect_figures(data: ReportData, context: Context) -> list[Figure]:
 
 
 PREFETCHED_VIEWS = ["check_vertical_lines", "check_duplicate_paired", "check_config_drift", "check_code_versions",
-                    "check_eval_code", "check_explain", "check_noise", "check_precision_path", "check_timeline"]
+                    "check_explain", "check_noise", "check_precision_path", "check_timeline"]
 """The check views the figures and the text read, run up front with the report queries on both
 cores (reports/data.py `prefetch`); a view missing here is still read, only later and alone."""
 
@@ -120,8 +121,27 @@ def drawing_version() -> str:
     return f"{renderer()}; altair {version('altair')}; reports {reports_source()}"
 
 
+def drawing_pool() -> ProcessPoolExecutor:
+    """The processes that draw figures: spawned, not forked (vl-convert's engine threads do not
+    survive a fork), each starting its engine as it starts."""
+    return ProcessPoolExecutor(max_workers=DRAWING_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=start_engine)
+
+
+def _early_pool(stack: ExitStack, record: OutputRecord, formats: tuple[str, ...]) -> ProcessPoolExecutor | None:
+    """For a report into a folder without one (every figure will be drawn), the drawing processes
+    started now, so that they and their engines start while the data is read; None otherwise (a
+    report that may redraw nothing starts no process)."""
+    if record.figures or not {"png", "svg"} & set(formats):
+        return None
+    pool = stack.enter_context(drawing_pool())
+    for _ in range(DRAWING_PROCESSES):
+        pool.submit(int)  # a process is spawned for each task submitted while none is idle
+    return pool
+
+
 def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: OutputRecord, result: ReportResult,
-          progress: Progress) -> dict[str, tuple[str, list[str]]]:
+          progress: Progress, pool: ProcessPoolExecutor | None = None) -> dict[str, tuple[str, list[str]]]:
     """Draw the figures whose key changed since the last report in `out` (reports/outputs.py) and
     keep the others' files; return each figure's key and files. Only the figures drawn are built
     and checked against the Vega-Lite schema: the others' specs are, byte for byte (their key: what
@@ -137,15 +157,14 @@ def _draw(out: Path, figures: list[Figure], formats: tuple[str, ...], record: Ou
                   key=lambda f: -f.n_rows)
     for name in planned.keys() - {f.name for f in todo}:
         progress.advance(name)
-    if len(todo) <= 1:
+    if len(todo) <= 1 and pool is None:
         for figure in todo:
             write_figure(out, figure.name, figure.spec(), figure.caption, formats)
             keep_spec(planned[figure.name][0], figure.unchecked_spec())
             progress.advance(figure.name)
     else:
-        # spawned, not forked: vl-convert's engine threads do not survive a fork
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(DRAWING_PROCESSES, len(todo)), mp_context=spawn) as pool:
+        with ExitStack() as stack:
+            pool = pool or stack.enter_context(drawing_pool())
             # each spec is built and checked just before it is handed to the drawing processes, so
             # building the later ones (seconds at full scale) overlaps the processes' start and the
             # drawing of the earlier ones; no file is written before every spec passed
@@ -171,45 +190,47 @@ def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...]
     """Render the report of the warehouse `db`, read through `data`, into the folder `out`."""
     started = time.perf_counter()
     progress = progress or Progress()
-    try:
-        context = Context.from_data(data, curve_archs=curve_archs, top_curves=top_curves)
-        if curve_archs:
-            absent = curves.missing_archs(data, curve_archs)
-            if absent:
-                raise WarehouseError(f"no training run of arch {', '.join(map(str, absent))} in {db}")
-        checks = {r.name: r for r in data.prefetch(parameterless_queries(), PREFETCHED_VIEWS, list(installed_checks()))}
-        figures = collect_figures(data, context)
-        out.mkdir(parents=True, exist_ok=True)
-        result = ReportResult(out=out, figures=figures)
-        progress.start(len(figures) + 2)
-        record = read_record(out)
-        planned = _draw(out, figures, formats, record, result, progress)
-        result.written.extend(out / name for _, files in planned.values() for name in files)
-        result.written.extend(missing_eval.write_incomplete_lists(data, context, out))
-        files = [p.name for p in result.written] + ["report.md", "index.html"]
-        blocks = analysis.analysis_blocks(data, context, figures, checks, str(db), files)
-        (out / "report.md").write_text(to_markdown(blocks, formats))
-        result.written.append(out / "report.md")
-        progress.advance("report.md")
-        # index.html carries every spec and the Vega bundle (made in ~2 s): written when its text
-        # changes, keyed with each figure's key in place of its spec (so no chart is built for it)
-        title_text = "RobustNASBench logs: the analysis"
-        keyed = html_body(blocks, formats, chart=lambda element_id, figure: f"{element_id}:{planned[figure.name][0]}")
-        planned[INDEX] = (figure_key({"title": title_text, "body": keyed}, "", ("html",), drawing_version()),
-                          ["index.html"])
-        if not record.unchanged(out, INDEX, *planned[INDEX]):
-            # the page holds every spec: those of figures not redrawn are the ones kept when they
-            # were drawn (reports/outputs.py), their charts are built only when none is kept
-            for figure in figures:
-                if figure.name not in result.redrawn and (spec := kept_spec(planned[figure.name][0])) is not None:
-                    figure.take_spec(spec)
-            (out / "index.html").write_text(page(title_text, html_body(blocks, formats)))
-            prune_specs()
-        result.written.append(out / "index.html")
-        progress.advance("index.html")
-        result.removed = remove_stale(out, record.stale(planned))
-        write_record(out, OutputRecord(planned))
-    finally:
-        progress.finish()
+    with ExitStack() as stack:  # the drawing processes, when started early
+        try:
+            context = Context.from_data(data, curve_archs=curve_archs, top_curves=top_curves)
+            if curve_archs:
+                absent = curves.missing_archs(data, curve_archs)
+                if absent:
+                    raise WarehouseError(f"no training run of arch {', '.join(map(str, absent))} in {db}")
+            record = read_record(out)
+            pool = _early_pool(stack, record, formats)
+            checks = {r.name: r for r in data.prefetch(parameterless_queries(), PREFETCHED_VIEWS, list(installed_checks()))}
+            figures = collect_figures(data, context)
+            out.mkdir(parents=True, exist_ok=True)
+            result = ReportResult(out=out, figures=figures)
+            progress.start(len(figures) + 2)
+            planned = _draw(out, figures, formats, record, result, progress, pool)
+            result.written.extend(out / name for _, files in planned.values() for name in files)
+            result.written.extend(missing_eval.write_incomplete_lists(data, context, out))
+            files = [p.name for p in result.written] + ["report.md", "index.html"]
+            blocks = analysis.analysis_blocks(data, context, figures, checks, str(db), files)
+            (out / "report.md").write_text(to_markdown(blocks, formats))
+            result.written.append(out / "report.md")
+            progress.advance("report.md")
+            # index.html carries every spec and the Vega bundle (made in ~2 s): written when its text
+            # changes, keyed with each figure's key in place of its spec (so no chart is built for it)
+            title_text = "RobustNASBench logs: the analysis"
+            keyed = html_body(blocks, formats, chart=lambda element_id, figure: f"{element_id}:{planned[figure.name][0]}")
+            planned[INDEX] = (figure_key({"title": title_text, "body": keyed}, "", ("html",), drawing_version()),
+                              ["index.html"])
+            if not record.unchanged(out, INDEX, *planned[INDEX]):
+                # the page holds every spec: those of figures not redrawn are the ones kept when they
+                # were drawn (reports/outputs.py), their charts are built only when none is kept
+                for figure in figures:
+                    if figure.name not in result.redrawn and (spec := kept_spec(planned[figure.name][0])) is not None:
+                        figure.take_spec(spec)
+                (out / "index.html").write_text(page(title_text, html_body(blocks, formats)))
+                prune_specs()
+            result.written.append(out / "index.html")
+            progress.advance("index.html")
+            result.removed = remove_stale(out, record.stale(planned))
+            write_record(out, OutputRecord(planned))
+        finally:
+            progress.finish()
     result.seconds = time.perf_counter() - started
     return result

@@ -754,3 +754,33 @@ def test_only_the_figures_drawn_are_checked_against_the_schema(tmp_path, monkeyp
     assert [list(spec["datasets"].values()) for spec in checked] == [[[{"x": 3}]]]
     checked.clear()
     assert report(_point_figure("a", [1, 2, 5]), _point_figure("b", [3])) == ["a"] and len(checked) == 1
+
+
+@pytest.mark.parametrize("recorded, formats, starts", [
+    ({}, ("png", "svg", "html"), True),  # a folder without a report: every figure will be drawn
+    ({}, ("svg",), True),
+    ({}, ("html",), False),  # nothing to draw in another process
+    ({"best_epoch_msu": ("k", ["best_epoch_msu.png"])}, ("png", "svg", "html"), False),  # may redraw nothing
+])
+def test_drawing_processes_start_before_the_data_is_read_only_when_every_figure_will_be_drawn(recorded, formats, starts):
+    from contextlib import ExitStack
+
+    from reports.build import DRAWING_PROCESSES, _early_pool
+    from reports.outputs import OutputRecord
+
+    with ExitStack() as stack:
+        pool = _early_pool(stack, OutputRecord(recorded), formats)
+        assert (pool is not None) == starts
+        if pool is not None:  # its processes are up, each with its engine started (the initializer ran)
+            assert sorted(pool.map(abs, [-1, -2])) == [1, 2]
+            assert len(pool._processes) == DRAWING_PROCESSES
+
+
+def test_an_engine_started_draws_the_same_chart():
+    from reports.render import images, start_engine
+
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": [{"x": 1}, {"x": 3}]},
+            "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+    before = images(spec, ("svg",))
+    start_engine()
+    assert images(spec, ("svg",)) == before and before["svg"].startswith("<svg")
