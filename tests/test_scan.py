@@ -293,18 +293,24 @@ INSERTS = ["====================Training Epoch 5", "Eval Epoch 3================
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 40))
 def test_damaged_real_log(seed, edits):
+    both(damaged(SAMPLE, seed, edits, ALPHABET, INSERTS, longest_cut=200))
+
+
+def damaged(text: str, seed: int, edits: int, alphabet: str, inserts: list[str], longest_cut: int) -> str:
+    """`text` with `edits` random edits: a character replaced from `alphabet` (60%), up to
+    `longest_cut` characters cut (20%), or one of `inserts` put in (20%)."""
     rng = random.Random(seed)
-    text = list(SAMPLE)
+    chars = list(text)
     for _ in range(edits):
-        at = rng.randrange(len(text))
+        at = rng.randrange(len(chars))
         what = rng.random()
         if what < 0.6:
-            text[at] = rng.choice(ALPHABET)
+            chars[at] = rng.choice(alphabet)
         elif what < 0.8:
-            del text[at:at + rng.randrange(1, 200)]
+            del chars[at:at + rng.randrange(1, longest_cut)]
         else:
-            text[at:at] = list(rng.choice(INSERTS))
-    both("".join(text))
+            chars[at:at] = list(rng.choice(inserts))
+    return "".join(chars)
 
 
 @settings(max_examples=100, deadline=None)
@@ -486,18 +492,7 @@ CORRUPTION_INSERTS = [" (level=", "): Loss: ", ", Acc: ", "\n", STAMP, "nan", "i
 @settings(max_examples=300, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 60))
 def test_damaged_corruption_log(seed, edits):
-    rng = random.Random(seed)
-    text = list(corruption_text())
-    for _ in range(edits):
-        at = rng.randrange(len(text))
-        what = rng.random()
-        if what < 0.6:
-            text[at] = rng.choice(CORRUPTION_ALPHABET)
-        elif what < 0.8:
-            del text[at:at + rng.randrange(1, 80)]
-        else:
-            text[at:at] = list(rng.choice(CORRUPTION_INSERTS))
-    same_results("".join(text))
+    same_results(damaged(corruption_text(), seed, edits, CORRUPTION_ALPHABET, CORRUPTION_INSERTS, longest_cut=80))
 
 
 @settings(max_examples=300, deadline=None)
