@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import tempfile
@@ -365,3 +366,27 @@ def rounded_rows(rows) -> list[str]:
     it either way. (tests/test_interop.py OLD_READER, run by an older DuckDB's Python, spells the
     same rule out.)"""
     return sorted(repr(tuple(round(x * (1 + 1e-12), 6) if isinstance(x, float) else x for x in row)) for row in rows)
+
+
+_NUMBER = re.compile(r"-?\d+\.(\d+)")
+
+
+def rows_differ(these: list[str], those: list[str]) -> list[str]:
+    """The rows (texts from `rounded_rows`) that tell two engines or releases apart: empty when
+    both hold the same rows. Two rows that differ only by one unit in the last printed digit of
+    their numbers are the same row: a view that rounds (`round(mean, 4)`) a value that sits on a
+    halfway point (a mean of 40 accuracies: 44.03175) rounds it up or down by one ulp of summation
+    order, which a nudge outside the view cannot reach."""
+    def skeleton(row: str) -> str:
+        return _NUMBER.sub("#", row)
+
+    def near(a: str, b: str) -> bool:
+        return all(len(x.group(1)) == len(y.group(1))
+                   and abs(float(x.group()) - float(y.group())) <= 1.01 * 10 ** -len(x.group(1))
+                   for x, y in zip(_NUMBER.finditer(a), _NUMBER.finditer(b)))
+
+    only_these = sorted((Counter(these) - Counter(those)).elements(), key=skeleton)
+    only_those = sorted((Counter(those) - Counter(these)).elements(), key=skeleton)
+    if len(only_these) != len(only_those):
+        return only_these + only_those
+    return [row for a, b in zip(only_these, only_those) if skeleton(a) != skeleton(b) or not near(a, b) for row in (a, b)]
