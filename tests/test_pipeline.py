@@ -83,7 +83,7 @@ def test_the_plan_is_typed_from_the_files_rows(ingested_corpus):
     against the files on disk, none is (nothing changed), and no file is to be read."""
     logs, db = ingested_corpus
     rows = {r[0]: r[1:] for r in query(db, "select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, "
-                                           "parser_version from files")}
+                                           "parser_version, root from files")}
     gone = read_recorded(db, [])
     assert set(gone.files) == set(rows) and len(rows) == 6 and gone.to_read == set()
     for path, row in rows.items():
@@ -124,6 +124,30 @@ def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested
     summary = ingest_paths(db, [logs], workers=1)
     assert summary.wrote and summary.bytes_read == os.path.getsize(train)
     assert (summary.unchanged, summary.loaded, summary.runs) == (6, 0, 3)
+
+
+def test_a_plan_decides_provenance_again_only_where_its_inputs_changed(ingested_corpus):
+    """A touched file under a root whose sites file and HEAD are as recorded keeps the provenance
+    of the row it replaces; a root whose key changed, or a warehouse whose schema is older (its
+    provenance columns may be new), has every file decided again."""
+    import dataclasses
+
+    from warehouse.migrate import latest_version
+
+    logs, db = ingested_corpus
+    train = str((logs / "arch_1.log").resolve())
+    os.utime(train, ns=(1, 1))
+    found = discover([logs.resolve()])
+    recorded = read_recorded(db, found)
+    root = str(logs.resolve())
+    assert recorded.version == latest_version()
+    plan = make_plan(recorded, found, [root], recorded.roots)
+    assert (plan.stale_roots, plan.to_attribute) == ([], [])
+    assert plan.keep_attribution == [recorded.files[train].file_id]
+    moved = make_plan(recorded, found, [root], {root: (None, None, "another head")})
+    assert (moved.stale_roots, moved.to_attribute, moved.keep_attribution) == ([root], found, [])
+    older = make_plan(dataclasses.replace(recorded, version=latest_version() - 1), found, [root], recorded.roots)
+    assert (older.stale_roots, older.to_attribute, older.keep_attribution) == ([root], found, [])
 
 
 def set_file_kinds(db: Path, key: str) -> None:

@@ -207,6 +207,65 @@ def test_new_commit_reattributes_without_parsing(ingested_repo):
     assert files_by_name(db_path)["msu/arch_7.log"][:2] == ("MSU", "author")
 
 
+PROVENANCE = ("select path, repo_root, repo_path, added_commit, added_author, added_email, added_at, last_commit, "
+              "last_author, last_email, last_at, n_commits, changed_by, site, site_source, last_site, site_changed, "
+              "sites_path, sites_sha256 from files order by path")
+
+
+def histories_read(monkeypatch) -> list[list[str]]:
+    """The roots whose git history each ingest from now on reads in full (one list per read)."""
+    import warehouse.pipeline
+
+    reads: list[list[str]] = []
+    real = warehouse.pipeline.repo_histories
+
+    def noted(roots, with_files=True, started=None):
+        if with_files and roots:
+            reads.append([str(r) for r in roots])
+        return real(roots, with_files, started)
+
+    monkeypatch.setattr(warehouse.pipeline, "repo_histories", noted)
+    return reads
+
+
+def test_changed_logs_keep_their_provenance_and_only_new_paths_need_the_history(ingested_repo, tmp_path, monkeypatch):
+    """A re-ingest of changed logs, with the sites file and HEAD unchanged, decides nothing again:
+    the replaced files rows keep their provenance and site, and no git history is read. A file at a
+    new path is decided (the history is read for it). Either way every files row says what an
+    ingest from scratch says."""
+    repo, db = ingested_repo
+    reads = histories_read(monkeypatch)
+    write(repo, "sustech/arch_6000.log", train_log(6000, "45.00"))  # tracked, changed in the worktree
+    write(repo, "msu/arch_7.log", train_log(7, "46.00"))  # untracked, changed
+    summary = ingest_paths(db, [repo], workers=1)
+    assert (summary.wrote, summary.loaded, reads) == (True, 2, [])
+    assert query(db, "select best_cw40_acc from runs where arch_id = 7") == [(46.0,)]
+    assert query(db, PROVENANCE) == query(ingest_paths_into(tmp_path / "first.duckdb", repo), PROVENANCE)
+    reads.clear()  # that ingest from scratch read it
+
+    write(repo, "scratch/arch_9.log", train_log(9))  # a new path: its provenance is decided now
+    summary = ingest_paths(db, [repo], workers=1)
+    assert (summary.wrote, summary.loaded, reads) == (True, 1, [[str(repo.resolve())]])
+    assert files_by_name(db)["scratch/arch_9.log"][:2] == ("unknown", "none")
+    assert query(db, PROVENANCE) == query(ingest_paths_into(tmp_path / "second.duckdb", repo), PROVENANCE)
+
+
+def test_a_changed_head_decides_every_file_again(ingested_repo, monkeypatch):
+    repo, db = ingested_repo
+    reads = histories_read(monkeypatch)
+    write(repo, "msu/arch_7.log", train_log(7, "46.00"))
+    git(repo, "add", "msu/arch_7.log")
+    git(repo, "commit", "-qm", "commit msu log", **MSU, date="2023-07-01T00:00:00+00:00")
+    summary = ingest_paths(db, [repo], workers=1)
+    assert (summary.loaded, reads) == (1, [[str(repo.resolve())]])
+    assert files_by_name(db)["msu/arch_7.log"][:2] == ("MSU", "author")
+
+
+def ingest_paths_into(db: Path, repo: Path) -> Path:
+    ingest_paths(db, [repo], workers=1)
+    return db
+
+
 def test_folder_outside_git_uses_globs(tmp_path, db_path):
     logs = tmp_path / "plain"
     write(logs, "msu/arch_1.log", train_log(1))

@@ -7,7 +7,9 @@ answers into `files` (with the path and hash of the sites file that decided each
 sites of every sites file in use) and `roots`. A file's site is decided only by an ingest of its own
 root: ingesting another folder, with another sites file or none, changes nothing of it, so folder
 order never matters. A changed sites file or new commits re-attribute a root without parsing any
-log again.
+log again. While neither changed, nothing of a root is decided again: a changed log's new files row
+gets the provenance and site of the row it replaces, and only a file at a new path needs the
+history read (warehouse/plan.py `Plan.to_attribute`).
 """
 from __future__ import annotations
 
@@ -134,6 +136,8 @@ def started_logs(histories: dict[str, RepoHistory]) -> Iterator[dict[Path, Start
 _GIT_COLUMNS = ("repo_root", "repo_path", "added_commit", "added_author", "added_email", "added_at",
                 "last_commit", "last_author", "last_email", "last_at", "n_commits", "changed_by")
 _SITE_COLUMNS = ("site", "site_source", "last_site", "site_changed")
+ATTRIBUTION_COLUMNS = (*_GIT_COLUMNS, *_SITE_COLUMNS, "sites_path", "sites_sha256")
+"""The files columns an ingest decides from the git histories and the sites files."""
 
 
 def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str, RepoHistory],
@@ -201,18 +205,33 @@ def attribution_rows(files: list[tuple[int, str, str, str]], histories: dict[str
     })
 
 
-def attribute(con: duckdb.DuckDBPyConnection, rows: pa.Table, sources: dict[str, SitesSource]) -> None:
-    """Store the provenance and sites of the files under the ingested roots (`rows`,
-    attribution_rows) and rebuild `sites` from the sites files in use.
+def attribute(con: duckdb.DuckDBPyConnection, tables: list[pa.Table | None], sources: dict[str, SitesSource]) -> None:
+    """Store the provenance and sites of files under the ingested roots (`tables`, each as
+    attribution_rows or kept_attribution give them; None: none) and rebuild `sites` from the sites
+    files in use.
 
     Files under other roots keep theirs: their sites were decided by their own root's sites file.
     """
     # built in Python: the column names are the tool's own constants (_GIT_COLUMNS, _SITE_COLUMNS)
-    assignments = ", ".join(f"{name} = a.{name}" for name in (*_GIT_COLUMNS, *_SITE_COLUMNS, "sites_path", "sites_sha256"))
-    with registered(con, "_attribution", rows):
-        con.execute(f"update files set {assignments} from _attribution a "
-                    "where files.file_id = a.file_id and files.root = a.root")
+    assignments = ", ".join(f"{name} = a.{name}" for name in ATTRIBUTION_COLUMNS)
+    for rows in tables:
+        if rows is None or rows.num_rows == 0:
+            continue
+        with registered(con, "_attribution", rows):
+            con.execute(f"update files set {assignments} from _attribution a "
+                        "where files.file_id = a.file_id and files.root = a.root")
     _refresh_sites(con, sources)
+
+
+def kept_attribution(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> pa.Table | None:
+    """The provenance and site columns of these files rows (file_id, root and ATTRIBUTION_COLUMNS),
+    read before an ingest replaces the rows; `attribute` writes them back. None: no rows."""
+    if not file_ids:
+        return None
+    with registered(con, "_kept", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
+        # the column names are the tool's own constants
+        return con.sql(f"select file_id, root, {', '.join(ATTRIBUTION_COLUMNS)} from files "
+                       "where file_id in (select file_id from _kept)").to_arrow_table()
 
 
 def _refresh_sites(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource]) -> None:

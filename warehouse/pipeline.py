@@ -5,11 +5,13 @@
                  recorded (a private name of its current version) against them (warehouse/plan.py).
                  Nothing changed: count, and stop without writing
       parse      worker processes, one per core, parse the planned files (ingest/parallel.py); a
-                 thread reads the git histories and decides the provenance and site of every file
+                 thread reads the git histories and decides the provenance and site of the files
+                 the plan names (all of a root whose sites file or HEAD changed; new paths)
       load       on a private copy of the warehouse (checked identical to the file planned from):
                  migrate, reinstall the tool's views when the file's differ, drop the rows of the
                  files gone, load what the parsers read (warehouse/load.py)
-      attribute  the provenance and site of every file found (each root with its own sites file);
+      attribute  the provenance and site of those files (each root with its own sites file), and
+                 of the replaced rows of other changed files, copied from the rows they replace;
                  the commits of the code repositories (--code-repo, the sites files' [code] repos,
                  those of earlier ingests) matched to every log's code fingerprint
       derive     derived columns and tables (sql/steps/)
@@ -48,6 +50,7 @@ from warehouse.attribution import (
     SitesSource,
     attribute,
     attribution_rows,
+    kept_attribution,
     record_roots,
     repo_histories,
     sites_sources,
@@ -193,6 +196,8 @@ class IngestRun:
     # parse
     parsed: Iterator | None = None
     attribution: Future | None = None
+    kept_attribution: pa.Table | None = None
+    """The provenance and site of the files rows this ingest replaces (`Plan.keep_attribution`)."""
     write_started_at: datetime | None = None
     write_started: float = 0.0
     # load
@@ -229,7 +234,8 @@ def plan(run: IngestRun) -> None:
 
 def parse(run: IngestRun) -> None:
     """Start the parser processes on the planned files (read lazily by `load`), and in a thread
-    the git histories and the provenance and site of every file found (waited for by `attribute`)."""
+    the git histories and the provenance and site of the files the plan names (waited for by
+    `attribute`)."""
     run.write_started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     run.write_started = time.perf_counter()
     to_read = run.plan.to_read
@@ -238,7 +244,7 @@ def parse(run: IngestRun) -> None:
     run.parsed = run.resources.enter_context(
         parsing(chunks(to_read, run.plan.known_sha256), run.workers or os.cpu_count() or 1))
     background = run.resources.enter_context(ThreadPoolExecutor(max_workers=1))
-    run.attribution = background.submit(_attribution, run.inputs, run.logs)
+    run.attribution = background.submit(_attribution, run.inputs, run.logs, run.plan.to_attribute)
 
 
 def load(run: IngestRun) -> None:
@@ -262,6 +268,7 @@ def load(run: IngestRun) -> None:
         install_views(con, files=load_view_files())
     run.ingest_id = con.execute("select coalesce(max(ingest_id), 0) + 1 from ingests").fetchone()[0]
     con.execute("begin transaction")
+    run.kept_attribution = kept_attribution(con, plan.keep_attribution)  # before their rows are replaced
     delete_file_rows(con, plan.removed_ids, drop_files=True)
     summary, progress = run.summary, run.progress
 
@@ -275,11 +282,12 @@ def load(run: IngestRun) -> None:
 
 
 def attribute_files(run: IngestRun) -> None:
-    """The provenance and site of every file found, then the code repositories' commits matched to
+    """The provenance and site of the files the plan names, and of the replaced rows whose own
+    stay (read by `load` before it replaced them), then the code repositories' commits matched to
     every log's code fingerprint."""
     rows, warnings = run.attribution.result()
     run.summary.warn(*warnings)
-    attribute(run.con, rows, run.inputs.sources)
+    attribute(run.con, [rows, run.kept_attribution], run.inputs.sources)
     run.summary.warn(*read_code_repos(run.con, [Path(p) for p in run.plan.code_repos]))
     match_code_versions(run.con)
 
@@ -419,12 +427,14 @@ def _plan(target: Path, inputs: _Inputs, summary: IngestSummary, rebuild: bool) 
     return plan, recorded, params
 
 
-def _attribution(inputs: _Inputs, logs) -> tuple[pa.Table, list[str]]:
-    """Provenance and site of every file found (runs in a thread while the logs are parsed), and
-    the warnings of reading the histories (a `git log` that failed: a missing object, ...)."""
-    histories = repo_histories(inputs.roots, started=logs)
-    rows = attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in inputs.found],
-                            histories, inputs.sources)
+def _attribution(inputs: _Inputs, logs, files: list[FoundFile]) -> tuple[pa.Table, list[str]]:
+    """Provenance and site of `files` (runs in a thread while the logs are parsed), and the
+    warnings of reading the histories (a `git log` that failed: a missing object, ...). Only the
+    histories of the roots of `files` are read: `git log` of a large repository is the costliest
+    part, and a re-ingest of a few changed logs needs none."""
+    needed = {f.root for f in files}
+    histories = repo_histories([r for r, name in zip(inputs.roots, inputs.root_names) if name in needed], started=logs)
+    rows = attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in files], histories, inputs.sources)
     return rows, [h.warning for h in histories.values() if h.warning]
 
 

@@ -49,6 +49,8 @@ class RecordedFile(NamedTuple):
     kind: str
     parser_version: str | None
     """Version of the parser that read it (None: a file written before migration 007)."""
+    root: str | None
+    """The ingested folder it was found under."""
 
     @property
     def read_by_current_parser(self) -> bool:
@@ -118,8 +120,8 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
         files = {path: RecordedFile._make(row) for path, recorded, _, *row in rows if recorded}
         to_read = {path for path, _, read, *_ in rows if read}
     else:  # a file written before migration 007 has no parser versions: every file is read again
-        rows = con.execute("select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, null from files"
-                           ).fetchall()
+        rows = con.execute("select path, size, mtime_ns, sha256, status, duplicate_of, file_id, kind, null, root "
+                           "from files").fetchall()
         files = {r[0]: RecordedFile._make(r[1:]) for r in rows}
         to_read = {f.path for f in found}
     roots = {}
@@ -189,9 +191,18 @@ class Plan:
     known_ids: set[int]
     """file_id of every recorded file: only those can have rows to replace."""
     stale_roots: list[str]
-    """Roots whose sites file or git HEAD changed since their sites were decided."""
+    """Roots whose sites file or git HEAD changed since their sites were decided (every root when
+    the warehouse's schema is older: its provenance columns may be new)."""
     migrate: bool
     install_views: bool
+    to_attribute: list[FoundFile] = field(default_factory=list)
+    """Files whose provenance and site are decided now: every file under a stale root, and the
+    files to read that no files row of their root holds yet. Every other file keeps what its files
+    row says: nothing it is decided from changed (`keep_attribution` names those whose row this
+    ingest replaces)."""
+    keep_attribution: list[int] = field(default_factory=list)
+    """file_id of the files to read, under roots that are not stale, whose files row (same root)
+    this ingest replaces: their provenance and site are copied over from the row it replaces."""
     code_repos: list[str] = field(default_factory=list)
     """Code repositories to read: those given now, then those earlier ingests were given."""
     code_key: str | None = None
@@ -241,6 +252,11 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     # every row under the roots is classified now (read again when its kind changed) or removed;
     # rows under other roots keep the kinds of the ingest that wrote them
     elsewhere = any(p not in present and not _under(p, roots) for p in recorded.files)
+    migrate = recorded.version < latest_version()
+    stale = {root for root, key in attribution.items() if migrate or recorded.roots.get(root) != key}
+    kept = {f.path for f in to_read
+            if f.root not in stale and (old := recorded.files.get(f.path)) is not None and old.root == f.root}
+    reading = {f.path for f in to_read}
     return Plan(
         to_read=to_read,
         removed_ids=[recorded.files[p].file_id for p in removed],
@@ -250,8 +266,10 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
                       if (old := recorded.files.get(f.path)) is not None and old.sha256 and f.path not in revive
                       and old.read_by_current_parser},
         known_ids=recorded.file_ids,
-        stale_roots=sorted(root for root, key in attribution.items() if recorded.roots.get(root) != key),
-        migrate=recorded.version < latest_version(),
+        stale_roots=sorted(stale),
+        to_attribute=[f for f in found if f.root in stale or (f.path in reading and f.path not in kept)],
+        keep_attribution=sorted(recorded.files[p].file_id for p in kept),
+        migrate=migrate,
         install_views=bool(recorded.views_to_install),
         code_repos=repos,
         code_key=key,

@@ -43,6 +43,7 @@ select
     duplicate_of,
     file_id,
     kind,
-    parser_version
+    parser_version,
+    root
 from differing
 where differs or duplicate_of is not null
