@@ -114,6 +114,50 @@ def test_changed_file_replaces_only_its_rows(ingested_samples):
     assert query(db_path, "select distinct link_method from evals where arch_id = 2") == [("only_run",)]
 
 
+def test_a_changed_log_writes_only_the_rows_that_changed(tmp_path, monkeypatch):
+    """A training log that grew by two epochs gets those two epochs rows written; one changed in an
+    old epoch has its run's epochs replaced whole; one that got a byte more writes no epochs or
+    settings row. Each time the warehouse holds what an ingest from scratch of the folder holds."""
+    import warehouse.load
+
+    logs, db = tmp_path / "logs", tmp_path / "wh.duckdb"
+    logs.mkdir()
+    log = logs / "arch_2.log"
+    lines = TRAIN_LOG.read_text().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if "Training Epoch 2=" in line)
+    log.write_text("".join(lines[:cut]))
+    ingest_paths(db, [logs], workers=1)
+    assert query(db, "select count(*) from epochs") == [(2,)]
+    written: list[dict[str, int]] = []
+    real = warehouse.load.replace_child_rows
+
+    def noted(con, file_ids, tables):
+        written.append(real(con, file_ids, tables))
+        return written[-1]
+
+    monkeypatch.setattr(warehouse.load, "replace_child_rows", noted)
+
+    def rows_written(text: str, name: str) -> dict[str, int]:
+        log.write_text(text)
+        written.clear()
+        ingest_paths(db, [logs], workers=1)
+        counts = {table: sum(w[table] for w in written) for table in ("epochs", "run_settings")}
+        ingest_paths(tmp_path / f"{name}.duckdb", [logs], workers=1)
+        # code_versions keeps the lines of the first log that showed a format: here the shorter log's
+        now, fresh = content_hash(db), content_hash(tmp_path / f"{name}.duckdb")
+        assert {t: h for t, h in now.items() if t != "code_versions"} == {t: h for t, h in fresh.items() if t != "code_versions"}
+        return counts
+
+    full = "".join(lines)
+    assert rows_written(full, "grown")["epochs"] == 2
+    assert query(db, "select count(*) from epochs") == [(4,)]
+    changed = "".join(line.replace("lr=0.1000", "lr=0.2000") if line.startswith("2026-11-23 19:06:2") else line
+                      for line in lines)
+    assert changed != full
+    assert rows_written(changed, "changed")["epochs"] == 4
+    assert rows_written(changed + "\n", "byte") == {"epochs": 0, "run_settings": 0}
+
+
 def test_removed_file_takes_its_rows(ingested_samples):
     samples, db_path = ingested_samples
     (samples / "truncated" / "arch_6006.log").unlink()

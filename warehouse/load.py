@@ -2,7 +2,9 @@
 
 Runs and evaluations carry the id of the file they came from (`file_id`); epochs, settings and
 corruptions carry the id of their run or evaluation. So a changed file replaces exactly its own
-rows and a vanished file takes exactly its own rows with it (a release file holds many runs).
+rows and a vanished file takes exactly its own rows with it (a release file holds many runs). Of a
+changed file's epochs, settings and corruptions, only those that changed are written
+(`replace_child_rows`).
 """
 from __future__ import annotations
 
@@ -43,13 +45,15 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> It
             pass
 
 
-def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_files: bool = False) -> None:
-    """Remove the data rows (and with `drop_files` the files rows) of these files."""
+def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_files: bool = False,
+                     children: bool = True) -> None:
+    """Remove the data rows (and with `drop_files` the files rows) of these files; with
+    `children=False` only their runs and evaluations (`replace_child_rows` did the rest)."""
     if not file_ids:
         return
     with registered(con, "_gone", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
         # one statement per table, built in Python: the names are the tool's own (CHILD_KEYS, FILE_TABLES)
-        for table, key, parent, parent_key in CHILD_KEYS:
+        for table, key, parent, parent_key in CHILD_KEYS if children else ():
             con.execute(
                 f"delete from {table} where {key} in "
                 f"(select {parent_key} from {parent} where file_id in (select file_id from _gone))"
@@ -58,6 +62,56 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_f
             con.execute(f"delete from {table} where file_id in (select file_id from _gone)")
         if drop_files:
             con.execute("delete from files where file_id in (select file_id from _gone)")
+
+
+def replace_child_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], tables: dict[str, pa.Table]) -> dict[str, int]:
+    """Replace the epochs, settings and corruptions of the runs and evaluations of these files
+    (read before: their runs and evaluations rows are still there) by the parsed rows in `tables`,
+    and add those of new files; the warehouse ends as if every old row were deleted and every
+    parsed row inserted (rows compared as SQL compares them: NULL with NULL, NaN with NaN and 0.0
+    with -0.0 are the same).
+
+    Rows that stay the same are not written: a run whose old rows are all among its parsed rows
+    gets only the parsed rows it lacks (a log that grew by some epochs: those epochs; a log that
+    only got a byte more: nothing); a run with an old row not among its parsed rows is replaced
+    whole. Rows written cost most at the commit: DuckDB compresses again every row group written
+    to (at full scale, 40,000 epochs rows appended cost 0.25 s to checkpoint, against 0.02 s for
+    a few hundred). Returns the rows inserted into each table.
+    """
+    if not file_ids:  # nothing to replace (a first ingest)
+        for table, *_ in CHILD_KEYS:
+            insert_table(con, table, tables.get(table, _NO_ROWS))
+        return {table: tables.get(table, _NO_ROWS).num_rows for table, *_ in CHILD_KEYS}
+    with registered(con, "_gone", pa.table({"file_id": pa.array(file_ids, pa.int64())})):
+        inserted = {table: _replace_rows(con, table, key, parent, parent_key, tables.get(table, _NO_ROWS))
+                    for table, key, parent, parent_key in CHILD_KEYS}
+    for name in ("_new", "_old", "_redone"):
+        con.execute(f"drop table if exists {name}")
+    return inserted
+
+
+_NO_ROWS = pa.table({})
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, key: str, parent: str, parent_key: str,
+                  parsed: pa.Table) -> int:
+    """`replace_child_rows` for one table; the rows inserted. Every statement is built in Python:
+    the names are the tool's own (CHILD_KEYS). `_new` and `_old` have the table's columns in its
+    order, as EXCEPT ALL compares them."""
+    con.execute(f"create or replace temp table _new as select * from {table} limit 0")
+    insert_table(con, "_new", parsed)
+    con.execute(f"create or replace temp table _old as select * from {table} where {key} in "
+                f"(select {parent_key} from {parent} where file_id in (select file_id from _gone))")
+    # the runs (evaluations) with an old row not among the parsed ones: replaced whole
+    con.execute(f"create or replace temp table _redone as select distinct {key} as id from "
+                "(select * from _old except all select * from _new)")
+    con.execute(f"delete from {table} where {key} in (select id from _redone)")
+    whole = con.execute(f"insert into {table} select * from _new where {key} in (select id from _redone)")
+    inserted = whole.fetchone()[0]
+    # the others, and new ones: the parsed rows they lack
+    lacking = con.execute(f"insert into {table} (select * from _new where {key} not in (select id from _redone)) "
+                          "except all (select * from _old)")
+    return inserted + lacking.fetchone()[0]
 
 
 def insert_table(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
@@ -71,7 +125,8 @@ def insert_table(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> 
 
 def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ingest_id: int,
                known_ids: set[int] | frozenset = frozenset()) -> None:
-    """Load one batch: its files rows replace earlier rows of the same paths, its data rows are new.
+    """Load one batch: its files rows, runs and evaluations replace earlier rows of the same paths;
+    their epochs, settings and corruptions replace the earlier ones (`replace_child_rows`).
 
     Files whose content hash was unchanged (`status = 'unchanged'`) only get their size and mtime
     updated; their data rows stay as they are. Only files in `known_ids` (already in the warehouse)
@@ -84,14 +139,16 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
         loaded = con.execute(
             "select f.file_id from _files f where f.status <> 'unchanged'"
         ).fetchall()
-    delete_file_rows(con, [row[0] for row in loaded if row[0] in known_ids], drop_files=True)
+    replaced = [row[0] for row in loaded if row[0] in known_ids]
+    replace_child_rows(con, replaced, tables)
+    delete_file_rows(con, replaced, drop_files=True, children=False)
     import pyarrow.compute as pc  # ~80 ms to import: only a write loading rows needs it
 
     fresh = files.filter(pc.not_equal(files["status"], "unchanged"))
     fresh = fresh.append_column("ingest_id", pa.array([ingest_id] * fresh.num_rows, pa.int32()))
     fresh = fresh.append_column("ingested_at", pa.array([now] * fresh.num_rows, pa.timestamp("us")))
     insert_table(con, "files", fresh)
-    for table in ("runs", "epochs", "run_settings", "evals", "corruptions"):
+    for table in ("runs", "evals"):
         if table in tables:
             insert_table(con, table, tables[table])
     if "code_versions" in tables and tables["code_versions"].num_rows:
