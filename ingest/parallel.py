@@ -185,6 +185,7 @@ def _init_parser_process() -> None:
     """
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    gc.enable()  # the ingest forks with it off (warehouse/pipeline.py `without_cycle_collection`)
     keep_freed_memory()
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

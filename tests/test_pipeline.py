@@ -126,6 +126,32 @@ def test_a_plan_reads_again_a_touched_file_and_one_an_older_parser_read(ingested
     assert (summary.unchanged, summary.loaded, summary.runs) == (6, 0, 3)
 
 
+def test_an_ingest_leaves_the_cycle_collector_as_it_found_it(corpus, monkeypatch):
+    """The collector is off while an ingest runs (its tuple per file found is never garbage) and
+    as it was once the ingest ends, written or failed."""
+    import gc
+
+    logs, db = corpus
+    enabled: list[bool] = []
+    monkeypatch.setattr(pipeline, "STAGES", tuple(
+        dataclasses.replace(s, run=lambda run, s=s: (enabled.append(gc.isenabled()), s.run(run))) for s in pipeline.STAGES))
+    assert gc.isenabled()
+    assert ingest_paths(db, [logs], workers=1).wrote
+    assert gc.isenabled() and enabled == [False] * len(ORDER)
+    gc.disable()
+    try:
+        (logs / "arch_2.log").write_text("changed")
+        assert ingest_paths(db, [logs], workers=1).wrote
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    recording(monkeypatch, [], fail_after="load")
+    (logs / "arch_1.log").write_text("changed")
+    with pytest.raises(WarehouseError):
+        ingest_paths(db, [logs], workers=1)
+    assert gc.isenabled()
+
+
 def test_a_plan_decides_provenance_again_only_where_its_inputs_changed(ingested_corpus):
     """A touched file under a root whose sites file and HEAD are as recorded keeps the provenance
     of the row it replaces; a root whose key changed, or a warehouse whose schema is older (its

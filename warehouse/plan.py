@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -237,8 +238,11 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     version of its parser (ingest/kinds.py LogKind.version) is read again even when unchanged."""
     repos = list(dict.fromkeys([*(code_repos or []), *recorded.code_repos]))
     key = code_key(repos)
-    present = {f.path for f in found}
-    to_read = [f for f in found if f.path in recorded.to_read]  # new or changed, or read by an older parser
+    # loops over every file found run in C (map, compress): a plan is made before every ingest,
+    # most often of tens of thousands of unchanged files
+    paths = list(map(attrgetter("path"), found))
+    present = set(paths)
+    to_read = list(compress(found, map(recorded.to_read.__contains__, paths)))  # new or changed, or read by an older parser
     changed = {f.path for f in to_read}
     removed = [p for p in recorded.files if p not in present and _under(p, roots)]
     # a skipped copy whose original changed or vanished is read again: it may be the one to load now
@@ -247,7 +251,8 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
         if old.duplicate_of and p in present and p not in changed
         and (old.duplicate_of in changed or old.duplicate_of not in present)
     }
-    to_read.extend(f for f in found if f.path in revive)
+    if revive:
+        to_read.extend(compress(found, map(revive.__contains__, paths)))
     to_read.sort(key=lambda f: f.path)
     # every row under the roots is classified now (read again when its kind changed) or removed;
     # rows under other roots keep the kinds of the ingest that wrote them
@@ -256,7 +261,7 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     stale = {root for root, key in attribution.items() if migrate or recorded.roots.get(root) != key}
     kept = {f.path for f in to_read
             if f.root not in stale and (old := recorded.files.get(f.path)) is not None and old.root == f.root}
-    reading = {f.path for f in to_read}
+    fresh = {f.path for f in to_read} - kept
     return Plan(
         to_read=to_read,
         removed_ids=[recorded.files[p].file_id for p in removed],
@@ -267,7 +272,8 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
                       and old.read_by_current_parser},
         known_ids=recorded.file_ids,
         stale_roots=sorted(stale),
-        to_attribute=[f for f in found if f.root in stale or (f.path in reading and f.path not in kept)],
+        to_attribute=([f for f in found if f.root in stale or f.path in fresh] if stale
+                      else [f for f in to_read if f.path in fresh]),
         keep_attribution=sorted(recorded.files[p].file_id for p in kept),
         migrate=migrate,
         install_views=bool(recorded.views_to_install),
