@@ -239,3 +239,54 @@ def test_a_sites_file_with_a_wrong_code_table_is_one_clear_line(tmp_path, logs):
     (logs / "sites.toml").write_text('[sites.SUSTech]\nauthors = ["zaber"]\n\n[code]\nrepos = "code/train"\n')
     with pytest.raises(SitesFileError, match=r"sites.toml:5: code.repos must be a list of folder names"):
         ingest_paths(tmp_path / "wh.duckdb", [logs], workers=1)
+
+
+def test_code_commits_follow_the_rule_at_its_edges(demo_warehouse_copy):
+    """Every log's `code_commits`, recomputed by the steps after its dates were moved to the rule's
+    edges, against the rule written out here: the commits of its version's window (by repository
+    and position) authored at or before its first line, a commit of no known date always, every
+    commit for a log with no first line."""
+    import duckdb
+
+    from warehouse.steps import run_steps
+
+    con = duckdb.connect(str(demo_warehouse_copy))
+    fingerprint, window = con.execute(
+        "select v.fingerprint, list(h.sha order by h.authored_at) from code_versions as v, unnest(v.commits) as c (sha) "
+        "inner join code_history as h on c.sha = h.sha where v.n_runs >= 3 group by v.fingerprint "
+        "order by count(*) desc, v.fingerprint limit 1").fetchone()
+    assert len(window) >= 3
+    second_date = con.execute("select authored_at from code_history where sha = ?", [window[1]]).fetchone()[0]
+    runs = [r[0] for r in con.execute("select run_id from runs where code_fingerprint = ? order by run_id limit 3",
+                                      [fingerprint]).fetchall()]
+    evals = [r[0] for r in con.execute("select eval_id from evals where code_fingerprint is not null order by eval_id limit 1"
+                                       ).fetchall()]
+    con.execute("update runs set started_at = null where run_id = ?", [runs[0]])
+    con.execute("update runs set started_at = ? where run_id = ?", [second_date, runs[1]])  # exactly a commit's date
+    con.execute("update runs set started_at = '2000-01-01' where run_id = ?", [runs[2]])  # before every commit
+    con.execute("update evals set started_at = '2000-01-01' where eval_id = ?", evals)
+    con.execute("update code_history set authored_at = null where sha = ?", [window[-1]])  # no known date
+    con.execute("update runs set code_commits = null")
+    run_steps(con)
+    history = {sha: (repo, position, at) for repo, position, sha, at in
+               con.execute("select repo, position, sha, authored_at from code_history").fetchall()}
+    versions = dict(con.execute("select fingerprint, commits from code_versions").fetchall())
+    logs = con.execute("select run_id, code_fingerprint, started_at, code_commits from runs union all "
+                       "select eval_id, code_fingerprint, started_at, code_commits from evals").fetchall()
+    con.close()
+    checked = 0
+    for _, log_fingerprint, started_at, commits in logs:
+        version = versions.get(log_fingerprint)
+        if version is None:
+            assert commits is None
+            continue
+        ordered = sorted((history[sha][:2], sha) for sha in version if sha in history)
+        assert commits == [sha for _, sha in ordered
+                           if history[sha][2] is None or started_at is None or started_at >= history[sha][2]]
+        checked += 1
+    assert checked > 100
+    by_id = {log_id: commits for log_id, _, _, commits in logs}
+    ordered = [sha for _, sha in sorted((history[sha][:2], sha) for sha in versions[fingerprint] if sha in history)]
+    assert by_id[runs[0]] == ordered  # no first line: every commit
+    assert by_id[runs[2]] == [window[-1]]  # before every dated commit: the undated one
+    assert window[1] in by_id[runs[1]] and window[2] not in by_id[runs[1]]

@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -210,6 +211,28 @@ def test_full_disk_while_copying_leaves_the_file(grown, monkeypatch):
         ingest_paths(db, [logs], workers=1)
     assert db.read_bytes() == before
     assert not list(db.parent.glob("*.tmp-*"))
+
+
+def test_full_disk_met_by_the_early_flush_of_the_copy_leaves_the_file(grown, monkeypatch):
+    """The copy's pages are flushed in a thread while the ingest runs (warehouse/swap.py
+    `_EarlyFlush`): its failure is the ingest's, one line, and the warehouse stays as it was."""
+    logs, db, state_a, state_b = grown
+    before = db.read_bytes()
+    import warehouse.swap as swap
+
+    real = swap.os.fsync
+
+    def no_space_in_the_flush(fd):
+        if threading.current_thread().name == "early-flush":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(swap.os, "fsync", no_space_in_the_flush)
+    with pytest.raises(WarehouseError, match="disk full"):
+        ingest_paths(db, [logs], workers=1)
+    assert db.read_bytes() == before
+    assert not list(db.parent.glob("*.tmp-*"))
+    assert not [t for t in threading.enumerate() if t.name == "early-flush"]
 
 
 def test_corrupt_database_is_refused_untouched(tmp_path):

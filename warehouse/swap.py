@@ -249,6 +249,7 @@ def new_version(target: Path, fresh: bool = False) -> Iterator[Path]:
     check_duckdb_file(target)
     tmp = _copy_path(target)
     mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else None
+    flush = None
     try:
         try:
             if target.exists() and not fresh:
@@ -256,10 +257,13 @@ def new_version(target: Path, fresh: bool = False) -> Iterator[Path]:
                 wal = target.with_name(target.name + ".wal")
                 if wal.exists():
                     shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+                flush = _EarlyFlush(tmp)
             reached("copied", target)
             yield tmp
             if mode is not None:
                 os.chmod(tmp, mode)
+            if flush is not None:
+                flush.wait()
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
@@ -272,7 +276,36 @@ def new_version(target: Path, fresh: bool = False) -> Iterator[Path]:
             raise
         reached("swapped", target)
     finally:
+        if flush is not None:
+            flush.thread.join()
         _discard(tmp)
+
+
+class _EarlyFlush:
+    """The copy's pages written to disk in a thread, started as soon as it is made (os.fsync
+    releases the GIL): the fsync before the swap then writes only what the ingest changed. At full
+    scale, the copy and its fsync took 0.2-0.3 s of a re-ingest of a few changed logs. `wait`
+    raises what the flush raised (a full disk)."""
+
+    def __init__(self, path: Path) -> None:
+        self.error: OSError | None = None
+        self.thread = threading.Thread(target=self._flush, args=(path,), name="early-flush", daemon=True)
+        self.thread.start()
+
+    def _flush(self, path: Path) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self.error = exc
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 @contextmanager

@@ -109,18 +109,48 @@ where
         first_commit is not null or first_commit_at is not null or last_commit is not null or last_commit_at is not null
     );
 
+-- a log's commits are those of its version's window authored at or before its first line (or of
+-- no known date); a log with no first line gets them all. Of one version, logs whose first lines
+-- fall between the same two author dates get the same list: the lists are made once per author
+-- date of the window (and -infinity, infinity), and each log takes the list of the latest date
+-- not after its first line (an ASOF join), instead of joining every log to every commit.
 create or replace temp table _log_commits as
+with thresholds as (
+    select
+        code_versions.fingerprint,
+        t.threshold
+    from code_versions, (values ('-infinity'::timestamp), ('infinity'::timestamp)) as t (threshold)
+    where code_versions.commits is not null
+    union
+    select
+        fingerprint,
+        authored_at as threshold
+    from _window
+    where authored_at is not null
+),
+
+commit_sets as (
+    select
+        t.fingerprint,
+        t.threshold,
+        coalesce(list(w.sha order by w.repo, w.position) filter (where w.sha is not null), []) as commits
+    from thresholds as t
+    left join _window as w
+        on
+            t.fingerprint = w.fingerprint
+            and (w.authored_at is null or t.threshold >= w.authored_at)
+    group by t.fingerprint, t.threshold
+)
+
 select
     l.source,
     l.id,
-    coalesce(list(w.sha order by w.repo, w.position) filter (where w.sha is not null), []) as commits
+    s.commits
 from _logs as l
-inner join code_versions as v on l.fingerprint = v.fingerprint and v.commits is not null
-left join _window as w
+asof inner join commit_sets as s
     on
-        l.fingerprint = w.fingerprint
-        and (l.started_at is null or w.authored_at is null or l.started_at >= w.authored_at)
-group by l.source, l.id;
+        l.fingerprint = s.fingerprint
+        and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold;
 
 -- only the logs whose commits change are written (a log of no known version gets none)
 update runs set code_commits = n.commits
