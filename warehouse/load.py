@@ -64,6 +64,10 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], drop_f
             con.execute("delete from files where file_id in (select file_id from _gone)")
 
 
+_NO_ROWS = pa.table({})
+"""A table of no rows, for a batch without one of the CHILD_KEYS tables."""
+
+
 def replace_child_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], tables: dict[str, pa.Table]) -> dict[str, int]:
     """Replace the epochs, settings and corruptions of the runs and evaluations of these files
     (read before: their runs and evaluations rows are still there) by the parsed rows in `tables`,
@@ -88,9 +92,6 @@ def replace_child_rows(con: duckdb.DuckDBPyConnection, file_ids: list[int], tabl
     for name in ("_new", "_old", "_redone"):
         con.execute(f"drop table if exists {name}")
     return inserted
-
-
-_NO_ROWS = pa.table({})
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, key: str, parent: str, parent_key: str,
