@@ -56,6 +56,7 @@ from warehouse.attribution import (
     repo_histories,
     sites_sources,
     started_logs,
+    stop_unneeded_logs,
 )
 from warehouse.code_windows import match_code_versions, read_code_repos
 from warehouse.connect import connect, connect_as
@@ -222,13 +223,14 @@ def plan(run: IngestRun) -> None:
     histories = repo_histories(run.roots, with_files=False)  # HEADs only: the full history when writing
     summary.warn(*(h.warning for h in histories.values()))
     # `git log` starts now, on the core that finding the files leaves idle; it is read later, in a
-    # thread, while the logs are parsed
+    # thread, while the logs are parsed, or stopped as soon as the plan needs none of it
     run.logs = run.resources.enter_context(started_logs(histories))
     run.inputs = _Inputs(run.roots, sources, histories, discover(run.roots),
                          _code_repos(run.given_code_repos, sources))
     summary.seen = len(run.inputs.found)
     run.identity = file_identity(run.target)
     run.plan, recorded, run.params = _plan(run.target, run.inputs, summary, run.rebuild)
+    stop_unneeded_logs(run.logs, histories, {f.root for f in run.plan.to_attribute} if run.writes else set())
     if run.writes:
         summary.warn(_views_note(recorded))
 
