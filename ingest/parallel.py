@@ -41,6 +41,7 @@ from ingest.read import read_batch
 
 CHUNK_BYTES = 24 << 20
 CHUNK_FILES = 256
+CHUNKS_PER_WORKER = 4
 
 Chunk = tuple[list[FoundFile], dict[str, str]]
 """Files to read, with the sha256 the warehouse recorded for those of them it already holds."""
@@ -58,15 +59,20 @@ class ParserProcessError(RuntimeError):
         self.details = details  # the parser's traceback, when it had one
 
 
-def chunks(files: list[FoundFile], known: dict[str, str]) -> list[Chunk]:
-    """Files in order, cut into chunks of CHUNK_FILES files or CHUNK_BYTES bytes, whichever comes first."""
+def chunks(files: list[FoundFile], known: dict[str, str], workers: int = 1) -> list[Chunk]:
+    """Files in order, cut into chunks of CHUNK_FILES files or CHUNK_BYTES bytes, whichever comes
+    first. For more than one parser, files of fewer bytes than CHUNKS_PER_WORKER full chunks per
+    parser are cut into about that many chunks of equal bytes: the few changed logs of a re-ingest,
+    cut as one 24 MB chunk and the rest, left one parser reading five sixths of them alone."""
+    total = sum(f.size for f in files)
+    budget = CHUNK_BYTES if workers <= 1 else min(CHUNK_BYTES, -(-total // (workers * CHUNKS_PER_WORKER)))
     out: list[Chunk] = []
     chunk: list[FoundFile] = []
     size = 0
     for f in files:
         chunk.append(f)
         size += f.size
-        if size >= CHUNK_BYTES or len(chunk) >= CHUNK_FILES:
+        if size >= budget or len(chunk) >= CHUNK_FILES:
             out.append((chunk, {g.path: known[g.path] for g in chunk if g.path in known}))
             chunk, size = [], 0
     if chunk:

@@ -43,6 +43,19 @@ def test_chunks_end_at_the_byte_budget(files, monkeypatch):
     assert [c[0] for c in cut] == [[f] for f in files]
 
 
+def test_a_few_files_are_cut_into_equal_shares_for_every_parser(files):
+    """Files of less than CHUNKS_PER_WORKER full chunks per parser: about that many chunks of
+    equal bytes, so that no parser reads most of them while the other waits."""
+    total = sum(f.size for f in files)
+    assert len(chunks(files, {}, workers=1)) == 1  # one parser reads them in order anyway
+    cut = chunks(files, {}, workers=2)
+    share = -(-total // (2 * parallel.CHUNKS_PER_WORKER))
+    assert [f for c in cut for f in c[0]] == files
+    # each chunk ends with the file that reaches the share: less than a share and one file more
+    assert all(sum(f.size for f in c[0][:-1]) < share for c in cut)
+    assert len(cut) > 2
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_parsers_give_the_serial_tables_in_chunk_order(files, monkeypatch, workers):
     monkeypatch.setattr(parallel, "CHUNK_FILES", 1)  # one file a chunk: two parsers take turns

@@ -244,8 +244,8 @@ def parse(run: IngestRun) -> None:
     to_read = run.plan.to_read
     run.progress.start(len(to_read), sum(f.size for f in to_read))
     run.resources.callback(run.progress.finish)
-    run.parsed = run.resources.enter_context(
-        parsing(chunks(to_read, run.plan.known_sha256), run.workers or os.cpu_count() or 1))
+    workers = run.workers or os.cpu_count() or 1
+    run.parsed = run.resources.enter_context(parsing(chunks(to_read, run.plan.known_sha256, workers), workers))
     background = run.resources.enter_context(ThreadPoolExecutor(max_workers=1))
     run.attribution = background.submit(_attribution, run.inputs, run.logs, run.plan.to_attribute)
 
