@@ -274,7 +274,7 @@ def test_failed_ingest_leaves_previous_warehouse(ingested_samples, monkeypatch):
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
     import warehouse.pipeline as update
 
-    def boom(con):
+    def boom(con, loaded_by_ingest=None):
         con.execute("select * from no_such_table")
 
     monkeypatch.setattr(update, "run_steps", boom)

@@ -67,8 +67,8 @@ def test_a_write_that_breaks_an_invariant_stops_before_the_swap(loaded, monkeypa
 
     real = update.run_steps
 
-    def faulty(con):
-        real(con)
+    def faulty(con, loaded_by_ingest=None):
+        real(con, loaded_by_ingest)
         con.execute(violation)
 
     monkeypatch.setattr(update, "run_steps", faulty)

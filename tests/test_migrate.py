@@ -151,6 +151,21 @@ def test_reading_an_older_file_upgrades_it_like_a_fresh_ingest(version, fresh, f
         assert query(db, sql) == query(fresh, sql) != [], sql
 
 
+@pytest.mark.parametrize("version", older_versions())
+def test_an_ingest_that_migrates_an_older_file_derives_the_rows_of_files_it_did_not_read(version, fresh, tmp_path,
+                                                                                         monkeypatch):
+    """An ingest of one new log into an older file derives every run's lr drops, not only those of
+    the file it read: the table may be new (migration 011), the sample runs' drops with it."""
+    db, logs = tmp_path / f"v{version}.duckdb", tmp_path / "more"
+    old_warehouse(db, version, fresh, monkeypatch)
+    logs.mkdir()
+    (logs / "arch_5.log").write_text((SAMPLES / "train" / "arch_2.log").read_text().replace("arch_2", "arch_5"))
+    ingest_paths(db, [logs], workers=1)
+    samples_drops = "select * from lr_drops where run_id in (select run_id from runs where arch_id <> 5) order by all"
+    assert query(db, samples_drops) == query(fresh, "select * from lr_drops order by all") != []
+    assert query(db, "select count(*) from lr_drops join runs using (run_id) where arch_id = 5") == [(1,)]
+
+
 @pytest.mark.slow
 def test_reading_commands_migrate_an_older_warehouse(db_path):
     con = connect(db_path)

@@ -290,6 +290,32 @@ def test_a_changed_head_decides_every_file_again(ingested_repo, monkeypatch):
     assert files_by_name(db)["msu/arch_7.log"][:2] == ("MSU", "author")
 
 
+def test_rows_moved_to_the_copy_git_added_first_keep_their_lr_drops(tmp_path):
+    """A copy parsed now whose rows move to an older copy that git says was added first (the rows
+    of a copy of the same log already loaded go): the moved run keeps the learning-rate drops
+    derived from its epochs, and the warehouse holds what an ingest from scratch holds."""
+    repo, db = tmp_path / "logs", tmp_path / "wh.duckdb"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    log = train_log(2)
+    write(repo, "b/arch_2.log", log)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "b", date="2023-05-01T00:00:00+00:00")
+    write(repo, "c/arch_2.log", log)  # untracked: a copy of b's, skipped
+    ingest_paths(db, [repo], workers=1)
+    write(repo, "a/arch_2.log", log)  # new: parsed now, the first by path of the copies with rows
+    git(repo, "add", "c/arch_2.log")
+    git(repo, "commit", "-qm", "c", date="2023-01-01T00:00:00+00:00")  # c is the copy added first now
+    ingest_paths(db, [repo], workers=1)
+    moved = "select f.path, count(d.epoch) from runs as r join files as f using (file_id) " \
+            "left join lr_drops as d using (run_id) group by all"
+    assert query(db, moved) == [(str((repo / "c/arch_2.log").resolve()), 1)]
+    derived = ["select * from runs order by all", "select * from epochs order by all", "select * from lr_drops order by all",
+               "select path, status, duplicate_of from files order by all"]
+    fresh = ingest_paths_into(tmp_path / "fresh.duckdb", repo)
+    assert [query(db, q) for q in derived] == [query(fresh, q) for q in derived]
+
+
 def ingest_paths_into(db: Path, repo: Path) -> Path:
     ingest_paths(db, [repo], workers=1)
     return db

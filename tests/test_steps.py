@@ -34,7 +34,9 @@ def _archs(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 def test_steps_run_in_name_order():
     names = [p.name for p in steps()]
-    assert names == sorted(names) and names[0].startswith("10_") and "50_archs.sql" in names
+    assert names == sorted(names)
+    # the duplicates step moves the lr drops derived from the epochs it moves
+    assert names.index("20_lr_drops.sql") < names.index("25_duplicates.sql") < names.index("30_sites.sql")
 
 
 @pytest.fixture

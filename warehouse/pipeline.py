@@ -205,6 +205,8 @@ class IngestRun:
     # load
     con: duckdb.DuckDBPyConnection | None = None
     ingest_id: int | None = None
+    migrated: bool = False
+    """The copy was migrated: every derived row is derived again (a derived table may be new)."""
     # record
     kept: KeptResults | None = None
     """The new version's table fingerprints (warehouse/results.py)."""
@@ -263,6 +265,7 @@ def load(run: IngestRun) -> None:
     con = run.con = connect(tmp, checked=True)  # a copy of the version read_recorded opened (identity checked above)
     run.resources.callback(con.close)
     migrated = migrate(con, target)
+    run.migrated = bool(migrated)
     if templated:
         date_as_new(con, run.write_started_at)
     restore_check_params(con, run.params)
@@ -296,8 +299,9 @@ def attribute_files(run: IngestRun) -> None:
 
 
 def derive(run: IngestRun) -> None:
-    """Derived columns and tables (sql/steps/)."""
-    run_steps(run.con)
+    """Derived columns and tables (sql/steps/): of the files this ingest loaded, or of every file
+    when the copy was migrated."""
+    run_steps(run.con, None if run.migrated else run.ingest_id)
 
 
 def record(run: IngestRun) -> None:

@@ -50,6 +50,9 @@ update epochs set run_id = m.original_id from _moves as m
 where epochs.run_id = m.holder_id;
 update run_settings set run_id = m.original_id from _moves as m
 where run_settings.run_id = m.holder_id;
+-- derived from the epochs alone, the step before (20_lr_drops.sql): they move with them
+update lr_drops set run_id = m.original_id from _moves as m
+where lr_drops.run_id = m.holder_id;
 update evals set
     eval_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
 from _moves as m
@@ -67,6 +70,8 @@ where rank > 1;
 delete from epochs
 where run_id in (select file_id from _surplus);
 delete from run_settings
+where run_id in (select file_id from _surplus);
+delete from lr_drops
 where run_id in (select file_id from _surplus);
 delete from runs
 where file_id in (select file_id from _surplus);
