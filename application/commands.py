@@ -64,36 +64,41 @@ def ingest(paths: list[Path], db: Path | None, sites: Path | None, workers: int 
         from reports.progress import IngestProgress
 
         progress = IngestProgress()
+    headlines = KeptHeadlines()
     try:
         summary = ingest_paths(db_path(db), paths, sites_file=sites, workers=workers, progress=progress,
                                warn=lambda message: say(note_line(message)), wait=seconds, rebuild=rebuild,
-                               code_repos=code_repos)
+                               code_repos=code_repos, after_commit=headlines.keep)
     except (KeyboardInterrupt, Terminated) as exc:
         raise UserError(f"ingest interrupted, {db_path(db)} is unchanged",
                         exit_code=143 if isinstance(exc, Terminated) else 130) from None
     output = Output().warn(*summary.warnings).out(summary.line())
-    if summary.wrote:
-        try:
-            keep_check_headlines(db_path(db))
-        except KeyboardInterrupt:
-            output.note("interrupted while computing the check headlines; the ingest is complete")
-            output.exit_code = 130
+    if headlines.interrupted:
+        output.note("interrupted while computing the check headlines; the ingest is complete")
+        output.exit_code = 130
     return output
 
 
-def keep_check_headlines(db: Path) -> None:
-    """Every check's headline, computed on the warehouse an ingest just wrote and kept
-    (warehouse/results.py) for the `check` and `report` after it. A check that fails here is
-    not kept: `nares check` runs it again and says why."""
-    import duckdb
+class KeptHeadlines:
+    """Every check's headline, computed on the new version an ingest wrote, with the connection
+    that wrote it, and kept (warehouse/results.py) for the `check` and `report` after it. A check
+    that fails here is not kept: `nares check` runs it again and says why. An interrupt stops
+    only this: the ingest goes on to replace the warehouse."""
 
-    from application.reading import open_warehouse
+    def __init__(self) -> None:
+        self.interrupted = False
 
-    try:
-        with open_warehouse(db) as wh:
-            wh.checks()
-    except (UserError, duckdb.Error):
-        pass
+    def keep(self, con, kept) -> None:
+        import duckdb
+
+        from warehouse.checks import run_checks
+
+        try:
+            run_checks(con, kept=kept)
+        except (UserError, duckdb.Error):
+            pass
+        except KeyboardInterrupt:
+            self.interrupted = True
 
 
 def sql(query: str, db: Path | None, fmt: str, timeout: float, max_rows: int) -> Output:

@@ -108,6 +108,19 @@ def test_the_ingest_keeps_what_the_next_check_reads_until_its_inputs_change(samp
     assert headlines(db_path) == headlines(db_path, kept=False) != computed
 
 
+def test_an_interrupt_while_the_ingest_computes_the_headlines_keeps_the_ingest(samples, db_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(checks_module, "run_checks", interrupted)
+        output = ingest([samples], db_path, None, 1, [], False, False, False, print)
+    assert output.exit_code == 130
+    assert any("interrupted while computing the check headlines; the ingest is complete" in text
+               for text, to_stderr, _ in output.parts if to_stderr)
+    assert check_warehouse(db_path).results  # swapped in: the check reads it
+
+
 def test_kept_fingerprints_of_another_version_of_the_file_are_not_taken(samples, db_path, own_cache):
     ingest_paths(db_path, [samples], workers=1)
     record_path = next((own_cache / "fingerprints").glob("*.json"))

@@ -17,7 +17,8 @@
       derive     derived columns and tables (sql/steps/)
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
                  invariants (warehouse/invariants.py); the tables' fingerprints, kept for the next
-                 commands (warehouse/results.py); only then the copy replaces the warehouse
+                 commands (warehouse/results.py), and the caller's `after_commit` (`nares ingest`:
+                 the check headlines); only then the copy replaces the warehouse
 
 `STAGES` is that list; `ingest_paths` takes the lock and runs it. Every stage reads and adds to one
 `IngestRun`; what a stage opens (the parser processes, the copy, its connection) is closed when the
@@ -210,6 +211,8 @@ class IngestRun:
     # record
     kept: KeptResults | None = None
     """The new version's table fingerprints (warehouse/results.py)."""
+    after_commit: Callable[[duckdb.DuckDBPyConnection, KeptResults], None] | None = None
+    """Called on the new version once it is complete (see `ingest_paths`)."""
 
     @property
     def writes(self) -> bool:
@@ -306,7 +309,8 @@ def derive(run: IngestRun) -> None:
 
 def record(run: IngestRun) -> None:
     """What this ingest was (roots, tool, code and file-kinds keys, its ingests row); commit, then
-    the integrity invariants on the complete copy, which replaces the warehouse once the ingest ends."""
+    the integrity invariants on the complete copy, which replaces the warehouse once the ingest
+    ends; its fingerprints, and the caller's `after_commit` on it."""
     con, summary, inputs = run.con, run.summary, run.inputs
     record_roots(con, inputs.sources, inputs.histories)
     con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool', 'file_kinds')")
@@ -328,6 +332,8 @@ def record(run: IngestRun) -> None:
     reached("checked", run.target)
     run.kept = keep_fingerprints(con, run.target)
     con.execute("checkpoint")
+    if run.kept is not None and run.after_commit is not None:
+        run.after_commit(con, run.kept)
 
 
 def keep_fingerprints(con: duckdb.DuckDBPyConnection, target: Path) -> KeptResults | None:
@@ -385,6 +391,7 @@ def ingest_paths(
     wait: float | None = None,
     rebuild: bool = False,
     code_repos: list[Path] | None = None,
+    after_commit: Callable[[duckdb.DuckDBPyConnection, KeptResults], None] | None = None,
 ) -> IngestSummary:
     """Ingest log folders (or single log files) into the warehouse at `db`, incrementally.
 
@@ -392,6 +399,9 @@ def ingest_paths(
     once), announced through `warn`. `rebuild`: a fresh warehouse from `roots` alone.
     `code_repos`: repositories of the benchmark's training and evaluation code (besides those of
     the sites files' `[code] repos` and those earlier ingests were given), for `code_commits`.
+    `after_commit(con, kept)`: once a new version is complete (its rows committed and checked,
+    its fingerprints `kept`), before it replaces the warehouse, with the connection that wrote it
+    (`nares ingest` computes the check headlines there instead of opening the file again).
     """
     started = time.perf_counter()
     summary = IngestSummary()
@@ -400,7 +410,7 @@ def ingest_paths(
         summary.warn(*clean_stale(target))
         with ExitStack() as resources:
             run = IngestRun(target, roots, sites_file, list(code_repos or []), workers, rebuild, summary,
-                            progress or Progress(), resources)
+                            progress or Progress(), resources, after_commit=after_commit)
             run_stages(run)
             summary.wrote = run.writes
         if run.kept is not None:  # swapped in: its fingerprints are those of the file now
