@@ -250,33 +250,38 @@ def test_changed_logs_keep_their_provenance_and_only_new_paths_need_the_history(
     assert query(db, PROVENANCE) == query(ingest_paths_into(tmp_path / "second.duckdb", repo), PROVENANCE)
 
 
-def git_logs_left_after_the_plan(monkeypatch) -> list[list[Path]]:
-    """For each ingest from now on: the repositories whose started `git log` it kept once it planned."""
+def git_logs_started_by_the_plan(monkeypatch) -> list[list[Path]]:
+    """For each ingest from now on: the repositories whose `git log` its plan started."""
     import warehouse.pipeline
 
-    left: list[list[Path]] = []
+    started: list[list[Path]] = []
 
     def noted(run):
-        left.append(list(run.logs))
+        started.append(list(run.logs))
         return real.run(run)
 
     real = next(stage for stage in warehouse.pipeline.STAGES if stage.name == "parse")
     stages = tuple(warehouse.pipeline.Stage("parse", noted) if stage is real else stage
                    for stage in warehouse.pipeline.STAGES)
     monkeypatch.setattr(warehouse.pipeline, "STAGES", stages)
-    return left
+    return started
 
 
-def test_git_log_is_stopped_as_soon_as_the_plan_needs_no_history(ingested_repo, monkeypatch):
-    """The history of the repository is read while the logs are found; a plan that decides no
-    file's provenance stops it before the parsers start, a plan with a new path keeps it."""
+def test_git_log_starts_with_the_plan_only_for_roots_decided_again(ingested_repo, monkeypatch):
+    """The plan starts the history of a repository while it finds the files only when the sites
+    file or HEAD changed (every file is decided again); a changed log needs none, and the history
+    for a new path is read while the logs are parsed."""
     repo, db = ingested_repo
-    left = git_logs_left_after_the_plan(monkeypatch)
+    started, reads = git_logs_started_by_the_plan(monkeypatch), histories_read(monkeypatch)
     write(repo, "msu/arch_7.log", train_log(7, "46.00"))
     ingest_paths(db, [repo], workers=1)
     write(repo, "scratch/arch_9.log", train_log(9))
     ingest_paths(db, [repo], workers=1)
-    assert left == [[], [repo.resolve()]]
+    git(repo, "add", "scratch/arch_9.log")
+    git(repo, "commit", "-qm", "a new log", **MSU, date="2023-07-01T00:00:00+00:00")
+    ingest_paths(db, [repo], workers=1)
+    assert started == [[], [], [repo.resolve()]]
+    assert reads == [[str(repo.resolve())]] * 2
 
 
 def test_a_changed_head_decides_every_file_again(ingested_repo, monkeypatch):

@@ -133,15 +133,6 @@ def started_logs(histories: dict[str, RepoHistory]) -> Iterator[dict[Path, Start
             log.stop()
 
 
-def stop_unneeded_logs(logs: dict[Path, StartedLog], histories: dict[str, RepoHistory], roots: set[str]) -> None:
-    """Stop now the started `git log` of every repository that none of `roots` (root names) lies
-    in: the plan needs no history there. A whole history is about a second of one core at full
-    scale, which a re-ingest of a few changed logs would otherwise share with its parsers."""
-    needed = {histories[root].root for root in roots if root in histories}
-    for repo in [repo for repo in logs if repo not in needed]:
-        logs.pop(repo).stop()
-
-
 _GIT_COLUMNS = ("repo_root", "repo_path", "added_commit", "added_author", "added_email", "added_at",
                 "last_commit", "last_author", "last_email", "last_at", "n_commits", "changed_by")
 _SITE_COLUMNS = ("site", "site_source", "last_site", "site_changed")

@@ -1,9 +1,10 @@
 """The ingest, as an ordered list of stages: plan -> parse -> load -> attribute -> derive -> record.
 
     with the writer lock (warehouse/swap.py; `wait` seconds for another ingest to finish):
-      plan       the sites file of each root, git HEADs, the files on disk; then what the warehouse
-                 recorded (a private name of its current version) against them (warehouse/plan.py).
-                 Nothing changed: count, and stop without writing
+      plan       the sites file of each root, git HEADs; what the warehouse recorded (a private
+                 name of its current version) of them; the files on disk (meanwhile, the git
+                 histories of the roots whose sites file or HEAD changed are read); the recorded
+                 files against them (warehouse/plan.py). Nothing changed: count, stop, write nothing
       parse      worker processes, one per core, parse the planned files (ingest/parallel.py); a
                  thread reads the git histories and decides the provenance and site of the files
                  the plan names (all of a root whose sites file or HEAD changed; new paths)
@@ -57,7 +58,6 @@ from warehouse.attribution import (
     repo_histories,
     sites_sources,
     started_logs,
-    stop_unneeded_logs,
 )
 from warehouse.code_windows import match_code_versions, read_code_repos
 from warehouse.connect import connect, connect_as
@@ -66,7 +66,7 @@ from warehouse.invariants import raise_broken, require_invariants
 from warehouse.load import delete_file_rows, load_parsed, registered
 from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
-from warehouse.plan import Plan, Recorded, file_kinds_value, make_plan, recorded_in
+from warehouse.plan import Plan, Recorded, file_kinds_value, make_plan, recorded_in, recorded_roots, stale_roots
 from warehouse.points import reached
 from warehouse.results import KeptResults, queried_tables
 from warehouse.sqlfiles import read_query
@@ -190,7 +190,8 @@ class IngestRun:
     # plan
     inputs: _Inputs | None = None
     logs: object = None
-    """The `git log` processes started while the files are found (warehouse/attribution.py)."""
+    """The `git log` processes started while the files are found (warehouse/attribution.py): of the
+    roots whose every file's provenance is decided again (`plan.stale_roots`)."""
     identity: tuple = ()
     """The warehouse file as planned from (warehouse/swap.py `file_identity`)."""
     plan: Plan | None = None
@@ -227,15 +228,25 @@ def plan(run: IngestRun) -> None:
     sources = sites_sources(run.roots, run.sites_file)
     histories = repo_histories(run.roots, with_files=False)  # HEADs only: the full history when writing
     summary.warn(*(h.warning for h in histories.values()))
-    # `git log` starts now, on the core that finding the files leaves idle; it is read later, in a
-    # thread, while the logs are parsed, or stopped as soon as the plan needs none of it
-    run.logs = run.resources.enter_context(started_logs(histories))
-    run.inputs = _Inputs(run.roots, sources, histories, discover(run.roots),
-                         _code_repos(run.given_code_repos, sources))
-    summary.seen = len(run.inputs.found)
+    run.inputs = _Inputs(run.roots, sources, histories, [], _code_repos(run.given_code_repos, sources))
     run.identity = file_identity(run.target)
-    run.plan, recorded, run.params = _plan(run.target, run.inputs, summary, run.rebuild)
-    stop_unneeded_logs(run.logs, histories, {f.root for f in run.plan.to_attribute} if run.writes else set())
+    with snapshot(run.target) as current, ExitStack() as opened:
+        # one read-only connection for what the file recorded and, when nothing is to be written,
+        # the summary's counts (a rebuild never opens the file it replaces)
+        con = None
+        if not run.rebuild and current is not None and current.exists():
+            con = connect_as(current, run.target, read_only=True)
+            opened.callback(con.close)
+        # the `git log` of each root whose every file's provenance is decided again starts now, on
+        # the core that finding the files leaves idle, and is read in a thread while the logs are
+        # parsed; a root with only new paths to decide has its history read then. Run for nothing,
+        # it took ~1 s of a core, which a re-ingest of a few changed logs shared with its plan
+        version, roots = recorded_roots(con, run.target) if con is not None else (0, {})
+        stale = stale_roots(version, roots, run.inputs.attribution_keys())
+        run.logs = run.resources.enter_context(started_logs({r: h for r, h in histories.items() if r in stale}))
+        run.inputs.found = discover(run.roots)
+        summary.seen = len(run.inputs.found)
+        run.plan, recorded, run.params = _plan(con, current, run.target, run.inputs, summary, run.rebuild)
     if run.writes:
         summary.warn(_views_note(recorded))
 
@@ -434,28 +445,23 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _plan(target: Path, inputs: _Inputs, summary: IngestSummary, rebuild: bool) -> tuple[Plan, Recorded, dict]:
-    """Under the lock: what the warehouse recorded (read from a private name of its current
-    version, warehouse/swap.py `snapshot`) against the files found; the summary's counts when
-    nothing is to be written; for a rebuild, the check_params values to keep."""
-    with snapshot(target) as current, ExitStack() as opened:
-        # one read-only connection for what the file recorded and, when nothing is to be written,
-        # the summary's counts (a rebuild never opens the file it replaces)
-        con = None
-        if not rebuild and current is not None and current.exists():
-            con = connect_as(current, target, read_only=True)
-            opened.callback(con.close)
-        recorded = recorded_in(con, target, inputs.found) if con is not None else Recorded.nothing(inputs.found)
-        if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
-            raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
-        plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys(), inputs.code_repos)
-        reached("planned", target)
-        summary.removed = len(plan.removed_ids)
-        summary.unchanged = summary.seen - len(plan.to_read)
-        if con is not None and not plan.needs_write:
-            _count_con(con, summary, inputs.root_names)
-        params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
-        summary.warn(*warnings)
+def _plan(con: duckdb.DuckDBPyConnection | None, current: Path | None, target: Path, inputs: _Inputs,
+          summary: IngestSummary, rebuild: bool) -> tuple[Plan, Recorded, dict]:
+    """Under the lock: what the warehouse recorded (`con`, read-only on `current`, a private name of
+    its current version: warehouse/swap.py `snapshot`; None: nothing recorded) against the files
+    found; the summary's counts when nothing is to be written; for a rebuild, the check_params
+    values to keep."""
+    recorded = recorded_in(con, target, inputs.found) if con is not None else Recorded.nothing(inputs.found)
+    if recorded.repeated_paths:  # any plan would be wrong: several rows say what a file holds
+        raise_broken(target, recorded.repeated_paths[0], len(recorded.repeated_paths) - 1)
+    plan = make_plan(recorded, inputs.found, inputs.root_names, inputs.attribution_keys(), inputs.code_repos)
+    reached("planned", target)
+    summary.removed = len(plan.removed_ids)
+    summary.unchanged = summary.seen - len(plan.to_read)
+    if con is not None and not plan.needs_write:
+        _count_con(con, summary, inputs.root_names)
+    params, warnings = saved_check_params(current, target) if rebuild else ({}, [])
+    summary.warn(*warnings)
     return plan, recorded, params
 
 

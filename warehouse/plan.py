@@ -108,7 +108,7 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
 
     The files found are compared with the files rows in SQL (plan/recorded_against_found): only the
     rows that differ come back, not one Python object per file of the warehouse."""
-    version = check_version(con, shown_as)
+    version, roots = recorded_roots(con, shown_as)
     if version == 0:
         return Recorded.nothing(found)
     last = con.execute("select max(ingest_id) from ingests").fetchall()[0][0]
@@ -125,10 +125,6 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
                            "from files").fetchall()
         files = {r[0]: RecordedFile._make(r[1:]) for r in rows}
         to_read = {f.path for f in found}
-    roots = {}
-    if version >= 6:
-        roots = {r[0]: tuple(r[1:]) for r in con.execute(
-            "select root, sites_path, sites_sha256, head_commit from roots").fetchall()}
     code_repos, code_key = [], None
     if version >= 8:
         code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
@@ -140,6 +136,24 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
     return Recorded(files=files, to_read=to_read, file_ids=file_ids, roots=roots, code_repos=code_repos,
                     code_key=code_key, version=version, views_to_install=views, repeated_paths=repeated,
                     kinds_current=kinds_current)
+
+
+def recorded_roots(con: duckdb.DuckDBPyConnection, shown_as: Path) -> tuple[int, dict[str, AttributionKey]]:
+    """The file's schema version and what the sites of each root were decided from (`roots`);
+    (0, {}) for a file no ingest wrote yet."""
+    version = check_version(con, shown_as)
+    if version < 6:
+        return version, {}
+    return version, {r[0]: tuple(r[1:]) for r in con.execute(
+        "select root, sites_path, sites_sha256, head_commit from roots").fetchall()}
+
+
+def stale_roots(version: int, recorded: dict[str, AttributionKey], keys: dict[str, AttributionKey]) -> set[str]:
+    """The roots (of `keys`, what their sites are decided from now) whose files' provenance and
+    sites are decided again: every root of a file of an older schema (its provenance columns may be
+    new) or of none yet (version 0), else those whose sites file or git HEAD changed since."""
+    migrate = version < latest_version()
+    return {root for root, key in keys.items() if migrate or recorded.get(root) != key}
 
 
 def _meta_value(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
@@ -258,7 +272,7 @@ def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
     # rows under other roots keep the kinds of the ingest that wrote them
     elsewhere = any(p not in present and not _under(p, roots) for p in recorded.files)
     migrate = recorded.version < latest_version()
-    stale = {root for root, key in attribution.items() if migrate or recorded.roots.get(root) != key}
+    stale = stale_roots(recorded.version, recorded.roots, attribution)
     kept = {f.path for f in to_read
             if f.root not in stale and (old := recorded.files.get(f.path)) is not None and old.root == f.root}
     fresh = {f.path for f in to_read} - kept
