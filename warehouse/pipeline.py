@@ -419,15 +419,23 @@ def ingest_paths(
     roots = _existing_roots(roots)
     with without_cycle_collection(), write_lock(Path(db), wait, on_wait=warn) as target:
         summary.warn(*clean_stale(target))
-        with ExitStack() as resources:
-            run = IngestRun(target, roots, sites_file, list(code_repos or []), workers, rebuild, summary,
-                            progress or Progress(), resources, after_commit=after_commit)
-            run_stages(run)
-            summary.wrote = run.writes
-        if run.kept is not None:  # swapped in: its fingerprints are those of the file now
-            run.kept.remember()
+        kept = _ingest(IngestRun(target, roots, sites_file, list(code_repos or []), workers, rebuild, summary,
+                                 progress or Progress(), ExitStack(), after_commit=after_commit))
+        if kept is not None:  # swapped in: its fingerprints are those of the file now
+            kept.remember()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _ingest(run: IngestRun) -> KeptResults | None:
+    """Run the stages and close what they opened; the new version's fingerprints, when it was
+    swapped in. What the run held (a tuple per file found, ...) is freed on return, while the
+    cycle collector is still off: turned on with them alive, its first collection walked them all
+    (~0.05 s at full scale)."""
+    with run.resources:
+        run_stages(run)
+        run.summary.wrote = run.writes
+    return run.kept
 
 
 @contextmanager
