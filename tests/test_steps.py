@@ -104,3 +104,35 @@ def test_steps_on_rows_they_already_derived_update_no_row(demo_con):
                 updated[f"{step.name} statement {number}"] = rows[0][0]
     assert len(updated) >= 10 and {s: n for s, n in updated.items() if n} == {}
     assert {t: demo_con.execute(f"select * from {t} order by all").fetchall() for t in before} == before
+
+
+def test_a_re_ingest_derives_only_the_loaded_files_rows_while_these_steps_derived_the_rest(ingested_samples):
+    """The rows of a file the re-ingest did not read stay as derived before; when meta `derived_by`
+    says other steps (another version of the tool) derived them, or an ingest since, every row is
+    derived again. The ingest records that these steps derived its rows."""
+    from conftest import query
+
+    from warehouse.steps import derived_by_value
+    from warehouse.update import ingest_paths
+
+    logs, db = ingested_samples
+    evaluation = logs / "eval" / "arch_2_eval_Linf_Base.log"
+    drops = "select * from lr_drops order by all"
+    derived = query(db, drops)
+    assert derived and query(db, "select value from meta where key = 'derived_by'") == [(derived_by_value(1),)]
+
+    def drops_lost_then_reingested(derived_by: str) -> list[tuple]:
+        con = duckdb.connect(str(db))
+        con.execute("delete from lr_drops")
+        con.execute("update meta set value = ? where key = 'derived_by'", [derived_by])
+        con.close()
+        evaluation.write_text(evaluation.read_text() + "\n")  # read again: no run of its own
+        ingest_paths(db, [logs], workers=1)
+        return query(db, drops)
+
+    last = query(db, "select max(ingest_id) from ingests")[0][0]
+    assert drops_lost_then_reingested(derived_by_value(last)) == []  # derived again for the files read only
+    last = query(db, "select max(ingest_id) from ingests")[0][0]
+    assert drops_lost_then_reingested(derived_by_value(last).replace("ingest", "earlier steps, ingest")) == derived
+    assert drops_lost_then_reingested(derived_by_value(last - 1)) == derived  # an ingest that did not record it
+    assert query(db, "select value from meta where key = 'derived_by'") == [(derived_by_value(last + 2),)]

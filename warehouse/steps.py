@@ -6,11 +6,16 @@ eval-to-run links, the archs and gpus dimensions, the code versions.
 
 A step may derive again only the rows of the files the ingest loaded (the DuckDB variable
 `loaded_by_ingest`, that ingest's id) when what it derives for a file depends on that file's rows
-alone: the others' derived rows are still right. Without an ingest id (an upgrade, a migrated
-warehouse: a derived table may be new) every step derives every row.
+alone: the others' derived rows are still right, as long as these very steps derived them. So the
+warehouse records which steps derived its rows (meta `derived_by`: the steps' fingerprint and the
+ingest it was written by); when that is not this tool's steps after the last ingest (another
+version of the tool wrote since), and without an ingest id (an upgrade, a migrated warehouse: a
+derived table may be new), every step derives every row.
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -24,10 +29,32 @@ def steps() -> list[Path]:
     return sql_paths("step")
 
 
+@lru_cache(maxsize=1)
+def steps_fingerprint() -> str:
+    """Of the steps' names and SQL: rows derived by other steps may be derived otherwise."""
+    digest = hashlib.sha256()
+    for step in steps():
+        digest.update(f"{step.name}\0{read_sql('step', step)}\0".encode())
+    return digest.hexdigest()
+
+
+def derived_by_value(ingest_id: int | None) -> str:
+    """What meta `derived_by` holds after these steps derived the rows of ingest `ingest_id`."""
+    return f"{steps_fingerprint()} ingest {ingest_id}"
+
+
 def run_steps(con: duckdb.DuckDBPyConnection, loaded_by_ingest: int | None = None) -> None:
-    """Run every step; `loaded_by_ingest`: the id of the ingest whose loaded files changed (None:
-    derive every row)."""
-    value = "null" if loaded_by_ingest is None else int(loaded_by_ingest)
-    con.execute(f"set variable loaded_by_ingest = {value}")
+    """Run every step, then record that they derived the rows (meta `derived_by`).
+
+    `loaded_by_ingest`: the id of the ingest that loaded files, its ingests row not written yet;
+    the steps derive only the rows of those files again when the rows were derived by these steps
+    after the last ingest. None, or rows derived otherwise: every row is derived."""
+    last = con.execute("select max(ingest_id) from ingests").fetchone()[0]
+    recorded = con.execute("select value from meta where key = 'derived_by'").fetchall()
+    scope = loaded_by_ingest if recorded == [(derived_by_value(last),)] else None
+    con.execute(f"set variable loaded_by_ingest = {'null' if scope is None else int(scope)}")
     for step in steps():
         con.execute(read_sql("step", step))
+    con.execute("delete from meta where key = 'derived_by'")
+    con.execute("insert into meta values ('derived_by', ?)",
+                [derived_by_value(loaded_by_ingest if loaded_by_ingest is not None else last)])
