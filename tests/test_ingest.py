@@ -255,6 +255,24 @@ def test_duplicate_is_loaded_again_when_its_original_goes(samples, db_path):
     assert query(db_path, f"select status from files where path = '{copy}'") == [("ok",)]
 
 
+@pytest.mark.parametrize("folder", ["aa", "zz"])
+def test_a_copy_that_appears_later_is_placed_as_an_ingest_from_scratch_places_it(samples, db_path, tmp_path, folder):
+    """A copy of a loaded log, found by a later ingest: first by path (aa/), it becomes the
+    original and the rows move to it; after it (zz/), it is skipped. Either way one run, and the
+    rows equal those of an ingest from scratch."""
+    ingest_paths(db_path, [samples], workers=1)
+    copy = samples / folder / "arch_2.log"
+    copy.parent.mkdir()
+    shutil.copy(samples / "train" / "arch_2.log", copy)
+    ingest_paths(db_path, [samples], workers=1)
+    assert query(db_path, "select source_path from runs where arch_id = 2") == [
+        (str(copy if folder == "aa" else samples / "train" / "arch_2.log"),)]
+    placed = ["select * from runs order by all", "select * from epochs order by all", "select * from lr_drops order by all",
+              "select path, status, duplicate_of, message from files order by all"]
+    ingest_paths(tmp_path / "fresh.duckdb", [samples], workers=1)
+    assert [query(db_path, q) for q in placed] == [query(tmp_path / "fresh.duckdb", q) for q in placed]
+
+
 def test_missing_folder_and_foreign_database_fail_cleanly(samples, tmp_path):
     with pytest.raises(WarehouseError, match="no such file or directory"):
         ingest_paths(tmp_path / "w.duckdb", [tmp_path / "nope"])
@@ -274,7 +292,7 @@ def test_failed_ingest_leaves_previous_warehouse(ingested_samples, monkeypatch):
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
     import warehouse.pipeline as update
 
-    def boom(con, loaded_by_ingest=None):
+    def boom(con, ingest_id=None, everything=False):
         con.execute("select * from no_such_table")
 
     monkeypatch.setattr(update, "run_steps", boom)

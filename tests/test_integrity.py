@@ -67,8 +67,8 @@ def test_a_write_that_breaks_an_invariant_stops_before_the_swap(loaded, monkeypa
 
     real = update.run_steps
 
-    def faulty(con, loaded_by_ingest=None):
-        real(con, loaded_by_ingest)
+    def faulty(con, ingest_id=None, everything=False):
+        real(con, ingest_id, everything)
         con.execute(violation)
 
     monkeypatch.setattr(update, "run_steps", faulty)

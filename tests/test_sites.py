@@ -321,6 +321,31 @@ def test_rows_moved_to_the_copy_git_added_first_keep_their_lr_drops(tmp_path):
     assert [query(db, q) for q in derived] == [query(fresh, q) for q in derived]
 
 
+def test_a_commit_alone_moves_the_rows_to_the_copy_it_adds(tmp_path):
+    """Two untracked copies of a log: the first by path holds the rows. A commit that adds the other
+    (no file changes on disk) makes that one the original: the rows move to it, as an ingest from
+    scratch places them."""
+    repo, db = tmp_path / "logs", tmp_path / "wh.duckdb"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "sites.toml", SITES)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "sites")
+    for rel in ("u/arch_2.log", "w/arch_2.log"):
+        write(repo, rel, train_log(2))
+    ingest_paths(db, [repo], workers=1)
+    holder = "select f.path from runs as r join files as f using (file_id)"
+    assert query(db, holder) == [(str((repo / "u/arch_2.log").resolve()),)]
+    git(repo, "add", "w/arch_2.log")
+    git(repo, "commit", "-qm", "w")
+    ingest_paths(db, [repo], workers=1)
+    assert query(db, holder) == [(str((repo / "w/arch_2.log").resolve()),)]
+    fresh = ingest_paths_into(tmp_path / "fresh.duckdb", repo)
+    placed = ["select * from runs order by all", "select * from epochs order by all", "select * from lr_drops order by all",
+              "select path, status, duplicate_of from files order by all"]
+    assert [query(db, q) for q in placed] == [query(fresh, q) for q in placed]
+
+
 def ingest_paths_into(db: Path, repo: Path) -> Path:
     ingest_paths(db, [repo], workers=1)
     return db

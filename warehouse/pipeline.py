@@ -314,8 +314,9 @@ def attribute_files(run: IngestRun) -> None:
 
 def derive(run: IngestRun) -> None:
     """Derived columns and tables (sql/steps/): of the files this ingest loaded, or of every file
-    when the copy was migrated."""
-    run_steps(run.con, None if run.migrated else run.ingest_id)
+    when the copy was migrated or the provenance of every file of a root was decided again (the
+    copy of a log that git added first holds its rows)."""
+    run_steps(run.con, run.ingest_id, everything=run.migrated or bool(run.plan.stale_roots))
 
 
 def record(run: IngestRun) -> None:

@@ -43,18 +43,17 @@ def derived_by_value(ingest_id: int | None) -> str:
     return f"{steps_fingerprint()} ingest {ingest_id}"
 
 
-def run_steps(con: duckdb.DuckDBPyConnection, loaded_by_ingest: int | None = None) -> None:
+def run_steps(con: duckdb.DuckDBPyConnection, ingest_id: int | None = None, everything: bool = False) -> None:
     """Run every step, then record that they derived the rows (meta `derived_by`).
 
-    `loaded_by_ingest`: the id of the ingest that loaded files, its ingests row not written yet;
-    the steps derive only the rows of those files again when the rows were derived by these steps
-    after the last ingest. None, or rows derived otherwise: every row is derived."""
+    `ingest_id`: the ingest writing (its ingests row not written yet; None: none, an upgrade). The
+    steps derive again only the rows of the files it loaded when the rows were derived by these
+    steps after the last ingest, unless `everything`; otherwise every row."""
     last = con.execute("select max(ingest_id) from ingests").fetchone()[0]
     recorded = con.execute("select value from meta where key = 'derived_by'").fetchall()
-    scope = loaded_by_ingest if recorded == [(derived_by_value(last),)] else None
-    con.execute(f"set variable loaded_by_ingest = {'null' if scope is None else int(scope)}")
+    scoped = ingest_id is not None and not everything and recorded == [(derived_by_value(last),)]
+    con.execute(f"set variable loaded_by_ingest = {int(ingest_id) if scoped else 'null'}")
     for step in steps():
         con.execute(read_sql("step", step))
     con.execute("delete from meta where key = 'derived_by'")
-    con.execute("insert into meta values ('derived_by', ?)",
-                [derived_by_value(loaded_by_ingest if loaded_by_ingest is not None else last)])
+    con.execute("insert into meta values ('derived_by', ?)", [derived_by_value(ingest_id if ingest_id is not None else last)])

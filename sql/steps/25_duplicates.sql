@@ -5,6 +5,10 @@
 -- duplicate_of = the original) and no data rows, so no run or evaluation counts twice.
 -- When the original changes (a new commit, a new copy), the rows already parsed move to it: the
 -- content is identical, only the ids, the path and the arch id of the file name differ.
+-- Only the groups of a file the ingest loaded are decided again (variable loaded_by_ingest,
+-- warehouse/steps.py; NULL: every group): a group's original changes when one of its files is new
+-- or changed, or when their git provenance changes, and then the ingest derives every group.
+-- Skipped copies whose original changed or went are loaded again by the ingest (warehouse/plan.py).
 
 create or replace temp table _copies as
 select
@@ -16,7 +20,14 @@ from files
 where
     kind in ('train', 'eval', 'corruption')
     and sha256 is not null
-    and (status in ('ok', 'partial') or duplicate_of is not null);
+    and (status in ('ok', 'partial') or duplicate_of is not null)
+    and (
+        getvariable('loaded_by_ingest') is null
+        or sha256 in (
+            select sha256 from files
+            where ingest_id = getvariable('loaded_by_ingest')
+        )
+    );
 
 -- one holder of parsed rows per group: the original itself when it has rows
 create or replace temp table _holders as
