@@ -204,6 +204,32 @@ def test_a_new_commit_is_matched_without_parsing_a_log_again(tmp_path, logs, cod
     assert query(db, "select n_commits from code_repos") == [(6,)]
 
 
+def test_a_log_added_later_gets_its_commits_and_the_others_keep_theirs(tmp_path, logs, code_repos):
+    """A re-ingest derives the commits of the logs it read; the code repositories unchanged, the
+    other logs keep theirs. The warehouse then says what an ingest from scratch says."""
+    db, repos = tmp_path / "wh.duckdb", [Path(code_repos["train"]), Path(code_repos["eval"])]
+    ingest_paths(db, [logs], workers=1, code_repos=repos)
+    text = (logs / "train" / "arch_1119.log").read_text()
+    (logs / "train" / "arch_1500.log").write_text(text.replace("arch_1119", "arch_1500").replace("2026-12-01 ", "2022-12-25 "))
+    summary = ingest_paths(db, [logs], workers=1)
+    assert summary.loaded == 1
+    assert commits_of(db, "runs", 1500, code_repos) == ["T7", "T7 readme"]
+    assert commits_of(db, "runs", 1119, code_repos) == ["T7", "T7 readme", "T8"]
+    fresh = tmp_path / "fresh.duckdb"
+    ingest_paths(fresh, [logs], workers=1, code_repos=repos)
+    commits = "select arch_id, code_commits from runs union all select arch_id, code_commits from evals order by all"
+    assert query(db, commits) == query(fresh, commits)
+
+
+def test_a_code_repository_given_later_gives_every_log_its_commits(tmp_path, logs, code_repos):
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    assert query(db, "select count(code_commits) from runs") == [(0,)]
+    summary = ingest_paths(db, [logs], workers=1, code_repos=[Path(code_repos["train"])])
+    assert summary.wrote and summary.loaded == 0
+    assert commits_of(db, "runs", 1119, code_repos) == commits_of(db, "runs", 1243, code_repos) == ["T7", "T7 readme", "T8"]
+
+
 def test_eval_code_check_names_the_faulty_values_and_the_archs_to_evaluate_again(tmp_path, logs):
     from warehouse.export import flagged_arch_ids
 

@@ -314,9 +314,10 @@ def attribute_files(run: IngestRun) -> None:
 
 def derive(run: IngestRun) -> None:
     """Derived columns and tables (sql/steps/): of the files this ingest loaded, or of every file
-    when the copy was migrated or the provenance of every file of a root was decided again (the
-    copy of a log that git added first holds its rows)."""
-    run_steps(run.con, run.ingest_id, everything=run.migrated or bool(run.plan.stale_roots))
+    when the copy was migrated, the provenance of every file of a root was decided again (the copy
+    of a log that git added first holds its rows) or the code repositories changed (the commits of
+    every code version may)."""
+    run_steps(run.con, run.ingest_id, everything=run.migrated or bool(run.plan.stale_roots) or run.plan.code_changed)
 
 
 def record(run: IngestRun) -> None:

@@ -29,12 +29,21 @@ def steps() -> list[Path]:
     return sql_paths("step")
 
 
+MATCHING_SOURCES = ("warehouse/code_windows.py", "ingest/code_facts.py", "ingest/code_history.py")
+"""The tool's code that decides each code version's commits, which the code step gives each log:
+another version of it may decide other commits."""
+
+
 @lru_cache(maxsize=1)
 def steps_fingerprint() -> str:
-    """Of the steps' names and SQL: rows derived by other steps may be derived otherwise."""
+    """Of the steps' names and SQL and of MATCHING_SOURCES: rows derived by other steps, or from
+    other matched commits, may be derived otherwise."""
     digest = hashlib.sha256()
     for step in steps():
         digest.update(f"{step.name}\0{read_sql('step', step)}\0".encode())
+    root = Path(__file__).resolve().parent.parent
+    for source in MATCHING_SOURCES:
+        digest.update((root / source).read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -4,7 +4,10 @@
 -- each code version's logs (first and last, how many; versions no log has any more go);
 -- its commit window (code_versions.commits, matched by warehouse/code_windows.py);
 -- and each log's code_commits: the version's commits whose author date (wall-clock, as git shows
--- it) is not after the log's first line.
+-- it) is not after the log's first line. Those are derived again only for the logs of the files
+-- the ingest loaded (variable loaded_by_ingest, warehouse/steps.py; NULL: every log): a version's
+-- commits change only with the code repositories (the ingest then derives every log) or with the
+-- tool's matching (its source is part of the steps' fingerprint), and a new version's logs are new.
 
 update runs
 set precision_path = n.precision_path
@@ -26,6 +29,7 @@ where runs.run_id = n.run_id and runs.precision_path is distinct from n.precisio
 create or replace temp table _logs as
 select
     run_id as id,
+    file_id,
     code_fingerprint as fingerprint,
     started_at,
     'run' as source
@@ -34,11 +38,19 @@ where code_fingerprint is not null
 union all
 select
     eval_id as id,
+    file_id,
     code_fingerprint as fingerprint,
     started_at,
     'eval' as source
 from evals
 where code_fingerprint is not null;
+
+-- the files whose logs' code_commits are derived again
+create or replace temp table _rederived as
+select file_id from files
+where
+    getvariable('loaded_by_ingest') is null
+    or ingest_id = getvariable('loaded_by_ingest');
 
 delete from code_versions
 where fingerprint not in (select fingerprint from _logs);
@@ -150,7 +162,8 @@ from _logs as l
 asof inner join commit_sets as s
     on
         l.fingerprint = s.fingerprint
-        and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold;
+        and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold
+where l.file_id in (select file_id from _rederived);
 
 -- only the logs whose commits change are written (a log of no known version gets none)
 update runs set code_commits = n.commits
@@ -160,6 +173,7 @@ from (
         c.commits
     from runs as r
     left join _log_commits as c on c.source = 'run' and r.run_id = c.id
+    where r.file_id in (select file_id from _rederived)
 ) as n
 where runs.run_id = n.run_id and runs.code_commits is distinct from n.commits;
 
@@ -170,9 +184,11 @@ from (
         c.commits
     from evals as e
     left join _log_commits as c on c.source = 'eval' and e.eval_id = c.id
+    where e.file_id in (select file_id from _rederived)
 ) as n
 where evals.eval_id = n.eval_id and evals.code_commits is distinct from n.commits;
 
 drop table _log_commits;
 drop table _logs;
+drop table _rederived;
 drop table _window;
