@@ -152,18 +152,22 @@ commit_sets as (
             t.fingerprint = w.fingerprint
             and (w.authored_at is null or t.threshold >= w.authored_at)
     group by t.fingerprint, t.threshold
+),
+
+rederived_logs as (
+    select * from _logs
+    where file_id in (select file_id from _rederived)
 )
 
 select
     l.source,
     l.id,
     s.commits
-from _logs as l
+from rederived_logs as l
 asof inner join commit_sets as s
     on
         l.fingerprint = s.fingerprint
-        and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold
-where l.file_id in (select file_id from _rederived);
+        and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold;
 
 -- only the logs whose commits change are written (a log of no known version gets none)
 update runs set code_commits = n.commits
