@@ -501,3 +501,31 @@ def test_arbitrary_bytes_among_result_lines(data):
     text = corruption_text().encode()
     at = len(text) // 2
     same_results(text[:at] + data + text[at:])
+
+
+def test_epoch_table_types_every_value_and_null_of_the_packed_rows():
+    """The Arrow epochs table (ingest/records.py `epoch_table`, buffers from `_scan.column_buffers`)
+    holds each packed value, NULL for each missing one (a float NaN stays a value), integers
+    narrowed to the warehouse's INTEGER; a value too wide for it raises as Arrow's cast does."""
+    import pyarrow as pa
+
+    from ingest.records import epoch_table
+
+    rows = [{name: None for name in EPOCH_COLUMNS} for _ in range(10)]
+    for i, row in enumerate(rows):
+        row.update(epoch=i, segment=i % 2, lr=0.1 / (i + 1), val_acc=float("nan") if i == 3 else 40.0 + i)
+        row["started_at"] = None if i == 7 else 1_700_000_000_000_000 + i
+        row["train_loss"] = None if i % 3 else 1.5
+    packed = EpochRows.from_columns({name: [row[name] for row in rows] for name in EPOCH_COLUMNS})
+    run_ids = b"".join(int(5).to_bytes(8, "little", signed=True) for _ in rows)
+    table = epoch_table(run_ids, packed.data)
+    assert table.column("run_id").to_pylist() == [5] * 10
+    assert table.schema.field("epoch").type == pa.int32() and table.schema.field("started_at").type == pa.timestamp("us")
+    for name in EPOCH_COLUMNS:
+        got, want = table.column(name).to_pylist(), packed.column(name)
+        assert [g != g if w != w else g == w for g, w in zip(got, want)] == [True] * 10, name
+    assert table.column("val_acc").null_count == 0 and math.isnan(table.column("val_acc")[3].as_py())
+    assert table.column("train_loss").null_count == 6 and table.column("pgd20_acc").null_count == 10
+    too_wide = EpochRows.from_columns({name: [1 << 40 if name == "epoch" else None] for name in EPOCH_COLUMNS})
+    with pytest.raises(OverflowError):
+        epoch_table(int(5).to_bytes(8, "little"), too_wide.data)
