@@ -1162,6 +1162,9 @@ static PyObject *corruption_results(PyObject *module, PyObject *args)
  * It does what the walk in Python did: entries listed with their type (a stat when the listing has
  * none), symbolic links not followed, `.git` folders not entered, a folder or file that cannot be
  * listed or stat'ed passed over, names decoded as os.fsdecode does (undecodable bytes as surrogates).
+ * It makes the FoundFile tuples itself and gives them in the order of their paths' bytes (each
+ * folder's entries sorted, a folder's name as if followed by '/'), so that discover's sort by path is
+ * one pass; a folder is listed and its files stat'ed without the GIL.
  */
 
 #ifdef __APPLE__
@@ -1193,87 +1196,184 @@ static int path_extend(Path *path, const char *part, size_t n)
     return 0;
 }
 
-/* One file row: (path, root, rel_path, name, size, mtime_ns); `rel_start` is where the path below the
+/* One file: an instance of `type` (a tuple type of 8 items: ingest/discover.py FoundFile) holding
+ * (path, root, rel_path, name, size, mtime_ns, "", None); `rel_start` is where the path below the
  * root begins, `name_start` where the file's name does. */
-static int add_file(PyObject *out, PyObject *root, const Path *path, size_t rel_start, size_t name_start,
-                    const struct stat *st)
+static int add_file(PyObject *out, PyTypeObject *type, PyObject *root, const Path *path, size_t rel_start,
+                    size_t name_start, long long size, long long mtime_ns)
 {
-    PyObject *row = Py_BuildValue(
-        "(NONNLL)", PyUnicode_DecodeFSDefaultAndSize(path->bytes, (Py_ssize_t)path->length), root,
+    PyObject *items[8] = {
+        PyUnicode_DecodeFSDefaultAndSize(path->bytes, (Py_ssize_t)path->length), Py_NewRef(root),
         PyUnicode_DecodeFSDefaultAndSize(path->bytes + rel_start, (Py_ssize_t)(path->length - rel_start)),
         PyUnicode_DecodeFSDefaultAndSize(path->bytes + name_start, (Py_ssize_t)(path->length - name_start)),
-        (long long)st->st_size, MTIME_NS(st));
-    if (row == NULL)
+        PyLong_FromLongLong(size), PyLong_FromLongLong(mtime_ns), PyUnicode_FromStringAndSize("", 0),
+        Py_NewRef(Py_None)};
+    PyObject *row = NULL;
+    int complete = 1;
+    for (int i = 0; i < 8; i++)
+        complete = complete && items[i] != NULL;
+    if (complete)
+        row = type->tp_alloc(type, 8);
+    if (row == NULL) {
+        for (int i = 0; i < 8; i++)
+            Py_XDECREF(items[i]);
         return -1;
+    }
+    for (int i = 0; i < 8; i++)
+        PyTuple_SET_ITEM(row, i, items[i]);
     int failed = PyList_Append(out, row);
     Py_DECREF(row);
     return failed;
 }
 
-/* The folder at `path` (its text ends with '/'): its files added to `out`, then its folders walked. */
-static int walk_folder(PyObject *out, PyObject *root, Path *path, size_t rel_start)
+/* An entry of a folder listed without the GIL: its name (in the folder's name buffer), whether it is a
+ * folder, and a file's size and mtime. */
+typedef struct {
+    const char *name;
+    size_t name_at, length;
+    int is_folder;
+    long long size, mtime_ns;
+} Entry;
+
+/* The byte of an entry's path at `i` past the folder: a folder's name goes on with '/'; -1 past the end. */
+static int entry_byte(const Entry *e, size_t i)
 {
-    DIR *dir = opendir(path->bytes);
+    if (i < e->length)
+        return (unsigned char)e->name[i];
+    return i == e->length && e->is_folder ? '/' : -1;
+}
+
+/* Entries in the order of their paths' bytes: a folder's files sort as its name followed by '/'. */
+static int compare_entries(const void *x, const void *y)
+{
+    const Entry *a = x, *b = y;
+    size_t n = a->length < b->length ? a->length : b->length;
+    int c = memcmp(a->name, b->name, n);
+    for (size_t i = n; c == 0; i++) {
+        int ca = entry_byte(a, i), cb = entry_byte(b, i);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        if (ca < 0)
+            break;
+    }
+    return c;
+}
+
+/* The entries of the folder at `path` (its files stat'ed; `.git` folders, links and other kinds left
+ * out), sorted; called without the GIL (raw allocations only). Returns the count, -1 for no memory;
+ * a folder that cannot be listed has none. `*names` holds the names, each ending in '\0'. */
+static Py_ssize_t list_folder(const char *path, Entry **entries_out, char **names_out)
+{
+    DIR *dir = opendir(path);
+    *entries_out = NULL;
+    *names_out = NULL;
     if (dir == NULL)
-        return 0; /* cannot be listed: passed over */
-    size_t folder_length = path->length;
-    char *folders = NULL; /* the names of its folders, each ending in '\0' */
-    size_t folders_length = 0, folders_room = 0;
-    int failed = 0;
+        return 0;
+    Entry *entries = NULL;
+    char *names = NULL;
+    size_t n = 0, room = 0, names_length = 0, names_room = 0;
+    int no_memory = 0;
     struct dirent *entry;
-    while (!failed && (entry = readdir(dir)) != NULL) {
+    while (!no_memory && (entry = readdir(dir)) != NULL) {
         const char *name = entry->d_name;
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
             continue;
-        size_t n = strlen(name);
         struct stat st;
+        int have_stat = 0;
         int is_folder = entry->d_type == DT_DIR, is_file = entry->d_type == DT_REG;
         if (entry->d_type == DT_UNKNOWN) {
             if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
                 continue;
+            have_stat = 1;
             is_folder = S_ISDIR(st.st_mode);
             is_file = S_ISREG(st.st_mode);
         }
-        if (is_folder) {
-            if (strcmp(name, ".git") == 0)
-                continue;
-            if (folders_length + n + 1 > folders_room) {
-                size_t room = (folders_length + n + 1) * 2;
-                char *grown = PyMem_Realloc(folders, room);
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    failed = 1;
-                    break;
-                }
-                folders = grown;
-                folders_room = room;
-            }
-            memcpy(folders + folders_length, name, n + 1);
-            folders_length += n + 1;
-        } else if (is_file) {
-            if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-                continue;
-            failed = path_extend(path, name, n) != 0 || add_file(out, root, path, rel_start, folder_length, &st) != 0;
-            path->length = folder_length;
-            path->bytes[folder_length] = '\0';
+        if (is_folder && strcmp(name, ".git") == 0)
+            continue;
+        if (is_file && !have_stat && fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (!is_folder && !(is_file && S_ISREG(st.st_mode)))
+            continue;
+        size_t length = strlen(name);
+        if (n == room) {
+            room = room ? room * 2 : 64;
+            Entry *grown = PyMem_RawRealloc(entries, room * sizeof(Entry));
+            no_memory = grown == NULL;
+            if (!no_memory)
+                entries = grown;
         }
+        if (!no_memory && names_length + length + 1 > names_room) {
+            names_room = (names_length + length + 1) * 2;
+            char *grown = PyMem_RawRealloc(names, names_room);
+            no_memory = grown == NULL;
+            if (!no_memory)
+                names = grown;
+        }
+        if (no_memory)
+            break;
+        memcpy(names + names_length, name, length + 1);
+        entries[n] = (Entry){NULL, names_length, length, is_folder, is_folder ? 0 : (long long)st.st_size,
+                             is_folder ? 0 : MTIME_NS(&st)};
+        names_length += length + 1;
+        n++;
     }
     closedir(dir);
-    for (size_t at = 0; !failed && at < folders_length; at += strlen(folders + at) + 1) {
-        failed = path_extend(path, folders + at, strlen(folders + at)) != 0 || path_extend(path, "/", 1) != 0 ||
-                 walk_folder(out, root, path, rel_start) != 0;
+    if (no_memory) {
+        PyMem_RawFree(entries);
+        PyMem_RawFree(names);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        entries[i].name = names + entries[i].name_at;
+    qsort(entries, n, sizeof(Entry), compare_entries);
+    *entries_out = entries;
+    *names_out = names;
+    return (Py_ssize_t)n;
+}
+
+/* The folder at `path` (its text ends with '/'): its files and the files below its folders added to
+ * `out` in the order of their paths' bytes. The folder is listed and its files stat'ed without the
+ * GIL: a thread of the ingest plans meanwhile. */
+static int walk_folder(PyObject *out, PyTypeObject *type, PyObject *root, Path *path, size_t rel_start)
+{
+    Entry *entries;
+    char *names;
+    Py_ssize_t n;
+    Py_BEGIN_ALLOW_THREADS
+    n = list_folder(path->bytes, &entries, &names);
+    Py_END_ALLOW_THREADS
+    if (n < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t folder_length = path->length;
+    int failed = 0;
+    for (Py_ssize_t i = 0; !failed && i < n; i++) {
+        const Entry *e = &entries[i];
+        if (e->is_folder)
+            failed = path_extend(path, e->name, e->length) != 0 || path_extend(path, "/", 1) != 0 ||
+                     walk_folder(out, type, root, path, rel_start) != 0;
+        else
+            failed = path_extend(path, e->name, e->length) != 0 ||
+                     add_file(out, type, root, path, rel_start, folder_length, e->size, e->mtime_ns) != 0;
         path->length = folder_length;
         path->bytes[folder_length] = '\0';
     }
-    PyMem_Free(folders);
+    PyMem_RawFree(entries);
+    PyMem_RawFree(names);
     return failed ? -1 : 0;
 }
 
 static PyObject *walk_files(PyObject *module, PyObject *args)
 {
     PyObject *root, *encoded;
-    if (!PyArg_ParseTuple(args, "U", &root))
+    PyTypeObject *type;
+    if (!PyArg_ParseTuple(args, "UO!:walk_files", &root, &PyType_Type, &type))
         return NULL;
+    if (!PyType_IsSubtype(type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "walk_files: the row type must be a tuple type");
+        return NULL;
+    }
     if (!PyUnicode_FSConverter(root, &encoded))
         return NULL;
     Path path = {NULL, 0, 0};
@@ -1283,7 +1383,7 @@ static PyObject *walk_files(PyObject *module, PyObject *args)
     int failed = out == NULL || path_extend(&path, bytes, n) != 0 ||
                  ((n == 0 || bytes[n - 1] != '/') && path_extend(&path, "/", 1) != 0);
     if (!failed)
-        failed = walk_folder(out, root, &path, path.length) != 0;
+        failed = walk_folder(out, type, root, &path, path.length) != 0;
     Py_DECREF(encoded);
     PyMem_Free(path.bytes);
     if (failed) {
@@ -1364,8 +1464,9 @@ static PyMethodDef methods[] = {
      "column of packed epoch rows as the buffers of an Arrow array (validity None: no nulls); as_int32 narrows each\n"
      "value (0 under a null) and raises OverflowError for one too wide."},
     {"walk_files", walk_files, METH_VARARGS,
-     "walk_files(root: str) -> [(path, root, rel_path, name, size, mtime_ns)]: the regular files below the folder\n"
-     "root, in no order (symbolic links not followed, .git folders not entered, what cannot be listed passed over)."},
+     "walk_files(root: str, row: type) -> [row(path, root, rel_path, name, size, mtime_ns, '', None)]: the regular\n"
+     "files below the folder root in the order of their paths' bytes (symbolic links not followed, .git folders not\n"
+     "entered, what cannot be listed passed over); row is a tuple type of 8 items (ingest/discover.py FoundFile)."},
     {NULL, NULL, 0, NULL},
 };
 

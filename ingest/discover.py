@@ -44,31 +44,31 @@ class FoundFile(NamedTuple):
         return classify(self.name)
 
 
-_make = tuple.__new__
-_AS_FOUND = ("", None)
-"""os_path and note of a file whose path is text as found (`_readable_paths` escapes the others)."""
-
-
 def discover(roots: list[Path]) -> list[FoundFile]:
     """All regular files under the roots (a root may also be a single file), sorted by path; a file
     under two roots given is the first root's.
 
     Symbolic links are not followed. Only names and `stat` results are gathered, by the compiled
-    walk (ingest/_scan.c `walk_files`): a re-ingest of tens of thousands of unchanged files finds
-    them in a fraction of a second.
+    walk (ingest/_scan.c `walk_files`), which makes the FoundFile tuples itself, in the order of
+    their paths' bytes: a re-ingest of tens of thousands of unchanged files finds them in a
+    fraction of a second, and sorting them by path (the order of their text) is one pass.
     """
     found: dict[str, FoundFile] = {}
+    walked: list[FoundFile] = []
     for root in roots:
         root_s = str(Path(root).resolve())
-        if os.path.isfile(root_s):
+        if os.path.isfile(root_s):  # a file given as a root is its own root
             st = os.stat(root_s)
             name = os.path.basename(root_s)
             found[root_s] = FoundFile(root_s, root_s, name, name, st.st_size, st.st_mtime_ns)
-            continue
-        for row in walk_files(root_s):
-            if row[0] not in found:  # made as a tuple: FoundFile(*row) costs twice as much per file
-                found[row[0]] = _make(FoundFile, row + _AS_FOUND)
-    return _readable_paths([found[p] for p in sorted(found)])
+        elif len(roots) == 1:
+            walked = walk_files(root_s, FoundFile)
+        else:  # a file under two roots is the first root's
+            for f in walk_files(root_s, FoundFile):
+                found.setdefault(f.path, f)
+    walked.extend(found.values())
+    walked.sort()  # the text's order (the walk's is the bytes'): the same but for undecodable bytes
+    return _readable_paths(walked)
 
 
 def _readable_paths(files: list[FoundFile]) -> list[FoundFile]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest._scan import walk_files
-from ingest.discover import NOT_UTF8, discover
+from ingest.discover import NOT_UTF8, FoundFile, discover
 
 
 def python_walk(folder: str, root: str, prefix: str = "") -> list[tuple]:
@@ -61,10 +61,19 @@ def odd_tree(root: Path) -> None:
     os.utime(root / "msu" / "arch_1.log", ns=(5, 1_700_000_000_123_456_789))
 
 
+def walked(root: str) -> list[tuple]:
+    """The compiled walk's rows as the plain-Python walk gives them, and in the order of their
+    paths' bytes (FoundFile tuples, their last two items as for a path that is text)."""
+    found = walk_files(root, FoundFile)
+    assert all(type(f) is FoundFile and f[6:] == ("", None) for f in found)
+    assert [os.fsencode(f.path) for f in found] == sorted(os.fsencode(f.path) for f in found)
+    return sorted(tuple(f[:6]) for f in found)
+
+
 def test_the_compiled_walk_lists_what_the_python_walk_lists(tmp_path):
     odd_tree(tmp_path)
     root = str(tmp_path)
-    rows = sorted(walk_files(root))
+    rows = walked(root)
     assert rows == python_walk(root, root)
     names = {row[2] for row in rows}
     assert "msu/arch_1.log" in names and "msu/.git" in names and ".git/objects/arch_1.log" not in names
@@ -92,7 +101,7 @@ def test_the_compiled_walk_agrees_on_random_trees(tmp_path, seed):
         else:
             target.write_bytes(b"a" * rng.randrange(100))
     for folder in [tmp_path, *rng.sample(folders, 3)]:
-        assert sorted(walk_files(str(folder))) == python_walk(str(folder), str(folder))
+        assert walked(str(folder)) == python_walk(str(folder), str(folder))
 
 
 def test_discover_sorts_by_path_and_gives_a_file_under_two_roots_to_the_first(tmp_path):
