@@ -231,20 +231,23 @@ def plan(run: IngestRun) -> None:
     run.inputs = _Inputs(run.roots, sources, histories, [], _code_repos(run.given_code_repos, sources))
     run.identity = file_identity(run.target)
     with snapshot(run.target) as current, ExitStack() as opened:
+        # the files are found in a thread (the walk lists folders without the GIL) while the
+        # warehouse is opened, on the core the walk leaves idle
+        finding = opened.enter_context(ThreadPoolExecutor(max_workers=1)).submit(discover, run.roots)
         # one read-only connection for what the file recorded and, when nothing is to be written,
         # the summary's counts (a rebuild never opens the file it replaces)
         con = None
         if not run.rebuild and current is not None and current.exists():
             con = connect_as(current, run.target, read_only=True)
             opened.callback(con.close)
-        # the `git log` of each root whose every file's provenance is decided again starts now, on
-        # the core that finding the files leaves idle, and is read in a thread while the logs are
-        # parsed; a root with only new paths to decide has its history read then. Run for nothing,
-        # it took ~1 s of a core, which a re-ingest of a few changed logs shared with its plan
+        # the `git log` of each root whose every file's provenance is decided again starts now,
+        # while the files are found, and is read in a thread while the logs are parsed; a root with
+        # only new paths to decide has its history read then. Run for nothing, it took ~1 s of a
+        # core, which a re-ingest of a few changed logs shared with its plan
         version, roots = recorded_roots(con, run.target) if con is not None else (0, {})
         stale = stale_roots(version, roots, run.inputs.attribution_keys())
         run.logs = run.resources.enter_context(started_logs({r: h for r, h in histories.items() if r in stale}))
-        run.inputs.found = discover(run.roots)
+        run.inputs.found = finding.result()
         summary.seen = len(run.inputs.found)
         run.plan, recorded, run.params = _plan(con, current, run.target, run.inputs, summary, run.rebuild)
     if run.writes:
