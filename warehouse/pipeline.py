@@ -15,7 +15,8 @@
                  of the replaced rows of other changed files, copied from the rows they replace;
                  the commits of the code repositories (--code-repo, the sites files' [code] repos,
                  those of earlier ingests) matched to every log's code fingerprint
-      derive     derived columns and tables (sql/steps/)
+      derive     derived columns and tables (sql/steps/): of the files loaded, or of all of them
+                 after a migration or when the provenance or the code repositories changed
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
                  invariants (warehouse/invariants.py); the tables' fingerprints, kept for the next
                  commands (warehouse/results.py), and the caller's `after_commit` (`nares ingest`:

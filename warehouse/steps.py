@@ -9,8 +9,9 @@ A step may derive again only the rows of the files the ingest loaded (the DuckDB
 alone: the others' derived rows are still right, as long as these very steps derived them. So the
 warehouse records which steps derived its rows (meta `derived_by`: the steps' fingerprint and the
 ingest it was written by); when that is not this tool's steps after the last ingest (another
-version of the tool wrote since), and without an ingest id (an upgrade, a migrated warehouse: a
-derived table may be new), every step derives every row.
+version of the tool wrote since), outside an ingest (an upgrade), and when the ingest asks for
+`everything` (a migrated warehouse, whose derived table may be new; provenance or code
+repositories that changed for files it did not read), every step derives every row.
 """
 from __future__ import annotations
 
