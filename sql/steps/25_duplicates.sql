@@ -24,8 +24,8 @@ where
     and (
         getvariable('loaded_by_ingest') is null
         or sha256 in (
-            select sha256 from files
-            where ingest_id = getvariable('loaded_by_ingest')
+            select loaded.sha256 from files as loaded
+            where loaded.ingest_id = getvariable('loaded_by_ingest')
         )
     );
 
