@@ -46,7 +46,7 @@ from evals
 where code_fingerprint is not null;
 
 -- the files whose logs' code_commits are derived again
-create or replace temp table _rederived as
+create or replace temp table _rederived_files as
 select file_id from files
 where
     getvariable('loaded_by_ingest') is null
@@ -156,7 +156,7 @@ commit_sets as (
 
 rederived_logs as (
     select * from _logs
-    where file_id in (select file_id from _rederived)
+    where file_id in (select file_id from _rederived_files)
 )
 
 select
@@ -177,7 +177,7 @@ from (
         c.commits
     from runs as r
     left join _log_commits as c on c.source = 'run' and r.run_id = c.id
-    where r.file_id in (select file_id from _rederived)
+    where r.file_id in (select file_id from _rederived_files)
 ) as n
 where runs.run_id = n.run_id and runs.code_commits is distinct from n.commits;
 
@@ -188,11 +188,11 @@ from (
         c.commits
     from evals as e
     left join _log_commits as c on c.source = 'eval' and e.eval_id = c.id
-    where e.file_id in (select file_id from _rederived)
+    where e.file_id in (select file_id from _rederived_files)
 ) as n
 where evals.eval_id = n.eval_id and evals.code_commits is distinct from n.commits;
 
 drop table _log_commits;
 drop table _logs;
-drop table _rederived;
+drop table _rederived_files;
 drop table _window;
