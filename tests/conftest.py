@@ -10,6 +10,7 @@ import pickle
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -47,10 +48,21 @@ def pytest_configure(config):
 
     A worker of several (pytest-xdist) gives DuckDB one thread ($RNB_THREADS, inherited by the
     commands it starts): the workers fill the cores already, and DuckDB's threads on top of them
-    cost CPU in handing tiny queries' work around (the fast run took ~13% less time)."""
+    cost CPU in handing tiny queries' work around (the fast run took ~13% less time).
+
+    The tool's modules are compiled to bytecode once, by the process that starts the run, as `pip
+    install` leaves an installed tool (`benchmarks.run.byte_compile`; an editable install has
+    none): with PYTHONDONTWRITEBYTECODE set, every worker and every command a test starts compiled
+    them again (~7-15% of the fast run's CPU). A module changed later is compiled again by the
+    next run; Python never runs a stale one (it compares the source's time and size)."""
     if getattr(config, "workerinput", {}).get("workercount", 1) > 1:
         os.environ.setdefault("RNB_THREADS", "1")
-    if config.option.basetemp or hasattr(config, "workerinput"):  # a worker's folder comes from the controller
+    if hasattr(config, "workerinput"):  # a worker's folder comes from the controller
+        return
+    from benchmarks.run import byte_compile
+
+    byte_compile()
+    if config.option.basetemp:
         return
     shm = Path("/dev/shm")
     try:
@@ -82,6 +94,18 @@ FEW_LONG_TESTS = ("test_spark.py", "test_report.py", "test_migrate.py", "test_co
 """Modules whose few tests take long (Spark's JVM in the full run; reports, upgrades, concurrent
 writers, fuzzing: 5 to 15 s each in the fast run): scheduled first, as the modules with many
 tests are."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """pytest keeps each test module it rewrote (for its assertion messages) in __pycache__, unless
+    bytecode is not written (PYTHONDONTWRITEBYTECODE): then every process of every run rewrote all
+    of them again (~2 s of each worker's start). Written while the modules are collected only."""
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = before
 
 
 def pytest_collection_modifyitems(items):

@@ -111,6 +111,7 @@ def test_render_checks_formats(tmp_path):
 
 # --- checks run together: the helper views they share are computed once ------------------------
 
+@pytest.mark.slow
 def test_checks_run_together_give_the_rows_each_gives_alone(demo_warehouse):
     """All checks at once read the rows of run_summary, run_neighbours, ... computed once; one
     check alone shares nothing and reads the views: the same headlines and rows."""

@@ -114,6 +114,7 @@ def test_changed_file_replaces_only_its_rows(ingested_samples):
     assert query(db_path, "select distinct link_method from evals where arch_id = 2") == [("only_run",)]
 
 
+@pytest.mark.slow
 def test_a_changed_log_writes_only_the_rows_that_changed(tmp_path, monkeypatch):
     """A training log that grew by two epochs gets those two epochs rows written; one changed in an
     old epoch has its run's epochs replaced whole; one that got a byte more writes no epochs or

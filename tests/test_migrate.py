@@ -133,6 +133,7 @@ def test_migrate_brings_a_file_at_an_older_version_to_the_fresh_schema_keeping_i
         assert after[table] == before[table], table
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", older_versions())
 def test_reading_an_older_file_upgrades_it_like_a_fresh_ingest(version, fresh, fresh_contents, tmp_path, monkeypatch):
     """What every reading command does with an older file: migrate, derive, install the views."""

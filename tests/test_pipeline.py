@@ -243,6 +243,7 @@ def test_a_plan_classifies_only_the_files_it_reads_while_the_kinds_are_the_same(
     assert sorted(asked) == sorted(f.name for f in found)
 
 
+@pytest.mark.slow
 def test_the_kinds_key_is_recorded_only_when_every_row_was_classified_by_it(tmp_path):
     """Rows under a root the ingest was not given keep the kinds an earlier classification gave
     them: the key is then dropped, and recorded again by an ingest that classified every row."""

@@ -140,6 +140,7 @@ def test_install_keeps_user_values_and_adds_what_the_table_lacks():
         (5.0, 5.0)]
 
 
+@pytest.mark.slow
 def test_a_new_check_folder_is_registered_installed_and_answers(sql_copy):
     add_new_check(sql_copy)
     assert "slow_runs" in [c.name for c in checks(sql_copy)]

@@ -64,6 +64,7 @@ def test_a_parameter_changed_in_the_duckdb_shell_is_computed_again(demo_warehous
     assert after["best_epoch"] != before["best_epoch"]
 
 
+@pytest.mark.slow
 def test_rows_deleted_in_the_duckdb_shell_are_never_answered_from_the_kept(demo_warehouse_copy):
     headlines(demo_warehouse_copy)
     con = duckdb.connect(str(demo_warehouse_copy))
@@ -80,6 +81,7 @@ def nares_ingest(logs: Path, db: Path) -> None:
     assert output.exit_code == 0
 
 
+@pytest.mark.slow
 def test_the_ingest_keeps_what_the_next_check_reads_until_its_inputs_change(samples, db_path, own_cache, monkeypatch):
     nares_ingest(samples, db_path)
     computed = headlines(db_path, kept=False)
@@ -182,6 +184,7 @@ def test_report_rows_read_from_the_kept_equal_the_computed(demo_warehouse_copy, 
         con.close()
 
 
+@pytest.mark.slow
 def test_a_reader_still_open_on_an_older_version_never_mixes_it_with_the_newer(samples, db_path):
     """In one process (a notebook), a Warehouse left open keeps DuckDB's database of the version
     it opened, which a Warehouse opened later may be handed too: its kept fingerprints (the newer

@@ -228,6 +228,7 @@ def histories_read(monkeypatch) -> list[list[str]]:
     return reads
 
 
+@pytest.mark.slow
 def test_changed_logs_keep_their_provenance_and_only_new_paths_need_the_history(ingested_repo, tmp_path, monkeypatch):
     """A re-ingest of changed logs, with the sites file and HEAD unchanged, decides nothing again:
     the replaced files rows keep their provenance and site, and no git history is read. A file at a

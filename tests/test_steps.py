@@ -106,6 +106,7 @@ def test_steps_on_rows_they_already_derived_update_no_row(demo_con):
     assert {t: demo_con.execute(f"select * from {t} order by all").fetchall() for t in before} == before
 
 
+@pytest.mark.slow
 def test_a_re_ingest_derives_only_the_loaded_files_rows_while_these_steps_derived_the_rest(ingested_samples):
     """The rows of a file the re-ingest did not read stay as derived before; when meta `derived_by`
     says other steps (another version of the tool) derived them, or an ingest since, every row is

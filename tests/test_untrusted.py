@@ -92,8 +92,8 @@ COMMANDS = {
 }
 
 
-SLOW_COMMANDS = {"report", "export parquet", "export release"}
-"""The commands whose run here takes more than a few seconds (marked slow)."""
+SLOW_COMMANDS = {"check", "report", "export parquet", "export release"}
+"""The commands whose run here takes more than about 1.5 s (marked slow)."""
 
 
 @pytest.mark.parametrize("command", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_COMMANDS else c

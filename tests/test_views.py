@@ -566,6 +566,7 @@ def test_reingest_keeps_current_views_and_restores_a_dropped_one(tmp_path: Path,
     con.close()
 
 
+@pytest.mark.slow
 def test_trust_covers_headline_and_flagged_views(empty):
     """A headline or flagged view edited by hand is not the tool's: reading commands use their own."""
     from warehouse.trust import differing_views, use_tool_views
