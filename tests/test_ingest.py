@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BASE_LINF, TRAIN_LOG, query
+from conftest import BASE_LINF, ROOT, TRAIN_LOG, query
 from test_parallel import fail_on, raise_boom
 from typer.testing import CliRunner
 
@@ -331,6 +332,28 @@ def test_every_table_and_column_has_a_comment(samples_warehouse):
     assert query(db_path, "select count(*) from duckdb_tables() "
                           "where database_name = current_database() and (comment is null or comment = '')") == [(0,)]
 
+
+REPO_PATH_IN_TEXT = re.compile(r"\b(?:sql|warehouse|ingest|reports|application|demo)/[\w./-]+?\.(?:sql|py|toml|c)\b")
+"""A file of this repository named in a comment, e.g. sql/steps/20_lr_drops.sql (a name with a
+placeholder in brackets, sql/checks/<name>/v<N>.sql, does not match; one numbered NNN_ does)."""
+
+
+def names_a_file_of_the_tool(path: str) -> bool:
+    """The file exists; for a numbered pattern (sql/migrations/NNN_name.sql) its folder holds such files."""
+    if re.search(r"/N+_\w+\.\w+$", path):
+        folder, suffix = ROOT / path.rsplit("/", 1)[0], path.rsplit(".", 1)[1]
+        return any(re.fullmatch(rf"\d+_[\w-]+\.{suffix}", f.name) for f in folder.glob(f"*.{suffix}"))
+    return (ROOT / path).is_file()
+
+
+def test_every_file_a_table_view_or_column_comment_names_exists(samples_warehouse):
+    """The comments the duckdb shell shows send the reader to files of the tool: each one exists."""
+    comments = query(samples_warehouse, "select comment from duckdb_tables() where database_name = current_database() "
+                                        "union all select comment from duckdb_views() where not internal "
+                                        "union all select comment from duckdb_columns() where database_name = current_database()")
+    named = {path for (comment,) in comments if comment for path in REPO_PATH_IN_TEXT.findall(comment)}
+    assert "sql/steps/20_lr_drops.sql" in named
+    assert sorted(path for path in named if not names_a_file_of_the_tool(path)) == []
 
 @pytest.mark.slow
 def test_opens_in_the_duckdb_shell_read_only(samples_warehouse):
