@@ -53,7 +53,7 @@ def pytest_configure(config):
     The tool's modules are compiled to bytecode once, by the process that starts the run, as `pip
     install` leaves an installed tool (`benchmarks.run.byte_compile`; an editable install has
     none): with PYTHONDONTWRITEBYTECODE set, every worker and every command a test starts compiled
-    them again (~7-15% of the fast run's CPU). A module changed later is compiled again by the
+    them again (6-17% of the fast run's CPU in paired runs). A module changed later is compiled again by the
     next run; Python never runs a stale one (it compares the source's time and size)."""
     if getattr(config, "workerinput", {}).get("workercount", 1) > 1:
         os.environ.setdefault("RNB_THREADS", "1")

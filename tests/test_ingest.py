@@ -355,6 +355,7 @@ def test_every_file_a_table_view_or_column_comment_names_exists(samples_warehous
     assert "sql/steps/20_lr_drops.sql" in named
     assert sorted(path for path in named if not names_a_file_of_the_tool(path)) == []
 
+
 @pytest.mark.slow
 def test_opens_in_the_duckdb_shell_read_only(samples_warehouse):
     cli = shutil.which("duckdb", path=os.path.dirname(sys.executable)) or shutil.which("duckdb")
