@@ -10,7 +10,7 @@ thousands remain visible; the zoomed panels show each band's archs one by one.
 from __future__ import annotations
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, hconcat, inline, layer, vconcat
 from reports.lazy import alt
 from reports.style import low_rule, site_scale, title
 
@@ -67,7 +67,7 @@ def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, x_scale: alt.
     layers = [points, low]
     if bands:
         layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q", scale=x_scale)), *layers]
-    return alt.layer(*layers).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT, title=alt.TitleParams(heading, fontSize=13))
+    return layer(*layers).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT, title=alt.TitleParams(heading, fontSize=13))
 
 
 def _zoom(rows: list[dict], band: dict, colour: alt.Color, y_scale: alt.Scale) -> alt.LayerChart:
@@ -80,7 +80,7 @@ def _zoom(rows: list[dict], band: dict, colour: alt.Color, y_scale: alt.Scale) -
         color="#e45756", opacity=0.16).encode(x=alt.X("from:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), x2="to:Q")
     points = alt.Chart(inline(near)).mark_circle(size=40, opacity=0.85).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 (%)", scale=y_scale), color=colour, tooltip=_tooltip())
-    return alt.layer(shade, points).properties(
+    return layer(shade, points).properties(
         width=ZOOM_WIDTH, height=150,
         title=alt.TitleParams(f"band {band['band_id']}: archs {band['arch_ids']}", fontSize=12,
                               subtitle=f"{band['sites']}, trained {band['trained']}"),
@@ -151,9 +151,9 @@ def arch_bands_chart(rows: list[dict], bands: list[dict], sites: list[str], mont
     zoom_colour = _month_colour(months, legend=False)
     zooms = [_zoom(rows, b, zoom_colour, y_scale) for b in zoomed]
     for start in range(0, len(zooms), 3):
-        panels.append(alt.hconcat(*zooms[start:start + 3], spacing=24))
+        panels.append(hconcat(*zooms[start:start + 3], spacing=24))
     # one copy of the 15,625 rows instead of one per panel: composing charts deep-copies inline data
-    chart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
+    chart = vconcat(*panels, spacing=18).resolve_scale(color="independent").properties(
         title=title(heading, subtitle))
     chart["datasets"] = {RUNS_DATASET: rows}  # set, not `properties()`: that validates every row
     return chart

@@ -7,7 +7,7 @@ healthy site peaks just after the first decay; a site whose runs degrade peaks l
 from __future__ import annotations
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline, layer
 from reports.lazy import alt
 from reports.style import EARLY_COLOURS, HEIGHT, WIDTH, count_scale, file_site, fixed_scale, title
 
@@ -50,7 +50,7 @@ def _decay_text(decays: list[dict]) -> str:
 
 def best_epoch_chart(bins: list[dict], decays: list[dict], epochs: int, heading: str,
                      subtitle: list[str]) -> alt.LayerChart:
-    return alt.layer(_bars(bins, epochs), _decay_rules(decays)).properties(
+    return layer(_bars(bins, epochs), _decay_rules(decays)).properties(
         width=WIDTH, height=HEIGHT, title=title(heading, subtitle))
 
 

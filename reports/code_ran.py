@@ -8,7 +8,7 @@ are ringed. A cause in the code shows as a colour or a shape that holds the ring
 from __future__ import annotations
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline, layer
 from reports.lazy import alt
 from reports.style import HEIGHT, WIDTH, fixed_scale, title
 
@@ -30,7 +30,7 @@ def code_timeline_chart(rows: list[dict], ringed: list[dict], subtitle: list[str
     rings = alt.Chart(inline(ringed)).mark_point(size=140, color="black", strokeWidth=1.2).encode(
         x=x, y=y, tooltip=tooltip)
     layers = [points] + ([rings] if ringed else [])
-    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=title(
+    return layer(*layers).properties(width=WIDTH, height=HEIGHT, title=title(
         "Which code ran: start time and arch id of every run", subtitle))
 
 

@@ -13,7 +13,7 @@ earlier selection are removed like any figure a report no longer draws (reports/
 from __future__ import annotations
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, concat, inline, layer
 from reports.lazy import alt
 from reports.style import HEIGHT, METRIC_DASHES, site_colours, title
 
@@ -104,7 +104,7 @@ def curves_chart(curves: list[dict], decays: list[dict], best_rows: list[dict], 
         align="left", baseline="bottom", dx=3, dy=-3, fontSize=10, color="#555").encode(
         x=x, y=alt.value(HEIGHT + 40), text="label:N")
     layers = [rules, labels, lines, best] if decays else [lines, best]
-    return alt.layer(*layers).properties(width=DETAIL_WIDTH, height=HEIGHT + 40, title=title(heading, subtitle))
+    return layer(*layers).properties(width=DETAIL_WIDTH, height=HEIGHT + 40, title=title(heading, subtitle))
 
 
 def curve_figure_name(arch_id: int, n_sites: int) -> str:
@@ -167,10 +167,10 @@ def overview_chart(panels: list[list], series_sites: dict[str, str], epochs: int
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best epoch")]),
         ]
         sites = " and ".join(sorted({r["series"] for r in rows}))
-        charts.append(alt.layer(*layers).properties(
+        charts.append(layer(*layers).properties(
             width=PANEL_WIDTH, height=PANEL_HEIGHT,
             title=alt.TitleParams(f"Arch {arch_id} ({sites})", fontSize=12)))
-    return alt.concat(*charts, columns=PANEL_COLUMNS, spacing=18).properties(title=title(heading, subtitle))
+    return concat(*charts, columns=PANEL_COLUMNS, spacing=18).properties(title=title(heading, subtitle))
 
 
 def figures(data: ReportData, context: Context) -> list[Figure]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, hconcat, inline, layer
 from reports.lazy import alt
 from reports.style import count_scale, count_top, title
 
@@ -97,7 +97,7 @@ def duplicate_chart(rows: list[dict], label: str, bins: list[float], heading: st
         y=alt.Y("value_b:Q", title=f"{site_b}: {label} test accuracy (%)", scale=scale),
         tooltip=_tooltip(site_a, site_b),
     )
-    scatter = alt.layer(diagonal, points).properties(
+    scatter = layer(diagonal, points).properties(
         width=SIDE, height=SIDE,
         title=alt.TitleParams("One point per arch; dashed: equal accuracy", fontSize=12, fontWeight="normal", color="#444"))
     binning = alt.Bin(step=step, extent=[-spread, spread])
@@ -113,11 +113,11 @@ def duplicate_chart(rows: list[dict], label: str, bins: list[float], heading: st
     mean = inline([{"x": mean_delta, "label": f"mean {mean_delta:+.1f}"}])
     rules = zero + alt.Chart(mean).mark_rule(color="#e45756", strokeWidth=2).encode(
         x="x:Q", tooltip=[alt.Tooltip("label:N", title="mean difference")])
-    differences = alt.layer(bars, rules).properties(
+    differences = layer(bars, rules).properties(
         width=SIDE - 40, height=SIDE,
         title=alt.TitleParams(f"Per arch: red line mean {mean_delta:+.1f}, dashed no difference",
                               fontSize=12, fontWeight="normal", color="#444"))
-    return alt.hconcat(scatter, differences, spacing=30).properties(title=title(heading, subtitle))
+    return hconcat(scatter, differences, spacing=30).properties(title=title(heading, subtitle))
 
 
 def _main_pair(rows: list[dict]) -> tuple[str, str] | None:

@@ -8,7 +8,7 @@ check_gpu_accuracy flags the GPU. Drawn from quartiles computed in SQL, not from
 from __future__ import annotations
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, hconcat, inline, layer
 from reports.lazy import alt
 from reports.style import FLAG_COLOURS, file_site, fixed_scale, low_rule, title
 
@@ -42,7 +42,7 @@ def _boxes(rows: list[dict], metric: str, order: list[str], y_axis: bool) -> alt
     box = base.mark_bar(size=18, opacity=0.55).encode(x="q1_acc:Q", x2="q3_acc:Q", y=y, color=colour, tooltip=_tooltip())
     median = base.mark_tick(color="black", thickness=2, size=18).encode(x="median_acc:Q", y=y, tooltip=_tooltip())
     mean = base.mark_point(shape="diamond", filled=True, size=60, color="black").encode(x="mean_acc:Q", y=y, tooltip=_tooltip())
-    return alt.layer(whisker, box, median, mean).properties(width=BOX_WIDTH, height=ROW_HEIGHT * len(order))
+    return layer(whisker, box, median, mean).properties(width=BOX_WIDTH, height=ROW_HEIGHT * len(order))
 
 
 def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) -> alt.LayerChart:
@@ -59,7 +59,7 @@ def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) 
     if threshold_pct is not None:
         layers.append(alt.Chart(inline([{"t": threshold_pct}])).mark_rule(
             color="#333", strokeDash=[4, 3]).encode(x="t:Q", tooltip=[alt.Tooltip("t:Q", title="flag above (%)")]))
-    return alt.layer(*layers).properties(width=SHARE_WIDTH, height=ROW_HEIGHT * len(order))
+    return layer(*layers).properties(width=SHARE_WIDTH, height=ROW_HEIGHT * len(order))
 
 
 def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, min_runs: float | None,
@@ -96,7 +96,7 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
 
 def gpu_issue_chart(rows: list[dict], order: list[str], threshold_pct: float | None, heading: str,
                     subtitle: list[str]) -> alt.HConcatChart:
-    return alt.hconcat(
+    return hconcat(
         _boxes(rows, "clean", order, True), _boxes(rows, "CW-40", order, False), _low_share(rows, order, threshold_pct),
         spacing=16,
     ).properties(title=title(heading, subtitle))

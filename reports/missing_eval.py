@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.data import ReportData
-from reports.figures import Context, Drawing, Figure, inline
+from reports.figures import Context, Drawing, Figure, inline, layer
 from reports.lazy import alt
 from reports.style import file_site, fixed_scale, title
 
@@ -71,7 +71,7 @@ def missing_eval_chart(segments: list[dict], domain: list[float], heading: str, 
     problems = [s for s in segments if s["status"] in PROBLEMS]
     layers = [alt.Chart(inline(part)).mark_rect().encode(
         x=x, x2="x_to:Q", color=colour, tooltip=_tooltip()) for part in (background, problems) if part]
-    return alt.layer(*layers).properties(width=STRIP_WIDTH, height=STRIP_HEIGHT, title=title(heading, subtitle))
+    return layer(*layers).properties(width=STRIP_WIDTH, height=STRIP_HEIGHT, title=title(heading, subtitle))
 
 
 def figures(data: ReportData, context: Context) -> list[Figure]:

@@ -784,3 +784,29 @@ def test_an_engine_started_draws_the_same_chart():
     before = images(spec, ("svg",))
     start_engine()
     assert images(spec, ("svg",)) == before and before["svg"].startswith("<svg")
+
+
+def test_charts_composed_in_place_give_the_specs_altair_gives_with_its_copies(demo_warehouse, monkeypatch):
+    """The figure functions hand each chart to `layer`, `hconcat`, ... without Altair's deep copy
+    (reports/figures.py `in_place`): every figure of the demo warehouse has the spec it has when
+    Altair copies each chart it composes."""
+    from reports import figures
+    from reports.build import collect_figures
+    from reports.data import ReportData
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(demo_warehouse.db)
+    try:
+        data = ReportData(con)
+
+        def specs() -> dict[str, str]:
+            made = collect_figures(data, figures.Context.from_data(data))
+            return {f.name: json.dumps(f.unchecked_spec(), sort_keys=True) for f in made}
+
+        in_place = specs()
+        with monkeypatch.context() as m:
+            m.setattr(figures, "in_place", lambda chart: chart)
+            copied = specs()
+    finally:
+        con.close()
+    assert len(in_place) >= 10 and in_place == copied
