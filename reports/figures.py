@@ -28,8 +28,8 @@ class Drawing:
 
     A report keys a figure's files by what its chart is made from (reports/outputs.py `figure_key`,
     with the source of reports/ and Altair's version), not by the chart's spec: building the Altair
-    objects (each layer and panel is deep-copied as it is composed) and their specs took most of a
-    report that redrew nothing, and a figure whose files are current is now never built."""
+    objects and their specs took most of a report that redrew nothing, and a figure whose files are
+    current is never built."""
 
     make: Callable[..., alt.TopLevelMixin]
     args: tuple = ()
@@ -76,7 +76,12 @@ class Figure:
 
     @property
     def chart(self) -> alt.TopLevelMixin:
-        """The Altair chart, built on first use from `drawing`."""
+        """The Altair chart, built on first use from `drawing`, whose parts copy whole (`released`)."""
+        return released(self._composed())
+
+    def _composed(self) -> alt.TopLevelMixin:
+        """The chart as built, its parts still composed in place (`in_place`): Altair's `to_dict`
+        copies them too, so the spec is made from this one."""
         if self._chart is None:
             from altair.utils.schemapi import debug_mode
 
@@ -113,7 +118,7 @@ class Figure:
         """`spec` without the schema check, for a report that embeds one whose spec is the one an
         earlier report checked and drew (reports/build.py)."""
         if self._spec is None:
-            self._spec = chart_dict(self.chart)
+            self._spec = chart_dict(self._composed())
             self._spec.pop("$schema", None)
             if self.banner:
                 self._spec["title"] = with_banner(self._spec.get("title"), self.banner)
@@ -146,8 +151,23 @@ def in_place(chart):
     half of building their specs (1.75 -> 0.74 s of CPU at full scale). The figure functions hand
     each chart to one composition and never use it again, so its copy may be the chart itself
     (Altair's copy asks a chart's `__deepcopy__` first, as for `inline` rows); the specs are the
-    same, byte for byte (tests/test_report.py)."""
+    same, byte for byte (tests/test_report.py). `Figure.chart`, which a notebook gets, takes the marks
+    off (`released`)."""
     object.__setattr__(chart, "__deepcopy__", lambda memo=None: chart)  # not a property of the spec
+    return chart
+
+
+def released(chart):
+    """`chart` with the `in_place` marks of the charts inside it taken off: a figure's chart handed
+    out (`Warehouse.figure` in a notebook) copies whole again, as Altair's charts do."""
+    todo = [chart]
+    while todo:
+        part = todo.pop()
+        vars(part).pop("__deepcopy__", None)
+        for key in ("layer", "hconcat", "vconcat", "concat"):
+            inner = part._kwds.get(key)
+            if isinstance(inner, list):
+                todo.extend(c for c in inner if isinstance(c, alt.TopLevelMixin))
     return chart
 
 

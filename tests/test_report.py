@@ -810,3 +810,25 @@ def test_charts_composed_in_place_give_the_specs_altair_gives_with_its_copies(de
     finally:
         con.close()
     assert len(in_place) >= 10 and in_place == copied
+
+
+def test_a_figures_chart_handed_out_copies_whole(demo_warehouse):
+    """The chart a notebook gets (`Figure.chart`, `Warehouse.figure`) was composed in place, but
+    copies as Altair's charts do: a change to a part of its copy leaves the chart as it was."""
+    from reports.build import collect_figures
+    from reports.data import ReportData
+    from reports.figures import Context
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(demo_warehouse.db)
+    try:
+        data = ReportData(con)
+        figure = next(f for f in collect_figures(data, Context.from_data(data)) if f.name == "dup_test_acc")
+        spec = figure.unchecked_spec()
+        chart = figure.chart
+        copied = chart.copy()
+        copied.hconcat[0].layer[0].mark = "square"
+        assert copied.hconcat[0].layer[0].mark == "square" != chart.hconcat[0].layer[0].mark
+        assert chart.to_dict(validate=False)["hconcat"][0]["layer"][0]["mark"] == spec["hconcat"][0]["layer"][0]["mark"]
+    finally:
+        con.close()
