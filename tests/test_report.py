@@ -786,6 +786,7 @@ def test_an_engine_started_draws_the_same_chart():
     assert images(spec, ("svg",)) == before and before["svg"].startswith("<svg")
 
 
+@pytest.mark.slow
 def test_charts_composed_in_place_give_the_specs_altair_gives_with_its_copies(demo_warehouse, monkeypatch):
     """The figure functions hand each chart to `layer`, `hconcat`, ... without Altair's deep copy
     (reports/figures.py `in_place`): every figure of the demo warehouse has the spec it has when
