@@ -12,7 +12,7 @@
  * an Arrow array (ingest/records.py `epoch_table`), so that parser processes never import
  * pyarrow.compute (~80 ms in each of them, more than parsing the changed logs of a re-ingest takes).
  *
- * `walk_files(root)` lists the files of a log repository for every ingest (ingest/discover.py);
+ * `walk_files(root, row)` lists the files of a log repository for every ingest (ingest/discover.py);
  * tests/test_discover.py holds it to a plain-Python walk of the same rules. It is at the end of this file.
  *
  * Why compiled: at full scale (15,625 logs, 1.5 million epochs, 3.6 GB) a Python loop over the lines

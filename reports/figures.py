@@ -165,7 +165,7 @@ def released(chart):
         part = todo.pop()
         vars(part).pop("__deepcopy__", None)
         for key in ("layer", "hconcat", "vconcat", "concat"):
-            inner = part._kwds.get(key)
+            inner = getattr(part, key, None)  # a chart's property; AttributeError when it has none
             if isinstance(inner, list):
                 todo.extend(c for c in inner if isinstance(c, alt.TopLevelMixin))
     return chart
