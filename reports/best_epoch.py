@@ -22,7 +22,7 @@ def _bars(rows: list[dict], epochs: int) -> alt.Chart:
     ).mark_bar(stroke="white", strokeWidth=0.3).encode(
         x=alt.X("best_epoch:Q", bin="binned", title="best epoch (highest CW-40 validation accuracy), 0-based",
                 scale=alt.Scale(domain=[0, epochs], nice=False), axis=alt.Axis(tickMinStep=1)),
-        x2="epoch_end:Q",
+        x2=alt.X2("epoch_end:Q"),
         y=alt.Y("n_runs:Q", title="finished runs", scale=y_scale, axis=y_axis),
         color=alt.Color("when:N", title="best epoch", scale=fixed_scale(EARLY_COLOURS),
                         legend=alt.Legend(orient="top", direction="horizontal")),
@@ -37,7 +37,7 @@ def _bars(rows: list[dict], epochs: int) -> alt.Chart:
 
 def _decay_rules(rows: list[dict]) -> alt.Chart:
     return alt.Chart(inline(rows)).mark_rule(color="#222", strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x="epoch:Q",
+        x=alt.X("epoch:Q"),
         opacity=alt.Opacity("share_pct:Q", scale=alt.Scale(domain=[0, 100], range=[0.3, 1]), legend=None),
         tooltip=[alt.Tooltip("epoch:Q", title="lr decay at epoch"), alt.Tooltip("n_runs:Q", title="runs"),
                  alt.Tooltip("share_pct:Q", title="% of finished runs", format=".1f")],

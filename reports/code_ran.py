@@ -4,6 +4,9 @@ Every run as a point of its start time (x) and arch id (y), coloured by precisio
 native-AMP path that never unscales its gradients, or fp32/apex: runs.precision_path) and shaped by
 the version of the training code its log shows (code_versions); the low runs of a band of section 4
 are ringed. A cause in the code shows as a colour or a shape that holds the ringed points.
+
+As in local_train_issue, the points carry no ARIA label each (`aria=False`), the ringed ones do:
+a screen reader gets the title, axes, legends and the band runs, not a label for every run.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ def code_timeline_chart(rows: list[dict], ringed: list[dict], subtitle: list[str
                alt.Tooltip("is_low:N", title="low run"), alt.Tooltip("in_band:N", title="in a band")]
     x = alt.X("started_at:T", title="run started")
     y = alt.Y("arch_id:Q", title="arch id", scale=alt.Scale(domain=[0, 15625]))
-    points = alt.Chart(inline(rows)).mark_point(filled=True, size=28, opacity=0.75).encode(
+    points = alt.Chart(inline(rows)).mark_point(filled=True, size=28, opacity=0.75, aria=False).encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.Color("precision_path:N", title="precision path", scale=fixed_scale(PATH_COLOURS)),
         shape=alt.Shape("code_version:N", title="training code", legend=alt.Legend(labelLimit=360)),

@@ -83,14 +83,14 @@ def curves_chart(curves: list[dict], decays: list[dict], best_rows: list[dict], 
         strokeDash=alt.StrokeDash("metric:N", title="validation accuracy",
                                   scale=alt.Scale(domain=list(METRIC_DASHES), range=list(METRIC_DASHES.values())),
                                   legend=alt.Legend(symbolStrokeWidth=2, symbolSize=400)),
-        detail="run_id:N",
+        detail=alt.Detail("run_id:N"),
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("metric:N"), alt.Tooltip("epoch:Q"),
                  alt.Tooltip("acc:Q", title="accuracy (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU"),
                  alt.Tooltip("started_at:N", title="started")],
     )
     best = alt.Chart(inline(best_rows)).mark_point(shape="diamond", size=110, filled=True,
                                                    stroke="black", strokeWidth=0.8).encode(
-        x=x, y="acc:Q", color=alt.Color("series:N", title="site", scale=scale),
+        x=x, y=alt.Y("acc:Q"), color=alt.Color("series:N", title="site", scale=scale),
         tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best CW-40 epoch"),
                  alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f"), alt.Tooltip("gpu:N", title="GPU")],
     )
@@ -102,7 +102,7 @@ def curves_chart(curves: list[dict], decays: list[dict], best_rows: list[dict], 
     decay_epochs = [{"epoch": e, "label": "lr ×0.1"} for e in sorted({d["epoch"] for d in decays})]
     labels = alt.Chart(inline(decay_epochs)).mark_text(
         align="left", baseline="bottom", dx=3, dy=-3, fontSize=10, color="#555").encode(
-        x=x, y=alt.value(HEIGHT + 40), text="label:N")
+        x=x, y=alt.YValue(HEIGHT + 40), text=alt.Text("label:N"))
     layers = [rules, labels, lines, best] if decays else [lines, best]
     return layer(*layers).properties(width=DETAIL_WIDTH, height=HEIGHT + 40, title=title(heading, subtitle))
 
@@ -158,12 +158,12 @@ def overview_chart(panels: list[list], series_sites: dict[str, str], epochs: int
                 x=x, color=colour),
             alt.Chart(inline(rows)).mark_line(strokeWidth=1.8).encode(
                 x=x, y=alt.Y("acc:Q", title="CW-40 validation (%)", scale=alt.Scale(zero=False)), color=colour,
-                detail="run_id:N",
+                detail=alt.Detail("run_id:N"),
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q"),
                          alt.Tooltip("acc:Q", title="CW-40 (%)", format=".2f")]),
             alt.Chart(inline(best)).mark_point(shape="diamond", size=80, filled=True, stroke="black",
                                                strokeWidth=0.8).encode(
-                x=x, y="acc:Q", color=colour,
+                x=x, y=alt.Y("acc:Q"), color=colour,
                 tooltip=[alt.Tooltip("series:N", title="site"), alt.Tooltip("epoch:Q", title="best epoch")]),
         ]
         sites = " and ".join(sorted({r["series"] for r in rows}))

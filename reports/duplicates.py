@@ -109,10 +109,10 @@ def duplicate_chart(rows: list[dict], label: str, bins: list[float], heading: st
         tooltip=[alt.Tooltip("delta:Q", bin=binning, title=f"{site_b} - {site_a}"),
                  alt.Tooltip("count():Q", title="archs")],
     )
-    zero = alt.Chart(inline([{"x": 0.0}])).mark_rule(color="#666", strokeDash=[4, 4]).encode(x="x:Q")
+    zero = alt.Chart(inline([{"x": 0.0}])).mark_rule(color="#666", strokeDash=[4, 4]).encode(x=alt.X("x:Q"))
     mean = inline([{"x": mean_delta, "label": f"mean {mean_delta:+.1f}"}])
     rules = zero + alt.Chart(mean).mark_rule(color="#e45756", strokeWidth=2).encode(
-        x="x:Q", tooltip=[alt.Tooltip("label:N", title="mean difference")])
+        x=alt.X("x:Q"), tooltip=[alt.Tooltip("label:N", title="mean difference")])
     differences = layer(bars, rules).properties(
         width=SIDE - 40, height=SIDE,
         title=alt.TitleParams(f"Per arch: red line mean {mean_delta:+.1f}, dashed no difference",

@@ -38,10 +38,12 @@ def _boxes(rows: list[dict], metric: str, order: list[str], y_axis: bool) -> alt
     colour = alt.Color("status:N", title="GPU", scale=fixed_scale(FLAG_COLOURS),
                        legend=alt.Legend(symbolType="square", orient="bottom", direction="horizontal"))
     x = alt.X("min_acc:Q", title=f"{metric} accuracy (%)", scale=alt.Scale(zero=False))
-    whisker = base.mark_rule(strokeWidth=1.2).encode(x=x, x2="max_acc:Q", y=y, color=colour, tooltip=_tooltip())
-    box = base.mark_bar(size=18, opacity=0.55).encode(x="q1_acc:Q", x2="q3_acc:Q", y=y, color=colour, tooltip=_tooltip())
-    median = base.mark_tick(color="black", thickness=2, size=18).encode(x="median_acc:Q", y=y, tooltip=_tooltip())
-    mean = base.mark_point(shape="diamond", filled=True, size=60, color="black").encode(x="mean_acc:Q", y=y, tooltip=_tooltip())
+    whisker = base.mark_rule(strokeWidth=1.2).encode(x=x, x2=alt.X2("max_acc:Q"), y=y, color=colour, tooltip=_tooltip())
+    box = base.mark_bar(size=18, opacity=0.55).encode(x=alt.X("q1_acc:Q"), x2=alt.X2("q3_acc:Q"), y=y, color=colour,
+                                                      tooltip=_tooltip())
+    median = base.mark_tick(color="black", thickness=2, size=18).encode(x=alt.X("median_acc:Q"), y=y, tooltip=_tooltip())
+    mean = base.mark_point(shape="diamond", filled=True, size=60, color="black").encode(x=alt.X("mean_acc:Q"), y=y,
+                                                                                         tooltip=_tooltip())
     return layer(whisker, box, median, mean).properties(width=BOX_WIDTH, height=ROW_HEIGHT * len(order))
 
 
@@ -54,11 +56,11 @@ def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) 
     bars = base.mark_bar(size=18).encode(
         x=x, y=y, color=alt.Color("status:N", scale=fixed_scale(FLAG_COLOURS)), tooltip=_tooltip(False))
     text = base.transform_calculate(text="datum.n_low + '/' + datum.n_runs").mark_text(
-        align="left", dx=4, fontSize=11).encode(x=x, y=y, text="text:N")
+        align="left", dx=4, fontSize=11).encode(x=x, y=y, text=alt.Text("text:N"))
     layers = [bars, text]
     if threshold_pct is not None:
         layers.append(alt.Chart(inline([{"t": threshold_pct}])).mark_rule(
-            color="#333", strokeDash=[4, 3]).encode(x="t:Q", tooltip=[alt.Tooltip("t:Q", title="flag above (%)")]))
+            color="#333", strokeDash=[4, 3]).encode(x=alt.X("t:Q"), tooltip=[alt.Tooltip("t:Q", title="flag above (%)")]))
     return layer(*layers).properties(width=SHARE_WIDTH, height=ROW_HEIGHT * len(order))
 
 

@@ -70,7 +70,7 @@ def missing_eval_chart(segments: list[dict], domain: list[float], heading: str, 
     background = [s for s in segments if s["status"] not in PROBLEMS]
     problems = [s for s in segments if s["status"] in PROBLEMS]
     layers = [alt.Chart(inline(part)).mark_rect().encode(
-        x=x, x2="x_to:Q", color=colour, tooltip=_tooltip()) for part in (background, problems) if part]
+        x=x, x2=alt.X2("x_to:Q"), color=colour, tooltip=_tooltip()) for part in (background, problems) if part]
     return layer(*layers).properties(width=STRIP_WIDTH, height=STRIP_HEIGHT, title=title(heading, subtitle))
 
 
