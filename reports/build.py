@@ -20,6 +20,7 @@ from pathlib import Path
 from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
 from reports.data import ReportData, parameterless_queries
 from reports.document import html_body, to_markdown
+from reports.draw import images, start_engine
 from reports.figures import Context, Figure
 from reports.outputs import (
     OutputRecord,
@@ -32,7 +33,7 @@ from reports.outputs import (
     reports_source,
     write_record,
 )
-from reports.render import FORMATS, full_spec, images, page, renderer, start_engine, write_figure
+from reports.render import FORMATS, full_spec, page, renderer, write_figure
 from warehouse.checks import installed_checks
 from warehouse.errors import WarehouseError
 

@@ -1,4 +1,4 @@
-"""Figures to files, offline: PNG and SVG through vl-convert, HTML with Vega inlined.
+"""Figures to files, offline: PNG and SVG through vl-convert (reports/draw.py), HTML with Vega inlined.
 
 vl-convert runs Vega in an embedded JavaScript engine, so nothing is fetched from a network; the
 HTML pages carry the same Vega, Vega-Lite and vega-embed bundle inline (`javascript_bundle`), so
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import vl_convert
 
+from reports.draw import PNG_SCALE, images
 from reports.style import CONFIG
 from warehouse.cache import cache_dir, keep
 
 FORMATS = ("png", "svg", "html")
-PNG_SCALE = 2.0
 
 PAGE_STYLE = """
 body { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; color: #222; margin: 0 auto;
@@ -133,33 +133,10 @@ def renderer() -> str:
     return f"vl-convert {vl_convert.__version__}, png scale {PNG_SCALE}, page {template}"
 
 
-_TINY_SPEC = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": [{"x": 1}]},
-              "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}}
-
-
-def start_engine() -> None:
-    """Start vl-convert's JavaScript engine in this process by drawing a one-point chart: the first
-    chart of a process costs ~0.5 s more than the next (V8 and the Vega bundle loaded)."""
-    vl_convert.vegalite_to_svg(_TINY_SPEC)
-
-
-def images(spec: dict, formats: tuple[str, ...]) -> dict[str, bytes | str]:
-    """The PNG and SVG (those asked for) of a full spec (`full_spec`): the work of drawing, done in
-    the report's drawing processes. The PNG is the SVG rasterised (byte for byte what
-    `vegalite_to_png` gives): Vega lays the chart out once for both files."""
-    if "png" not in formats and "svg" not in formats:
-        return {}
-    svg = vl_convert.vegalite_to_svg(spec)
-    drawn: dict[str, bytes | str] = {"svg": svg} if "svg" in formats else {}
-    if "png" in formats:
-        drawn["png"] = vl_convert.svg_to_png(svg, scale=PNG_SCALE)
-    return drawn
-
-
 def write_figure(out: Path, name: str, spec: dict, caption: str, formats: tuple[str, ...],
                  drawn: dict[str, bytes | str] | None = None) -> list[Path]:
     """Write `<name>.png`, `.svg` and `.html` (those asked for) into `out`; return the paths.
-    `drawn` holds the images when another process drew them (`images`)."""
+    `drawn` holds the images when another process drew them (reports/draw.py `images`)."""
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown:
         raise ValueError(f"unknown figure format {unknown[0]!r}: use {', '.join(FORMATS)}")

@@ -777,7 +777,7 @@ def test_drawing_processes_start_before_the_data_is_read_only_when_every_figure_
 
 
 def test_an_engine_started_draws_the_same_chart():
-    from reports.render import images, start_engine
+    from reports.draw import images, start_engine
 
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": [{"x": 1}, {"x": 3}]},
             "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}}
