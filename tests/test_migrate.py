@@ -152,6 +152,7 @@ def test_reading_an_older_file_upgrades_it_like_a_fresh_ingest(version, fresh, f
         assert query(db, sql) == query(fresh, sql) != [], sql
 
 
+@pytest.mark.slow  # ~1.9 s for each version, the two of the fast run's choice included
 @pytest.mark.parametrize("version", older_versions())
 def test_an_ingest_that_migrates_an_older_file_derives_the_rows_of_files_it_did_not_read(version, fresh, tmp_path,
                                                                                          monkeypatch):
