@@ -19,9 +19,13 @@ from conftest import ROOT, python_nodes
 LAYERS = {"ingest": 0, "demo": 0, "warehouse": 1, "reports": 2, "application": 3, "nares": 4, "cli": 5}
 
 
+PACKAGES = [name for name in LAYERS if (ROOT / name).is_dir()]
+"""The tool's packages (the others of LAYERS are modules)."""
+
+
 def project_modules() -> dict[str, Path]:
     found = {}
-    for package in ("ingest", "demo", "warehouse", "reports", "application"):
+    for package in PACKAGES:
         for path in sorted((ROOT / package).glob("*.py")):
             name = f"{package}.{path.stem}".removesuffix(".__init__")
             found[name] = path
@@ -110,3 +114,18 @@ def test_the_cli_turns_errors_into_one_line_in_one_place():
                     owners.setdefault(id(inner), node.name)
     handlers = [n for n in ast.walk(tree) if isinstance(n, ast.Try)]
     assert len(handlers) == 1 and owners[id(handlers[0])] == "invoke"
+
+
+def test_every_list_of_the_tools_packages_names_each_package():
+    """setup.py installs CODE_PACKAGES, the benchmark byte-compiles PACKAGES (the tests too:
+    tests/conftest.py) and this file checks the layers of its PACKAGES: each names every package
+    folder of the project (one with an __init__.py, benchmarks/ aside), so a new package is
+    installed, compiled and checked, or this test says which list lacks it."""
+    from benchmarks import run
+
+    setup = next(node.value for node in python_nodes(ROOT / "setup.py") if isinstance(node, ast.Assign)
+                 and [getattr(t, "id", None) for t in node.targets] == ["CODE_PACKAGES"])
+    folders = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"benchmarks"}
+    lists = {"setup.py CODE_PACKAGES": ast.literal_eval(setup), "benchmarks/run.py PACKAGES": run.PACKAGES,
+             "tests/test_layers.py PACKAGES": PACKAGES}
+    assert {name: sorted(packages) for name, packages in lists.items()} == dict.fromkeys(lists, sorted(folders))
