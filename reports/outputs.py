@@ -129,7 +129,7 @@ def kept_spec(key: str) -> dict | None:
 def keep_spec(key: str, spec: dict) -> None:
     """Keep a drawn figure's spec (`Figure.unchecked_spec`) under its key in the cache folder (a
     later report builds one that is not kept); `prune_specs` keeps the folder under KEPT_SPEC_BYTES.
-    Kept as JSON without `keep_json`'s check that it reads back equal (~0.3 s of CPU at full
+    Kept as JSON without `keep_json`'s check that it reads back equal (~0.2 s of CPU at full
     scale): a kept spec is only written into index.html as JSON again, and what JSON changes (a
     tuple read back as a list, a number key as text) gives the same text there."""
     try:

@@ -837,9 +837,9 @@ def test_a_figures_chart_handed_out_copies_whole(demo_warehouse):
 
 def test_figures_give_altair_channel_classes_not_text(demo_warehouse, monkeypatch):
     """A channel given as text (`x2="to:Q"`) or as `alt.value(0)` makes Altair look its class up
-    in the whole schema (`from_dict`: ~12 ms each, 66 of them were 0.8 s of CPU in a full-scale
-    report), so the figures give the class itself (`alt.X2("to:Q")`, `alt.YValue(0)`). Building
-    every figure of the demo warehouse never makes Altair look one up."""
+    in the whole schema (`from_dict`: ~2.5 ms each, 66 of them in a report), so the figures give
+    the class itself (`alt.X2("to:Q")`, `alt.YValue(0)`). Building every figure of the demo
+    warehouse never makes Altair look one up."""
     from altair.utils.schemapi import SchemaBase
 
     from reports.build import collect_figures
