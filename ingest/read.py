@@ -84,7 +84,8 @@ class _HashingReader:
 
 _ID = struct.Struct("<q")
 _CODE_VERSIONS = pa.schema([("fingerprint", pa.string()), ("kind", pa.string()), ("argument_names", pa.list_(pa.string())),
-                            ("format_markers", pa.string()), ("sample_lines", pa.list_(pa.string()))])
+                            ("format_markers", pa.string()), ("sample_lines", pa.list_(pa.string())),
+                            ("sample_path", pa.string())])
 
 
 _INTEGER_EPOCH_COLUMNS = [EPOCH_COLUMNS.index(name) for name in EPOCH_INT_COLUMNS if name != "started_at"]
@@ -119,12 +120,13 @@ class Batch:
     evals: list[dict] = field(default_factory=list)
     corruptions: dict[str, list] = field(
         default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
-    code_versions: dict[str, dict] = field(default_factory=dict)  # fingerprint -> its first log's format
+    code_versions: dict[str, dict] = field(default_factory=dict)  # fingerprint -> its first log's format (files in path order)
     bytes_read: int = 0
     spans: list[tuple[int, tuple, tuple]] = field(default_factory=list)
 
-    def add_code(self, parsed) -> str | None:
-        """Keep the code format of a parsed log (once per fingerprint); returns its fingerprint."""
+    def add_code(self, parsed, path: str) -> str | None:
+        """Keep the code format of a parsed log, the file at `path` (once per fingerprint: the
+        batch's files come in path order, so the first by path); returns its fingerprint."""
         if parsed.code is None:
             return None
         code = parsed.code
@@ -132,7 +134,7 @@ class Batch:
         if key not in self.code_versions:
             self.code_versions[key] = {
                 "fingerprint": key, "kind": code.kind, "argument_names": list(code.argument_names),
-                "format_markers": code.markers_text, "sample_lines": list(code.lines),
+                "format_markers": code.markers_text, "sample_lines": list(code.lines), "sample_path": path,
             }
         return key
 
@@ -269,7 +271,7 @@ def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: in
     rid = record_id if record_id is not None else fid
     arch_id = parsed.arch_id if parsed.arch_id is not None else found.kind.arch_id
     source_path = parsed.source_path or found.path
-    fingerprint = batch.add_code(parsed)
+    fingerprint = batch.add_code(parsed, found.path)
     if parsed.run is not None:
         run = dict(parsed.run)
         for key in ("started_at", "finished_at", "last_logged_at"):
@@ -382,6 +384,13 @@ def _parse_into(batch: Batch, found: FoundFile, fid: int, row: dict, known: str 
         return
     row.update(status=parsed.status, message=parsed.message)
     _add_records(batch, found, fid, parsed)
+
+
+def code_format_rows(files: list[FoundFile]) -> list[dict]:
+    """The code format (a row of `Batch.code_versions`, with its sample_path) of each file, read
+    and parsed again now: none for a file that cannot be read or shows no code format. For the
+    lines of a code version's first log when no chunk the ingest parsed held it."""
+    return [row for found in files for row in read_batch([found]).code_versions.values()]
 
 
 def _read_release(found: FoundFile):

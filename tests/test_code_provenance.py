@@ -316,3 +316,70 @@ def test_code_commits_follow_the_rule_at_its_edges(demo_warehouse_copy):
     assert by_id[runs[0]] == ordered  # no first line: every commit
     assert by_id[runs[2]] == [window[-1]]  # before every dated commit: the undated one
     assert window[1] in by_id[runs[1]] and window[2] not in by_id[runs[1]]
+
+
+@pytest.mark.slow  # eight ingests, ~3.5 s
+def test_each_code_version_keeps_the_lines_of_its_first_log_by_path_as_from_scratch(tmp_path):
+    """code_versions.sample_lines are those of the version's first log by path (sample_path),
+    whichever ingest loaded it: after a log of a smaller path comes, after that log is removed
+    (the next one's lines, from a log this ingest did not parse: it is read again) and after the
+    first log changed, the rows equal those of an ingest from scratch of the same files."""
+    logs, db = tmp_path / "logs", tmp_path / "wh.duckdb"
+    logs.mkdir()
+    text = (SAMPLES / "train" / "arch_2.log").read_text()
+    assert "Eval Loss:11.6574\t" in text
+
+    def write_log(arch: int, loss: str) -> None:
+        changed = text.replace("arch_2", f"arch_{arch}").replace("Eval Loss:11.6574", f"Eval Loss:{loss}")
+        (logs / f"arch_{arch}.log").write_text(changed)
+
+    def kept_after_ingest(step: str) -> list[tuple]:
+        ingest_paths(db, [logs], workers=1)
+        fresh = tmp_path / f"{step}.duckdb"
+        ingest_paths(fresh, [logs], workers=1)
+        rows = "select fingerprint, kind, sample_path, sample_lines from code_versions order by all"
+        assert query(db, rows) == query(fresh, rows) != [], step
+        return query(db, "select sample_path, sample_lines[2] from code_versions")
+
+    def kept(arch: int, loss: str) -> list[tuple]:
+        return [(str(logs.resolve() / f"arch_{arch}.log"), f"Eval Loss:{loss}\tEval acc: 15.00")]
+
+    write_log(5, "55.5555")
+    write_log(7, "77.7777")
+    assert kept_after_ingest("first") == kept(5, "55.5555")
+    write_log(3, "33.3333")
+    assert kept_after_ingest("smaller") == kept(3, "33.3333")
+    (logs / "arch_3.log").unlink()
+    assert kept_after_ingest("removed") == kept(5, "55.5555")
+    write_log(5, "50.0000")
+    assert kept_after_ingest("changed") == kept(5, "50.0000")
+
+
+def test_a_first_log_the_ingest_did_not_find_is_never_read(tmp_path):
+    """The lines of a version's first log are read again only from a file the ingest found under
+    its roots, never from a path the warehouse names (a warehouse may come from elsewhere): here
+    the first log by path is under a root of an earlier ingest that this one was not given. Given
+    that root again, the ingest reads it (a row an older tool wrote has no sample path)."""
+    import duckdb
+
+    logs, elsewhere, db = tmp_path / "logs", tmp_path / "a-elsewhere", tmp_path / "wh.duckdb"
+    logs.mkdir()
+    elsewhere.mkdir()
+    text = (SAMPLES / "train" / "arch_2.log").read_text().replace("arch_2", "arch_5")
+    (logs / "arch_5.log").write_text(text)
+    (elsewhere / "arch_5.log").write_text(text.replace("Eval Loss:11.6574", "Eval Loss:99.9999"))
+    ingest_paths(db, [logs, elsewhere], workers=1)
+    first = str(elsewhere.resolve() / "arch_5.log")
+    assert query(db, "select sample_path from code_versions where kind = 'training'") == [(first,)]
+    con = duckdb.connect(str(db))
+    con.execute("update code_versions set sample_path = null, sample_lines = ['kept']")  # as an older tool left it
+    con.close()
+    (logs / "arch_5.log").write_text(text + "\n")
+    ingest_paths(db, [logs], workers=1)
+    assert query(db, "select count(*) from files where path = ?", [first]) == [(1,)]
+    assert query(db, "select sample_path, sample_lines from code_versions where kind = 'training'") == [(None, ["kept"])]
+    # given its root again, the ingest reads that first log (unchanged: no chunk held it) for its lines
+    (logs / "arch_5.log").write_text(text + "\n\n")
+    ingest_paths(db, [logs, elsewhere], workers=1)
+    [(path, lines)] = query(db, "select sample_path, sample_lines from code_versions where kind = 'training'")
+    assert path == first and "Eval Loss:99.9999\tEval acc: 15.00" in lines

@@ -166,6 +166,10 @@ def test_an_ingest_that_migrates_an_older_file_derives_the_rows_of_files_it_did_
     samples_drops = "select * from lr_drops where run_id in (select run_id from runs where arch_id <> 5) order by all"
     assert query(db, samples_drops) == query(fresh, "select * from lr_drops order by all") != []
     assert query(db, "select count(*) from lr_drops join runs using (run_id) where arch_id = 5") == [(1,)]
+    # the sample logs' code versions keep their lines: their logs are under a root this ingest was not given
+    lines = "select fingerprint, sample_lines from code_versions order by all"
+    kept = query(fresh, lines)
+    assert query(db, lines) and all(row in kept for row in query(db, lines))
 
 
 @pytest.mark.slow

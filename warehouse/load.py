@@ -16,6 +16,8 @@ from typing import Callable, Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
+from ingest.discover import FoundFile
+from ingest.read import code_format_rows
 from warehouse.sqlfiles import read_query
 
 # tables whose rows carry the id of their source file
@@ -150,9 +152,39 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
         if table in tables:
             insert_table(con, table, tables[table])
     if "code_versions" in tables and tables["code_versions"].num_rows:
-        # one row per fingerprint: the first log's format; the steps fill in the rest
+        # one row per new fingerprint: the first log's format; `keep_first_samples` and the steps fill in the rest
         with registered(con, "_code", tables["code_versions"]):
             con.execute(read_query("load/insert_code_versions"))
+
+
+def keep_first_samples(con: duckdb.DuckDBPyConnection, samples: list[pa.Table], found: Iterable[FoundFile] = ()) -> None:
+    """Once every batch of an ingest is loaded, each code version keeps the lines of its first log
+    by path (load/first_logs), whichever ingest loaded that log: an ingest from scratch and a
+    series of incremental ones keep the same lines. The lines come from `samples` (the
+    code_versions tables of the parsed chunks: each holds the first log of each version in its
+    chunk) or, for a log no chunk held (the version's first log was removed or changed, or the
+    row is older than sample_path), from the log read again: only a file the ingest found (never
+    a path the warehouse names, which may come from elsewhere). A version whose first log is not
+    among them keeps its lines."""
+    first = dict(con.execute(read_query("load/first_logs")).fetchall())
+    kept = dict(con.execute("select fingerprint, sample_path from code_versions").fetchall())
+    parsed = pa.concat_tables(samples).to_pylist() if samples else []
+    lines = {(r["fingerprint"], r["sample_path"]): r["sample_lines"] for r in parsed}
+    # a version whose first log is another than the one it kept, or was read by this ingest (its lines may be new)
+    moved = {fingerprint: path for fingerprint, path in first.items()
+             if path != kept.get(fingerprint) or (fingerprint, path) in lines}
+    if not moved:
+        return
+    unread = {path for fingerprint, path in moved.items() if (fingerprint, path) not in lines}
+    if unread:
+        again = code_format_rows([f for f in found if f.path in unread])
+        lines.update({(r["fingerprint"], r["sample_path"]): r["sample_lines"] for r in again})
+    chosen = [(fingerprint, path) for fingerprint, path in moved.items() if (fingerprint, path) in lines]
+    table = pa.table({"fingerprint": pa.array([f for f, _ in chosen], pa.string()),
+                      "sample_path": pa.array([p for _, p in chosen], pa.string()),
+                      "sample_lines": pa.array([lines[key] for key in chosen], pa.list_(pa.string()))})
+    with registered(con, "_samples", table):
+        con.execute(read_query("load/code_samples"))
 
 
 LOAD_INPUT_BYTES = 1 << 30
@@ -209,12 +241,17 @@ def _load_and_commit(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]
 
 def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[dict[str, pa.Table], int, int]],
                 ingest_id: int, known_ids: set[int],
-                on_chunk: Callable[[dict[str, pa.Table], int, int], None]) -> None:
+                on_chunk: Callable[[dict[str, pa.Table], int, int], None], found: Iterable[FoundFile] = ()) -> None:
     """Load parsed chunks (tables, files, bytes) as they come, in loads of LOAD_INPUT_BYTES, inside
-    the caller's transaction; `on_chunk` sees each chunk (for counts and progress)."""
+    the caller's transaction; `on_chunk` sees each chunk (for counts and progress). `found`: the
+    files the ingest found (`keep_first_samples` may read one again)."""
     pending = _Pending()
+    samples = []
     for tables, n_files, nbytes in parsed:
+        if "code_versions" in tables:
+            samples.append(tables["code_versions"])
         if pending.add(tables, nbytes):
             _load_and_commit(con, pending.take(), ingest_id, known_ids)
         on_chunk(tables, n_files, nbytes)
     _load_and_commit(con, pending.take(), ingest_id, known_ids)
+    keep_first_samples(con, samples, found)

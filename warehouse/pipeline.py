@@ -302,7 +302,7 @@ def load(run: IngestRun) -> None:
         summary.bytes_read += nbytes
         progress.advance(n_files, nbytes)
 
-    load_parsed(con, run.parsed, run.ingest_id, plan.known_ids, counted)
+    load_parsed(con, run.parsed, run.ingest_id, plan.known_ids, counted, run.inputs.found)
 
 
 def attribute_files(run: IngestRun) -> None:

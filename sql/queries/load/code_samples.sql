@@ -1,0 +1,11 @@
+-- query: load/code_samples
+-- question: Which lines does each code version keep now that its first log by path changed? Those
+--   of temp table _samples (fingerprint, sample_path, sample_lines: one row per version whose
+--   first log is another than the one it kept, with that log's lines).
+
+update code_versions
+set
+    sample_path = s.sample_path,
+    sample_lines = s.sample_lines
+from _samples as s
+where code_versions.fingerprint = s.fingerprint
