@@ -157,19 +157,18 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
             con.execute(read_query("load/insert_code_versions"))
 
 
-def keep_first_samples(con: duckdb.DuckDBPyConnection, samples: list[pa.Table], found: Iterable[FoundFile] = ()) -> None:
+def keep_first_samples(con: duckdb.DuckDBPyConnection, samples: list[dict], found: Iterable[FoundFile] = ()) -> None:
     """Once every batch of an ingest is loaded, each code version keeps the lines of its first log
     by path (load/first_logs), whichever ingest loaded that log: an ingest from scratch and a
-    series of incremental ones keep the same lines. The lines come from `samples` (the
-    code_versions tables of the parsed chunks: each holds the first log of each version in its
+    series of incremental ones keep the same lines. The lines come from `samples` (the rows of
+    the parsed chunks' code_versions tables: each holds the first log of each version in its
     chunk) or, for a log no chunk held (the version's first log was removed or changed, or the
     row is older than sample_path), from the log read again: only a file the ingest found (never
     a path the warehouse names, which may come from elsewhere). A version whose first log is not
     among them keeps its lines."""
     first = dict(con.execute(read_query("load/first_logs")).fetchall())
     kept = dict(con.execute("select fingerprint, sample_path from code_versions").fetchall())
-    parsed = pa.concat_tables(samples).to_pylist() if samples else []
-    lines = {(r["fingerprint"], r["sample_path"]): r["sample_lines"] for r in parsed}
+    lines = {(r["fingerprint"], r["sample_path"]): r["sample_lines"] for r in samples}
     # a version whose first log is another than the one it kept, or was read by this ingest (its lines may be new)
     moved = {fingerprint: path for fingerprint, path in first.items()
              if path != kept.get(fingerprint) or (fingerprint, path) in lines}
@@ -248,8 +247,8 @@ def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[dict[str,
     pending = _Pending()
     samples = []
     for tables, n_files, nbytes in parsed:
-        if "code_versions" in tables:
-            samples.append(tables["code_versions"])
+        if "code_versions" in tables:  # as rows: a chunk's tables are views of one buffer, which a table would keep
+            samples.extend(tables["code_versions"].to_pylist())
         if pending.add(tables, nbytes):
             _load_and_commit(con, pending.take(), ingest_id, known_ids)
         on_chunk(tables, n_files, nbytes)
