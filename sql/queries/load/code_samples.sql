@@ -1,7 +1,7 @@
 -- query: load/code_samples
--- question: Which lines does each code version keep now that its first log by path changed? Those
---   of temp table _samples (fingerprint, sample_path, sample_lines: one row per version whose
---   first log is another than the one it kept, with that log's lines).
+-- question: Which lines does each code version keep once its first log by path is another than
+--   the one it kept, or was read again? Those of temp table _samples (fingerprint, sample_path,
+--   sample_lines: one row per such version, with its first log's lines).
 
 update code_versions
 set
