@@ -16,8 +16,6 @@ from typing import Callable, Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
-from ingest.discover import FoundFile
-from ingest.read import code_format_rows
 from warehouse.sqlfiles import read_query
 
 # tables whose rows carry the id of their source file
@@ -157,14 +155,15 @@ def load_batch(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], inge
             con.execute(read_query("load/insert_code_versions"))
 
 
-def keep_first_samples(con: duckdb.DuckDBPyConnection, samples: list[dict], found: Iterable[FoundFile] = ()) -> None:
+def keep_first_samples(con: duckdb.DuckDBPyConnection, samples: list[dict],
+                       read_again: Callable[[set[str]], list[dict]]) -> None:
     """Once every batch of an ingest is loaded, each code version keeps the lines of its first log
     by path (load/first_logs), whichever ingest loaded that log: an ingest from scratch and a
     series of incremental ones keep the same lines. The lines come from `samples` (the rows of
     the parsed chunks' code_versions tables: each holds the first log of each version in its
     chunk) or, for a log no chunk held (the version's first log was removed or changed, or the
-    row is older than sample_path), from the log read again: only a file the ingest found (never
-    a path the warehouse names, which may come from elsewhere). A version whose first log is not
+    row is older than sample_path), from `read_again(paths)`: the rows of those it could read
+    (warehouse/pipeline.py reads only files the ingest found). A version whose first log is not
     among them keeps its lines."""
     first = dict(con.execute(read_query("load/first_logs")).fetchall())
     kept = dict(con.execute("select fingerprint, sample_path from code_versions").fetchall())
@@ -176,8 +175,7 @@ def keep_first_samples(con: duckdb.DuckDBPyConnection, samples: list[dict], foun
         return
     unread = {path for fingerprint, path in moved.items() if (fingerprint, path) not in lines}
     if unread:
-        again = code_format_rows([f for f in found if f.path in unread])
-        lines.update({(r["fingerprint"], r["sample_path"]): r["sample_lines"] for r in again})
+        lines.update({(r["fingerprint"], r["sample_path"]): r["sample_lines"] for r in read_again(unread)})
     chosen = [(fingerprint, path) for fingerprint, path in moved.items() if (fingerprint, path) in lines]
     table = pa.table({"fingerprint": pa.array([f for f, _ in chosen], pa.string()),
                       "sample_path": pa.array([p for _, p in chosen], pa.string()),
@@ -240,10 +238,10 @@ def _load_and_commit(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]
 
 def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[dict[str, pa.Table], int, int]],
                 ingest_id: int, known_ids: set[int],
-                on_chunk: Callable[[dict[str, pa.Table], int, int], None], found: Iterable[FoundFile] = ()) -> None:
+                on_chunk: Callable[[dict[str, pa.Table], int, int], None]) -> list[dict]:
     """Load parsed chunks (tables, files, bytes) as they come, in loads of LOAD_INPUT_BYTES, inside
-    the caller's transaction; `on_chunk` sees each chunk (for counts and progress). `found`: the
-    files the ingest found (`keep_first_samples` may read one again)."""
+    the caller's transaction; `on_chunk` sees each chunk (for counts and progress). Returns the
+    rows of the chunks' code_versions tables (for `keep_first_samples`)."""
     pending = _Pending()
     samples = []
     for tables, n_files, nbytes in parsed:
@@ -253,4 +251,4 @@ def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[dict[str,
             _load_and_commit(con, pending.take(), ingest_id, known_ids)
         on_chunk(tables, n_files, nbytes)
     _load_and_commit(con, pending.take(), ingest_id, known_ids)
-    keep_first_samples(con, samples, found)
+    return samples

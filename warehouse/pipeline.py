@@ -49,6 +49,7 @@ import pyarrow as pa
 from ingest.discover import FoundFile, discover
 from ingest.ids import file_id
 from ingest.parallel import ParserProcessError, chunks, parsing
+from ingest.read import code_format_rows
 from ingest.text import is_valid, readable
 from warehouse.attribution import (
     SitesSource,
@@ -64,7 +65,7 @@ from warehouse.code_windows import match_code_versions, read_code_repos
 from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
 from warehouse.invariants import raise_broken, require_invariants
-from warehouse.load import delete_file_rows, load_parsed, registered
+from warehouse.load import delete_file_rows, keep_first_samples, load_parsed, registered
 from warehouse.migrate import latest_version, migrate
 from warehouse.params import restore_check_params, saved_check_params
 from warehouse.plan import Plan, Recorded, file_kinds_value, make_plan, recorded_in, recorded_roots, stale_roots
@@ -302,7 +303,10 @@ def load(run: IngestRun) -> None:
         summary.bytes_read += nbytes
         progress.advance(n_files, nbytes)
 
-    load_parsed(con, run.parsed, run.ingest_id, plan.known_ids, counted, run.inputs.found)
+    samples = load_parsed(con, run.parsed, run.ingest_id, plan.known_ids, counted)
+    # a version's first log that no chunk held is read again only when this ingest found it (never
+    # by a path the warehouse names: the file may come from elsewhere)
+    keep_first_samples(con, samples, lambda paths: code_format_rows([f for f in run.inputs.found if f.path in paths]))
 
 
 def attribute_files(run: IngestRun) -> None:
