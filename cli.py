@@ -92,8 +92,9 @@ def ingest(
         "Build the warehouse anew from PATH... alone (files of folders not given are dropped) and swap it in when "
         "complete; check_params values are kept.")),
 ):
-    """Load log files into the warehouse; unchanged files are not read again. After a change, every check's
-    headline is computed and kept for the next `check`."""
+    """Load log files into the warehouse; unchanged files are not read again.
+
+    After a change, every check's headline is computed and kept for the next `check`."""
     from application import commands
 
     _show(commands.ingest(paths, db, sites, workers, code_repo or [], wait, rebuild, sys.stderr.isatty(), _stderr))
@@ -117,8 +118,10 @@ def sql(
 
 @app.command()
 def verify(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)):
-    """Check the warehouse without changing it: its integrity invariants, the tool's views, and objects the tool
-    did not create; one line per problem and exit code 1 when there are any."""
+    """Check the warehouse without changing it; exit code 1 when it finds a problem.
+
+    It checks the integrity invariants, the tool's views, and objects the tool did not create; one line
+    per problem."""
     from application import commands
 
     _show(commands.verify(db))
@@ -149,8 +152,9 @@ def explain(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ):
-    """Rank the attribute combinations that explain the runs that went wrong (check_explain): support, risk ratio
-    and its 95% interval, the attribute that absorbs each."""
+    """Rank the attribute combinations that explain the runs that went wrong (check_explain).
+
+    Each combination comes with its support, risk ratio and its 95% interval, and the attribute that absorbs it."""
     from application import commands
 
     _show(commands.explain(outcome, max_order, db, format))
@@ -163,8 +167,10 @@ def views(
     dialect: Optional[str] = typer.Option(None, "--dialect", help=(
         "Print every view as SQL for spark, trino or postgres instead (sqlglot; no warehouse needed).")),
 ):
-    """List the installed views: versions, what each answers and which tables and views it reads (the table fits
-    the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it)."""
+    """List the installed views: versions, what each answers and which tables and views it reads.
+
+    The table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped
+    below it."""
     from application import commands
 
     _show(commands.views(db, format, dialect))

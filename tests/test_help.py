@@ -72,3 +72,19 @@ def test_help_page_names_and_explains_each_argument_and_option(path, param):
         assert set(param.opts) <= set(page.split()), page
     # a help text writes a literal '[' as '\[' (Rich reads '[...]' as markup and drops it); the page shows '['
     assert param.help and flat(param.help.replace("\\[", "[")) in page, page
+
+
+GROUPS = [(path, command) for path, command in COMMANDS if getattr(command, "commands", None)]
+
+
+@pytest.mark.parametrize("path, group", GROUPS, ids=[" ".join(path) or "nares" for path, _ in GROUPS])
+def test_command_lists_give_each_command_its_summary_on_one_line(path, group):
+    """The list of a group's commands shows the first paragraph of each command's help as written:
+    Rich keeps its line breaks, so a summary wrapped in the source shows broken mid-sentence even on
+    a terminal wide enough for it."""
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    rows = {" ".join(BOX.sub(" ", line).split()) for line in result.output.splitlines()}
+    for name, sub in group.commands.items():
+        summary = flat((sub.short_help or sub.help).split("\n\n")[0])
+        assert f"{name} {summary}" in rows, (name, summary)
