@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
-from ingest.header import after_printout
+from ingest.header import PRINTOUT, after_printout, header_records
 from ingest.log_format import evaluation_format
 from ingest.logtext import check_log_bytes
 from ingest.numbers import NUM_BYTES, to_float
@@ -127,9 +127,33 @@ def base_results(data: bytes, norm: str | None) -> tuple[dict, list[str]]:
     return result, [name for name in needed if result[name] is None]
 
 
+def last_run(data: bytes) -> int:
+    """Where the last evaluation run of a log starts (0 for a log of one run).
+
+    The evaluation code's logger appends: a file may hold two runs, e.g. before 2e6cd80 the standard
+    and the compact AutoAttack of an arch and norm both wrote `_AA.log`. Each run logs its argument
+    lines, then the model printout; the last run starts at the first of the argument lines (records
+    whose key is a Python identifier) right before the last printout."""
+    last = data.rfind(PRINTOUT)
+    if last < 0 or data.find(PRINTOUT, 0, last) < 0:
+        return 0
+    line = data.rfind(b"\n", 0, last) + 1
+    start = line
+    for offset, key, _ in reversed(header_records(data, 0, line)):
+        if not key.isidentifier():
+            break
+        start = offset
+    return start
+
+
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
-    """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says."""
+    """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says. Of a log
+    holding more than one run, the last one (`last_run`)."""
     check_log_bytes(data, path)
+    run_start = last_run(data)
+    if run_start:
+        run_line = data.count(b"\n", 0, run_start) + 1
+        data = data[run_start:]
     body = after_printout(data)
     results = _results_start(data, body)
     header = eval_header(data, results, body)
@@ -143,6 +167,8 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         notes.append(f"file name says {norm} but the log ran {header['norm']}")
     attack = logged_attack or attack
     norm = header["norm"] or norm
+    if run_start:
+        notes.append(f"the file holds more than one evaluation run: the last one (from line {run_line}) is read")
 
     if attack == "Base":
         result, missing = base_results(data, norm)

@@ -67,7 +67,8 @@ def namespace_names(data: bytes, start: int) -> list[str]:
 
 
 _CONFIG_MARK = b": Config(["
-_PRINTOUT = b" PreActRobustNetwork(\n"
+PRINTOUT = b" PreActRobustNetwork(\n"
+"""The first line of the model printout, after the record's timestamp."""
 
 
 def after_printout(data: bytes, end: int | None = None) -> int:
@@ -75,7 +76,7 @@ def after_printout(data: bytes, end: int | None = None) -> int:
     there is none: the printout is most of a header, and nothing the parsers look for is in it, so
     their searches start after it."""
     end = len(data) if end is None else end
-    start = data.find(_PRINTOUT, 0, end)
+    start = data.find(PRINTOUT, 0, end)
     if start < 0:
         return 0
     stop = data.find(b"\n)\n", start, end)

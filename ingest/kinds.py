@@ -58,14 +58,17 @@ def _name(kind: str, regex: str, worst: str) -> LinearPattern:
 _ARCH = r"arch_([0-9]++)"
 REGISTRY: tuple[LogKind, ...] = (
     # version 2: every historical format of the training code, step-line figures (SPEC section 8);
-    # 3: a setting the header records twice under one name is kept once (the first)
-    LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 3),
+    # 3: a setting the header records twice under one name is kept once (the first); 4: the NaN exit
+    # of a log ending on an epoch marker, none for code older than the exit
+    LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 4),
     LogKind(
         "eval",
         _name("eval", rf"{_ARCH}_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log", "arch_1_eval_L2_AA"),
         parse_eval_log,
         "test-set evaluation of a best checkpoint (Base or AutoAttack)",
-        2,  # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural
+        # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural;
+        # 3: a file of more than one run is read as its last run
+        3,
     ),
     LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c_level\.log", "arch_1_eval_cifar10c_"),
             parse_corruption_log, "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)", 2),  # 2: hours

@@ -27,14 +27,59 @@ _STARTING = linear("train_log.starting_epoch", rb"Starting Epoch: (\d++)", liter
                    worst_case=lambda n: b"Starting Epoch: x" * (n // 17))
 
 
-def _ends_in_nan_exit(data: bytes) -> bool:
-    """Whether the log's last line is a step line whose running loss is NaN: what a run stopped by
-    the training code's NaN exit (from 2023-01-02: NaN loss for 100 batches, exit status 0, the
-    message printed, not logged) leaves behind."""
-    tail = data[-1024:].rstrip()
-    line = tail[tail.rfind(b"\n") + 1:]
+_EVAL_MARK = b"====================Eval Epoch "
+NAN_EXIT_SINCE = "2023-01-02"
+"""The day the training code got its NaN exit (74c9b991, SPEC section 8)."""
+
+
+def _signless_nan(text: bytes) -> bytes:
+    """Text in lower case with `=-nan` and `=+nan` written `=nan` (and `:-nan`, `:+nan` alike)."""
+    return text.lower().replace(b"=-nan", b"=nan").replace(b"=+nan", b"=nan").replace(b":-nan", b":nan").replace(
+        b":+nan", b":nan")
+
+
+def _nan_step_line(line: bytes) -> bool:
+    """Whether a line is a step line whose running loss (`loss_avg`) is NaN."""
     return (len(line) > 24 and line[24:30] == b"epoch=" and b"\t|gn|=" in line
-            and b"\tloss_avg=nan\t" in line.lower().replace(b"=-nan", b"=nan").replace(b"=+nan", b"=nan"))
+            and b"\tloss_avg=nan\t" in _signless_nan(line))
+
+
+def _ends_in_nan_exit(data: bytes) -> bool:
+    """Whether the log ends as the training code's NaN exit leaves it.
+
+    The code counts the batches it trained with a NaN running loss, over the whole run, and on the
+    101st exits with status 0, its message printed, not logged. The last logged line is then a
+    step line with `loss_avg=nan`; or, when an epoch ended within those batches, the next epoch's
+    `Training Epoch` marker, after an epoch whose last step line or `Eval Loss` is NaN (its weights
+    were)."""
+    end = len(data)
+    while end and data[end - 1] in b" \t\r\n":
+        end -= 1
+    start = data.rfind(b"\n", 0, end) + 1
+    line = data[start:end]
+    if _nan_step_line(line):
+        return True
+    if not line[24:].startswith(_MARK):
+        return False
+    evaluation = data.rfind(_EVAL_MARK, 0, start)
+    if evaluation < 0:
+        return False
+    eval_line = data.rfind(b"\n", 0, evaluation) + 1
+    if eval_line > 0:  # the epoch's last step line is the line before its Eval Epoch marker
+        last_step = data.rfind(b"\n", 0, eval_line - 1) + 1
+        if _nan_step_line(data[last_step:eval_line - 1].rstrip(b"\r")):
+            return True
+    loss = data.find(b"Eval Loss:", evaluation, start)
+    return loss >= 0 and _signless_nan(data[loss:loss + 16]).startswith(b"eval loss:nan")
+
+
+def _code_has_nan_exit(arguments: list[str], started_at: str | None) -> bool:
+    """Whether the code that wrote a log can have had the NaN exit: not when the log started before
+    the day it was written, nor when the argument names lack `data_path` (code older than 0ca9b4e2,
+    2022-12-20). A log of 0ca9b4e2 or 1fe41adb started later shows nothing that tells it apart."""
+    if started_at is not None and started_at[:10] < NAN_EXIT_SINCE:
+        return False
+    return not arguments or "data_path" in arguments
 
 
 _COUNT = linear("train_log.natural_count", rb"Natural Correct Count: [0-9]++/([0-9]++)", use="match",
@@ -115,7 +160,8 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     cost, finished_at = running_cost(data)
     val_images = _validation_images(data, first_epoch)
     finished = cost is not None
-    nan_exit = not finished and _ends_in_nan_exit(data)
+    started_at = first_timestamp(data)
+    nan_exit = not finished and _code_has_nan_exit(arguments, started_at) and _ends_in_nan_exit(data)
     model = configs.get("model", {})
     scheduler = configs.get("scheduler", {})
     milestones = scheduler.get("milestones")
@@ -127,7 +173,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         "seed": to_int(values.get("seed")),
         "exp_name": values.get("exp_name"),
         "config_path": values.get("config_path"),
-        "started_at": first_timestamp(data),
+        "started_at": started_at,
         "finished_at": finished_at if finished else None,
         "last_logged_at": last_timestamp(data),
         "running_cost_days": cost,
@@ -161,8 +207,7 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     }
     problems = []
     if nan_exit:
-        problems.append("stopped by the NaN exit: the log ends on a step line with loss_avg=nan "
-                        f"(last epoch {run['last_epoch']})")
+        problems.append(f"stopped by the NaN exit: the log ends on training losses of NaN (last epoch {run['last_epoch']})")
     elif not finished:
         where = f"last epoch {run['last_epoch']}" if n_epochs else "no epoch logged"
         problems.append(f"unfinished run: no 'Running Cost' line ({where})")

@@ -227,3 +227,30 @@ def test_corruption_log_with_running_cost_in_hours():
     parsed = parse_corruption_log(("\n".join(lines) + "\n").encode(), "x")
     assert parsed.status == "ok" and parsed.eval["running_cost_days"] == pytest.approx(0.05)
     assert parsed.eval["argument_names"] == ["seed", "model"] and len(parsed.corruptions) == 95
+
+
+# ---- a file holding more than one run (the logger appends; before 2e6cd80 both AutoAttacks wrote _AA.log)
+
+def _alone(path) -> dict:
+    return parse_eval_log(path.read_bytes(), "x").eval
+
+
+@pytest.mark.parametrize("first, last", [(AA_COMPACT, BASE_LINF), (BASE_LINF, AA_COMPACT), (BASE_L2, BASE_LINF)],
+                         ids=["compact then base", "base then compact", "l2 then linf"])
+def test_a_file_of_two_runs_is_read_as_its_last_run_alone(first, last):
+    parsed = parse_eval_log(first.read_bytes() + last.read_bytes(), "x")
+    lines = first.read_text().count("\n")
+    assert parsed.eval == _alone(last)
+    assert f"more than one evaluation run: the last one (from line {lines + 1}) is read" in parsed.message
+    assert parsed.status == "ok"
+
+
+def test_a_run_killed_before_its_results_then_run_again_is_read_as_the_second_run():
+    killed = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:08:52,828 Natural Correct Count")]
+    parsed = parse_eval_log((killed + AA_COMPACT.read_text()).encode(), "x")
+    assert parsed.eval == _alone(AA_COMPACT)
+    assert parsed.eval["n_batches"] == _alone(AA_COMPACT)["n_batches"]
+
+
+def test_a_file_of_one_run_says_nothing_of_runs():
+    assert "evaluation run" not in parse_eval_log(BASE_LINF.read_bytes(), "x").message

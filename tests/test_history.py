@@ -97,6 +97,8 @@ def test_every_history_file_is_read_by_this_parser_version(history_db):
 def test_files_an_older_parser_read_are_read_again_by_a_normal_ingest(tmp_path, recorded):
     import duckdb
 
+    from ingest.kinds import parser_version
+
     shutil.copytree(HISTORY, tmp_path / "logs")
     db = tmp_path / "wh.duckdb"
     ingest_paths(db, [tmp_path / "logs"], workers=1)
@@ -109,6 +111,6 @@ def test_files_an_older_parser_read_are_read_again_by_a_normal_ingest(tmp_path, 
     summary = ingest_paths(db, [tmp_path / "logs"], workers=1)
     assert (summary.loaded, summary.unchanged) == (1, 3)  # no file changed: only the evaluation is read again
     assert query(db, "select f.status, f.parser_version, e.finished, e.clean_acc, e.cw40_stable "
-                     "from evals as e join files as f using (file_id)") == [("ok", "eval:2", True, 56.0, None)]
+                     "from evals as e join files as f using (file_id)") == [("ok", parser_version("eval"), True, 56.0, None)]
     again = ingest_paths(db, [tmp_path / "logs"], workers=1)
     assert (again.loaded, again.wrote) == (0, False)

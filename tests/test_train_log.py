@@ -239,3 +239,67 @@ def test_last_timestamp_is_the_last_record_whatever_follows_it(tail):
     # a timestamp inside a line is not a record, even where a window starts
     assert last_timestamp(text + b"y 2023-03-01 12:00:00,000 not a record") == "2023-03-01 11:00:00,000"
     assert last_timestamp(b"x" * tail) is None
+
+
+# ---- the NaN exit (from 74c9b991, 2023-01-02): how the log ends, and which code can have it
+
+def _up_to_epoch(epoch: int) -> str:
+    """The sample log up to and including the `Training Epoch <epoch>` marker line."""
+    marker = f"====================Training Epoch {epoch}====================\n"
+    return TEXT[:TEXT.index(marker) + len(marker)]
+
+
+def _nan_losses(text: str, epoch: int) -> str:
+    """`text` with the running loss of epoch `epoch`'s last step line NaN."""
+    lines = text.splitlines(keepends=True)
+    evaluation = next(i for i, line in enumerate(lines) if f"Eval Epoch {epoch}=" in line)
+    step = lines[evaluation - 1]
+    lines[evaluation - 1] = step[:step.index("loss_avg=")] + "loss_avg=nan" + step[step.index("\tlr="):]
+    return "".join(lines)
+
+
+def _ending_on_a_nan_step() -> str:
+    """The sample log cut after epoch 2's first step line, its running loss NaN."""
+    first_step = TEXT.split("Training Epoch 2====================\n")[1].split("\n")[0] + "\n"
+    return _up_to_epoch(2) + first_step.replace("loss_avg=0.6381", "loss_avg=nan")
+
+
+def _run(text: str) -> dict:
+    return parse(text).run
+
+
+def test_a_log_ending_on_a_nan_step_line_stopped_by_the_nan_exit():
+    text = _ending_on_a_nan_step()
+    run = _run(text)
+    assert (run["stop_reason"], run["has_nan"], run["finished"]) == ("nan_exit", True, False)
+    assert "stopped by the NaN exit" in parse(text).message
+    assert _run(text.replace("loss_avg=nan", "loss_avg=0.6381"))["stop_reason"] == "unfinished"
+
+
+@pytest.mark.parametrize("where, nan", [("step", "nan"), ("eval", "nan"), ("eval", "-nan")])
+def test_a_log_ending_on_the_next_epochs_marker_after_nan_losses_stopped_by_the_nan_exit(where, nan):
+    text = _up_to_epoch(2)
+    if where == "step":
+        text = _nan_losses(text, 1)
+    else:
+        text = text.replace("Eval Loss:39.6825", "Eval Loss:" + nan)
+    assert _run(text)["stop_reason"] == "nan_exit"
+
+
+def test_a_log_ending_on_a_marker_after_finite_losses_is_unfinished():
+    run = _run(_up_to_epoch(2))
+    assert (run["stop_reason"], run["has_nan"]) == ("unfinished", False)
+
+
+@pytest.mark.parametrize("older", ["started before the exit", "no data_path argument"])
+def test_code_older_than_the_nan_exit_leaves_a_killed_nan_run_unfinished(older):
+    text = _ending_on_a_nan_step()
+    if older == "started before the exit":
+        text = text.replace("2026-11-23 ", "2023-01-01 ")
+    else:
+        text = text.replace("data_path: ./datasets\n", "").replace(", data_path='./datasets'", "")
+    run = _run(text)
+    assert (run["stop_reason"], run["has_nan"]) == ("unfinished", True)
+    assert "unfinished run" in parse(text).message
+    same_day = _run(text.replace("2023-01-01 ", "2023-01-02 ")) if older.startswith("started") else None
+    assert same_day is None or same_day["stop_reason"] == "nan_exit"
