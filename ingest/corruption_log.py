@@ -41,7 +41,7 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
     """Parse one corruption evaluation."""
     check_log_bytes(data, path)
     found, first = _result_lines(data)
-    at = data.find(b"Average Accuracy: ")
+    at = data.rfind(b"Average Accuracy: ")  # the last, as a repeated result line keeps the later (a run appended)
     average = _AVERAGE.match(data, at) if at >= 0 else None
     header = eval_header(data, first if first is not None else len(data))
     if not found and not average and not header["model"]:

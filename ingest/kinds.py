@@ -71,7 +71,8 @@ REGISTRY: tuple[LogKind, ...] = (
         3,
     ),
     LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c_level\.log", "arch_1_eval_cifar10c_"),
-            parse_corruption_log, "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)", 2),  # 2: hours
+            parse_corruption_log, "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)",
+            3),  # 2: Running Cost in hours; 3: the last Average Accuracy of a log of appended runs
     LogKind("config", _name("config", rf"{_ARCH}\.yaml", "arch_1.yam"), None, "saved run config (the training log repeats it)"),
     LogKind("release", _name("release", r"(?:[^/.]++|\.(?!jsonl\Z))++\.jsonl", "a.jsonl."), parse_release,
             "published release file (cifar10.jsonl): one JSON object per arch, SPEC section 6"),

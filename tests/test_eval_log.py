@@ -254,3 +254,11 @@ def test_a_run_killed_before_its_results_then_run_again_is_read_as_the_second_ru
 
 def test_a_file_of_one_run_says_nothing_of_runs():
     assert "evaluation run" not in parse_eval_log(BASE_LINF.read_bytes(), "x").message
+
+
+def test_a_corruption_log_run_again_into_the_same_file_keeps_the_later_results_and_average():
+    again = corruption_log().replace("Average Accuracy: 78.1234", "Average Accuracy: 70.5000").replace(
+        "(level=5): Loss: 0.5000", "(level=5): Loss: 0.7500")
+    parsed = parse_corruption_log((corruption_log() + again).encode(), "x")
+    assert parsed.eval["corruption_mean_acc"] == 70.5
+    assert len(parsed.corruptions) == 95 and ("saturate", 5, 90 - 18 - 5, 0.75) in parsed.corruptions
