@@ -28,7 +28,7 @@ _STARTING = linear("train_log.starting_epoch", rb"Starting Epoch: (\d++)", liter
 
 
 _EVAL_MARK = b"====================Eval Epoch "
-NAN_EXIT_SINCE = "2023-01-02"
+_NAN_EXIT_SINCE = "2023-01-02"
 """The day the training code got its NaN exit (74c9b991, SPEC section 8)."""
 
 
@@ -52,9 +52,8 @@ def _ends_in_nan_exit(data: bytes) -> bool:
     step line with `loss_avg=nan`; or, when an epoch ended within those batches, the next epoch's
     `Training Epoch` marker, after an epoch whose last step line or `Eval Loss` is NaN (its weights
     were)."""
-    end = len(data)
-    while end and data[end - 1] in b" \t\r\n":
-        end -= 1
+    tail = data[-1024:].rstrip()  # the end of the log past trailing whitespace, looked for in its last kilobyte
+    end = len(data) - min(len(data), 1024) + len(tail)
     start = data.rfind(b"\n", 0, end) + 1
     line = data[start:end]
     if _nan_step_line(line):
@@ -77,7 +76,7 @@ def _code_has_nan_exit(arguments: list[str], started_at: str | None) -> bool:
     """Whether the code that wrote a log can have had the NaN exit: not when the log started before
     the day it was written, nor when the argument names lack `data_path` (code older than 0ca9b4e2,
     2022-12-20). A log of 0ca9b4e2 or 1fe41adb started later shows nothing that tells it apart."""
-    if started_at is not None and started_at[:10] < NAN_EXIT_SINCE:
+    if started_at is not None and started_at[:10] < _NAN_EXIT_SINCE:
         return False
     return not arguments or "data_path" in arguments
 
