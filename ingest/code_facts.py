@@ -29,6 +29,8 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest.pyliteral import syntax_tree
+
 _LOG_METHODS = frozenset({"info", "warning", "error", "debug", "critical", "exception"})
 MIN_LITERAL = 6
 """Characters of literal text a template needs before it counts: `%s: %s` would match any line."""
@@ -312,7 +314,7 @@ def _templates(tree: ast.AST) -> tuple[str, ...]:
 def script_facts(source: str) -> ScriptFacts | None:
     """The argument names and line templates of a script, or None when it is not valid Python."""
     try:
-        tree = ast.parse(source)
+        tree = syntax_tree(source, "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return ScriptFacts(_arguments(tree), _templates(tree))

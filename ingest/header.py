@@ -12,7 +12,7 @@ import ast
 from functools import lru_cache
 
 from ingest._scan import header_records
-from ingest.pyliteral import Config, read_config, read_literal
+from ingest.pyliteral import Config, read_config, read_literal, syntax_tree
 
 Record = tuple[int, str, str]
 """A header record: (byte offset of its line, key, value)."""
@@ -60,7 +60,7 @@ def namespace_names(data: bytes, start: int) -> list[str]:
     line_end = data.find(b"\n", start)
     source = data[start: line_end if line_end >= 0 else len(data)].decode("utf-8", errors="replace")
     try:
-        call = ast.parse(source, mode="eval").body
+        call = syntax_tree(source).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return [k.arg for k in call.keywords if k.arg] if isinstance(call, ast.Call) else []

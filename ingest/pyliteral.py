@@ -18,6 +18,7 @@ import ast
 import json
 import math
 import re
+import warnings
 from functools import lru_cache
 
 from ingest.scanning import linear
@@ -59,6 +60,16 @@ def _restore_nan(value):
 _TO_JSON = str.maketrans({"'": '"', "(": "[", ")": "]"})
 
 
+def syntax_tree(text: str, mode: str = "eval") -> ast.AST:
+    """`ast.parse` of text from a log or a code repository, without the compiler's warnings about
+    it: an invalid escape such as `'\\i'` in a string is a SyntaxWarning from Python 3.12, which
+    would be printed on the terminal during an ingest (DeprecationWarning before)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(text, mode=mode)
+
+
 class _NotCanonical(Exception):
     """The text is not the repr of what `_canonical_literal` read from it: `ast.literal_eval` decides."""
 
@@ -97,7 +108,7 @@ def read_literal(text: str):
         value = _canonical_literal(cleaned)
     except (_NotCanonical, RecursionError):
         try:
-            value = ast.literal_eval(cleaned)
+            value = ast.literal_eval(syntax_tree(cleaned.lstrip(" \t")))  # what literal_eval parses of a text
         except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ValueError(f"not a Python literal: {reason}") from None

@@ -108,3 +108,18 @@ def test_reprs_of_random_values_take_the_fast_path():
                 value = [(str(i), v) for i, v in enumerate(value)]
             text = repr(value)
             assert agrees(text) or '"' in text, text  # a string with a quote in it is left to ast
+
+
+def test_text_with_an_invalid_escape_is_read_without_a_warning():
+    """`'\\i'` in a logged string or a code repository's source: the compiler warns (a SyntaxWarning,
+    printed on the terminal, from Python 3.12); the tool reads it quietly."""
+    import warnings
+
+    from ingest.code_facts import script_facts
+    from ingest.header import namespace_names
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_literal("['a\\i', 1]") == ["a\\i", 1]
+        assert namespace_names(b"Namespace(a='x\\i', b=2)\n", 0) == ["a", "b"]
+        assert script_facts("import re\nlogger.info('%d rows in \\d' % n)\n").templates == ("%n rows in \\d",)
