@@ -28,6 +28,8 @@ _STARTING = linear("train_log.starting_epoch", rb"Starting Epoch: (\d++)", liter
 
 
 _EVAL_MARK = b"====================Eval Epoch "
+_DEFAULT_ATTACK_STEPS = "[20,40]"
+"""The PGD and CW steps of the validation attacks, `attack_step`'s default (from 3935ccd5, 2024-06-13)."""
 _NAN_EXIT_SINCE = "2023-01-02"
 """The day the training code got its NaN exit (74c9b991, SPEC section 8)."""
 
@@ -216,6 +218,10 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         problems.append(f"{incomplete_evals} epoch(s) without CW-40 results")
     if "model" not in configs:
         problems.append("no readable model Config line")
+    steps = values.get("attack_step")
+    if steps is not None and steps.replace(" ", "") != _DEFAULT_ATTACK_STEPS:
+        problems.append(f"validation attacks of {steps} steps (attack_step), not [20, 40]: the pgd20 and cw40 "
+                        "columns hold them")
     if run["has_nan"] and not nan_exit:
         problems.append("NaN values")
     if run["resumed"]:

@@ -303,3 +303,11 @@ def test_code_older_than_the_nan_exit_leaves_a_killed_nan_run_unfinished(older):
     assert "unfinished run" in parse(text).message
     same_day = _run(text.replace("2023-01-01 ", "2023-01-02 ")) if older.startswith("started") else None
     assert same_day is None or same_day["stop_reason"] == "nan_exit"
+
+
+def test_validation_attacks_of_other_step_counts_are_noted():
+    """From 3935ccd5 `--attack_step` sets the validation attacks' steps: the pgd20 and cw40 columns
+    then hold PGD-10 and CW-20 values, which the files message says."""
+    text = TEXT.replace("attack_step: [20, 40]", "attack_step: [10, 20]")
+    assert "validation attacks of [10, 20] steps (attack_step)" in parse(text).message
+    assert "attack_step" not in parse(TEXT).message
