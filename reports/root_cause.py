@@ -42,13 +42,19 @@ def ratio(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def chance_in_words(value: float) -> str:
+    """check_explain's chance (rounded to 6 decimals) as a bound in words."""
+    return "below 0.000001" if value < 0.000001 else f"at most {value:.2g}"
+
+
 def in_words(r: dict) -> str:
     """One explanation as a sentence with its numbers."""
     unmatched = r["outliers"] - r["outliers_matched"]
     text = (f"`{r['explanation']}` matches {r['outliers_matched']} of the {r['outliers']} runs (support "
             f"{100 * r['support']:.0f}%) and {r['inliers_matched']} of the {r['inliers']} others: runs with it have "
             f"the outcome {ratio(r['risk_ratio'])} times as often as runs without it (95% interval "
-            f"{ratio(r['risk_ratio_low'])} to {ratio(r['risk_ratio_high'])})")
+            f"{ratio(r['risk_ratio_low'])} to {ratio(r['risk_ratio_high'])}; chance alone gives one as strong "
+            f"among the combinations tried with probability {chance_in_words(r['chance'])})")
     if unmatched:
         text += f"; it leaves {unmatched} of the runs unexplained"
     if r["aliases"]:
@@ -67,11 +73,14 @@ def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
              "explanation operator of MacroBase): its support is the share of the outcome's runs it matches, its "
              "risk ratio how many times as often runs with it have the outcome as runs without it. An explanation "
              "that holds no longer within the levels of another attribute is explained by that attribute (a "
-             "confounder); the later sections' verdicts are checked against this section."),
+             "confounder). With hundreds of combinations tried, some look strong by chance: one is kept only when "
+             "chance alone would give one as strong less often than explain.max_chance (a G-test, Bonferroni over "
+             "the combinations tried). The later sections' verdicts are checked against this section."),
     ]
     if not rows:
         blocks.append(Para("No combination of run attributes explains an outcome above the thresholds of "
-                           "`check_params` (explain.min_support, explain.min_risk_ratio, explain.min_outliers)."))
+                           "`check_params` (explain.min_support, explain.min_risk_ratio, explain.min_outliers, "
+                           "explain.max_chance)."))
     for outcome, title in OUTCOMES.items():
         ranked = [r for r in rows if r["outcome"] == outcome]
         if not ranked:

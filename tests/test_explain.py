@@ -10,6 +10,7 @@ The demo's planted cause is checked in tests/test_report.py and below.
 from __future__ import annotations
 
 import math
+import random
 from datetime import timedelta
 
 import pytest
@@ -167,6 +168,70 @@ def test_explain_thresholds_are_parameters(tmp_path):
     assert explained(con) == []
 
 
+def noise_corpus(seed: int, a6000_low: float = 0.0):
+    """200 archs, each low with probability 0.12 whatever its attributes: site, GPU, PyTorch version
+    and three settings drawn at random. No cause, only chance; unless `a6000_low`: then a run on
+    an A6000 is also low with that probability (a weak cause)."""
+    rng = random.Random(seed)
+    gpus = ["NVIDIA GeForce RTX 3090", "NVIDIA RTX A6000", "Tesla V100-SXM2-32GB"]
+    runs, run_settings = [], []
+    for i in range(1, 201):
+        site, by_chance, gpu, by_gpu = rng.choice(["SUSTech", "MSU"]), rng.random(), rng.choice(gpus), rng.random()
+        low = by_chance < 0.12 or (gpu == "NVIDIA RTX A6000" and by_gpu < a6000_low)
+        r = run(i, i, site, LOW if low else FINE, gpu=gpu)
+        r["run"]["pytorch_version"] = rng.choice(["1.8.0", "1.10.2+cu113"])
+        runs.append(r)
+        run_settings += settings(i, batch_size=rng.choice(["64", "128", "256"]), workers=rng.choice(["2", "4", "8"]),
+                                 warmup=rng.choice(["0", "1"]))
+    return runs, run_settings
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_explain_names_no_combination_that_chance_alone_gives(tmp_path, seed):
+    """Among the hundreds of combinations of random attributes, v1 finds some that pass its
+    thresholds (support, risk ratio); v2 tests each against the number tried and keeps none."""
+    runs, run_settings = noise_corpus(seed)
+    con = build(tmp_path / "w.duckdb", runs, run_settings=run_settings)
+    assert rows(con, "select count(*) from check_explain_v1 where outcome = 'low_accuracy'")[0][0] > 0
+    assert explained(con) == []
+    assert "low_accuracy" not in run_checks(con, ["explain"]).results[0].headline
+
+
+WEAK_SEED = 7
+"""A seed of noise_corpus whose weak cause gives combinations of chance between 0.001 and 1."""
+
+
+def g_test_bound(matched_out: int, outliers: int, matched_in: int, inliers: int) -> float:
+    """2 phi(z) / z at z = sqrt(G), G the log-likelihood ratio of the 2x2 table, written out."""
+    cells = [matched_out, matched_in, outliers - matched_out, inliers - matched_in]
+    n, matched = outliers + inliers, matched_out + matched_in
+    expected = [matched * outliers / n, matched * inliers / n, (n - matched) * outliers / n, (n - matched) * inliers / n]
+    g = 2 * sum(o * math.log(o / e) for o, e in zip(cells, expected) if o > 0)
+    return 2 * math.exp(-g / 2) / math.sqrt(2 * math.pi * g)
+
+
+def test_chance_is_the_g_test_bound_times_the_combinations_tried(tmp_path):
+    runs, run_settings = noise_corpus(WEAK_SEED, a6000_low=0.3)
+    con = build(tmp_path / "w.duckdb", runs, run_settings=run_settings)
+    con.execute("update check_params set value = 1 where name = 'explain.max_chance'")
+    got = rows(con, "select outliers_matched, outliers, inliers_matched, inliers, chance from check_explain "
+                    "where outcome = 'low_accuracy'")
+    assert len(got) == rows(con, "select count(*) from check_explain_v1 where outcome = 'low_accuracy'")[0][0] > 0
+    tried = {round(chance / g_test_bound(*cells)) for *cells, chance in got if 0.001 < chance < 1}
+    assert len(tried) == 1  # one number of combinations tried for the outcome
+    n = tried.pop()
+    assert any(f + f * (f - 1) // 2 + f * (f - 1) * (f - 2) // 6 == n for f in range(1, 60))  # up to 3 of f values
+    assert all(chance == 1 or chance == pytest.approx(min(1, n * g_test_bound(*cells)), abs=2e-6) for *cells, chance in got)
+
+
+def test_a_planted_cause_is_far_beyond_chance(tmp_path):
+    runs, run_settings = gpu_corpus()
+    con = build(tmp_path / "w.duckdb", runs, run_settings=run_settings)
+    assert rows(con, "select chance from check_explain where outcome = 'low_accuracy' and rank = 1")[0][0] < 0.000001
+    con.execute("update check_params set value = 0.000001 where name = 'explain.max_chance'")
+    assert explained(con)[0][1] == "gpu = NVIDIA RTX A6000"
+
+
 def test_cli_explain_prints_the_ranking_of_one_outcome(tmp_path):
     runs = confounder_corpus()
     db = tmp_path / "w.duckdb"
@@ -174,7 +239,7 @@ def test_cli_explain_prints_the_ranking_of_one_outcome(tmp_path):
     result = CliRunner().invoke(app, ["explain", "--db", str(db), "--outcome", "low_accuracy", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "outcome,rank,explanation,matched,support,risk_ratio,interval,explained_by,aliases"
+    assert lines[0] == "outcome,rank,explanation,matched,support,risk_ratio,interval,chance,explained_by,aliases"
     assert lines[1].startswith("low_accuracy,1,precision_path = native_amp_unscaled,20/20 + 0,1,")
     assert any(",gpu = NVIDIA RTX A6000,16/20 + 8,0.8," in line and ",precision_path," in line for line in lines)
     wrong = CliRunner().invoke(app, ["explain", "--db", str(db), "--outcome", "nope"])

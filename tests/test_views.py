@@ -17,6 +17,7 @@ from cli import app
 from warehouse.connect import connect
 from warehouse.errors import WarehouseError
 from warehouse.migrate import migrate
+from warehouse.params import install_check_params
 from warehouse.update import ingest_paths
 from warehouse.viewfiles import (
     SQL_DIR,
@@ -387,6 +388,7 @@ def test_every_check_param_is_read_by_a_view():
     text = "\n".join(f.sql for f in files if f.view_name != "params_v1")
     con = duckdb.connect()
     migrate(con, ":memory:")
+    install_check_params(con)
     names = [name for (name,) in con.execute("select name from check_params order by name").fetchall()]
     assert [c for c, _ in params.header.columns] == [n.replace(".", "_") for n in names]
     for name in names:

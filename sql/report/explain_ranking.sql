@@ -12,6 +12,7 @@
 --   support: outliers_matched / outliers
 --   risk_ratio: outlier rate of the matched runs / that of the others
 --   interval: 95% interval of the risk ratio
+--   chance: bound on how often chance alone gives a combination this strong among those tried
 --   explained_by: attribute within whose levels it no longer explains the outcome (NULL: none)
 --   aliases: attribute values that hold for the same runs
 
@@ -30,6 +31,7 @@ final as (
         round(support, 3) as support,
         round(risk_ratio, 2) as risk_ratio,
         printf('%.2f-%.2f', risk_ratio_low, risk_ratio_high) as interval,
+        case when chance < 0.000001 then '<1e-06' else printf('%.2g', chance) end as chance,
         explained_by,
         aliases
     from shown

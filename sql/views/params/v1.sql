@@ -13,6 +13,7 @@
 --   duplicate_paired_confidence: duplicate_paired.confidence (probability)
 --   duplicate_paired_seed: duplicate_paired.seed (integer)
 --   explain_confounders_checked: explain.confounders_checked (explanations)
+--   explain_max_chance: explain.max_chance (probability)
 --   explain_max_order: explain.max_order (attribute values)
 --   explain_min_gain: explain.min_gain (ratio)
 --   explain_min_outliers: explain.min_outliers (runs)
@@ -38,6 +39,7 @@ with final as (
         max(value) filter (where name = 'duplicate_paired.confidence') as duplicate_paired_confidence,
         max(value) filter (where name = 'duplicate_paired.seed') as duplicate_paired_seed,
         max(value) filter (where name = 'explain.confounders_checked') as explain_confounders_checked,
+        max(value) filter (where name = 'explain.max_chance') as explain_max_chance,
         max(value) filter (where name = 'explain.max_order') as explain_max_order,
         max(value) filter (where name = 'explain.min_gain') as explain_min_gain,
         max(value) filter (where name = 'explain.min_outliers') as explain_min_outliers,
