@@ -255,6 +255,11 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
         elif cause and "gpu" not in cause["explanation_attributes"] and low and all(r["matched"] for r in low):
             absorbed[gpu] = f"are all matched by `{cause['explanation']}`"
             item += f"; root cause: all {len(low)} of its low runs match `{cause['explanation']}`"
+        elif e is not None and cause and f"gpu = {gpu}" in cause["explanation"].split(" and ") \
+                and len(cause["explanation_attributes"]) > 1:
+            item += (f"; root cause: the strongest explanation of low accuracy, `{cause['explanation']}`, names the GPU "
+                     f"with other attributes; `gpu = {gpu}` alone (risk ratio {ratio(e['risk_ratio'])}) also matches "
+                     f"{e['inliers_matched']} runs that are not low")
         elif e is not None:
             item += f"; root cause: `gpu = {gpu}` explains low accuracy on its own (risk ratio {ratio(e['risk_ratio'])})"
         else:

@@ -232,6 +232,35 @@ def test_a_planted_cause_is_far_beyond_chance(tmp_path):
     assert explained(con)[0][1] == "gpu = NVIDIA RTX A6000"
 
 
+def test_a_reader_of_a_file_without_a_newer_parameter_takes_its_default(tmp_path):
+    """A file written before explain.max_chance existed, its views older than the tool's: a reader
+    runs the tool's views as TEMP views and the missing parameter at its default (NULL would keep
+    no row), writing nothing."""
+    import duckdb
+
+    from warehouse.query import open_for_reading
+
+    runs, run_settings = gpu_corpus()
+    db = tmp_path / "w.duckdb"
+    con = build(db, runs, run_settings=run_settings)
+    expected = explained(con)
+    con.execute("delete from check_params where name = 'explain.max_chance'")
+    con.execute("drop view check_explain")
+    con.execute("create view check_explain as select * from check_explain_v1")  # what an older tool installed
+    con.close()
+    reader = open_for_reading(db)
+    try:
+        assert reader.execute("select explain_max_chance from params").fetchall() == [(0.05,)]
+        assert explained(reader) == expected and expected
+    finally:
+        reader.close()
+    plain = duckdb.connect(str(db), read_only=True)
+    try:  # nothing written: the file still lacks the parameter
+        assert plain.execute("select count(*) from check_params where name = 'explain.max_chance'").fetchall() == [(0,)]
+    finally:
+        plain.close()
+
+
 def test_cli_explain_prints_the_ranking_of_one_outcome(tmp_path):
     runs = confounder_corpus()
     db = tmp_path / "w.duckdb"

@@ -67,3 +67,19 @@ def install_check_params(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR
                         [p.name, p.read_by, p.value, p.value, p.unit, p.description])
             added.append(p.name)
     return added
+
+
+def read_missing_params_as_defaults(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """For a connection reading the tool's views over a file whose check_params lacks parameters
+    they read (written before the parameters were added; the next install of the views adds
+    them): a TEMP copy of check_params with those at their defaults, shadowing the file's table for
+    this connection only (nothing is written). Without it such a parameter reads NULL, and a
+    threshold compared with NULL keeps no row. Returns the names added."""
+    held = {r[0] for r in con.execute("select name from check_params").fetchall()}
+    missing = [p for p in default_params() if p.name not in held]
+    if missing:
+        # created before any TEMP table of that name exists: `from check_params` is the file's table
+        con.execute("create temp table check_params as select * from check_params")
+        con.executemany("insert into temp.check_params values (?, ?, ?, ?, ?, ?)",
+                        [[p.name, p.read_by, p.value, p.value, p.unit, p.description] for p in missing])
+    return [p.name for p in missing]

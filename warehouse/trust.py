@@ -12,7 +12,8 @@ version, the storage version and the text of every migration and view file).
     differing_views(con)      tool views (versions, current names, check headline and flagged
                               views) missing from the file or not as `sql/` defines them
     use_tool_views(con)       for a read-only connection: the tool's own views as TEMP views,
-                              which DuckDB resolves before the file's, when any differs
+                              which DuckDB resolves before the file's, when any differs (and
+                              the parameters they read that the file lacks, at their defaults)
     unknown_objects(con)      views, tables, macros, sequences, types the tool did not create
 
 An ingest reinstalls the views when any differs (warehouse/pipeline.py); every reading command and
@@ -30,6 +31,7 @@ from warehouse.cache import cache_dir, kept_lists
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
 from warehouse.connect import STORAGE_VERSION, render_in_scratch_file
 from warehouse.migrate import migration_statements, migrations, tool_tables
+from warehouse.params import read_missing_params_as_defaults
 from warehouse.viewfiles import tool_view_queries
 
 SHOWN = 5
@@ -97,6 +99,7 @@ def use_tool_views(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     for name, sql in tool_view_queries().items():
         con.execute(f"create or replace temp view {name} as {sql}")
+    read_missing_params_as_defaults(con)
     return [f"the warehouse's views differ from this tool's sql/ ({_listed(differ)}): this command uses the "
             "tool's own; `nares ingest` reinstalls them in the file"]
 
