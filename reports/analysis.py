@@ -224,6 +224,28 @@ def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list
     return blocks
 
 
+def gpu_root_cause(gpu: str, alone: dict | None, cause: dict | None, low: list[dict]) -> tuple[str, str | None]:
+    """What the root-cause section says of a flagged GPU: the words of its bullet, and why its low
+    runs are a confounder's (None when they are not). `alone` is the row of check_explain for
+    `gpu = <gpu>` by itself, `cause` the strongest explanation of low accuracy (a low_runs_explained
+    row), `low` the GPU's low runs there."""
+    if alone is not None and alone["explained_by"]:
+        return (f"root cause: `gpu = {gpu}` (risk ratio {ratio(alone['risk_ratio'])}) is explained by "
+                f"`{alone['explained_by']}`: within its levels the risk ratio is "
+                f"{ratio(alone['explained_by_risk_ratio'])}"), f"is explained by `{alone['explained_by']}`"
+    if cause and "gpu" not in cause["explanation_attributes"] and low and all(r["matched"] for r in low):
+        return (f"root cause: all {len(low)} of its low runs match `{cause['explanation']}`",
+                f"are all matched by `{cause['explanation']}`")
+    if alone is not None and cause and len(cause["explanation_attributes"]) > 1 \
+            and f"gpu = {gpu}" in cause["explanation"].split(" and "):
+        return (f"root cause: the strongest explanation of low accuracy, `{cause['explanation']}`, names the GPU "
+                f"with other attributes; `gpu = {gpu}` alone (risk ratio {ratio(alone['risk_ratio'])}) also matches "
+                f"{alone['inliers_matched']} runs that are not low"), None
+    if alone is not None:
+        return f"root cause: `gpu = {gpu}` explains low accuracy on its own (risk ratio {ratio(alone['risk_ratio'])})", None
+    return f"`check_explain` does not rank `gpu = {gpu}` among the explanations of low accuracy", None
+
+
 def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
     figs = _of(figures, "gpus")
     bands = _of(figures, "bands")
@@ -245,26 +267,12 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
             in_bands = [r for r in bands[0].rows["runs"] if r["site"] == site and r["gpu"] == gpu and r["is_low"]]
             inside = sum(r["band_id"] is not None for r in in_bands)
             item += f": {len(in_bands)} low runs, {inside} of them inside a band of section 4"
-        e = explanation_of(ranked, "low_accuracy", "gpu", gpu)
         low = [r for r in low_runs if r["site"] == site and r["gpu"] == gpu]
         cause = next((r for r in low_runs if r["explanation"]), None)
-        if e is not None and e["explained_by"]:
-            absorbed[gpu] = f"is explained by `{e['explained_by']}`"
-            item += (f"; root cause: `gpu = {gpu}` (risk ratio {ratio(e['risk_ratio'])}) is explained by "
-                     f"`{e['explained_by']}`: within its levels the risk ratio is {ratio(e['explained_by_risk_ratio'])}")
-        elif cause and "gpu" not in cause["explanation_attributes"] and low and all(r["matched"] for r in low):
-            absorbed[gpu] = f"are all matched by `{cause['explanation']}`"
-            item += f"; root cause: all {len(low)} of its low runs match `{cause['explanation']}`"
-        elif e is not None and cause and f"gpu = {gpu}" in cause["explanation"].split(" and ") \
-                and len(cause["explanation_attributes"]) > 1:
-            item += (f"; root cause: the strongest explanation of low accuracy, `{cause['explanation']}`, names the GPU "
-                     f"with other attributes; `gpu = {gpu}` alone (risk ratio {ratio(e['risk_ratio'])}) also matches "
-                     f"{e['inliers_matched']} runs that are not low")
-        elif e is not None:
-            item += f"; root cause: `gpu = {gpu}` explains low accuracy on its own (risk ratio {ratio(e['risk_ratio'])})"
-        else:
-            item += f"; `check_explain` does not rank `gpu = {gpu}` among the explanations of low accuracy"
-        items.append(item)
+        text, confounded = gpu_root_cause(gpu, explanation_of(ranked, "low_accuracy", "gpu", gpu), cause, low)
+        if confounded:
+            absorbed[gpu] = confounded
+        items.append(f"{item}; {text}")
     if items:
         blocks.append(Bullets(items))
     standing = [(s, g) for s, g in flagged if g not in absorbed]

@@ -859,3 +859,34 @@ def test_figures_give_altair_channel_classes_not_text(demo_warehouse, monkeypatc
     finally:
         con.close()
     assert looked_up == []
+
+
+# ----------------------------------------------------------------------------- the GPU section's root cause
+GPU = "NVIDIA GeForce RTX 3090"
+
+
+def _alone(explained_by=None) -> dict:
+    return {"risk_ratio": 115.0, "explained_by": explained_by, "explained_by_risk_ratio": 1.2, "inliers_matched": 160}
+
+
+def _cause(explanation: str) -> dict:
+    return {"explanation": explanation, "explanation_attributes": [a.split(" = ")[0] for a in explanation.split(" and ")]}
+
+
+@pytest.mark.parametrize("alone, cause, low, words, confounded", [
+    (_alone("precision_path"), None, [], "is explained by `precision_path`: within its levels", True),
+    (_alone(), _cause("precision_path = native_amp_unscaled"), [{"matched": True}], "all 1 of its low runs match", True),
+    (_alone(), _cause(f"gpu = {GPU} and site = MSU"), [{"matched": True}],
+     f"names the GPU with other attributes; `gpu = {GPU}` alone (risk ratio 115) also matches 160 runs that are not low",
+     False),
+    (_alone(), _cause(f"gpu = {GPU}"), [{"matched": True}], "explains low accuracy on its own (risk ratio 115)", False),
+    (_alone(), _cause(f"gpu = {GPU} Ti and site = MSU"), [{"matched": True}], "explains low accuracy on its own", False),
+    (None, None, [], "does not rank", False),
+], ids=["absorbed", "matched by another", "with other attributes", "alone", "another gpu's combination", "unranked"])
+def test_the_gpu_sections_root_cause_says_what_check_explain_says(alone, cause, low, words, confounded):
+    """A GPU whose strongest explanation holds it with another attribute (its runs at one site, say)
+    is not said to explain low accuracy on its own: the GPU alone also matches runs that are fine."""
+    from reports.analysis import gpu_root_cause
+
+    text, why = gpu_root_cause(GPU, alone, cause, low)
+    assert words in text and (why is not None) == confounded
