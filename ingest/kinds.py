@@ -59,7 +59,8 @@ _ARCH = r"arch_([0-9]++)"
 REGISTRY: tuple[LogKind, ...] = (
     # version 2: every historical format of the training code, step-line figures (SPEC section 8);
     # 3: a setting the header records twice under one name is kept once (the first); 4: the NaN exit
-    # of a log ending on an epoch marker, none for code older than the exit; a note on attack_step
+    # of a log ending on an epoch marker, none for code older than the exit; a note on attack_step; the
+    # config file's top-level keys (epochs, grad_clip) have source config
     LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 4),
     LogKind(
         "eval",

@@ -97,13 +97,18 @@ def _validation_images(data: bytes, first_epoch: int) -> int | None:
     return int(match.group(1)) if match and len(match.group(1)) <= 9 else None
 
 
-def _settings(values: dict[str, str], configs: dict[str, Config]) -> list[tuple[str, str, str]]:
-    """Every training setting the header records: argument lines as printed, Config entries as
+def _settings(values: dict[str, str], configs: dict[str, Config], arguments: list[str]) -> list[tuple[str, str, str]]:
+    """Every training setting the header records: argument lines as printed, the config file's
+    top-level keys (`epochs: 100`, `grad_clip: 5.0`: source config), Config entries as
     `<config>.<key>`, environment facts. One per name, the first recorded (an argument line
     `optimizer.lr: ...` beside a Config's `lr`, or `param_size: ...` beside `param size: ...`):
-    run_settings holds one row per run and setting, and config_drift counts on it."""
+    run_settings holds one row per run and setting, and config_drift counts on it. A `name: value`
+    line is an argument when `arguments` (the header's argument names) holds it, or when they are
+    not known."""
     environment = ("param size", "flops", "PyTorch Version", "GPU List")
-    settings = [(k, v, "argument") for k, v in values.items() if " " not in k and k not in environment]
+    named = set(arguments)
+    settings = [(k, v, "argument" if k in named or not named else "config") for k, v in values.items()
+                if " " not in k and k not in environment]
     for config, entries in configs.items():
         settings.extend((f"{config}.{name}", text, "config") for name, text in entries.reprs())
     for key in environment:
@@ -235,5 +240,5 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
         code=training_format(data, headers, arguments, finished),
         run=run,
         epochs=epochs,
-        settings=_settings(values, configs),
+        settings=_settings(values, configs, arguments),
     )

@@ -311,3 +311,10 @@ def test_validation_attacks_of_other_step_counts_are_noted():
     text = TEXT.replace("attack_step: [20, 40]", "attack_step: [10, 20]")
     assert "validation attacks of [10, 20] steps (attack_step)" in parse(text).message
     assert "attack_step" not in parse(TEXT).message
+
+
+def test_settings_say_whether_a_line_is_an_argument_or_a_key_of_the_config_file():
+    sources = {name: source for name, _, source in parse(TEXT).settings}
+    assert sources["attack_step"] == sources["apex_amp"] == sources["seed"] == "argument"
+    assert sources["grad_clip"] == sources["epochs"] == sources["num_classes"] == "config"
+    assert sources["optimizer.lr"] == "config" and sources["pytorch_version"] == "environment"
