@@ -53,8 +53,8 @@ def in_words(r: dict) -> str:
     text = (f"`{r['explanation']}` matches {r['outliers_matched']} of the {r['outliers']} runs (support "
             f"{100 * r['support']:.0f}%) and {r['inliers_matched']} of the {r['inliers']} others: runs with it have "
             f"the outcome {ratio(r['risk_ratio'])} times as often as runs without it (95% interval "
-            f"{ratio(r['risk_ratio_low'])} to {ratio(r['risk_ratio_high'])}; chance alone gives one as strong "
-            f"among the combinations tried with probability {chance_in_words(r['chance'])})")
+            f"{ratio(r['risk_ratio_low'])} to {ratio(r['risk_ratio_high'])}; chance alone would give one as strong, "
+            f"among all the combinations tried, with probability {chance_in_words(r['chance'])})")
     if unmatched:
         text += f"; it leaves {unmatched} of the runs unexplained"
     if r["aliases"]:
