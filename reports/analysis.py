@@ -10,7 +10,7 @@ from __future__ import annotations
 from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
-from reports.root_cause import explanation_of, explanations, ratio, root_cause_section
+from reports.root_cause import explanation_of, explanations, low_runs_explained, ratio, root_cause_section
 from reports.style import pct
 from warehouse.registry import checks as registered_checks
 
@@ -206,7 +206,7 @@ def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list
         items.append(f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low archs of {b['n_archs']}, "
                      f"{b['sites']}, {b['mean_points_below']:.1f} points below their neighbours, trained "
                      f"{b['trained']} on {', '.join(gpus)}{note}")
-    low_runs = data.rows("low_runs_explained") if bands else []
+    low_runs = low_runs_explained(data) if bands else []
     cause = next((r["explanation"] for r in low_runs if r["explanation"]), None)
     for i, b in enumerate(bands):
         in_band = [r for r in low_runs if r["band_id"] == b["band_id"]]
@@ -227,7 +227,7 @@ def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list
 def gpu_root_cause(gpu: str, alone: dict | None, cause: dict | None, low: list[dict]) -> tuple[str, str | None]:
     """What the root-cause section says of a flagged GPU: the words of its bullet, and why its low
     runs are a confounder's (None when they are not). `alone` is the row of check_explain for
-    `gpu = <gpu>` by itself, `cause` the strongest explanation of low accuracy (a low_runs_explained
+    `gpu = <gpu>` by itself, `cause` the strongest explanation of low accuracy (a runs_explained
     row), `low` the GPU's low runs there."""
     if alone is not None and alone["explained_by"]:
         return (f"root cause: `gpu = {gpu}` (risk ratio {ratio(alone['risk_ratio'])}) is explained by "
@@ -258,7 +258,7 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
     ]
     flagged = [(f.facts["site"], g) for f in figs for g in f.facts["flagged"]]
     ranked = explanations(data)
-    low_runs = data.rows("low_runs_explained") if flagged else []
+    low_runs = low_runs_explained(data) if flagged else []
     absorbed: dict[str, str] = {}
     items = []
     for site, gpu in flagged:

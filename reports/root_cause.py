@@ -36,6 +36,27 @@ def explanation_of(rows: list[dict], outcome: str, attribute: str, value: str) -
     return None
 
 
+def low_runs_explained(data: ReportData) -> list[dict]:
+    """The low runs, each saying whether the strongest explanation of low accuracy matches it
+    (sql/report/runs_explained.sql)."""
+    return [r for r in data.rows("runs_explained") if r["is_low"]]
+
+
+def accuracy_of_matched(data: ReportData) -> str | None:
+    """The mean best CW-40 of the runs the strongest explanation of low accuracy matches, low or
+    not, against the others': how large its effect is where a low run (one far below its
+    neighbours) says little, e.g. a cause that lowered a whole block of neighbouring archs."""
+    runs = data.rows("runs_explained")
+    matched = [r["best_cw40_acc"] for r in runs if r["matched"]]
+    others = [r["best_cw40_acc"] for r in runs if r["explanation"] and not r["matched"]]
+    if not matched or not others:
+        return None
+    low = sum(r["is_low"] for r in runs if r["matched"])
+    return (f"**Accuracy.** The {len(matched)} finished runs it matches reach a best CW-40 of "
+            f"{sum(matched) / len(matched):.1f}% on average ({low} of them low against their neighbours), the "
+            f"{len(others)} others {sum(others) / len(others):.1f}%.")
+
+
 def ratio(value: float | None) -> str:
     if value is None:
         return "n/a"
@@ -90,6 +111,9 @@ def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
         blocks.append(Heading(3, title))
         if alone:
             blocks.append(Para(f"**Strongest explanation.** {in_words(alone[0])}"))
+            effect = accuracy_of_matched(data) if outcome == "low_accuracy" else None
+            if effect:
+                blocks.append(Para(effect))
         items = [f"`{r['explanation']}` (risk ratio {ratio(r['risk_ratio'])}) is explained by `{r['explained_by']}`: "
                  f"within its levels the risk ratio is {ratio(r['explained_by_risk_ratio'])}" for r in absorbed[:SHOWN]]
         if items:

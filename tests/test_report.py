@@ -300,6 +300,23 @@ def test_report_opens_with_the_root_cause_and_checks_later_verdicts_against_it(r
     assert "match the strongest explanation of low accuracy, `precision_path = native_amp_unscaled`" in bands
 
 
+def test_root_cause_gives_the_accuracy_of_the_runs_its_explanation_matches(reported):
+    """Low or not: a cause that lowers a block of neighbouring archs leaves few runs low against their
+    neighbours, and the mean accuracy says how large it is."""
+    text = (reported["out"] / "report.md").read_text()
+    low = text.split("### Low accuracy")[1].split("###")[0]
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        (_, n, mean, n_low), (_, m, other, _) = con.execute(
+            "select coalesce(r.precision_path = 'native_amp_unscaled', false) as matched, count(*), avg(n.best_cw40_acc), "
+            "count(*) filter (where n.is_low) from run_neighbours as n join runs as r using (run_id) "
+            "group by matched order by matched desc").fetchall()
+    finally:
+        con.close()
+    assert (f"**Accuracy.** The {n} finished runs it matches reach a best CW-40 of {mean:.1f}% on average ({n_low} of "
+            f"them low against their neighbours), the {m} others {other:.1f}%.") in low
+
+
 # ----------------------------------------------------------------------------- the browser
 def _chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
