@@ -120,8 +120,7 @@ def sql(
 def verify(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)):
     """Check the warehouse without changing it; exit code 1 when it finds a problem.
 
-    It checks the integrity invariants, the tool's views, and objects the tool did not create; one line
-    per problem."""
+    It checks the integrity invariants, the tool's views, and objects the tool did not create: one line per problem."""
     from application import commands
 
     _show(commands.verify(db))
@@ -154,7 +153,9 @@ def explain(
 ):
     """Rank the attribute combinations that explain the runs that went wrong (check_explain).
 
-    Each combination comes with its support, risk ratio and its 95% interval, and the attribute that absorbs it."""
+    Each comes with its support, risk ratio and 95% interval, and the attribute that absorbs it (a confounder).
+
+    Its chance: how often chance alone gives one as strong among all the combinations tried."""
     from application import commands
 
     _show(commands.explain(outcome, max_order, db, format))
@@ -169,8 +170,7 @@ def views(
 ):
     """List the installed views: versions, what each answers and which tables and views it reads.
 
-    The table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped
-    below it."""
+    The table fits the terminal's width: on a narrow one each view's reads, question and changes are wrapped below it."""
     from application import commands
 
     _show(commands.views(db, format, dialect))

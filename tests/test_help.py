@@ -88,3 +88,13 @@ def test_command_lists_give_each_command_its_summary_on_one_line(path, group):
     for name, sub in group.commands.items():
         summary = flat((sub.short_help or sub.help).split("\n\n")[0])
         assert f"{name} {summary}" in rows, (name, summary)
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(path) or "nares" for path, _ in COMMANDS])
+def test_no_paragraph_of_a_help_text_is_broken_where_the_source_wraps(path, command):
+    """Rich prints the paragraphs after a help text's first with their line breaks: a paragraph
+    wrapped in the source shows broken mid-sentence on the help page."""
+    import inspect
+
+    broken = [p for p in inspect.cleandoc(command.help or "").split("\n\n") if "\n" in p]
+    assert not broken, broken
