@@ -380,25 +380,74 @@ def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
                 (f"{v['n_commits']}: `{(v['first_commit'] or '')[:8]}`..`{(v['last_commit'] or '')[:8]}`"
                  if v["n_commits"] else "no code repository" if v["n_commits"] is None else "none match")]
                for v in versions], numeric={3, 6}, summary="Code versions per site"),
-        Table(["fault", "wrong value", "site", "evaluations", "archs", "fixed on"],
-              [[r["fault"], r["wrong_value"], r["site"], r["n_evals"], r["n_archs"], r["fixed_on"]] for r in faults],
-              numeric={3, 4}, summary="Evaluations from evaluation code with a known fault "
+        Table(["fault", "wrong value", "site", "evaluations", "replaced since", "archs to evaluate again", "fixed on"],
+              [[r["fault"], r["wrong_value"], r["site"], r["n_evals"], r["n_replaced"], r["n_archs"], r["fixed_on"]]
+               for r in faults],
+              numeric={3, 4, 5}, summary="Evaluations from evaluation code with a known fault; those another "
+              "evaluation of their run replaced (a re-run) no longer give the run's numbers "
               "(`nares export arch-list --check eval_code` lists the archs to evaluate again)"),
     ]
-    native = [sum(v[i] for (s, p), v in totals.items() if p == "native_amp_unscaled") for i in range(3)]
-    other = [sum(v[i] for (s, p), v in totals.items() if p != "native_amp_unscaled") for i in range(3)]
-    if not paths or native[1] < 3 or not other[1]:
-        blocks.append(Verdict(None, "Too few finished runs on the native-AMP path (fewer than 3) to compare "
-                                    "(rule: supported when native-path runs are low at least "
-                                    f"{NATIVE_GAP_POINTS:.0f} points more often than the others)."))
-        return blocks
-    share_native, share_other = 100.0 * native[2] / native[1], 100.0 * other[2] / other[1]
-    blocks.append(Verdict(
-        share_native - share_other >= NATIVE_GAP_POINTS,
-        f"{native[2]} of {native[1]} finished native-AMP runs are low ({share_native:.0f}%), {other[2]} of "
-        f"{other[1]} of the others ({share_other:.0f}%) (rule: supported when native-path runs are low at least "
-        f"{NATIVE_GAP_POINTS:.0f} points more often than the others)."))
+    blocks.append(code_verdict(totals, versions, checks))
     return blocks
+
+
+def code_verdict(totals: dict[tuple, list[int]], versions: list[dict], checks: dict) -> Verdict:
+    """Supported when any of the hypothesis' three parts holds (precision path, training code
+    version, evaluation code); not supported when none holds and one could be tested."""
+    parts = [_precision_part(totals), _code_version_part(versions), _faulty_numbers_part(checks)]
+    supported = True if any(p[0] for p in parts) else False if any(p[0] is False for p in parts) else None
+    return Verdict(supported, " ".join(text for _, text in parts) + CODE_RULE)
+
+
+CODE_RULE = (f" Rule: supported when native-path runs are low at least {NATIVE_GAP_POINTS:.0f} points more often "
+             f"than the others, when the runs of one training code version are low at least {NATIVE_GAP_POINTS:.0f} "
+             "points more often than those of the other versions (each comparison needs 3 finished runs on either "
+             "side), or when published numbers still come from evaluation code with a known fault.")
+
+
+def _precision_part(totals: dict[tuple, list[int]]) -> tuple[bool | None, str]:
+    """Native-AMP runs against the others: (supported, sentence)."""
+    native = [sum(v[i] for (_, path), v in totals.items() if path == "native_amp_unscaled") for i in range(3)]
+    other = [sum(v[i] for (_, path), v in totals.items() if path != "native_amp_unscaled") for i in range(3)]
+    if native[1] < 3 or other[1] < 3:
+        return None, f"Precision path: too few finished runs to compare ({native[1]} on the native-AMP path)."
+    share_native, share_other = 100.0 * native[2] / native[1], 100.0 * other[2] / other[1]
+    return (share_native - share_other >= NATIVE_GAP_POINTS,
+            f"Precision path: {native[2]} of {native[1]} finished native-AMP runs are low ({share_native:.0f}%), "
+            f"{other[2]} of {other[1]} of the others ({share_other:.0f}%).")
+
+
+def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
+    """The training code version whose runs are low most often against the other versions'."""
+    finished: dict[str, list[int]] = {}
+    for v in versions:
+        if v["kind"] == "training" and v["n_finished"]:
+            entry = finished.setdefault(v["fingerprint"], [0, 0])
+            entry[0] += v["n_finished"]
+            entry[1] += v["n_low"] or 0
+    total = [sum(f for f, _ in finished.values()), sum(low for _, low in finished.values())]
+    gaps = [(100.0 * low / f - 100.0 * (total[1] - low) / (total[0] - f), fingerprint, f, low)
+            for fingerprint, (f, low) in finished.items() if f >= 3 and total[0] - f >= 3]
+    if not gaps:
+        return None, f"Training code versions: too few to compare ({len(finished)} with finished runs)."
+    gap, fingerprint, f, low = max(gaps, key=lambda g: (g[0], g[1]))
+    rest_f, rest_low = total[0] - f, total[1] - low
+    return (gap >= NATIVE_GAP_POINTS,
+            f"Training code versions: the runs of `{fingerprint}` are low most often, {low} of {f} "
+            f"({100.0 * low / f:.0f}%), against {rest_low} of {rest_f} of the other versions "
+            f"({100.0 * rest_low / rest_f:.0f}%).")
+
+
+def _faulty_numbers_part(checks: dict) -> tuple[bool | None, str]:
+    """Evaluations from faulty evaluation code whose numbers are still their runs' (check_eval_code findings)."""
+    result = checks.get("eval_code")
+    if result is None or result.findings is None:
+        return None, "Evaluation code: check_eval_code is not installed in this warehouse."
+    if result.findings:
+        many = "evaluations" if result.findings > 1 else "evaluation"
+        return True, (f"Evaluation code: the published numbers of {result.findings} {many} still come from code with "
+                      "a known fault.")
+    return False, "Evaluation code: no published number comes from evaluation code with a known fault."
 
 
 def other_section(checks: dict) -> list[Block]:

@@ -242,6 +242,37 @@ def test_eval_code_check_names_the_faulty_values_and_the_archs_to_evaluate_again
     assert flagged_arch_ids(db, "eval_code") == [1119]
 
 
+def test_a_faulty_evaluation_evaluated_again_with_fixed_code_no_longer_flags_its_arch(tmp_path, logs):
+    """776ae25 re-ran the CW evaluations: a run evaluated again takes the later numbers, so the
+    faulty evaluation stays listed but replaced, and its arch is not one to evaluate again."""
+    from warehouse.checks import run_checks
+    from warehouse.connect import connect
+    from warehouse.export import flagged_arch_ids
+
+    rerun = logs / "rerun"
+    rerun.mkdir()
+    newest = (SAMPLES / "eval" / "arch_2_eval_Linf_Base.log").read_text()  # Test Loss and CW LIP: fixed code
+    rerun_log = newest.replace("arch_2", "arch_1119").replace("2026-11-23 ", "2026-12-02 ")  # a day after the faulty one
+    (rerun / "arch_1119_eval_Linf_Base.log").write_text(rerun_log)
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    assert query(db, "select fault, replaced, e.source_path like '%/rerun/%' from check_eval_code c "
+                     "join evals e on e.eval_id = c.chosen_eval_id order by fault") == [
+        ("counts_truncated", True, True),
+        ("cw40_stable_is_natural", True, True),
+    ]
+    assert flagged_arch_ids(db, "eval_code") == []
+    assert query(db, "select e.cw40_stable, e.cw40_lip from chosen_evals c join evals e using (eval_id) "
+                     "where e.arch_id = 1119 and c.norm = 'Linf' and c.attack = 'Base'") == [(82.0, 294.2399)]
+    con = connect(db, read_only=True)
+    try:
+        result = run_checks(con, ["eval_code"]).results[0]
+    finally:
+        con.close()
+    assert result.findings == 0
+    assert result.headline.startswith("1 evaluation from faulty code (of 3; 1 replaced by another evaluation of their run): ")
+
+
 def test_a_code_repository_git_cannot_read_gives_a_warning(tmp_path, logs):
     folder = tmp_path / "not_a_repo"
     folder.mkdir()

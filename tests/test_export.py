@@ -221,6 +221,23 @@ def test_release_export_corruptions_average_matches_the_warehouse(demo_db, demo_
         assert math.isclose(loaded[arch_id].corruption_avg, mean)
 
 
+def test_release_export_says_how_many_cw_stable_values_faulty_evaluation_code_left_null(demo_db, tmp_path):
+    """The demo's older evaluation code printed the natural accuracy as CW Stable: the release
+    carries null there, and the export's line says for how many archs and why."""
+    out = tmp_path / "cifar10.jsonl"
+    result = CliRunner().invoke(app, ["export", "release", str(out), "--db", str(demo_db)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    natural = {r[0] for r in query(demo_db, "select e.arch_id from chosen_evals c join evals e using (eval_id) "
+                                            "where c.norm = 'Linf' and c.attack = 'Base' and e.cw40_stable_is_natural")}
+    # a CW-40 accuracy without its Stable: the evaluation code printed the natural accuracy there
+    faulty = [r["arch_id"] for r in records
+              if r["test_best"][0]["Linf_cw_acc"] is not None and r["test_best"][0]["Linf_cw_stable"] is None]
+    assert faulty and set(faulty) <= natural
+    assert f"Linf_cw_stable is null for {len(faulty)} of them: their evaluation code printed the natural accuracy" \
+        in " ".join(result.output.split())
+
+
 def test_release_export_excludes_runs_a_check_flags(demo_db, tmp_path):
     out = tmp_path / "clean.jsonl"
     result = CliRunner().invoke(app, ["export", "release", str(out), "--exclude-check", "incomplete_runs",

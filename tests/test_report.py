@@ -907,3 +907,43 @@ def test_the_gpu_sections_root_cause_says_what_check_explain_says(alone, cause, 
 
     text, why = gpu_root_cause(GPU, alone, cause, low)
     assert words in text and (why is not None) == confounded
+
+
+# ----------------------------------------------------------------------------- the verdict of "which code ran"
+def _version(fingerprint: str, n_finished: int, n_low: int, site: str = "MSU", kind: str = "training") -> dict:
+    return {"site": site, "fingerprint": fingerprint, "kind": kind, "n_finished": n_finished, "n_low": n_low}
+
+
+def _eval_code(findings):
+    from warehouse.checks import CheckResult
+
+    return {} if findings is None else {"eval_code": CheckResult("eval_code", "check_eval_code_v2", "", findings)}
+
+
+@pytest.mark.parametrize("paths, versions, faulty, supported, words", [
+    # the demo's cause: the native-AMP path
+    ({("MSU", "native_amp_unscaled"): [30, 30, 25], ("MSU", "fp32_or_apex"): [100, 100, 10]},
+     [_version("a", 130, 35)], 0, True, "25 of 30 finished native-AMP runs are low (83%)"),
+    # one training code version at both sites, no native-path run
+    ({("MSU", "fp32_or_apex"): [100, 100, 20], ("SUSTech", "fp32_or_apex"): [100, 100, 10]},
+     [_version("a", 10, 8), _version("a", 13, 12, "SUSTech"), _version("b", 177, 10),
+      _version("e", 300, 0, kind="evaluation")], 0, True,
+     "the runs of `a` are low most often, 20 of 23 (87%), against 10 of 177 of the other versions (6%)"),
+    # published numbers from faulty evaluation code alone
+    ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 100, 20)], 1, True,
+     "the published numbers of 1 evaluation still come from code with a known fault"),
+    # nothing holds: versions compared, no faulty numbers
+    ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 50, 10), _version("b", 50, 10)], 0, False,
+     "no published number comes from evaluation code with a known fault"),
+    # nothing to compare and no eval_code check
+    ({}, [_version("a", 100, 20)], None, None, "too few to compare (1 with finished runs)"),
+], ids=["native path", "code version", "faulty evaluations", "none holds", "not testable"])
+def test_which_code_ran_is_supported_by_any_of_its_three_parts(paths, versions, faulty, supported, words):
+    """The section's hypothesis names the precision path, the training code version and faulty
+    evaluation code: the verdict weighs all three, not the precision path alone."""
+    from reports.analysis import _code_version_part, _faulty_numbers_part, _precision_part, code_verdict
+
+    verdict = code_verdict(paths, versions, _eval_code(faulty))
+    assert verdict.supported is supported and words in verdict.text
+    parts = [_precision_part(paths), _code_version_part(versions), _faulty_numbers_part(_eval_code(faulty))]
+    assert verdict.text.startswith(" ".join(text for _, text in parts))

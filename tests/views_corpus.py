@@ -73,9 +73,10 @@ def run(run_id: int, arch_id: int, site: str = "SUSTech", cw: list[float] | None
 def base_eval(eval_id: int, run_id: int | None, arch_id: int, site: str = "SUSTech", *, clean: float = 80.0,
               fgsm: float = 55.0, pgd20: float = 50.0, cw40: float = 48.0, finished: bool = True,
               norm: str = "Linf", attack: str = "Base", link_note: str | None = None,
-              finished_at: datetime | None = None) -> dict:
-    """A test evaluation row (Linf Base unless told)."""
-    return {
+              finished_at: datetime | None = None, **columns) -> dict:
+    """A test evaluation row (Linf Base unless told); `columns` are other evals columns, as stored
+    (`cw40_stable_is_natural = true`)."""
+    return columns | {
         "eval_id": eval_id, "file_id": eval_id, "arch_id": arch_id, "run_id": run_id, "site": site,
         "norm": norm, "attack": attack, "clean_acc": clean if finished else None,
         "fgsm_acc": fgsm if finished and norm == "Linf" else None, "pgd20_acc": pgd20 if finished else None,

@@ -1,4 +1,6 @@
--- flagged runs of check_eval_code: the runs of evaluations written by evaluation code with a known fault.
+-- flagged runs of check_eval_code: the runs of evaluations written by evaluation code with a known
+-- fault that no later evaluation of the run replaced (check_eval_code.replaced), the archs to
+-- evaluate again.
 -- columns: run_id, arch_id, site (one row per flagged run); read by `export arch-list --check eval_code`
 -- and `export release --exclude-check eval_code`.
 
@@ -7,3 +9,4 @@ select
     arch_id,
     site
 from check_eval_code
+where not replaced

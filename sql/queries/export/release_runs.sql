@@ -2,7 +2,8 @@
 -- question: Which run stands for each arch in the release file, and what did its best checkpoint
 --   score? Per arch, its first finished run with a best epoch (known sites first, then by start
 --   time and run id), not flagged by an excluded check (temp view _excluded), with the finished
---   Linf Base, Linf AA and cifar10c evaluations chosen for it (chosen_evals_v1).
+--   Linf Base, Linf AA and cifar10c evaluations chosen for it (chosen_evals_v1), and whether that
+--   Linf Base evaluation's code printed the natural accuracy as CW Stable (its cw40_stable is NULL).
 
 with chosen as (
     select
@@ -45,6 +46,7 @@ select
     b.cw40_acc,
     b.cw40_stable,
     b.cw40_lip,
+    b.cw40_stable_is_natural,
     a.aa_acc,
     c.eval_id as corruption_eval_id
 from chosen as r
