@@ -73,7 +73,7 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
     order = [r["label"] for r in cw]
     flagged = [r for r in cw if r["flagged"]]
     if flagged:
-        verdict = "; ".join(f"{r['gpu']}: {r['n_low']} of {r['n_runs']} runs low ({r['low_share_pct']:.0f}%), "
+        verdict = "; ".join(f"{r['gpu']}: {r['n_low']} of {r['n_checked']} runs low ({r['low_share_pct']:.0f}%), "
                             f"mean CW-40 {r['mean_acc']:.1f}%" for r in flagged)
         headline = f"{site}: {len(flagged)} GPU{'s' if len(flagged) > 1 else ''} flagged"
     else:
@@ -92,7 +92,7 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
         caption=f"{headline}: {verdict}.",
         rows={"gpus": rows},
         facts={"site": site, "flagged": [r["gpu"] for r in flagged], "n_gpus": len(cw),
-               "groups": {r["gpu"]: {"n_runs": r["n_runs"], "n_low": r["n_low"], "flagged": r["flagged"]} for r in cw}},
+               "groups": {r["gpu"]: {"n_runs": r["n_checked"], "n_low": r["n_low"], "flagged": r["flagged"]} for r in cw}},
     )
 
 

@@ -248,6 +248,15 @@ def test_gpu_figure_flags_the_planted_gpu(reported):
     assert {r["gpu"] for r in rows if r["flagged"]} == {bad["gpu"]}
     other = [r for r in rows if r["site"] != bad["site"]]
     assert not other
+    # the caption counts the runs as the check does (a finished run without a CW-40 accuracy too)
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        n_low, n_runs = con.execute("select n_low, n_runs from check_gpu_accuracy where site = ? and gpu = ?",
+                                    [bad["site"], bad["gpu"]]).fetchone()
+    finally:
+        con.close()
+    page = (reported["out"] / f"{bad['site'].lower()}_gpu_issue.html").read_text()
+    assert f"{bad['gpu']}: {n_low} of {n_runs} runs low" in page
 
 
 def test_missing_eval_strips_and_lists_match_the_planted_archs(reported):
@@ -947,3 +956,15 @@ def test_which_code_ran_is_supported_by_any_of_its_three_parts(paths, versions, 
     assert verdict.supported is supported and words in verdict.text
     parts = [_precision_part(paths), _code_version_part(versions), _faulty_numbers_part(_eval_code(faulty))]
     assert verdict.text.startswith(" ".join(text for _, text in parts))
+
+
+def test_the_gpu_caption_counts_the_runs_as_the_check_does():
+    """A finished run without a CW-40 accuracy is in no box but is one of the check's runs: the
+    caption's "N of M runs low" is the check's share (25 of 115 = 22%), not 25 of the 114 boxed."""
+    from reports.gpus import render_gpu_issue
+
+    rows = [{"site": "MSU", "gpu": "G", "metric": metric, "n_runs": 114, "n_checked": 115, "n_low": 25,
+             "low_share_pct": 100.0 * 25 / 115, "flagged": True, "mean_acc": 40.0} for metric in ("clean", "CW-40")]
+    figure = render_gpu_issue("MSU", rows, 20.0, 10.0)
+    assert "G: 25 of 115 runs low (22%)" in figure.caption
+    assert figure.facts["groups"]["G"]["n_runs"] == 115

@@ -8,15 +8,17 @@
 --   site: site that trained the runs
 --   gpu: primary GPU (cpu for runs without one)
 --   metric: clean or CW-40
---   n_runs: finished runs on the GPU
+--   n_runs: finished runs on the GPU with an accuracy of this metric (the box)
 --   min_acc: lowest accuracy (%)
 --   q1_acc: first quartile (%)
 --   median_acc: median (%)
 --   q3_acc: third quartile (%)
 --   max_acc: highest accuracy (%)
 --   mean_acc: mean (%)
---   n_low: runs far below archs of similar size (check_gpu_accuracy.n_low)
---   low_share_pct: n_low / n_runs, in percent
+--   n_checked: finished runs on the GPU as check_gpu_accuracy counts them (check_gpu_accuracy.n_runs),
+--     with or without an accuracy of this metric
+--   n_low: of those, runs far below archs of similar size (check_gpu_accuracy.n_low)
+--   low_share_pct: n_low / n_checked, in percent
 --   flagged: check_gpu_accuracy.flagged
 --   trained_from: earliest start of these runs
 --   trained_to: latest start of these runs
@@ -68,6 +70,7 @@ final as (
         s.q3_acc,
         s.max_acc,
         s.mean_acc,
+        g.n_runs as n_checked,
         g.n_low,
         100.0 * g.low_share as low_share_pct,
         g.flagged,
