@@ -345,7 +345,9 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
     return blocks
 
 
-NATIVE_GAP_POINTS = 20.0
+LOW_GAP_POINTS = 20.0
+"""How many points more often the runs of a precision path or training code version must be low than
+the others for the section "Which code ran" to call it a cause."""
 
 
 def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
@@ -399,10 +401,10 @@ def code_verdict(totals: dict[tuple, list[int]], versions: list[dict], checks: d
     return Verdict(supported, " ".join(text for _, text in parts) + CODE_RULE)
 
 
-CODE_RULE = (f" Rule: supported when native-path runs are low at least {NATIVE_GAP_POINTS:.0f} points more often "
-             f"than the others, when the runs of one training code version are low at least {NATIVE_GAP_POINTS:.0f} "
+CODE_RULE = (f" Rule: supported when native-path runs are low at least {LOW_GAP_POINTS:.0f} points more often "
+             f"than the others, when the runs of one training code version are low at least {LOW_GAP_POINTS:.0f} "
              "points more often than those of the other versions (each comparison needs 3 finished runs on either "
-             "side), or when published numbers still come from evaluation code with a known fault.")
+             "side), or when runs still take numbers from evaluation code with a known fault.")
 
 
 def _precision_part(totals: dict[tuple, list[int]]) -> tuple[bool | None, str]:
@@ -412,7 +414,7 @@ def _precision_part(totals: dict[tuple, list[int]]) -> tuple[bool | None, str]:
     if native[1] < 3 or other[1] < 3:
         return None, f"Precision path: too few finished runs to compare ({native[1]} on the native-AMP path)."
     share_native, share_other = 100.0 * native[2] / native[1], 100.0 * other[2] / other[1]
-    return (share_native - share_other >= NATIVE_GAP_POINTS,
+    return (share_native - share_other >= LOW_GAP_POINTS,
             f"Precision path: {native[2]} of {native[1]} finished native-AMP runs are low ({share_native:.0f}%), "
             f"{other[2]} of {other[1]} of the others ({share_other:.0f}%).")
 
@@ -432,7 +434,7 @@ def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
         return None, f"Training code versions: too few to compare ({len(finished)} with finished runs)."
     gap, fingerprint, f, low = max(gaps, key=lambda g: (g[0], g[1]))
     rest_f, rest_low = total[0] - f, total[1] - low
-    return (gap >= NATIVE_GAP_POINTS,
+    return (gap >= LOW_GAP_POINTS,
             f"Training code versions: the runs of `{fingerprint}` are low most often, {low} of {f} "
             f"({100.0 * low / f:.0f}%), against {rest_low} of {rest_f} of the other versions "
             f"({100.0 * rest_low / rest_f:.0f}%).")
@@ -444,10 +446,10 @@ def _faulty_numbers_part(checks: dict) -> tuple[bool | None, str]:
     if result is None or result.findings is None:
         return None, "Evaluation code: check_eval_code is not installed in this warehouse."
     if result.findings:
-        many = "evaluations" if result.findings > 1 else "evaluation"
-        return True, (f"Evaluation code: the published numbers of {result.findings} {many} still come from code with "
-                      "a known fault.")
-    return False, "Evaluation code: no published number comes from evaluation code with a known fault."
+        words = ("evaluations", "give their runs'", "them") if result.findings > 1 else ("evaluation", "gives its run's", "it")
+        return True, (f"Evaluation code: {result.findings} {words[0]} from code with a known fault still {words[1]} "
+                      f"numbers (no later evaluation replaced {words[2]}).")
+    return False, "Evaluation code: no run takes its numbers from evaluation code with a known fault."
 
 
 def other_section(checks: dict) -> list[Block]:

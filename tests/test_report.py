@@ -940,10 +940,10 @@ def _eval_code(findings):
      "the runs of `a` are low most often, 20 of 23 (87%), against 10 of 177 of the other versions (6%)"),
     # published numbers from faulty evaluation code alone
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 100, 20)], 1, True,
-     "the published numbers of 1 evaluation still come from code with a known fault"),
+     "1 evaluation from code with a known fault still gives its run's numbers (no later evaluation replaced it)"),
     # nothing holds: versions compared, no faulty numbers
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 50, 10), _version("b", 50, 10)], 0, False,
-     "no published number comes from evaluation code with a known fault"),
+     "no run takes its numbers from evaluation code with a known fault"),
     # nothing to compare and no eval_code check
     ({}, [_version("a", 100, 20)], None, None, "too few to compare (1 with finished runs)"),
 ], ids=["native path", "code version", "faulty evaluations", "none holds", "not testable"])
