@@ -1,6 +1,7 @@
 -- headline of check_eval_code: evaluations from faulty evaluation code, per fault and site, and how
 -- many of them another evaluation of their run replaced (check_eval_code.replaced).
 -- findings: evaluations with at least one known fault that no other evaluation replaced.
+-- flagged: not replaced
 
 with check_rows as materialized (
     -- the view's rows once: the query reads them 4 times

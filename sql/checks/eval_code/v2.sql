@@ -1,8 +1,8 @@
 -- check: eval_code
 -- version: 2 (v1 listed every evaluation from faulty code, also those whose run was evaluated again
 --   later with fixed code: `export arch-list --check eval_code` then named archs whose published
---   numbers are already right; v2 says which evaluation the run's numbers come from, and whether a
---   later one replaced this one)
+--   numbers are already right; v2 says which evaluation the run's numbers come from, and whether
+--   another one, normally a later re-run, replaced this one)
 -- grain: one row per evaluation and known fault of the evaluation code that wrote it
 -- reads: check_eval_code_v1, chosen_evals_v1
 -- question: Which evaluation numbers came from evaluation code with a known fault, which value is
@@ -11,8 +11,8 @@
 --   fixed on 2024-01-07; L2 attacks at epsilon 8/255, fixed on 2023-11-23). A run takes the numbers
 --   of each norm and attack from one evaluation (chosen_evals: the finished one that finished last,
 --   as the release file and run_summary do); the evaluation code's re-runs (776ae25 re-ran the CW and
---   test-loss evaluations) replace faulty numbers that way. `python cli.py export arch-list --check
---   eval_code` lists the archs of the faulty evaluations not replaced: those to evaluate again.
+--   test-loss evaluations) replace faulty numbers that way. `nares export arch-list --check eval_code`
+--   lists the archs of the faulty evaluations not replaced: those to evaluate again.
 -- columns:
 --   eval_id: the evaluation (evals.eval_id)
 --   arch_id: architecture id
