@@ -311,13 +311,26 @@ def _templates(tree: ast.AST) -> tuple[str, ...]:
     return tuple(found)
 
 
-@lru_cache(maxsize=512)
+KEPT_SOURCE_CHARS = 1 << 20
+"""Scripts up to this size have their facts kept (`script_facts`); the benchmark's are ~10-30 kB."""
+
+
 def script_facts(source: str) -> ScriptFacts | None:
     """The argument names and line templates of a script, or None when it is not valid Python.
 
-    Kept per source text (the facts are immutable): a process that reads the same code
-    repositories again (a series of ingests from scratch, through the Python API or the tests)
-    parses each version of a script once (~3.4 ms each on the demo's scripts)."""
+    Kept per source text (the facts are immutable) for scripts up to KEPT_SOURCE_CHARS: a process
+    that reads the same code repositories again (a series of ingests from scratch, through the
+    Python API or the tests) parses each version of a script once (~3.4 ms each on the demo's
+    scripts). A larger script, which only a repository from elsewhere would hold, is not kept."""
+    return _kept_facts(source) if len(source) <= KEPT_SOURCE_CHARS else _facts(source)
+
+
+@lru_cache(maxsize=512)
+def _kept_facts(source: str) -> ScriptFacts | None:
+    return _facts(source)
+
+
+def _facts(source: str) -> ScriptFacts | None:
     try:
         tree = syntax_tree(source, "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):

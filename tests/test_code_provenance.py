@@ -113,6 +113,21 @@ def code_repos(tmp_path_factory) -> dict[str, str]:
     return shas
 
 
+def test_script_facts_are_kept_per_source_only_up_to_a_size(monkeypatch):
+    """A series of ingests parses each version of a script once; a script larger than
+    KEPT_SOURCE_CHARS (only a repository from elsewhere holds one) is parsed and not kept."""
+    from ingest import code_facts
+
+    source = main_py(TRAIN_OPTIONS_T7)
+    code_facts._kept_facts.cache_clear()
+    assert script_facts(source) == script_facts(source) == code_facts._facts(source)
+    assert code_facts._kept_facts.cache_info().hits == 1
+    monkeypatch.setattr(code_facts, "KEPT_SOURCE_CHARS", len(source) - 1)
+    code_facts._kept_facts.cache_clear()
+    assert script_facts(source) == code_facts._facts(source)
+    assert code_facts._kept_facts.cache_info().currsize == 0
+
+
 def test_script_facts_of_a_historical_entry_script():
     facts = script_facts(main_py(TRAIN_OPTIONS_T7))
     assert facts.arguments[:6] == ("exp_name", "config_path", "version", "seed", "data_path", "run")
