@@ -109,7 +109,9 @@ def best_epoch_section(data: ReportData, figures: list[Figure], checks: dict) ->
     if len(shares) < 2:
         blocks.append(Verdict(None, "Fewer than two sites have finished runs: nothing to compare."))
         return blocks
-    worst, best = max(shares, key=shares.get), min(shares, key=shares.get)
+    # two different sites even when the shares tie (max and min would both pick the first)
+    ordered = sorted(shares, key=lambda site: (-shares[site], site))
+    worst, best = ordered[0], ordered[-1]
     gap = shares[worst] - shares[best]
     noise = _noise(data, "early_share")
     beyond_noise = noise is None or noise["verdict"] == "different"
@@ -432,6 +434,8 @@ def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
             for fingerprint, (f, low) in finished.items() if f >= 3 and total[0] - f >= 3]
     if not gaps:
         return None, f"Training code versions: too few to compare ({len(finished)} with finished runs)."
+    if not total[1]:
+        return False, f"Training code versions: no finished run of the {len(finished)} versions is low."
     gap, fingerprint, f, low = max(gaps, key=lambda g: (g[0], g[1]))
     rest_f, rest_low = total[0] - f, total[1] - low
     return (gap >= LOW_GAP_POINTS,

@@ -133,7 +133,7 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str],
     return Figure(
         name="local_train_issue", section="bands",
         drawing=Drawing(arch_bands_chart, (rows, bands, sites, months, heading, subtitle)),
-        caption=(f"{len(bands)} bands of consecutive archs far below their neighbours" +
+        caption=(f"{len(bands)} band{'s' if len(bands) != 1 else ''} of consecutive archs far below their neighbours" +
                  (": " + "; ".join(band_lines + more) if bands else "") + "."),
         rows={"runs": rows, "bands": bands},
         facts={"n_bands": len(bands), "bands": bands, "n_runs": len(rows), "n_low": sum(bool(r["is_low"]) for r in rows),

@@ -79,7 +79,10 @@ def in_words(r: dict) -> str:
     if unmatched:
         text += f"; it leaves {unmatched} of the runs unexplained"
     if r["aliases"]:
-        text += f"; the same runs as {', '.join(f'`{a}`' for a in r['aliases'])}"
+        # an alias holds for exactly the runs of one of the explanation's values, not of the combination
+        names = ", ".join(f"`{a}`" for a in r["aliases"])
+        text += (f"; the same runs as {names}" if len(r["attributes"]) == 1
+                 else f"; attribute values that hold for exactly the same runs as one of its values: {names}")
     return text + "."
 
 

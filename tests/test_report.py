@@ -944,9 +944,12 @@ def _eval_code(findings):
     # nothing holds: versions compared, no faulty numbers
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 50, 10), _version("b", 50, 10)], 0, False,
      "no run takes its numbers from evaluation code with a known fault"),
+    # no run is low at all
+    ({("MSU", "fp32_or_apex"): [100, 100, 0]}, [_version("a", 50, 0), _version("b", 50, 0)], 0, False,
+     "no finished run of the 2 versions is low"),
     # nothing to compare and no eval_code check
     ({}, [_version("a", 100, 20)], None, None, "too few to compare (1 with finished runs)"),
-], ids=["native path", "code version", "faulty evaluations", "none holds", "not testable"])
+], ids=["native path", "code version", "faulty evaluations", "none holds", "none low", "not testable"])
 def test_which_code_ran_is_supported_by_any_of_its_three_parts(paths, versions, faulty, supported, words):
     """The section's hypothesis names the precision path, the training code version and faulty
     evaluation code: the verdict weighs all three, not the precision path alone."""
@@ -968,3 +971,38 @@ def test_the_gpu_caption_counts_the_runs_as_the_check_does():
     figure = render_gpu_issue("MSU", rows, 20.0, 10.0)
     assert "G: 25 of 115 runs low (22%)" in figure.caption
     assert figure.facts["groups"]["G"]["n_runs"] == 115
+
+
+@pytest.mark.parametrize("attributes, explanation, words", [
+    (["gpu"], "gpu = A100", "; the same runs as `pytorch_version = 1.10`."),
+    (["gpu", "size_class"], "gpu = A100 and size_class = large",
+     "; attribute values that hold for exactly the same runs as one of its values: `pytorch_version = 1.10`."),
+], ids=["one value", "a combination"])
+def test_an_explanations_aliases_are_said_to_stand_for_one_of_its_values(attributes, explanation, words):
+    """check_explain's aliases hold for the runs of one value of the combination: a combination's
+    sentence does not say they cover its own runs (11 runs where the alias holds for 67)."""
+    from reports.root_cause import in_words
+
+    row = {"explanation": explanation, "attributes": attributes, "aliases": ["pytorch_version = 1.10"],
+           "outliers": 11, "outliers_matched": 11, "inliers": 300, "inliers_matched": 0, "support": 1.0,
+           "risk_ratio": 588.0, "risk_ratio_low": 80.0, "risk_ratio_high": 4000.0, "chance": 1e-9}
+    assert in_words(row).endswith(words)
+
+
+class _NoViews:
+    """Report data of a warehouse without the optional views (check_noise, check_explain)."""
+
+    def has_view(self, name: str) -> bool:
+        return False
+
+
+def test_best_epoch_verdict_names_two_sites_when_their_shares_tie():
+    """Equal early shares (0% and 0%): the verdict compares MSU with SUSTech, not a site with itself."""
+    from reports.analysis import best_epoch_section
+    from reports.figures import Drawing, Figure
+
+    figures = [Figure(name=f"best_epoch_{site.lower()}", drawing=Drawing(print, ()), section="best_epoch", caption="",
+                      facts={"site": site, "share_pct": 0.0, "n_runs": 40}) for site in ("SUSTech", "MSU")]
+    verdict = best_epoch_section(_NoViews(), figures, {})[-1]
+    assert verdict.text.startswith("MSU: 0% of finished runs peaked before the first decay, SUSTech: 0% (0 points apart")
+    assert verdict.supported is False
