@@ -86,6 +86,33 @@ def in_words(r: dict) -> str:
     return text + "."
 
 
+OUTCOME_RUNS = {
+    "low_accuracy": ("The low runs", "low accuracy"),
+    "early_best_epoch": ("The runs that peaked early", "early best epochs"),
+    "robust_overfitting": ("The runs that overfit", "robust overfitting"),
+}
+"""How the verdict names the runs of each outcome, and the outcome."""
+ROOT_CAUSE_RULE = ("rule: supported when an explanation of an outcome (low accuracy, early best epochs, robust "
+                   "overfitting) stands on its own, no other attribute absorbing it")
+
+
+def root_cause_verdict(rows: list[dict], outliers: dict[str, int]) -> Verdict:
+    """One sentence per outcome that has runs: its strongest explanation that stands on its own, or
+    that none does; supported when one outcome has such an explanation."""
+    sentences, supported = [], False
+    for outcome, (runs, name) in OUTCOME_RUNS.items():
+        alone = [r for r in rows if r["outcome"] == outcome and r["explained_by"] is None]
+        if alone:
+            top, supported = alone[0], True
+            sentences.append(f"{runs} are explained best by `{top['explanation']}` (support "
+                             f"{100 * top['support']:.0f}%, risk ratio {ratio(top['risk_ratio'])}).")
+        elif outliers.get(outcome):
+            sentences.append(f"No explanation of {name} stands on its own.")
+    if not sentences:
+        return Verdict(None, f"No run is low, peaked early or overfit: nothing to explain ({ROOT_CAUSE_RULE}).")
+    return Verdict(supported, " ".join(sentences) + f" ({ROOT_CAUSE_RULE}.)")
+
+
 def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
     rows = explanations(data)
     timeline = data.view("check_timeline") if data.has_view("check_timeline") else []
@@ -140,15 +167,5 @@ def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
             + (f"; code versions started {', '.join(t['code_versions_started'])}" if t["code_versions_started"] else "")
             + (f"; ended {', '.join(t['code_versions_ended'])}" if t["code_versions_ended"] else "")
             for t in timeline]))
-    low = [r for r in rows if r["outcome"] == "low_accuracy" and r["explained_by"] is None]
-    rule = "rule: supported when an explanation of low accuracy stands on its own, no other attribute absorbing it"
-    low_runs = next((o["n_outliers"] for o in data.rows("outcome_runs") if o["outcome"] == "low_accuracy"), 0)
-    if not low and not low_runs:
-        blocks.append(Verdict(None, f"No run is low: nothing to explain ({rule})."))
-        return blocks
-    blocks.append(Verdict(
-        bool(low),
-        (f"The low runs are explained best by `{low[0]['explanation']}` (support {100 * low[0]['support']:.0f}%, "
-         f"risk ratio {ratio(low[0]['risk_ratio'])}; {rule}).") if low
-        else f"No explanation of low accuracy stands on its own ({rule})."))
+    blocks.append(root_cause_verdict(rows, {o["outcome"]: o["n_outliers"] for o in data.rows("outcome_runs")}))
     return blocks

@@ -1006,3 +1006,29 @@ def test_best_epoch_verdict_names_two_sites_when_their_shares_tie():
     verdict = best_epoch_section(_NoViews(), figures, {})[-1]
     assert verdict.text.startswith("MSU: 0% of finished runs peaked before the first decay, SUSTech: 0% (0 points apart")
     assert verdict.supported is False
+
+
+def _explanation(outcome: str, explanation: str, explained_by: str | None = None) -> dict:
+    return {"outcome": outcome, "explanation": explanation, "explained_by": explained_by, "support": 1.0,
+            "risk_ratio": 498.0, "attributes": [explanation.split(" = ")[0]]}
+
+
+@pytest.mark.parametrize("rows, outliers, supported, words", [
+    # no run is low, but robust overfitting has a cause of its own
+    ([_explanation("robust_overfitting", "setting.optimizer.weight_decay = 0.0001"),
+      _explanation("robust_overfitting", "site = SUSTech", "setting.optimizer.weight_decay")],
+     {"low_accuracy": 0, "early_best_epoch": 0, "robust_overfitting": 67}, True,
+     "The runs that overfit are explained best by `setting.optimizer.weight_decay = 0.0001` (support 100%"),
+    # low runs that nothing explains on its own
+    ([_explanation("low_accuracy", "site = MSU", "gpu")], {"low_accuracy": 13, "early_best_epoch": 0}, False,
+     "No explanation of low accuracy stands on its own."),
+    # nothing went wrong
+    ([], {"low_accuracy": 0, "early_best_epoch": 0, "robust_overfitting": 0}, None, "nothing to explain"),
+], ids=["overfitting explained", "low unexplained", "nothing wrong"])
+def test_the_root_cause_verdict_weighs_every_outcome(rows, outliers, supported, words):
+    """The section explains low accuracy, early best epochs and robust overfitting: its verdict is not
+    'nothing to explain' when no run is low but the overfitting runs have a cause."""
+    from reports.root_cause import root_cause_verdict
+
+    verdict = root_cause_verdict(rows, outliers)
+    assert verdict.supported is supported and words in verdict.text
