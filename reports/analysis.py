@@ -282,12 +282,26 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
     if absorbed:
         text += ("; " + ", ".join(f"{g}'s low runs {why}" for g, why in absorbed.items())
                  + " (see Root cause): the GPU is a confounder, not the cause")
+    text += _unflagged_gpu_cause(ranked, {g for _, g in flagged})
     blocks.append(Verdict(bool(standing) if figs else None,
                           f"{text} (rule: supported when check_gpu_accuracy flags a site and GPU whose low runs no "
                           "other attribute explains: check_explain does not put the GPU under another attribute, and "
                           "the strongest explanation of low accuracy, if it does not name the GPU, misses some of "
                           "them)."))
     return blocks
+
+
+def _unflagged_gpu_cause(ranked: list[dict], flagged: set[str]) -> str:
+    """What the verdict adds when the strongest explanation of low accuracy names a GPU the check
+    does not flag (a GPU with another attribute: large archs on one GPU, say)."""
+    top = next((r for r in ranked if r["outcome"] == "low_accuracy" and r["explained_by"] is None), None)
+    if top is None or "gpu" not in top["attributes"]:
+        return ""
+    gpu = top["attribute_values"][top["attributes"].index("gpu")]
+    if gpu in flagged:
+        return ""
+    return (f"; the strongest explanation of low accuracy names a GPU, `{top['explanation']}` (see Root cause), "
+            "which check_gpu_accuracy does not flag: too few of the GPU's runs are low for its threshold")
 
 
 def missing_section(figures: list[Figure], checks: dict) -> list[Block]:

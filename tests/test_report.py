@@ -1032,3 +1032,20 @@ def test_the_root_cause_verdict_weighs_every_outcome(rows, outliers, supported, 
 
     verdict = root_cause_verdict(rows, outliers)
     assert verdict.supported is supported and words in verdict.text
+
+
+@pytest.mark.parametrize("attributes, values, flagged, noted", [
+    (["gpu", "size_class"], ["NVIDIA A100-SXM4-40GB", "large"], set(), True),
+    (["gpu", "size_class"], ["NVIDIA A100-SXM4-40GB", "large"], {"NVIDIA A100-SXM4-40GB"}, False),
+    (["precision_path"], ["native_amp_unscaled"], set(), False),
+], ids=["an unflagged gpu with an attribute", "a flagged gpu", "no gpu"])
+def test_the_gpu_verdict_says_when_the_root_cause_names_a_gpu_the_check_does_not_flag(attributes, values, flagged, noted):
+    """Low runs of large archs on one GPU: too few of the GPU's runs are low for check_gpu_accuracy,
+    and the GPU section says the root cause names the GPU all the same."""
+    from reports.analysis import _unflagged_gpu_cause
+
+    explanation = " and ".join(f"{a} = {v}" for a, v in zip(attributes, values))
+    ranked = [{"outcome": "low_accuracy", "explained_by": None, "attributes": attributes, "attribute_values": values,
+               "explanation": explanation}]
+    text = _unflagged_gpu_cause(ranked, flagged)
+    assert (f"names a GPU, `{explanation}`" in text) is noted and (text == "") is not noted
