@@ -227,17 +227,17 @@ def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list
 
 
 def gpu_root_cause(gpu: str, alone: dict | None, cause: dict | None, low: list[dict]) -> tuple[str, str | None]:
-    """What the root-cause section says of a flagged GPU: the words of its bullet, and why its low
-    runs are a confounder's (None when they are not). `alone` is the row of check_explain for
+    """What the root-cause section says of a flagged GPU: the words of its bullet, and a clause
+    saying why its low runs are a confounder's (None when they are not). `alone` is the row of check_explain for
     `gpu = <gpu>` by itself, `cause` the strongest explanation of low accuracy (a runs_explained
     row), `low` the GPU's low runs there."""
     if alone is not None and alone["explained_by"]:
         return (f"root cause: `gpu = {gpu}` (risk ratio {ratio(alone['risk_ratio'])}) is explained by "
                 f"`{alone['explained_by']}`: within its levels the risk ratio is "
-                f"{ratio(alone['explained_by_risk_ratio'])}"), f"is explained by `{alone['explained_by']}`"
+                f"{ratio(alone['explained_by_risk_ratio'])}"), f"`gpu = {gpu}` is explained by `{alone['explained_by']}`"
     if cause and "gpu" not in cause["explanation_attributes"] and low and all(r["matched"] for r in low):
         return (f"root cause: all {len(low)} of its low runs match `{cause['explanation']}`",
-                f"are all matched by `{cause['explanation']}`")
+                f"{gpu}'s low runs are all matched by `{cause['explanation']}`")
     if alone is not None and cause and len(cause["explanation_attributes"]) > 1 \
             and f"gpu = {gpu}" in cause["explanation"].split(" and "):
         return (f"root cause: the strongest explanation of low accuracy, `{cause['explanation']}`, names the GPU "
@@ -280,7 +280,7 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
     standing = [(s, g) for s, g in flagged if g not in absorbed]
     text = (", ".join(f"{s} {g}" for s, g in flagged) + " flagged") if flagged else "no site and GPU flagged"
     if absorbed:
-        text += ("; " + ", ".join(f"{g}'s low runs {why}" for g, why in absorbed.items())
+        text += ("; " + ", ".join(absorbed.values())
                  + " (see Root cause): the GPU is a confounder, not the cause")
     text += _unflagged_gpu_cause(ranked, {g for _, g in flagged})
     blocks.append(Verdict(bool(standing) if figs else None,

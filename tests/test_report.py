@@ -916,6 +916,8 @@ def test_the_gpu_sections_root_cause_says_what_check_explain_says(alone, cause, 
 
     text, why = gpu_root_cause(GPU, alone, cause, low)
     assert words in text and (why is not None) == confounded
+    # the verdict joins the clauses as they are: each names its subject ("low runs is" read wrong)
+    assert why is None or why.startswith((f"`gpu = {GPU}` is explained by", f"{GPU}'s low runs are all matched by"))
 
 
 # ----------------------------------------------------------------------------- the verdict of "which code ran"
