@@ -83,7 +83,8 @@ def ingest(
         "repository). A file's site is decided only by an ingest of its own folder.")),
     workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
     code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help=(
-        "Git repository of the benchmark's training or evaluation code (repeat for several; also \\[code] repos in the "
+        "Git repository of the benchmark's training or evaluation code, a clone or a bare mirror (repeat for several; "
+        "also \\[code] repos in the "
         "sites file): fills code_commits; remembered by later ingests.")),
     wait: bool = typer.Option(False, "--wait", help=(
         "When another ingest is writing the warehouse, wait for it to finish (`--wait SECONDS`: at most that long) "

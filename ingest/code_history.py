@@ -105,11 +105,13 @@ def _blobs(root: Path, requests: list[str]) -> dict[str, bytes | None]:
 
 
 def read_code_repo(path: Path) -> CodeRepo:
-    """The history of the code repository at `path`; an empty one with a warning when git cannot
-    read it (not a repository, no commits, git missing)."""
+    """The history of the code repository at `path`, with a work tree or bare (a mirror); an empty
+    one with a warning when git cannot read it (not a repository, no commits, git missing)."""
     root = Path(path)
     try:
         top = _git(["rev-parse", "--show-toplevel"], root)
+        if top.returncode != 0 and _git(["rev-parse", "--is-bare-repository"], root).stdout.strip() == b"true":
+            top = _git(["rev-parse", "--absolute-git-dir"], root)  # a bare repository (a mirror): no work tree
         head = _git(["rev-parse", "--verify", "-q", "HEAD"], root)
     except (FileNotFoundError, NotADirectoryError, subprocess.TimeoutExpired, OSError) as exc:
         return CodeRepo(str(path), None, [], {}, {}, f"code repository {path}: git cannot read it ({type(exc).__name__})")

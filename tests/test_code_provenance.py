@@ -288,6 +288,18 @@ def test_a_faulty_evaluation_evaluated_again_with_fixed_code_no_longer_flags_its
     assert result.headline.startswith("1 evaluation from faulty code (of 3; 1 replaced by another evaluation of their run): ")
 
 
+def test_a_bare_code_repository_gives_the_commits_its_clone_gives(tmp_path, logs, code_repos):
+    """A mirror of the benchmark's code (`git clone --bare`, no work tree) is read like its clone."""
+    bare = tmp_path / "train.git"
+    git(tmp_path, "clone", "-q", "--bare", code_repos["train"], str(bare))
+    db = tmp_path / "wh.duckdb"
+    summary = ingest_paths(db, [logs], workers=1, code_repos=[bare])
+    assert not summary.warnings
+    names = {sha: name for name, sha in code_repos.items()}
+    rows = query(db, "select code_commits from runs where arch_id = 1119")
+    assert [names[sha] for sha in rows[0][0]] == ["T7", "T7 readme", "T8"]
+
+
 def test_a_code_repository_git_cannot_read_gives_a_warning(tmp_path, logs):
     folder = tmp_path / "not_a_repo"
     folder.mkdir()
