@@ -1051,3 +1051,13 @@ def test_the_gpu_verdict_says_when_the_root_cause_names_a_gpu_the_check_does_not
                "explanation": explanation}]
     text = _unflagged_gpu_cause(ranked, flagged)
     assert (f"names a GPU, `{explanation}`" in text) is noted and (text == "") is not noted
+
+
+@pytest.mark.parametrize("n_bands, words", [(1, "1 band of consecutive archs"), (2, "2 bands of consecutive archs")])
+def test_the_bands_caption_counts_its_bands_in_words(n_bands, words):
+    from reports.arch_bands import render_arch_bands
+
+    rows = [{"arch_id": a, "trained_month": "2023-03-01", "is_low": a in (11, 12, 31, 32)} for a in range(1, 41)]
+    vlines = [{"band_id": i + 1, "first_arch_id": 11 + 20 * i, "last_arch_id": 12 + 20 * i, "n_low": 2, "n_archs": 2,
+               "sites": ["MSU"], "trained_from": "2023-03-01", "trained_to": "2023-03-02"} for i in range(n_bands)]
+    assert render_arch_bands(rows, vlines, ["MSU"]).caption.startswith(words)
