@@ -31,7 +31,8 @@ from warehouse.viewfiles import (
 )
 from warehouse.views import install_views
 
-HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_summary", "training_curves"]
+HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_outcomes", "run_summary",
+           "training_curves"]
 CHECKS = [
     "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "explain",
     "gpu_accuracy", "incomplete_runs", "missing_base_eval", "noise", "orphan_evals", "precision_path",

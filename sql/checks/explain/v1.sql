@@ -1,12 +1,12 @@
 -- check: explain
 -- version: 1 (first version)
 -- grain: one row per outcome and combination of run attributes that explains it
--- reads: check_best_epoch_v2, check_robust_overfitting_v1, params_v1, run_attributes_v1, run_neighbours_v2
+-- reads: params_v1, run_attributes_v1, run_outcomes_v1
 -- question: Which combinations of run attributes explain the runs that went wrong? The explanation
 --   operator of MacroBase (Bailis et al., SIGMOD 2017) over the attributes of run_attributes. For
---   each outcome (low_accuracy: run_neighbours.is_low; early_best_epoch: check_best_epoch.early;
---   robust_overfitting: check_robust_overfitting.overfits) the runs where it holds are the outliers,
---   the others the inliers. A combination of 1 to explain.max_order attribute values (check_params)
+--   each outcome of run_outcomes (low_accuracy: run_neighbours.is_low; early_best_epoch:
+--   check_best_epoch.early; robust_overfitting: check_robust_overfitting.overfits) the runs where
+--   it holds are the outliers, the others the inliers. A combination of 1 to explain.max_order attribute values (check_params)
 --   is kept when its support (outliers it matches / all outliers) is at least explain.min_support,
 --   it matches at least explain.min_outliers outliers, and its risk ratio (the outlier rate of the
 --   runs it matches over that of the runs it does not) is at least explain.min_risk_ratio; only
@@ -62,23 +62,7 @@ with params as (
 ),
 
 outcomes as (
-    select
-        run_id,
-        'low_accuracy' as outcome,
-        is_low as is_outlier
-    from run_neighbours_v2
-    union all
-    select
-        run_id,
-        'early_best_epoch' as outcome,
-        early as is_outlier
-    from check_best_epoch_v2
-    union all
-    select
-        run_id,
-        'robust_overfitting' as outcome,
-        overfits as is_outlier
-    from check_robust_overfitting_v1
+    select * from run_outcomes_v1
 ),
 
 positions as (

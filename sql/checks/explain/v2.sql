@@ -3,8 +3,7 @@
 --   runs with no cause it named one; v2 keeps a combination of v1 only when chance would give one
 --   as strong less often than explain.max_chance, and says how often: chance)
 -- grain: one row per outcome and combination of run attributes that explains it
--- reads: check_best_epoch_v2, check_explain_v1, check_robust_overfitting_v1, params_v1, run_attributes_v1,
---   run_neighbours_v2
+-- reads: check_explain_v1, params_v1, run_attributes_v1, run_outcomes_v1
 -- question: Which combinations of run attributes explain the runs that went wrong, beyond what
 --   chance gives among all the combinations tried? The combinations of check_explain_v1 (support,
 --   risk ratio, gain over simpler ones, absorbing attributes: see there), each tested as a 2x2 table
@@ -47,23 +46,7 @@ with params as (
 ),
 
 outcomes as (
-    select
-        run_id,
-        'low_accuracy' as outcome,
-        is_low as is_outlier
-    from run_neighbours_v2
-    union all
-    select
-        run_id,
-        'early_best_epoch' as outcome,
-        early as is_outlier
-    from check_best_epoch_v2
-    union all
-    select
-        run_id,
-        'robust_overfitting' as outcome,
-        overfits as is_outlier
-    from check_robust_overfitting_v1
+    select * from run_outcomes_v1
 ),
 
 outlier_totals as (
