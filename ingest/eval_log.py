@@ -146,6 +146,23 @@ def last_run(data: bytes) -> int:
     return start
 
 
+def _earlier_run(data: bytes, path: str, norm: str | None, attack: str | None) -> str:
+    """What the run before a file's last one was (`data`: that run alone, so nothing is parsed
+    twice over), for the file's message: only the last run of a file is stored, so the message
+    keeps the main numbers of the one before it (before 2e6cd80 a standard AutoAttack, then a
+    compact one, both wrote `_AA.log`)."""
+    try:
+        before = parse_eval_log(data, path, norm, attack).eval
+    except Exception:  # an aside of the message: it never costs the last run its record
+        return "no readable evaluation"
+    results = [("aa_acc", "AA accuracy")] if before["attack"] in ("AA", "AA-Compact") else \
+        [("clean_acc", "clean"), ("pgd20_acc", "PGD-20"), ("cw40_acc", "CW-40")]
+    numbers = ", ".join(f"{label} {before[column]:g}" for column, label in results if before[column] is not None)
+    what = " ".join(part for part in ("a finished" if before["finished"] else "an unfinished",
+                                      before["norm"], before["attack"], "evaluation") if part)
+    return what + (f": {numbers}" if numbers else "")
+
+
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
     """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says. Of a log
     holding more than one run, the last one (`last_run`)."""
@@ -153,6 +170,8 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     run_start = last_run(data)
     if run_start:
         run_line = data.count(b"\n", 0, run_start) + 1
+        before = data[:run_start]
+        earlier = _earlier_run(before[last_run(before):], path, norm, attack)
         data = data[run_start:]
     body = after_printout(data)
     results = _results_start(data, body)
@@ -168,7 +187,8 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     attack = logged_attack or attack
     norm = header["norm"] or norm
     if run_start:
-        notes.append(f"the file holds more than one evaluation run: the last one (from line {run_line}) is read")
+        notes.append(f"the file holds more than one evaluation run: the last one (from line {run_line}) is read; "
+                     f"the run before it ({earlier}) is not stored")
 
     if attack == "Base":
         result, missing = base_results(data, norm)

@@ -68,8 +68,9 @@ REGISTRY: tuple[LogKind, ...] = (
         parse_eval_log,
         "test-set evaluation of a best checkpoint (Base or AutoAttack)",
         # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural;
-        # 3: a file of more than one run is read as its last run
-        3,
+        # 3: a file of more than one run is read as its last run; 4: its message says what the run
+        # before the last one was, with its main numbers
+        4,
     ),
     LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c_level\.log", "arch_1_eval_cifar10c_"),
             parse_corruption_log, "corruption evaluation (CIFAR-10-C, 19 corruptions x 5 levels)",

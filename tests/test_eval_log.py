@@ -245,6 +245,25 @@ def test_a_file_of_two_runs_is_read_as_its_last_run_alone(first, last):
     assert parsed.status == "ok"
 
 
+def test_the_message_of_a_file_of_two_runs_keeps_the_main_numbers_of_the_run_before_the_last():
+    """Before 2e6cd80 both AutoAttacks of an arch and norm wrote `_AA.log`, the standard one first:
+    the compact run is stored, and the files message keeps what the standard run found."""
+    compact = AA_COMPACT.read_text()
+    standard = compact.replace("aa_type: Compact", "aa_type: Standard").replace("Linf-AA Acc: 50.00", "Linf-AA Acc: 48.25")
+    parsed = parse_file((standard + compact).encode(), "arch_2_eval_Linf_AA.log", classify("arch_2_eval_Linf_AA.log"))
+    assert parsed.eval == _alone(AA_COMPACT) and parsed.status == "ok"
+    assert "the run before it (a finished Linf AA evaluation: AA accuracy 48.25) is not stored" in parsed.message
+    killed = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:08:52,828 Natural Correct Count")]
+    again = parse_eval_log((killed + compact).encode(), "x")
+    assert "the run before it (an unfinished Linf Base evaluation) is not stored" in again.message
+    base = _alone(BASE_LINF)
+    after_base = parse_eval_log((BASE_TEXT + compact).encode(), "x")
+    assert (f"the run before it (a finished Linf Base evaluation: clean {base['clean_acc']:g}, "
+            f"PGD-20 {base['pgd20_acc']:g}, CW-40 {base['cw40_acc']:g}) is not stored") in after_base.message
+    three = parse_eval_log((BASE_TEXT + standard + compact).encode(), "x")
+    assert "the run before it (a finished Linf AA evaluation: AA accuracy 48.25)" in three.message
+
+
 def test_a_run_killed_before_its_results_then_run_again_is_read_as_the_second_run():
     killed = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:08:52,828 Natural Correct Count")]
     parsed = parse_eval_log((killed + AA_COMPACT.read_text()).encode(), "x")
