@@ -1,8 +1,15 @@
-"""Corruption evaluations (`arch_<id>_eval_cifar10c_level.log`): 19 corruptions x 5 severities.
+"""Corruption evaluations on CIFAR-10-C: `arch_<id>_eval_cifar10c_level.log`, and the older name
+`arch_<id>_eval_cifar10c.log`.
 
-After the argument lines, one line per corruption and level,
-`gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12`, then `Average Accuracy: 78.1234` and
-`Running Cost <x> Hours` (the corruption script counts hours, the others days).
+The level script (eval_corruption_level.py, from e216117 on 2024-05-26) logs, after the argument
+lines, one line per corruption and level, `gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12`, then
+`Average Accuracy: 78.1234` and `Running Cost <x> Hours` (the corruption scripts count hours, the
+others days). Until dc7b847 (2024-05-27) it wrote `_eval_cifar10c.log`, then `_eval_cifar10c_level.log`.
+
+The all-levels script (eval_corruption.py, from d45212d on 2024-02-26) writes `_eval_cifar10c.log`
+with one line per corruption over its five severities together, `gaussian_noise: Loss: 0.4321, Acc:
+85.1234` (15 corruptions until e216117, then 19), then the same two lines. Its evaluation has attack
+`cifar10c-all-levels` and corruption rows with level NULL: its numbers are not per severity.
 """
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from ingest._scan import corruption_results
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.log_format import corruption_format
-from ingest.logtext import check_log_bytes
+from ingest.logtext import check_log_bytes, record_stamp
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.scanning import linear
@@ -22,6 +29,18 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
+FIRST_CORRUPTIONS = (
+    "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
+    "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
+)
+"""The corruptions of the all-levels script before e216117 (it evaluates all 19 from then on)."""
+ALL_LEVELS = "cifar10c-all-levels"
+"""The attack of an all-levels evaluation: per corruption, its five severities together."""
+_ALL_LEVELS_LINE = linear(
+    "corruption_log.all_levels", rb"([a-z_]++): Loss: (" + NUM_BYTES + rb"), Acc: (" + NUM_BYTES + rb")[ \t\r]*+\n",
+    use="match", worst_case=lambda n: b"fog: Loss: 1, Acc: " + b"9" * n + b"X")
+_TIMESTAMP = 24
+"""The width of a record's `YYYY-MM-DD HH:MM:SS,mmm ` prefix."""
 _AVERAGE = linear("corruption_log.average", rb"Average Accuracy: (" + NUM_BYTES + rb")[ \t\r]*+\n", use="match",
                   worst_case=lambda n: b"Average Accuracy: " + b"9" * n + b"X")
 
@@ -37,10 +56,33 @@ def _result_lines(data: bytes) -> tuple[dict[tuple[str, int], tuple[bytes, bytes
     return found, first
 
 
+def _all_levels_lines(data: bytes) -> tuple[dict[tuple[str, None], tuple[bytes, bytes]], int | None]:
+    """The result lines of the all-levels script (`<timestamp> <name>: Loss: <v>, Acc: <v>`), as
+    `_result_lines` gives the level lines, with level None. Each byte is looked at a bounded number
+    of times: the line start of each `: Loss: ` is searched for from the one before."""
+    found: dict[tuple[str, None], tuple[bytes, bytes]] = {}
+    first, line, scanned = None, 0, 0
+    at = data.find(b": Loss: ")
+    while at >= 0:
+        newline = data.rfind(b"\n", scanned, at)
+        line = newline + 1 if newline >= 0 else line
+        scanned = at
+        match = _ALL_LEVELS_LINE.match(data, line + _TIMESTAMP) if record_stamp(data, line) else None
+        if match and match.end(1) == at:
+            found[(match.group(1).decode("ascii"), None)] = (match.group(3), match.group(2))
+            first = line if first is None else first
+        at = data.find(b": Loss: ", at + 1)
+    return found, first
+
+
 def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
-    """Parse one corruption evaluation."""
+    """Parse one corruption evaluation: per level, or (no level line in the log) all levels together."""
     check_log_bytes(data, path)
     found, first = _result_lines(data)
+    if not found:
+        all_levels, first_all = _all_levels_lines(data)
+        if all_levels:
+            return _parse_all_levels(data, all_levels, first_all)
     at = data.rfind(b"Average Accuracy: ")  # the last, as a repeated result line keeps the later (a run appended)
     average = _AVERAGE.match(data, at) if at >= 0 else None
     header = eval_header(data, first if first is not None else len(data))
@@ -70,6 +112,43 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
         kind="corruption",
         status="ok" if finished else "partial",
         message="; ".join(notes) if notes else f"finished corruption evaluation, {len(rows)} results",
+        code=corruption_format(data, first, header["argument_names"]),
+        eval=evaluation,
+        corruptions=rows,
+    )
+
+
+def _parse_all_levels(data: bytes, found: dict, first: int) -> ParsedLog:
+    """An evaluation of the all-levels script: finished with its Average Accuracy and at least the
+    15 corruptions it always evaluated."""
+    at = data.rfind(b"Average Accuracy: ")
+    average = _AVERAGE.match(data, at) if at >= 0 else None
+    header = eval_header(data, first)
+    names = {name for name, _ in found}
+    missing = [name for name in FIRST_CORRUPTIONS if name not in names]
+    unknown = sorted(names - set(CORRUPTIONS))
+    finished = average is not None and not missing
+    what = f"all-levels corruption evaluation ({ALL_LEVELS}: each corruption's five severities together, level NULL)"
+    if finished:
+        notes = [f"finished {what}, {len(found)} results"]
+    else:
+        notes = [f"unfinished {what}: {len(found)} corruption lines" + ("" if average else ", no Average Accuracy")]
+    if unknown:
+        notes.append(f"unknown corruptions: {', '.join(unknown)}")
+    evaluation = {
+        **header,
+        **checkpoint_fields(data),
+        "norm": None,
+        "attack": ALL_LEVELS,
+        "n_batches": None,
+        "finished": finished,
+        "corruption_mean_acc": to_float(average.group(1)) if average else None,
+    }
+    rows = [(name, None, float(acc), float(loss)) for (name, _), (acc, loss) in sorted(found.items())]
+    return ParsedLog(
+        kind="corruption",
+        status="ok" if finished else "partial",
+        message="; ".join(notes),
         code=corruption_format(data, first, header["argument_names"]),
         eval=evaluation,
         corruptions=rows,

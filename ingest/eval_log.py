@@ -127,52 +127,85 @@ def base_results(data: bytes, norm: str | None) -> tuple[dict, list[str]]:
     return result, [name for name in needed if result[name] is None]
 
 
-def last_run(data: bytes) -> int:
-    """Where the last evaluation run of a log starts (0 for a log of one run).
+def run_starts(data: bytes) -> list[int]:
+    """Where each evaluation run of a log starts, in file order ([0] for a log of one run).
 
-    The evaluation code's logger appends: a file may hold two runs, e.g. before 2e6cd80 the standard
-    and the compact AutoAttack of an arch and norm both wrote `_AA.log`. Each run logs its argument
-    lines, then the model printout; the last run starts at the first of the argument lines (records
-    whose key is a Python identifier) right before the last printout."""
-    last = data.rfind(PRINTOUT)
-    if last < 0 or data.find(PRINTOUT, 0, last) < 0:
-        return 0
-    line = data.rfind(b"\n", 0, last) + 1
-    start = line
-    for offset, key, _ in reversed(header_records(data, 0, line)):
-        if not key.isidentifier():
+    The evaluation code's logger appends: a file may hold several runs, e.g. before 2e6cd80 the
+    standard and the compact AutoAttack of an arch and norm both wrote `_AA.log`. Each run logs its
+    argument lines, then the model printout; a run after the first starts at the first of the
+    argument lines (records whose key is a Python identifier) right before its printout. Each
+    span between two printouts is read once: linear in the file."""
+    starts = [0]
+    previous = data.find(PRINTOUT)
+    while previous >= 0:
+        printout = data.find(PRINTOUT, previous + len(PRINTOUT))
+        if printout < 0:
             break
-        start = offset
-    return start
+        line = data.rfind(b"\n", 0, printout) + 1
+        start = line
+        for offset, key, _ in reversed(header_records(data, previous, line)):
+            if not key.isidentifier():
+                break
+            start = offset
+        if start > starts[-1]:
+            starts.append(start)
+        previous = printout
+    return starts
 
 
-def _earlier_run(data: bytes, path: str, norm: str | None, attack: str | None) -> str:
-    """What the run before a file's last one was (`data`: that run alone, so nothing is parsed
-    twice over), for the file's message: only the last run of a file is stored, so the message
-    keeps the main numbers of the one before it (before 2e6cd80 a standard AutoAttack, then a
-    compact one, both wrote `_AA.log`)."""
-    try:
-        before = parse_eval_log(data, path, norm, attack).eval
-    except Exception:  # an aside of the message: it never costs the last run its record
-        return "no readable evaluation"
-    results = [("aa_acc", "AA accuracy")] if before["attack"] in ("AA", "AA-Compact") else \
+def _summary(evaluation: dict) -> str:
+    """A run in a few words with its main numbers: `a finished Linf AA evaluation: AA accuracy 48.25`."""
+    results = [("aa_acc", "AA accuracy")] if evaluation["attack"] in ("AA", "AA-Compact") else \
         [("clean_acc", "clean"), ("pgd20_acc", "PGD-20"), ("cw40_acc", "CW-40")]
-    numbers = ", ".join(f"{label} {before[column]:g}" for column, label in results if before[column] is not None)
-    what = " ".join(part for part in ("a finished" if before["finished"] else "an unfinished",
-                                      before["norm"], before["attack"], "evaluation") if part)
+    numbers = ", ".join(f"{label} {evaluation[column]:g}" for column, label in results if evaluation[column] is not None)
+    what = " ".join(part for part in ("a finished" if evaluation["finished"] else "an unfinished",
+                                      evaluation["norm"], evaluation["attack"], "evaluation") if part)
     return what + (f": {numbers}" if numbers else "")
 
 
+def _earlier_runs(data: bytes, starts: list[int], lines: list[int], path: str, norm: str | None,
+                  attack: str | None) -> list[ParsedLog]:
+    """The runs of a log before its last one (starting at `starts`, on `lines`), each a part of its
+    own: `run_line` the line it starts on, `source_path` `<path>#line=<n>`. A run that cannot be
+    read is a part without an evaluation, for the file's message."""
+    parts = []
+    for start, end, line in zip(starts, starts[1:], lines):
+        try:
+            part = _parse_run(data[start:end], path, norm, attack)
+        except ParseError as exc:
+            part = ParsedLog(kind="eval", status="error", message=exc.reason)
+        part.run_line, part.source_path = line, f"{path}#line={line}"
+        parts.append(part)
+    return parts
+
+
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
-    """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says. Of a log
-    holding more than one run, the last one (`last_run`)."""
+    """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says.
+
+    A log holding more than one run (`run_starts`) is read as its last run, which carries the
+    file's id and status; each run before it is a part of its own (an `evals` row whose
+    source_path is `<path>#line=<n>`), and the file's message lists them."""
     check_log_bytes(data, path)
-    run_start = last_run(data)
-    if run_start:
-        run_line = data.count(b"\n", 0, run_start) + 1
-        before = data[:run_start]
-        earlier = _earlier_run(before[last_run(before):], path, norm, attack)
-        data = data[run_start:]
+    starts = run_starts(data)
+    if len(starts) == 1:
+        return _parse_run(data, path, norm, attack)
+    lines = [1]
+    for start, end in zip(starts, starts[1:]):
+        lines.append(lines[-1] + data.count(b"\n", start, end))
+    last = _parse_run(data[starts[-1]:], path, norm, attack)
+    earlier = _earlier_runs(data, starts, lines, path, norm, attack)
+    last.parts = [part for part in earlier if part.eval is not None]
+    said = "; ".join(f"line {part.run_line}: " + (_summary(part.eval) if part.eval is not None
+                                                  else f"not readable: {part.message}") for part in earlier[:3])
+    more = f"; and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+    last.message += (f"; the file holds {len(starts)} evaluation runs, each stored as an evaluation: the last one (from "
+                     f"line {lines[-1]}) with the file's id and status, each before it with source_path "
+                     f"<file>#line=<n> ({said}{more})")
+    return last
+
+
+def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> ParsedLog:
+    """One evaluation run (the whole log, or one run of a log of several)."""
     body = after_printout(data)
     results = _results_start(data, body)
     header = eval_header(data, results, body)
@@ -186,9 +219,6 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
         notes.append(f"file name says {norm} but the log ran {header['norm']}")
     attack = logged_attack or attack
     norm = header["norm"] or norm
-    if run_start:
-        notes.append(f"the file holds more than one evaluation run: the last one (from line {run_line}) is read; "
-                     f"the run before it ({earlier}) is not stored")
 
     if attack == "Base":
         result, missing = base_results(data, norm)

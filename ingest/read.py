@@ -263,9 +263,13 @@ def _with_notes(message: str, notes: list[str]) -> str:
 
 
 def _add_records(batch: Batch, found: FoundFile, fid: int, parsed, record_id: int | None = None) -> None:
-    """Rows of one parsed file; a release file's parts each get an id of their own (`record_id`)
-    derived from `<file>#arch_id=<id>#<part>`, while `file_id` stays the release file's."""
+    """Rows of one parsed file; the parts of a file each get an id of their own (`record_id`), while
+    `file_id` stays the file's: a release file's derived from `<file>#arch_id=<id>#<part>`, an
+    earlier run of an evaluation log the file's id XOR the line it starts on."""
     for part in parsed.parts:
+        if part.run_line is not None:
+            _add_records(batch, found, fid, part, fid ^ part.run_line)
+            continue
         suffix = "train" if part.run is not None else f"eval_{part.eval['norm'] or ''}_{part.eval['attack']}"
         _add_records(batch, found, fid, part, file_id(f"{part.source_path}#{suffix}"))
     rid = record_id if record_id is not None else fid

@@ -140,7 +140,11 @@ class ParsedLog:
     eval: dict | None = None
     corruptions: list[tuple[str, int, float | None, float | None]] = field(default_factory=list)
     # a release file (ingest/release.py) holds many runs: one part per run or evaluation, each with
-    # its own arch and source (`<file>#arch_id=<id>`), from which its stable id is derived
+    # its own arch and source (`<file>#arch_id=<id>`), from which its stable id is derived; an
+    # evaluation log of appended runs (ingest/eval_log.py) holds one part per run before its last,
+    # with the line it starts on (`run_line`, source `<file>#line=<n>`): its id is the file's id
+    # XOR that line, which SQL can derive again when the rows move to another copy of the file
     arch_id: int | None = None
     source_path: str | None = None
     parts: list["ParsedLog"] = field(default_factory=list)
+    run_line: int | None = None

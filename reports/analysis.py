@@ -45,7 +45,7 @@ def opening(data: ReportData, context: Context, db_label: str, checks: dict) -> 
                 + "RobustNASBench training logs: the analysis, regenerated from the warehouse"),
         Para(f"From `{db_label}` as of its last ingest ({as_of}): {totals['n_runs']} training runs "
              f"({totals['n_finished']} finished) of {totals['n_archs']} architectures, "
-             f"{totals['n_evals']} evaluation logs ({totals['n_base_evals']} "
+             f"{totals['n_evals']} evaluations ({totals['n_base_evals']} "
              f"finished Linf Base), {totals['n_files']} files seen; runs started from {totals['trained_from'] or 'n/a'} "
              f"to {totals['trained_to'] or 'n/a'}. Sites: {site_text}."),
         *([Para("**Demo data.** The sites file of "

@@ -110,6 +110,64 @@ def test_corruption_log_all_levels():
     assert (parsed.eval["attack"], parsed.eval["norm"], parsed.eval["d1"]) == ("cifar10c", None, 4)
 
 
+def all_levels_log(names=None, lines: int | None = None, average: bool = True) -> str:
+    """A log of the all-levels script (eval_corruption.py, from d45212d): GPU List, its argument
+    lines, one line per corruption over all five severities, the average and the cost in hours."""
+    from ingest.corruption_log import FIRST_CORRUPTIONS
+
+    names = FIRST_CORRUPTIONS if names is None else names
+    head = "".join(f"2024-03-01 10:00:00,000 {line}\n" for line in (
+        "GPU List: ['NVIDIA GeForce RTX 3090']", "model: arch_2", "model_path: ./models_home", "log_path: ./attack_log",
+        "load_best_model: True", "seed: 0", "batch_size: 200", "num_workers: 4", "progress_bar: False", "device: cuda"))
+    results = [f"2024-03-01 10:05:{i:02d},000 {name}: Loss: {0.5 + i / 100:.4f}, Acc: {80 - i / 3:.4f}\n"
+               for i, name in enumerate(names)][:lines]
+    tail = ("2024-03-01 10:30:00,000 Average Accuracy: 77.6667\n"
+            "2024-03-01 10:30:00,001 Running Cost 0.51 Hours\n") if average else ""
+    return head + "".join(results) + tail
+
+
+def test_all_levels_corruption_log_of_the_first_script():
+    """15 corruptions, each over its five severities together: level NULL, attack cifar10c-all-levels."""
+    from ingest.corruption_log import FIRST_CORRUPTIONS
+
+    parsed = parse_file(all_levels_log().encode(), "arch_2_eval_cifar10c.log", classify("arch_2_eval_cifar10c.log"))
+    assert (parsed.kind, parsed.status, parsed.eval["finished"]) == ("corruption", "ok", True)
+    assert parsed.corruptions == [(name, None, pytest.approx(80 - i / 3, abs=1e-4), pytest.approx(0.5 + i / 100))
+                                  for i, name in sorted(enumerate(FIRST_CORRUPTIONS), key=lambda x: x[1])]
+    evaluation = parsed.eval
+    assert (evaluation["attack"], evaluation["norm"], evaluation["corruption_mean_acc"]) == ("cifar10c-all-levels", None, 77.6667)
+    assert parsed.eval["running_cost_days"] == pytest.approx(0.51 / 24) and parsed.eval["model"] == "arch_2"
+    assert parsed.eval["started_at"] == "2024-03-01 10:00:00,000"
+    assert parsed.message.startswith("finished all-levels corruption evaluation (cifar10c-all-levels: each corruption's "
+                                     "five severities together, level NULL), 15 results")
+
+
+def test_all_levels_corruption_log_of_19_corruptions_and_an_unfinished_one():
+    full = parse_corruption_log(all_levels_log(CORRUPTIONS).encode(), "x")
+    assert full.status == "ok" and sorted(name for name, *_ in full.corruptions) == sorted(CORRUPTIONS)
+    killed = parse_corruption_log(all_levels_log(CORRUPTIONS, lines=7, average=False).encode(), "x")
+    assert (killed.status, killed.eval["finished"], len(killed.corruptions)) == ("partial", False, 7)
+    assert killed.message.startswith("unfinished all-levels corruption evaluation")
+    assert killed.message.endswith(": 7 corruption lines, no Average Accuracy")
+
+
+def test_a_level_log_under_the_older_name_is_read_as_a_level_log():
+    """From e216117 to dc7b847 the level script wrote `_eval_cifar10c.log`."""
+    data = corruption_log().encode()
+    older = parse_file(data, "arch_2_eval_cifar10c.log", classify("arch_2_eval_cifar10c.log"))
+    newer = parse_file(data, "arch_2_eval_cifar10c_level.log", classify("arch_2_eval_cifar10c_level.log"))
+    assert (older.eval, older.corruptions, older.message) == (newer.eval, newer.corruptions, newer.message)
+    assert older.eval["attack"] == "cifar10c" and len(older.corruptions) == 95
+
+
+def test_all_levels_lines_need_their_record_and_whole_name():
+    """A line is a result only as a record `<timestamp> <name>: Loss: ...`; text around it is not one."""
+    text = all_levels_log(lines=2).replace("10:05:01,000 shot_noise", "10:05:01,000 x shot_noise")
+    text += "no stamp fog: Loss: 0.1, Acc: 1.0\n2024-03-01 10:31:00,000 Fog: Loss: 0.1, Acc: 1.0\n"
+    parsed = parse_corruption_log(text.encode(), "x")
+    assert [name for name, *_ in parsed.corruptions] == ["gaussian_noise"]
+
+
 def test_corruption_log_unfinished():
     parsed = parse_corruption_log(corruption_log(levels_done=3, average=False).encode(), "x")
     assert parsed.status == "partial" and len(parsed.corruptions) == 57
@@ -237,38 +295,67 @@ def _alone(path) -> dict:
 
 @pytest.mark.parametrize("first, last", [(AA_COMPACT, BASE_LINF), (BASE_LINF, AA_COMPACT), (BASE_L2, BASE_LINF)],
                          ids=["compact then base", "base then compact", "l2 then linf"])
-def test_a_file_of_two_runs_is_read_as_its_last_run_alone(first, last):
-    parsed = parse_eval_log(first.read_bytes() + last.read_bytes(), "x")
+def test_a_file_of_two_runs_is_read_as_each_run_alone(first, last):
+    """The last run is the file's evaluation; the one before it is a part of its own, read as if it
+    were a file alone, with the line it starts on."""
+    parsed = parse_eval_log(first.read_bytes() + last.read_bytes(), "/logs/x.log")
     lines = first.read_text().count("\n")
-    assert parsed.eval == _alone(last)
-    assert f"more than one evaluation run: the last one (from line {lines + 1}) is read" in parsed.message
-    assert parsed.status == "ok"
+    assert parsed.eval == _alone(last) and parsed.status == "ok"
+    assert [(part.eval, part.run_line, part.source_path) for part in parsed.parts] == [(_alone(first), 1, "/logs/x.log#line=1")]
+    assert (f"the file holds 2 evaluation runs, each stored as an evaluation: the last one (from line {lines + 1}) "
+            "with the file's id and status, each before it with source_path <file>#line=<n>") in parsed.message
 
 
-def test_the_message_of_a_file_of_two_runs_keeps_the_main_numbers_of_the_run_before_the_last():
+def test_both_autoattacks_of_one_aa_log_are_stored_and_the_message_lists_the_earlier_runs():
     """Before 2e6cd80 both AutoAttacks of an arch and norm wrote `_AA.log`, the standard one first:
-    the compact run is stored, and the files message keeps what the standard run found."""
+    each is an evaluation, and the files message says what the runs before the last one found."""
     compact = AA_COMPACT.read_text()
     standard = compact.replace("aa_type: Compact", "aa_type: Standard").replace("Linf-AA Acc: 50.00", "Linf-AA Acc: 48.25")
     parsed = parse_file((standard + compact).encode(), "arch_2_eval_Linf_AA.log", classify("arch_2_eval_Linf_AA.log"))
     assert parsed.eval == _alone(AA_COMPACT) and parsed.status == "ok"
-    assert "the run before it (a finished Linf AA evaluation: AA accuracy 48.25) is not stored" in parsed.message
+    assert [(p.eval["attack"], p.eval["aa_acc"], p.eval["finished"]) for p in parsed.parts] == [("AA", 48.25, True)]
+    assert "(line 1: a finished Linf AA evaluation: AA accuracy 48.25)" in parsed.message
     killed = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:08:52,828 Natural Correct Count")]
     again = parse_eval_log((killed + compact).encode(), "x")
-    assert "the run before it (an unfinished Linf Base evaluation) is not stored" in again.message
+    assert "(line 1: an unfinished Linf Base evaluation)" in again.message
+    assert [(p.eval["attack"], p.eval["finished"], p.status) for p in again.parts] == [("Base", False, "partial")]
     base = _alone(BASE_LINF)
     after_base = parse_eval_log((BASE_TEXT + compact).encode(), "x")
-    assert (f"the run before it (a finished Linf Base evaluation: clean {base['clean_acc']:g}, "
-            f"PGD-20 {base['pgd20_acc']:g}, CW-40 {base['cw40_acc']:g}) is not stored") in after_base.message
+    assert (f"(line 1: a finished Linf Base evaluation: clean {base['clean_acc']:g}, "
+            f"PGD-20 {base['pgd20_acc']:g}, CW-40 {base['cw40_acc']:g})") in after_base.message
     three = parse_eval_log((BASE_TEXT + standard + compact).encode(), "x")
-    assert "the run before it (a finished Linf AA evaluation: AA accuracy 48.25)" in three.message
+    second = BASE_TEXT.count("\n") + 1
+    assert [(p.run_line, p.eval["attack"]) for p in three.parts] == [(1, "Base"), (second, "AA")]
+    assert "the file holds 3 evaluation runs" in three.message
+    assert f"(line 1: a finished Linf Base evaluation: clean {base['clean_acc']:g}" in three.message
+    assert f"; line {second}: a finished Linf AA evaluation: AA accuracy 48.25)" in three.message
 
 
-def test_a_run_killed_before_its_results_then_run_again_is_read_as_the_second_run():
+def test_a_run_killed_before_its_results_then_run_again_is_read_as_two_runs():
     killed = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:08:52,828 Natural Correct Count")]
     parsed = parse_eval_log((killed + AA_COMPACT.read_text()).encode(), "x")
     assert parsed.eval == _alone(AA_COMPACT)
     assert parsed.eval["n_batches"] == _alone(AA_COMPACT)["n_batches"]
+    assert parsed.parts[0].eval == parse_eval_log(killed.encode(), "x").eval
+
+
+def test_a_run_before_the_last_that_is_no_evaluation_is_said_and_not_stored():
+    """Argument lines without model or attack_choice, then a printout: no evaluation to store."""
+    first = AA_COMPACT.read_text().replace("model: arch_2", "modelx: arch_2").replace("attack_choice: AA", "attackx: AA")
+    parsed = parse_eval_log((first + BASE_TEXT).encode(), "x")
+    assert parsed.eval == _alone(BASE_LINF) and parsed.parts == []
+    assert "(line 1: not readable: no argument lines (model:, attack_choice:): not an evaluation log)" in parsed.message
+
+
+def test_many_appended_runs_are_each_read_once():
+    """Run starts are found in one pass: a file of 200 runs gives 199 parts, each its own run."""
+    compact = AA_COMPACT.read_text()
+    parsed = parse_eval_log((compact * 200).encode(), "x")
+    size = compact.count("\n")
+    assert [p.run_line for p in parsed.parts] == [1 + size * k for k in range(199)]
+    assert all(p.eval == _alone(AA_COMPACT) for p in parsed.parts) and parsed.eval == _alone(AA_COMPACT)
+    assert "(line 1: a finished Linf AA-Compact evaluation: AA accuracy 50" in parsed.message
+    assert "; and 196 more)" in parsed.message
 
 
 def test_a_file_of_one_run_says_nothing_of_runs():

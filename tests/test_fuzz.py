@@ -42,10 +42,16 @@ def check_one_file(folder: Path, name: str, data: bytes) -> dict:
     assert row["message"] and "\n" not in row["message"], row
     fid = file_id(str(path))
     tables = batch.tables()
+    # the last run of an evaluation log carries the file's id and path; each run before it (an
+    # appended log) the path <path>#line=<n> and the id fid ^ n
+    ids = [fid if e["source_path"] == str(path) else fid ^ int(e["source_path"].removeprefix(f"{path}#line="))
+           for e in batch.evals]
+    assert [e["eval_id"] for e in batch.evals] == ids and ids.count(fid) == (1 if ids else 0)
+    earlier = set(ids)
     for table, key in (("runs", "run_id"), ("epochs", "run_id"), ("run_settings", "run_id"), ("evals", "eval_id"),
                        ("corruptions", "eval_id")):
         if table in tables:
-            assert set(tables[table].column(key).to_pylist()) <= {fid}
+            assert set(tables[table].column(key).to_pylist()) <= {fid} | earlier
     if row["status"] == "error":
         assert not batch.runs and not batch.evals
     return row

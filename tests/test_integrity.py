@@ -34,6 +34,7 @@ def edit(db, *statements: str) -> None:
 
 
 TRAIN = "(select file_id from files where kind = 'train' and status = 'ok' order by path limit 1)"
+BASE = "(select min(eval_id) from evals where attack = 'Base')"
 
 # (what a faulty write does to the new version, the first problem line it must produce)
 VIOLATIONS = [
@@ -49,6 +50,13 @@ VIOLATIONS = [
      "files: {train} (train, not loaded) holds 1 runs and 0 evaluations (none expected)"),
     ("update evals set run_id = 42 where eval_id = (select min(eval_id) from evals)",
      "evals: evaluation {eval_id} is linked to run 42, which is not in runs"),
+    # an earlier run of an appended evaluation log (<path>#line=<n>) carries xor(file_id, n)
+    (f"insert into evals select * replace (eval_id + 2 as eval_id, source_path || '#line=1' as source_path) "
+     f"from evals where eval_id = {BASE}",
+     "evals: evaluation {base_plus_2} of {base_path}#line=1 does not carry xor(file_id, line) of its file_id {base}"),
+    (f"insert into evals select * replace (eval_id + 2 as eval_id, source_path || '#run=1' as source_path) "
+     f"from evals where eval_id = {BASE}",
+     "evals: evaluation log {base_path} holds 1 evaluations whose source_path is neither its path nor <path>#line=<n>"),
     ("insert into corruptions (eval_id, corruption, level) values (7, 'fog', 1)",
      "corruptions: 1 rows of evaluation 7, which is not in evals"),
     ("update files set status = 'unchanged' where kind = 'other'",
@@ -61,6 +69,7 @@ def test_a_write_that_breaks_an_invariant_stops_before_the_swap(loaded, monkeypa
     samples, db = loaded
     train, train_id = query(db, f"select path, file_id from files where file_id = {TRAIN}")[0]
     eval_id = query(db, "select min(eval_id) from evals")[0][0]
+    base, base_path = query(db, f"select eval_id, source_path from evals where eval_id = {BASE}")[0]
     before = content_hash(db)
     (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
     import warehouse.pipeline as update
@@ -80,7 +89,8 @@ def test_a_write_that_breaks_an_invariant_stops_before_the_swap(loaded, monkeypa
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"integrity check failed, {db} is unchanged: "
-                              + problem.format(train=train, train_id=train_id, eval_id=eval_id))
+                              + problem.format(train=train, train_id=train_id, eval_id=eval_id, base=base,
+                                               base_plus_2=base + 2, base_path=base_path))
     assert message.endswith("`nares ingest --rebuild PATH...` rebuilds the warehouse from the logs")
     assert content_hash(db) == before
     assert not list(db.parent.glob("*.tmp-*"))
@@ -114,7 +124,7 @@ def test_verify_reports_one_line_per_problem_and_unknown_objects(loaded):
         f"the id of its path is {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]}",
         f"files: 2 rows for path {train} (one expected)",
         f"files: 2 rows with file_id {train_id} (one expected)",
-        f"evals: evaluation log {aa} holds 0 evaluations (one expected)",
+        f"evals: evaluation log {aa} holds 0 evaluations with its path as source_path (one expected: its last run)",
         f"evals: evaluation {query(db, 'select eval_id from evals where source_path = ?', [aa])[0][0]} has no files row",
         "epochs: 2 rows of run 42, which is not in runs",
         f"epochs: run {train_id} has 1 epochs more than once (one row per epoch expected)",

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BASE_LINF, TRAIN_LOG, git, query
+from conftest import AA_COMPACT, BASE_LINF, TRAIN_LOG, git, query
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -344,6 +344,39 @@ def test_a_commit_alone_moves_the_rows_to_the_copy_it_adds(tmp_path):
     fresh = ingest_paths_into(tmp_path / "fresh.duckdb", repo)
     placed = ["select * from runs order by all", "select * from epochs order by all", "select * from lr_drops order by all",
               "select path, status, duplicate_of from files order by all"]
+    assert [query(db, q) for q in placed] == [query(fresh, q) for q in placed]
+
+
+def test_each_run_of_an_appended_aa_log_moves_to_the_copy_git_added_with_its_line(tmp_path):
+    """An `_AA.log` holding the standard then the compact AutoAttack (code before 2e6cd80) is two
+    evaluations: the last with the file's id and path, the first with xor(file_id, 1) and
+    `<path>#line=1`. When a commit makes another copy the original, both move to it and keep their
+    line, as an ingest from scratch places them (the ingest's invariants hold throughout)."""
+    compact = AA_COMPACT.read_text()
+    standard = compact.replace("aa_type: Compact", "aa_type: Standard").replace("Linf-AA Acc: 50.00", "Linf-AA Acc: 48.25")
+    repo, db = tmp_path / "logs", tmp_path / "wh.duckdb"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "sites.toml", SITES)
+    write(repo, "u/arch_2.log", train_log(2))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "sites")
+    for rel in ("u/arch_2_eval_Linf_AA.log", "w/arch_2_eval_Linf_AA.log"):
+        write(repo, rel, standard + compact)
+    ingest_paths(db, [repo], workers=1)
+    evals = ("select e.eval_id, f.file_id, e.source_path, e.attack, e.aa_acc, e.run_id is not null "
+             "from evals as e join files as f using (file_id) order by e.source_path")
+    u = str((repo / "u/arch_2_eval_Linf_AA.log").resolve())
+    u_id = query(db, "select file_id from files where path = ?", [u])[0][0]
+    assert query(db, evals) == [(u_id, u_id, u, "AA-Compact", 50.0, True), (u_id ^ 1, u_id, f"{u}#line=1", "AA", 48.25, True)]
+    git(repo, "add", "w/arch_2_eval_Linf_AA.log")
+    git(repo, "commit", "-qm", "w")
+    ingest_paths(db, [repo], workers=1)
+    w = str((repo / "w/arch_2_eval_Linf_AA.log").resolve())
+    w_id = query(db, "select file_id from files where path = ?", [w])[0][0]
+    assert query(db, evals) == [(w_id, w_id, w, "AA-Compact", 50.0, True), (w_id ^ 1, w_id, f"{w}#line=1", "AA", 48.25, True)]
+    fresh = ingest_paths_into(tmp_path / "fresh.duckdb", repo)
+    placed = ["select * from evals order by all", "select path, status, duplicate_of from files order by all"]
     assert [query(db, q) for q in placed] == [query(fresh, q) for q in placed]
 
 

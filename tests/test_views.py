@@ -325,7 +325,7 @@ def test_install_views_duckdb_error_names_file_and_line_and_rolls_back(empty, sq
 @pytest.mark.parametrize("edit, message", [
     (("from evals as e", "from no_such_table as e"), "reads no_such_table: no such table or view file"),
     (("-- reads: evals, runs", "-- reads: evals"), "header says it reads evals, the SQL reads evals, runs"),
-    (("-- grain: one row per evaluation log not linked to a training run\n", ""), "header lacks grain"),
+    (("-- grain: one row per evaluation not linked to a training run\n", ""), "header lacks grain"),
     (("--   link_note: why the evaluation is unlinked\n", ""), "header documents columns"),
     (("-- check: orphan_evals", "-- check: orphans"), "header names 'orphans', but the folder is 'orphan_evals'"),
     (("-- version: 1 (first version)", "-- version: 2"), "header says version 2, but the file is v1.sql"),

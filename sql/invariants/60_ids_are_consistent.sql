@@ -1,7 +1,8 @@
 -- invariant: ids_are_consistent
 -- holds: ids are unique and consistent
 -- run_id and eval_id are unique; the run of a training log and the evaluation of an evaluation log
--- carry the id of their file (a release file's records have ids of their own).
+-- carry the id of their file (a release file's records have ids of their own); a run before the
+-- last of an appended evaluation log (source_path <path>#line=<line>) carries xor(file_id, line).
 
 with run_ids as (
     select
@@ -43,12 +44,19 @@ final as (
         'evals: evaluation '
         || e.eval_id
         || ' of '
-        || f.path
-        || ' does not carry its file_id '
+        || e.source_path
+        || ' does not carry '
+        || case when e.source_path = f.path then 'its file_id ' else 'xor(file_id, line) of its file_id ' end
         || f.file_id as problem
     from evals as e
     inner join files as f on e.file_id = f.file_id
-    where f.kind in ('eval', 'corruption') and e.eval_id <> f.file_id
+    where
+        f.kind in ('eval', 'corruption')
+        and e.eval_id <> case
+            when e.source_path = f.path then f.file_id
+            -- a run before the last of an appended evaluation log: <path>#line=<line>
+            else xor(f.file_id, try_cast(regexp_extract(e.source_path, '#line=([0-9]+)$', 1) as bigint))
+        end
 )
 
 select * from final

@@ -7,7 +7,7 @@
 --   n_runs: training runs
 --   n_finished: finished training runs
 --   n_archs: distinct architectures with a training run
---   n_evals: evaluation logs (all kinds)
+--   n_evals: evaluations (all kinds; a log of appended runs holds one per run)
 --   n_base_evals: finished Linf Base evaluations
 --   n_files: files seen by the ingests
 --   n_sites: sites with a training run (unknown included)

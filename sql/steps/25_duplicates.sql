@@ -4,7 +4,8 @@
 -- smallest path): it holds the rows; every other copy keeps its files row (status skipped,
 -- duplicate_of = the original) and no data rows, so no run or evaluation counts twice.
 -- When the original changes (a new commit, a new copy), the rows already parsed move to it: the
--- content is identical, only the ids, the path and the arch id of the file name differ.
+-- content is identical, only the ids, the path and the arch id of the file name differ (an
+-- earlier run of an appended evaluation log keeps the line it starts on: eval_id, source_path).
 -- Only the groups of a file the ingest loaded are decided again (variable loaded_by_ingest,
 -- warehouse/steps.py; NULL: every group): a group's original changes when one of its files is new
 -- or changed, or when their git provenance changes, and then the ingest derives every group.
@@ -64,8 +65,13 @@ where run_settings.run_id = m.holder_id;
 -- derived from the epochs alone, the step before (20_lr_drops.sql): they move with them
 update lr_drops set run_id = m.original_id from _moves as m
 where lr_drops.run_id = m.holder_id;
+-- an earlier run of an appended evaluation log has the id xor(file_id, line) and source_path
+-- <path>#line=<line> (ingest/read.py): it keeps its line on the original
 update evals set
-    eval_id = m.original_id, file_id = m.original_id, source_path = m.original_path, arch_id = m.original_arch_id
+    eval_id = xor(evals.eval_id, xor(m.holder_id, m.original_id)),
+    file_id = m.original_id,
+    source_path = m.original_path || regexp_extract(evals.source_path, '#line=[0-9]+$'),
+    arch_id = m.original_arch_id
 from _moves as m
 where evals.file_id = m.holder_id;
 update corruptions set eval_id = m.original_id from _moves as m

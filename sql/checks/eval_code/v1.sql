@@ -18,7 +18,7 @@
 --   site: site of the evaluation (of its run when linked)
 --   norm: Linf or L2
 --   attack: Base, AA or AA-Compact
---   started_at: first record of the evaluation log
+--   started_at: first record of the evaluation (of its run, in a log of appended runs)
 --   fault: cw40_stable_is_natural, counts_truncated or l2_epsilon_8_255
 --   wrong_value: the value the fault makes wrong (cw40_stable, correct_counts, l2_attack_accuracies)
 --   logged_value: what the log printed for it (the CW Stable, the first count, the epsilon)

@@ -10,7 +10,7 @@
 --   site: site that trained the run
 --   gpu: primary GPU of the run (NULL on CPU)
 --   finished_at: when the run finished
---   n_arch_evals: evaluation logs of the arch of any kind (AutoAttack, L2, corruptions, unfinished)
+--   n_arch_evals: evaluations of the arch of any kind (AutoAttack, L2, corruptions, unfinished)
 --   has_unfinished_base: true when a Linf Base evaluation of the arch exists but stopped before its
 --     results
 

@@ -1,6 +1,6 @@
 -- check: orphan_evals
 -- version: 1 (first version)
--- grain: one row per evaluation log not linked to a training run
+-- grain: one row per evaluation not linked to a training run
 -- reads: evals, runs
 -- question: Which test evaluations cannot be traced to the training run whose checkpoint they
 --   evaluated (evals.run_id is NULL), and why (evals.link_note)?
@@ -13,7 +13,7 @@
 --   finished: true when the result lines are present
 --   link_note: why the evaluation is unlinked
 --   n_arch_runs: training runs of the arch in the warehouse
---   source_path: the evaluation log
+--   source_path: the evaluation log (<path>#line=<n>: a run before the last of a log of appended runs)
 
 with arch_runs as (
     select
