@@ -16,6 +16,12 @@ before 2024-01-07 `Correct Count: a/b` printed `int()` of a float sum, so `a` ca
 round(Acc x b / 100) (`counts_truncated`; the Acc is right); before 2024-04-18 the CW line's
 `Stable:` printed the natural accuracy (`cw40_stable_is_natural`: then `cw40_stable` is NULL and the
 printed number is kept in `cw40_stable_logged`).
+
+`arch_<id>_eval_test-loss.log` is the re-evaluation script's log (eval_test_loss.py, Linf only; its
+argument lines, the loaded checkpoint, no model printout): from 74e1e92 (2024-01-18) one record
+`Test Loss: 1.2325`; from 776ae25 (2024-04-29), which re-ran the test loss and CW-40 of evaluations
+made before the CW Stable fix, the Natural and CW result lines above (with Test Loss and LIP). Its
+evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import PRINTOUT, after_printout, header_records
 from ingest.log_format import evaluation_format
-from ingest.logtext import check_log_bytes
+from ingest.logtext import check_log_bytes, record_stamp
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.scanning import LinearPattern, linear
@@ -47,6 +53,10 @@ _CW = linear("eval_log.cw",
              use="match", worst_case=lambda n: b"CW with 40 steps Correct Count: 1/1, Acc: 1, Stable: 1 LIP: " + b"9" * n)
 _AA = linear("eval_log.aa", rb"-AA Acc(?:uracy)?+: (" + NUM + rb")" + _END, use="match",
              worst_case=lambda n: b"-AA Acc: " + b"9" * n + b"X")
+_TEST_LOSS = linear("eval_log.test_loss", rb"Test Loss: (" + NUM + rb")" + _END, use="match",
+                   worst_case=lambda n: b"Test Loss: " + b"9" * n + b"X")
+TEST_LOSS = "test-loss"
+"""The attack of a re-evaluation log (`_eval_test-loss.log`): clean accuracy, test loss and CW-40 only."""
 _AA_CLEAN = linear("eval_log.aa_clean", rb"initial accuracy: (" + NUM + rb")%", use="match",
                    worst_case=lambda n: b"initial accuracy: " + b"9" * n + b"X")
 _RESULT_MARKERS = (b"Nature Acc: ", b"Natural Correct Count: ", b"====================AA with ", b" loaded!\n")
@@ -125,6 +135,19 @@ def base_results(data: bytes, norm: str | None) -> tuple[dict, list[str]]:
     result["counts_truncated"] = any(flags) if flags else None
     needed = ["clean_acc", "pgd20_acc", "cw40_acc"] + (["fgsm_acc"] if norm == "Linf" else [])
     return result, [name for name in needed if result[name] is None]
+
+
+def test_loss_results(data: bytes) -> tuple[dict, list[str]]:
+    """The result columns of a re-evaluation log (`test-loss`) and the names of the results it lacks:
+    clean and CW-40 (776ae25 on), or the test loss alone (the first version's `Test Loss:` record)."""
+    result, _ = base_results(data, None)
+    if result["clean_acc"] is not None or result["cw40_acc"] is not None:
+        return result, [name for name in ("clean_acc", "cw40_acc") if result[name] is None]
+    at = data.rfind(b"Test Loss: ")
+    alone = at >= 24 and data[at - 1:at] == b" " and (at == 24 or data[at - 25:at - 24] == b"\n")
+    match = _TEST_LOSS.match(data, at) if alone and record_stamp(data, at - 24) else None
+    result["test_loss"] = to_float(match.group(1)) if match else None
+    return result, [] if match else ["test_loss"]
 
 
 def run_starts(data: bytes) -> list[int]:
@@ -222,6 +245,8 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
 
     if attack == "Base":
         result, missing = base_results(data, norm)
+    elif attack == TEST_LOSS:
+        result, missing = test_loss_results(data)
     elif attack in ("AA", "AA-Compact"):
         result = dict.fromkeys(RESULT_COLUMNS)
         aa = _last(_AA, data, b"-AA Acc")
@@ -257,10 +282,11 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
     return ParsedLog(
         kind="eval",
         status="ok" if finished else "partial",
-        message="; ".join(notes) if notes else f"finished {norm} {attack} evaluation",
+        message="; ".join(notes) if notes else f"finished {norm} {attack} evaluation"
+        + (" (a re-evaluation: clean accuracy, test loss, CW-40)" if attack == TEST_LOSS else ""),
         code=evaluation_format(data, results, header["argument_names"]),
         eval=evaluation,
     )
 
 
-__all__ = ["parse_eval_log", "attack_name", "base_results", "RESULT_COLUMNS"]
+__all__ = ["parse_eval_log", "attack_name", "base_results", "test_loss_results", "RESULT_COLUMNS", "TEST_LOSS"]

@@ -64,13 +64,13 @@ REGISTRY: tuple[LogKind, ...] = (
     LogKind("train", _name("train", rf"{_ARCH}\.log", "arch_1"), parse_train_log, "training log of one run", 4),
     LogKind(
         "eval",
-        _name("eval", rf"{_ARCH}_eval_(Linf|L2)_(Base|AA|AA-Compact)\.log", "arch_1_eval_L2_AA"),
+        _name("eval", rf"{_ARCH}_eval_(?:(Linf|L2)_(Base|AA|AA-Compact)|(test-loss))\.log", "arch_1_eval_L2_AA"),
         parse_eval_log,
-        "test-set evaluation of a best checkpoint (Base or AutoAttack)",
+        "test-set evaluation of a best checkpoint (Base, AutoAttack, or the test-loss re-evaluation)",
         # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural;
         # 3: a file of more than one run is read as its last run; 4: its message says what the run
         # before the last one was, with its main numbers; 5: each run before the last is an
-        # evaluation of its own
+        # evaluation of its own, and the re-evaluation script's _eval_test-loss.log is read
         5,
     ),
     LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c(?:_level)?+\.log", "arch_1_eval_cifar10c_"),
@@ -104,7 +104,8 @@ def classify(name: str) -> FileKind:
         if match:
             groups = match.groups()
             arch_id = int(groups[0]) if groups else None
-            return FileKind(entry.kind, arch_id, *(groups[1:3] if entry.kind == "eval" else (None, None)))
+            # an evaluation's norm and attack (a test-loss log names no norm)
+            return FileKind(entry.kind, arch_id, *((groups[1], groups[2] or groups[3]) if entry.kind == "eval" else (None, None)))
     return _OTHER
 
 

@@ -402,7 +402,8 @@ def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
               [[r["fault"], r["wrong_value"], r["site"], r["n_evals"], r["n_replaced"], r["n_archs"], r["fixed_on"]]
                for r in faults],
               numeric={3, 4, 5}, summary="Evaluations from evaluation code with a known fault; those another "
-              "evaluation of their run replaced (a re-run) no longer give the run's numbers "
+              "evaluation of their run replaced (a re-run, or the test-loss re-evaluation for the CW Stable) no longer "
+              "give the run's numbers "
               "(`nares export arch-list --check eval_code` lists the archs to evaluate again)"),
     ]
     blocks.append(code_verdict(totals, versions, checks))
@@ -466,7 +467,7 @@ def _faulty_numbers_part(checks: dict) -> tuple[bool | None, str]:
     if result.findings:
         words = ("evaluations", "give their runs'", "them") if result.findings > 1 else ("evaluation", "gives its run's", "it")
         return True, (f"Evaluation code: {result.findings} {words[0]} from code with a known fault still {words[1]} "
-                      f"numbers (no later evaluation replaced {words[2]}).")
+                      f"numbers (no other evaluation of the run replaced {words[2]}).")
     return False, "Evaluation code: no run takes its numbers from evaluation code with a known fault."
 
 

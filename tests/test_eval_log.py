@@ -287,6 +287,65 @@ def test_corruption_log_with_running_cost_in_hours():
     assert parsed.eval["argument_names"] == ["seed", "model"] and len(parsed.corruptions) == 95
 
 
+# ---- the re-evaluation script's `_eval_test-loss.log` (eval_test_loss.py)
+
+RE_EVALUATION_776AE25 = """\
+2026-12-03 19:43:13,600 seed: 0
+2026-12-03 19:43:13,600 model: arch_3
+2026-12-03 19:43:13,600 model_path: ./models_home
+2026-12-03 19:43:13,600 log_path: ./attack_log
+2026-12-03 19:43:13,600 load_best_model: True
+2026-12-03 19:43:13,600 progress_bar: False
+2026-12-03 19:43:13,600 norm: Linf
+2026-12-03 19:43:13,600 epsilon: 0.03137254901960784
+2026-12-03 19:43:13,600 step_size: 0.0031372549019607846
+2026-12-03 19:43:13,600 device: cpu
+2026-12-03 19:43:13,649 File models_home/arch_3/checkpoints/arch_3_best.pth loaded!
+2026-12-03 19:43:23,606 Nature Acc: 12.00 Test Loss: 4.4295 CW Acc: 12.00 CW Stable: 100.00 CW LIP: 60.4037
+2026-12-03 19:43:23,609 Natural Correct Count: 12/100, Acc: 12.00 Test Loss: 4.4295
+2026-12-03 19:43:23,609 CW with 40 steps Correct Count: 12/100, Acc: 12.00, Stable: 100.00 LIP: 60.4037
+2026-12-03 19:43:23,611 Running Cost 0.002781 Hours
+"""
+"""A real log of the re-evaluation script at 776ae25 (CPU, synthetic data, one test batch)."""
+
+
+def _re_evaluation(text: str):
+    return parse_file(text.encode(), "arch_3_eval_test-loss.log", classify("arch_3_eval_test-loss.log"))
+
+
+def test_the_776ae25_re_evaluation_gives_clean_test_loss_and_cw40():
+    parsed = _re_evaluation(RE_EVALUATION_776AE25)
+    e = parsed.eval
+    assert (parsed.kind, parsed.status, e["attack"], e["norm"], e["finished"]) == ("eval", "ok", "test-loss", "Linf", True)
+    assert (e["clean_correct"], e["n_test"], e["clean_acc"], e["test_loss"]) == (12, 100, 12.0, 4.4295)
+    assert (e["cw40_acc"], e["cw40_stable"], e["cw40_stable_logged"], e["cw40_lip"]) == (12.0, 100.0, 100.0, 60.4037)
+    assert (e["fgsm_acc"], e["pgd20_acc"], e["aa_acc"]) == (None, None, None)
+    assert (e["counts_truncated"], e["cw40_stable_is_natural"], e["n_batches"]) == (False, False, 1)
+    assert e["running_cost_days"] == pytest.approx(0.002781 / 24)
+    assert e["checkpoint_path"] == "models_home/arch_3/checkpoints/arch_3_best.pth"
+    assert parsed.message == "finished Linf test-loss evaluation (a re-evaluation: clean accuracy, test loss, CW-40)"
+
+
+def test_the_first_re_evaluation_script_logs_the_test_loss_alone():
+    """From 74e1e92 to 776ae25 the script logged one `Test Loss:` record (and no norm argument)."""
+    head = RE_EVALUATION_776AE25[: RE_EVALUATION_776AE25.index("2026-12-03 19:43:23,606")].replace(
+        "2026-12-03 19:43:13,600 norm: Linf\n", "")
+    first = head + "2024-01-20 10:00:00,000 Test Loss: 1.2345\n2024-01-20 10:00:00,001 Running Cost 0.01 Hours\n"
+    e = _re_evaluation(first).eval
+    assert (e["finished"], e["test_loss"], e["clean_acc"], e["cw40_acc"], e["norm"]) == (True, 1.2345, None, None, None)
+    killed = _re_evaluation(head + "2024-01-20 10:00:00,000 Running Cost 0.01 Hours\n")
+    assert (killed.status, killed.eval["test_loss"]) == ("partial", None)
+    assert killed.message.startswith("unfinished evaluation: no test_loss result line")
+
+
+def test_a_re_evaluation_killed_after_its_progress_lines_is_unfinished():
+    """A progress line prints a Test Loss too, inside the line: it is no result."""
+    killed = RE_EVALUATION_776AE25[: RE_EVALUATION_776AE25.index("2026-12-03 19:43:23,609")]
+    parsed = _re_evaluation(killed)
+    assert (parsed.status, parsed.eval["test_loss"], parsed.eval["n_batches"]) == ("partial", None, 1)
+    assert parsed.message.startswith("unfinished evaluation: no test_loss result line")
+
+
 # ---- a file holding more than one run (the logger appends; before 2e6cd80 both AutoAttacks wrote _AA.log)
 
 def _alone(path) -> dict:

@@ -2,6 +2,7 @@
 load exactly: whole rows compared, values a format does not have NULL, faults recognised."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -114,3 +115,41 @@ def test_files_an_older_parser_read_are_read_again_by_a_normal_ingest(tmp_path, 
                      "from evals as e join files as f using (file_id)") == [("ok", parser_version("eval"), True, 56.0, None)]
     again = ingest_paths(db, [tmp_path / "logs"], workers=1)
     assert (again.loaded, again.wrote) == (0, False)
+
+
+def test_the_776ae25_re_evaluation_replaces_the_cw_stable_of_an_older_evaluation(tmp_path):
+    """767b607's Base evaluation of arch 1119 printed the natural accuracy as CW Stable and truncated
+    counts; 776ae25's re-evaluation of its checkpoint (`_eval_test-loss.log`) printed the right CW
+    Stable: check_eval_code counts that fault as replaced by it, not the truncated counts."""
+    from test_eval_log import RE_EVALUATION_776AE25
+
+    shutil.copytree(HISTORY, tmp_path / "logs")
+    (tmp_path / "logs" / "eval" / "arch_1119_eval_test-loss.log").write_text(RE_EVALUATION_776AE25.replace("arch_3", "arch_1119"))
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [tmp_path / "logs"], workers=1)
+    (base, run), (again, again_run) = query(db, "select eval_id, run_id from evals order by attack")
+    assert run == again_run == query(db, "select run_id from runs where arch_id = 1119")[0][0]
+    assert query(db, "select attack, cw40_stable, test_loss, link_method from evals where eval_id = ?", [again]) == [
+        ("test-loss", 100.0, 4.4295, "only_run")]
+    assert query(db, "select eval_id, fault, chosen_eval_id, replacing_eval_id, replaced from check_eval_code "
+                     "order by fault") == [(base, "counts_truncated", base, None, False),
+                                           (base, "cw40_stable_is_natural", base, again, True)]
+    assert query(db, "select run_id from check_eval_code_flagged") == [(run,)]
+    # the release file takes what the Base evaluation lacks from the re-evaluation of the checkpoint
+    from warehouse.export import export_release
+
+    written = export_release(db, tmp_path / "cifar10.jsonl")
+    record = next(r for r in map(json.loads, (tmp_path / "cifar10.jsonl").read_text().splitlines()) if r["arch_id"] == 1119)
+    best = record["test_best"][0]
+    assert (best["Linf_cw_acc"], best["Linf_cw_stable"], best["Linf_cw_lip"], best["test_loss"]) == (24.5, 100.0, 60.4037, 4.4295)
+    assert (written.re_evaluated, written.stable_is_natural) == (1, 0)
+    assert "1 took their test loss or CW Stable and LIP from the test-loss re-evaluation" in written.line()
+
+
+def test_without_a_re_evaluation_the_release_leaves_the_faulty_cw_stable_null(history_db, tmp_path):
+    from warehouse.export import export_release
+
+    written = export_release(history_db, tmp_path / "cifar10.jsonl")
+    record = next(r for r in map(json.loads, (tmp_path / "cifar10.jsonl").read_text().splitlines()) if r["arch_id"] == 1119)
+    assert (record["test_best"][0]["Linf_cw_stable"], record["test_best"][0]["test_loss"]) == (None, None)
+    assert (written.re_evaluated, written.stable_is_natural) == (0, 1)

@@ -942,7 +942,7 @@ def _eval_code(findings):
      "the runs of `a` are low most often, 20 of 23 (87%), against 10 of 177 of the other versions (6%)"),
     # published numbers from faulty evaluation code alone
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 100, 20)], 1, True,
-     "1 evaluation from code with a known fault still gives its run's numbers (no later evaluation replaced it)"),
+     "1 evaluation from code with a known fault still gives its run's numbers (no other evaluation of the run replaced it)"),
     # nothing holds: versions compared, no faulty numbers
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 50, 10), _version("b", 50, 10)], 0, False,
      "no run takes its numbers from evaluation code with a known fault"),

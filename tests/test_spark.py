@@ -31,6 +31,8 @@ def spark(warehouse, pyspark_java):
 
     session = (
         SparkSession.builder.master("local[2]").appName("rnb-views")
+        # Spark's 1 GB default heap ran out once while analysing the largest views (CI, 2 workers)
+        .config("spark.driver.memory", "3g")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")

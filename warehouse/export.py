@@ -173,13 +173,18 @@ class ReleaseExport:
     excluded_runs: int
     stable_is_natural: int = 0
     """Archs whose Linf_cw_stable is null because their evaluation code printed a wrong value there."""
+    re_evaluated: int = 0
+    """Archs that took a test loss, CW Stable or CW LIP their Base evaluation lacks from the test-loss
+    re-evaluation of the same checkpoint (776ae25)."""
 
     def line(self) -> str:
         excluded = f" ({self.excluded_runs} runs flagged by the excluded checks left out)" if self.excluded_runs else ""
         faulty = (f"; Linf_cw_stable is null for {self.stable_is_natural} of them: their evaluation code printed "
                   "the natural accuracy there (fixed on 2024-04-18; `nares check eval_code`)"
                   if self.stable_is_natural else "")
-        return f"wrote {self.archs} archs{excluded} -> {self.out}{faulty}"
+        again = (f"; {self.re_evaluated} took their test loss or CW Stable and LIP from the test-loss "
+                 "re-evaluation of their checkpoint (776ae25)" if self.re_evaluated else "")
+        return f"wrote {self.archs} archs{excluded} -> {self.out}{again}{faulty}"
 
 
 def _json_value(value):
@@ -200,19 +205,21 @@ def _lists(con: duckdb.DuckDBPyConnection, run_id: int, last_epoch: int) -> dict
     return lists
 
 
-def release_records(con: duckdb.DuckDBPyConnection, exclude_checks: list[str] = ()) -> tuple[list[dict], int, int]:
+def release_records(con: duckdb.DuckDBPyConnection, exclude_checks: list[str] = ()) -> tuple[list[dict], int, int, int]:
     """The release objects (SPEC section 6) of the warehouse: per arch, its first finished run with a
     best epoch (known sites first), with the test results of that run's best checkpoint; the runs
-    the excluded checks left out, and the archs whose CW Stable came from faulty evaluation code."""
+    the excluded checks left out, the archs whose CW Stable came from faulty evaluation code, and
+    those that took values from the test-loss re-evaluation."""
     excluded_sql = " union ".join(f"select run_id from ({read_flagged(c)})" for c in exclude_checks)
     con.execute(f"create or replace temp view _excluded as {excluded_sql or 'select null::bigint as run_id where false'}")
     excluded = con.execute("select count(distinct run_id) from _excluded where run_id is not null").fetchone()[0]
     cursor = con.execute(read_query("export/release_runs"))
     names = [d[0] for d in cursor.description]
-    records, stable_is_natural = [], 0
+    records, stable_is_natural, re_evaluated = [], 0, 0
     for row in cursor.fetchall():
         r = dict(zip(names, row))
         stable_is_natural += bool(r["cw40_stable_is_natural"])
+        re_evaluated += r["re_evaluated"]
         corruptions = None
         if r["corruption_eval_id"] is not None:
             corruptions = {}
@@ -240,7 +247,7 @@ def release_records(con: duckdb.DuckDBPyConnection, exclude_checks: list[str] = 
             }],
             "test_best": [test_best],
         })
-    return records, excluded, stable_is_natural
+    return records, excluded, stable_is_natural, re_evaluated
 
 
 def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None) -> ReleaseExport:
@@ -253,7 +260,7 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
         raise WarehouseError(f"folder {out.parent} does not exist")
     con = open_for_reading(db)
     try:
-        records, excluded, stable_is_natural = release_records(con, exclude_checks or [])
+        records, excluded, stable_is_natural, re_evaluated = release_records(con, exclude_checks or [])
     except duckdb.Error as exc:
         raise WarehouseError(f"release export failed: {str(exc).splitlines()[0]}") from None
     finally:
@@ -263,4 +270,4 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
         for record in records:
             handle.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
     tmp.replace(out)
-    return ReleaseExport(out, len(records), excluded, stable_is_natural)
+    return ReleaseExport(out, len(records), excluded, stable_is_natural, re_evaluated)

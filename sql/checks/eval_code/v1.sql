@@ -10,7 +10,7 @@
 --   right); L2 attacks ran at epsilon 8/255 instead of 0.5 (fixed on 2023-11-23; an L2 evaluation
 --   whose epsilon argument is below 0.1: its PGD-20 and CW-40 accuracies are for the wrong radius).
 --   `nares export arch-list --check eval_code` lists the archs to evaluate again, from the newest
---   version (v2 leaves out evaluations another evaluation of their run replaced).
+--   version (v2 and v3 leave out evaluations another evaluation of their run replaced).
 -- columns:
 --   eval_id: the evaluation (evals.eval_id)
 --   arch_id: architecture id

@@ -9,7 +9,7 @@
 --   arch_id: architecture id
 --   site: site of the git author who added the log
 --   norm: Linf or L2 (NULL for corruptions)
---   attack: Base, AA, AA-Compact or cifar10c
+--   attack: Base, AA, AA-Compact, test-loss, cifar10c or cifar10c-all-levels
 --   finished: true when the result lines are present
 --   link_note: why the evaluation is unlinked
 --   n_arch_runs: training runs of the arch in the warehouse
