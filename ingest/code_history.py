@@ -6,7 +6,8 @@ a script (ingest/code_facts.py) hold until the next commit that changes it, so e
 by the state of its scripts without reading them again.
 
 Entry scripts, by the kind of log they write (SPEC section 8): `main.py` training logs (NARes-Train),
-`eval.py` Base and AutoAttack evaluations, `eval_corruption_level.py` corruption evaluations
+`eval.py` Base and AutoAttack evaluations, `eval_test_loss.py` re-evaluations (`_eval_test-loss.log`),
+`eval_corruption_level.py` corruption evaluations per level and `eval_corruption.py` over all levels
 (NARes-Eval).
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from ingest.code_facts import ScriptFacts, script_facts
 
-ENTRY_SCRIPTS = {"training": "main.py", "evaluation": "eval.py", "corruption": "eval_corruption_level.py"}
+ENTRY_SCRIPTS = {"training": "main.py", "evaluation": "eval.py", "re-evaluation": "eval_test_loss.py",
+                 "corruption": "eval_corruption_level.py", "corruption-all-levels": "eval_corruption.py"}
 GIT_TIMEOUT = 600
 _LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--no-renames", "--name-only",
         "--format=%x01%H%x1f%aI%x1f%an%x1f%ae%x1f%s"]

@@ -14,6 +14,7 @@ with one line per corruption over its five severities together, `gaussian_noise:
 from __future__ import annotations
 
 from ingest._scan import corruption_results
+from ingest.appended import read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.log_format import corruption_format
@@ -76,8 +77,14 @@ def _all_levels_lines(data: bytes) -> tuple[dict[tuple[str, None], tuple[bytes, 
 
 
 def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
-    """Parse one corruption evaluation: per level, or (no level line in the log) all levels together."""
+    """Parse a corruption evaluation: per level, or (no level line in the log) all levels together.
+    Of a log of appended runs, each run is an evaluation of its own (ingest/appended.py)."""
     check_log_bytes(data, path)
+    return read_runs(data, runs_ended_by_their_cost(data), path, lambda run: _parse_run(run, path))
+
+
+def _parse_run(data: bytes, path: str) -> ParsedLog:
+    """One run of a corruption log (the whole log, or one run of a log of several)."""
     found, first = _result_lines(data)
     if not found:
         all_levels, first_all = _all_levels_lines(data)
@@ -149,7 +156,7 @@ def _parse_all_levels(data: bytes, found: dict, first: int) -> ParsedLog:
         kind="corruption",
         status="ok" if finished else "partial",
         message="; ".join(notes),
-        code=corruption_format(data, first, header["argument_names"]),
+        code=corruption_format(data, first, header["argument_names"], "corruption-all-levels"),
         eval=evaluation,
         corruptions=rows,
     )

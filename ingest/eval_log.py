@@ -25,6 +25,7 @@ evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
+from ingest.appended import read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import PRINTOUT, after_printout, header_records
@@ -176,55 +177,15 @@ def run_starts(data: bytes) -> list[int]:
     return starts
 
 
-def _summary(evaluation: dict) -> str:
-    """A run in a few words with its main numbers: `a finished Linf AA evaluation: AA accuracy 48.25`."""
-    results = [("aa_acc", "AA accuracy")] if evaluation["attack"] in ("AA", "AA-Compact") else \
-        [("clean_acc", "clean"), ("pgd20_acc", "PGD-20"), ("cw40_acc", "CW-40")]
-    numbers = ", ".join(f"{label} {evaluation[column]:g}" for column, label in results if evaluation[column] is not None)
-    what = " ".join(part for part in ("a finished" if evaluation["finished"] else "an unfinished",
-                                      evaluation["norm"], evaluation["attack"], "evaluation") if part)
-    return what + (f": {numbers}" if numbers else "")
-
-
-def _earlier_runs(data: bytes, starts: list[int], lines: list[int], path: str, norm: str | None,
-                  attack: str | None) -> list[ParsedLog]:
-    """The runs of a log before its last one (starting at `starts`, on `lines`), each a part of its
-    own: `run_line` the line it starts on, `source_path` `<path>#line=<n>`. A run that cannot be
-    read is a part without an evaluation, for the file's message."""
-    parts = []
-    for start, end, line in zip(starts, starts[1:], lines):
-        try:
-            part = _parse_run(data[start:end], path, norm, attack)
-        except ParseError as exc:
-            part = ParsedLog(kind="eval", status="error", message=exc.reason)
-        part.run_line, part.source_path = line, f"{path}#line={line}"
-        parts.append(part)
-    return parts
-
-
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:
-    """Parse a Base or AutoAttack evaluation; `norm`/`attack` are what the file name says.
+    """Parse a Base, AutoAttack or test-loss evaluation; `norm`/`attack` are what the file name says.
 
-    A log holding more than one run (`run_starts`) is read as its last run, which carries the
-    file's id and status; each run before it is a part of its own (an `evals` row whose
-    source_path is `<path>#line=<n>`), and the file's message lists them."""
+    A log holding more than one run (`run_starts`; a test-loss log has no model printout: its runs
+    end with their cost) is read as its last run, which carries the file's id and status; each run
+    before it is an evaluation of its own (ingest/appended.py)."""
     check_log_bytes(data, path)
-    starts = run_starts(data)
-    if len(starts) == 1:
-        return _parse_run(data, path, norm, attack)
-    lines = [1]
-    for start, end in zip(starts, starts[1:]):
-        lines.append(lines[-1] + data.count(b"\n", start, end))
-    last = _parse_run(data[starts[-1]:], path, norm, attack)
-    earlier = _earlier_runs(data, starts, lines, path, norm, attack)
-    last.parts = [part for part in earlier if part.eval is not None]
-    said = "; ".join(f"line {part.run_line}: " + (_summary(part.eval) if part.eval is not None
-                                                  else f"not readable: {part.message}") for part in earlier[:3])
-    more = f"; and {len(earlier) - 3} more" if len(earlier) > 3 else ""
-    last.message += (f"; the file holds {len(starts)} evaluation runs, each stored as an evaluation: the last one (from "
-                     f"line {lines[-1]}) with the file's id and status, each before it with source_path "
-                     f"<file>#line=<n> ({said}{more})")
-    return last
+    starts = runs_ended_by_their_cost(data) if attack == TEST_LOSS else run_starts(data)
+    return read_runs(data, starts, path, lambda run: _parse_run(run, path, norm, attack))
 
 
 def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> ParsedLog:
@@ -284,7 +245,8 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
         status="ok" if finished else "partial",
         message="; ".join(notes) if notes else f"finished {norm} {attack} evaluation"
         + (" (a re-evaluation: clean accuracy, test loss, CW-40)" if attack == TEST_LOSS else ""),
-        code=evaluation_format(data, results, header["argument_names"]),
+        code=evaluation_format(data, results, header["argument_names"],
+                               "re-evaluation" if attack == TEST_LOSS else "evaluation"),
         eval=evaluation,
     )
 

@@ -77,7 +77,8 @@ REGISTRY: tuple[LogKind, ...] = (
             parse_corruption_log,
             "corruption evaluation (CIFAR-10-C: 19 corruptions x 5 levels, or per corruption over all levels)",
             # 2: Running Cost in hours; 3: the last Average Accuracy of a log of appended runs; 4: the
-            # older name _eval_cifar10c.log, and the all-levels script's lines (attack cifar10c-all-levels)
+            # older name _eval_cifar10c.log, the all-levels script's lines (attack cifar10c-all-levels),
+            # each run of a log of appended runs an evaluation of its own
             4),
     LogKind("config", _name("config", rf"{_ARCH}\.yaml", "arch_1.yam"), None, "saved run config (the training log repeats it)"),
     LogKind("release", _name("release", r"(?:[^/.]++|\.(?!jsonl\Z))++\.jsonl", "a.jsonl."), parse_release,

@@ -163,8 +163,9 @@ def training_format(data: bytes, headers: list[int], names: list[str], finished:
 _EVAL_LINES = (b"Natural Correct Count: ", b"FGSM with ", b"PGD with ", b"CW with ", b"-AA Acc", b"Running Cost ")
 
 
-def evaluation_format(data: bytes, results: int, names: list[str]) -> CodeFormat:
-    """The code format of a Base or AutoAttack evaluation log whose results start at `results`."""
+def evaluation_format(data: bytes, results: int, names: list[str], kind: str = "evaluation") -> CodeFormat:
+    """The code format of an evaluation log whose results start at `results`: `evaluation` (eval.py:
+    Base and AutoAttack) or `re-evaluation` (eval_test_loss.py: `_eval_test-loss.log`)."""
     messages = []
     markers: dict[str, object] = {}
     for literal in _EVAL_LINES:
@@ -179,11 +180,12 @@ def evaluation_format(data: bytes, results: int, names: list[str]) -> CodeFormat
             markers["cw_lip"] = " LIP: " in message
         elif literal == b"-AA Acc":
             markers["aa_line"] = "Accuracy" if "-AA Accuracy:" in message else "Acc"
-    return CodeFormat("evaluation", tuple(names), tuple(sorted(markers.items())), tuple(messages))
+    return CodeFormat(kind, tuple(names), tuple(sorted(markers.items())), tuple(messages))
 
 
-def corruption_format(data: bytes, first_result: int | None, names: list[str]) -> CodeFormat:
-    """The code format of a corruption evaluation log."""
+def corruption_format(data: bytes, first_result: int | None, names: list[str], kind: str = "corruption") -> CodeFormat:
+    """The code format of a corruption evaluation log: `corruption` (eval_corruption_level.py, per
+    level) or `corruption-all-levels` (eval_corruption.py)."""
     messages = []
     if first_result is not None:
         messages.append(_message(data, first_result))
@@ -191,4 +193,4 @@ def corruption_format(data: bytes, first_result: int | None, names: list[str]) -
         at = data.rfind(literal)
         if at >= 0:
             messages.append(_message(data, _line_of(data, at)))
-    return CodeFormat("corruption", tuple(names), (), tuple(messages))
+    return CodeFormat(kind, tuple(names), (), tuple(messages))

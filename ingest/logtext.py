@@ -80,22 +80,23 @@ def last_timestamp(data: bytes) -> str | None:
     return None
 
 
-_RUNNING_COST = linear("logtext.running_cost", rb"Running Cost (" + NUM_BYTES + rb") (Days|Hours)", use="match",
+_RUNNING_COST = linear("logtext.running_cost", rb"Running Cost (" + NUM_BYTES + rb") (Days|Hours|Seconds)", use="match",
                        worst_case=lambda n: b"Running Cost " + b"9" * n + b"X")
 _TAIL = 4096
+_PER_DAY = {b"Days": 1.0, b"Hours": 24.0, b"Seconds": 86400.0}
 
 
 def running_cost(data: bytes) -> tuple[float | None, str | None]:
     """The last `Running Cost <x> Days` near the end of a log (or `Hours`, as the corruption and
-    re-evaluation scripts print it): the cost in days and the record's timestamp; (None, None) for a
-    log that did not finish."""
+    re-evaluation scripts print it, or `Seconds`, as the first re-evaluation script did): the cost in
+    days and the record's timestamp; (None, None) for a log that did not finish."""
     cost = stamp = None
     at = data.find(b"Running Cost ", max(0, len(data) - _TAIL))
     while at >= 0:
         match = _RUNNING_COST.match(data, at)
         if match:
             value = float(match.group(1))
-            cost = value / 24.0 if match.group(2) == b"Hours" else value
+            cost = value / _PER_DAY[match.group(2)]
             stamp = data[at - 24:at - 1].decode("ascii", errors="replace") if at >= 24 else None
         at = data.find(b"Running Cost ", at + 1)
     return cost, stamp

@@ -1,6 +1,8 @@
 """Evaluation and corruption parsers against the real sample logs and broken copies of them."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import AA_COMPACT, BASE_L2, BASE_LINF
 
@@ -289,24 +291,9 @@ def test_corruption_log_with_running_cost_in_hours():
 
 # ---- the re-evaluation script's `_eval_test-loss.log` (eval_test_loss.py)
 
-RE_EVALUATION_776AE25 = """\
-2026-12-03 19:43:13,600 seed: 0
-2026-12-03 19:43:13,600 model: arch_3
-2026-12-03 19:43:13,600 model_path: ./models_home
-2026-12-03 19:43:13,600 log_path: ./attack_log
-2026-12-03 19:43:13,600 load_best_model: True
-2026-12-03 19:43:13,600 progress_bar: False
-2026-12-03 19:43:13,600 norm: Linf
-2026-12-03 19:43:13,600 epsilon: 0.03137254901960784
-2026-12-03 19:43:13,600 step_size: 0.0031372549019607846
-2026-12-03 19:43:13,600 device: cpu
-2026-12-03 19:43:13,649 File models_home/arch_3/checkpoints/arch_3_best.pth loaded!
-2026-12-03 19:43:23,606 Nature Acc: 12.00 Test Loss: 4.4295 CW Acc: 12.00 CW Stable: 100.00 CW LIP: 60.4037
-2026-12-03 19:43:23,609 Natural Correct Count: 12/100, Acc: 12.00 Test Loss: 4.4295
-2026-12-03 19:43:23,609 CW with 40 steps Correct Count: 12/100, Acc: 12.00, Stable: 100.00 LIP: 60.4037
-2026-12-03 19:43:23,611 Running Cost 0.002781 Hours
-"""
-"""A real log of the re-evaluation script at 776ae25 (CPU, synthetic data, one test batch)."""
+PROBE = Path(__file__).resolve().parent / "fixtures" / "probe"
+"""Real logs of the evaluation scripts at historical commits (README there)."""
+RE_EVALUATION_776AE25 = (PROBE / "776ae25" / "arch_3_eval_test-loss.log").read_text()
 
 
 def _re_evaluation(text: str):
@@ -324,6 +311,52 @@ def test_the_776ae25_re_evaluation_gives_clean_test_loss_and_cw40():
     assert e["running_cost_days"] == pytest.approx(0.002781 / 24)
     assert e["checkpoint_path"] == "models_home/arch_3/checkpoints/arch_3_best.pth"
     assert parsed.message == "finished Linf test-loss evaluation (a re-evaluation: clean accuracy, test loss, CW-40)"
+
+
+def test_the_first_re_evaluation_script_of_d45212d():
+    """Its real log: `Test Loss:` alone, the cost in seconds, no norm argument."""
+    parsed = _re_evaluation((PROBE / "d45212d" / "arch_007_eval_test-loss.log").read_text())
+    e = parsed.eval
+    assert (parsed.status, e["attack"], e["norm"], e["finished"], e["test_loss"], e["clean_acc"]) == (
+        "ok", "test-loss", None, True, 2.3911, None)
+    assert e["running_cost_days"] == pytest.approx(0.604103 / 86400) and e["finished_at"] == "2026-12-03 23:09:34,722"
+    assert parsed.code.kind == "re-evaluation"
+
+
+def test_the_all_levels_script_of_d45212d():
+    """Its real log: 15 corruptions, each over its five severities together."""
+    from ingest.corruption_log import FIRST_CORRUPTIONS
+
+    parsed = parse_file((PROBE / "d45212d" / "arch_007_eval_cifar10c.log").read_bytes(), "arch_007_eval_cifar10c.log",
+                        classify("arch_007_eval_cifar10c.log"))
+    assert (parsed.status, parsed.eval["attack"], parsed.eval["corruption_mean_acc"]) == ("ok", "cifar10c-all-levels", 10.0)
+    assert sorted(parsed.corruptions) == sorted((name, None, 10.0, 2.2883) for name in FIRST_CORRUPTIONS)
+    assert parsed.eval["running_cost_days"] == 0.0 and parsed.code.kind == "corruption-all-levels" and parsed.parts == []
+
+
+def test_both_corruption_scripts_appended_to_one_file_at_e216117_are_two_evaluations():
+    """From e216117 to dc7b847 the level and the all-levels scripts both wrote `_eval_cifar10c.log`:
+    the level run is a part (its own average, 14), the all-levels run the file's evaluation (10)."""
+    data = (PROBE / "e216117" / "arch_007_eval_cifar10c.log").read_bytes()
+    parsed = parse_file(data, "/logs/arch_007_eval_cifar10c.log", classify("arch_007_eval_cifar10c.log"))
+    assert (parsed.status, parsed.eval["attack"], parsed.eval["corruption_mean_acc"], len(parsed.corruptions)) == (
+        "ok", "cifar10c-all-levels", 10.0, 19)
+    [level] = parsed.parts
+    assert (level.eval["attack"], level.eval["corruption_mean_acc"], len(level.corruptions), level.run_line) == (
+        "cifar10c", 14.0, 95, 1)
+    assert level.source_path == "/logs/arch_007_eval_cifar10c.log#line=1" and level.code.kind == "corruption"
+    assert level.eval["finished_at"] < parsed.eval["started_at"]
+    assert "(line 1: a finished cifar10c evaluation: mean accuracy 14)" in parsed.message
+
+
+def test_a_re_evaluation_run_again_into_its_log_is_two_evaluations():
+    """A test-loss log has no model printout: a run ends with its Running Cost record."""
+    again = RE_EVALUATION_776AE25.replace("Test Loss: 4.4295", "Test Loss: 4.0000").replace("19:43:", "20:43:")
+    parsed = _re_evaluation(RE_EVALUATION_776AE25 + again)
+    assert (parsed.eval["test_loss"], parsed.eval["started_at"]) == (4.0, "2026-12-03 20:43:13,600")
+    [first] = parsed.parts
+    assert (first.run_line, first.eval["test_loss"], first.eval["finished"]) == (1, 4.4295, True)
+    assert "(line 1: a finished Linf test-loss evaluation: clean 12, test loss 4.4295, CW-40 12)" in parsed.message
 
 
 def test_the_first_re_evaluation_script_logs_the_test_loss_alone():

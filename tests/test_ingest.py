@@ -418,21 +418,28 @@ def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
 def test_corruption_logs_of_both_scripts_under_the_older_name_are_stored(tmp_path, db_path):
     """`_eval_cifar10c.log` holds the all-levels script's lines (one row per corruption, level NULL,
     attack cifar10c-all-levels) or, from e216117 to dc7b847, the level script's (as `_level.log`)."""
-    from test_eval_log import all_levels_log, corruption_log
+    from test_eval_log import PROBE, all_levels_log, corruption_log
 
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "arch_1_eval_cifar10c.log").write_text(all_levels_log().replace("arch_2", "arch_1"))
     (logs / "arch_3_eval_cifar10c.log").write_text(corruption_log().replace("arch_2", "arch_3"))
     (logs / "arch_1_eval_cifar10c_level.log").write_text(corruption_log().replace("arch_2", "arch_1"))
+    # from e216117 to dc7b847 both scripts appended to it: a level run, then an all-levels run
+    (logs / "arch_7_eval_cifar10c.log").write_bytes((PROBE / "e216117" / "arch_007_eval_cifar10c.log").read_bytes())
     summary = ingest_paths(db_path, [logs], workers=1)
-    assert (summary.loaded, summary.skipped, summary.evals) == (3, 0, 3)
+    assert (summary.loaded, summary.skipped, summary.evals) == (4, 0, 5)
     assert query(db_path, "select e.arch_id, e.attack, f.name, e.finished, e.corruption_mean_acc, count(c.acc), "
                           "count(c.level) from evals as e join files as f using (file_id) left join corruptions as c "
                           "using (eval_id) group by all order by 1, 2") == [
         (1, "cifar10c", "arch_1_eval_cifar10c_level.log", True, 78.1234, 95, 95),
         (1, "cifar10c-all-levels", "arch_1_eval_cifar10c.log", True, 77.6667, 15, 0),
-        (3, "cifar10c", "arch_3_eval_cifar10c.log", True, 78.1234, 95, 95)]
+        (3, "cifar10c", "arch_3_eval_cifar10c.log", True, 78.1234, 95, 95),
+        (7, "cifar10c", "arch_7_eval_cifar10c.log", True, 14.0, 95, 95),
+        (7, "cifar10c-all-levels", "arch_7_eval_cifar10c.log", True, 10.0, 19, 0)]
+    seven = query(db_path, "select file_id, path from files where name = 'arch_7_eval_cifar10c.log'")[0]
+    assert query(db_path, "select eval_id, source_path from evals where arch_id = 7 order by attack") == [
+        (seven[0] ^ 1, f"{seven[1]}#line=1"), seven]
 
 
 def test_progress_counts_every_file_and_byte_read(samples, db_path):

@@ -16,7 +16,7 @@ eval_runs as (
     select
         e.file_id,
         e.source_path = f.path as is_last_run,
-        f.kind = 'eval'
+        f.kind in ('eval', 'corruption')
         and regexp_extract(e.source_path, '#line=[0-9]+$') <> ''
         and e.source_path = f.path || regexp_extract(e.source_path, '#line=[0-9]+$') as is_earlier_run
     from evals as e
