@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ingest.errors import ParseError
-from ingest.logtext import record_stamp
+from ingest.logtext import message_starts_record, record_stamp
 from ingest.records import ParsedLog
 
 _MAIN_NUMBERS = {
@@ -22,8 +22,6 @@ _MAIN_NUMBERS = {
     "test-loss": [("clean_acc", "clean"), ("test_loss", "test loss"), ("cw40_acc", "CW-40")],
 }
 _MEAN = [("corruption_mean_acc", "mean accuracy")]
-_TIMESTAMP = 24
-"""The width of a record's `YYYY-MM-DD HH:MM:SS,mmm ` prefix."""
 
 
 def runs_ended_by_their_cost(data: bytes) -> list[int]:
@@ -34,8 +32,7 @@ def runs_ended_by_their_cost(data: bytes) -> list[int]:
     starts = [0]
     at = data.find(b"Running Cost ")
     while at >= 0:
-        line = at - _TIMESTAMP
-        if line >= 0 and (line == 0 or data[line - 1:line] == b"\n") and record_stamp(data, line):
+        if message_starts_record(data, at):
             end = data.find(b"\n", at)
             if end < 0:
                 break

@@ -18,7 +18,7 @@ from ingest.appended import read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.log_format import corruption_format
-from ingest.logtext import check_log_bytes, record_stamp
+from ingest.logtext import RECORD_PREFIX, check_log_bytes, record_stamp
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.scanning import linear
@@ -40,8 +40,6 @@ ALL_LEVELS = "cifar10c-all-levels"
 _ALL_LEVELS_LINE = linear(
     "corruption_log.all_levels", rb"([a-z_]++): Loss: (" + NUM_BYTES + rb"), Acc: (" + NUM_BYTES + rb")[ \t\r]*+\n",
     use="match", worst_case=lambda n: b"fog: Loss: 1, Acc: " + b"9" * n + b"X")
-_TIMESTAMP = 24
-"""The width of a record's `YYYY-MM-DD HH:MM:SS,mmm ` prefix."""
 _AVERAGE = linear("corruption_log.average", rb"Average Accuracy: (" + NUM_BYTES + rb")[ \t\r]*+\n", use="match",
                   worst_case=lambda n: b"Average Accuracy: " + b"9" * n + b"X")
 
@@ -68,7 +66,7 @@ def _all_levels_lines(data: bytes) -> tuple[dict[tuple[str, None], tuple[bytes, 
         newline = data.rfind(b"\n", scanned, at)
         line = newline + 1 if newline >= 0 else line
         scanned = at
-        match = _ALL_LEVELS_LINE.match(data, line + _TIMESTAMP) if record_stamp(data, line) else None
+        match = _ALL_LEVELS_LINE.match(data, line + RECORD_PREFIX) if record_stamp(data, line) else None
         if match and match.end(1) == at:
             found[(match.group(1).decode("ascii"), None)] = (match.group(3), match.group(2))
             first = line if first is None else first

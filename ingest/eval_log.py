@@ -30,7 +30,7 @@ from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import PRINTOUT, after_printout, header_records
 from ingest.log_format import evaluation_format
-from ingest.logtext import check_log_bytes, record_stamp
+from ingest.logtext import check_log_bytes, message_starts_record
 from ingest.numbers import NUM_BYTES, to_float
 from ingest.records import ParsedLog
 from ingest.scanning import LinearPattern, linear
@@ -145,8 +145,7 @@ def test_loss_results(data: bytes) -> tuple[dict, list[str]]:
     if result["clean_acc"] is not None or result["cw40_acc"] is not None:
         return result, [name for name in ("clean_acc", "cw40_acc") if result[name] is None]
     at = data.rfind(b"Test Loss: ")
-    alone = at >= 24 and data[at - 1:at] == b" " and (at == 24 or data[at - 25:at - 24] == b"\n")
-    match = _TEST_LOSS.match(data, at) if alone and record_stamp(data, at - 24) else None
+    match = _TEST_LOSS.match(data, at) if at >= 0 and message_starts_record(data, at) else None
     result["test_loss"] = to_float(match.group(1)) if match else None
     return result, [] if match else ["test_loss"]
 

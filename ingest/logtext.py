@@ -46,11 +46,22 @@ def log_time(stamp: str | None) -> datetime | None:
         return None
 
 
+RECORD_PREFIX = 24
+"""The width of a record's `YYYY-MM-DD HH:MM:SS,mmm ` prefix: its message starts this far into its line."""
+
+
 def record_stamp(data: bytes, line: int) -> str | None:
     """The timestamp of the record whose line starts at `line`, when it is one (a timestamp and a space)."""
     if data[line + 23:line + 24] == b" " and _TIMESTAMP.fullmatch(data, line, line + 23):
         return data[line:line + 23].decode()
     return None
+
+
+def message_starts_record(data: bytes, at: int) -> bool:
+    """Whether `at` is where a record's message starts: a line that begins with a timestamp and a
+    space, RECORD_PREFIX bytes before it."""
+    line = at - RECORD_PREFIX
+    return line >= 0 and (line == 0 or data[line - 1:line] == b"\n") and record_stamp(data, line) is not None
 
 
 def first_timestamp(data: bytes) -> str | None:
