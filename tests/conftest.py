@@ -32,6 +32,8 @@ BASE_L2 = SAMPLES / "eval" / "arch_170_eval_L2_Base.log"
 AA_COMPACT = SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log"
 HISTORY = Path(__file__).resolve().parent / "fixtures" / "history"
 """Real logs written by older versions of the benchmark's code (their README says which)."""
+PROBE = Path(__file__).resolve().parent / "fixtures" / "probe"
+"""Real logs of the evaluation scripts at historical commits, made by this project's probe (README there)."""
 FUZZ_CASES = {"count": 0, "names": 0, "numbers": 0, "release": 0, "git": 0, "sites": 0}
 """Cases run by the fuzz tests: damaged logs (`count`, tests/test_fuzz.py) and the ground around
 them (tests/test_fuzz_inputs.py): file names, numbers at every integer width, release lines, git

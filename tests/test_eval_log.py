@@ -1,10 +1,8 @@
 """Evaluation and corruption parsers against the real sample logs and broken copies of them."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import AA_COMPACT, BASE_L2, BASE_LINF
+from conftest import AA_COMPACT, BASE_L2, BASE_LINF, PROBE
 
 from ingest.corruption_log import CORRUPTIONS, parse_corruption_log
 from ingest.errors import ParseError
@@ -291,8 +289,6 @@ def test_corruption_log_with_running_cost_in_hours():
 
 # ---- the re-evaluation script's `_eval_test-loss.log` (eval_test_loss.py)
 
-PROBE = Path(__file__).resolve().parent / "fixtures" / "probe"
-"""Real logs of the evaluation scripts at historical commits (README there)."""
 RE_EVALUATION_776AE25 = (PROBE / "776ae25" / "arch_3_eval_test-loss.log").read_text()
 
 

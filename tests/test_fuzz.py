@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import AA_COMPACT, BASE_L2, BASE_LINF, TRAIN_LOG, TRUNCATED_LOG
+from conftest import AA_COMPACT, BASE_L2, BASE_LINF, PROBE, TRAIN_LOG, TRUNCATED_LOG
 from conftest import FUZZ_CASES as CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +24,10 @@ SAMPLES = {
     "arch_2_eval_Linf_Base.log": BASE_LINF.read_bytes(),
     "arch_170_eval_L2_Base.log": BASE_L2.read_bytes(),
     "arch_2_eval_Linf_AA-Compact.log": AA_COMPACT.read_bytes(),
+    # real logs of the other evaluation scripts (tests/fixtures/probe): a re-evaluation, and a
+    # corruption log holding a level run and an all-levels run
+    "arch_3_eval_test-loss.log": (PROBE / "776ae25" / "arch_3_eval_test-loss.log").read_bytes(),
+    "arch_7_eval_cifar10c.log": (PROBE / "e216117" / "arch_007_eval_cifar10c.log").read_bytes(),
 }
 NAMES = sorted(SAMPLES)
 STATUSES = {"ok", "partial", "error"}

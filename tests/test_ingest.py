@@ -418,7 +418,8 @@ def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):
 def test_corruption_logs_of_both_scripts_under_the_older_name_are_stored(tmp_path, db_path):
     """`_eval_cifar10c.log` holds the all-levels script's lines (one row per corruption, level NULL,
     attack cifar10c-all-levels) or, from e216117 to dc7b847, the level script's (as `_level.log`)."""
-    from test_eval_log import PROBE, all_levels_log, corruption_log
+    from conftest import PROBE
+    from test_eval_log import all_levels_log, corruption_log
 
     logs = tmp_path / "logs"
     logs.mkdir()
