@@ -140,9 +140,10 @@ def base_results(data: bytes, norm: str | None) -> tuple[dict, list[str]]:
 
 def test_loss_results(data: bytes) -> tuple[dict, list[str]]:
     """The result columns of a re-evaluation log (`test-loss`) and the names of the results it lacks:
-    clean and CW-40 (776ae25 on), or the test loss alone (the first version's `Test Loss:` record)."""
+    clean and CW-40 (776ae25 on: also when only its progress lines `Nature Acc: ...` are there), or
+    the test loss alone (the first version's `Test Loss:` record)."""
     result, _ = base_results(data, None)
-    if result["clean_acc"] is not None or result["cw40_acc"] is not None:
+    if result["clean_acc"] is not None or result["cw40_acc"] is not None or data.find(b"Nature Acc: ") >= 0:
         return result, [name for name in ("clean_acc", "cw40_acc") if result[name] is None]
     at = data.rfind(b"Test Loss: ")
     match = _TEST_LOSS.match(data, at) if at >= 0 and message_starts_record(data, at) else None

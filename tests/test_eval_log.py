@@ -372,7 +372,7 @@ def test_a_re_evaluation_killed_after_its_progress_lines_is_unfinished():
     killed = RE_EVALUATION_776AE25[: RE_EVALUATION_776AE25.index("2026-12-03 19:43:23,609")]
     parsed = _re_evaluation(killed)
     assert (parsed.status, parsed.eval["test_loss"], parsed.eval["n_batches"]) == ("partial", None, 1)
-    assert parsed.message.startswith("unfinished evaluation: no test_loss result line")
+    assert parsed.message.startswith("unfinished evaluation: no clean_acc, cw40_acc result line")
 
 
 # ---- a file holding more than one run (the logger appends; before 2e6cd80 both AutoAttacks wrote _AA.log)
