@@ -18,8 +18,9 @@ round(Acc x b / 100) (`counts_truncated`; the Acc is right); before 2024-04-18 t
 printed number is kept in `cw40_stable_logged`).
 
 `arch_<id>_eval_test-loss.log` is the re-evaluation script's log (eval_test_loss.py, Linf only; its
-argument lines, the loaded checkpoint, no model printout): from 74e1e92 (2024-01-18) one record
-`Test Loss: 1.2325`; from 776ae25 (2024-04-29), which re-ran the test loss and CW-40 of evaluations
+argument lines, the loaded checkpoint, no model printout): from d45212d (2024-02-26) one record
+`Test Loss: 1.2325` (its first version, 74e1e92, stops on its own bug before any result) and the
+cost in seconds; from 776ae25 (2024-04-29), which re-ran the test loss and CW-40 of evaluations
 made before the CW Stable fix, the Natural and CW result lines above (with Test Loss and LIP). Its
 evaluation has attack `test-loss`; it is finished when those results are there.
 """

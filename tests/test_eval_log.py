@@ -356,7 +356,7 @@ def test_a_re_evaluation_run_again_into_its_log_is_two_evaluations():
 
 
 def test_the_first_re_evaluation_script_logs_the_test_loss_alone():
-    """From 74e1e92 to 776ae25 the script logged one `Test Loss:` record (and no norm argument)."""
+    """From d45212d to 776ae25 the script logged one `Test Loss:` record (and no norm argument)."""
     head = RE_EVALUATION_776AE25[: RE_EVALUATION_776AE25.index("2026-12-03 19:43:23,606")].replace(
         "2026-12-03 19:43:13,600 norm: Linf\n", "")
     first = head + "2024-01-20 10:00:00,000 Test Loss: 1.2345\n2024-01-20 10:00:00,001 Running Cost 0.01 Hours\n"
