@@ -88,8 +88,7 @@ def _parse_run(data: bytes, path: str) -> ParsedLog:
         all_levels, first_all = _all_levels_lines(data)
         if all_levels:
             return _parse_all_levels(data, all_levels, first_all)
-    at = data.rfind(b"Average Accuracy: ")  # the last, as a repeated result line keeps the later (a run appended)
-    average = _AVERAGE.match(data, at) if at >= 0 else None
+    average = _average(data)
     header = eval_header(data, first if first is not None else len(data))
     if not found and not average and not header["model"]:
         raise ParseError(path, 1, "no corruption result lines and no argument lines: not a corruption evaluation log")
@@ -102,32 +101,14 @@ def _parse_run(data: bytes, path: str) -> ParsedLog:
         notes.append(f"unfinished corruption evaluation: {what}")
     if unknown:
         notes.append(f"unknown corruptions: {', '.join(unknown)}")
-    evaluation = {
-        **header,
-        **checkpoint_fields(data),
-        "norm": None,
-        "attack": "cifar10c",
-        "n_batches": None,
-        "finished": finished,
-        "corruption_mean_acc": to_float(average.group(1)) if average else None,
-    }
-    # float() reads every text the NUM pattern matches (nan and inf included): no fallback needed
-    rows = [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in sorted(found.items())]
-    return ParsedLog(
-        kind="corruption",
-        status="ok" if finished else "partial",
-        message="; ".join(notes) if notes else f"finished corruption evaluation, {len(rows)} results",
-        code=corruption_format(data, first, header["argument_names"]),
-        eval=evaluation,
-        corruptions=rows,
-    )
+    message = "; ".join(notes) if notes else f"finished corruption evaluation, {len(found)} results"
+    return _evaluation(data, header, first, found, "cifar10c", finished, average, message, "corruption")
 
 
 def _parse_all_levels(data: bytes, found: dict, first: int) -> ParsedLog:
     """An evaluation of the all-levels script: finished with its Average Accuracy and at least the
     15 corruptions it always evaluated."""
-    at = data.rfind(b"Average Accuracy: ")
-    average = _AVERAGE.match(data, at) if at >= 0 else None
+    average = _average(data)
     header = eval_header(data, first)
     names = {name for name, _ in found}
     missing = [name for name in FIRST_CORRUPTIONS if name not in names]
@@ -140,21 +121,34 @@ def _parse_all_levels(data: bytes, found: dict, first: int) -> ParsedLog:
         notes = [f"unfinished {what}: {len(found)} corruption lines" + ("" if average else ", no Average Accuracy")]
     if unknown:
         notes.append(f"unknown corruptions: {', '.join(unknown)}")
+    return _evaluation(data, header, first, found, ALL_LEVELS, finished, average, "; ".join(notes), "corruption-all-levels")
+
+
+def _average(data: bytes):
+    """The last `Average Accuracy:` line (a repeated result line keeps the later too)."""
+    at = data.rfind(b"Average Accuracy: ")
+    return _AVERAGE.match(data, at) if at >= 0 else None
+
+
+def _evaluation(data: bytes, header: dict, first: int | None, found: dict, attack: str, finished: bool, average,
+                message: str, code_kind: str) -> ParsedLog:
+    """The parsed log of one corruption run: its evaluation and its (corruption, level) rows."""
     evaluation = {
         **header,
         **checkpoint_fields(data),
         "norm": None,
-        "attack": ALL_LEVELS,
+        "attack": attack,
         "n_batches": None,
         "finished": finished,
         "corruption_mean_acc": to_float(average.group(1)) if average else None,
     }
-    rows = [(name, None, float(acc), float(loss)) for (name, _), (acc, loss) in sorted(found.items())]
+    # float() reads every text the NUM pattern matches (nan and inf included): no fallback needed
+    rows = [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in sorted(found.items())]
     return ParsedLog(
         kind="corruption",
         status="ok" if finished else "partial",
-        message="; ".join(notes),
-        code=corruption_format(data, first, header["argument_names"], "corruption-all-levels"),
+        message=message,
+        code=corruption_format(data, first, header["argument_names"], code_kind),
         eval=evaluation,
         corruptions=rows,
     )
