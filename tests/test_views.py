@@ -31,8 +31,8 @@ from warehouse.viewfiles import (
 )
 from warehouse.views import install_views
 
-HELPERS = ["chosen_evals", "lr_decays", "params", "run_attributes", "run_neighbours", "run_outcomes", "run_summary",
-           "training_curves"]
+HELPERS = ["chosen_evals", "chosen_re_evaluations", "lr_decays", "params", "run_attributes", "run_neighbours",
+           "run_outcomes", "run_summary", "training_curves"]
 CHECKS = [
     "best_epoch", "code_versions", "config_drift", "duplicate_archs", "duplicate_paired", "eval_code", "explain",
     "gpu_accuracy", "incomplete_runs", "missing_base_eval", "noise", "orphan_evals", "precision_path",
@@ -427,6 +427,34 @@ def test_chosen_evals_is_the_latest_finished_ties_by_lowest_eval_id_and_run_summ
         (1, 11, 30.0), (2, 21, 48.0)]
     con.close()
 
+
+
+def test_chosen_re_evaluation_prefers_one_with_a_cw_stable_then_the_latest(tmp_path: Path):
+    """One choice of a run's test-loss re-evaluation, read by check_eval_code and the release file:
+    a finished one that printed a CW Stable first, then the one that finished last, then the lowest id."""
+    from datetime import datetime
+
+    from views_corpus import base_eval, build, run
+
+    def re_evaluation(eval_id, run_id, **columns):
+        return base_eval(eval_id, run_id, 70 + (run_id or 0), attack="test-loss", fgsm=None, pgd20=None, **columns)
+
+    early, late = datetime(2024, 5, 1), datetime(2024, 6, 1)
+    evals = [
+        re_evaluation(31, 1, finished_at=late, test_loss=1.5),  # the latest, but the first version: no CW Stable
+        re_evaluation(32, 1, finished_at=early, test_loss=1.2, cw40_stable=81.0, cw40_lip=290.0),
+        re_evaluation(33, 1, finished=False, cw40_stable=90.0),  # unfinished: never chosen
+        re_evaluation(41, 2, finished_at=early, test_loss=1.1),
+        re_evaluation(42, 2, finished_at=late, test_loss=1.3),
+        re_evaluation(44, 3, finished_at=late, test_loss=1.0, cw40_stable=80.0),
+        re_evaluation(43, 3, finished_at=late, test_loss=1.4, cw40_stable=82.0),
+        re_evaluation(51, None, finished_at=late, test_loss=1.0, cw40_stable=70.0),  # no run: never chosen
+        base_eval(61, 4, 74, finished_at=late, test_loss=0.9, cw40_stable=60.0),  # not a re-evaluation
+    ]
+    con = build(tmp_path / "w.duckdb", [run(1, 71), run(2, 72), run(3, 73), run(4, 74)], evals)
+    assert con.execute("select * from chosen_re_evaluations order by run_id").fetchall() == [
+        (1, 32, 1.2, 81.0, 290.0), (2, 42, 1.3, None, None), (3, 43, 1.4, 82.0, None)]
+    con.close()
 
 def test_sql_fingerprint_changes_with_a_view_file_only(sql_copy):
     before = sql_fingerprint(sql_copy)

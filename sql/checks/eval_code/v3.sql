@@ -4,16 +4,17 @@
 --   checkpoint into its own log, _eval_test-loss.log (attack test-loss): v3 counts its CW Stable as
 --   the replacement, and says which evaluation replaced each one)
 -- grain: one row per evaluation and known fault of the evaluation code that wrote it
--- reads: check_eval_code_v1, chosen_evals_v1, evals
+-- reads: check_eval_code_v1, chosen_evals_v1, chosen_re_evaluations_v1
 -- question: Which evaluation numbers came from evaluation code with a known fault, which value is
 --   wrong, and does the run still take that value from that evaluation? The faults are v1's (the
 --   CW line's Stable printed the natural accuracy, fixed on 2024-04-18; Correct Count one too low,
 --   fixed on 2024-01-07; L2 attacks at epsilon 8/255, fixed on 2023-11-23). A run takes the numbers
 --   of each norm and attack from one evaluation (chosen_evals: the finished one that finished last,
 --   as the release file and run_summary do); a later re-run replaces faulty numbers that way. A
---   faulty CW Stable is also replaced by the run's finished test-loss re-evaluation that printed a
---   CW Stable (776ae25 on: the one that finished last). `nares export arch-list --check eval_code`
---   lists the archs of the faulty evaluations not replaced: those to evaluate again.
+--   faulty CW Stable is also replaced by the run's chosen test-loss re-evaluation when it printed a
+--   CW Stable (chosen_re_evaluations: the release file fills its values from the same one).
+--   `nares export arch-list --check eval_code` lists the archs of the faulty evaluations not
+--   replaced: those to evaluate again.
 -- columns:
 --   eval_id: the evaluation (evals.eval_id)
 --   arch_id: architecture id
@@ -42,19 +43,6 @@ with faults as (
     select * from check_eval_code_v1
 ),
 
-re_evaluations as (
-    select
-        run_id,
-        eval_id,
-        row_number() over (partition by run_id order by finished_at desc nulls last, eval_id) as rank
-    from evals
-    where
-        attack = 'test-loss'
-        and finished
-        and run_id is not null
-        and cw40_stable is not null
-),
-
 replacements as (
     select
         f.*,
@@ -66,8 +54,8 @@ replacements as (
     from faults as f
     left join chosen_evals_v1 as c
         on f.run_id = c.run_id and f.norm = c.norm and f.attack = c.attack
-    left join re_evaluations as r
-        on f.run_id = r.run_id and r.rank = 1
+    left join chosen_re_evaluations_v1 as r
+        on f.run_id = r.run_id and r.cw40_stable is not null
 ),
 
 final as (

@@ -5,7 +5,7 @@
 --   Linf Base, Linf AA and cifar10c evaluations chosen for it (chosen_evals_v1). A test loss, CW
 --   Stable or CW LIP the Linf Base evaluation lacks (code before 2024-04-18: no Test Loss and LIP,
 --   the natural accuracy printed as CW Stable) comes from the run's finished test-loss re-evaluation
---   when it has one (one with a CW Stable first, from 776ae25 on; then the one that finished last):
+--   when it has one (chosen_re_evaluations_v1):
 --   re_evaluated says so; cw40_stable_is_natural, that the CW Stable is still missing for that fault.
 
 with chosen as (
@@ -21,16 +21,6 @@ evals_ranked as (
         e.*,
         1 as rank
     from chosen_evals_v1 as c inner join evals as e on c.eval_id = e.eval_id
-),
-
-re_evaluations as (
-    select
-        *,
-        row_number() over (
-            partition by run_id order by cw40_stable is null, finished_at desc nulls last, eval_id
-        ) as rank
-    from evals
-    where attack = 'test-loss' and finished and run_id is not null
 )
 
 select
@@ -72,6 +62,6 @@ from chosen as r
 left join evals_ranked as b on r.run_id = b.run_id and b.norm = 'Linf' and b.attack = 'Base' and b.rank = 1
 left join evals_ranked as a on r.run_id = a.run_id and a.norm = 'Linf' and a.attack = 'AA' and a.rank = 1
 left join evals_ranked as c on r.run_id = c.run_id and c.attack = 'cifar10c' and c.rank = 1
-left join re_evaluations as t on b.run_id = t.run_id and t.rank = 1
+left join chosen_re_evaluations_v1 as t on b.run_id = t.run_id
 where r.rank = 1
 order by r.arch_id
