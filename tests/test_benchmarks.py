@@ -86,3 +86,30 @@ def test_run_measured_counts_the_memory_of_every_descendant(tmp_path):
     # kernel's, and a sampled sum need not exceed it); the tree's is what the sampler adds up
     assert measured.maxrss_mb >= 200
     assert measured.tree_pss_mb > 0
+
+
+def test_parse_free_ingest_stores_what_the_ingest_stores_without_parsing_the_logs_again(tmp_path, monkeypatch):
+    """The parse-free floor measures the ingest's own work: same rows, and no log parsed again."""
+    import shutil
+
+    from conftest import SAMPLES, query
+
+    import ingest.read
+    from benchmarks.parse_free import parse_beforehand, parsing_from
+    from warehouse.update import ingest_paths
+
+    logs = tmp_path / "logs"
+    shutil.copytree(SAMPLES, logs)
+    results = parse_beforehand(logs, {"train", "eval", "corruption"})
+    assert len(results) >= 4
+    ingest_paths(tmp_path / "parsed.duckdb", [logs], workers=1)
+    parsed_again = []
+    real_parse = ingest.read.parse_file  # what the ingest calls for each log
+    monkeypatch.setattr(ingest.read, "parse_file", lambda *a: parsed_again.append(a[1]) or real_parse(*a))
+    with parsing_from(results):
+        ingest_paths(tmp_path / "free.duckdb", [logs], workers=1)
+    assert [path for path in parsed_again if path in results] == []
+    assert len(parsed_again) < len(results)  # the configs and other files are parsed as always
+    for table in ("runs", "epochs", "evals", "run_settings", "code_versions"):
+        sql = f"select * from {table} order by all"
+        assert query(tmp_path / "free.duckdb", sql) == query(tmp_path / "parsed.duckdb", sql), table
