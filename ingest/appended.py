@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ingest.errors import ParseError
-from ingest.logtext import message_starts_record, record_stamp
+from ingest.logtext import RECORD_PREFIX, message_starts_record, record_stamp
 from ingest.records import ParsedLog
 
 _MAIN_NUMBERS = {
@@ -24,12 +24,22 @@ _MAIN_NUMBERS = {
 _MEAN = [("corruption_mean_acc", "mean accuracy")]
 
 
+_FIRST_ARGUMENT = b"seed: "
+_SECOND_ARGUMENT = b"model: "
+_GPU_LIST = b"GPU List: "
+
+
 def runs_ended_by_their_cost(data: bytes) -> list[int]:
     """Where each run of a log without a model printout (corruption and re-evaluation logs) starts,
-    in file order ([0] for a log of one run): a run ends with its `Running Cost` record, and a
-    record after it starts the next run. A run killed before its cost is read together with the
-    run after it, the later of two equal result lines winning."""
-    starts = [0]
+    in file order ([0] for a log of one run).
+
+    A run ends with its `Running Cost` record, and a record after it starts the next run. A run
+    killed before its cost ends where the next one starts: every version of these scripts logs
+    `GPU List: [...]` (on a GPU), then its argument lines, `seed: <n>` and `model: arch_<id>`
+    first. Those two records in a row start a run (at the `GPU List:` record right before them,
+    when there is one); the config lines after the arguments print `seed` too, but never next to
+    a `model:` that is not a `Config(`."""
+    starts = {0}
     at = data.find(b"Running Cost ")
     while at >= 0:
         if message_starts_record(data, at):
@@ -37,9 +47,31 @@ def runs_ended_by_their_cost(data: bytes) -> list[int]:
             if end < 0:
                 break
             if record_stamp(data, end + 1):
-                starts.append(end + 1)
+                starts.add(end + 1)
         at = data.find(b"Running Cost ", at + 1)
-    return starts
+    at = data.find(_FIRST_ARGUMENT, RECORD_PREFIX)
+    while at >= 0:
+        line = at - RECORD_PREFIX
+        if line > 0 and message_starts_record(data, at) and _starts_arguments(data, at):
+            starts.add(_gpu_list_before(data, line))
+        at = data.find(_FIRST_ARGUMENT, at + 1)
+    return sorted(starts)
+
+
+def _starts_arguments(data: bytes, seed: int) -> bool:
+    """Whether the `seed:` record whose message starts at `seed` is followed by a `model: arch_...` record."""
+    end = data.find(b"\n", seed)
+    model = end + 1 + RECORD_PREFIX
+    return (end >= 0 and data.startswith(_SECOND_ARGUMENT, model) and message_starts_record(data, model)
+            and not data.startswith(b"Config(", model + len(_SECOND_ARGUMENT)))
+
+
+def _gpu_list_before(data: bytes, line: int) -> int:
+    """`line`, or the line before it when that is a `GPU List:` record."""
+    previous = data.rfind(b"\n", 0, line - 1) + 1
+    if data.startswith(_GPU_LIST, previous + RECORD_PREFIX) and message_starts_record(data, previous + RECORD_PREFIX):
+        return previous
+    return line
 
 
 def summary(evaluation: dict) -> str:

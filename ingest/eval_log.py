@@ -182,8 +182,9 @@ def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str 
     """Parse a Base, AutoAttack or test-loss evaluation; `norm`/`attack` are what the file name says.
 
     A log holding more than one run (`run_starts`; a test-loss log has no model printout: its runs
-    end with their cost) is read as its last run, which carries the file's id and status; each run
-    before it is an evaluation of its own (ingest/appended.py)."""
+    end with their cost or where the next one's argument lines start) is read as its last run,
+    which carries the file's id and status; each run before it is an evaluation of its own
+    (ingest/appended.py)."""
     check_log_bytes(data, path)
     starts = runs_ended_by_their_cost(data) if attack == TEST_LOSS else run_starts(data)
     return read_runs(data, starts, path, lambda run: _parse_run(run, path, norm, attack))

@@ -70,16 +70,18 @@ REGISTRY: tuple[LogKind, ...] = (
         # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural;
         # 3: a file of more than one run is read as its last run; 4: its message says what the run
         # before the last one was, with its main numbers; 5: each run before the last is an
-        # evaluation of its own, and the re-evaluation script's _eval_test-loss.log is read
-        5,
+        # evaluation of its own, and the re-evaluation script's _eval_test-loss.log is read; 6: a
+        # re-evaluation run killed before its cost ends where the next run's argument lines start
+        6,
     ),
     LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c(?:_level)?+\.log", "arch_1_eval_cifar10c_"),
             parse_corruption_log,
             "corruption evaluation (CIFAR-10-C: 19 corruptions x 5 levels, or per corruption over all levels)",
             # 2: Running Cost in hours; 3: the last Average Accuracy of a log of appended runs; 4: the
             # older name _eval_cifar10c.log, the all-levels script's lines (attack cifar10c-all-levels),
-            # each run of a log of appended runs an evaluation of its own
-            4),
+            # each run of a log of appended runs an evaluation of its own; 5: a run killed before its
+            # cost ends where the next run's argument lines start
+            5),
     LogKind("config", _name("config", rf"{_ARCH}\.yaml", "arch_1.yam"), None, "saved run config (the training log repeats it)"),
     LogKind("release", _name("release", r"(?:[^/.]++|\.(?!jsonl\Z))++\.jsonl", "a.jsonl."), parse_release,
             "published release file (cifar10.jsonl): one JSON object per arch, SPEC section 6"),

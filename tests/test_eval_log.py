@@ -456,3 +456,46 @@ def test_a_corruption_log_run_again_into_the_same_file_keeps_the_later_results_a
     parsed = parse_corruption_log((corruption_log() + again).encode(), "x")
     assert parsed.eval["corruption_mean_acc"] == 70.5
     assert len(parsed.corruptions) == 95 and ("saturate", 5, 90 - 18 - 5, 0.75) in parsed.corruptions
+
+
+def _second_run(text: str, gpu: bool) -> str:
+    """`text` as the same script writes it when run again an hour later (on a GPU: a `GPU List:` first)."""
+    again = text.replace("19:43:", "20:43:").replace("23:08:", "23:58:")
+    stamp = again[:23]
+    return (f"{stamp} GPU List: ['NVIDIA GeForce RTX 3090']\n" if gpu else "") + again
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_a_re_evaluation_killed_before_its_cost_ends_where_the_next_run_starts(gpu):
+    killed = RE_EVALUATION_776AE25[: RE_EVALUATION_776AE25.index("2026-12-03 19:43:23,609")]
+    parsed = _re_evaluation(killed + _second_run(RE_EVALUATION_776AE25, gpu))
+    assert (parsed.status, parsed.eval["finished"], parsed.eval["started_at"]) == ("ok", True, "2026-12-03 20:43:13,600")
+    assert parsed.eval["gpu_list"] == (["NVIDIA GeForce RTX 3090"] if gpu else None)
+    [first] = parsed.parts
+    assert (first.run_line, first.eval["finished"], first.eval["started_at"]) == (1, False, "2026-12-03 19:43:13,600")
+    assert first.eval["n_batches"] == 1 and first.eval["clean_acc"] is None
+    assert "(line 1: an unfinished Linf test-loss evaluation)" in parsed.message
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_a_corruption_run_killed_before_its_cost_ends_where_the_next_run_starts(gpu):
+    both = (PROBE / "e216117" / "arch_007_eval_cifar10c.log").read_text()  # the level script's run, then all-levels'
+    level = both[: both.index("2026-12-03 23:08:31,871")]
+    killed = level[: level.index("2026-12-03 23:08:20,256")]  # in the fourth corruption
+    parsed = parse_corruption_log((killed + _second_run(level, gpu)).encode(), "/logs/arch_007_eval_cifar10c.log")
+    assert (parsed.status, len(parsed.corruptions), parsed.eval["started_at"]) == ("ok", 95, "2026-12-03 23:58:17,951")
+    [first] = parsed.parts
+    assert (first.run_line, first.status, len(first.corruptions)) == (1, "partial", 15)
+    assert first.eval["started_at"] == "2026-12-03 23:08:17,951" and first.eval["finished"] is False
+
+
+def test_seed_records_that_start_no_arguments_start_no_run():
+    """A run starts where `seed:` and `model: arch_...` records follow each other: not at the config
+    lines' `seed:` (after `scheduler: Config(...)`), nor at one before a `model: Config(...)`, nor at
+    `seed: ` inside another record's message."""
+    one_run = corruption_log().replace("model_path: ./models_home", "model_path: ./models_home seed: 0 model: arch_2")
+    config_seed = one_run.index("2026-11-23 19:07:53,689 model: Config(")
+    one_run = one_run[:config_seed] + "2026-11-23 19:07:53,689 seed: 0\n" + one_run[config_seed:]
+    parsed = parse_corruption_log(one_run.encode(), "x")
+    assert one_run.count(" seed: 0\n") == 3
+    assert (parsed.parts, parsed.status, parsed.eval["seed"], parsed.eval["d1"]) == ([], "ok", 0, 4)
