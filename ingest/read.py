@@ -22,7 +22,7 @@ import os
 import struct
 from array import array
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import pyarrow as pa
 
@@ -104,12 +104,31 @@ def _fit_epochs(rows: bytes) -> tuple[bytes, list[str]]:
     return words.tobytes(), notes
 
 
+class Mark(NamedTuple):
+    """How many records of each kind a Batch held at one moment: a file's records are those
+    between the mark before it and the mark after it."""
+
+    runs: int = 0
+    evals: int = 0
+    epochs: int = 0  # entries of epoch_rows and epoch_run_ids (one per run)
+    settings: int = 0
+    corruptions: int = 0
+
+
+class Span(NamedTuple):
+    """The records one file added to a Batch."""
+
+    file: int  # its index in Batch.files
+    start: Mark
+    end: Mark
+
+
 @dataclass
 class Batch:
     """Rows read from a batch of files, as lists; `tables()` turns them into Arrow.
 
-    `spans` says which rows each file added: (its index in `files`, the list lengths before, after),
-    so that one file's rows can be checked, or dropped, alone.
+    `spans` says which records each file added, so that one file's rows can be checked, or dropped,
+    alone.
     """
 
     files: list[dict] = field(default_factory=list)
@@ -122,7 +141,7 @@ class Batch:
         default_factory=lambda: {"eval_id": [], "corruption": [], "level": [], "acc": [], "loss": []})
     code_versions: dict[str, dict] = field(default_factory=dict)  # fingerprint -> its first log's format (files in path order)
     bytes_read: int = 0
-    spans: list[tuple[int, tuple, tuple]] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
 
     def add_code(self, parsed, path: str) -> str | None:
         """Keep the code format of a parsed log, the file at `path` (once per fingerprint: the
@@ -138,19 +157,19 @@ class Batch:
             }
         return key
 
-    def mark(self) -> tuple[int, int, int, int, int]:
-        """Lengths of the record lists (runs, evals, epoch rows, settings, corruptions)."""
-        return (len(self.runs), len(self.evals), len(self.epoch_rows), len(self.settings["run_id"]),
-                len(self.corruptions["eval_id"]))
+    def mark(self) -> Mark:
+        """The lengths of the record lists now."""
+        return Mark(len(self.runs), len(self.evals), len(self.epoch_rows), len(self.settings["run_id"]),
+                    len(self.corruptions["eval_id"]))
 
-    def truncate(self, mark: tuple) -> None:
+    def truncate(self, mark: Mark) -> None:
         """Drop every record added after `mark` (a file that failed halfway)."""
-        runs, evals, epochs, settings, corruptions = mark
-        del self.runs[runs:], self.evals[evals:], self.epoch_rows[epochs:], self.epoch_run_ids[epochs:]
+        del self.runs[mark.runs:], self.evals[mark.evals:]
+        del self.epoch_rows[mark.epochs:], self.epoch_run_ids[mark.epochs:]
         for column in self.settings.values():
-            del column[settings:]
+            del column[mark.settings:]
         for column in self.corruptions.values():
-            del column[corruptions:]
+            del column[mark.corruptions:]
 
     def tables(self) -> dict[str, pa.Table]:
         """The Arrow tables of the batch, typed as the warehouse's columns. Values that do not fit
@@ -165,23 +184,25 @@ class Batch:
             for index, _, _ in self.spans:
                 self.files[index].update(status="error", line_no=None,
                                          message=one_line(f"its records cannot be stored: {type(exc).__name__}: {exc}"))
-            self.truncate((0, 0, 0, 0, 0))
+            self.truncate(Mark())
             self.spans = []
             return self._arrow()
 
-    def _arrow(self, start: tuple | None = None, end: tuple | None = None) -> dict[str, pa.Table]:
+    def _arrow(self, start: Mark | None = None, end: Mark | None = None) -> dict[str, pa.Table]:
         """The tables of all records, or of those between two marks."""
-        a = start or (0, 0, 0, 0, 0)
+        a = start or Mark()
         b = end or self.mark()
         out = {"files": arrow_table("files", self.files) if start is None else pa.table({})}
-        if b[0] > a[0]:
-            out["runs"] = arrow_table("runs", self.runs[a[0]:b[0]])
-            out["epochs"] = epoch_table(b"".join(self.epoch_run_ids[a[2]:b[2]]), b"".join(self.epoch_rows[a[2]:b[2]]))
-            out["run_settings"] = arrow_columns("run_settings", {k: v[a[3]:b[3]] for k, v in self.settings.items()})
-        if b[1] > a[1]:
-            out["evals"] = arrow_table("evals", self.evals[a[1]:b[1]])
-            if b[4] > a[4]:
-                out["corruptions"] = arrow_columns("corruptions", {k: v[a[4]:b[4]] for k, v in self.corruptions.items()})
+        if b.runs > a.runs:
+            out["runs"] = arrow_table("runs", self.runs[a.runs:b.runs])
+            out["epochs"] = epoch_table(b"".join(self.epoch_run_ids[a.epochs:b.epochs]),
+                                        b"".join(self.epoch_rows[a.epochs:b.epochs]))
+            out["run_settings"] = arrow_columns("run_settings", {k: v[a.settings:b.settings] for k, v in self.settings.items()})
+        if b.evals > a.evals:
+            out["evals"] = arrow_table("evals", self.evals[a.evals:b.evals])
+            if b.corruptions > a.corruptions:
+                out["corruptions"] = arrow_columns(
+                    "corruptions", {k: v[a.corruptions:b.corruptions] for k, v in self.corruptions.items()})
         if start is None and self.code_versions:
             out["code_versions"] = pa.Table.from_pylist(list(self.code_versions.values()), schema=_CODE_VERSIONS)
         return out
@@ -212,17 +233,17 @@ class Batch:
         if failed:
             self._drop(failed)
 
-    def _fit_records(self, start: tuple, end: tuple) -> list[str]:
+    def _fit_records(self, start: Mark, end: Mark) -> list[str]:
         notes = []
-        for row in self.runs[start[0]:end[0]]:
+        for row in self.runs[start.runs:end.runs]:
             notes += fit_row("runs", row)
-        for row in self.evals[start[1]:end[1]]:
+        for row in self.evals[start.evals:end.evals]:
             notes += fit_row("evals", row)
-        for i in range(start[2], end[2]):
+        for i in range(start.epochs, end.epochs):
             self.epoch_rows[i], more = _fit_epochs(self.epoch_rows[i])
             notes += more
-        for table, columns, a, b in (("run_settings", self.settings, start[3], end[3]),
-                                     ("corruptions", self.corruptions, start[4], end[4])):
+        for table, columns, a, b in (("run_settings", self.settings, start.settings, end.settings),
+                                     ("corruptions", self.corruptions, start.corruptions, end.corruptions)):
             for name, values in columns.items():
                 for i in range(a, b):
                     values[i], note = fit_value(name, values[i], COLUMN_TYPES[table].get(name))
@@ -232,27 +253,28 @@ class Batch:
 
     def _drop(self, failed: list[int]) -> None:
         """Remove the records of the files at these positions of `spans` (in order)."""
-        ranges = [(self.spans[i][1], self.spans[i][2]) for i in failed]
+        dropped = [self.spans[i] for i in failed]
 
-        def keep(values: list, k: int) -> list:
+        def keep(values: list, kind: str) -> list:
             out, at = [], 0
-            for start, end in ranges:
-                out += values[at:start[k]]
-                at = end[k]
+            for span in dropped:
+                out += values[at:getattr(span.start, kind)]
+                at = getattr(span.end, kind)
             return out + values[at:]
 
-        self.runs, self.evals = keep(self.runs, 0), keep(self.evals, 1)
-        self.epoch_rows, self.epoch_run_ids = keep(self.epoch_rows, 2), keep(self.epoch_run_ids, 2)
+        self.runs, self.evals = keep(self.runs, "runs"), keep(self.evals, "evals")
+        self.epoch_rows, self.epoch_run_ids = keep(self.epoch_rows, "epochs"), keep(self.epoch_run_ids, "epochs")
         for name in self.settings:
-            self.settings[name] = keep(self.settings[name], 3)
+            self.settings[name] = keep(self.settings[name], "settings")
         for name in self.corruptions:
-            self.corruptions[name] = keep(self.corruptions[name], 4)
-        removed, spans, gone = (0, 0, 0, 0, 0), [], set(failed)
-        for position, (index, start, end) in enumerate(self.spans):
+            self.corruptions[name] = keep(self.corruptions[name], "corruptions")
+        removed, spans, gone = Mark(), [], set(failed)
+        for position, span in enumerate(self.spans):
             if position in gone:
-                removed = tuple(r + e - s for r, s, e in zip(removed, start, end))
+                removed = Mark(*(r + e - s for r, s, e in zip(removed, span.start, span.end)))
                 continue
-            spans.append((index, tuple(s - r for s, r in zip(start, removed)), tuple(e - r for e, r in zip(end, removed))))
+            spans.append(Span(span.file, Mark(*(s - r for s, r in zip(span.start, removed))),
+                              Mark(*(e - r for e, r in zip(span.end, removed)))))
         self.spans = spans
 
 
@@ -349,7 +371,7 @@ def _read_one(batch: Batch, found: FoundFile, known: str | None, clock: FileCloc
             batch.truncate(mark)
             row.update(status="error", message=f"parser failed: {type(exc).__name__}: {str(exc)[:200]}", line_no=None)
         if batch.mark() != mark:
-            batch.spans.append((len(batch.files) - 1, mark, batch.mark()))
+            batch.spans.append(Span(len(batch.files) - 1, mark, batch.mark()))
     if found.note:
         row["message"] = f"{row['message']}; {found.note}"
     row["message"] = one_line(row["message"])

@@ -140,12 +140,12 @@ def test_text_that_is_not_valid_utf8_is_stored_escaped(tmp_path, db_path):
                                                      "gpu_list held invalid text: stored escaped")
 
 
-def _parser_returning(run_update: dict):
+def _parser_returning(run_update: dict, archs: tuple[int, ...] = (1,)):
     original = kinds.PARSERS["train"].parser
 
     def parse(data: bytes, path: str):
         parsed = original(data, path)
-        if "arch_1" in path:
+        if any(f"arch_{arch}." in path or f"arch_{arch}_" in path for arch in archs):
             parsed.run.update(run_update)
         return parsed
     return parse
@@ -172,6 +172,29 @@ def test_a_value_of_the_wrong_kind_fails_only_its_file(tmp_path, monkeypatch):
     assert set(tables["epochs"].column("run_id").to_pylist()) == run_ids
     assert set(tables["run_settings"].column("run_id").to_pylist()) == run_ids
     assert tables["evals"].num_rows == 1
+
+
+def test_files_that_fail_between_others_drop_only_their_own_records(tmp_path, monkeypatch):
+    """Two files of a chunk, apart, hold a value of the wrong kind: the records of the files before,
+    between and after them are all kept, each with its own run."""
+    _with_parser(monkeypatch, "train", _parser_returning({"seed": "abc"}, archs=(2, 4)))
+    logs = tmp_path / "logs"
+    for arch in (1, 2, 3, 4, 5):
+        write(logs, f"arch_{arch}.log", train_log(arch))
+        write(logs, f"arch_{arch}_eval_Linf_Base.log", BASE.replace("model: arch_2", f"model: arch_{arch}"))
+    batch = read_batch(discover([logs]))
+    tables = batch.tables()
+    failed = sorted(row["name"] for row in batch.files if row["status"] == "error")
+    assert failed == ["arch_2.log", "arch_4.log"]
+    run_ids = {file_id(str(logs / f"arch_{a}.log")) for a in (1, 3, 5)}
+    assert tables["runs"].column("run_id").to_pylist() == [file_id(str(logs / f"arch_{a}.log")) for a in (1, 3, 5)]
+    assert set(tables["epochs"].column("run_id").to_pylist()) == run_ids
+    assert set(tables["run_settings"].column("run_id").to_pylist()) == run_ids
+    epoch_runs = tables["epochs"].column("run_id").to_pylist()
+    logged = dict(zip(tables["runs"].column("run_id").to_pylist(), tables["runs"].column("epochs_logged").to_pylist()))
+    assert {run_id: epoch_runs.count(run_id) for run_id in run_ids} == logged and min(logged.values()) > 0
+    assert tables["evals"].num_rows == 5
+    assert [span.file for span in batch.spans] == [i for i, row in enumerate(batch.files) if row["status"] != "error"]
 
 
 def test_a_parser_that_fails_halfway_leaves_no_records(tmp_path, monkeypatch):
