@@ -22,6 +22,7 @@ from warehouse.errors import WarehouseError
 from warehouse.query import on_cursors, open_for_reading, views_warning
 from warehouse.registry import checks
 from warehouse.results import KeptResults
+from warehouse.sqlfiles import leading_comments
 from warehouse.viewfiles import (
     SQL_DIR,
     read_check_query,
@@ -97,11 +98,9 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 
 def flag_condition(name: str, sql_dir: Path = SQL_DIR) -> str | None:
     """The `-- flagged:` condition of a check's headline file (the tool's own file), or None."""
-    for line in read_check_query(name, "headline", sql_dir).sql.splitlines():
+    for _, line in leading_comments(read_check_query(name, "headline", sql_dir).sql):
         if line.startswith(FLAG_LINE):
             return line.removeprefix(FLAG_LINE).strip()
-        if not line.startswith("--"):
-            break
     return None
 
 

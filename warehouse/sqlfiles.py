@@ -18,6 +18,7 @@ every file to them. A file that breaks them raises WarehouseError naming the fil
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,16 +90,23 @@ def header_fields(text: str) -> list[tuple[int, str, str]]:
     [(1, 'step', 'sites'), (2, 'does', "runs take their file's site.")]
     """
     fields = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped.startswith("--"):
-            if stripped:
-                break
-            continue
+    for number, stripped in leading_comments(text):
         match = re.fullmatch(r"-- ([a-z][a-z_ ]*):(?:\s+(.*))?", stripped)
         if match:
             fields.append((number, match.group(1), (match.group(2) or "").strip()))
     return fields
+
+
+def leading_comments(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, the line without surrounding blanks) of each comment line of the block a SQL
+    file starts with: the header every reader of a file's header reads, up to its first line of SQL."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            if stripped:
+                return
+            continue
+        yield number, stripped
 
 
 def check_header(kind: str, path: Path, text: str, sql_dir: Path = SQL_DIR) -> dict[str, str]:

@@ -38,7 +38,7 @@ import duckdb
 
 from warehouse.cache import cache_dir, keep
 from warehouse.errors import WarehouseError
-from warehouse.sqlfiles import SQL_DIR, fail, relative
+from warehouse.sqlfiles import SQL_DIR, fail, leading_comments, relative
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -115,12 +115,7 @@ def parse_header(text: str, path: Path) -> Header:
     fields: dict[str, str] = {}
     columns: list[list[str]] = []
     key = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped.startswith("--"):
-            if stripped:
-                break
-            continue
+    for number, stripped in leading_comments(text):
         body = stripped[2:]
         indent = len(body) - len(body.lstrip())
         body = body.strip()
@@ -478,12 +473,7 @@ def _query_description(sql: str) -> str:
     """The leading comment of a headline or flagged file as one sentence-ish text, without its
     `-- flagged:` line (which says which rows `--details` lists first)."""
     lines = []
-    for line in sql.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith("--"):
-            if stripped:
-                break
-            continue
+    for _, stripped in leading_comments(sql):
         body = stripped[2:].strip()
         if body and not body.startswith("flagged:"):
             lines.append(body)
