@@ -29,17 +29,50 @@ _SECOND_ARGUMENT = b"model: "
 _GPU_LIST = b"GPU List: "
 
 
+def argument_starts(data: bytes) -> list[int]:
+    """Where a run after the first starts its argument lines, in file order.
+
+    Every version of the evaluation scripts (eval.py from 302e308, eval_corruption.py,
+    eval_corruption_level.py, eval_test_loss.py) logs `GPU List: [...]` (on a GPU), then its
+    argument lines, `seed: <n>` and `model: arch_<id>` first: those two records in a row start a
+    run, at the `GPU List:` record right before them when there is one. The config lines after the
+    arguments print `seed` too, but never next to a `model:` that is not a `Config(`."""
+    starts = []
+    at = data.find(_FIRST_ARGUMENT, RECORD_PREFIX)
+    while at >= 0:
+        start = argument_start(data, at - RECORD_PREFIX)
+        if start:
+            starts.append(start)
+        at = data.find(_FIRST_ARGUMENT, at + 1)
+    return starts
+
+
+def argument_start(data: bytes, line: int) -> int | None:
+    """Where the run whose argument lines start at `line` starts (its `GPU List:` record, or `line`);
+    None when the record at `line` is not a `seed:` record followed by a `model: arch_...` one."""
+    seed = line + RECORD_PREFIX
+    if not (data.startswith(_FIRST_ARGUMENT, seed) and message_starts_record(data, seed)):
+        return None
+    end = data.find(b"\n", seed)
+    model = end + 1 + RECORD_PREFIX
+    if end < 0 or not (data.startswith(_SECOND_ARGUMENT, model) and message_starts_record(data, model)):
+        return None
+    if data.startswith(b"Config(", model + len(_SECOND_ARGUMENT)):
+        return None
+    previous = data.rfind(b"\n", 0, line - 1) + 1 if line > 0 else 0
+    if previous < line and data.startswith(_GPU_LIST, previous + RECORD_PREFIX) and message_starts_record(
+            data, previous + RECORD_PREFIX):
+        return previous
+    return line
+
+
 def runs_ended_by_their_cost(data: bytes) -> list[int]:
     """Where each run of a log without a model printout (corruption and re-evaluation logs) starts,
     in file order ([0] for a log of one run).
 
-    A run ends with its `Running Cost` record, and a record after it starts the next run. A run
-    killed before its cost ends where the next one starts: every version of these scripts logs
-    `GPU List: [...]` (on a GPU), then its argument lines, `seed: <n>` and `model: arch_<id>`
-    first. Those two records in a row start a run (at the `GPU List:` record right before them,
-    when there is one); the config lines after the arguments print `seed` too, but never next to
-    a `model:` that is not a `Config(`."""
-    starts = {0}
+    A run ends with its `Running Cost` record, and a record after it starts the next run; a run
+    killed before its cost ends where the next run's argument lines start (`argument_starts`)."""
+    starts = {0, *argument_starts(data)}
     at = data.find(b"Running Cost ")
     while at >= 0:
         if message_starts_record(data, at):
@@ -49,29 +82,7 @@ def runs_ended_by_their_cost(data: bytes) -> list[int]:
             if record_stamp(data, end + 1):
                 starts.add(end + 1)
         at = data.find(b"Running Cost ", at + 1)
-    at = data.find(_FIRST_ARGUMENT, RECORD_PREFIX)
-    while at >= 0:
-        line = at - RECORD_PREFIX
-        if line > 0 and message_starts_record(data, at) and _starts_arguments(data, at):
-            starts.add(_gpu_list_before(data, line))
-        at = data.find(_FIRST_ARGUMENT, at + 1)
     return sorted(starts)
-
-
-def _starts_arguments(data: bytes, seed: int) -> bool:
-    """Whether the `seed:` record whose message starts at `seed` is followed by a `model: arch_...` record."""
-    end = data.find(b"\n", seed)
-    model = end + 1 + RECORD_PREFIX
-    return (end >= 0 and data.startswith(_SECOND_ARGUMENT, model) and message_starts_record(data, model)
-            and not data.startswith(b"Config(", model + len(_SECOND_ARGUMENT)))
-
-
-def _gpu_list_before(data: bytes, line: int) -> int:
-    """`line`, or the line before it when that is a `GPU List:` record."""
-    previous = data.rfind(b"\n", 0, line - 1) + 1
-    if data.startswith(_GPU_LIST, previous + RECORD_PREFIX) and message_starts_record(data, previous + RECORD_PREFIX):
-        return previous
-    return line
 
 
 def summary(evaluation: dict) -> str:

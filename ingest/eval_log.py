@@ -26,7 +26,7 @@ evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
-from ingest.appended import read_runs, runs_ended_by_their_cost
+from ingest.appended import argument_start, argument_starts, read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import PRINTOUT, after_printout, header_records
@@ -157,10 +157,12 @@ def run_starts(data: bytes) -> list[int]:
 
     The evaluation code's logger appends: a file may hold several runs, e.g. before 2e6cd80 the
     standard and the compact AutoAttack of an arch and norm both wrote `_AA.log`. Each run logs its
-    argument lines, then the model printout; a run after the first starts at the first of the
-    argument lines (records whose key is a Python identifier) right before its printout. Each
-    span between two printouts is read once: linear in the file."""
-    starts = [0]
+    argument lines, then the model printout: a run starts where its argument lines do
+    (`argument_starts`: `seed:` then `model: arch_...`, after the `GPU List:` of a GPU run), also
+    one killed before its printout. Before each printout after the first, the argument lines
+    (records whose key is a Python identifier) right before it start a run too, should they lack
+    that pair. Each span between two printouts is read once: linear in the file."""
+    starts = {0, *argument_starts(data)}
     previous = data.find(PRINTOUT)
     while previous >= 0:
         printout = data.find(PRINTOUT, previous + len(PRINTOUT))
@@ -172,10 +174,12 @@ def run_starts(data: bytes) -> list[int]:
             if not key.isidentifier():
                 break
             start = offset
-        if start > starts[-1]:
-            starts.append(start)
+            if key == "seed" and argument_start(data, offset) is not None:
+                start = argument_start(data, offset)
+                break
+        starts.add(start)
         previous = printout
-    return starts
+    return sorted(starts)
 
 
 def parse_eval_log(data: bytes, path: str, norm: str | None = None, attack: str | None = None) -> ParsedLog:

@@ -70,8 +70,9 @@ REGISTRY: tuple[LogKind, ...] = (
         # version 2: result lines without Test Loss or CW LIP, truncated counts, CW Stable = natural;
         # 3: a file of more than one run is read as its last run; 4: its message says what the run
         # before the last one was, with its main numbers; 5: each run before the last is an
-        # evaluation of its own, and the re-evaluation script's _eval_test-loss.log is read; 6: a
-        # re-evaluation run killed before its cost ends where the next run's argument lines start
+        # evaluation of its own, and the re-evaluation script's _eval_test-loss.log is read; 6: a run
+        # starts at its argument lines (seed, model; a GPU run at its GPU List), also one killed
+        # before its printout or, in a re-evaluation log, before its cost
         6,
     ),
     LogKind("corruption", _name("corruption", rf"{_ARCH}_eval_cifar10c(?:_level)?+\.log", "arch_1_eval_cifar10c_"),

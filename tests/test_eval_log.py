@@ -427,6 +427,30 @@ def test_a_run_killed_before_its_results_then_run_again_is_read_as_two_runs():
     assert parsed.parts[0].eval == parse_eval_log(killed.encode(), "x").eval
 
 
+def test_a_run_killed_before_its_model_printout_is_a_run_of_its_own():
+    """Argument lines only (killed before the printout), then a run again: three runs, not two."""
+    arguments = BASE_TEXT[: BASE_TEXT.index("2026-11-23 19:07:53,443 PreActRobustNetwork(")]
+    killed = arguments.replace("2026-11-23 19:", "2026-11-23 20:")
+    again = BASE_TEXT.replace("2026-11-23 19:", "2026-11-23 21:")
+    parsed = parse_eval_log((BASE_TEXT + killed + again).encode(), "x", "Linf", "Base")
+    assert (parsed.status, parsed.eval["started_at"]) == ("ok", "2026-11-23 21:07:53,420")
+    second = BASE_TEXT.count("\n") + 1
+    assert [(p.run_line, p.status, p.eval["started_at"]) for p in parsed.parts] == [
+        (1, "ok", "2026-11-23 19:07:53,420"), (second, "partial", "2026-11-23 20:07:53,420")]
+    assert parsed.parts[0].eval == _alone(BASE_LINF)
+
+
+def test_a_gpu_run_after_the_first_starts_at_its_gpu_list():
+    """On a GPU the scripts log `GPU List:` before the argument lines: that line is the next run's."""
+    gpu = "2026-11-23 20:07:53,400 GPU List: ['NVIDIA GeForce RTX 3090']\n"
+    parsed = parse_eval_log((BASE_TEXT + gpu + BASE_TEXT.replace("2026-11-23 19:", "2026-11-23 20:")).encode(),
+                            "x", "Linf", "Base")
+    [first] = parsed.parts
+    assert first.eval == _alone(BASE_LINF) and first.eval["gpu_list"] is None
+    assert parsed.eval["started_at"] == "2026-11-23 20:07:53,400"
+    assert parsed.eval["gpu_list"] == ["NVIDIA GeForce RTX 3090"]
+
+
 def test_a_run_before_the_last_that_is_no_evaluation_is_said_and_not_stored():
     """Argument lines without model or attack_choice, then a printout: no evaluation to store."""
     first = AA_COMPACT.read_text().replace("model: arch_2", "modelx: arch_2").replace("attack_choice: AA", "attackx: AA")
