@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True, help="Folder of logs (e.g. a kept benchmark corpus)")
     parser.add_argument("--kinds", default=",".join(PARSED), help="Kinds whose parsing is made free (default: all)")
-    parser.add_argument("--runs", type=int, default=2, help="Ingests of each kind, alternating (default 2)")
+    parser.add_argument("--runs", type=int, default=2, help="Pairs of ingests, as it is and parsing free, in turn (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="Parser processes (default 2)")
     args = parser.parse_args(argv)
     kinds = {kind for kind in args.kinds.split(",") if kind}

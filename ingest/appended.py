@@ -36,12 +36,12 @@ def argument_starts(data: bytes) -> list[int]:
     eval_corruption_level.py, eval_test_loss.py) logs `GPU List: [...]` (on a GPU), then its
     argument lines, `seed: <n>` and `model: arch_<id>` first: those two records in a row start a
     run, at the `GPU List:` record right before them when there is one. The config lines after the
-    arguments print `seed` too, but never next to a `model:` that is not a `Config(`."""
+    arguments print `seed` too, but never right before a `model:` that is not a `Config(`."""
     starts = []
     at = data.find(_FIRST_ARGUMENT, RECORD_PREFIX)
     while at >= 0:
         start = argument_start(data, at - RECORD_PREFIX)
-        if start:
+        if start:  # (0 is the first run's)
             starts.append(start)
         at = data.find(_FIRST_ARGUMENT, at + 1)
     return starts
@@ -49,7 +49,8 @@ def argument_starts(data: bytes) -> list[int]:
 
 def argument_start(data: bytes, line: int) -> int | None:
     """Where the run whose argument lines start at `line` starts (its `GPU List:` record, or `line`);
-    None when the record at `line` is not a `seed:` record followed by a `model: arch_...` one."""
+    None when the record at `line` is not a `seed:` record followed by a `model:` record that is no
+    `Config(`."""
     seed = line + RECORD_PREFIX
     if not (data.startswith(_FIRST_ARGUMENT, seed) and message_starts_record(data, seed)):
         return None

@@ -174,8 +174,8 @@ def run_starts(data: bytes) -> list[int]:
             if not key.isidentifier():
                 break
             start = offset
-            if key == "seed" and argument_start(data, offset) is not None:
-                start = argument_start(data, offset)
+            if key == "seed" and (arguments := argument_start(data, offset)) is not None:
+                start = arguments  # this run's own first argument line: what comes before is the run before
                 break
         starts.add(start)
         previous = printout
