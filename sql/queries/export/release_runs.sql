@@ -16,10 +16,8 @@ with chosen as (
     where finished and best_epoch is not null and run_id not in (select run_id from _excluded)
 ),
 
-evals_ranked as (
-    select
-        e.*,
-        1 as rank
+chosen_evals as (
+    select e.*
     from chosen_evals_v1 as c inner join evals as e on c.eval_id = e.eval_id
 )
 
@@ -59,9 +57,9 @@ select
     a.aa_acc,
     c.eval_id as corruption_eval_id
 from chosen as r
-left join evals_ranked as b on r.run_id = b.run_id and b.norm = 'Linf' and b.attack = 'Base' and b.rank = 1
-left join evals_ranked as a on r.run_id = a.run_id and a.norm = 'Linf' and a.attack = 'AA' and a.rank = 1
-left join evals_ranked as c on r.run_id = c.run_id and c.attack = 'cifar10c' and c.rank = 1
+left join chosen_evals as b on r.run_id = b.run_id and b.norm = 'Linf' and b.attack = 'Base'
+left join chosen_evals as a on r.run_id = a.run_id and a.norm = 'Linf' and a.attack = 'AA'
+left join chosen_evals as c on r.run_id = c.run_id and c.attack = 'cifar10c'
 left join chosen_re_evaluations_v1 as t on b.run_id = t.run_id
 where r.rank = 1
 order by r.arch_id
