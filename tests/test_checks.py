@@ -362,3 +362,15 @@ def test_cli_check_max_rows(corpus_db):
     every = runner.invoke(app, ["check", "best_epoch", "--details", "--max-rows", "0", "--db", str(corpus_db)])
     assert [line.split()[0] for line in every.stdout.splitlines()[4:7]] == ["1", "3", "2"]
     assert runner.invoke(app, ["check", "--max-rows", "-1", "--db", str(corpus_db)]).exit_code == 2
+
+
+def test_a_check_that_needs_sites_says_the_logs_lack_a_sites_file_not_a_release_file(samples_warehouse):
+    # the real sample logs, ingested without a sites file: every run is of site `unknown`
+    result = CliRunner().invoke(app, ["check", "--db", str(samples_warehouse)])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.output.splitlines())
+    needs_sites = [name for name, line in lines.items() if line.startswith("cannot run: no row holds runs.site")]
+    assert set(needs_sites) >= {"duplicate_archs", "duplicate_paired", "noise", "timeline"}
+    for name in needs_sites:
+        assert "no run of a known site" in lines[name] and "--sites F" in lines[name], lines[name]
+        assert "release file" not in lines[name], lines[name]

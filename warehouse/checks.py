@@ -96,6 +96,21 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     return missing
 
 
+_SITE = "runs.site"
+
+
+def cannot_run_line(missing: list[str]) -> str:
+    """The headline of a check whose required columns (`table.column`) no row holds, with the usual
+    cause of each: no known site means no sites file named the logs' authors or paths; the other
+    columns are ones a release file does not have."""
+    causes = []
+    if others := [item for item in missing if item != _SITE]:
+        causes.append(f"{', '.join(others)} (e.g. a warehouse loaded from a release file)")
+    if _SITE in missing:
+        causes.append(f"{_SITE} (no run of a known site: ingest with a sites file, --sites F or a sites.toml in the folder)")
+    return f"cannot run: no row holds {'; '.join(causes)}"
+
+
 def flag_condition(name: str, sql_dir: Path = SQL_DIR) -> str | None:
     """The `-- flagged:` condition of a check's headline file (the tool's own file), or None."""
     for _, line in leading_comments(read_check_query(name, "headline", sql_dir).sql):
@@ -121,7 +136,7 @@ def run_check(con: duckdb.DuckDBPyConnection, name: str, view: str, details: boo
     try:
         missing = missing_inputs(con, view)
         if missing:
-            headline = f"cannot run: no row holds {', '.join(missing)} (e.g. a warehouse loaded from a release file)"
+            headline = cannot_run_line(missing)
             return CheckResult(name=name, view=view, headline=headline, findings=0)
         headline, findings = con.execute(read_headline(name)).fetchone()
         result = CheckResult(name=name, view=view, headline=headline, findings=int(findings or 0))
