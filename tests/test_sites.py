@@ -448,12 +448,56 @@ def test_sites_file_beyond_what_can_be_read_is_one_line(tmp_path, text, message)
     assert str(info.value) == f"{path}{message}"
 
 
-def test_cli_bad_sites_file_is_one_line(repo, db_path):
+def _roots_row(db: Path) -> tuple:
+    return query(db, "select sites_path, sites_sha256, sites_problem from roots")[0]
+
+
+def test_a_bad_sites_file_is_one_line_and_a_roots_row_and_the_logs_load_of_site_unknown(repo, db_path):
     (repo / "sites.toml").write_text("[sites.A\n")
     result = CliRunner().invoke(app, ["ingest", str(repo), "--db", str(db_path)])
-    assert result.exit_code == 1 and result.output.count("\n") == 1
-    assert "sites.toml:1: TOML syntax error" in result.output
-    assert not db_path.exists()
+    assert result.exit_code == 0, result.stderr
+    problem = f"{(repo / 'sites.toml').resolve()}:1: TOML syntax error"
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"warning: {problem}")
+    assert "not used; the files under" in result.stderr and "are of site unknown until it is fixed" in result.stderr
+    assert query(db_path, "select count(*), count(*) filter (site = 'unknown') from runs") == [(9, 9)]  # every log
+    path, sha256, recorded = _roots_row(db_path)
+    assert (path, sha256) == (None, None) and recorded.startswith(problem)
+
+
+def test_a_sites_file_that_goes_bad_keeps_the_sites_it_gave_until_it_is_fixed(ingested_repo):
+    repo, db = ingested_repo
+    before = files_by_name(db)
+    good_row = _roots_row(db)
+    (repo / "sites.toml").write_text("[sites.MSU]\nauthors = [1]\n")  # parses, but is no sites file
+    write(repo, "msu/arch_9.log", train_log(9))  # untracked, under the kept msu/** glob
+    summary = ingest_paths(db, [repo], workers=1)
+    warning = [w for w in summary.warnings if "sites.toml" in w]
+    assert len(warning) == 1 and "sites.MSU.authors must be a list of strings" in warning[0]
+    assert f"keep the sites of {good_row[0]} as last read (sha256 {good_row[1][:12]})" in warning[0]
+    after = files_by_name(db)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after["msu/arch_9.log"][:2] == ("MSU", "path")
+    assert _roots_row(db)[:2] == good_row[:2] and "must be a list of strings" in _roots_row(db)[2]
+    assert query(db, "select count(*) from sites where source = ?", [good_row[0]]) == [(2,)]
+    # nothing changed: nothing written, the same line again
+    again = ingest_paths(db, [repo], workers=1)
+    assert not again.wrote and [w for w in again.warnings if "sites.toml" in w] == warning
+    # fixed (here: the same sites again): read, and the problem is gone
+    (repo / "sites.toml").write_text(SITES)
+    fixed = ingest_paths(db, [repo], workers=1)
+    assert not [w for w in fixed.warnings if "sites.toml" in w]
+    assert _roots_row(db) == good_row and files_by_name(db) == after
+
+
+def test_a_bad_sites_option_is_skipped_like_a_bad_sites_file_in_the_folder(repo, tmp_path, db_path):
+    given = tmp_path / "given.toml"
+    given.write_bytes(b"[sites.A]\nauthors = [\"\xff\"]\n")
+    summary = ingest_paths(db_path, [repo], sites_file=given, workers=1)
+    assert [w for w in summary.warnings if str(given) in w] == [
+        f"{given}:1: sites file is not UTF-8 text: not used; the files under {repo.resolve()} are of site unknown "
+        "until it is fixed"]
+    assert query(db_path, "select distinct site from runs") == [("unknown",)]
+    assert _roots_row(db_path)[2] == f"{given}:1: sites file is not UTF-8 text"
 
 
 @pytest.mark.parametrize("pattern, path, expected", [

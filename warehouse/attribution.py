@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest.gitlog import RepoHistory, StartedLog, read_history, start_log
-from ingest.sites import UNKNOWN, Site, attribute_sites, parse_sites_text, read_sites_text
+from ingest.sites import UNKNOWN, Site, SitesFileError, attribute_sites, parse_sites_text, read_sites_text
 from ingest.text import readable
 from warehouse.errors import WarehouseError
 from warehouse.load import registered
@@ -45,6 +45,9 @@ class SitesSource:
     code_repos: tuple[Path, ...] = ()
     synthetic: bool = False
     """The sites file says the logs are synthetic (`[demo] synthetic = true`, the demo corpus)."""
+    problem: str | None = None
+    """Why the root's sites file was not used (it cannot be read or parsed: file and line); the
+    sites are then those the root was attributed with before (`kept_sites`), or none."""
 
 
 NO_SITES = SitesSource(None, None, ())
@@ -72,18 +75,54 @@ def read_sites_source(path: Path) -> SitesSource:
 
 def sites_sources(roots: list[Path], sites_file: Path | None = None) -> dict[str, SitesSource]:
     """The sites file of each root: `sites_file` for all of them when given, else each root's own
-    `sites.toml` (in the root or at the top of its git repository), else none."""
+    `sites.toml` (in the root or at the top of its git repository), else none.
+
+    A sites file whose text cannot be read or parsed gives its roots a source with only its
+    `problem` (the file and line): the ingest goes on with the sites of `kept_sites`. A `--sites`
+    that names no regular file is refused (WarehouseError): the command line is wrong."""
     if sites_file is not None:
-        source = read_sites_source(Path(sites_file))
+        source = _read_or_problem(Path(sites_file))
         return {readable(str(root)): source for root in roots}
     read: dict[Path, SitesSource] = {}
     out = {}
     for root in roots:
         found = find_sites_file([Path(root)])
         if found is not None and found not in read:
-            read[found] = read_sites_source(found)
+            read[found] = _read_or_problem(found)
         out[readable(str(root))] = read[found] if found is not None else NO_SITES
     return out
+
+
+def _read_or_problem(path: Path) -> SitesSource:
+    try:
+        return read_sites_source(path)
+    except SitesFileError as exc:
+        return SitesSource(None, None, (), problem=str(exc))
+
+
+def kept_sites(con: duckdb.DuckDBPyConnection | None, root: str, problem: str) -> SitesSource:
+    """The sites `root` was attributed with before (its `roots` row and the `sites` rows of that
+    sites file), for a root whose sites file now has `problem`; none when it had none (or `con`
+    is None: nothing recorded, or a rebuild). Its files keep their sites, and a new file of it is
+    decided with the same sites, until the sites file reads again."""
+    rows = [] if con is None else con.execute(
+        "select sites_path, sites_sha256, coalesce(synthetic, false) from roots where root = ?", [root]).fetchall()
+    if not rows or rows[0][0] is None:
+        return SitesSource(None, None, (), problem=problem)
+    path, sha256, synthetic = rows[0]
+    sites = tuple(Site(name, tuple(authors or ()), tuple(paths or ())) for name, authors, paths in con.execute(
+        read_query("attribution/kept_sites"), [path, sha256]).fetchall())
+    if not sites:  # its sites rows are gone: the root is attributed as without a sites file
+        return SitesSource(None, None, (), problem=problem)
+    return SitesSource(path, sha256, sites, synthetic=synthetic, problem=problem)
+
+
+def sites_problem_line(root: str, source: SitesSource) -> str:
+    """The warning of an ingest for a root whose sites file was not used."""
+    if source.path is None:
+        return f"{source.problem}: not used; the files under {root} are of site unknown until it is fixed"
+    return (f"{source.problem}: not used; the files under {root} keep the sites of {source.path} as last read "
+            f"(sha256 {(source.sha256 or 'unrecorded')[:12]}) until it is fixed")
 
 
 def find_sites_file(roots: list[Path]) -> Path | None:
@@ -257,10 +296,12 @@ def record_roots(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource]
     rows = pa.Table.from_pylist([
         {"root": root, "sites_path": source.path, "sites_sha256": source.sha256,
          "repo_root": readable(str(histories[root].root)) if histories.get(root) and histories[root].root else None,
-         "head_commit": histories[root].head if histories.get(root) else None, "synthetic": source.synthetic}
+         "head_commit": histories[root].head if histories.get(root) else None, "synthetic": source.synthetic,
+         "sites_problem": source.problem}
         for root, source in sorted(sources.items())
     ], schema=pa.schema([("root", pa.string()), ("sites_path", pa.string()), ("sites_sha256", pa.string()),
-                         ("repo_root", pa.string()), ("head_commit", pa.string()), ("synthetic", pa.bool_())]))
+                         ("repo_root", pa.string()), ("head_commit", pa.string()), ("synthetic", pa.bool_()),
+                         ("sites_problem", pa.string())]))
     with registered(con, "_roots", rows):
         con.execute("delete from roots where root in (select root from _roots)")
         con.execute("insert into roots by name select * from _roots")

@@ -56,8 +56,10 @@ from warehouse.attribution import (
     attribute,
     attribution_rows,
     kept_attribution,
+    kept_sites,
     record_roots,
     repo_histories,
+    sites_problem_line,
     sites_sources,
     started_logs,
 )
@@ -147,8 +149,8 @@ class _Inputs:
         return [readable(str(r)) for r in self.roots]
 
     def attribution_keys(self) -> dict[str, tuple]:
-        return {root: (self.sources[root].path, self.sources[root].sha256, self.histories[root].head)
-                for root in self.root_names}
+        return {root: (self.sources[root].path, self.sources[root].sha256, self.histories[root].head,
+                       self.sources[root].problem) for root in self.root_names}
 
 
 def _code_repos(given: list[Path], sources: dict[str, SitesSource]) -> list[str]:
@@ -247,6 +249,7 @@ def plan(run: IngestRun) -> None:
         # only new paths to decide has its history read then. Run for nothing, it took ~1 s of a
         # core, which a re-ingest of a few changed logs shared with its plan
         version, roots = recorded_roots(con, run.target) if con is not None else (0, {})
+        _keep_sites_of_unread_files(run.inputs, con if version >= 10 else None, summary)  # roots.synthetic: 10
         stale = stale_roots(version, roots, run.inputs.attribution_keys())
         run.logs = run.resources.enter_context(started_logs({r: h for r, h in histories.items() if r in stale}))
         run.inputs.found = finding.result()
@@ -461,6 +464,15 @@ def without_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _keep_sites_of_unread_files(inputs: _Inputs, con: duckdb.DuckDBPyConnection | None, summary: IngestSummary) -> None:
+    """A root whose sites file cannot be read or parsed keeps the sites it was attributed with
+    (`kept_sites`; none on a first ingest or a rebuild), and the ingest says so in one line."""
+    for root, source in inputs.sources.items():
+        if source.problem is not None:
+            inputs.sources[root] = kept = kept_sites(con, root, source.problem)
+            summary.warn(sites_problem_line(root, kept))
 
 
 def _plan(con: duckdb.DuckDBPyConnection | None, current: Path | None, target: Path, inputs: _Inputs,

@@ -31,8 +31,9 @@ from warehouse.migrate import check_version, latest_version
 from warehouse.sqlfiles import read_query
 from warehouse.trust import differing_views, stale_tool_views
 
-AttributionKey = tuple[str | None, str | None, str | None]
-"""What the sites of a root are decided from: sites file path, its SHA-256, the git HEAD."""
+AttributionKey = tuple[str | None, str | None, str | None, str | None]
+"""What the sites of a root are decided from: sites file path, its SHA-256, the git HEAD, and why
+the sites file found was not used (None: it was, or there is none)."""
 
 
 class RecordedFile(NamedTuple):
@@ -144,8 +145,9 @@ def recorded_roots(con: duckdb.DuckDBPyConnection, shown_as: Path) -> tuple[int,
     version = check_version(con, shown_as)
     if version < 6:
         return version, {}
+    problem = "sites_problem" if version >= 17 else "null"  # the column of schema version 17
     return version, {r[0]: tuple(r[1:]) for r in con.execute(
-        "select root, sites_path, sites_sha256, head_commit from roots").fetchall()}
+        f"select root, sites_path, sites_sha256, head_commit, {problem} from roots").fetchall()}
 
 
 def stale_roots(version: int, recorded: dict[str, AttributionKey], keys: dict[str, AttributionKey]) -> set[str]:
