@@ -408,6 +408,7 @@ def test_shallow_clone_warns_and_falls_back(repo, tmp_path, db_path):
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True, capture_output=True)
     summary = ingest_paths(db_path, [clone], workers=1)
     assert any("shallow clone" in w for w in summary.warnings)
+    assert query(db_path, "select git_problem from roots") == [(next(w for w in summary.warnings if "shallow clone" in w),)]
     assert query(db_path, "select count(*) from files where added_commit is not null") == [(0,)]
     assert query(db_path, "select site from runs where arch_id = 2") == [("MSU",)]
 
@@ -749,6 +750,13 @@ def test_missing_git_object_warns_instead_of_silently_using_globs(repo, db_path)
     assert any(w.startswith(f"git log failed in {repo.resolve()}") and "sites come from path globs" in w
                for w in summary.warnings), summary.warnings
     assert query(db_path, "select site from runs where arch_id = 7") == [("MSU",)]  # the globs still apply
+    recorded = query(db_path, "select git_problem from roots")
+    assert recorded[0][0].startswith(f"git log failed in {repo.resolve()}")
+    # a changed log keeps its row's provenance: this ingest reads no history, and keeps the record
+    write(repo, "msu/arch_7.log", train_log(7) + "\n")
+    again = ingest_paths(db_path, [repo], workers=1)
+    assert again.wrote and not any(w.startswith("git log failed") for w in again.warnings)
+    assert query(db_path, "select git_problem from roots") == recorded
 
 
 @pytest.mark.parametrize("text, synthetic", [

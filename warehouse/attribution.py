@@ -291,17 +291,24 @@ def _refresh_sites(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSourc
 
 
 def record_roots(con: duckdb.DuckDBPyConnection, sources: dict[str, SitesSource],
-                 histories: dict[str, RepoHistory]) -> None:
-    """`roots`: what the sites of each ingested root were decided from, by this ingest."""
+                 histories: dict[str, RepoHistory], git_problems: dict[str, str | None]) -> None:
+    """`roots`: what the sites of each ingested root were decided from, by this ingest.
+
+    `git_problems`: the roots whose whole history this ingest read, with the warning of reading it.
+    A root whose history was not read keeps the problem recorded when it last was, unless git
+    cannot even tell its HEAD now (that warning is in `histories`)."""
+    recorded = dict(con.execute("select root, git_problem from roots").fetchall())
     rows = pa.Table.from_pylist([
         {"root": root, "sites_path": source.path, "sites_sha256": source.sha256,
          "repo_root": readable(str(histories[root].root)) if histories.get(root) and histories[root].root else None,
          "head_commit": histories[root].head if histories.get(root) else None, "synthetic": source.synthetic,
-         "sites_problem": source.problem}
+         "sites_problem": source.problem,
+         "git_problem": git_problems[root] if root in git_problems else (
+             (histories[root].warning if histories.get(root) else None) or recorded.get(root))}
         for root, source in sorted(sources.items())
     ], schema=pa.schema([("root", pa.string()), ("sites_path", pa.string()), ("sites_sha256", pa.string()),
                          ("repo_root", pa.string()), ("head_commit", pa.string()), ("synthetic", pa.bool_()),
-                         ("sites_problem", pa.string())]))
+                         ("sites_problem", pa.string()), ("git_problem", pa.string())]))
     with registered(con, "_roots", rows):
         con.execute("delete from roots where root in (select root from _roots)")
         con.execute("insert into roots by name select * from _roots")

@@ -206,6 +206,8 @@ class IngestRun:
     attribution: Future | None = None
     kept_attribution: pa.Table | None = None
     """The provenance and site of the files rows this ingest replaces (`Plan.keep_attribution`)."""
+    git_problems: dict[str, str | None] = field(default_factory=dict)
+    """Root -> the warning of reading its git history, for the roots whose history this ingest read."""
     write_started_at: datetime | None = None
     write_started: float = 0.0
     # load
@@ -316,8 +318,8 @@ def attribute_files(run: IngestRun) -> None:
     """The provenance and site of the files the plan names, and of the replaced rows whose own
     stay (read by `load` before it replaced them), then the code repositories' commits matched to
     every log's code fingerprint."""
-    rows, warnings = run.attribution.result()
-    run.summary.warn(*warnings)
+    rows, run.git_problems = run.attribution.result()
+    run.summary.warn(*run.git_problems.values())
     attribute(run.con, [rows, run.kept_attribution], run.inputs.sources)
     run.summary.warn(*read_code_repos(run.con, [Path(p) for p in run.plan.code_repos]))
     match_code_versions(run.con)
@@ -336,7 +338,7 @@ def record(run: IngestRun) -> None:
     the integrity invariants on the complete copy, which replaces the warehouse once the ingest
     ends; its fingerprints, and the caller's `after_commit` on it."""
     con, summary, inputs = run.con, run.summary, run.inputs
-    record_roots(con, inputs.sources, inputs.histories)
+    record_roots(con, inputs.sources, inputs.histories, run.git_problems)
     con.execute("delete from meta where key in ('attribution_key', 'views_fingerprint', 'code_key', 'tool', 'file_kinds')")
     con.execute("insert into meta values ('tool', ?)", [TOOL])
     if run.plan.code_key is not None:
@@ -495,15 +497,15 @@ def _plan(con: duckdb.DuckDBPyConnection | None, current: Path | None, target: P
     return plan, recorded, params
 
 
-def _attribution(inputs: _Inputs, logs, files: list[FoundFile]) -> tuple[pa.Table, list[str]]:
-    """Provenance and site of `files` (runs in a thread while the logs are parsed), and the
-    warnings of reading the histories (a `git log` that failed: a missing object, ...). Only the
-    histories of the roots of `files` are read: `git log` of a large repository is the costliest
-    part, and a re-ingest of a few changed logs needs none."""
+def _attribution(inputs: _Inputs, logs, files: list[FoundFile]) -> tuple[pa.Table, dict[str, str | None]]:
+    """Provenance and site of `files` (runs in a thread while the logs are parsed), and for each
+    root whose history was read the warning of reading it (None: read whole; a `git log` that
+    failed, a missing object, ...). Only the histories of the roots of `files` are read: `git log`
+    of a large repository is the costliest part, and a re-ingest of a few changed logs needs none."""
     needed = {f.root for f in files}
     histories = repo_histories([r for r, name in zip(inputs.roots, inputs.root_names) if name in needed], started=logs)
     rows = attribution_rows([(file_id(f.path), f.path, f.root, f.rel_path) for f in files], histories, inputs.sources)
-    return rows, [h.warning for h in histories.values() if h.warning]
+    return rows, {root: history.warning for root, history in histories.items()}
 
 
 def _count_con(con: duckdb.DuckDBPyConnection, summary: IngestSummary, roots: list[str],
