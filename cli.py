@@ -85,7 +85,8 @@ def ingest(
     workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
     code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help=(
         "Git repository of the benchmark's training or evaluation code, a clone or a bare mirror (repeat for several; "
-        "also \\[code] repos in the sites file): fills code_commits; remembered by later ingests.")),
+        "also \\[code] repos in the sites file): fills code_commits; its commits stay for later ingests, "
+        "read again when named.")),
     wait: bool = typer.Option(False, "--wait", help=(
         "When another ingest is writing the warehouse, wait for it to finish (`--wait SECONDS`: at most that long) "
         "instead of stopping; then plan afresh.")),

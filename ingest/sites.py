@@ -144,7 +144,21 @@ def _code_repos(text: str, data: dict, path: Path) -> list[Path]:
     if not isinstance(repos, list) or not all(isinstance(r, str) and r for r in repos):
         raise SitesFileError(f"{path}:{_line_of(text, 'repos')}: code.repos must be a list of folder names")
     folder = Path(path).resolve().parent
-    return [folder / repo for repo in repos]
+    out = []
+    for repo in repos:
+        # a sites file may come with logs from elsewhere: it names repositories of its own tree only
+        # (a repository anywhere else is given with --code-repo), and none that is not there
+        try:
+            found = (folder / repo).resolve()
+        except (OSError, ValueError):  # a NUL in the name, a loop of links
+            raise SitesFileError(f"{path}:{_line_of(text, 'repos')}: code.repos {repo!r} is not a folder") from None
+        if found != folder and folder not in found.parents:
+            raise SitesFileError(f"{path}:{_line_of(text, 'repos')}: code.repos {repo!r} is outside the sites file's folder: "
+                                 "name a repository below it, or give it with --code-repo")
+        if not found.is_dir():
+            raise SitesFileError(f"{path}:{_line_of(text, 'repos')}: code.repos {repo!r} is not a folder")
+        out.append(found)
+    return out
 
 
 def _sites(text: str, data: dict, path: Path) -> list[Site]:

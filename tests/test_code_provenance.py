@@ -211,13 +211,34 @@ def test_a_new_commit_is_matched_without_parsing_a_log_again(tmp_path, logs, cod
     shutil.copytree(code_repos["train"], train)
     db = tmp_path / "wh.duckdb"
     ingest_paths(db, [logs], workers=1, code_repos=[train])
-    same = ingest_paths(db, [logs], workers=1)  # the repository is remembered
-    assert not same.wrote
+    same = ingest_paths(db, [logs], workers=1)  # the commits read stay without the repository named
+    assert not same.wrote and query(db, "select count(*) from code_history") == [(5,)]
     later = commit(train, {"README.md": "more\n"}, "2024-07-01T10:00:00+08:00", "readme")
-    summary = ingest_paths(db, [logs], workers=1)
+    unnamed = ingest_paths(db, [logs], workers=1)  # not named: not read, whatever its HEAD
+    assert not unnamed.wrote and query(db, "select n_commits from code_repos") == [(5,)]
+    summary = ingest_paths(db, [logs], workers=1, code_repos=[train])
     assert summary.wrote and summary.loaded == 0
     assert later not in query(db, "select code_commits from runs where arch_id = 1119")[0][0]  # T9's names
     assert query(db, "select n_commits from code_repos") == [(6,)]
+
+
+def test_a_repository_a_warehouse_names_is_never_read_on_its_word(tmp_path, logs, code_repos):
+    """A warehouse may come from elsewhere: its code_repos rows name paths of another machine, or
+    planted ones of this one. An ingest reads only the repositories it is given."""
+    import duckdb
+
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1)
+    con = duckdb.connect(str(db))
+    con.execute("insert into code_repos values (?, 'planted', 1, now(), null)", [str(Path(code_repos["eval"]).resolve())])
+    con.close()
+    ingest_paths(db, [logs], workers=1)  # (writes: the code versions are matched again, to nothing)
+    assert query(db, "select count(*) from code_history") == [(0,)]
+    (logs / "train" / "arch_1119.log").write_text((logs / "train" / "arch_1119.log").read_text() + "\n")
+    summary = ingest_paths(db, [logs], workers=1)
+    assert summary.wrote and summary.loaded == 1
+    assert query(db, "select count(*) from code_history") == [(0,)]
+    assert query(db, "select head from code_repos") == [("planted",)]
 
 
 def test_a_log_added_later_gets_its_commits_and_the_others_keep_theirs(tmp_path, logs, code_repos):
@@ -309,13 +330,33 @@ def test_a_code_repository_git_cannot_read_gives_a_warning(tmp_path, logs):
 
 
 def test_the_sites_file_names_the_code_repositories(tmp_path, logs, code_repos):
-    train = logs.parent / "code" / "train"
+    train = logs / "code" / "train"
     shutil.copytree(code_repos["train"], train)
-    (logs / "sites.toml").write_text('[sites.SUSTech]\nauthors = ["zaber"]\n\n[code]\nrepos = ["../code/train"]\n')
+    (logs / "sites.toml").write_text('[sites.SUSTech]\nauthors = ["zaber"]\n\n[code]\nrepos = ["code/train"]\n')
     db = tmp_path / "wh.duckdb"
     ingest_paths(db, [logs], workers=1)
     assert commits_of(db, "runs", 1243, code_repos) == ["T7", "T7 readme", "T8"]
     assert query(db, "select repo from code_repos") == [(str(train.resolve()),)]
+
+
+@pytest.mark.parametrize("named, reason", [
+    ("../code/train", "is outside the sites file's folder: name a repository below it, or give it with --code-repo"),
+    ("/", "is outside the sites file's folder"),
+    ("linked", "is outside the sites file's folder"),  # a link inside to a folder outside
+    ("nothing/here", "is not a folder"),
+])
+def test_a_sites_file_names_no_repository_outside_its_folder(tmp_path, logs, code_repos, named, reason):
+    """A sites file may come with the logs, from elsewhere: it cannot make the tool read a
+    repository outside its own folder. Such a sites file is not used, in one line."""
+    shutil.copytree(code_repos["train"], logs.parent / "code" / "train")
+    (logs / "linked").symlink_to(logs.parent / "code" / "train")
+    (logs / "sites.toml").write_text(f'[sites.SUSTech]\nauthors = ["zaber"]\n\n[code]\nrepos = ["{named}"]\n')
+    db = tmp_path / "wh.duckdb"
+    summary = ingest_paths(db, [logs], workers=1)
+    said = [w for w in summary.warnings if "sites.toml" in w]
+    assert len(said) == 1 and f"sites.toml:5: code.repos {named!r} {reason}" in said[0], said
+    assert query(db, "select count(*) from code_repos") == [(0,)]
+    assert query(db, "select sites_problem is not null from roots") == [(True,)]
 
 
 def test_a_sites_file_with_a_wrong_code_table_is_one_clear_line(tmp_path, logs):

@@ -1,12 +1,13 @@
 """Which commits of the benchmark's code could have written each code version's logs.
 
-The code repositories an ingest is given (and those earlier ingests were given, remembered in
-`code_repos`) are read once per change of their HEAD (ingest/code_history.py) into `code_history`
-and `code_scripts`. Every code version (`code_versions`, one per fingerprint of the logs) is then
-matched against every commit: the commit's entry script for that kind of log must log the same
-argument names in the same order, and its logging templates must print each sample line. The
-matching commits go to `code_versions.commits`; the step sql/steps/70_code.sql keeps, for each
-log, those not after its first line. The logs are never parsed again for this: a new commit in a
+The code repositories an ingest is given are read once per change of their HEAD
+(ingest/code_history.py) into `code_history` and `code_scripts`, listed in `code_repos`; what was
+read stays when a later ingest does not name them (a warehouse never makes the tool read a path).
+Every code version (`code_versions`, one per fingerprint of the logs) is then matched against every
+commit: the commit's entry script for that kind of log must log the same argument names in the
+same order, and its logging templates must print each sample line. The matching commits go to
+`code_versions.commits`; the step sql/steps/70_code.sql keeps, for each log, those not after its
+first line. The logs are never parsed again for this: a new commit in a
 code repository only re-runs the matching.
 """
 from __future__ import annotations
@@ -61,18 +62,15 @@ def _store_repo(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
 
 
 def read_code_repos(con: duckdb.DuckDBPyConnection, given: list[Path]) -> list[str]:
-    """Bring code_history up to date with the given repositories and those already known; returns
-    warnings (a repository git cannot read)."""
+    """Bring code_history up to date with the given repositories (a known one is read again when
+    its HEAD moved); returns warnings (a repository git cannot read). Those known and not given
+    keep the commits read earlier: a path the file names is never read on its word."""
     known = dict(con.execute("select repo, head from code_repos").fetchall())
-    paths = list(dict.fromkeys([str(Path(p).resolve()) for p in given] + list(known)))
     warnings = []
-    for path in paths:
+    for path in dict.fromkeys(str(Path(p).resolve()) for p in given):
         head = repo_head(Path(path))
         if path in known and head is not None and head == known[path]:
             continue  # unchanged since it was read
-        if path in known and head is None and not Path(path).exists():
-            warnings.append(f"code repository {path} is gone: the commits read earlier are kept")
-            continue
         warning = _store_repo(con, path)
         if warning:
             warnings.append(warning)

@@ -13,8 +13,9 @@
                  files gone, load what the parsers read (warehouse/load.py)
       attribute  the provenance and site of those files (each root with its own sites file), and
                  of the replaced rows of other changed files, copied from the rows they replace;
-                 the commits of the code repositories (--code-repo, the sites files' [code] repos,
-                 those of earlier ingests) matched to every log's code fingerprint
+                 the commits of the code repositories (those read now: --code-repo, the sites
+                 files' [code] repos; and those earlier ingests read) matched to every log's code
+                 fingerprint
       derive     derived columns and tables (sql/steps/): of the files loaded, or of all of them
                  after a migration or when the provenance or the code repositories changed
       record     the roots, the tool and code keys, the ingests row; commit, the integrity
@@ -424,7 +425,8 @@ def ingest_paths(
     `wait`: seconds to wait for another ingest of `db` to finish (`inf`: no limit; None: stop at
     once), announced through `warn`. `rebuild`: a fresh warehouse from `roots` alone.
     `code_repos`: repositories of the benchmark's training and evaluation code (besides those of
-    the sites files' `[code] repos` and those earlier ingests were given), for `code_commits`.
+    the sites files' `[code] repos`) to read for `code_commits`; the commits earlier ingests read
+    stay, and count too.
     `after_commit(con, kept)`: once a new version is complete (its rows committed and checked,
     its fingerprints `kept`), before it replaces the warehouse, with the connection that wrote it
     (`nares ingest` computes the check headlines there instead of opening the file again).

@@ -72,8 +72,10 @@ class Recorded:
     file_ids: set[int] = field(default_factory=set)
     """file_id of every files row."""
     roots: dict[str, AttributionKey] = field(default_factory=dict)
-    code_repos: list[str] = field(default_factory=list)
-    """The code repositories earlier ingests were given (they are read again by every write)."""
+    code_repos: dict[str, str | None] = field(default_factory=dict)
+    """The code repositories earlier ingests were given, with their HEAD when last read. They are
+    read again only when an ingest names them again: the file may come from elsewhere, and a path it
+    names is never read on its word."""
     code_key: str | None = None
     """What code_versions was matched from: the code repositories and their HEADs."""
     version: int = 0
@@ -126,9 +128,9 @@ def recorded_in(con: duckdb.DuckDBPyConnection, shown_as: Path, found: list[Foun
                            "from files").fetchall()
         files = {r[0]: RecordedFile._make(r[1:]) for r in rows}
         to_read = {f.path for f in found}
-    code_repos, code_key = [], None
+    code_repos, code_key = {}, None
     if version >= 8:
-        code_repos = [r[0] for r in con.execute("select repo from code_repos order by repo").fetchall()]
+        code_repos = dict(con.execute("select repo, head from code_repos order by repo").fetchall())
         code_key = _meta_value(con, "code_key")
     views = differing_views(con) + stale_tool_views(con)
     file_ids = {r[0] for r in con.execute("select file_id from files").fetchall()}
@@ -221,9 +223,9 @@ class Plan:
     """file_id of the files to read, under roots that are not stale, whose files row (same root)
     this ingest replaces: their provenance and site are copied over from the row it replaces."""
     code_repos: list[str] = field(default_factory=list)
-    """Code repositories to read: those given now, then those earlier ingests were given."""
+    """Code repositories to read: those given now (--code-repo, the sites files' [code] repos)."""
     code_key: str | None = None
-    """The code repositories and their HEADs now (`code_key`), recorded in meta by the write."""
+    """The code repositories and their HEADs (`code_key`), recorded in meta by the write."""
     code_changed: bool = False
     """The code repositories, or one's HEAD, differ from those code_versions was matched from."""
     kinds_current: bool = False
@@ -237,23 +239,25 @@ class Plan:
                     or self.code_changed)
 
 
-def code_key(repos: list[str]) -> str | None:
-    """What code_versions is matched from: each code repository and its HEAD (None: no repository)."""
-    if not repos:
+def code_key(given: list[str], recorded: dict[str, str | None]) -> str | None:
+    """What code_versions is matched from: each code repository and its HEAD (None: no repository):
+    the HEAD now of those given, the HEAD when last read of the others the warehouse holds."""
+    heads = {**recorded, **{repo: repo_head(Path(repo)) for repo in given}}
+    if not heads:
         return None
     digest = hashlib.sha256()
-    for repo in sorted(repos):
-        digest.update(f"{repo}={repo_head(Path(repo))}\n".encode())
+    for repo, head in sorted(heads.items()):
+        digest.update(f"{repo}={head}\n".encode())
     return digest.hexdigest()
 
 
 def make_plan(recorded: Recorded, found: list[FoundFile], roots: list[str],
               attribution: dict[str, AttributionKey], code_repos: list[str] | None = None) -> Plan:
     """Compare the files found under `roots` (and what their sites are decided from, and the code
-    repositories given now and remembered) with what the warehouse recorded. A file read by another
+    repositories given now) with what the warehouse recorded. A file read by another
     version of its parser (ingest/kinds.py LogKind.version) is read again even when unchanged."""
-    repos = list(dict.fromkeys([*(code_repos or []), *recorded.code_repos]))
-    key = code_key(repos)
+    repos = list(dict.fromkeys(code_repos or []))
+    key = code_key(repos, recorded.code_repos)
     # loops over every file found run in C (map, compress): a plan is made before every ingest,
     # most often of tens of thousands of unchanged files
     paths = list(map(attrgetter("path"), found))
