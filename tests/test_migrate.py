@@ -244,6 +244,38 @@ def test_a_version_the_tool_cannot_trust_is_refused_with_one_line(tmp_path, stat
     assert db.read_bytes() == before
 
 
+@pytest.mark.parametrize("statements, held", [
+    ("create table t (a integer); insert into t values (1)", "table t"),
+    ("create schema s; create view s.v as select 1 as x", "view s.v"),
+    ("create table runs (a integer)", "table runs"),  # a name of the tool's, not its table
+])
+def test_a_duckdb_file_of_something_else_is_refused_with_one_line_and_left_as_it_was(tmp_path, statements, held):
+    """A database of another project given as --db: no command adds the tool's tables to it."""
+    db = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(statements)
+    con.close()
+    before = db.read_bytes()
+    message = f"is a DuckDB file but not a warehouse of this tool: no schema version in it, and it holds {held}"
+    for command in (["sql", "select 1"], ["check"], ["report", "--out", str(tmp_path / "r")], ["ingest", str(SAMPLES)],
+                    ["export", "release", str(tmp_path / "r.jsonl")]):
+        result = CliRunner().invoke(app, [*command, "--db", str(db)])
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output.count("\n") == 1 and message in result.output, (command, result.output)
+    assert db.read_bytes() == before
+    verify = CliRunner().invoke(app, ["verify", "--db", str(db)])
+    assert verify.exit_code == 1 and message in verify.output.splitlines()[0]
+    assert "is missing or not as the tool defines it" not in verify.output  # no view check on no warehouse
+    if "create schema" in statements:
+        assert "schema s is not the tool's (it creates no schemas)" in verify.output.splitlines()
+
+
+def test_an_empty_duckdb_file_is_a_new_warehouse(tmp_path):
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    assert ingest_paths(db, [SAMPLES], workers=1).runs > 0
+
+
 def test_a_failing_migration_leaves_the_file_at_its_version(tmp_path, monkeypatch):
     db = tmp_path / "w.duckdb"
     broken = tmp_path / "migrations"

@@ -31,7 +31,7 @@ class CatalogObject:
 
     @property
     def qualified(self) -> str:
-        return self.name if self.schema == "main" else f"{self.schema}.{self.name}"
+        return self.name if self.schema == "main" or self.kind == "schema" else f"{self.schema}.{self.name}"
 
 
 def file_macros(con: duckdb.DuckDBPyConnection) -> list[CatalogObject]:

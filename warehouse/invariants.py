@@ -138,9 +138,10 @@ def id_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     return wrong[:SHOWN] + ([f"... and {len(wrong) - SHOWN} more files rows with a wrong file_id"] if len(wrong) > SHOWN else [])
 
 
-def warehouse_problems(con: duckdb.DuckDBPyConnection, db: Path) -> list[str]:
-    """Everything `verify` checks on an open file, one line per problem (none: all holds)."""
+def warehouse_problems(con: duckdb.DuckDBPyConnection, db: Path) -> tuple[bool, list[str]]:
+    """Everything `verify` checks on an open file, one line per problem (none: all holds), and
+    whether the file holds the tool's tables at all (its views can be checked then)."""
     version, lines = schema_problems(con, db)
     if version == 0 or any(line.startswith("table ") for line in lines):
-        return lines  # the invariant queries need the tool's tables
-    return lines + id_problems(con) + broken_invariants(con, version)
+        return False, lines  # the invariant queries need the tool's tables
+    return True, lines + id_problems(con) + broken_invariants(con, version)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import WarehouseError
-from warehouse.sqlfiles import SQL_DIR, read_sql
+from warehouse.sqlfiles import SQL_DIR, read_query, read_sql
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _NAME = re.compile(r"(\d{3})_[\w-]+\.sql")
@@ -68,13 +68,29 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def check_version(con: duckdb.DuckDBPyConnection, path: Path | str) -> int:
+    """The schema version of the open file at `path`; one line for a file the tool must not read
+    or write: a newer schema, or a DuckDB file holding tables or views but no schema version (a
+    database of something else, given as --db by mistake: the tool would add its tables to it)."""
     version = schema_version(con)
+    if version == 0 and (held := _held_objects(con)):
+        raise WarehouseError(
+            f"{path} is a DuckDB file but not a warehouse of this tool: no schema version in it, and it holds {held}. "
+            "Give --db a warehouse, or a path where there is no file yet to ingest into "
+            "(`nares ingest --rebuild` replaces a damaged warehouse)"
+        )
     if version > latest_version():
         raise WarehouseError(
             f"{path} has schema version {version}, newer than this tool knows ({latest_version()}); "
             "upgrade the tool instead of writing to it"
         )
     return version
+
+
+def _held_objects(con: duckdb.DuckDBPyConnection) -> str:
+    """The tables and views a file holds, in a few words ('' for none: a new, empty file)."""
+    names = [f"{kind} {name if schema == 'main' else f'{schema}.{name}'}"
+             for kind, schema, name in con.execute(read_query("catalog/held_objects")).fetchall()]
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> list[str]:

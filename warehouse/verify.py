@@ -46,9 +46,9 @@ def verify_warehouse(db: Path) -> Verification:
             # with code of the file standing in for DuckDB's functions or the tool's tables, no
             # query beyond the catalog runs: the other commands refuse such a file
             result.problems = [f"{problem}: the other commands refuse this file" for problem in foreign]
-            if not foreign:
-                result.problems += warehouse_problems(con, db)
-            if not foreign and not any(p.startswith("table ") or "holds no warehouse" in p for p in result.problems):
+            tables, problems = (False, []) if foreign else warehouse_problems(con, db)
+            result.problems += problems
+            if tables:
                 result.problems += [f"view {name} is missing or not as the tool defines it (sql/): "
                                     "`nares ingest` reinstalls it" for name in differing_views(con)]
                 result.problems += [f"view {name} belongs to an older version of the tool: `nares ingest` "
