@@ -80,6 +80,9 @@ def test_every_check_runs_on_an_empty_warehouse(tmp_path):
     assert [(r.name, r.findings, r.rows) for r in report.results] == [(r.name, 0, []) for r in report.results]
     assert all(r.headline for r in report.results)
     assert report.warnings == []
+    # a check that needs an input says that nothing was ingested, not that it may be a release file
+    cannot = [r.headline for r in report.results if r.headline.startswith("cannot run")]
+    assert cannot and all(h.endswith("(no runs or evaluations yet: no logs ingested)") for h in cannot), cannot
 
 
 def test_unknown_check_name_is_refused(tmp_path):
