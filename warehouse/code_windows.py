@@ -7,8 +7,8 @@ Every code version (`code_versions`, one per fingerprint of the logs) is then ma
 commit: the commit's entry script for that kind of log must log the same argument names in the
 same order, and its logging templates must print each sample line. The matching commits go to
 `code_versions.commits`; the step sql/steps/70_code.sql keeps, for each log, those not after its
-first line. The logs are never parsed again for this: a new commit in a
-code repository only re-runs the matching.
+first line. The logs are never parsed again for this: a new commit in a code repository only
+re-runs the matching.
 """
 from __future__ import annotations
 

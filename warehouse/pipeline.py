@@ -252,7 +252,7 @@ def plan(run: IngestRun) -> None:
         # only new paths to decide has its history read then. Run for nothing, it took ~1 s of a
         # core, which a re-ingest of a few changed logs shared with its plan
         version, roots = recorded_roots(con, run.target) if con is not None else (0, {})
-        _keep_sites_of_unread_files(run.inputs, con if version >= 10 else None, summary)  # roots.synthetic: 10
+        _keep_sites_where_the_sites_file_is_unreadable(run.inputs, con if version >= 10 else None, summary)  # roots.synthetic: 10
         stale = stale_roots(version, roots, run.inputs.attribution_keys())
         run.logs = run.resources.enter_context(started_logs({r: h for r, h in histories.items() if r in stale}))
         run.inputs.found = finding.result()
@@ -470,7 +470,8 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _keep_sites_of_unread_files(inputs: _Inputs, con: duckdb.DuckDBPyConnection | None, summary: IngestSummary) -> None:
+def _keep_sites_where_the_sites_file_is_unreadable(inputs: _Inputs, con: duckdb.DuckDBPyConnection | None,
+                                                   summary: IngestSummary) -> None:
     """A root whose sites file cannot be read or parsed keeps the sites it was attributed with
     (`kept_sites`; none on a first ingest or a rebuild), and the ingest says so in one line."""
     for root, source in inputs.sources.items():
