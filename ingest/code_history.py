@@ -18,10 +18,10 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.code_facts import ScriptFacts, script_facts
+from ingest.gitrun import run_git
 
 ENTRY_SCRIPTS = {"training": "main.py", "evaluation": "eval.py", "re-evaluation": "eval_test_loss.py",
                  "corruption": "eval_corruption_level.py", "corruption-all-levels": "eval_corruption.py"}
-GIT_TIMEOUT = 600
 _LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--no-renames", "--name-only",
         "--format=%x01%H%x1f%aI%x1f%an%x1f%ae%x1f%s"]
 
@@ -51,7 +51,7 @@ class CodeRepo:
 
 
 def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT)
+    return run_git(args, cwd, stdin)
 
 
 def _dates(text: str) -> tuple[datetime | None, datetime | None]:

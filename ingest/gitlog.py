@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
+from ingest.gitrun import GIT_TIMEOUT, run_git, start_git
 from ingest.text import is_valid, readable
 
 
@@ -47,13 +48,12 @@ class RepoHistory:
     warning: str | None = None
 
 
-GIT_TIMEOUT = 600
 _LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--name-status", "-M",
         "--format=%x01%H%x1f%an%x1f%ae%x1f%aI"]
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT)
+    return run_git(args, cwd)
 
 
 @dataclass
@@ -91,7 +91,7 @@ def start_log(root: Path) -> StartedLog | None:
     """Start the `git log` that `read_history` reads, for a repository found by `repo_root`."""
     stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     try:
-        process = subprocess.Popen(["git", *_LOG], cwd=root, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+        process = start_git(_LOG, root, stdout, stderr)
     except OSError:
         stdout.close()
         stderr.close()

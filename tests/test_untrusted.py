@@ -1,4 +1,5 @@
-"""A warehouse file from elsewhere can never make the tool run its SQL or read a local file.
+"""A warehouse file from elsewhere can never make the tool run its SQL or read a local file; a
+repository from elsewhere never makes it run a program (the end of this file).
 
 The hostile file is built here: a real warehouse of the sample logs, then, with file access on,
 a view `check_best_epoch` over `read_text` of a secret file, and (second variant) macros standing
@@ -225,3 +226,71 @@ def test_the_tool_opens_duckdb_only_through_connect():
                  if p != "warehouse/connect.py" and not re.search(r"enable_external_access['\"]?: False|config=config", call)]
     assert unguarded == []
     assert {p for p, _ in found} <= {"warehouse/connect.py", "warehouse/trust.py", "warehouse/viewfiles.py"}
+
+
+# --- a repository from elsewhere: its own .git/config -------------------------------------------
+
+def _hostile_repository(repo: Path, marker: Path) -> None:
+    """A repository whose last commit is signed and whose own config names programs for git to
+    run: on every `git log` (signature check), on reading the index, on a lazy fetch."""
+    import subprocess
+
+    from conftest import git
+
+    program = repo.parent / f"{repo.name}-program.sh"
+    program.write_text(f"#!/bin/sh\necho ran >> {marker}\nexit 1\n")
+    program.chmod(0o755)
+    tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
+    parent = git(repo, "rev-parse", "HEAD").strip()
+    signed = (f"tree {tree}\nparent {parent}\nauthor zaber <zaber@example.org> 1700000000 +0000\n"
+              "committer zaber <zaber@example.org> 1700000000 +0000\n"
+              "gpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nsigned\n")
+    commit = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], cwd=repo, input=signed.encode(),
+                            capture_output=True, check=True).stdout.decode().strip()
+    git(repo, "update-ref", "HEAD", commit)
+    for key, value in (("log.showSignature", "true"), ("gpg.program", str(program)), ("gpg.format", "openpgp"),
+                       ("core.fsmonitor", str(program)), ("core.sshCommand", str(program)),
+                       ("core.pager", str(program)), ("log.mailmap", "true")):
+        git(repo, "config", key, value)
+
+
+def test_a_repositorys_own_config_never_makes_the_ingest_run_a_program(tmp_path):
+    """Logs and code from elsewhere may come with their `.git/config` (a tarball of a clone)."""
+    import subprocess
+
+    from conftest import SAMPLES, git, query
+
+    marker = tmp_path / "ran.txt"
+    logs, code = tmp_path / "logs", tmp_path / "code"
+    logs.mkdir()
+    (logs / "arch_2.log").write_bytes((SAMPLES / "train" / "arch_2.log").read_bytes())
+    code.mkdir()
+    (code / "main.py").write_text("import logging\nlogging.info('x')\n")
+    for repo in (logs, code):
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", "first")
+        _hostile_repository(repo, marker)
+    # the planted program does run when git is started the plain way
+    subprocess.run(["git", "log"], cwd=logs, capture_output=True)
+    assert marker.exists()
+    marker.unlink()
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1, code_repos=[code])
+    assert not marker.exists()
+    assert query(db, "select added_author from files where kind = 'train'") == [("zaber",)]  # the history was read
+    assert query(db, "select n_commits from code_repos") == [(2,)]
+
+
+def test_the_tool_starts_git_only_through_gitrun():
+    """Every git the ingest starts goes through ingest/gitrun.py (the repository's config cannot
+    name programs for it); the demo generator runs git on the repositories it creates."""
+    found = []
+    for path in [ROOT / "cli.py", *sorted((ROOT / "warehouse").rglob("*.py")), *sorted((ROOT / "reports").rglob("*.py")),
+                 *sorted((ROOT / "ingest").rglob("*.py")), *sorted((ROOT / "application").rglob("*.py"))]:
+        for node in python_nodes(path):
+            if isinstance(node, ast.Call) and re.fullmatch(r"(subprocess\.(run|Popen|call|check_call|check_output)|"
+                                                           r"os\.(system|popen|exec\w*|spawn\w*))",
+                                                           ast.unparse(node.func)):
+                found.append(path.relative_to(ROOT).as_posix())
+    assert set(found) == {"ingest/gitrun.py"}
