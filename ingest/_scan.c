@@ -1199,27 +1199,34 @@ static int path_extend(Path *path, const char *part, size_t n)
 /* One file: an instance of `type` (a tuple type of 8 items: ingest/discover.py FoundFile) holding
  * (path, root, rel_path, name, size, mtime_ns, "", None); `rel_start` is where the path below the
  * root begins, `name_start` where the file's name does. */
+/* Why an entry that is neither a folder nor a regular file is not read (FoundFile.skip). */
+#define NOT_FOLLOWED "a symbolic link: not followed (it may point anywhere); ingest what it points to"
+#define NOT_A_FILE "not a regular file (a FIFO, socket or device): not read"
+enum { REGULAR = 0, LINK = 1, SPECIAL = 2 };
+
 static int add_file(PyObject *out, PyTypeObject *type, PyObject *root, const Path *path, size_t rel_start,
-                    size_t name_start, long long size, long long mtime_ns)
+                    size_t name_start, long long size, long long mtime_ns, int special)
 {
-    PyObject *items[8] = {
+    PyObject *items[9] = {
         PyUnicode_DecodeFSDefaultAndSize(path->bytes, (Py_ssize_t)path->length), Py_NewRef(root),
         PyUnicode_DecodeFSDefaultAndSize(path->bytes + rel_start, (Py_ssize_t)(path->length - rel_start)),
         PyUnicode_DecodeFSDefaultAndSize(path->bytes + name_start, (Py_ssize_t)(path->length - name_start)),
         PyLong_FromLongLong(size), PyLong_FromLongLong(mtime_ns), PyUnicode_FromStringAndSize("", 0),
-        Py_NewRef(Py_None)};
+        Py_NewRef(Py_None),
+        special == LINK ? PyUnicode_FromString(NOT_FOLLOWED)
+                        : special == SPECIAL ? PyUnicode_FromString(NOT_A_FILE) : Py_NewRef(Py_None)};
     PyObject *row = NULL;
     int complete = 1;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         complete = complete && items[i] != NULL;
     if (complete)
-        row = type->tp_alloc(type, 8);
+        row = type->tp_alloc(type, 9);
     if (row == NULL) {
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 9; i++)
             Py_XDECREF(items[i]);
         return -1;
     }
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         PyTuple_SET_ITEM(row, i, items[i]);
     int failed = PyList_Append(out, row);
     Py_DECREF(row);
@@ -1231,7 +1238,7 @@ static int add_file(PyObject *out, PyTypeObject *type, PyObject *root, const Pat
 typedef struct {
     const char *name;
     size_t name_at, length;
-    int is_folder;
+    int is_folder, special;
     long long size, mtime_ns;
 } Entry;
 
@@ -1259,9 +1266,10 @@ static int compare_entries(const void *x, const void *y)
     return c;
 }
 
-/* The entries of the folder at `path` (its files stat'ed; `.git` folders, links and other kinds left
- * out), sorted; called without the GIL (raw allocations only). Returns the count, -1 for no memory;
- * a folder that cannot be listed has none. `*names` holds the names, each ending in '\0'. */
+/* The entries of the folder at `path` (its files stat'ed; links and other kinds as they are, not
+ * followed: `special`; `.git` folders left out), sorted; called without the GIL (raw allocations
+ * only). Returns the count, -1 for no memory; a folder that cannot be listed has none. `*names` holds
+ * the names, each ending in '\0'. */
 static Py_ssize_t list_folder(const char *path, Entry **entries_out, char **names_out)
 {
     DIR *dir = opendir(path);
@@ -1279,21 +1287,17 @@ static Py_ssize_t list_folder(const char *path, Entry **entries_out, char **name
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
             continue;
         struct stat st;
-        int have_stat = 0;
-        int is_folder = entry->d_type == DT_DIR, is_file = entry->d_type == DT_REG;
-        if (entry->d_type == DT_UNKNOWN) {
-            if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-                continue;
-            have_stat = 1;
-            is_folder = S_ISDIR(st.st_mode);
-            is_file = S_ISREG(st.st_mode);
-        }
+        int is_folder = entry->d_type == DT_DIR;
         if (is_folder && strcmp(name, ".git") == 0)
             continue;
-        if (is_file && !have_stat && fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;
-        if (!is_folder && !(is_file && S_ISREG(st.st_mode)))
-            continue;
+        if (!is_folder && fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;  /* (gone since it was listed) */
+        if (entry->d_type == DT_UNKNOWN && S_ISDIR(st.st_mode)) {
+            is_folder = 1;
+            if (strcmp(name, ".git") == 0)
+                continue;
+        }
+        int special = is_folder || S_ISREG(st.st_mode) ? REGULAR : S_ISLNK(st.st_mode) ? LINK : SPECIAL;
         size_t length = strlen(name);
         if (n == room) {
             room = room ? room * 2 : 64;
@@ -1312,7 +1316,7 @@ static Py_ssize_t list_folder(const char *path, Entry **entries_out, char **name
         if (no_memory)
             break;
         memcpy(names + names_length, name, length + 1);
-        entries[n] = (Entry){NULL, names_length, length, is_folder, is_folder ? 0 : (long long)st.st_size,
+        entries[n] = (Entry){NULL, names_length, length, is_folder, special, is_folder ? 0 : (long long)st.st_size,
                              is_folder ? 0 : MTIME_NS(&st)};
         names_length += length + 1;
         n++;
@@ -1355,7 +1359,7 @@ static int walk_folder(PyObject *out, PyTypeObject *type, PyObject *root, Path *
                      walk_folder(out, type, root, path, rel_start) != 0;
         else
             failed = path_extend(path, e->name, e->length) != 0 ||
-                     add_file(out, type, root, path, rel_start, folder_length, e->size, e->mtime_ns) != 0;
+                     add_file(out, type, root, path, rel_start, folder_length, e->size, e->mtime_ns, e->special) != 0;
         path->length = folder_length;
         path->bytes[folder_length] = '\0';
     }
@@ -1464,9 +1468,10 @@ static PyMethodDef methods[] = {
      "column of packed epoch rows as the buffers of an Arrow array (validity None: no nulls); as_int32 narrows each\n"
      "value (0 under a null) and raises OverflowError for one too wide."},
     {"walk_files", walk_files, METH_VARARGS,
-     "walk_files(root: str, row: type) -> [row(path, root, rel_path, name, size, mtime_ns, '', None)]: the regular\n"
-     "files below the folder root in the order of their paths' bytes (symbolic links not followed, .git folders not\n"
-     "entered, what cannot be listed passed over); row is a tuple type of 8 items (ingest/discover.py FoundFile)."},
+     "walk_files(root: str, row: type) -> [row(path, root, rel_path, name, size, mtime_ns, '', None, skip)]: the\n"
+     "files below the folder root in the order of their paths' bytes (.git folders not entered, what cannot be listed\n"
+     "passed over); a symbolic link or a FIFO, socket or device is listed as it is, not followed or read, with skip\n"
+     "saying why (None for a regular file); row is a tuple type of 9 items (ingest/discover.py FoundFile)."},
     {NULL, NULL, 0, NULL},
 };
 

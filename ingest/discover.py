@@ -32,6 +32,7 @@ class FoundFile(NamedTuple):
     mtime_ns: int
     os_path: str = ""  # the path to open, when `path` had to be escaped
     note: str | None = None  # what the files row should say about the path itself
+    skip: str | None = None  # why it is not read: a symbolic link (not followed), a FIFO, socket or device
 
     @property
     def open_path(self) -> str:
@@ -45,10 +46,12 @@ class FoundFile(NamedTuple):
 
 
 def discover(roots: list[Path]) -> list[FoundFile]:
-    """All regular files under the roots (a root may also be a single file), sorted by path; a file
-    under two roots given is the first root's.
+    """All files under the roots (a root may also be a single file), sorted by path; a file under
+    two roots given is the first root's.
 
-    Symbolic links are not followed. Only names and `stat` results are gathered, by the compiled
+    Symbolic links are not followed: a link is listed as it is, with `skip` saying why it is not
+    read (it may point anywhere, e.g. a folder from elsewhere linking to a local file), and so are
+    FIFOs, sockets and devices. Only names and `stat` results are gathered, by the compiled
     walk (ingest/_scan.c `walk_files`), which makes the FoundFile tuples itself, in the order of
     their paths' bytes: a re-ingest of tens of thousands of unchanged files finds them in a
     fraction of a second, and sorting them by path (the order of their text) is one pass.

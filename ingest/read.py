@@ -356,7 +356,9 @@ def _read_one(batch: Batch, found: FoundFile, known: str | None, clock: FileCloc
         "parser_version": parser_version(found.kind.kind),
     }
     batch.files.append(row)
-    if found.kind.kind in PARSED_KINDS:
+    if found.skip:
+        row["message"] = found.skip
+    elif found.kind.kind in PARSED_KINDS:
         mark = batch.mark()
         try:
             clock.arm()

@@ -12,11 +12,15 @@ import pytest
 from ingest._scan import walk_files
 from ingest.discover import NOT_UTF8, FoundFile, discover
 
+LINK = "a symbolic link: not followed (it may point anywhere); ingest what it points to"
+SPECIAL = "not a regular file (a FIFO, socket or device): not read"
+
 
 def python_walk(folder: str, root: str, prefix: str = "") -> list[tuple]:
-    """The rules in plain Python: regular files below `folder` as (path, root, rel_path, name, size,
-    mtime_ns); symbolic links not followed, `.git` folders not entered, what cannot be listed or
-    stat'ed passed over."""
+    """The rules in plain Python: the files below `folder` as (path, root, rel_path, name, size,
+    mtime_ns, skip); symbolic links listed as they are, not followed, and so are FIFOs (skip says
+    why they are not read; None for a regular file); `.git` folders not entered; what cannot be
+    listed or stat'ed passed over."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -26,12 +30,13 @@ def python_walk(folder: str, root: str, prefix: str = "") -> list[tuple]:
         if entry.is_dir(follow_symlinks=False):
             if entry.name != ".git":
                 rows += python_walk(entry.path, root, f"{prefix}{entry.name}/")
-        elif entry.is_file(follow_symlinks=False):
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            rows.append((entry.path, root, prefix + entry.name, entry.name, st.st_size, st.st_mtime_ns))
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        skip = None if entry.is_file(follow_symlinks=False) else LINK if entry.is_symlink() else SPECIAL
+        rows.append((entry.path, root, prefix + entry.name, entry.name, st.st_size, st.st_mtime_ns, skip))
     return sorted(rows)
 
 
@@ -65,9 +70,9 @@ def walked(root: str) -> list[tuple]:
     """The compiled walk's rows as the plain-Python walk gives them, and in the order of their
     paths' bytes (FoundFile tuples, their last two items as for a path that is text)."""
     found = walk_files(root, FoundFile)
-    assert all(type(f) is FoundFile and f[6:] == ("", None) for f in found)
+    assert all(type(f) is FoundFile and f[6:8] == ("", None) for f in found)
     assert [os.fsencode(f.path) for f in found] == sorted(os.fsencode(f.path) for f in found)
-    return sorted(tuple(f[:6]) for f in found)
+    return sorted((*f[:6], f.skip) for f in found)
 
 
 def test_the_compiled_walk_lists_what_the_python_walk_lists(tmp_path):
@@ -77,7 +82,9 @@ def test_the_compiled_walk_lists_what_the_python_walk_lists(tmp_path):
     assert rows == python_walk(root, root)
     names = {row[2] for row in rows}
     assert "msu/arch_1.log" in names and "msu/.git" in names and ".git/objects/arch_1.log" not in names
-    assert not {"a fifo", "link to file", "dangling"} & names and not any(n.startswith("link to folder") for n in names)
+    skipped = {row[2]: row[6] for row in rows if row[6] is not None}
+    assert skipped == {"a fifo": SPECIAL, "link to file": LINK, "link to folder": LINK, "dangling": LINK, "msu/loop": LINK}
+    assert not any(n.startswith("link to folder/") for n in names)  # not followed
     assert ("msu/arch_1.log", 10, 1_700_000_000_123_456_789) in {(r[2], r[4], r[5]) for r in rows}
     assert os.fsdecode(b"d\xfe/arch_3\xff.log") in names  # undecodable bytes as os.fsdecode gives them
 

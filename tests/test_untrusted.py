@@ -294,3 +294,33 @@ def test_the_tool_starts_git_only_through_gitrun():
                                                            ast.unparse(node.func)):
                 found.append(path.relative_to(ROOT).as_posix())
     assert set(found) == {"ingest/gitrun.py"}
+
+
+def test_a_link_in_a_folder_from_elsewhere_is_a_skipped_row_and_never_read(tmp_path):
+    """A folder from elsewhere may hold a link named like a log that points at a local file."""
+    import os
+
+    from conftest import query
+
+    secret = _secret_file(tmp_path)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "arch_5.log").symlink_to(secret)
+    (logs / "arch_5_eval_Linf_Base.log").symlink_to(tmp_path)  # a link to a folder
+    os.mkfifo(logs / "arch_6.log")  # a reader would wait on it forever
+    db = tmp_path / "wh.duckdb"
+    summary = ingest_paths(db, [logs], workers=1)
+    assert (summary.seen, summary.skipped, summary.runs) == (3, 3, 0)
+    link = "a symbolic link: not followed (it may point anywhere); ingest what it points to"
+    rows = query(db, "select rel_path, kind, status, sha256, message from files order by rel_path")
+    assert rows == [
+        ("arch_5.log", "train", "skipped", None, link),
+        ("arch_5_eval_Linf_Base.log", "eval", "skipped", None, link),
+        ("arch_6.log", "train", "skipped", None, "not a regular file (a FIFO, socket or device): not read"),
+    ]
+    con = connect(db, read_only=True)
+    try:
+        assert not any(SECRET in str(row) for table in ("files", "runs", "evals", "meta")
+                       for row in con.execute(f"select * from {table}").fetchall())
+    finally:
+        con.close()
