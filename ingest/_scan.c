@@ -1196,14 +1196,15 @@ static int path_extend(Path *path, const char *part, size_t n)
     return 0;
 }
 
-/* One file: an instance of `type` (a tuple type of 8 items: ingest/discover.py FoundFile) holding
- * (path, root, rel_path, name, size, mtime_ns, "", None); `rel_start` is where the path below the
- * root begins, `name_start` where the file's name does. */
 /* Why an entry that is neither a folder nor a regular file is not read (FoundFile.skip). */
 #define NOT_FOLLOWED "a symbolic link: not followed (it may point anywhere); ingest what it points to"
 #define NOT_A_FILE "not a regular file (a FIFO, socket or device): not read"
 enum { REGULAR = 0, LINK = 1, SPECIAL = 2 };
 
+/* One file: an instance of `type` (a tuple type of 9 items: ingest/discover.py FoundFile) holding
+ * (path, root, rel_path, name, size, mtime_ns, "", None, skip), skip None for a REGULAR file, else
+ * why it is not read; `rel_start` is where the path below the root begins, `name_start` where the
+ * file's name does. */
 static int add_file(PyObject *out, PyTypeObject *type, PyObject *root, const Path *path, size_t rel_start,
                     size_t name_start, long long size, long long mtime_ns, int special)
 {
