@@ -1,9 +1,10 @@
 """Command line of the RobustNASBench log warehouse.
 
 Only the wiring of Typer to the application layer: each command passes its options to its function
-in application/commands.py and prints the lines it returns. A UserError (ingest/errors.py) or SIGTERM
-during a write ends any command with one line on stderr and a non-zero exit, printed in one place
-(`Commands.invoke`, which `main` and Typer's test runner both go through).
+in application/commands.py and prints the lines it returns. A UserError (ingest/errors.py), SIGTERM
+during a write or a file the command cannot read or write ends any command with one line on stderr
+and a non-zero exit, printed in one place (`Commands.invoke`, which `main` and Typer's test runner
+both go through).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Commands(TyperGroup):
     """The command group, catching what ends a command with one line: the one place that does."""
 
     def invoke(self, ctx):
-        from application.errors import STOPPED, Terminated, UserError
+        from application.errors import STOPPED, Terminated, UserError, file_error
 
         try:
             return super().invoke(ctx)
@@ -27,6 +28,8 @@ class Commands(TyperGroup):
             _fail(exc)
         except Terminated:
             _fail(STOPPED)
+        except OSError as exc:  # an output path that is a folder, a missing or read-only folder, ...
+            _fail(file_error(exc))
 
 
 app = typer.Typer(

@@ -190,12 +190,17 @@ def report(db: Path | None, out: Path, formats: str, arch: list[int] | None, sho
         progress = ReportProgress()
     try:
         chosen = parse_formats(formats)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{out} exists and is not a folder: choose another folder for the report (--out)")
         if not path.exists():
             say(demo_warehouse(path))
         with open_warehouse(path) as wh:
             result = wh.report(out, chosen, arch=arch or None, progress=progress)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # the report folder cannot be made or written: read-only, full, ...
+        where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(out) else ""
+        raise UserError(f"cannot write the report into {out}: {where}{exc.strerror or exc}") from None
     return Output().out(result.line())
 
 

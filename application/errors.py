@@ -1,6 +1,7 @@
 """What ends a command with one line instead of a traceback: a UserError (ingest/errors.py, its
-message and exit code) or SIGTERM during a write (warehouse/swap.py `Terminated`: the write
-unwound and left the old file). cli.py catches both in one place."""
+message and exit code), SIGTERM during a write (warehouse/swap.py `Terminated`: the write
+unwound and left the old file), or a file it could not read or write (an OSError that reached the
+command: `file_error`). cli.py catches them in one place."""
 from __future__ import annotations
 
 from ingest.errors import UserError
@@ -9,4 +10,13 @@ from warehouse.swap import Terminated
 STOPPED = UserError("stopped by SIGTERM; the warehouse is unchanged", exit_code=143)
 """What a command stopped by SIGTERM says (an ingest says more: application/commands.py `ingest`)."""
 
-__all__ = ["UserError", "Terminated", "STOPPED"]
+
+
+def file_error(exc: OSError) -> UserError:
+    """The line of a file a command could not read or write (a folder where a file was named, a
+    missing or read-only folder, a full disk): `path: reason`, as other command-line tools say it."""
+    where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    return UserError(f"{where}: {exc.strerror or exc}" if where else f"{exc.strerror or exc}")
+
+
+__all__ = ["UserError", "Terminated", "STOPPED", "file_error"]

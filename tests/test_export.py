@@ -287,3 +287,22 @@ def test_write_arch_list_text_is_the_flagged_ids_one_per_line(demo_db, tmp_path)
     text, n = write_arch_list(demo_db, "best_epoch", tmp_path / "ids.txt", site="MSU")
     ids = flagged_arch_ids(demo_db, "best_epoch", "MSU")
     assert n == len(ids) > 0 and text == "".join(f"{i}\n" for i in ids) == (tmp_path / "ids.txt").read_text()
+
+
+@pytest.mark.parametrize("command, said", [
+    (["report", "--out", "{file}"], "{file} exists and is not a folder: choose another folder for the report (--out)"),
+    (["report", "--out", "{file}/inside"], "cannot write the report into {file}/inside: Not a directory"),
+    (["export", "release", "{folder}"], "{folder} is a folder: name the release file to write"),
+    (["export", "arch-list", "--check", "eval_code", "--out", "{folder}"], "{folder}: Is a directory"),
+    (["export", "arch-list", "--check", "eval_code", "--out", "{missing}/ids.txt"],
+     "{missing}/ids.txt: No such file or directory"),
+])
+def test_an_output_path_the_command_cannot_write_is_one_line(samples_warehouse, tmp_path, command, said):
+    paths = {"file": tmp_path / "a-file", "folder": tmp_path / "a-folder", "missing": tmp_path / "missing"}
+    paths["file"].write_text("mine\n")
+    paths["folder"].mkdir()
+    args = [part.format(**paths) for part in command]
+    result = CliRunner().invoke(app, [*args, "--db", str(samples_warehouse)])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith(f"error: {said.format(**paths)}"), result.output
+    assert paths["file"].read_text() == "mine\n" and sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder"]

@@ -258,6 +258,8 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
     out = Path(out)
     if not out.parent.is_dir():
         raise WarehouseError(f"folder {out.parent} does not exist")
+    if out.is_dir():
+        raise WarehouseError(f"{out} is a folder: name the release file to write (e.g. {out / 'cifar10.jsonl'})")
     con = open_for_reading(db)
     try:
         records, excluded, stable_is_natural, re_evaluated = release_records(con, exclude_checks or [])
@@ -266,8 +268,12 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
     finally:
         con.close()
     tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w") as handle:
-        for record in records:
-            handle.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
-    tmp.replace(out)
+    try:
+        with open(tmp, "w") as handle:
+            for record in records:
+                handle.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+        tmp.replace(out)
+    except BaseException:  # a full disk, an interrupt: no half-written file is left beside `out`
+        tmp.unlink(missing_ok=True)
+        raise
     return ReleaseExport(out, len(records), excluded, stable_is_natural, re_evaluated)
