@@ -400,6 +400,11 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and result.output.count("\n") == 1 and result.output.startswith("error: no such file")
     result = runner.invoke(app, ["sql", "select 1", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 1 and "no warehouse at" in result.output
+    os.mkfifo(tmp_path / "a-fifo")  # given as a folder of logs: neither a folder nor a file
+    result = runner.invoke(app, ["ingest", str(tmp_path / "a-fifo"), "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 1 and result.output == (
+        f"error: {tmp_path / 'a-fifo'}: not a folder or a file (a FIFO, socket or device): give log folders or log files\n")
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_rows_of_different_kinds_keep_all_their_columns(tmp_path, db_path):

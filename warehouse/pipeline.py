@@ -171,6 +171,10 @@ def _existing_roots(roots: list[Path]) -> list[Path]:
     missing = [str(r) for r in roots if not Path(r).exists()]
     if missing:
         raise WarehouseError(f"no such file or directory: {', '.join(readable(m) for m in missing)}")
+    odd = [str(r) for r in roots if not (Path(r).is_dir() or Path(r).is_file())]
+    if odd:
+        raise WarehouseError(f"{', '.join(readable(o) for o in odd)}: not a folder or a file (a FIFO, socket or device): "
+                             "give log folders or log files")
     return [Path(r).resolve() for r in roots]
 
 
