@@ -480,6 +480,11 @@ def test_a_sites_file_that_goes_bad_keeps_the_sites_it_gave_until_it_is_fixed(in
     assert after["msu/arch_9.log"][:2] == ("MSU", "path")
     assert _roots_row(db)[:2] == good_row[:2] and "must be a list of strings" in _roots_row(db)[2]
     assert query(db, "select count(*) from sites where source = ?", [good_row[0]]) == [(2,)]
+    from warehouse.checks import check_warehouse
+
+    said = [w for w in check_warehouse(db, ["best_epoch"]).warnings if "sites file" in w]
+    assert len(said) == 1 and said[0].startswith(f"the sites of the files under {repo.resolve()} were decided without")
+    assert said[0].endswith("sites.MSU.authors must be a list of strings")
     # nothing changed: nothing written, the same line again
     again = ingest_paths(db, [repo], workers=1)
     assert not again.wrote and [w for w in again.warnings if "sites.toml" in w] == warning
@@ -752,6 +757,10 @@ def test_missing_git_object_warns_instead_of_silently_using_globs(repo, db_path)
     assert query(db_path, "select site from runs where arch_id = 7") == [("MSU",)]  # the globs still apply
     recorded = query(db_path, "select git_problem from roots")
     assert recorded[0][0].startswith(f"git log failed in {repo.resolve()}")
+    from warehouse.checks import check_warehouse
+
+    warnings = check_warehouse(db_path, ["best_epoch"]).warnings
+    assert f"were decided without their git history: {recorded[0][0]}" in " ".join(warnings)
     # a changed log keeps its row's provenance: this ingest reads no history, and keeps the record
     write(repo, "msu/arch_7.log", train_log(7) + "\n")
     again = ingest_paths(db_path, [repo], workers=1)
