@@ -483,7 +483,7 @@ def test_a_sites_file_that_goes_bad_keeps_the_sites_it_gave_until_it_is_fixed(in
     from warehouse.checks import check_warehouse
 
     said = [w for w in check_warehouse(db, ["best_epoch"]).warnings if "sites file" in w]
-    assert len(said) == 1 and said[0].startswith(f"the sites of the files under {repo.resolve()} were decided without")
+    assert len(said) == 1 and said[0].startswith(f"{repo.resolve()}: its sites file could not be used at its last ingest: ")
     assert said[0].endswith("sites.MSU.authors must be a list of strings")
     # nothing changed: nothing written, the same line again
     again = ingest_paths(db, [repo], workers=1)
@@ -760,7 +760,7 @@ def test_missing_git_object_warns_instead_of_silently_using_globs(repo, db_path)
     from warehouse.checks import check_warehouse
 
     warnings = check_warehouse(db_path, ["best_epoch"]).warnings
-    assert f"were decided without their git history: {recorded[0][0]}" in " ".join(warnings)
+    assert f"{repo.resolve()}: its git history could not be read at its last ingest: {recorded[0][0]}" in warnings
     # a changed log keeps its row's provenance: this ingest reads no history, and keeps the record
     write(repo, "msu/arch_7.log", train_log(7) + "\n")
     again = ingest_paths(db_path, [repo], workers=1)

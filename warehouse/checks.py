@@ -212,13 +212,13 @@ def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, d
 
 def root_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What kept the sites file or the git history of a folder in the warehouse from being used at
-    its last ingest (roots.sites_problem, roots.git_problem): the sites of its files are decided
-    without it, which the checks by site should say."""
+    its last ingest (roots.sites_problem, roots.git_problem): the checks by site rest on the sites
+    decided then, so they say it."""
     rows = con.execute("select root, sites_problem, git_problem from roots where (sites_problem is not null "
                        "or git_problem is not null) and root in (select root from files) order by root").fetchall()
     return [line for root, sites, git in rows for line in (
-        f"the sites of the files under {root} were decided without their sites file: {sites}" if sites else None,
-        f"the sites of the files under {root} were decided without their git history: {git}" if git else None) if line]
+        f"{root}: its sites file could not be used at its last ingest: {sites}" if sites else None,
+        f"{root}: its git history could not be read at its last ingest: {git}" if git else None) if line]
 
 
 def holds_demo_data(con: duckdb.DuckDBPyConnection) -> bool:
