@@ -310,7 +310,8 @@ def test_a_link_in_a_folder_from_elsewhere_is_a_skipped_row_and_never_read(tmp_p
     os.mkfifo(logs / "arch_6.log")  # a reader would wait on it forever
     db = tmp_path / "wh.duckdb"
     summary = ingest_paths(db, [logs], workers=1)
-    assert (summary.seen, summary.skipped, summary.runs) == (3, 3, 0)
+    assert (summary.seen, summary.skipped, summary.runs, summary.not_read) == (3, 3, 0, 3)
+    assert "; 3 links or FIFOs not read (files.message);" in summary.line()
     link = "a symbolic link: not followed (it may point anywhere); ingest what it points to"
     rows = query(db, "select rel_path, kind, status, sha256, message from files order by rel_path")
     assert rows == [

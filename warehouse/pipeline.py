@@ -41,6 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -98,6 +99,8 @@ class IngestSummary:
     epochs: int = 0
     evals: int = 0
     unknown_site: int = 0
+    not_read: int = 0
+    """Symbolic links and FIFOs, sockets or devices found under the folders: skipped rows, never read."""
     bytes_read: int = 0
     seconds: float = 0.0
     wrote: bool = False
@@ -108,6 +111,7 @@ class IngestSummary:
         rate = f", {mb / self.seconds:.0f} MB/s" if self.seconds > 0 and mb > 1 else ""
         removed = f" / removed {self.removed}" if self.removed else ""
         unknown = f"; {self.unknown_site} files of unknown site" if self.unknown_site else ""
+        unknown += f"; {self.not_read} links or FIFOs not read (files.message)" if self.not_read else ""
         return (
             f"files seen {self.seen} / loaded {self.loaded} / unchanged {self.unchanged} / "
             f"partial {self.partial} / skipped {self.skipped} / errors {self.errors}{removed}; "
@@ -261,6 +265,7 @@ def plan(run: IngestRun) -> None:
         run.logs = run.resources.enter_context(started_logs({r: h for r, h in histories.items() if r in stale}))
         run.inputs.found = finding.result()
         summary.seen = len(run.inputs.found)
+        summary.not_read = len(run.inputs.found) - list(map(attrgetter("skip"), run.inputs.found)).count(None)
         run.plan, recorded, run.params = _plan(con, current, run.target, run.inputs, summary, run.rebuild)
     if run.writes:
         summary.warn(_views_note(recorded))
