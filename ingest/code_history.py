@@ -50,10 +50,6 @@ class CodeRepo:
     warning: str | None = None
 
 
-def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return run_git(args, cwd, stdin)
-
-
 def _dates(text: str) -> tuple[datetime | None, datetime | None]:
     """(local wall-clock, UTC) of a git ISO date; (None, None) when git wrote something unreadable."""
     try:
@@ -88,7 +84,7 @@ def _blobs(root: Path, requests: list[str]) -> dict[str, bytes | None]:
     """`<sha>:<path>` -> content, through one `git cat-file --batch`."""
     if not requests:
         return {}
-    result = _git(["cat-file", "--batch"], root, ("\n".join(requests) + "\n").encode())
+    result = run_git(["cat-file", "--batch"], root, ("\n".join(requests) + "\n").encode())
     out: dict[str, bytes | None] = {}
     data, pos = result.stdout, 0
     for request in requests:
@@ -111,10 +107,10 @@ def read_code_repo(path: Path) -> CodeRepo:
     one with a warning when git cannot read it (not a repository, no commits, git missing)."""
     root = Path(path)
     try:
-        top = _git(["rev-parse", "--show-toplevel"], root)
-        if top.returncode != 0 and _git(["rev-parse", "--is-bare-repository"], root).stdout.strip() == b"true":
-            top = _git(["rev-parse", "--absolute-git-dir"], root)  # a bare repository (a mirror): no work tree
-        head = _git(["rev-parse", "--verify", "-q", "HEAD"], root)
+        top = run_git(["rev-parse", "--show-toplevel"], root)
+        if top.returncode != 0 and run_git(["rev-parse", "--is-bare-repository"], root).stdout.strip() == b"true":
+            top = run_git(["rev-parse", "--absolute-git-dir"], root)  # a bare repository (a mirror): no work tree
+        head = run_git(["rev-parse", "--verify", "-q", "HEAD"], root)
     except (FileNotFoundError, NotADirectoryError, subprocess.TimeoutExpired, OSError) as exc:
         return CodeRepo(str(path), None, [], {}, {}, f"code repository {path}: git cannot read it ({type(exc).__name__})")
     if top.returncode != 0 or head.returncode != 0:
@@ -122,7 +118,7 @@ def read_code_repo(path: Path) -> CodeRepo:
         reason = first[0] if first else "no commits"
         return CodeRepo(str(path), None, [], {}, {}, f"code repository {path}: {reason}")
     root = Path(top.stdout.decode(errors="replace").strip())
-    log = _git(_LOG, root)
+    log = run_git(_LOG, root)
     if log.returncode != 0:
         first = log.stderr.decode(errors="replace").strip().splitlines()
         reason = first[0] if first else "no message"
@@ -146,7 +142,7 @@ def read_code_repo(path: Path) -> CodeRepo:
 def repo_head(path: Path) -> str | None:
     """The HEAD commit of a code repository (None when git cannot tell): whether it must be read again."""
     try:
-        result = _git(["rev-parse", "--verify", "-q", "HEAD"], Path(path))
+        result = run_git(["rev-parse", "--verify", "-q", "HEAD"], Path(path))
     except (FileNotFoundError, NotADirectoryError, subprocess.TimeoutExpired, OSError):
         return None
     return result.stdout.decode().strip() or None if result.returncode == 0 else None

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.catalog import CatalogObject, file_tables, file_views
 from warehouse.errors import WarehouseError
-from warehouse.sqlfiles import SQL_DIR, read_query, read_sql
+from warehouse.sqlfiles import SQL_DIR, read_sql
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _NAME = re.compile(r"(\d{3})_[\w-]+\.sql")
@@ -88,8 +89,8 @@ def check_version(con: duckdb.DuckDBPyConnection, path: Path | str) -> int:
 
 def _held_objects(con: duckdb.DuckDBPyConnection) -> str:
     """The tables and views a file holds, in a few words ('' for none: a new, empty file)."""
-    names = [f"{kind} {name if schema == 'main' else f'{schema}.{name}'}"
-             for kind, schema, name in con.execute(read_query("catalog/held_objects")).fetchall()]
+    held = [("table", *t) for t in file_tables(con)] + [("view", *v) for v in sorted(file_views(con))]
+    names = [f"{kind} {CatalogObject(kind, schema, name).qualified}" for kind, schema, name in held]
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
