@@ -207,7 +207,7 @@ def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list
                 if site_runs else "")
         items.append(f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low archs of {b['n_archs']}, "
                      f"{b['sites']}, {b['mean_points_below']:.1f} points below their neighbours, trained "
-                     f"{b['trained']} on {', '.join(gpus)}{note}")
+                     f"{b['trained']} on {', '.join(gpus)}{note}; {b['chance_words']}")
     low_runs = low_runs_explained(data) if bands else []
     cause = next((r["explanation"] for r in low_runs if r["explanation"]), None)
     for i, b in enumerate(bands):
@@ -216,13 +216,16 @@ def bands_section(data: ReportData, figures: list[Figure], checks: dict) -> list
             items[i] += f"; {sum(r['matched'] for r in in_band)} of its {len(in_band)} low runs match `{cause}`"
     if items:
         blocks.append(Bullets(items))
-    banded = [r for r in low_runs if r["band_id"] is not None]
+    beyond = {b["band_id"] for b in bands if b["beyond_chance"]}
+    banded = [r for r in low_runs if r["band_id"] in beyond]
     matched = sum(r["matched"] for r in banded)
-    note = (f" Root cause: {matched} of the {len(banded)} low runs in bands match the strongest explanation of low "
-            f"accuracy, `{cause}`: the bands are the runs it explains, not archs that are hard to train."
+    note = (f" Root cause: {matched} of the {len(banded)} low runs in bands beyond chance match the strongest "
+            f"explanation of low accuracy, `{cause}`: the bands are the runs it explains, not archs that are hard to train."
             if cause and banded and 2 * matched >= len(banded) else "")
-    blocks.append(Verdict(bool(bands), f"{len(bands)} band{'s' if len(bands) != 1 else ''} of low archs.{note} "
-                          "(rule: supported when check_vertical_lines finds at least one band)."))
+    blocks.append(Verdict(bool(beyond), f"{len(bands)} band{'s' if len(bands) != 1 else ''} of low archs, {len(beyond)} "
+                          f"beyond chance.{note} (rule: supported when check_vertical_lines finds a band beyond chance: "
+                          "the same share of low archs lying at random forms at most vertical_lines.max_chance bands "
+                          "as large)."))
     return blocks
 
 

@@ -3,9 +3,10 @@
 Top, every finished run's best CW-40 validation accuracy by arch, coloured by site; middle, the
 same points coloured by the month the run started, which shows when the low bands were trained
 (the "vertical line" and the early-2023 runs); bottom, one zoomed panel per band. The bands are
-check_vertical_lines', shaded. Archs are placed at their arch id (a gap of ids without a finished
-run stays a gap), and a band is shaded at least a few pixels wide so that ten archs out of
-thousands remain visible; the zoomed panels show each band's archs one by one.
+check_vertical_lines', shaded red when beyond chance and grey when the same share of low archs
+lying at random forms bands as large (its beyond_chance). Archs are placed at their arch id (a gap
+of ids without a finished run stays a gap), and a band is shaded at least a few pixels wide so that
+ten archs out of thousands remain visible; the zoomed panels show each band's archs one by one.
 
 The overview panels' points carry no ARIA label each (`aria=False`): a screen reader gets the
 title, axes and legends, and a label for each ringed low run, instead of one for each of the
@@ -42,13 +43,26 @@ def _month_colour(months: list[str], legend: bool = True) -> alt.Color:
                      legend=alt.Legend(columns=1 if len(months) <= 14 else 2) if legend else None)
 
 
-def _band_shades(bands: list[dict], y_title: str, x: alt.X) -> alt.Chart:
-    return alt.Chart(inline(bands)).mark_rect(color="#e45756", opacity=0.16).encode(
-        x=x, x2=alt.X2("shade_to:Q"),
-        tooltip=[alt.Tooltip("band_id:N", title="band"), alt.Tooltip("arch_ids:N", title="archs"),
-                 alt.Tooltip("n_low:Q", title="low archs"), alt.Tooltip("sites:N"),
-                 alt.Tooltip("trained:N", title="trained")],
-    )
+BEYOND_CHANCE_SHADE = "#e45756"
+CHANCE_SHADE = "#9d9d9d"
+"""Shade of a band beyond chance (a finding) and of one as the same share of low archs at random forms."""
+
+
+def _band_shades(bands: list[dict], x: alt.X) -> list[alt.Chart]:
+    """The bands' shades, red beyond chance and grey as chance forms them (a layer each: a colour
+    encoding would share the panel's colour scale of sites or months)."""
+    shades = []
+    for beyond, colour in ((True, BEYOND_CHANCE_SHADE), (False, CHANCE_SHADE)):
+        chosen = [b for b in bands if bool(b["beyond_chance"]) == beyond]
+        if chosen:
+            shades.append(alt.Chart(inline(chosen)).mark_rect(color=colour, opacity=0.16).encode(
+                x=x, x2=alt.X2("shade_to:Q"),
+                tooltip=[alt.Tooltip("band_id:N", title="band"), alt.Tooltip("arch_ids:N", title="archs"),
+                         alt.Tooltip("n_low:Q", title="low archs"), alt.Tooltip("sites:N"),
+                         alt.Tooltip("trained:N", title="trained"),
+                         alt.Tooltip("chance:N", title="bands as large by chance")],
+            ))
+    return shades
 
 
 def _band_labels(bands: list[dict], x: alt.X) -> alt.Chart:
@@ -71,7 +85,7 @@ def _panel(rows: list[dict], bands: list[dict], colour: alt.Color, x_scale: alt.
     shade_x = alt.X("shade_from:Q", scale=x_scale)
     layers = [points, low]
     if bands:
-        layers = [_band_shades(bands, "", shade_x), _band_labels(bands, alt.X("label_at:Q", scale=x_scale)), *layers]
+        layers = [*_band_shades(bands, shade_x), _band_labels(bands, alt.X("label_at:Q", scale=x_scale)), *layers]
     return layer(*layers).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT, title=alt.TitleParams(heading, fontSize=13))
 
 
@@ -81,14 +95,16 @@ def _zoom(rows: list[dict], band: dict, colour: alt.Color, y_scale: alt.Scale) -
     near = [r for r in rows if lo <= r["arch_id"] <= hi]
     x = alt.X("arch_id:Q", title="arch id", scale=alt.Scale(domain=[lo, hi], nice=False),
               axis=alt.Axis(format="d", tickCount=4))
+    shade_colour = BEYOND_CHANCE_SHADE if band["beyond_chance"] else CHANCE_SHADE
     shade = alt.Chart(inline([{"from": band["first_arch_id"] - 0.5, "to": band["last_arch_id"] + 0.5}])).mark_rect(
-        color="#e45756", opacity=0.16).encode(x=alt.X("from:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), x2=alt.X2("to:Q"))
+        color=shade_colour, opacity=0.16).encode(x=alt.X("from:Q", scale=alt.Scale(domain=[lo, hi], nice=False)),
+                                                 x2=alt.X2("to:Q"))
     points = alt.Chart(inline(near)).mark_circle(size=40, opacity=0.85).encode(
         x=x, y=alt.Y("best_cw40_acc:Q", title="best CW-40 (%)", scale=y_scale), color=colour, tooltip=_tooltip())
     return layer(shade, points).properties(
         width=ZOOM_WIDTH, height=150,
         title=alt.TitleParams(f"band {band['band_id']}: archs {band['arch_ids']}", fontSize=12,
-                              subtitle=f"{band['sites']}, trained {band['trained']}"),
+                              subtitle=[f"{band['sites']}, trained {band['trained']}", band["chance_words"]]),
     )
 
 
@@ -113,7 +129,10 @@ def _bands(vlines: list[dict], rows: list[dict]) -> list[dict]:
             "arch_ids": f"{b['first_arch_id']}-{b['last_arch_id']}",
             "trained": f"{(b['trained_from'] or '')[:10]} to {(b['trained_to'] or '')[:10]}",
             "shade_from": lo - widen, "shade_to": hi + widen, "label_at": (lo + hi) / 2, "label": str(b["band_id"]),
-            "mean_points_below": b.get("mean_points_below"),
+            "mean_points_below": b.get("mean_points_below"), "beyond_chance": bool(b["beyond_chance"]),
+            "chance": f"{b['chance_bands']:.2g}",
+            "chance_words": ("beyond chance" if b["beyond_chance"] else "within chance")
+            + f": chance forms {b['chance_bands']:.2g} bands as large",
         })
     return out
 
@@ -124,16 +143,20 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str],
         r["month"] = (r["trained_month"] or "")[:7]
     months = sorted({r["month"] for r in rows})
     bands = _bands(vlines, rows)
-    band_lines = [f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low, {b['sites']}, trained {b['trained']}"
-                  for b in bands[:4]]
+    band_lines = [f"band {b['band_id']}: archs {b['arch_ids']}, {b['n_low']} low, {b['sites']}, trained {b['trained']}, "
+                  f"{b['chance_words']}" for b in bands[:4]]
     more = [f"... and {len(bands) - 4} more bands"] if len(bands) > 4 else []
-    heading = f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs"
+    beyond = sum(b["beyond_chance"] for b in bands)
+    heading = (f"Best CW-40 validation accuracy by arch id: {len(bands)} band{'s' if len(bands) != 1 else ''} of low archs"
+               + (f", {beyond} beyond chance" if bands else ""))
     subtitle = ["One point per finished run; ringed: low runs, " + low_text + ";",
-                "shaded: bands of consecutive archs with low runs.", *band_lines, *more]
+                "shaded: bands of consecutive archs with low runs; red: beyond chance, grey: within chance (chance being",
+                "as many low archs lying at random).", *band_lines, *more]
     return Figure(
         name="local_train_issue", section="bands",
         drawing=Drawing(arch_bands_chart, (rows, bands, sites, months, heading, subtitle)),
-        caption=(f"{len(bands)} band{'s' if len(bands) != 1 else ''} of consecutive archs far below their neighbours" +
+        caption=(f"{len(bands)} band{'s' if len(bands) != 1 else ''} of consecutive archs far below their neighbours, "
+                 f"{beyond} beyond chance" +
                  (": " + "; ".join(band_lines + more) if bands else "") + "."),
         rows={"runs": rows, "bands": bands},
         facts={"n_bands": len(bands), "bands": bands, "n_runs": len(rows), "n_low": sum(bool(r["is_low"]) for r in rows),

@@ -305,8 +305,11 @@ def test_report_opens_with_the_root_cause_and_checks_later_verdicts_against_it(r
     bad = reported["findings"]["bad_gpu"]
     assert f"{bad['site']} {bad['gpu']} flagged" in gpus
     assert "> **Not supported.**" in gpus and "the GPU is a confounder, not the cause" in gpus
+    # 10 of this small corpus's 56 archs are low: chance alone forms bands of 4 low archs as often as not
     bands = text.split("## 4. Bands of low archs")[1].split("## 5.")[0]
-    assert "match the strongest explanation of low accuracy, `precision_path = native_amp_unscaled`" in bands
+    assert "> **Not supported.** 2 bands of low archs, 0 beyond chance." in bands
+    bullets = [line for line in bands.splitlines() if line.startswith("- band ")]
+    assert len(bullets) == 2 and all("; within chance: chance forms 0.5 bands as large" in b for b in bullets)
 
 
 def test_root_cause_gives_the_accuracy_of_the_runs_its_explanation_matches(reported):
@@ -1059,5 +1062,54 @@ def test_the_bands_caption_counts_its_bands_in_words(n_bands, words):
 
     rows = [{"arch_id": a, "trained_month": "2023-03-01", "is_low": a in (11, 12, 31, 32)} for a in range(1, 41)]
     vlines = [{"band_id": i + 1, "first_arch_id": 11 + 20 * i, "last_arch_id": 12 + 20 * i, "n_low": 2, "n_archs": 2,
-               "sites": ["MSU"], "trained_from": "2023-03-01", "trained_to": "2023-03-02"} for i in range(n_bands)]
-    assert render_arch_bands(rows, vlines, ["MSU"]).caption.startswith(words)
+               "sites": ["MSU"], "trained_from": "2023-03-01", "trained_to": "2023-03-02", "chance_bands": 0.01 + i,
+               "beyond_chance": i == 0} for i in range(n_bands)]
+    assert render_arch_bands(rows, vlines, ["MSU"]).caption.startswith(f"{words} far below their neighbours, 1 beyond chance")
+
+
+def test_bands_are_shaded_red_beyond_chance_and_grey_within(demo_warehouse):
+    """Each band's shade and zoomed panel say whether it is beyond chance (check_vertical_lines
+    beyond_chance): the session's demo plants its bands beyond chance; set as the same bands with a
+    threshold no band meets, they are grey."""
+    from reports.arch_bands import BEYOND_CHANCE_SHADE, CHANCE_SHADE, render_arch_bands
+    from reports.data import ReportData
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(demo_warehouse.db)
+    try:
+        data = ReportData(con)
+        runs, vlines = data.rows("arch_accuracy"), [dict(b) for b in data.view("check_vertical_lines")]
+    finally:
+        con.close()
+    assert vlines and all(b["beyond_chance"] for b in vlines)
+    for beyond, shade in ((True, BEYOND_CHANCE_SHADE), (False, CHANCE_SHADE)):
+        for b in vlines:
+            b["beyond_chance"] = beyond
+        spec = json.dumps(render_arch_bands([dict(r) for r in runs], vlines, ["MSU", "SUSTech"]).unchecked_spec())
+        other = CHANCE_SHADE if beyond else BEYOND_CHANCE_SHADE
+        assert shade in spec and other not in spec
+        assert spec.count("beyond chance: chance forms" if beyond else "within chance: chance forms") >= len(vlines)
+
+
+def test_bands_beyond_chance_are_supported_and_set_against_the_root_cause(demo_warehouse):
+    """The bands section on the session's demo: its planted bands are beyond chance, so the
+    hypothesis is supported, and their low runs are those of the planted precision path."""
+    from reports import arch_bands
+    from reports.analysis import bands_section
+    from reports.data import ReportData
+    from reports.document import Verdict
+    from reports.figures import Context
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(demo_warehouse.db)
+    try:
+        data = ReportData(con)
+        figures = arch_bands.figures(data, Context.from_data(data))
+        blocks = bands_section(data, figures, {})
+        n_bands = con.execute("select count(*) from check_vertical_lines where beyond_chance").fetchone()[0]
+    finally:
+        con.close()
+    verdict = next(b for b in blocks if isinstance(b, Verdict))
+    assert n_bands >= 1 and verdict.supported is True
+    assert verdict.text.startswith(f"{n_bands} band{'s' if n_bands > 1 else ''} of low archs, {n_bands} beyond chance.")
+    assert "beyond chance match the strongest explanation of low accuracy, `precision_path = native_amp_unscaled`" in verdict.text

@@ -28,6 +28,7 @@
 --   robust_overfitting_min_gap: robust_overfitting.min_gap (CW-40 accuracy points)
 --   timeline_min_change: timeline.min_change (share of runs)
 --   timeline_min_runs: timeline.min_runs (runs)
+--   vertical_lines_max_chance: vertical_lines.max_chance (bands)
 --   vertical_lines_max_gap: vertical_lines.max_gap (architectures)
 --   vertical_lines_min_low: vertical_lines.min_low (architectures)
 
@@ -54,6 +55,7 @@ with final as (
         max(value) filter (where name = 'robust_overfitting.min_gap') as robust_overfitting_min_gap,
         max(value) filter (where name = 'timeline.min_change') as timeline_min_change,
         max(value) filter (where name = 'timeline.min_runs') as timeline_min_runs,
+        max(value) filter (where name = 'vertical_lines.max_chance') as vertical_lines_max_chance,
         max(value) filter (where name = 'vertical_lines.max_gap') as vertical_lines_max_gap,
         max(value) filter (where name = 'vertical_lines.min_low') as vertical_lines_min_low
     from check_params
