@@ -2,8 +2,8 @@
 
 It states the strongest explanations of `check_explain` in words, with their numbers, says which
 other attributes they absorb (the confounders: a GPU whose low runs all took the native-AMP path),
-and lists the months a site's share of low runs changed (`check_timeline`). Later sections check
-their own verdicts against it through `explanation_of` (reports/analysis.py).
+and lists the months a site's share of low runs changed beyond chance (`check_timeline`). Later
+sections check their own verdicts against it through `explanation_of` (reports/analysis.py).
 """
 from __future__ import annotations
 
@@ -157,15 +157,23 @@ def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
              for r in ranked[:SHOWN]],
             numeric={0, 3, 4}, summary=f"The {min(SHOWN, len(ranked))} strongest of {len(ranked)} explanations "
                                        "(matched: outcome runs + other runs)"))
-    if timeline:
-        blocks.append(Para("**When.** The months a site's share of low runs changed (`check_timeline`), with the "
-                           "training code versions it started or stopped using then:"))
+    changes = [t for t in timeline if t["beyond_chance"]]
+    by_chance = len(timeline) - len(changes)
+    chance_note = (f" ({by_chance} more change{'s' if by_chance > 1 else ''} of the share, within chance, left out)"
+                   if by_chance else "")
+    if changes:
+        blocks.append(Para("**When.** The months a site's share of low runs changed beyond chance (`check_timeline`), "
+                           f"with the training code versions it started or stopped using then{chance_note}:"))
         blocks.append(Bullets([
             f"{t['site']} {t['changed_at'][:7]}: low share {100 * t['low_share_before']:.0f}% -> "
-            f"{100 * t['low_share_after']:.0f}% ({t['runs_before']} -> {t['runs_after']} finished runs); native-AMP "
+            f"{100 * t['low_share_after']:.0f}% ({t['runs_before']} -> {t['runs_after']} finished runs; chance "
+            f"{t['chance']:.2g}); native-AMP "
             f"share {100 * (t['native_share_before'] or 0):.0f}% -> {100 * (t['native_share_after'] or 0):.0f}%"
             + (f"; code versions started {', '.join(t['code_versions_started'])}" if t["code_versions_started"] else "")
             + (f"; ended {', '.join(t['code_versions_ended'])}" if t["code_versions_ended"] else "")
-            for t in timeline]))
+            for t in changes]))
+    elif by_chance:
+        blocks.append(Para("**When.** No month changed a site's share of low runs beyond chance "
+                           f"(`check_timeline`){chance_note}."))
     blocks.append(root_cause_verdict(rows, {o["outcome"]: o["n_outliers"] for o in data.rows("outcome_runs")}))
     return blocks

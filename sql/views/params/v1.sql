@@ -26,6 +26,7 @@
 --   noise_equivalence_margin: noise.equivalence_margin (accuracy points)
 --   precision_path_min_scaled_grad_norm: precision_path.min_scaled_grad_norm (|gn| (gradient norm before clipping))
 --   robust_overfitting_min_gap: robust_overfitting.min_gap (CW-40 accuracy points)
+--   timeline_max_chance: timeline.max_chance (probability)
 --   timeline_min_change: timeline.min_change (share of runs)
 --   timeline_min_runs: timeline.min_runs (runs)
 --   vertical_lines_max_chance: vertical_lines.max_chance (bands)
@@ -53,6 +54,7 @@ with final as (
         max(value) filter (where name = 'noise.equivalence_margin') as noise_equivalence_margin,
         max(value) filter (where name = 'precision_path.min_scaled_grad_norm') as precision_path_min_scaled_grad_norm,
         max(value) filter (where name = 'robust_overfitting.min_gap') as robust_overfitting_min_gap,
+        max(value) filter (where name = 'timeline.max_chance') as timeline_max_chance,
         max(value) filter (where name = 'timeline.min_change') as timeline_min_change,
         max(value) filter (where name = 'timeline.min_runs') as timeline_min_runs,
         max(value) filter (where name = 'vertical_lines.max_chance') as vertical_lines_max_chance,
