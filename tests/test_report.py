@@ -1113,3 +1113,29 @@ def test_bands_beyond_chance_are_supported_and_set_against_the_root_cause(demo_w
     assert n_bands >= 1 and verdict.supported is True
     assert verdict.text.startswith(f"{n_bands} band{'s' if n_bands > 1 else ''} of low archs, {n_bands} beyond chance.")
     assert "beyond chance match the strongest explanation of low accuracy, `precision_path = native_amp_unscaled`" in verdict.text
+
+
+def test_the_root_cause_lists_the_months_that_changed_beyond_chance(demo_warehouse):
+    """Under the root cause, "When" lists check_timeline's change points beyond chance with their
+    chance, and counts the others: the session's demo has one of each kind."""
+    from reports.data import ReportData
+    from reports.document import Bullets, Para
+    from reports.root_cause import root_cause_section
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(demo_warehouse.db)
+    try:
+        changes = con.execute("select site, strftime(changed_at, '%Y-%m'), chance, beyond_chance from check_timeline "
+                              "order by site, changed_at").fetchall()
+        blocks = root_cause_section(ReportData(con), {})
+    finally:
+        con.close()
+    beyond = [c for c in changes if c[3]]
+    assert beyond and len(beyond) < len(changes)
+    at = next(i for i, b in enumerate(blocks) if isinstance(b, Para) and b.text.startswith("**When.**"))
+    n_left = len(changes) - len(beyond)
+    assert f"({n_left} more change{'s' if n_left > 1 else ''} of the share, within chance, left out)" in blocks[at].text
+    items = blocks[at + 1]
+    assert isinstance(items, Bullets) and len(items.items) == len(beyond)
+    for (site, month, chance, _), item in zip(beyond, items.items):
+        assert item.startswith(f"{site} {month}: ") and f"; chance {chance:.2g})" in item
