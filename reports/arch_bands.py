@@ -45,12 +45,13 @@ def _month_colour(months: list[str], legend: bool = True) -> alt.Color:
 
 BEYOND_CHANCE_SHADE = "#e45756"
 CHANCE_SHADE = "#9d9d9d"
-"""Shade of a band beyond chance (a finding) and of one as the same share of low archs at random forms."""
+"""Shade of a band beyond chance (a finding) and of one within chance (as the same share of low archs
+lying at random forms: check_vertical_lines.beyond_chance)."""
 
 
 def _band_shades(bands: list[dict], x: alt.X) -> list[alt.Chart]:
-    """The bands' shades, red beyond chance and grey as chance forms them (a layer each: a colour
-    encoding would share the panel's colour scale of sites or months)."""
+    """The bands' shades, red beyond chance and grey within chance (a layer each: a colour encoding
+    would share the panel's colour scale of sites or months)."""
     shades = []
     for beyond, colour in ((True, BEYOND_CHANCE_SHADE), (False, CHANCE_SHADE)):
         chosen = [b for b in bands if bool(b["beyond_chance"]) == beyond]
@@ -155,8 +156,8 @@ def render_arch_bands(rows: list[dict], vlines: list[dict], sites: list[str],
     return Figure(
         name="local_train_issue", section="bands",
         drawing=Drawing(arch_bands_chart, (rows, bands, sites, months, heading, subtitle)),
-        caption=(f"{len(bands)} band{'s' if len(bands) != 1 else ''} of consecutive archs far below their neighbours, "
-                 f"{beyond} beyond chance" +
+        caption=(f"{len(bands)} band{'s' if len(bands) != 1 else ''} of consecutive archs far below their neighbours"
+                 + (f", {beyond} beyond chance" if bands else "") +
                  (": " + "; ".join(band_lines + more) if bands else "") + "."),
         rows={"runs": rows, "bands": bands},
         facts={"n_bands": len(bands), "bands": bands, "n_runs": len(rows), "n_low": sum(bool(r["is_low"]) for r in rows),

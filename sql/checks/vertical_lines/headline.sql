@@ -1,5 +1,5 @@
 -- headline of check_vertical_lines: the bands beyond chance, first three spelled out, and how many
--- more chance forms.
+-- more are within chance (chance forms as many bands as large).
 -- findings: bands beyond chance.
 
 with described as (
@@ -28,17 +28,13 @@ final as (
             when n_bands = 0 then 'no band of low archs'
             when n_beyond = 0
                 then
-                    'no band of low archs beyond chance: '
-                    || n_bands
-                    || ' band'
-                    || case when n_bands > 1 then 's' else '' end
-                    || ' as the same share of low archs at random forms: ' || by_chance
+                    'no band of low archs beyond chance; ' || n_bands || ' within chance: ' || by_chance
                     || case when n_bands > 3 then ', ...' else '' end
             else
                 n_beyond || ' band' || case when n_beyond > 1 then 's' else '' end || ' of low archs beyond chance: '
                 || beyond || case when n_beyond > 3 then ', ...' else '' end
                 || case
-                    when n_bands > n_beyond then '; ' || (n_bands - n_beyond) || ' more as chance forms them'
+                    when n_bands > n_beyond then '; ' || (n_bands - n_beyond) || ' more within chance'
                     else ''
                 end
         end as headline,
