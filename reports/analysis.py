@@ -262,6 +262,8 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
         *[FigureBlock(f) for f in figs],
     ]
     flagged = [(f.facts["site"], g) for f in figs for g in f.facts["flagged"]]
+    chance = {(f.facts["site"], g): words for f in figs for g, words in f.facts["chance"].items()}
+    beyond = {(f.facts["site"], g) for f in figs for g in f.facts["beyond_chance"]}
     ranked = explanations(data)
     low_runs = low_runs_explained(data) if flagged else []
     absorbed: dict[str, str] = {}
@@ -277,20 +279,23 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
         text, confounded = gpu_root_cause(gpu, explanation_of(ranked, "low_accuracy", "gpu", gpu), cause, low)
         if confounded:
             absorbed[gpu] = confounded
-        items.append(f"{item}; {text}")
+        items.append(f"{item}; {chance[(site, gpu)]}; {text}")
     if items:
         blocks.append(Bullets(items))
-    standing = [(s, g) for s, g in flagged if g not in absorbed]
+    standing = [(s, g) for s, g in flagged if g not in absorbed and (s, g) in beyond]
     text = (", ".join(f"{s} {g}" for s, g in flagged) + " flagged") if flagged else "no site and GPU flagged"
+    within = [f"{s} {g}" for s, g in flagged if (s, g) not in beyond]
+    if within:
+        text += f"; {', '.join(within)} within chance: as many low runs fall on a GPU by chance"
     if absorbed:
         text += ("; " + ", ".join(absorbed.values())
                  + " (see Root cause): the GPU is a confounder, not the cause")
     text += _unflagged_gpu_cause(ranked, {g for _, g in flagged})
     blocks.append(Verdict(bool(standing) if figs else None,
-                          f"{text} (rule: supported when check_gpu_accuracy flags a site and GPU whose low runs no "
-                          "other attribute explains: check_explain does not put the GPU under another attribute, and "
-                          "the strongest explanation of low accuracy, if it does not name the GPU, misses some of "
-                          "them)."))
+                          f"{text} (rule: supported when check_gpu_accuracy flags a site and GPU beyond chance whose "
+                          "low runs no other attribute explains: check_explain does not put the GPU under another "
+                          "attribute, and the strongest explanation of low accuracy, if it does not name the GPU, "
+                          "misses some of them)."))
     return blocks
 
 

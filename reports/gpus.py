@@ -3,7 +3,8 @@
 One row per GPU of the site: boxes of the clean and CW-40 accuracies of its finished runs (test
 where evaluated, else validation at the best epoch, as check_gpu_accuracy averages them), and the
 share of its runs that lie far below archs of similar size, against the threshold above which
-check_gpu_accuracy flags the GPU. Drawn from quartiles computed in SQL, not from the runs.
+check_gpu_accuracy flags the GPU; a flagged GPU says whether its low runs are beyond chance. Drawn
+from quartiles computed in SQL, not from the runs.
 """
 from __future__ import annotations
 
@@ -64,6 +65,13 @@ def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) 
     return layer(*layers).properties(width=SHARE_WIDTH, height=ROW_HEIGHT * len(order))
 
 
+def _chance_words(row: dict) -> str:
+    """Whether a flagged GPU's low runs are beyond chance (check_gpu_accuracy.beyond_chance), with its chance."""
+    chance = row["chance"]
+    figure = f"chance {chance:.2g}" if chance is not None else "chance unknown"
+    return f"{'beyond' if row['beyond_chance'] else 'within'} chance ({figure})"
+
+
 def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, min_runs: float | None,
                      low_rule: str = "far below archs of similar size") -> Figure:
     for r in rows:
@@ -74,8 +82,9 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
     flagged = [r for r in cw if r["flagged"]]
     if flagged:
         verdict = "; ".join(f"{r['gpu']}: {r['n_low']} of {r['n_checked']} runs low ({r['low_share_pct']:.0f}%), "
-                            f"mean CW-40 {r['mean_acc']:.1f}%" for r in flagged)
-        headline = f"{site}: {len(flagged)} GPU{'s' if len(flagged) > 1 else ''} flagged"
+                            f"mean CW-40 {r['mean_acc']:.1f}%, {_chance_words(r)}" for r in flagged)
+        beyond = sum(bool(r["beyond_chance"]) for r in flagged)
+        headline = f"{site}: {len(flagged)} GPU{'s' if len(flagged) > 1 else ''} flagged, {beyond} beyond chance"
     else:
         worst = max(cw, key=lambda r: r["low_share_pct"] or 0, default=None)
         verdict = (f"Highest share of low runs: {worst['gpu']} {worst['low_share_pct']:.0f}%" if worst else "no runs")
@@ -92,6 +101,8 @@ def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, m
         caption=f"{headline}: {verdict}.",
         rows={"gpus": rows},
         facts={"site": site, "flagged": [r["gpu"] for r in flagged], "n_gpus": len(cw),
+               "chance": {r["gpu"]: _chance_words(r) for r in flagged},
+               "beyond_chance": [r["gpu"] for r in flagged if r["beyond_chance"]],
                "groups": {r["gpu"]: {"n_runs": r["n_checked"], "n_low": r["n_low"], "flagged": r["flagged"]} for r in cw}},
     )
 

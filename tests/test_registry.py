@@ -118,7 +118,7 @@ def test_every_check_folder_is_registered_once():
         "best_epoch", "duplicates", "bands", "gpus", "missing_eval", "config", "code", "root_cause", "other"}
 
 
-ADDED_BY_FILES = ["explain.max_chance", "timeline.max_chance", "vertical_lines.max_chance"]
+ADDED_BY_FILES = ["explain.max_chance", "gpu_accuracy.max_chance", "timeline.max_chance", "vertical_lines.max_chance"]
 """Parameters added by a params.toml after migration 012 (from then on the files define them): an
 install of the views adds them to a warehouse that lacks them."""
 

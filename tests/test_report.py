@@ -305,6 +305,8 @@ def test_report_opens_with_the_root_cause_and_checks_later_verdicts_against_it(r
     bad = reported["findings"]["bad_gpu"]
     assert f"{bad['site']} {bad['gpu']} flagged" in gpus
     assert "> **Not supported.**" in gpus and "the GPU is a confounder, not the cause" in gpus
+    # 3 of the GPU's 6 runs are low, 3 of the site's 21 others: as many fall on a GPU by chance
+    assert f"; {bad['site']} {bad['gpu']} within chance: as many low runs fall on a GPU by chance" in gpus
     # 10 of this small corpus's 56 archs are low: chance alone forms bands of 4 low archs as often as not
     bands = text.split("## 4. Bands of low archs")[1].split("## 5.")[0]
     assert "> **Not supported.** 2 bands of low archs, 0 beyond chance." in bands
@@ -972,9 +974,11 @@ def test_the_gpu_caption_counts_the_runs_as_the_check_does():
     from reports.gpus import render_gpu_issue
 
     rows = [{"site": "MSU", "gpu": "G", "metric": metric, "n_runs": 114, "n_checked": 115, "n_low": 25,
-             "low_share_pct": 100.0 * 25 / 115, "flagged": True, "mean_acc": 40.0} for metric in ("clean", "CW-40")]
+             "low_share_pct": 100.0 * 25 / 115, "flagged": True, "mean_acc": 40.0, "chance": 0.0123,
+             "beyond_chance": True} for metric in ("clean", "CW-40")]
     figure = render_gpu_issue("MSU", rows, 20.0, 10.0)
-    assert "G: 25 of 115 runs low (22%)" in figure.caption
+    assert "G: 25 of 115 runs low (22%), mean CW-40 40.0%, beyond chance (chance 0.012)" in figure.caption
+    assert figure.caption.startswith("MSU: 1 GPU flagged, 1 beyond chance: ")
     assert figure.facts["groups"]["G"]["n_runs"] == 115
 
 
@@ -1139,3 +1143,39 @@ def test_the_root_cause_lists_the_months_that_changed_beyond_chance(demo_warehou
     assert isinstance(items, Bullets) and len(items.items) == len(beyond)
     for (site, month, chance, _), item in zip(beyond, items.items):
         assert item.startswith(f"{site} {month}: ") and f"; chance {chance:.2g})" in item
+
+
+@pytest.mark.parametrize("low_on_gpu, supported", [(True, True), (False, False)],
+                         ids=["every low run on the GPU", "one low run of three"])
+def test_the_gpu_verdict_needs_a_flagged_gpu_beyond_chance(tmp_path, low_on_gpu, supported):
+    """60 archs of one site. Either the A6000 (every fifth arch) ran them and all 12 low runs (a
+    cause on its own), or it ran 3 archs of which one is low, while 5 low runs lie elsewhere: 33%
+    of its runs are low, over gpu_accuracy.max_low_share, but as many fall on 3 runs by chance.
+    Flagged both times; the GPU section calls the hypothesis supported only for the first."""
+    from views_corpus import build, run
+
+    from reports import gpus
+    from reports.analysis import gpus_section
+    from reports.data import ReportData
+    from reports.document import Verdict
+    from reports.figures import Context
+
+    fine, low = [30.0, 40.0, 45.0, 46.0], [20.0, 25.0, 28.0, 30.0]
+    if low_on_gpu:
+        on_gpu = lows = set(range(5, 61, 5))
+    else:
+        on_gpu, lows = {10, 30, 50}, {10, 17, 24, 37, 44, 57}
+    corpus = [run(i, i, "SUSTech", low if i in lows else fine,
+                  gpu="NVIDIA RTX A6000" if i in on_gpu else "NVIDIA GeForce RTX 3090") for i in range(1, 61)]
+    con = build(tmp_path / "w.duckdb", corpus)
+    try:
+        flagged, beyond = con.execute("select flagged, beyond_chance from check_gpu_accuracy "
+                                      "where gpu = 'NVIDIA RTX A6000'").fetchone()
+        data = ReportData(con)
+        blocks = gpus_section(data, gpus.figures(data, Context.from_data(data)), {})
+    finally:
+        con.close()
+    assert flagged and beyond == supported
+    verdict = next(b for b in blocks if isinstance(b, Verdict))
+    assert verdict.supported is supported
+    assert ("within chance: as many low runs fall on a GPU by chance" in verdict.text) is not supported

@@ -3,7 +3,7 @@
 -- reads: run_summary, run_neighbours, check_gpu_accuracy
 -- question: How are the accuracies of each site's runs spread on each GPU? Quartiles and range of
 --   the accuracies check_gpu_accuracy averages (test where evaluated, else validation at the best
---   epoch), with its low-run share and flag. The boxes of <site>_gpu_issue.png.
+--   epoch), with its low-run share, flag and chance. The boxes of <site>_gpu_issue.png.
 -- columns:
 --   site: site that trained the runs
 --   gpu: primary GPU (cpu for runs without one)
@@ -20,6 +20,8 @@
 --   n_low: of those, runs far below archs of similar size (check_gpu_accuracy.n_low)
 --   low_share_pct: n_low / n_checked, in percent
 --   flagged: check_gpu_accuracy.flagged
+--   chance: check_gpu_accuracy.chance (how often chance gives a GPU as many low runs)
+--   beyond_chance: check_gpu_accuracy.beyond_chance (flagged, and beyond chance: a finding)
 --   trained_from: earliest start of these runs
 --   trained_to: latest start of these runs
 
@@ -74,6 +76,8 @@ final as (
         g.n_low,
         100.0 * g.low_share as low_share_pct,
         g.flagged,
+        g.chance,
+        g.beyond_chance,
         s.trained_from,
         s.trained_to
     from spread as s

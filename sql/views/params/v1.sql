@@ -19,6 +19,7 @@
 --   explain_min_outliers: explain.min_outliers (runs)
 --   explain_min_risk_ratio: explain.min_risk_ratio (ratio)
 --   explain_min_support: explain.min_support (fraction of the outliers)
+--   gpu_accuracy_max_chance: gpu_accuracy.max_chance (probability)
 --   gpu_accuracy_max_low_share: gpu_accuracy.max_low_share (fraction of runs)
 --   gpu_accuracy_min_runs: gpu_accuracy.min_runs (runs)
 --   low_arch_min_drop: low_arch.min_drop (CW-40 accuracy points)
@@ -47,6 +48,7 @@ with final as (
         max(value) filter (where name = 'explain.min_outliers') as explain_min_outliers,
         max(value) filter (where name = 'explain.min_risk_ratio') as explain_min_risk_ratio,
         max(value) filter (where name = 'explain.min_support') as explain_min_support,
+        max(value) filter (where name = 'gpu_accuracy.max_chance') as gpu_accuracy_max_chance,
         max(value) filter (where name = 'gpu_accuracy.max_low_share') as gpu_accuracy_max_low_share,
         max(value) filter (where name = 'gpu_accuracy.min_runs') as gpu_accuracy_min_runs,
         max(value) filter (where name = 'low_arch.min_drop') as low_arch_min_drop,
