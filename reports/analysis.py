@@ -7,6 +7,8 @@ Nothing here is written for one corpus: on data without a finding the verdict sa
 """
 from __future__ import annotations
 
+import math
+
 from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
@@ -372,6 +374,22 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
 LOW_GAP_POINTS = 20.0
 """How many points more often the runs of a precision path or training code version must be low than
 the others for the section "Which code ran" to call it a cause."""
+MAX_CHANCE = 0.05
+"""The most chance (`more_low_by_chance`) a precision path's or training code version's low runs may
+have for the section "Which code ran" to call it a cause: the same as the checks' `max_chance`."""
+
+
+def more_low_by_chance(low: int, runs: int, all_low: int, all_runs: int) -> float:
+    """How likely `runs` runs drawn at random from `all_runs`, of which `all_low` are low, hold at
+    least `low` low ones: the one-sided p-value of Fisher's exact test (the hypergeometric tail), as
+    check_gpu_accuracy computes it in SQL. Log-gamma keeps the terms of large counts finite."""
+    def log_choose(n: int, k: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+    first, last = max(low, runs - (all_runs - all_low)), min(runs, all_low)
+    whole = log_choose(all_runs, runs)
+    return min(1.0, sum(math.exp(log_choose(all_low, x) + log_choose(all_runs - all_low, runs - x) - whole)
+                        for x in range(first, last + 1)))
 
 
 def code_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
@@ -429,7 +447,8 @@ def code_verdict(totals: dict[tuple, list[int]], versions: list[dict], checks: d
 CODE_RULE = (f" Rule: supported when native-path runs are low at least {LOW_GAP_POINTS:.0f} points more often "
              f"than the others, when the runs of one training code version are low at least {LOW_GAP_POINTS:.0f} "
              "points more often than those of the other versions (each comparison needs 3 finished runs on either "
-             "side), or when runs still take numbers from evaluation code with a known fault.")
+             f"side, and a chance of at most {MAX_CHANCE:g}: Fisher's exact test, for code versions times the versions "
+             "compared), or when runs still take numbers from evaluation code with a known fault.")
 
 
 def _precision_part(totals: dict[tuple, list[int]]) -> tuple[bool | None, str]:
@@ -439,9 +458,10 @@ def _precision_part(totals: dict[tuple, list[int]]) -> tuple[bool | None, str]:
     if native[1] < 3 or other[1] < 3:
         return None, f"Precision path: too few finished runs to compare ({native[1]} on the native-AMP path)."
     share_native, share_other = 100.0 * native[2] / native[1], 100.0 * other[2] / other[1]
-    return (share_native - share_other >= LOW_GAP_POINTS,
+    chance = more_low_by_chance(native[2], native[1], native[2] + other[2], native[1] + other[1])
+    return (share_native - share_other >= LOW_GAP_POINTS and chance <= MAX_CHANCE,
             f"Precision path: {native[2]} of {native[1]} finished native-AMP runs are low ({share_native:.0f}%), "
-            f"{other[2]} of {other[1]} of the others ({share_other:.0f}%).")
+            f"{other[2]} of {other[1]} of the others ({share_other:.0f}%; chance {chance:.2g}).")
 
 
 def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
@@ -461,10 +481,11 @@ def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
         return False, f"Training code versions: no finished run of the {len(finished)} versions is low."
     gap, fingerprint, f, low = max(gaps, key=lambda g: (g[0], g[1]))
     rest_f, rest_low = total[0] - f, total[1] - low
-    return (gap >= LOW_GAP_POINTS,
+    chance = min(1.0, more_low_by_chance(low, f, total[1], total[0]) * len(gaps))
+    return (gap >= LOW_GAP_POINTS and chance <= MAX_CHANCE,
             f"Training code versions: the runs of `{fingerprint}` are low most often, {low} of {f} "
             f"({100.0 * low / f:.0f}%), against {rest_low} of {rest_f} of the other versions "
-            f"({100.0 * rest_low / rest_f:.0f}%).")
+            f"({100.0 * rest_low / rest_f:.0f}%; chance {chance:.2g} among the {len(gaps)} compared).")
 
 
 def _faulty_numbers_part(checks: dict) -> tuple[bool | None, str]:

@@ -944,7 +944,15 @@ def _eval_code(findings):
     ({("MSU", "fp32_or_apex"): [100, 100, 20], ("SUSTech", "fp32_or_apex"): [100, 100, 10]},
      [_version("a", 10, 8), _version("a", 13, 12, "SUSTech"), _version("b", 177, 10),
       _version("e", 300, 0, kind="evaluation")], 0, True,
-     "the runs of `a` are low most often, 20 of 23 (87%), against 10 of 177 of the other versions (6%)"),
+     "the runs of `a` are low most often, 20 of 23 (87%), against 10 of 177 of the other versions (6%; chance "),
+    # a version of 3 runs, 1 low: 28 points above the others', but chance gives as much (1 - C(189, 3) / C(200, 3)
+    # = 0.16, for the 2 versions compared 0.31)
+    ({("MSU", "fp32_or_apex"): [200, 200, 11]}, [_version("a", 3, 1), _version("b", 197, 10)], 0, False,
+     "the runs of `a` are low most often, 1 of 3 (33%), against 10 of 197 of the other versions (5%; chance 0.31 "
+     "among the 2 compared)"),
+    # the native-AMP path on 3 runs, 1 low: chance 0.16
+    ({("MSU", "native_amp_unscaled"): [3, 3, 1], ("MSU", "fp32_or_apex"): [197, 197, 10]}, [_version("a", 200, 11)],
+     0, False, "1 of 3 finished native-AMP runs are low (33%), 10 of 197 of the others (5%; chance 0.16)"),
     # published numbers from faulty evaluation code alone
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 100, 20)], 1, True,
      "1 evaluation from code with a known fault still gives its run's numbers (no other evaluation of the run replaced it)"),
@@ -956,7 +964,8 @@ def _eval_code(findings):
      "no finished run of the 2 versions is low"),
     # nothing to compare and no eval_code check
     ({}, [_version("a", 100, 20)], None, None, "too few to compare (1 with finished runs)"),
-], ids=["native path", "code version", "faulty evaluations", "none holds", "none low", "not testable"])
+], ids=["native path", "code version", "a small version by chance", "a small native path by chance",
+        "faulty evaluations", "none holds", "none low", "not testable"])
 def test_which_code_ran_is_supported_by_any_of_its_three_parts(paths, versions, faulty, supported, words):
     """The section's hypothesis names the precision path, the training code version and faulty
     evaluation code: the verdict weighs all three, not the precision path alone."""
@@ -1179,3 +1188,24 @@ def test_the_gpu_verdict_needs_a_flagged_gpu_beyond_chance(tmp_path, low_on_gpu,
     verdict = next(b for b in blocks if isinstance(b, Verdict))
     assert verdict.supported is supported
     assert ("within chance: as many low runs fall on a GPU by chance" in verdict.text) is not supported
+
+
+@pytest.mark.parametrize("low, runs, all_low, all_runs, exact", [
+    (3, 4, 3, 31, 4 / 4495),                                    # C(4, 3) C(27, 0) / C(31, 3)
+    (1, 3, 11, 200, 1 - 189 * 188 * 187 / (200 * 199 * 198)),  # at least one of 11 low among 3 of 200
+    (0, 10, 5, 100, 1.0),
+    (5, 5, 5, 5, 1.0),
+])
+def test_more_low_by_chance_is_the_hypergeometric_tail(low, runs, all_low, all_runs, exact):
+    from reports.analysis import more_low_by_chance
+
+    assert more_low_by_chance(low, runs, all_low, all_runs) == pytest.approx(exact, rel=1e-9)
+
+
+def test_more_low_by_chance_stays_finite_at_full_scale():
+    """15,000 runs: the terms are formed in logarithms, so the tail of a large gap is a tiny number (or
+    0.0 below the smallest float), never an overflow or NaN."""
+    from reports.analysis import more_low_by_chance
+
+    assert 0.0 < more_low_by_chance(120, 1000, 1000, 15000) < 1e-6
+    assert more_low_by_chance(700, 1000, 1000, 15000) == 0.0
