@@ -66,10 +66,9 @@ def _low_share(rows: list[dict], order: list[str], threshold_pct: float | None) 
 
 
 def _chance_words(row: dict) -> str:
-    """Whether a flagged GPU's low runs are beyond chance (check_gpu_accuracy.beyond_chance), with its chance."""
-    chance = row["chance"]
-    figure = f"chance {chance:.2g}" if chance is not None else "chance unknown"
-    return f"{'beyond' if row['beyond_chance'] else 'within'} chance ({figure})"
+    """Whether a flagged GPU's low runs are beyond chance (check_gpu_accuracy.beyond_chance), with its
+    chance (every row of the check has one)."""
+    return f"{'beyond' if row['beyond_chance'] else 'within'} chance (chance {row['chance']:.2g})"
 
 
 def render_gpu_issue(site: str, rows: list[dict], threshold_pct: float | None, min_runs: float | None,
