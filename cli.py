@@ -2,7 +2,7 @@
 
 Only the wiring of Typer to the application layer: each command passes its options to its function
 in application/commands.py and prints the lines it returns. A UserError (ingest/errors.py), SIGTERM
-during a write or a file the command cannot read or write ends any command with one line on stderr
+during a write, Ctrl-C or a file the command cannot read or write ends any command with one line on stderr
 and a non-zero exit, printed in one place (`Commands.invoke`, which `main` and Typer's test runner
 both go through).
 """
@@ -20,7 +20,7 @@ class Commands(TyperGroup):
     """The command group, catching what ends a command with one line: the one place that does."""
 
     def invoke(self, ctx):
-        from application.errors import STOPPED, Terminated, UserError, file_error
+        from application.errors import INTERRUPTED, STOPPED, Terminated, UserError, file_error
 
         try:
             return super().invoke(ctx)
@@ -30,6 +30,8 @@ class Commands(TyperGroup):
             _fail(STOPPED)
         except OSError as exc:  # an output path that is a folder, a missing or read-only folder, ...
             _fail(file_error(exc))
+        except KeyboardInterrupt:  # Ctrl-C in a command that says nothing more of it (ingest and report do)
+            _fail(INTERRUPTED)
 
 
 app = typer.Typer(

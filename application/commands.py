@@ -201,6 +201,9 @@ def report(db: Path | None, out: Path, formats: str, arch: list[int] | None, sho
     except OSError as exc:  # the report folder cannot be made or written: read-only, full, ...
         where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(out) else ""
         raise UserError(f"cannot write the report into {out}: {where}{exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        raise UserError(f"report interrupted: {out}/ may hold some figures of this report beside the last one's, "
+                        "each file whole; run the report again to finish it", exit_code=130) from None
     return Output().out(result.line())
 
 

@@ -1,7 +1,7 @@
 """What ends a command with one line instead of a traceback: a UserError (ingest/errors.py, its
 message and exit code), SIGTERM during a write (warehouse/swap.py `Terminated`: the write
-unwound and left the old file), or a file it could not read or write (an OSError that reached the
-command: `file_error`). cli.py catches them in one place."""
+unwound and left the old file), Ctrl-C (exit code 130), or a file it could not read or write (an
+OSError that reached the command: `file_error`). cli.py catches them in one place."""
 from __future__ import annotations
 
 from ingest.errors import UserError
@@ -9,6 +9,8 @@ from warehouse.swap import Terminated
 
 STOPPED = UserError("stopped by SIGTERM; the warehouse is unchanged", exit_code=143)
 """What a command stopped by SIGTERM says (an ingest says more: application/commands.py `ingest`)."""
+INTERRUPTED = UserError("interrupted", exit_code=130)
+"""What a command interrupted by Ctrl-C says (an ingest and a report say more: application/commands.py)."""
 
 
 
@@ -19,4 +21,4 @@ def file_error(exc: OSError) -> UserError:
     return UserError(f"{where}: {exc.strerror or exc}" if where else f"{exc.strerror or exc}")
 
 
-__all__ = ["UserError", "Terminated", "STOPPED", "file_error"]
+__all__ = ["UserError", "Terminated", "STOPPED", "INTERRUPTED", "file_error"]

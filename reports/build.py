@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+from ingest.write import write_whole
 from reports import analysis, arch_bands, best_epoch, code_ran, curves, duplicates, gpus, missing_eval
 from reports.data import ReportData, parameterless_queries
 from reports.document import html_body, to_markdown
@@ -210,7 +211,7 @@ def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...]
             result.written.extend(missing_eval.write_incomplete_lists(data, context, out))
             files = [p.name for p in result.written] + ["report.md", "index.html"]
             blocks = analysis.analysis_blocks(data, context, figures, checks, str(db), files)
-            (out / "report.md").write_text(to_markdown(blocks, formats))
+            write_whole(out / "report.md", to_markdown(blocks, formats))
             result.written.append(out / "report.md")
             progress.advance("report.md")
             # index.html carries every spec and the Vega bundle (made in ~2 s): written when its text
@@ -225,7 +226,7 @@ def build_report(data: ReportData, db: Path, out: Path, formats: tuple[str, ...]
                 for figure in figures:
                     if figure.name not in result.redrawn and (spec := kept_spec(planned[figure.name][0])) is not None:
                         figure.take_spec(spec)
-                (out / "index.html").write_text(page(title_text, html_body(blocks, formats)))
+                write_whole(out / "index.html", page(title_text, html_body(blocks, formats)))
                 prune_specs()
             result.written.append(out / "index.html")
             progress.advance("index.html")

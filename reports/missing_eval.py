@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.write import write_whole
 from reports.data import ReportData
 from reports.figures import Context, Drawing, Figure, inline, layer
 from reports.lazy import alt
@@ -93,7 +94,7 @@ def write_incomplete_lists(data: ReportData, context: Context, out: Path) -> lis
     for site in incomplete_list_sites(listed, context):
         ids = [r["arch_id"] for r in listed if r["site"] == site]
         path = out / f"{file_site(site)}_incomplete_base.txt"
-        path.write_text("".join(f"{i}\n" for i in ids))
+        write_whole(path, "".join(f"{i}\n" for i in ids))
         written.append(path)
     return written
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.write import write_whole
 from warehouse.cache import cache_dir, keep, kept_json, prune
 
 RECORD_NAME = ".report-outputs.json"
@@ -74,13 +75,9 @@ def read_record(out: Path) -> OutputRecord:
 
 
 def write_record(out: Path, record: OutputRecord) -> Path:
-    """Write the record atomically (a half-written record would only cost a redraw, but why)."""
-    path = out / RECORD_NAME
-    scratch = out / f"{RECORD_NAME}.{os.getpid()}.tmp"
+    """Write the record whole (a half-written record would only cost a redraw, but why)."""
     body = {"figures": {name: {"key": key, "files": files} for name, (key, files) in sorted(record.figures.items())}}
-    scratch.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
-    os.replace(scratch, path)
-    return path
+    return write_whole(out / RECORD_NAME, json.dumps(body, indent=1) + "\n")
 
 
 def remove_stale(out: Path, names: list[str]) -> list[str]:

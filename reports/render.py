@@ -15,6 +15,7 @@ from pathlib import Path
 
 import vl_convert
 
+from ingest.write import write_whole
 from reports.draw import PNG_SCALE, images
 from reports.style import CONFIG
 from warehouse.cache import cache_dir, keep
@@ -145,11 +146,6 @@ def write_figure(out: Path, name: str, spec: dict, caption: str, formats: tuple[
     written = []
     for fmt in formats:
         path = out / f"{name}.{fmt}"
-        if fmt == "png":
-            path.write_bytes(drawn["png"])
-        elif fmt == "svg":
-            path.write_text(drawn["svg"])
-        else:
-            path.write_text(figure_page(name, caption, spec))
+        write_whole(path, drawn[fmt] if fmt in ("png", "svg") else figure_page(name, caption, spec))
         written.append(path)
     return written

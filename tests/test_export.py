@@ -306,3 +306,17 @@ def test_an_output_path_the_command_cannot_write_is_one_line(samples_warehouse, 
     assert result.exit_code == 1, result.output
     assert result.output.count("\n") == 1 and result.output.startswith(f"error: {said.format(**paths)}"), result.output
     assert paths["file"].read_text() == "mine\n" and sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder"]
+
+
+@pytest.mark.parametrize("command, target", [
+    (["check"], "application.reading.Warehouse.checks"),
+    (["export", "arch-list", "--check", "eval_code"], "warehouse.export.flagged_arch_ids"),
+    (["sql", "select 1"], "application.reading.Warehouse.rows"),
+])
+def test_ctrl_c_ends_a_command_with_one_line(samples_warehouse, monkeypatch, command, target):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, interrupted)
+    result = CliRunner().invoke(app, [*command, "--db", str(samples_warehouse)])
+    assert (result.exit_code, result.output) == (130, "error: interrupted\n")

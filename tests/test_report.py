@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from demo import write_demo_repository
+from reports import build as build_module
 from reports.render import vega_bundle
 from warehouse.update import ingest_paths
 
@@ -141,7 +142,7 @@ def test_report_builds_demo_warehouse_and_says_so(reported):
 
 
 def test_report_writes_every_file_and_lists_them(reported):
-    on_disk = {p.name for p in reported["out"].iterdir()} - {".report-outputs.json"}  # tests/test_report_outputs.py
+    on_disk = {p.name for p in reported["out"].iterdir()} - {".report-outputs.json"}  # the record of outputs (reports/outputs.py)
     assert on_disk == expected_names(reported)
     curves = [n for n in on_disk if n.startswith("dup_Arch") and n.endswith(".png")]
     assert len(curves) == 1   # issue 21: the top arch in detail; the others are panels of training_curves
@@ -464,6 +465,39 @@ def test_a_figure_whose_key_or_file_changed_is_drawn_again_alone(reported, svg_r
     assert f"; 2 redrawn, {n - 2} unchanged since the last report" in line
     after = _stamps(tmp_path)
     assert sorted(name for name in after if after[name] != before.get(name)) == ["best_epoch_msu.svg", "dup_test_acc.svg"]
+
+
+@pytest.mark.slow
+def test_an_interrupted_report_says_so_in_one_line_and_the_next_one_finishes_it(reported, svg_report, tmp_path,
+                                                                                   monkeypatch):
+    tmp_path = copy_of(svg_report, tmp_path)
+    record_path = tmp_path / ".report-outputs.json"
+    record = json.loads(record_path.read_text())
+    for name in ("best_epoch_msu", "dup_test_acc"):
+        record["figures"][name]["key"] = "0" * 64
+    record_path.write_text(json.dumps(record))
+    real_write = build_module.write_figure
+    written = []
+
+    def interrupted_at_the_second(out, name, *args, **kwargs):
+        if written:
+            raise KeyboardInterrupt  # Ctrl-C while the second redrawn figure is written
+        written.append(name)
+        return real_write(out, name, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(build_module, "write_figure", interrupted_at_the_second)
+        result = runner.invoke(app, ["report", "--db", str(reported["db"]), "--out", str(tmp_path), "--format", "svg"])
+    assert result.exit_code == 130
+    assert result.stderr == (f"error: report interrupted: {tmp_path}/ may hold some figures of this report beside the "
+                             "last one's, each file whole; run the report again to finish it\n")
+    assert len(written) == 1 and json.loads(record_path.read_text()) == record  # the record is the last report's
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    line = _report_svg(reported, tmp_path)
+    n = len(list(tmp_path.glob("*.svg")))
+    assert f"; 2 redrawn, {n - 2} unchanged since the last report" in line
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.svg")} == {
+        p.name: p.read_bytes() for p in svg_report[0].glob("*.svg")}
 
 
 @pytest.mark.slow

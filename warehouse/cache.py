@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable
+
+from ingest.write import write_whole
 
 
 def cache_dir() -> Path:
@@ -21,15 +22,11 @@ def cache_dir() -> Path:
 def keep(path: Path, text: str) -> None:
     """Write `text` (UTF-8, no newline translation) to a file of the cache folder, whole or not at
     all: a reader never sees half of it. A folder that cannot be written is only a slower next run."""
-    part = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, prefix=path.name, suffix=".part") as part:
-            part.write(text.encode("utf-8"))
-        os.replace(part.name, path)
+        write_whole(path, text)
     except OSError:
-        if part is not None:
-            Path(part.name).unlink(missing_ok=True)
+        pass
 
 
 def kept_lists(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:

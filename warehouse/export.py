@@ -24,6 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ingest.release import BASE_KEYS, EPOCH_LISTS
+from ingest.write import write_whole
 from warehouse.errors import WarehouseError
 from warehouse.migrate import schema_version, tool_tables
 from warehouse.query import open_for_reading
@@ -55,7 +56,7 @@ def write_arch_list(db: Path, check: str, out: Path | None, site: str | None = N
     ids = flagged_arch_ids(db, check, site)
     text = "".join(f"{i}\n" for i in ids)
     if out is not None:
-        Path(out).write_text(text)
+        write_whole(out, text)
     return text, len(ids)
 
 

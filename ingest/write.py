@@ -1,0 +1,37 @@
+"""Files the tool writes for people and for its next run (report figures and text, exported lists,
+cache entries): each one whole or not at all.
+
+A file written in place and interrupted (Ctrl-C, a full disk, a killed process) is left cut short,
+and the next report would keep a figure it believes drawn. So the bytes go to a hidden file beside
+the target (`.<name>.<pid>.<n>.part`), which replaces the target once it is complete: the folder
+holds the old file or the new one, never part of one.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+_serial = itertools.count()
+
+
+def write_whole(path: Path | str, data: bytes | str) -> Path:
+    """Write `data` (text as UTF-8) to `path`, replacing what is there only once all of it is written.
+
+    The file gets the mode a plain write gives (0666 less the umask). An OSError names `path`, not
+    the hidden file: a folder named as the file, a folder that cannot be written, a full disk."""
+    path = Path(path)
+    body = data.encode("utf-8") if isinstance(data, str) else data
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{next(_serial)}.part")
+    try:
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(body)
+            os.replace(scratch, path)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+    return path

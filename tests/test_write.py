@@ -1,0 +1,65 @@
+"""ingest/write.py: a file the tool writes is there whole or not at all."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ingest import write as write_module
+from ingest.write import write_whole
+
+
+def leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+
+
+def test_text_is_written_as_utf8_with_the_mode_a_plain_write_gives(tmp_path):
+    old = os.umask(0o027)
+    try:
+        path = write_whole(tmp_path / "report.md", "µ line\r\n")
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == "µ line\r\n".encode()  # no newline translation
+    assert path.stat().st_mode & 0o777 == 0o640
+    write_whole(path, b"\x89PNG")
+    assert path.read_bytes() == b"\x89PNG" and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_a_write_stopped_halfway_leaves_the_old_file_and_no_part(tmp_path, monkeypatch, stop):
+    path = tmp_path / "figure.svg"
+    path.write_text("the last report's figure")
+    real_fdopen = os.fdopen
+
+    class HalfWritten:
+        def __init__(self, fd, mode):
+            self.handle = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, body):
+            self.handle.write(body[: len(body) // 2])
+            self.handle.flush()
+            raise stop
+
+    monkeypatch.setattr(write_module.os, "fdopen", HalfWritten)
+    with pytest.raises(type(stop) if isinstance(stop, BaseException) else stop):
+        write_whole(path, "<svg>" + "x" * 1000 + "</svg>")
+    assert path.read_text() == "the last report's figure"
+    assert leftovers(tmp_path) == []
+
+
+def test_an_error_names_the_file_asked_for_not_the_hidden_one(tmp_path):
+    folder = tmp_path / "list.txt"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as raised:
+        write_whole(folder, "1\n")
+    assert raised.value.filename == str(folder) and raised.value.filename2 is None
+    assert leftovers(tmp_path) == []
+    with pytest.raises(FileNotFoundError) as raised:
+        write_whole(tmp_path / "missing" / "list.txt", "1\n")
+    assert raised.value.filename == str(tmp_path / "missing" / "list.txt")
