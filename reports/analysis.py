@@ -481,10 +481,14 @@ def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
         return False, f"Training code versions: no finished run of the {len(finished)} versions is low."
     gap, fingerprint, f, low = max(gaps, key=lambda g: (g[0], g[1]))
     rest_f, rest_low = total[0] - f, total[1] - low
+    shares = f"{low} of {f} ({100.0 * low / f:.0f}%), against {rest_low} of {rest_f}"
+    if gap <= 0:  # the largest difference is none: every version's runs are low as often as the rest's, or less
+        return False, (f"Training code versions: the runs of none of the {len(gaps)} versions compared are low more "
+                       f"often than those of the other versions (the closest, `{fingerprint}`: {shares} "
+                       f"({100.0 * rest_low / rest_f:.0f}%)).")
     chance = min(1.0, more_low_by_chance(low, f, total[1], total[0]) * len(gaps))
     return (gap >= LOW_GAP_POINTS and chance <= MAX_CHANCE,
-            f"Training code versions: the runs of `{fingerprint}` are low most often, {low} of {f} "
-            f"({100.0 * low / f:.0f}%), against {rest_low} of {rest_f} of the other versions "
+            f"Training code versions: the runs of `{fingerprint}` are low most often, {shares} of the other versions "
             f"({100.0 * rest_low / rest_f:.0f}%; chance {chance:.2g} among the {len(gaps)} compared).")
 
 

@@ -17,6 +17,8 @@ OUTCOMES = {
 }
 SHOWN = 5
 """Explanations per outcome in the table (the view holds all of them)."""
+THRESHOLDS = ("the thresholds of `check_params` (explain.min_support, explain.min_risk_ratio, explain.min_outliers, "
+              "explain.max_chance)")
 
 
 def explanations(data: ReportData) -> list[dict]:
@@ -129,12 +131,16 @@ def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
              "the combinations tried). The later sections' verdicts are checked against this section."),
     ]
     if not rows:
-        blocks.append(Para("No combination of run attributes explains an outcome above the thresholds of "
-                           "`check_params` (explain.min_support, explain.min_risk_ratio, explain.min_outliers, "
-                           "explain.max_chance)."))
+        blocks.append(Para(f"No combination of run attributes explains an outcome above {THRESHOLDS}."))
+    outcome_runs = {o["outcome"]: o for o in data.rows("outcome_runs")}
     for outcome, title in OUTCOMES.items():
         ranked = [r for r in rows if r["outcome"] == outcome]
         if not ranked:
+            counts = outcome_runs.get(outcome)
+            if rows and counts and counts["n_outliers"]:  # runs to explain, and none explained: said, not left out
+                blocks.append(Heading(3, title))
+                blocks.append(Para(f"{counts['n_outliers']} of {counts['n_runs']} runs: no combination of run "
+                                   f"attributes explains them above {THRESHOLDS}."))
             continue
         alone = [r for r in ranked if r["explained_by"] is None]
         absorbed = [r for r in ranked if r["explained_by"] is not None and len(r["attributes"]) == 1]
@@ -175,5 +181,5 @@ def root_cause_section(data: ReportData, checks: dict) -> list[Block]:
     elif by_chance:
         blocks.append(Para("**When.** No month changed a site's share of low runs beyond chance "
                            f"(`check_timeline`){chance_note}."))
-    blocks.append(root_cause_verdict(rows, {o["outcome"]: o["n_outliers"] for o in data.rows("outcome_runs")}))
+    blocks.append(root_cause_verdict(rows, {outcome: o["n_outliers"] for outcome, o in outcome_runs.items()}))
     return blocks

@@ -333,3 +333,23 @@ def test_demo_without_a_cause_has_no_explanation_of_low_accuracy(demo_warehouses
         assert con.execute("select count(*) from check_timeline").fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_the_report_says_low_runs_no_combination_explains(demo_warehouses):
+    """Without a cause the demo still has low runs (noise) while other outcomes are explained: the
+    root cause gives low accuracy its subsection saying none explains them, not no word at all."""
+    from reports.data import ReportData
+    from reports.document import Heading, Para
+    from reports.root_cause import OUTCOMES, root_cause_section
+    from warehouse.query import open_for_reading
+
+    con = open_for_reading(demo_warehouses["none"])
+    try:
+        n_low, n_runs = con.execute("select count(*) filter (where is_low), count(*) from run_neighbours").fetchone()
+        blocks = root_cause_section(ReportData(con), {})
+    finally:
+        con.close()
+    assert n_low > 0
+    at = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == OUTCOMES["low_accuracy"])
+    assert isinstance(blocks[at + 1], Para)
+    assert blocks[at + 1].text.startswith(f"{n_low} of {n_runs} runs: no combination of run attributes explains them")

@@ -993,13 +993,17 @@ def _eval_code(findings):
     # nothing holds: versions compared, no faulty numbers
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 50, 10), _version("b", 50, 10)], 0, False,
      "no run takes its numbers from evaluation code with a known fault"),
+    # the version of the largest difference is low less often than the rest: no version is "low most often"
+    ({("SUSTech", "fp32_or_apex"): [318, 318, 14]}, [_version("a", 313, 13), _version("b", 3, 0), _version("c", 2, 1)],
+     0, False, "the runs of none of the 2 versions compared are low more often than those of the other versions "
+     "(the closest, `b`: 0 of 3 (0%), against 14 of 315 (4%))"),
     # no run is low at all
     ({("MSU", "fp32_or_apex"): [100, 100, 0]}, [_version("a", 50, 0), _version("b", 50, 0)], 0, False,
      "no finished run of the 2 versions is low"),
     # nothing to compare and no eval_code check
     ({}, [_version("a", 100, 20)], None, None, "too few to compare (1 with finished runs)"),
 ], ids=["native path", "code version", "a small version by chance", "a small native path by chance",
-        "faulty evaluations", "none holds", "none low", "not testable"])
+        "faulty evaluations", "none holds", "none more often", "none low", "not testable"])
 def test_which_code_ran_is_supported_by_any_of_its_three_parts(paths, versions, faulty, supported, words):
     """The section's hypothesis names the precision path, the training code version and faulty
     evaluation code: the verdict weighs all three, not the precision path alone."""
