@@ -144,16 +144,34 @@ def duplicates_section(data: ReportData, figures: list[Figure], checks: dict) ->
     lower = {t["site_a"] if t["mean_delta"] > 0 else t["site_b"] for t in significant}
     noise = _noise(data, "test_cw40")
     supported = len(significant) >= 3 and len(lower) == 1 and (noise is None or noise["verdict"] != "equivalent")
+    # with few archs not even the most lopsided split is significant: then the test cannot tell
+    alpha = 1.0 - {p["name"]: p["value"] for p in data.view("check_params")}.get("duplicate_paired.confidence", 0.95)
+    testable = [t for t in tests if sign_test_can_reject(t["n_a_higher"] + t["n_b_higher"], alpha)]
     site_a, site_b = tests[0]["site_a"], tests[0]["site_b"]
     deltas = ", ".join(f"{f.facts['label']} {f.facts['test']['mean_delta']:+.1f}" for f in figs if f.facts.get("test"))
     text = (f"{len(significant)} of {len(tests)} metrics differ significantly (sign test) over "
             f"{tests[0]['n_archs']} archs; mean {site_b} - {site_a}: {deltas} points"
             + (f"; {next(iter(lower))}'s models are the worse ones" if supported else "")
+            + ("" if len(testable) >= 3 else
+               f"; the sign test cannot find a difference in {len(tests) - len(testable)} of them, whatever their "
+               + (f"values: it needs {n} archs or more that are not ties" if (n := min_sign_test_archs(alpha)) else
+                  "values: at confidence 1 none can"))
             + f". Over all finished runs, test CW-40 {_noise_words(noise)}"
             + " (rule: supported when at least 3 of the 4 metrics differ significantly, all in the same direction, "
-            "and check_noise does not call the sites' test CW-40 equivalent).")
-    blocks.append(Verdict(supported, text))
+            "and check_noise does not call the sites' test CW-40 equivalent; not testable when fewer than 3 can).")
+    blocks.append(Verdict(supported if len(testable) >= 3 else None, text))
     return blocks
+
+
+def sign_test_can_reject(n: int, alpha: float) -> bool:
+    """Whether an exact two-sided sign test of `n` untied pairs can give p < alpha at all: its
+    smallest p-value, all pairs one way, is 2 x 0.5^n."""
+    return n > 0 and 2.0 * 0.5 ** n < alpha
+
+
+def min_sign_test_archs(alpha: float) -> int | None:
+    """The fewest untied pairs with which the sign test can give p < alpha (None: no number can)."""
+    return math.floor(math.log2(2.0 / alpha)) + 1 if alpha > 0 else None
 
 
 def curves_section(data: ReportData, figures: list[Figure]) -> list[Block]:
@@ -489,7 +507,8 @@ def _code_version_part(versions: list[dict]) -> tuple[bool | None, str]:
     chance = min(1.0, more_low_by_chance(low, f, total[1], total[0]) * len(gaps))
     return (gap >= LOW_GAP_POINTS and chance <= MAX_CHANCE,
             f"Training code versions: the runs of `{fingerprint}` are low most often, {shares} of the other versions "
-            f"({100.0 * rest_low / rest_f:.0f}%; chance {chance:.2g} among the {len(gaps)} compared).")
+            f"({100.0 * rest_low / rest_f:.0f}%; chance {chance:.2g}"
+            + (f" among the {len(gaps)} compared)." if len(gaps) > 1 else ")."))
 
 
 def _faulty_numbers_part(checks: dict) -> tuple[bool | None, str]:

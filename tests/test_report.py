@@ -717,6 +717,31 @@ def test_curve_dashes_tell_the_attacks_apart(reported):
     assert by_metric["PGD-20"][0] >= 3 * by_metric["CW-40"][0]   # long dashes against dots
 
 
+def test_a_sign_test_of_too_few_archs_leaves_the_paired_sites_not_testable(reported):
+    """The 60-arch demo trains 5 archs at both sites: the sign test's smallest p-value is then
+    2 x 0.5^5 = 0.0625, never below 0.05 however far apart the sites are, so section 2 cannot tell."""
+    section = (reported["out"] / "report.md").read_text().split("## 2.")[1].split("## 3.")[0]
+    con = duckdb.connect(str(reported["db"]), read_only=True)
+    try:
+        untied = con.execute("select max(n_a_higher + n_b_higher) from check_duplicate_paired").fetchone()[0]
+    finally:
+        con.close()
+    assert untied <= 5
+    verdict = section.split("> **")[1]
+    assert verdict.startswith("Not testable.**")
+    assert "the sign test cannot find a difference in 4 of them, whatever their values: it needs 6 archs or more" in verdict
+
+
+@pytest.mark.parametrize("alpha, fewest", [(0.05, 6), (0.0625, 6), (0.01, 8), (0.5, 3), (1.0, 2), (0.0, None)])
+def test_the_fewest_archs_a_sign_test_needs(alpha, fewest):
+    from reports.analysis import min_sign_test_archs, sign_test_can_reject
+
+    assert min_sign_test_archs(alpha) == fewest
+    if fewest is not None:
+        assert sign_test_can_reject(fewest, alpha) and not sign_test_can_reject(fewest - 1, alpha)
+    assert not sign_test_can_reject(0, alpha)
+
+
 def test_report_sections_agree_with_the_views(reported):
     text = (reported["out"] / "report.md").read_text()
     drift = text.split("## 7.")[1].split("## 8.")[0]
