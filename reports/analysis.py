@@ -13,7 +13,7 @@ from reports.data import ReportData
 from reports.document import Block, Bullets, FigureBlock, Heading, Para, Table, Verdict
 from reports.figures import Context, Figure
 from reports.root_cause import explanation_of, explanations, low_runs_explained, ratio, root_cause_section
-from reports.style import pct
+from reports.style import UNKNOWN_SITE, pct
 from warehouse.registry import checks as registered_checks
 
 EARLY_GAP_POINTS = 20.0
@@ -332,7 +332,7 @@ def _unflagged_gpu_cause(ranked: list[dict], flagged: set[str]) -> str:
             "which check_gpu_accuracy does not flag: too few of the GPU's runs are low for its threshold")
 
 
-def missing_section(figures: list[Figure], checks: dict) -> list[Block]:
+def missing_section(data: ReportData, figures: list[Figure], checks: dict) -> list[Block]:
     figs = _of(figures, "missing_eval")
     blocks: list[Block] = [
         Heading(2, "6. Missing test evaluations"),
@@ -343,12 +343,17 @@ def missing_section(figures: list[Figure], checks: dict) -> list[Block]:
              "`unknown_incomplete_base.txt`."),
         *[FigureBlock(f) for f in figs],
     ]
-    missing = {f.facts["site"]: len(f.facts["listed"]) for f in figs}
+    # counted from the lists, not the figures: a site without a strip (unknown) has its list too
+    missing: dict[str, int] = {f.facts["site"]: 0 for f in figs}  # the sites of the strips first, in their order
+    for r in data.rows("incomplete_base_archs"):
+        missing[r["site"]] = missing.get(r["site"], 0) + 1
+    if not any(r["n_finished"] for r in data.rows("report_sites")):
+        blocks.append(Verdict(None, "No training run finished: no arch is due an evaluation."))
+        return blocks
     total = sum(missing.values())
-    blocks.append(Verdict(total > 0 if figs else None,
-                          f"{total} archs without a finished Linf Base evaluation ("
-                          + ", ".join(f"{s} {n}" for s, n in missing.items())
-                          + "; rule: supported when any finished run's arch lacks one)."))
+    per_site = ", ".join(f"{s} {n}" for s, n in missing.items() if n) + "; " if total else ""
+    blocks.append(Verdict(total > 0, f"{total} archs without a finished Linf Base evaluation "
+                          f"({per_site}rule: supported when any finished run's arch lacks one)."))
     return blocks
 
 
@@ -383,7 +388,10 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
     env = sorted(p for p in differing if p not in training)
     text = (f"training settings that differ: {', '.join(training)}" if training
             else "no training setting differs") + (f"; environment and software: {', '.join(env)}" if env else "")
-    blocks.append(Verdict(bool(training) if rows else None,
+    if len({r["site"] for r in rows} - {UNKNOWN_SITE}) < 2:  # a setting can only differ between two known sites
+        blocks.append(Verdict(None, "Fewer than two sites have runs: nothing to compare."))
+        return blocks
+    blocks.append(Verdict(bool(training),
                           text + " (rule: supported when a setting that changes the training recipe differs; "
                           "paths, workers, GPUs, data parallelism and library versions count as environment)."))
     return blocks
@@ -564,7 +572,7 @@ def analysis_blocks(data: ReportData, context: Context, figures: list[Figure], c
         *curves_section(data, figures),
         *bands_section(data, figures, checks),
         *gpus_section(data, figures, checks),
-        *missing_section(figures, checks),
+        *missing_section(data, figures, checks),
         *config_section(data, context, checks),
         *code_section(data, figures, checks),
         *other_section(checks),

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from reports.data import ReportData
 from reports.lazy import alt
+from reports.style import UNKNOWN_SITE
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,7 @@ class Context:
         """Per-site figures are drawn for every site with a finished run; unknown only when alone."""
         rows = data.rows("report_sites")
         all_sites = [r["site"] for r in rows]
-        known = [r["site"] for r in rows if r["n_finished"] and r["site"] != "unknown"]
+        known = [r["site"] for r in rows if r["n_finished"] and r["site"] != UNKNOWN_SITE]
         sites = known or [r["site"] for r in rows if r["n_finished"]]
         banner = DEMO_BANNER if data.rows("demo_roots") else None
         return cls(sites=sites, all_sites=all_sites, curve_archs=curve_archs, top_curves=top_curves, banner=banner)

@@ -11,7 +11,9 @@ WIDTH = 640
 HEIGHT = 300
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
-KNOWN_SITES = {"SUSTech": "#4c78a8", "MSU": "#f58518", "unknown": "#9d9d9d"}
+UNKNOWN_SITE = "unknown"
+"""The site the views give runs and evaluations of no known site."""
+KNOWN_SITES = {"SUSTech": "#4c78a8", "MSU": "#f58518", UNKNOWN_SITE: "#9d9d9d"}
 EXTRA_COLOURS = ["#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#ff9da6", "#9d755d"]
 EARLY_COLOURS = {"before the first lr decay": "#e45756", "at or after the first lr decay": "#4c78a8"}
 FLAG_COLOURS = {"flagged": "#e45756", "not flagged": "#4c78a8"}

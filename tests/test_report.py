@@ -742,6 +742,52 @@ def test_the_fewest_archs_a_sign_test_needs(alpha, fewest):
     assert not sign_test_can_reject(0, alpha)
 
 
+def test_configuration_drift_of_one_site_is_not_testable(reported, tmp_path):
+    """The logs of one site (SUSTech's folder of the demo) have settings but no other site to differ
+    from: section 7 cannot tell, as section 1 cannot, rather than call the hypothesis refuted."""
+    from reports.analysis import config_section
+    from reports.data import ReportData
+    from reports.figures import Context
+    from warehouse.query import open_for_reading
+
+    db = tmp_path / "one-site.duckdb"
+    ingest_paths(db, [reported["work"] / "demo-corpus" / "logs"], workers=1)
+    con = open_for_reading(db)
+    try:
+        data = ReportData(con)
+        assert {r["site"] for r in data.view("check_config_drift")} == {"SUSTech"}
+        verdict = config_section(data, Context.from_data(data), {})[-1]
+    finally:
+        con.close()
+    assert verdict.supported is None and verdict.text == "Fewer than two sites have runs: nothing to compare."
+
+
+def test_missing_evaluations_of_logs_no_site_claims_are_counted(reported, tmp_path):
+    """Logs copied out of their repository (no sites file, no git) belong to no known site: no strip
+    is drawn for site unknown, yet its archs without a Base evaluation are listed and counted."""
+    from reports import missing_eval
+    from reports.analysis import missing_section
+    from reports.data import ReportData
+    from reports.figures import Context
+    from warehouse.query import open_for_reading
+
+    for folder in ("logs", "msu"):
+        shutil.copytree(reported["work"] / "demo-corpus" / folder, tmp_path / "copy" / folder)
+    db = tmp_path / "copy.duckdb"
+    ingest_paths(db, [tmp_path / "copy"], workers=1)
+    con = open_for_reading(db)
+    try:
+        data = ReportData(con)
+        listed = data.rows("incomplete_base_archs")
+        figures = missing_eval.figures(data, Context.from_data(data))
+        verdict = missing_section(data, figures, {})[-1]
+    finally:
+        con.close()
+    assert figures == [] and listed and {r["site"] for r in listed} == {"unknown"}
+    assert verdict.supported is True
+    assert verdict.text.startswith(f"{len(listed)} archs without a finished Linf Base evaluation (unknown {len(listed)}; ")
+
+
 def test_report_sections_agree_with_the_views(reported):
     text = (reported["out"] / "report.md").read_text()
     drift = text.split("## 7.")[1].split("## 8.")[0]
