@@ -474,7 +474,8 @@ CODE_RULE = (f" Rule: supported when native-path runs are low at least {LOW_GAP_
              f"than the others, when the runs of one training code version are low at least {LOW_GAP_POINTS:.0f} "
              "points more often than those of the other versions (each comparison needs 3 finished runs on either "
              f"side, and a chance of at most {MAX_CHANCE:g}: Fisher's exact test, for code versions times the versions "
-             "compared), or when runs still take numbers from evaluation code with a known fault.")
+             "compared), or when an evaluation from code with a known fault was replaced by no other evaluation of "
+             "its run.")
 
 
 def _precision_part(totals: dict[tuple, list[int]]) -> tuple[bool | None, str]:
@@ -525,10 +526,12 @@ def _faulty_numbers_part(checks: dict) -> tuple[bool | None, str]:
     if result is None or result.findings is None:
         return None, "Evaluation code: check_eval_code is not installed in this warehouse."
     if result.findings:
-        words = ("evaluations", "give their runs'", "them") if result.findings > 1 else ("evaluation", "gives its run's", "it")
-        return True, (f"Evaluation code: {result.findings} {words[0]} from code with a known fault still {words[1]} "
-                      f"numbers (no other evaluation of the run replaced {words[2]}).")
-    return False, "Evaluation code: no run takes its numbers from evaluation code with a known fault."
+        words = ("evaluations", "were", "their") if result.findings > 1 else ("evaluation", "was", "its")
+        return True, (f"Evaluation code: {result.findings} {words[0]} from code with a known fault {words[1]} replaced by "
+                      f"no other evaluation of {words[2]} run: {words[2]} numbers still stand (as the run's, or as the "
+                      "arch's for an evaluation linked to no run).")
+    return False, ("Evaluation code: no evaluation from code with a known fault gives numbers any more (there is none, "
+                   "or another evaluation of its run replaced each).")
 
 
 def other_section(checks: dict) -> list[Block]:

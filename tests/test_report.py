@@ -1060,10 +1060,11 @@ def _eval_code(findings):
      0, False, "1 of 3 finished native-AMP runs are low (33%), 10 of 197 of the others (5%; chance 0.16)"),
     # published numbers from faulty evaluation code alone
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 100, 20)], 1, True,
-     "1 evaluation from code with a known fault still gives its run's numbers (no other evaluation of the run replaced it)"),
+     "1 evaluation from code with a known fault was replaced by no other evaluation of its run: its numbers still "
+     "stand (as the run's, or as the arch's for an evaluation linked to no run)"),
     # nothing holds: versions compared, no faulty numbers
     ({("MSU", "fp32_or_apex"): [100, 100, 20]}, [_version("a", 50, 10), _version("b", 50, 10)], 0, False,
-     "no run takes its numbers from evaluation code with a known fault"),
+     "no evaluation from code with a known fault gives numbers any more"),
     # the version of the largest difference is low less often than the rest: no version is "low most often"
     ({("SUSTech", "fp32_or_apex"): [318, 318, 14]}, [_version("a", 313, 13), _version("b", 3, 0), _version("c", 2, 1)],
      0, False, "the runs of none of the 2 versions compared are low more often than those of the other versions "
@@ -1318,3 +1319,15 @@ def test_more_low_by_chance_stays_finite_at_full_scale():
 
     assert 0.0 < more_low_by_chance(120, 1000, 1000, 15000) < 1e-6
     assert more_low_by_chance(700, 1000, 1000, 15000) == 0.0
+
+
+def test_a_verdict_reads_as_a_sentence_after_its_word():
+    """A section's verdict text may start with a lower-case word (`no site and GPU flagged`): the
+    report prints it capitalised after the verdict's word, in report.md and in index.html."""
+    from reports.document import Verdict, html_body, to_markdown
+
+    blocks = [Verdict(False, "no site and GPU flagged (rule: ...)."), Verdict(None, "`check_x` is not installed.")]
+    markdown = to_markdown(blocks, ("png",))
+    assert "> **Not supported.** No site and GPU flagged (rule: ...)." in markdown
+    assert "> **Not testable.** `check_x` is not installed." in markdown
+    assert "<strong>Not supported.</strong> No site and GPU flagged" in html_body(blocks, ("png",))
