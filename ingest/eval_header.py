@@ -25,10 +25,10 @@ def eval_header(data: bytes, header_end: int, body: int = 0) -> dict:
     values = header_values(records)
     configs = config_entries(data, header_end, _MODEL_ONLY, body)  # only the architecture is needed here
     at = data.find(b"File ", body)
-    loaded = None
-    while at >= 0 and loaded is None:
-        loaded = _LOADED.match(data, at)
+    loaded = _LOADED.match(data, at) if at >= 0 else None
+    while at >= 0 and loaded is None:  # the first `File ...` that is the loaded checkpoint's line
         at = data.find(b"File ", at + 1)
+        loaded = _LOADED.match(data, at) if at >= 0 else None
     cost, finished_at = running_cost(data)
     return {
         "model": values.get("model", ""),

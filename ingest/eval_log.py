@@ -61,7 +61,8 @@ TEST_LOSS = "test-loss"
 """The attack of a re-evaluation log (`_eval_test-loss.log`): clean accuracy, test loss and CW-40 only."""
 _AA_CLEAN = linear("eval_log.aa_clean", rb"initial accuracy: (" + NUM + rb")%", use="match",
                    worst_case=lambda n: b"initial accuracy: " + b"9" * n + b"X")
-_RESULT_MARKERS = (b"Nature Acc: ", b"Natural Correct Count: ", b"====================AA with ", b" loaded!\n")
+_RESULT_MARKERS = (b" loaded!\n", b"Nature Acc: ", b"Natural Correct Count: ", b"====================AA with ")
+"""What starts the results (after the header), the one usually first (the loaded checkpoint) first."""
 _ATTACKS = {"Base": "Base", "AA": "AA"}
 RESULT_COLUMNS = (
     "clean_correct", "n_test", "clean_acc", "test_loss", "fgsm_acc", "fgsm_stable", "pgd20_acc",
@@ -74,8 +75,9 @@ def _results_start(data: bytes, body: int = 0) -> int:
     """Where the header ends: the first progress or result line after `body` (the end of the model
     printout).
 
-    Each marker is only looked for before the earliest one found so far: a marker a log does not
-    have would otherwise cost a search through the whole file."""
+    Each marker is only looked for before the earliest one found so far (the result is the earliest
+    of all, in any order): a marker a log does not have would otherwise cost a search through the
+    whole file."""
     start = len(data)
     for marker in _RESULT_MARKERS:
         found = data.find(marker, body, start + len(marker) - 1)

@@ -134,16 +134,17 @@ def training_format(data: bytes, headers: list[int], names: list[str], finished:
         lines.append(_line_of(data, eval_loss))
     for block in blocks:
         lines.extend(block)
-    messages = [_message(data, line) for line in lines]
+    of_line = {line: _message(data, line) for line in lines}  # every block line is one of `lines`: read once
+    messages = [of_line[line] for line in lines]
     titled = bool(blocks) and data.startswith(b"---- ", blocks[0][0] + 24)
     label = None
     best = []
     for block in blocks:
         for line in block:
-            message = _message(data, line)
+            message = of_line[line]
             if message.startswith("Best "):
                 best.append(_digits_as_hash(message[5:].split(" accuracy:")[0]))
-        label_line = _message(data, block[2 if titled else 1]) if len(block) > (2 if titled else 1) else ""
+        label_line = of_line[block[2 if titled else 1]] if len(block) > (2 if titled else 1) else ""
         if label is None and " Correct Count: " in label_line:
             label = label_line.split(" Correct Count: ")[0]
     if finished:
