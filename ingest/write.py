@@ -33,5 +33,7 @@ def write_whole(path: Path | str, data: bytes | str) -> Path:
             scratch.unlink(missing_ok=True)
             raise
     except OSError as exc:
+        if exc.errno is None:  # not a system call's error: as it is
+            raise
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     return path
