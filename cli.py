@@ -71,11 +71,14 @@ def demo(
     epochs: int = typer.Option(100, min=4, help="Epochs per training run (the real benchmark: 100)."),
     seed: int = typer.Option(0, help="Random seed: the same seed writes the same bytes and commits."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
+    cause: str = typer.Option("precision_path", help=(
+        "What makes the low runs low: precision_path (the benchmark's story: the native-AMP path that never unscales), "
+        "gpu (the runs of one GPU model at MSU, on any path) or none (no cause: the same runs, none made low).")),
 ):
     """Write a synthetic log repository (git, two sites) that shows every finding."""
     from application import commands
 
-    _show(commands.demo(out, archs, epochs, seed, overwrite))
+    _show(commands.demo(out, archs, epochs, seed, overwrite, cause))
 
 
 @app.command()

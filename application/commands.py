@@ -42,11 +42,11 @@ def wait_seconds(paths: list[Path], wait: bool) -> tuple[list[Path], float | Non
     return rest, float(str(numbers[0])) if numbers else math.inf
 
 
-def demo(out: Path, archs: int, epochs: int, seed: int, overwrite: bool) -> Output:
+def demo(out: Path, archs: int, epochs: int, seed: int, overwrite: bool, cause: str = "precision_path") -> Output:
     from demo import write_demo_repository
 
     try:
-        summary = write_demo_repository(out, archs=archs, epochs=epochs, seed=seed, overwrite=overwrite)
+        summary = write_demo_repository(out, archs=archs, epochs=epochs, seed=seed, overwrite=overwrite, cause=cause)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     return Output().out(summary.describe())

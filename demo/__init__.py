@@ -52,7 +52,7 @@ class DemoSummary:
                 f"{self.commits} commits -> {self.out}")
 
 
-CAUSES = ("precision_path", "none")
+CAUSES = ("precision_path", "gpu", "none")
 
 
 @dataclasses.dataclass
@@ -68,14 +68,17 @@ def build_plan(archs: int, epochs: int, seed: int, cause: str = "precision_path"
     """Every run with its files, dates, GPUs and flaws, and the other files; nothing written yet.
 
     `cause`: what makes the low-accuracy runs low. `precision_path` (the benchmark's story): runs that
-    took the native-AMP path that never unscales are far worse than their neighbours; `none`: the
-    same corpus (same schedule, same native-path runs) with no run-level cause of low accuracy.
+    took the native-AMP path that never unscales are far worse than their neighbours; `gpu`: the
+    runs of one GPU model of MSU's (`plan.GPU_CAUSE`) are, whatever their precision path; `none`:
+    the same corpus (same schedule, same native-path runs) with no run-level cause of low accuracy.
     """
     if cause not in CAUSES:
         raise ValueError(f"unknown cause {cause!r}: use one of {', '.join(CAUSES)}")
     rng = random.Random(f"rnb-demo-plan:{seed}")
     drafts, windows, _ = plan.draft_runs(archs, epochs, rng, cause)
     stretch = timeline.plant_timeline(drafts, rng, cause, archs)
+    if cause == "gpu":
+        plan.plant_gpu_cause(drafts, rng)
     timeline.plant_grad_overflows(drafts, rng)
     flaws.plant_flaws(drafts, epochs, rng)
     drafts += flaws.orphan_drafts(drafts, windows, rng)
@@ -125,7 +128,8 @@ def write_demo_repository(out: Path, archs: int = 300, epochs: int = 100, seed: 
                           workers: Optional[int] = None, cause: str = "precision_path") -> DemoSummary:
     """Write the corpus into `out` (created; must be empty unless `overwrite`) and return a summary.
 
-    `cause`: see `build_plan` (`none` writes a corpus with no planted cause of low accuracy)."""
+    `cause`: see `build_plan` (`gpu` plants another cause of low accuracy than the benchmark's; `none`
+    writes a corpus with no planted cause of low accuracy)."""
     if cause not in CAUSES:
         raise ValueError(f"unknown cause {cause!r}: use one of {', '.join(CAUSES)}")
     if not 1 <= archs <= MAX_ARCH_ID:

@@ -11,7 +11,8 @@ ran), `precision_path` (`native_amp_unscaled` or `fp32_or_apex`), `amp_path`, `a
 `grad_norm_nonfinite_steps`, `planted_low`; per evaluation `code_version` (E1..E5, None for the
 corruption sweep), `code_commits(_exact)` in `code/eval`, `counts_truncated`,
 `cw40_stable_is_natural`, `missing_fields`, `checkpoint_best_pgdcw_acc(_unrounded)`; `code` lists
-both repositories' commits; `findings.precision_path` sums the planted cause.
+both repositories' commits; `findings.precision_path` sums the native-path runs and the planted low
+runs, and `findings.gpu_cause` (with `cause="gpu"`) the runs of the GPU made low.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from . import codeversions as cv
 from . import formats
 from .clock import seconds_text
 from .dirt import BROKEN_WHY
-from .plan import Window
+from .plan import GPU_CAUSE, Window
 from .specs import GPU_A6000, RunSpec, StaticFile
 
 KEY_NAME = "demo_key.json"
@@ -48,7 +49,7 @@ def _spread(value, depth: int) -> str:
     return "[\n" + ",\n".join(inner + json.dumps(item) for item in value) + "\n" + " " * depth + "]"
 
 
-LOW_ROLES = {"band", "native_low"}
+LOW_ROLES = {"band", "native_low", "gpu_low"}
 #: what only a finished Base evaluation prints (None elsewhere: the log cannot tell)
 BASE_RESULT_FIELDS = ("test_loss", "fgsm_stable", "pgd20_stable", "pgd20_lip", "cw40_stable", "cw40_stable_logged",
                       "cw40_stable_is_natural", "cw40_lip", "counts_truncated", "missing_fields")
@@ -164,6 +165,9 @@ def _findings(runs, run_entries, eval_entries, windows, epochs, cause, stretch) 
                     "band_runs": len(band_runs),
                     "band_runs_on_gpu": sum(1 for r in band_runs if r["gpu"] == GPU_A6000)} if band_runs else None,
         "precision_path": _precision_findings(run_entries, cause, stretch),
+        "gpu_cause": ({"site": "MSU", "gpu": GPU_CAUSE,
+                       "runs": sum(1 for r in run_entries if r["gpu"] == GPU_CAUSE),
+                       "low_runs": sum(1 for r in run_entries if "gpu_low" in r["roles"])} if cause == "gpu" else None),
         "missing_base_eval": {site: sorted(set(ids)) for site, ids in missing.items()},
         "missing_base_eval_runs": missing_runs,
         "lr_decay_drift": drift,

@@ -104,6 +104,20 @@ def gpu_list_for(rng: random.Random, site: str, bad: bool) -> Tuple[str, ...]:
     return (gpu,) * count
 
 
+GPU_CAUSE = GPU_V100
+"""The GPU model whose runs `cause="gpu"` makes low (MSU's V100s; SUSTech has none)."""
+
+
+def plant_gpu_cause(drafts: List[Dict], rng: random.Random) -> None:
+    """`cause="gpu"`: every run whose first GPU is GPU_CAUSE is far worse than its neighbours, on any
+    precision path (`gpu_low`). Run after the timeline, which gives MSU's stretch its GPUs."""
+    for d in drafts:
+        if d["gpu_list"] and d["gpu_list"][0] == GPU_CAUSE:
+            d["clean_top"] -= rng.uniform(11.0, 16.0)
+            d["cw_top"] -= rng.uniform(9.0, 13.0)
+            d["roles"].append("gpu_low")
+
+
 def epoch_ms(macs: float, gpu_list: Tuple[str, ...]) -> int:
     """Wall time of one epoch: ~0.6 days per run for the smallest arch, ~2.5 for the largest."""
     factor = GPU_SPEED[gpu_list[0]] * (0.6 if len(gpu_list) > 1 else 1.0) if gpu_list else 20.0

@@ -484,7 +484,25 @@ def test_no_cause_is_the_same_corpus_without_low_runs(key, tmp_path):
     mean = sum(r["best_cw40_acc"] for r in finished) / len(finished)
     assert native and sum(native) / len(native) > mean - 2.0
     with pytest.raises(ValueError, match="unknown cause"):
-        write_demo_repository(tmp_path / "x", archs=5, epochs=4, cause="gpu")
+        write_demo_repository(tmp_path / "x", archs=5, epochs=4, cause="weather")
+
+
+def test_a_gpu_cause_makes_the_runs_of_one_gpu_low_and_no_others(key, tmp_path):
+    """`cause="gpu"`: the same schedule (runs, dates, code versions, precision paths) as the demo's
+    (its flaws, drawn after the cause, fall elsewhere), but the low runs are exactly those of one GPU
+    model, native path or not, and no band is planted."""
+    out = tmp_path / "gpu"
+    write_demo_repository(out, archs=ARCHS, epochs=EPOCHS, seed=0, cause="gpu")
+    other = json.loads((out / "demo_key.json").read_text())
+    when = lambda k: sorted((r["arch_id"], r["started_at"], r["code_version"], r["precision_path"])  # noqa: E731
+                            for r in k["runs"])
+    assert when(other) == when(key)
+    planted = other["findings"]["gpu_cause"]
+    low = [r for r in other["runs"] if r["planted_low"]]
+    assert other["cause"] == "gpu" and not other["findings"]["vertical_line_bands"] and key["findings"]["gpu_cause"] is None
+    assert low and {r["gpu"] for r in low} == {planted["gpu"]} and {r["site"] for r in low} == {planted["site"]}
+    assert len(low) == planted["low_runs"] == planted["runs"] == sum(r["gpu"] == planted["gpu"] for r in other["runs"])
+    assert {r["precision_path"] for r in low} >= {"fp32_or_apex"}
 
 
 def test_common_and_rare_epoch_paths_print_the_same_bytes():
@@ -511,3 +529,18 @@ def test_common_and_rare_epoch_paths_print_the_same_bytes():
         assert texts[0] == texts[1], spec.stem
         checked.add((spec.code, spec.amp))
     assert {code for code, _ in checked} >= {"T5", "T6", "T7", "T8"} and {"native", "apex", "fp32"} <= {a for _, a in checked}
+
+
+def test_the_demo_command_takes_a_cause_and_refuses_an_unknown_one_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "gpu"), "--archs", "12", "--epochs", "4",
+                                 "--cause", "gpu"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "gpu" / "demo_key.json").read_text())["cause"] == "gpu"
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "x"), "--cause", "weather"])
+    assert (result.exit_code, result.output) == (1, "error: unknown cause 'weather': use one of precision_path, gpu, none\n")
+    assert not (tmp_path / "x").exists()

@@ -9,6 +9,7 @@ The demo's planted cause is checked in tests/test_report.py and below.
 """
 from __future__ import annotations
 
+import json
 import math
 import random
 from datetime import timedelta
@@ -303,11 +304,15 @@ def test_timeline_finds_the_month_the_low_share_changed(tmp_path):
 @pytest.fixture(scope="module")
 def demo_warehouses(demo_warehouse, tmp_path_factory):
     """The demo with its planted cause (the session's, tests/conftest.py) and the same corpus
-    (same size and seed) without one, ingested here."""
-    root = tmp_path_factory.mktemp("none")
-    write_demo_repository(root / "corpus", **DEMO_SIZE, cause="none")
-    ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
-    return {"precision_path": demo_warehouse.db, "none": root / "wh.duckdb"}
+    (same size and seed) without one and with another cause (a GPU), ingested here."""
+    found = {"precision_path": demo_warehouse.db}
+    for cause in ("none", "gpu"):
+        root = tmp_path_factory.mktemp(cause)
+        write_demo_repository(root / "corpus", **DEMO_SIZE, cause=cause)
+        ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
+        found[cause] = root / "wh.duckdb"
+        found[f"{cause}_key"] = json.loads((root / "corpus" / "demo_key.json").read_text())
+    return found
 
 
 def test_demo_low_runs_are_explained_by_the_planted_precision_path(demo_warehouses):
@@ -353,3 +358,31 @@ def test_the_report_says_low_runs_no_combination_explains(demo_warehouses):
     at = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == OUTCOMES["low_accuracy"])
     assert isinstance(blocks[at + 1], Para)
     assert blocks[at + 1].text.startswith(f"{n_low} of {n_runs} runs: no combination of run attributes explains them")
+
+
+def test_a_demo_whose_cause_is_a_gpu_is_explained_by_the_gpu_not_the_precision_path(demo_warehouses):
+    """`nares demo --cause gpu`: the runs of one GPU model are low on any precision path. The
+    explanation, the GPU check and the report's root cause name that GPU; no explanation of low
+    accuracy by the precision path stands (the demo's own story is not found where it is not)."""
+    from reports.data import ReportData
+    from reports.document import Verdict
+    from reports.root_cause import root_cause_section
+    from warehouse.query import open_for_reading
+
+    planted = demo_warehouses["gpu_key"]["findings"]["gpu_cause"]
+    assert planted["low_runs"] == planted["runs"] > 0
+    con = open_for_reading(demo_warehouses["gpu"])
+    try:
+        top = con.execute("select explanation, explained_by from check_explain where outcome = 'low_accuracy' "
+                          "order by rank limit 1").fetchone()
+        standing = [r[0] for r in con.execute("select explanation from check_explain where outcome = 'low_accuracy' "
+                                              "and explained_by is null").fetchall()]
+        flagged = con.execute("select site, gpu from check_gpu_accuracy where beyond_chance").fetchall()
+        blocks = root_cause_section(ReportData(con), {})
+    finally:
+        con.close()
+    assert top == (f"gpu = {planted['gpu']}", None)
+    assert not [e for e in standing if "precision_path" in e]
+    assert flagged == [(planted["site"], planted["gpu"])]
+    verdict = next(b for b in blocks if isinstance(b, Verdict))
+    assert verdict.supported and f"The low runs are explained best by `gpu = {planted['gpu']}`" in verdict.text
