@@ -303,7 +303,7 @@ def gpus_section(data: ReportData, figures: list[Figure], checks: dict) -> list[
     if items:
         blocks.append(Bullets(items))
     standing = [(s, g) for s, g in flagged if g not in absorbed and (s, g) in beyond]
-    text = (", ".join(f"{s} {g}" for s, g in flagged) + " flagged") if flagged else "no site and GPU flagged"
+    text = (", ".join(f"{s} {g}" for s, g in flagged) + " flagged") if flagged else "No site and GPU flagged"
     within = [f"{s} {g}" for s, g in flagged if (s, g) not in beyond]
     if within:
         text += f"; {', '.join(within)} within chance: as many low runs fall on a GPU by chance"
@@ -386,8 +386,8 @@ def config_section(data: ReportData, context: Context, checks: dict) -> list[Blo
               summary=f"The {len(by_param) - len(differing)} settings that are the same at every site"),
     ]
     env = sorted(p for p in differing if p not in training)
-    text = (f"training settings that differ: {', '.join(training)}" if training
-            else "no training setting differs") + (f"; environment and software: {', '.join(env)}" if env else "")
+    text = (f"Training settings that differ: {', '.join(training)}" if training
+            else "No training setting differs") + (f"; environment and software: {', '.join(env)}" if env else "")
     if len({r["site"] for r in rows} - {UNKNOWN_SITE}) < 2:  # a setting can only differ between two known sites
         blocks.append(Verdict(None, "Fewer than two sites have runs: nothing to compare."))
         return blocks

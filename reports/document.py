@@ -69,11 +69,6 @@ def _md_cell(value) -> str:
     return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
 
 
-def _sentence(text: str) -> str:
-    """A verdict's text as a sentence after its word: `no site and GPU flagged` -> `No site ...`."""
-    return text[:1].upper() + text[1:]
-
-
 def _verdict_word(supported: bool | None) -> str:
     return {True: "Supported", False: "Not supported", None: "Not testable"}[supported]
 
@@ -95,7 +90,7 @@ def to_markdown(blocks: list[Block], formats: tuple[str, ...]) -> str:
         elif isinstance(b, Bullets):
             out.append("\n".join(f"- {item}" for item in b.items))
         elif isinstance(b, Verdict):
-            out.append(f"> **{_verdict_word(b.supported)}.** {_sentence(b.text)}")
+            out.append(f"> **{_verdict_word(b.supported)}.** {b.text}")
         elif isinstance(b, Table):
             lines = []
             if b.summary:
@@ -153,7 +148,7 @@ def html_body(blocks: list[Block], formats: tuple[str, ...],
             parts.append("<ul>" + "".join(f"<li>{inline_html(i)}</li>" for i in b.items) + "</ul>")
         elif isinstance(b, Verdict):
             css = "verdict supported" if b.supported else "verdict"
-            word, text = _verdict_word(b.supported), inline_html(_sentence(b.text))
+            word, text = _verdict_word(b.supported), inline_html(b.text)
             parts.append(f"<p class=\"{css}\"><strong>{word}.</strong> {text}</p>")
         elif isinstance(b, Table):
             parts.append(_html_table(b))

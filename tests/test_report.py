@@ -1319,15 +1319,3 @@ def test_more_low_by_chance_stays_finite_at_full_scale():
 
     assert 0.0 < more_low_by_chance(120, 1000, 1000, 15000) < 1e-6
     assert more_low_by_chance(700, 1000, 1000, 15000) == 0.0
-
-
-def test_a_verdict_reads_as_a_sentence_after_its_word():
-    """A section's verdict text may start with a lower-case word (`no site and GPU flagged`): the
-    report prints it capitalised after the verdict's word, in report.md and in index.html."""
-    from reports.document import Verdict, html_body, to_markdown
-
-    blocks = [Verdict(False, "no site and GPU flagged (rule: ...)."), Verdict(None, "`check_x` is not installed.")]
-    markdown = to_markdown(blocks, ("png",))
-    assert "> **Not supported.** No site and GPU flagged (rule: ...)." in markdown
-    assert "> **Not testable.** `check_x` is not installed." in markdown
-    assert "<strong>Not supported.</strong> No site and GPU flagged" in html_body(blocks, ("png",))
