@@ -4,12 +4,14 @@ cache entries): each one whole or not at all.
 A file written in place and interrupted (Ctrl-C, a full disk, a killed process) is left cut short,
 and the next report would keep a figure it believes drawn. So the bytes go to a hidden file beside
 the target (`.<name>.<pid>.<n>.part`), which replaces the target once it is complete: the folder
-holds the old file or the new one, never part of one.
+holds the old file or the new one, never part of one. A pipe or a device named as the target
+(`/dev/stdout`, a shell's `>(...)`) is written through.
 """
 from __future__ import annotations
 
 import itertools
 import os
+import stat
 from pathlib import Path
 
 _serial = itertools.count()
@@ -22,6 +24,10 @@ def write_whole(path: Path | str, data: bytes | str) -> Path:
     the hidden file: a folder named as the file, a folder that cannot be written, a full disk."""
     path = Path(path)
     body = data.encode("utf-8") if isinstance(data, str) else data
+    if _is_stream(path):  # a pipe or a device (`--out /dev/stdout`): written through, it cannot be replaced
+        with open(path, "wb") as handle:
+            handle.write(body)
+        return path
     scratch = path.with_name(f".{path.name}.{os.getpid()}.{next(_serial)}.part")
     try:
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -37,3 +43,12 @@ def write_whole(path: Path | str, data: bytes | str) -> Path:
             raise
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     return path
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` names something other than a file or a folder: a pipe, a device, a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,18 @@ def test_an_error_names_the_file_asked_for_not_the_hidden_one(tmp_path):
     with pytest.raises(FileNotFoundError) as raised:
         write_whole(tmp_path / "missing" / "list.txt", "1\n")
     assert raised.value.filename == str(tmp_path / "missing" / "list.txt")
+
+
+def test_a_pipe_or_a_device_is_written_through(tmp_path):
+    """`--out /dev/stdout` or a shell's `>(gzip > ids.gz)` names no file that could be replaced."""
+    assert write_whole("/dev/null", "1\n2\n") == Path("/dev/null")
+    assert Path("/dev/null").is_char_device() and leftovers(Path("/dev")) == []
+    fifo = tmp_path / "ids"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the reading end first: the write then never waits
+    try:
+        write_whole(fifo, "1\n2\n")
+        assert os.read(reader, 100) == b"1\n2\n"
+    finally:
+        os.close(reader)
+    assert fifo.is_fifo() and leftovers(tmp_path) == []
