@@ -1,5 +1,5 @@
-"""Files the tool writes for people and for its next run (report figures and text, exported lists,
-cache entries): each one whole or not at all.
+"""Files the tool writes for people and for its next run (report figures and text, exported lists
+and release files, cache entries): each one whole or not at all.
 
 A file written in place and interrupted (Ctrl-C, a full disk, a killed process) is left cut short,
 and the next report would keep a figure it believes drawn. So the bytes go to a hidden file beside
@@ -12,28 +12,30 @@ from __future__ import annotations
 import itertools
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 _serial = itertools.count()
 
 
-def write_whole(path: Path | str, data: bytes | str) -> Path:
-    """Write `data` (text as UTF-8) to `path`, replacing what is there only once all of it is written.
+@contextmanager
+def open_whole(path: Path | str) -> Iterator[BinaryIO]:
+    """A binary handle whose bytes replace `path` only once the block ends without an exception.
 
     The file gets the mode a plain write gives (0666 less the umask). An OSError names `path`, not
     the hidden file: a folder named as the file, a folder that cannot be written, a full disk."""
     path = Path(path)
-    body = data.encode("utf-8") if isinstance(data, str) else data
-    if _is_stream(path):  # a pipe or a device (`--out /dev/stdout`): written through, it cannot be replaced
+    if _is_stream(path):  # it cannot be replaced: written through
         with open(path, "wb") as handle:
-            handle.write(body)
-        return path
+            yield handle
+        return
     scratch = path.with_name(f".{path.name}.{os.getpid()}.{next(_serial)}.part")
     try:
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
+                yield handle
             os.replace(scratch, path)
         except BaseException:
             scratch.unlink(missing_ok=True)
@@ -42,7 +44,13 @@ def write_whole(path: Path | str, data: bytes | str) -> Path:
         if exc.errno is None:  # not a system call's error: as it is
             raise
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
-    return path
+
+
+def write_whole(path: Path | str, data: bytes | str) -> Path:
+    """Write `data` (text as UTF-8) to `path` through `open_whole`."""
+    with open_whole(path) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)
 
 
 def _is_stream(path: Path) -> bool:

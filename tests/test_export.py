@@ -320,3 +320,36 @@ def test_ctrl_c_ends_a_command_with_one_line(samples_warehouse, monkeypatch, com
     monkeypatch.setattr(target, interrupted)
     result = CliRunner().invoke(app, [*command, "--db", str(samples_warehouse)])
     assert (result.exit_code, result.output) == (130, "error: interrupted\n")
+
+
+def test_a_release_export_stopped_halfway_leaves_the_last_file_and_one_to_a_pipe_is_written_through(
+        samples_warehouse, tmp_path, monkeypatch):
+    import os
+
+    import warehouse.export as export_module
+
+    out = tmp_path / "cifar10.jsonl"
+    export_release(samples_warehouse, out)
+    before = out.read_bytes()
+    real_dumps, calls = export_module.json.dumps, []
+
+    def full_disk_at_the_last(record, **kwargs):  # the records before it are written to the part file
+        calls.append(1)
+        if len(calls) == before.count(b"\n"):
+            raise OSError(28, "No space left on device")
+        return real_dumps(record, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(export_module.json, "dumps", full_disk_at_the_last)
+        with pytest.raises(OSError) as raised:
+            export_release(samples_warehouse, out)
+    assert raised.value.filename == str(out) and out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar10.jsonl"]
+    fifo = tmp_path / "release"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        export_release(samples_warehouse, fifo)
+        assert os.read(reader, len(before) + 1) == before
+    finally:
+        os.close(reader)

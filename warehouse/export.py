@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ingest.release import BASE_KEYS, EPOCH_LISTS
-from ingest.write import write_whole
+from ingest.write import open_whole, write_whole
 from warehouse.errors import WarehouseError
 from warehouse.migrate import schema_version, tool_tables
 from warehouse.query import open_for_reading
@@ -268,13 +268,7 @@ def export_release(db: Path, out: Path, exclude_checks: list[str] | None = None)
         raise WarehouseError(f"release export failed: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with open(tmp, "w") as handle:
-            for record in records:
-                handle.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
-        tmp.replace(out)
-    except BaseException:  # a full disk, an interrupt: no half-written file is left beside `out`
-        tmp.unlink(missing_ok=True)
-        raise
+    with open_whole(out) as handle:  # a full disk, an interrupt: `out` is left as it was
+        for record in records:
+            handle.write(json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n")
     return ReleaseExport(out, len(records), excluded, stable_is_natural, re_evaluated)
