@@ -75,7 +75,7 @@ def demo(
         "What makes the low runs low: precision_path (the benchmark's story: the native-AMP path that never unscales), "
         "gpu (the runs of one GPU model at MSU, on any path) or none (no cause: the same runs, none made low).")),
 ):
-    """Write a synthetic log repository (git, two sites) that shows every finding."""
+    """Write a synthetic log repository (git, two sites) that shows every finding (--cause: of another cause, or none)."""
     from application import commands
 
     _show(commands.demo(out, archs, epochs, seed, overwrite, cause))
