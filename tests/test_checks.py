@@ -383,3 +383,20 @@ def test_a_check_that_needs_sites_says_the_logs_lack_a_sites_file_not_a_release_
     for name in needs_sites:
         assert "no run of a known site" in lines[name] and "--sites F" in lines[name], lines[name]
         assert "release file" not in lines[name], lines[name]
+
+
+def test_a_check_without_training_logs_says_so_not_a_release_file(tmp_path):
+    """Evaluation logs alone (the real samples' `eval/` folder): the checks that need the training
+    logs' columns cannot run, and say there is no training log, not that a release file was loaded."""
+    from conftest import SAMPLES
+
+    from warehouse.update import ingest_paths
+
+    db = tmp_path / "evals.duckdb"
+    ingest_paths(db, [SAMPLES / "eval"], workers=1)
+    result = CliRunner().invoke(app, ["check", "config_drift", "precision_path", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.output.splitlines())
+    for name in ("config_drift", "precision_path"):
+        assert lines[name].startswith("cannot run: no row holds ") and lines[name].endswith(
+            "(no training log: evaluations only)"), lines[name]

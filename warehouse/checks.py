@@ -99,22 +99,26 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 _SITE = "runs.site"
 
 
-def cannot_run_line(missing: list[str], anything_loaded: bool = True) -> str:
+def cannot_run_line(missing: list[str], anything_loaded: bool = True, runs_loaded: bool = True) -> str:
     """The headline of a check whose required columns (`table.column`) no row holds, with the usual
     cause: nothing ingested yet; else for no known site, no sites file that names the logs' authors
-    or paths; for the other columns, a release file (it has none of them)."""
+    or paths; for the other columns, no training log (evaluations only), or a release file (it has
+    none of them)."""
     if not anything_loaded:
         return f"cannot run: no row holds {', '.join(missing)} (no runs or evaluations yet: no logs ingested)"
     causes = []
     if others := [item for item in missing if item != _SITE]:
-        causes.append(f"{', '.join(others)} (e.g. a warehouse loaded from a release file)")
+        why = "e.g. a warehouse loaded from a release file" if runs_loaded else "no training log: evaluations only"
+        causes.append(f"{', '.join(others)} ({why})")
     if _SITE in missing:
         causes.append(f"{_SITE} (no run of a known site: ingest with a sites file, --sites F or a sites.toml in the folder)")
     return f"cannot run: no row holds {'; '.join(causes)}"
 
 
-def _anything_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("select exists (select 1 from runs) or exists (select 1 from evals)").fetchone()[0])
+def _loaded(con: duckdb.DuckDBPyConnection) -> tuple[bool, bool]:
+    """(any run or evaluation, any run)."""
+    runs, evals = con.execute("select exists (select 1 from runs), exists (select 1 from evals)").fetchone()
+    return bool(runs or evals), bool(runs)
 
 
 def flag_condition(name: str, sql_dir: Path = SQL_DIR) -> str | None:
@@ -142,7 +146,7 @@ def run_check(con: duckdb.DuckDBPyConnection, name: str, view: str, details: boo
     try:
         missing = missing_inputs(con, view)
         if missing:
-            headline = cannot_run_line(missing, _anything_loaded(con))
+            headline = cannot_run_line(missing, *_loaded(con))
             return CheckResult(name=name, view=view, headline=headline, findings=0)
         headline, findings = con.execute(read_headline(name)).fetchone()
         result = CheckResult(name=name, view=view, headline=headline, findings=int(findings or 0))
