@@ -13,6 +13,7 @@ import json
 import math
 import random
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from conftest import DEMO_SIZE
@@ -301,18 +302,19 @@ def test_timeline_finds_the_month_the_low_share_changed(tmp_path):
     assert got == [("MSU", "2023-04-01", 20, 20, 0.5, 0.0)]
 
 
+def _demo_of_cause(tmp_path_factory, cause: str) -> tuple[Path, dict]:
+    """The demo corpus of the session's size and seed with another planted cause, ingested; its key."""
+    root = tmp_path_factory.mktemp(cause)
+    write_demo_repository(root / "corpus", **DEMO_SIZE, cause=cause)
+    ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
+    return root / "wh.duckdb", json.loads((root / "corpus" / "demo_key.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def demo_warehouses(demo_warehouse, tmp_path_factory):
     """The demo with its planted cause (the session's, tests/conftest.py) and the same corpus
-    (same size and seed) without one and with another cause (a GPU), ingested here."""
-    found = {"precision_path": demo_warehouse.db}
-    for cause in ("none", "gpu"):
-        root = tmp_path_factory.mktemp(cause)
-        write_demo_repository(root / "corpus", **DEMO_SIZE, cause=cause)
-        ingest_paths(root / "wh.duckdb", [root / "corpus"], workers=2)
-        found[cause] = root / "wh.duckdb"
-        found[f"{cause}_key"] = json.loads((root / "corpus" / "demo_key.json").read_text())
-    return found
+    (same size and seed) without one, ingested here."""
+    return {"precision_path": demo_warehouse.db, "none": _demo_of_cause(tmp_path_factory, "none")[0]}
 
 
 def test_demo_low_runs_are_explained_by_the_planted_precision_path(demo_warehouses):
@@ -360,7 +362,8 @@ def test_the_report_says_low_runs_no_combination_explains(demo_warehouses):
     assert blocks[at + 1].text.startswith(f"{n_low} of {n_runs} runs: no combination of run attributes explains them")
 
 
-def test_a_demo_whose_cause_is_a_gpu_is_explained_by_the_gpu_not_the_precision_path(demo_warehouses):
+@pytest.mark.slow
+def test_a_demo_whose_cause_is_a_gpu_is_explained_by_the_gpu_not_the_precision_path(tmp_path_factory):
     """`nares demo --cause gpu`: the runs of one GPU model are low on any precision path. The
     explanation, the GPU check and the report's root cause name that GPU; no explanation of low
     accuracy by the precision path stands (the demo's own story is not found where it is not)."""
@@ -369,9 +372,10 @@ def test_a_demo_whose_cause_is_a_gpu_is_explained_by_the_gpu_not_the_precision_p
     from reports.root_cause import root_cause_section
     from warehouse.query import open_for_reading
 
-    planted = demo_warehouses["gpu_key"]["findings"]["gpu_cause"]
+    db, key = _demo_of_cause(tmp_path_factory, "gpu")
+    planted = key["findings"]["gpu_cause"]
     assert planted["low_runs"] == planted["runs"] > 0
-    con = open_for_reading(demo_warehouses["gpu"])
+    con = open_for_reading(db)
     try:
         top = con.execute("select explanation, explained_by from check_explain where outcome = 'low_accuracy' "
                           "order by rank limit 1").fetchone()
