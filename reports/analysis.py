@@ -145,7 +145,7 @@ def duplicates_section(data: ReportData, figures: list[Figure], checks: dict) ->
     noise = _noise(data, "test_cw40")
     supported = len(significant) >= 3 and len(lower) == 1 and (noise is None or noise["verdict"] != "equivalent")
     # with few archs not even the most lopsided split is significant: then the test cannot tell
-    alpha = 1.0 - {p["name"]: p["value"] for p in data.view("check_params")}.get("duplicate_paired.confidence", 0.95)
+    alpha = 1.0 - data.params().get("duplicate_paired.confidence", 0.95)
     testable = [t for t in tests if sign_test_can_reject(t["n_a_higher"] + t["n_b_higher"], alpha)]
     site_a, site_b = tests[0]["site_a"], tests[0]["site_b"]
     deltas = ", ".join(f"{f.facts['label']} {f.facts['test']['mean_delta']:+.1f}" for f in figs if f.facts.get("test"))

@@ -192,6 +192,6 @@ def figures(data: ReportData, context: Context) -> list[Figure]:
     rows = data.rows("arch_accuracy")
     if not rows:
         return []
-    params = {p["name"]: p["value"] for p in data.view("check_params")}
+    params = data.params()
     return [render_arch_bands([dict(r) for r in rows], data.view("check_vertical_lines"), context.all_sites,
                               low_rule(params))]

@@ -154,6 +154,10 @@ class ReportData:
         """All rows of an installed view (a check or helper view), e.g. check_config_drift."""
         return self._run((name, ()), self._view_sql(name), None, [name])
 
+    def params(self) -> dict[str, float]:
+        """check_params as name -> value (the thresholds the checks and the verdicts use)."""
+        return {p["name"]: p["value"] for p in self.view("check_params")}
+
     def has_view(self, name: str) -> bool:
         found = self.con.execute(
             "select count(*) from duckdb_views() where view_name = ? and not internal", [name]

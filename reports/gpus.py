@@ -116,7 +116,7 @@ def gpu_issue_chart(rows: list[dict], order: list[str], threshold_pct: float | N
 
 def figures(data: ReportData, context: Context) -> list[Figure]:
     rows = data.rows("gpu_accuracy_spread")
-    params = {p["name"]: p["value"] for p in data.view("check_params")}
+    params = data.params()
     share = params.get("gpu_accuracy.max_low_share")
     threshold = 100.0 * share if share is not None else None
     out = []
