@@ -28,6 +28,8 @@ class Commands(TyperGroup):
             _fail(exc)
         except Terminated:
             _fail(STOPPED)
+        except BrokenPipeError:
+            _reader_gone()
         except OSError as exc:  # an output path that is a folder, a missing or read-only folder, ...
             _fail(file_error(exc))
         except KeyboardInterrupt:  # Ctrl-C in a command that says nothing more of it (ingest and report do)
@@ -50,6 +52,24 @@ def _fail(error) -> None:
     """One line on stderr and the error's exit code."""
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(code=error.exit_code)
+
+
+def _reader_gone() -> None:
+    """The reader of the output stopped early (`nares ... | head`): end quietly, as `cat` does, with
+    the code a shell gives a command killed by SIGPIPE. The output is pointed at /dev/null first,
+    or the interpreter's own flush at exit would fail on the closed pipe and print a traceback."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed or not a file: nothing is left to flush
+        pass
+    raise typer.Exit(code=SIGPIPE_EXIT)
+
+
+SIGPIPE_EXIT = 141
+"""128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe."""
 
 
 def _show(output) -> None:
@@ -207,7 +227,9 @@ app.add_typer(export_app, name="export")
 
 @export_app.command("release")
 def export_release_cmd(
-    out: Path = typer.Argument(..., help="Release file to write (JSON lines, SPEC section 6), e.g. cifar10.jsonl."),
+    out: Path = typer.Argument(..., help=(
+        "Release file to write (JSON lines, SPEC section 6), e.g. cifar10.jsonl; - for standard output "
+        "(the summary line then goes to stderr).")),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     exclude_check: Optional[List[str]] = typer.Option(None, "--exclude-check", help=(
         "Leave out the runs this check flags (repeat for several).")),
@@ -245,8 +267,15 @@ def export_arch_list_cmd(
 
 
 def main() -> None:
-    """Run the app (installed as the `nares` command)."""
-    app()
+    """Run the app (installed as the `nares` command). A closed pipe is caught here too: the help
+    of `nares --help | head` is printed before any command runs."""
+    try:
+        app()
+    except BrokenPipeError:
+        try:
+            _reader_gone()
+        except typer.Exit as exit_:
+            sys.exit(exit_.exit_code)
 
 
 if __name__ == "__main__":

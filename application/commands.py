@@ -208,9 +208,13 @@ def report(db: Path | None, out: Path, formats: str, arch: list[int] | None, sho
 
 
 def export_release(out: Path, db: Path | None, exclude_checks: list[str]) -> Output:
+    """The summary line goes to stderr when the release itself went to a stream (`-`, a pipe):
+    it is not a line of the release."""
+    from ingest.write import writes_through
     from warehouse.export import export_release
 
-    return Output().out(export_release(db_path(db), out, exclude_checks).line())
+    line = export_release(db_path(db), out, exclude_checks).line()
+    return Output().err(line) if writes_through(out) else Output().out(line)
 
 
 def export_parquet(out: Path, db: Path | None, overwrite: bool) -> Output:
@@ -220,9 +224,10 @@ def export_parquet(out: Path, db: Path | None, overwrite: bool) -> Output:
 
 
 def export_arch_list(check: str, site: str | None, out: Path | None, db: Path | None) -> Output:
+    from ingest.write import STDOUT
     from warehouse.export import write_arch_list
 
     text, n = write_arch_list(db_path(db), check, out, site)
     if out is None:
         return Output().out(text, newline=False)
-    return Output().err(f"wrote {n} arch ids -> {out}")
+    return Output().err(f"wrote {n} arch ids -> {'standard output' if str(out) == STDOUT else out}")

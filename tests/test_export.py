@@ -6,8 +6,11 @@ tests/test_interop.py."""
 from __future__ import annotations
 
 import datetime
+import fcntl
 import json
 import math
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import pytest
 from conftest import query
 from typer.testing import CliRunner
 
-from cli import app
+from cli import SIGPIPE_EXIT, app
 from warehouse.errors import WarehouseError
 from warehouse.export import export_parquet, export_release, flagged_arch_ids, write_arch_list
 from warehouse.viewfiles import flagged_checks
@@ -58,6 +61,16 @@ def test_arch_list_cli_writes_one_id_per_line(demo_db, tmp_path):
                                       "--db", str(demo_db), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines() == [str(i) for i in flagged_arch_ids(demo_db, "best_epoch", "MSU")]
+
+
+def test_arch_list_dash_is_the_standard_output_and_the_count_goes_to_stderr(demo_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["export", "arch-list", "--check", "best_epoch", "--db", str(demo_db), "--out", "-"])
+    assert result.exit_code == 0, result.output
+    ids = flagged_arch_ids(demo_db, "best_epoch")
+    assert ids and result.stdout.splitlines() == [str(i) for i in ids]
+    assert result.stderr == f"wrote {len(ids)} arch ids -> standard output\n"
+    assert not (tmp_path / "-").exists()
 
 
 def test_arch_list_cli_unknown_check_or_site_is_one_line(demo_db):
@@ -236,6 +249,34 @@ def test_release_export_says_how_many_cw_stable_values_faulty_evaluation_code_le
     assert faulty and set(faulty) <= natural
     assert f"Linf_cw_stable is null for {len(faulty)} of them: their evaluation code printed the natural accuracy" \
         in " ".join(result.output.split())
+
+
+CLI = [sys.executable, str(Path(__file__).resolve().parents[1] / "cli.py")]
+
+
+def test_release_to_standard_output_is_json_lines_only(demo_db, demo_release, tmp_path):
+    """`-` writes the release to stdout; its summary line goes to stderr, never into the stream a
+    reader parses (before, it followed the last record)."""
+    done = subprocess.run([*CLI, "export", "release", "-", "--db", str(demo_db)], cwd=tmp_path,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == demo_release.read_bytes()
+    assert done.stderr.decode().startswith(f"wrote {len(done.stdout.splitlines())} archs -> standard output")
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_reader_that_stops_early_ends_the_export_quietly(demo_db, demo_release, tmp_path):
+    """`nares export release - | head`: the closed pipe ends the command without a line on stderr,
+    with the code a shell gives a command SIGPIPE killed."""
+    proc = subprocess.Popen([*CLI, "export", "release", "-", "--db", str(demo_db)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # more than the pipe holds: the writer meets the closed end whenever the reader closes it
+    assert demo_release.stat().st_size > fcntl.fcntl(proc.stdout, fcntl.F_GETPIPE_SZ)
+    assert proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=300) == SIGPIPE_EXIT
+    assert err == b""
 
 
 def test_release_export_excludes_runs_a_check_flags(demo_db, tmp_path):
