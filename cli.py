@@ -4,7 +4,7 @@ Only the wiring of Typer to the application layer: each command passes its optio
 in application/commands.py and prints the lines it returns. A UserError (ingest/errors.py), SIGTERM
 during a write, Ctrl-C or a file the command cannot read or write ends any command with one line on stderr
 and a non-zero exit, printed in one place (`Commands.invoke`, which `main` and Typer's test runner
-both go through).
+both go through); a reader that closed the pipe early ends it quietly (exit code 141).
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ class Commands(TyperGroup):
     """The command group, catching what ends a command with one line: the one place that does."""
 
     def invoke(self, ctx):
-        from application.errors import INTERRUPTED, STOPPED, Terminated, UserError, file_error
+        from application.errors import INTERRUPTED, SIGPIPE_EXIT, STOPPED, Terminated, UserError, file_error
+        from application.output import stdout_to_devnull
 
         try:
             return super().invoke(ctx)
@@ -28,8 +29,9 @@ class Commands(TyperGroup):
             _fail(exc)
         except Terminated:
             _fail(STOPPED)
-        except BrokenPipeError:
-            _reader_gone()
+        except BrokenPipeError:  # the reader stopped early (`nares ... | head`): quiet, as `cat` is
+            stdout_to_devnull()
+            raise typer.Exit(code=SIGPIPE_EXIT) from None
         except OSError as exc:  # an output path that is a folder, a missing or read-only folder, ...
             _fail(file_error(exc))
         except KeyboardInterrupt:  # Ctrl-C in a command that says nothing more of it (ingest and report do)
@@ -52,24 +54,6 @@ def _fail(error) -> None:
     """One line on stderr and the error's exit code."""
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(code=error.exit_code)
-
-
-def _reader_gone() -> None:
-    """The reader of the output stopped early (`nares ... | head`): end quietly, as `cat` does, with
-    the code a shell gives a command killed by SIGPIPE. The output is pointed at /dev/null first,
-    or the interpreter's own flush at exit would fail on the closed pipe and print a traceback."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout already closed or not a file: nothing is left to flush
-        pass
-    raise typer.Exit(code=SIGPIPE_EXIT)
-
-
-SIGPIPE_EXIT = 141
-"""128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe."""
 
 
 def _show(output) -> None:
@@ -267,15 +251,8 @@ def export_arch_list_cmd(
 
 
 def main() -> None:
-    """Run the app (installed as the `nares` command). A closed pipe is caught here too: the help
-    of `nares --help | head` is printed before any command runs."""
-    try:
-        app()
-    except BrokenPipeError:
-        try:
-            _reader_gone()
-        except typer.Exit as exit_:
-            sys.exit(exit_.exit_code)
+    """Run the app (installed as the `nares` command)."""
+    app()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ from warehouse.swap import Terminated
 
 STOPPED = UserError("stopped by SIGTERM; the warehouse is unchanged", exit_code=143)
 """What a command stopped by SIGTERM says (an ingest says more: application/commands.py `ingest`)."""
+SIGPIPE_EXIT = 141
+"""The exit code of a command whose reader closed the pipe (128 + SIGPIPE, what a shell reports for
+a command SIGPIPE killed); it prints nothing."""
 INTERRUPTED = UserError("interrupted", exit_code=130)
 """What a command interrupted by Ctrl-C says (an ingest and a report say more: application/commands.py)."""
 
@@ -21,4 +24,4 @@ def file_error(exc: OSError) -> UserError:
     return UserError(f"{where}: {exc.strerror or exc}" if where else f"{exc.strerror or exc}")
 
 
-__all__ = ["UserError", "Terminated", "STOPPED", "INTERRUPTED", "file_error"]
+__all__ = ["UserError", "Terminated", "STOPPED", "INTERRUPTED", "SIGPIPE_EXIT", "file_error"]

@@ -8,6 +8,8 @@ one line (`.line()`); this module decides where the lines go and what they are p
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -107,3 +109,13 @@ def _detail_block(result: CheckResult, max_rows: int) -> str:
         lines.append(f"... {left_out} more row{'s' if left_out != 1 else ''} left out "
                      f"(--max-rows 0 shows all, --format csv writes them)")
     return "\n".join(lines)
+
+
+def stdout_to_devnull() -> None:
+    """Point the standard output at /dev/null once its reader is gone: the interpreter flushes it
+    at exit, and that flush would fail on the closed pipe with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file behind stdout (closed, or a test's buffer): nothing to flush
+        pass

@@ -19,7 +19,8 @@ import pytest
 from conftest import query
 from typer.testing import CliRunner
 
-from cli import SIGPIPE_EXIT, app
+from application.errors import SIGPIPE_EXIT
+from cli import app
 from warehouse.errors import WarehouseError
 from warehouse.export import export_parquet, export_release, flagged_arch_ids, write_arch_list
 from warehouse.viewfiles import flagged_checks
