@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.write import write_whole
-from warehouse.cache import cache_dir, keep, kept_json, prune
+from warehouse.cache import cache_dir, keep, kept_json, prune_when_due
 
 RECORD_NAME = ".report-outputs.json"
 SPECS = "report-specs"
@@ -137,4 +137,4 @@ def keep_spec(key: str, spec: dict) -> None:
 
 
 def prune_specs() -> None:
-    prune(cache_dir() / SPECS, KEPT_SPEC_BYTES)
+    prune_when_due(cache_dir() / SPECS, KEPT_SPEC_BYTES)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
-from warehouse.cache import keep, keep_json, kept_json, kept_lists, prune
+from warehouse.cache import PRUNE_EVERY_SECONDS, PRUNED_MARK, keep, keep_json, kept_json, kept_lists, prune, prune_when_due
 
 
 def test_a_kept_value_reads_back_and_one_json_would_change_is_not_kept(tmp_path):
@@ -54,3 +55,25 @@ def test_prune_removes_the_least_recently_used_files_until_the_rest_fit(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder", "newest", "used"]
     prune(tmp_path / "missing", 0)  # no folder: nothing to do, nothing raised
     assert json.loads((tmp_path / "used").read_text()) == ["read"]
+
+
+def test_a_folder_is_looked_through_at_most_once_in_a_while(tmp_path):
+    """`prune_when_due` prunes a folder never pruned, then not again until its mark is older than
+    PRUNE_EVERY_SECONDS (the mark's time is set, nothing waits), and never removes the mark."""
+    def fill() -> None:
+        for i, name in enumerate(("a", "b", "c")):
+            (tmp_path / name).write_bytes(b"x" * 100)
+            os.utime(tmp_path / name, ns=(i * 10**9, i * 10**9))  # c the most recently used
+
+    fill()
+    prune_when_due(tmp_path, 100)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PRUNED_MARK, "c"]
+    fill()
+    prune_when_due(tmp_path, 100)  # pruned just now: over its limit, left as it is
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PRUNED_MARK, "a", "b", "c"]
+    old = time.time() - PRUNE_EVERY_SECONDS - 5
+    os.utime(tmp_path / PRUNED_MARK, (old, old))
+    prune_when_due(tmp_path, 100)  # due again
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PRUNED_MARK, "c"]
+    assert (tmp_path / PRUNED_MARK).stat().st_mtime > old
+    prune_when_due(tmp_path / "missing", 0)  # no folder: nothing raised

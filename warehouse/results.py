@@ -25,7 +25,8 @@ connection, for itself: only the writer knows which content a file identity hold
 A file from elsewhere cannot reach results kept for another: the path is part of every key and
 the fingerprints are computed from the content (by the ingest or the reader), never read from the
 file. A damaged or foreign cache file is computed again, and the folder is kept under
-`KEPT_BYTES` (the least recently used go first).
+`KEPT_BYTES` (the least recently used go first; looked through at most once an hour,
+`cache.prune_when_due`).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.cache import cache_dir, keep, keep_json, kept_json, prune
+from warehouse.cache import cache_dir, keep, keep_json, kept_json, prune_when_due
 from warehouse.catalog import file_tables
 from warehouse.migrate import tool_tables
 from warehouse.sqlfiles import read_sql, sql_paths
@@ -190,4 +191,4 @@ class KeptResults:
         with self._lock:
             pruned, self._pruned = self._pruned, True
         if not pruned:
-            prune(cache_dir() / RESULTS, KEPT_BYTES)
+            prune_when_due(cache_dir() / RESULTS, KEPT_BYTES)
