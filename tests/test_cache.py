@@ -76,4 +76,9 @@ def test_a_folder_is_looked_through_at_most_once_in_a_while(tmp_path):
     prune_when_due(tmp_path, 100)  # due again
     assert sorted(p.name for p in tmp_path.iterdir()) == [PRUNED_MARK, "c"]
     assert (tmp_path / PRUNED_MARK).stat().st_mtime > old
+    fill()
+    future = time.time() + 10 * PRUNE_EVERY_SECONDS  # a clock set back since the last prune
+    os.utime(tmp_path / PRUNED_MARK, (future, future))
+    prune_when_due(tmp_path, 100)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PRUNED_MARK, "c"]
     prune_when_due(tmp_path / "missing", 0)  # no folder: nothing raised

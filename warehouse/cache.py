@@ -79,8 +79,8 @@ def prune_when_due(folder: Path, limit: int) -> None:
     of every ingest and check; the mark costs one stat."""
     mark = folder / PRUNED_MARK
     try:
-        if time.time() - mark.stat().st_mtime < PRUNE_EVERY_SECONDS:
-            return
+        if 0 <= time.time() - mark.stat().st_mtime < PRUNE_EVERY_SECONDS:
+            return  # (a mark dated in the future, by a clock set back, is due now)
     except OSError:  # never pruned (or no folder): due now
         pass
     prune(folder, limit)
