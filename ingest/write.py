@@ -5,12 +5,14 @@ A file written in place and interrupted (Ctrl-C, a full disk, a killed process) 
 and the next report would keep a figure it believes drawn. So the bytes go to a hidden file beside
 the target (`.<name>.<pid>.<n>.part`), which replaces the target once it is complete: the folder
 holds the old file or the new one, never part of one. A pipe or a device named as the target
-(`/dev/stdout`, a shell's `>(...)`) is written through, and `-` is the standard output.
+(a shell's `>(...)`) is written through, `/dev/stdout` and `/dev/fd/N` through the process' own
+descriptor, and `-` is the standard output; a symbolic link stays, the file it names is replaced.
 """
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import stat
 import sys
 from contextlib import contextmanager
@@ -31,17 +33,25 @@ def open_whole(path: Path | str) -> Iterator[BinaryIO]:
         sys.stdout.buffer.flush()
         return
     path = Path(path)
+    if (fd := _descriptor(path)) is not None:  # /dev/stdout: this process' own descriptor, as it is
+        for stream in (sys.stdout, sys.stderr):  # what was printed before comes first
+            stream.flush()
+        with os.fdopen(os.dup(fd), "wb") as handle:
+            yield handle
+        return
     if _is_stream(path):  # it cannot be replaced: written through
         with open(path, "wb") as handle:
             yield handle
         return
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.{next(_serial)}.part")
+    # a symbolic link stays: the file it names is replaced (replacing the link would cut it)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.{next(_serial)}.part")
     try:
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as handle:
                 yield handle
-            os.replace(scratch, path)
+            os.replace(scratch, target)
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
@@ -63,9 +73,31 @@ STDOUT = "-"
 
 
 def writes_through(path: Path | str) -> bool:
-    """Whether `open_whole` writes `path` through rather than replacing a file: `-`, a pipe, a
-    device. What a command says of such a write goes to stderr, not into the written stream."""
-    return str(path) == STDOUT or _is_stream(Path(path))
+    """Whether `open_whole` writes `path` through rather than replacing a file: `-`, `/dev/stdout`,
+    a pipe, a device. What a command says of such a write goes to stderr, not into the written
+    stream."""
+    return str(path) == STDOUT or _descriptor(Path(path)) is not None or _is_stream(Path(path))
+
+
+_DESCRIPTOR_PATH = re.compile(r"/dev/std(?P<name>in|out|err)|/dev/fd/(?P<fd>\d{1,9})|/proc/self/fd/(?P<own>\d{1,9})")
+_STANDARD = {"in": 0, "out": 1, "err": 2}
+
+
+def _descriptor(path: Path) -> int | None:
+    """The open descriptor of this process a path names (`/dev/stdout`, `/dev/fd/3`), or None.
+
+    Written through that descriptor, the output goes where the shell sent it, appended when it
+    said `>>`. Opened by name instead, a redirected file is truncated; replaced as a file, the
+    link `/dev/stdout` itself was replaced, and the output never reached the shell's file."""
+    match = _DESCRIPTOR_PATH.fullmatch(str(path))
+    if match is None:
+        return None
+    fd = _STANDARD[match["name"]] if match["name"] else int(match["fd"] or match["own"])
+    try:
+        os.fstat(fd)
+    except OSError:  # not open here: the path is taken as a path
+        return None
+    return fd
 
 
 def _is_stream(path: Path) -> bool:

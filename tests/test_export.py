@@ -266,6 +266,18 @@ def test_release_to_standard_output_is_json_lines_only(demo_db, demo_release, tm
     assert not (tmp_path / "-").exists()
 
 
+def test_release_to_dev_stdout_redirected_to_a_file_holds_the_records_only(demo_db, demo_release, tmp_path):
+    """`nares export release /dev/stdout > cifar10.jsonl`: the records reach the shell's file and the
+    summary goes to stderr (as a file, /dev/stdout itself was replaced and the file stayed empty)."""
+    out = tmp_path / "cifar10.jsonl"
+    with open(out, "wb") as stdout:
+        done = subprocess.run([*CLI, "export", "release", "/dev/stdout", "--db", str(demo_db)], cwd=tmp_path,
+                              stdout=stdout, stderr=subprocess.PIPE, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == demo_release.read_bytes()
+    assert done.stderr.decode().startswith("wrote ") and Path("/dev/stdout").is_symlink()
+
+
 def test_a_reader_that_stops_early_ends_the_export_quietly(demo_db, demo_release, tmp_path):
     """`nares export release - | head`: the closed pipe ends the command without a line on stderr,
     with the code a shell gives a command SIGPIPE killed."""

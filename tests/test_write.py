@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,42 @@ def test_a_pipe_or_a_device_is_written_through(tmp_path):
     finally:
         os.close(reader)
     assert fifo.is_fifo() and leftovers(tmp_path) == []
+
+
+def test_a_symbolic_link_stays_and_the_file_it_names_is_replaced(tmp_path):
+    (tmp_path / "kept").mkdir()
+    real = tmp_path / "kept" / "report.md"
+    real.write_text("old")
+    link = tmp_path / "report.md"
+    link.symlink_to(real)
+    write_whole(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "new" and leftovers(tmp_path) == leftovers(tmp_path / "kept") == []
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dev_stdout_and_dev_fd_write_through_this_process_descriptors(tmp_path):
+    """`--out /dev/stdout > file` (or `>>`): the bytes go where the shell sent them, after what was
+    printed before, appended when appending; the link /dev/stdout is not touched. Replaced as a
+    file, it was the link that got replaced (the tool runs as root in containers)."""
+    out = tmp_path / "out.txt"
+    out.write_bytes(b"earlier\n")
+    other = tmp_path / "fd3.txt"
+    code = ("import os, sys; from ingest.write import write_whole; print('printed', flush=False); "
+            "write_whole('/dev/stdout', 'written\\n'); write_whole('/dev/fd/' + sys.argv[1], 'three\\n'); "
+            "print(os.path.islink('/dev/stdout'), file=sys.stderr)")
+    with open(out, "ab") as stdout, open(other, "wb") as third:
+        done = subprocess.run([sys.executable, "-c", code, str(third.fileno())], stdout=stdout, stderr=subprocess.PIPE,
+                              pass_fds=(third.fileno(),), cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == b"earlier\nprinted\nwritten\n"
+    assert other.read_bytes() == b"three\n"
+    assert done.stderr == b"True\n"
+
+
+def test_a_descriptor_path_of_no_open_descriptor_is_a_path(tmp_path):
+    with pytest.raises(OSError) as raised:
+        write_whole("/dev/fd/987654", "1\n")
+    assert raised.value.filename == "/dev/fd/987654"
