@@ -32,7 +32,17 @@ def open_whole(path: Path | str) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    path = Path(path)
+    try:
+        with _opened(Path(path)) as handle:
+            yield handle
+    except OSError as exc:
+        if exc.errno is None:  # not a system call's error: as it is
+            raise
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
     if (fd := _descriptor(path)) is not None:  # /dev/stdout: this process' own descriptor, as it is
         for stream in (sys.stdout, sys.stderr):  # what was printed before comes first
             stream.flush()
@@ -46,19 +56,14 @@ def open_whole(path: Path | str) -> Iterator[BinaryIO]:
     # a symbolic link stays: the file it names is replaced (replacing the link would cut it)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     scratch = target.with_name(f".{target.name}.{os.getpid()}.{next(_serial)}.part")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                yield handle
-            os.replace(scratch, target)
-        except BaseException:
-            scratch.unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        if exc.errno is None:  # not a system call's error: as it is
-            raise
-        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(scratch, target)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
 
 
 def write_whole(path: Path | str, data: bytes | str) -> Path:

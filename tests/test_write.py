@@ -116,7 +116,15 @@ def test_dev_stdout_and_dev_fd_write_through_this_process_descriptors(tmp_path):
     assert done.stderr == b"True\n"
 
 
-def test_a_descriptor_path_of_no_open_descriptor_is_a_path(tmp_path):
+def test_a_descriptor_path_of_no_open_descriptor_is_a_path_and_a_failing_one_is_named():
     with pytest.raises(OSError) as raised:
         write_whole("/dev/fd/987654", "1\n")
     assert raised.value.filename == "/dev/fd/987654"
+    reading, writing = os.pipe()
+    try:
+        with pytest.raises(OSError) as raised:  # open, but for reading: the write fails, naming the path
+            write_whole(f"/dev/fd/{reading}", "1\n")
+        assert raised.value.filename == f"/dev/fd/{reading}"
+    finally:
+        os.close(reading)
+        os.close(writing)
