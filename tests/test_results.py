@@ -4,6 +4,7 @@ computing it again gives. Each test has a cache folder of its own, so what is ke
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import duckdb
 import pytest
 
 import warehouse.checks as checks_module
+import warehouse.results as results_module
 from application.commands import ingest
 from reports.data import ReportData, parameterless_queries
 from warehouse.checks import check_warehouse, run_checks
 from warehouse.query import open_for_reading
-from warehouse.results import RESULTS, KeptResults, table_fingerprints
+from warehouse.results import FINGERPRINTS, RESULTS, KeptResults, table_fingerprints
 from warehouse.swap import file_identity
 from warehouse.update import ingest_paths
 
@@ -137,6 +139,24 @@ def test_kept_fingerprints_of_another_version_of_the_file_are_not_taken(samples,
         assert kept.fingerprints({"runs"})["runs"] == table_fingerprints(con, ["runs"])["runs"] != "0:0"
     finally:
         con.close()
+
+
+def test_the_fingerprints_folder_keeps_the_most_recently_written_within_its_limit(samples, db_path, own_cache,
+                                                                                   monkeypatch):
+    """One record per warehouse path, never read back into a mark of use: the least recently
+    written go first once the folder passes KEPT_FINGERPRINT_BYTES (made small here)."""
+    folder = own_cache / FINGERPRINTS
+    folder.mkdir(parents=True)
+    for i in range(3):  # the records of three warehouses written long ago
+        (folder / f"old{i}.json").write_text("{}" + " " * 2000)
+        os.utime(folder / f"old{i}.json", (i, i))
+    monkeypatch.setattr(results_module, "KEPT_FINGERPRINT_BYTES", 3000)
+    ingest_paths(db_path, [samples], workers=1)
+    files = list(folder.glob("*.json"))
+    olds = sorted(p.name for p in files if p.name.startswith("old"))
+    assert len(files) - len(olds) == 1  # the new record stays
+    assert sum(p.stat().st_size for p in files) <= 3000
+    assert olds == ["old0.json", "old1.json", "old2.json"][3 - len(olds):] and len(olds) < 3  # the oldest went
 
 
 def test_damaged_kept_files_are_computed_again(demo_warehouse_copy, own_cache):

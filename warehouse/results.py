@@ -52,6 +52,9 @@ KEPT_BYTES = 1 << 30
 """At most this much in the results folder."""
 RESULTS = "results"
 FINGERPRINTS = "fingerprints"
+KEPT_FINGERPRINT_BYTES = 64 << 20
+"""At most this much in the fingerprints folder (one file of a few KB per warehouse path, by the
+time of its last ingest: a warehouse not written for long has its fingerprints computed again)."""
 FINGERPRINT_THREADS = 2
 
 
@@ -164,6 +167,7 @@ class KeptResults:
         keep(_record_path(self.target), json.dumps({
             "format": FORMAT, "identity": _json(file_identity(self.target)),
             "last_ingest": self._written, "tables": self._fingerprints}))
+        prune_when_due(cache_dir() / FINGERPRINTS, KEPT_FINGERPRINT_BYTES)
 
     def key(self, kind: str, query: str, params: object, reads: set[str], code: str) -> str | None:
         """The key of a result: `kind` names it (e.g. `check:best_epoch`), `code` is the file of
