@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import stat
 import sys
 from contextlib import contextmanager
@@ -84,8 +83,8 @@ def writes_through(path: Path | str) -> bool:
     return str(path) == STDOUT or _descriptor(Path(path)) is not None or _is_stream(Path(path))
 
 
-_DESCRIPTOR_PATH = re.compile(r"/dev/std(?P<name>in|out|err)|/dev/fd/(?P<fd>\d{1,9})|/proc/self/fd/(?P<own>\d{1,9})")
-_STANDARD = {"in": 0, "out": 1, "err": 2}
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_DESCRIPTOR_FOLDERS = ("/dev/fd/", "/proc/self/fd/")
 
 
 def _descriptor(path: Path) -> int | None:
@@ -94,10 +93,13 @@ def _descriptor(path: Path) -> int | None:
     Written through that descriptor, the output goes where the shell sent it, appended when it
     said `>>`. Opened by name instead, a redirected file is truncated; replaced as a file, the
     link `/dev/stdout` itself was replaced, and the output never reached the shell's file."""
-    match = _DESCRIPTOR_PATH.fullmatch(str(path))
-    if match is None:
-        return None
-    fd = _STANDARD[match["name"]] if match["name"] else int(match["fd"] or match["own"])
+    text = str(path)
+    fd = _STANDARD.get(text)
+    if fd is None:
+        number = next((text[len(f):] for f in _DESCRIPTOR_FOLDERS if text.startswith(f)), "")
+        if not (number.isascii() and number.isdigit() and len(number) <= 9):
+            return None
+        fd = int(number)
     try:
         os.fstat(fd)
     except OSError:  # not open here: the path is taken as a path
