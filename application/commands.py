@@ -224,10 +224,10 @@ def export_parquet(out: Path, db: Path | None, overwrite: bool) -> Output:
 
 
 def export_arch_list(check: str, site: str | None, out: Path | None, db: Path | None) -> Output:
-    from ingest.write import STDOUT
+    from ingest.write import target_name
     from warehouse.export import write_arch_list
 
     text, n = write_arch_list(db_path(db), check, out, site)
     if out is None:
         return Output().out(text, newline=False)
-    return Output().err(f"wrote {n} arch ids -> {'standard output' if str(out) == STDOUT else out}")
+    return Output().err(f"wrote {n} arch ids -> {target_name(out)}")

@@ -27,10 +27,6 @@ def open_whole(path: Path | str) -> Iterator[BinaryIO]:
 
     The file gets the mode a plain write gives (0666 less the umask). An OSError names `path`, not
     the hidden file: a folder named as the file, a folder that cannot be written, a full disk."""
-    if str(path) == STDOUT:
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
     try:
         with _opened(Path(path)) as handle:
             yield handle
@@ -42,6 +38,10 @@ def open_whole(path: Path | str) -> Iterator[BinaryIO]:
 
 @contextmanager
 def _opened(path: Path) -> Iterator[BinaryIO]:
+    if str(path) == STDOUT:  # sys.stdout's own buffer: whatever stands for it (a test's capture too)
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
     if (fd := _descriptor(path)) is not None:  # /dev/stdout: this process' own descriptor, as it is
         for stream in (sys.stdout, sys.stderr):  # what was printed before comes first
             stream.flush()
@@ -74,6 +74,11 @@ def write_whole(path: Path | str, data: bytes | str) -> Path:
 
 STDOUT = "-"
 """The target that names the standard output (a file named `-` is `./-`)."""
+
+
+def target_name(path: Path | str) -> str:
+    """How a command's line names where it wrote: the path, or `standard output` for `-`."""
+    return "standard output" if str(path) == STDOUT else str(path)
 
 
 def writes_through(path: Path | str) -> bool:

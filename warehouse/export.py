@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ingest.release import BASE_KEYS, EPOCH_LISTS
-from ingest.write import STDOUT, open_whole, write_whole
+from ingest.write import open_whole, target_name, write_whole
 from warehouse.errors import WarehouseError
 from warehouse.migrate import schema_version, tool_tables
 from warehouse.query import open_for_reading
@@ -185,8 +185,7 @@ class ReleaseExport:
                   if self.stable_is_natural else "")
         again = (f"; {self.re_evaluated} took their test loss or CW Stable and LIP from the test-loss "
                  "re-evaluation of their checkpoint (776ae25)" if self.re_evaluated else "")
-        where = "standard output" if str(self.out) == STDOUT else self.out
-        return f"wrote {self.archs} archs{excluded} -> {where}{again}{faulty}"
+        return f"wrote {self.archs} archs{excluded} -> {target_name(self.out)}{again}{faulty}"
 
 
 def _json_value(value):
