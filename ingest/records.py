@@ -103,11 +103,11 @@ def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
     """Packed epoch rows (EpochRows.data) of many runs, with each row's run id (int64 words) -> the
     `epochs` Arrow table, typed as the warehouse's columns.
 
-    Each column is a strided copy out of the rows, its buffers made in C (ingest/_scan.c
-    `column_buffers`): no Python object per value, and no pyarrow.compute to import in every parser.
+    Each column's buffers are made in C straight from the rows (ingest/_scan.c `column_buffers`
+    reads one word of every row): no Python object per value, no strided copy per column, and no
+    pyarrow.compute to import in every parser.
     """
     n = len(run_ids) // 8
-    words = memoryview(rows).cast("q")
     columns = {"run_id": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(run_ids)])}
     for i, name in enumerate(EPOCH_COLUMNS):
         if name == "started_at":
@@ -117,7 +117,7 @@ def epoch_table(run_ids: bytes, rows: bytes) -> pa.Table:
             kind, null, narrow = pa.int32(), INT_NULL, True
         else:
             kind, null, narrow = pa.float64(), NULL_VALUE_BITS, False
-        validity, values = column_buffers(words[i::ROW_WORDS].tobytes(), null, narrow)
+        validity, values = column_buffers(rows, null, narrow, i, ROW_WORDS)
         columns[name] = pa.Array.from_buffers(kind, n, [validity and pa.py_buffer(validity), pa.py_buffer(values)])
     return pa.table(columns)
 

@@ -529,3 +529,8 @@ def test_epoch_table_types_every_value_and_null_of_the_packed_rows():
     too_wide = EpochRows.from_columns({name: [1 << 40 if name == "epoch" else None] for name in EPOCH_COLUMNS})
     with pytest.raises(OverflowError):
         epoch_table(int(5).to_bytes(8, "little"), too_wide.data)
+    from ingest._scan import column_buffers
+
+    with pytest.raises(ValueError, match="not a word of a 2-word row"):
+        column_buffers(bytes(32), 0, False, 2, 2)
+    assert column_buffers(bytes(range(32)), -1, False, 1, 2) == (None, bytes(range(8, 16)) + bytes(range(24, 32)))
