@@ -58,8 +58,13 @@ def _fail(error) -> None:
 
 def _show(output) -> None:
     """Print a command's lines (application/output.py `Output`) in order; exit with its code."""
+    from application.output import write_stdout
+
     for text, to_stderr, newline in output.parts:
-        typer.echo(text, err=to_stderr, nl=newline)
+        if to_stderr:
+            typer.echo(text, err=True, nl=newline)
+        else:
+            write_stdout(text + "\n" if newline else text)
     if output.exit_code:
         raise typer.Exit(code=output.exit_code)
 

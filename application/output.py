@@ -7,6 +7,7 @@ one line (`.line()`); this module decides where the lines go and what they are p
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -119,3 +120,26 @@ def stdout_to_devnull() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no file behind stdout (closed, or a test's buffer): nothing to flush
         pass
+
+
+def write_stdout(text: str) -> None:
+    """Write `text` to the standard output whole, or raise BrokenPipeError once its reader is gone.
+
+    CPython's buffered writer returns a short count instead of raising when the pipe closes during
+    a large write, and a text stream drops the rest without a word: `nares sql ... | head` ended
+    with exit code 0 as if everything had been read. Here each piece the pipe did not take is
+    written again, and that write meets the closed end."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text stream with no bytes below it (a test's): it takes the text whole
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    while data:
+        written = buffer.write(data)
+        buffer.flush()
+        if not written:
+            raise BrokenPipeError(errno.EPIPE, "the standard output takes no more bytes")
+        data = data[written:]

@@ -60,3 +60,40 @@ def test_a_query_that_would_run_for_hours_is_stopped_at_the_timeout(db):
     endless = "select sum(hash(a.range + b.range)) from range(100000000) as a, range(100000000) as b"
     result = runner.invoke(app, ["sql", endless, "--db", str(db), "--timeout", "0.5"])
     assert (result.exit_code, result.output) == (1, "error: query stopped after 0.5 s (--timeout)\n")
+
+
+def test_a_reader_that_stops_early_ends_the_query_quietly(db, tmp_path):
+    """`nares sql ... | head`: the rows the pipe did not take are not dropped as if read (the text
+    stream's short write ended the command with code 0); the closed pipe ends it quietly, with the
+    code a shell gives a command SIGPIPE killed."""
+    import fcntl
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from application.errors import SIGPIPE_EXIT
+
+    cli = Path(__file__).resolve().parents[1] / "cli.py"
+    proc = subprocess.Popen([sys.executable, str(cli), "sql", "select range as n from range(100000)", "--db", str(db),
+                             "--format", "csv", "--max-rows", "200000"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    # 100,000 rows are ~590 KB, more than the pipe holds: the writer meets the closed end whenever it closes
+    assert 200_000 > fcntl.fcntl(proc.stdout, fcntl.F_GETPIPE_SZ)
+    assert proc.stdout.read(10) == b"n\n0\n1\n2\n3\n"
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=300) == SIGPIPE_EXIT
+    assert err == b""
+
+
+def test_the_whole_output_reaches_a_reader_that_reads_it_all(db, tmp_path):
+    """The same query read to its end: every row, exit code 0 (the writing loop drops nothing)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parents[1] / "cli.py"
+    done = subprocess.run([sys.executable, str(cli), "sql", "select range as n from range(100000)", "--db", str(db),
+                           "--format", "csv", "--max-rows", "200000"], cwd=tmp_path, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().splitlines() == ["n", *map(str, range(100000))]
