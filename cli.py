@@ -79,7 +79,9 @@ def demo(
     archs: int = typer.Option(300, min=1, max=15625, help="Number of architectures to train."),
     epochs: int = typer.Option(100, min=4, help="Epochs per training run (the real benchmark: 100)."),
     seed: int = typer.Option(0, help="Random seed: the same seed writes the same bytes and commits."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the folder if it exists and is not empty."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=(
+        "Replace the folder when it is an earlier demo corpus (it holds demo_key.json); any other "
+        "folder that is not empty is left as it is.")),
     cause: str = typer.Option("precision_path", help=(
         "What makes the low runs low: precision_path (the benchmark's story: the native-AMP path that never unscales), "
         "gpu (the runs of one GPU model at MSU, on any path) or none (no cause: the same runs, none made low).")),

@@ -92,6 +92,8 @@ def build_plan(archs: int, epochs: int, seed: int, cause: str = "precision_path"
 
 def _prepare(out: Path, overwrite: bool) -> Optional[Path]:
     """Make `out` an empty folder; return where its old contents went, to delete at the very end.
+    A folder that is not empty is replaced only with `overwrite`, and only when it is an earlier
+    demo corpus (it holds KEY_NAME, written last by every complete run).
 
     Replaced contents are moved aside and deleted last, not first: ext4 without a journal skips
     inodes freed in the last minutes when it allocates new ones, so creating 50,000 files right
@@ -104,6 +106,10 @@ def _prepare(out: Path, overwrite: bool) -> Optional[Path]:
         return None
     if not overwrite:
         raise ValueError(f"{out} exists and is not empty; choose another folder, or overwrite it (cli: --overwrite)")
+    if not (out / KEY_NAME).is_file():
+        # `--out ~ --overwrite` (a typo) must not delete a home folder: only a corpus this command wrote goes
+        raise ValueError(f"{out} is not empty and holds no {KEY_NAME}: --overwrite replaces only an earlier demo "
+                         "corpus; choose another folder, or empty this one yourself")
     here, target = Path.cwd().resolve(), out.resolve()
     aside = target.with_name(f".{target.name}.replaced-{os.getpid()}")
     try:
@@ -126,7 +132,8 @@ def _truncated(data: bytes) -> bytes:
 def write_demo_repository(out: Path, archs: int = 300, epochs: int = 100, seed: int = 0, *,
                           git: bool = True, overwrite: bool = False,
                           workers: Optional[int] = None, cause: str = "precision_path") -> DemoSummary:
-    """Write the corpus into `out` (created; must be empty unless `overwrite`) and return a summary.
+    """Write the corpus into `out` (created; must be empty, or with `overwrite` an earlier demo
+    corpus) and return a summary.
 
     `cause`: see `build_plan` (`gpu` plants another cause of low accuracy than the benchmark's; `none`
     writes a corpus with no planted cause of low accuracy)."""

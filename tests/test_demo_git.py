@@ -179,19 +179,35 @@ def test_packs_do_not_depend_on_the_number_of_workers(tmp_path):
     assert packs[0] == packs[1]
 
 
+def _earlier_demo(out: Path) -> None:
+    """A folder as an earlier run of the demo leaves it (its key file), with one more file in it."""
+    out.mkdir()
+    (out / "demo_key.json").write_text("{}")
+    (out / "old.txt").write_text("old")
+
+
 def test_overwrite_replaces_the_folder_and_leaves_nothing_beside_it(tmp_path):
     out = tmp_path / "corpus"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    _earlier_demo(out)
     write_demo_repository(out, archs=5, epochs=4, overwrite=True)
-    assert not (out / "old.txt").exists() and (out / "demo_key.json").exists()
+    assert not (out / "old.txt").exists() and (out / "demo_key.json").read_text() != "{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def test_overwrite_leaves_a_folder_that_is_no_demo_corpus(tmp_path):
+    """`nares demo --out ~ --overwrite`: a folder without the demo's key file is not deleted, whatever it holds."""
+    out = tmp_path / "home"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "thesis.tex").write_text("years of work")
+    with pytest.raises(ValueError, match="holds no demo_key.json: --overwrite replaces only an earlier demo corpus"):
+        write_demo_repository(out, archs=5, epochs=4, overwrite=True)
+    assert (out / "notes" / "thesis.tex").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
 
 
 def test_failed_overwrite_leaves_no_old_files(tmp_path, monkeypatch):
     out = tmp_path / "corpus"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    _earlier_demo(out)
 
     def broken(task):
         raise RuntimeError("disk full")
