@@ -1,13 +1,20 @@
 """`cli.py sql`: queries only (not EXPLAIN ANALYZE, which executes), a time limit, a row limit."""
 from __future__ import annotations
 
+import fcntl
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
+from application.errors import SIGPIPE_EXIT
 from cli import app
 from warehouse.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, run_query
 
 runner = CliRunner()
+CLI = [sys.executable, str(Path(__file__).resolve().parents[1] / "cli.py")]
 
 
 @pytest.fixture
@@ -66,19 +73,12 @@ def test_a_reader_that_stops_early_ends_the_query_quietly(db, tmp_path):
     """`nares sql ... | head`: the rows the pipe did not take are not dropped as if read (the text
     stream's short write ended the command with code 0); the closed pipe ends it quietly, with the
     code a shell gives a command SIGPIPE killed."""
-    import fcntl
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from application.errors import SIGPIPE_EXIT
-
-    cli = Path(__file__).resolve().parents[1] / "cli.py"
-    proc = subprocess.Popen([sys.executable, str(cli), "sql", "select range as n from range(100000)", "--db", str(db),
+    proc = subprocess.Popen([*CLI, "sql", "select range as n from range(100000)", "--db", str(db),
                              "--format", "csv", "--max-rows", "200000"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    # 100,000 rows are ~590 KB, more than the pipe holds: the writer meets the closed end whenever it closes
-    assert 200_000 > fcntl.fcntl(proc.stdout, fcntl.F_GETPIPE_SZ)
+    # more than the pipe holds: the writer meets the closed end whenever the reader closes it
+    output_bytes = len("n\n") + sum(len(str(n)) + 1 for n in range(100000))
+    assert output_bytes > fcntl.fcntl(proc.stdout, fcntl.F_GETPIPE_SZ)
     assert proc.stdout.read(10) == b"n\n0\n1\n2\n3\n"
     proc.stdout.close()
     err = proc.stderr.read()
@@ -88,12 +88,7 @@ def test_a_reader_that_stops_early_ends_the_query_quietly(db, tmp_path):
 
 def test_the_whole_output_reaches_a_reader_that_reads_it_all(db, tmp_path):
     """The same query read to its end: every row, exit code 0 (the writing loop drops nothing)."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    cli = Path(__file__).resolve().parents[1] / "cli.py"
-    done = subprocess.run([sys.executable, str(cli), "sql", "select range as n from range(100000)", "--db", str(db),
+    done = subprocess.run([*CLI, "sql", "select range as n from range(100000)", "--db", str(db),
                            "--format", "csv", "--max-rows", "200000"], cwd=tmp_path, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().splitlines() == ["n", *map(str, range(100000))]
