@@ -26,6 +26,7 @@ never by a backtracking regex: a repository of code is untrusted input too, and 
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,10 +43,17 @@ _FLAGS = frozenset("-+ #0")
 class ScriptFacts:
     arguments: tuple[str, ...]
     templates: tuple[str, ...]
+    log_names: tuple[str, ...] | None = None
+    """Templates of the name of the log file the script writes (`%s`: any text), one per value of
+    the options with `choices` it is made of; None when the script does not say it plainly."""
 
     def matches(self, message: str) -> bool:
         """Whether one of the script's line templates prints exactly this message."""
         return any(template_matches(t, message) for t in self.templates)
+
+    def may_write_log_named(self, name: str) -> bool:
+        """Whether the script can write a log file of this name (True when its names are not known)."""
+        return self.log_names is None or any(template_matches(t, name) for t in self.log_names)
 
 
 def _escaped(text: str) -> str:
@@ -203,6 +211,19 @@ def _number_end(text: str, pos: int) -> int:
     return i
 
 
+def like_pattern(template: str) -> str:
+    """A template as a SQL LIKE pattern with escape character `\\`: `%n` and `%s` are `%`, literal text
+    is escaped (`_` and `%` match themselves only).
+
+    >>> like_pattern("%s_eval_Linf_AA.log")
+    '%\\\\_eval\\\\_Linf\\\\_AA.log'
+    """
+    out = []
+    for kind, text in _parts(template):
+        out.append("%" if kind != "lit" else text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+    return "".join(out)
+
+
 def template_matches(template: str, message: str) -> bool:
     """Whether `message` is what `template` prints, for some values of its `%n` and `%s`.
 
@@ -311,6 +332,99 @@ def _templates(tree: ast.AST) -> tuple[str, ...]:
     return tuple(found)
 
 
+MAX_LOG_NAMES = 64
+"""More templates than this for a log file's name (options with many choices) count as unknown."""
+
+
+def _choices(tree: ast.AST) -> dict[str, tuple[str, ...] | None]:
+    """dest -> the `choices` of its add_argument call when they are a literal list of strings (None:
+    the option has none, or is declared more than once)."""
+    found: dict[str, tuple[str, ...] | None] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
+            continue
+        dest = _dest(node)
+        if dest is None:
+            continue
+        values = None
+        for keyword in node.keywords:
+            if keyword.arg == "choices" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                items = keyword.value.elts
+                if items and all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+                    values = tuple(dict.fromkeys(i.value for i in items))
+        found[dest] = None if dest in found else values
+    return found
+
+
+def _assigned_once(tree: ast.AST) -> dict[str, ast.AST]:
+    """name -> the value of its assignment, for each name the script binds exactly once, with a
+    plain `name = value` (any other binding of the name, anywhere, makes its value unknown)."""
+    bindings: Counter[str] = Counter()
+    values: dict[str, ast.AST] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bindings[node.id] += 1
+        elif isinstance(node, ast.arg):
+            bindings[node.arg] += 1
+        elif isinstance(node, ast.alias):
+            bindings[(node.asname or node.name).partition(".")[0]] += 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bindings[node.name] += 1
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bindings[node.name] += 1
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = node.value
+    return {name: value for name, value in values.items() if bindings[name] == 1}
+
+
+def _log_names(tree: ast.AST) -> tuple[str, ...] | None:
+    """Templates of the name of the file the script's logger writes to.
+
+    Read from its one `setup_logger(..., log_file=...)` call: `str(path)`, a name assigned once, a
+    path joined with `/` (its last part) and an f-string or string constant. A field of the f-string
+    that is an option with `choices` (`{args.attack_choice}`) stands for each of them; any other
+    field is `%s`. Anything else, or a script with more than one such call, says nothing (None)."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and any(k.arg == "log_file" for k in node.keywords)
+             and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "setup_logger"]
+    if len(calls) != 1:
+        return None
+    node = next(k.value for k in calls[0].keywords if k.arg == "log_file")
+    assigned = _assigned_once(tree)
+    for _ in range(8):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
+                and len(node.args) == 1 and not node.keywords:
+            node = node.args[0]
+        elif isinstance(node, ast.Name) and node.id in assigned:
+            node = assigned[node.id]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            node = node.right
+        else:
+            break
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts: list[tuple[str, ...]] = [(_escaped(node.value),)]
+    elif isinstance(node, ast.JoinedStr):
+        choices = _choices(tree)
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append((_escaped(part.value),))
+                continue
+            value = part.value if isinstance(part, ast.FormattedValue) else None
+            plain = isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None
+            option = value.attr if plain and isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
+                and value.value.id == "args" else None
+            parts.append(tuple(_escaped(c) for c in choices[option]) if choices.get(option) else ("%s",))
+    else:
+        return None
+    names = [""]
+    for alternatives in parts:
+        names = [name + alternative for name in names for alternative in alternatives]
+        if len(names) > MAX_LOG_NAMES:
+            return None
+    # the file's name is what follows the last `/` of the path
+    return tuple(dict.fromkeys(name.rpartition("/")[2] for name in names))
+
+
 KEPT_SOURCE_CHARS = 1 << 20
 """Scripts up to this size have their facts kept (`script_facts`); the benchmark's are ~10-30 kB."""
 
@@ -335,4 +449,4 @@ def _facts(source: str) -> ScriptFacts | None:
         tree = syntax_tree(source, "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return ScriptFacts(_arguments(tree), _templates(tree))
+    return ScriptFacts(_arguments(tree), _templates(tree), _log_names(tree))

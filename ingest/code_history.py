@@ -20,6 +20,9 @@ from pathlib import Path
 from ingest.code_facts import ScriptFacts, script_facts
 from ingest.gitrun import run_git
 
+FACTS_VERSION = 2
+"""Version of what is read from the entry scripts (ingest/code_facts.py ScriptFacts): 2 added the
+names of their log files. A repository a warehouse read with another version is read again."""
 ENTRY_SCRIPTS = {"training": "main.py", "evaluation": "eval.py", "re-evaluation": "eval_test_loss.py",
                  "corruption": "eval_corruption_level.py", "corruption-all-levels": "eval_corruption.py"}
 _LOG = ["-c", "core.quotepath=off", "log", "--reverse", "-z", "--no-renames", "--name-only",

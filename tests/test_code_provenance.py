@@ -230,7 +230,7 @@ def test_a_repository_a_warehouse_names_is_never_read_on_its_word(tmp_path, logs
     db = tmp_path / "wh.duckdb"
     ingest_paths(db, [logs], workers=1)
     con = duckdb.connect(str(db))
-    con.execute("insert into code_repos values (?, 'planted', 1, now(), null)", [str(Path(code_repos["eval"]).resolve())])
+    con.execute("insert into code_repos values (?, 'planted', 1, now(), null, null)", [str(Path(code_repos["eval"]).resolve())])
     con.close()
     ingest_paths(db, [logs], workers=1)  # (writes: the code versions are matched again, to nothing)
     assert query(db, "select count(*) from code_history") == [(0,)]
@@ -483,3 +483,109 @@ def test_a_first_log_the_ingest_did_not_find_is_never_read(tmp_path):
     ingest_paths(db, [logs, elsewhere], workers=1)
     [(path, lines)] = query(db, "select sample_path, sample_lines from code_versions where kind = 'training'")
     assert path == first and "Eval Loss:99.9999\tEval acc: 15.00" in lines
+
+
+# ----------------------------------------------------------------------------- the names of the log files
+def named_eval_py(name_line: str) -> str:
+    """The latest eval.py's options and result lines (eval_py), its AutoAttack line, and a logger set
+    up on the file `name_line` names (as `log_file_path`), with the choices of the real options."""
+    source = eval_py(rounded=True, test_loss=True)
+    source = source.replace("parser.add_argument('--attack-choice', default=None)",
+                            "parser.add_argument('--attack-choice', default='Base', choices=['Base', \"AA\"])")
+    source = source.replace("parser.add_argument('--norm', default=None)",
+                            "parser.add_argument('--norm', type=str, default='Linf', choices=[\"L2\", \"Linf\"])")
+    return source + "\n".join([
+        "logger.info(f'{args.norm}-AA Acc: {0.0:.2f}')",
+        "log_path = Path(args.log_path)",
+        name_line,
+        "logger = util.setup_logger(name=args.model, log_file=str(log_file_path))",
+    ]) + "\n"
+
+
+BEFORE_2E6CD80 = "log_file_path = log_path / f'{args.model}_eval_{args.norm}_{args.attack_choice}.log'"
+FROM_2E6CD80 = "\n".join([
+    "if args.attack_choice == 'AA' and args.aa_type != 'Standard':",
+    "    attack_name = f'AA-{args.aa_type}'",
+    "else:",
+    "    attack_name = args.attack_choice",
+    "log_file_path = log_path / f'{args.model}_eval_{args.norm}_{attack_name}.log'",
+])
+
+
+def test_the_log_file_names_an_entry_script_can_write():
+    """An option with choices in the name stands for each choice; a name made otherwise is any text."""
+    before = script_facts(named_eval_py(BEFORE_2E6CD80))
+    assert before.log_names == ("%s_eval_L2_Base.log", "%s_eval_L2_AA.log", "%s_eval_Linf_Base.log",
+                                "%s_eval_Linf_AA.log")
+    assert before.may_write_log_named("arch_2_eval_Linf_AA.log")
+    assert not before.may_write_log_named("arch_2_eval_Linf_AA-Compact.log")
+    after = script_facts(named_eval_py(FROM_2E6CD80))
+    assert after.log_names == ("%s_eval_L2_%s.log", "%s_eval_Linf_%s.log")
+    assert after.may_write_log_named("arch_2_eval_Linf_AA-Compact.log")
+    assert not after.may_write_log_named("arch_2_eval_cifar10c.log")
+    # what the script does not say plainly allows any name
+    for line in ["log_file_path = log_path / (args.model + '_eval.log')",      # not an f-string
+                 BEFORE_2E6CD80 + "\nlog_file_path = log_path / 'other.log'",    # assigned twice
+                 "log_file_path = f'{args.model}.log'\nlogger = util.setup_logger(name='x', log_file='y.log')"]:
+        facts = script_facts(named_eval_py(line))
+        assert facts.log_names in (None, ("%s.log",)) and facts.may_write_log_named("anything.log"), line
+    assert script_facts(named_eval_py("log_file_path = 'fixed_name.log'")).log_names == ("fixed_name.log",)
+    assert script_facts("x = 1\n").log_names is None
+
+
+@pytest.fixture(scope="module")
+def named_repo(tmp_path_factory) -> dict[str, str]:
+    """An evaluation repository whose two commits print the same lines and differ only in the name
+    of the log file (2e6cd80 added the AutoAttack type to it)."""
+    repo = tmp_path_factory.mktemp("named") / "eval"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    shas = {"before": commit(repo, {"eval.py": named_eval_py(BEFORE_2E6CD80)}, "2023-11-26T17:03:40+08:00", "log path"),
+            "after": commit(repo, {"eval.py": named_eval_py(FROM_2E6CD80)}, "2023-12-05T10:36:16+08:00", "log name")}
+    shas["repo"] = str(repo)
+    return shas
+
+
+def test_a_log_file_name_no_commit_wrote_leaves_that_commit_out(tmp_path, named_repo):
+    """The same AutoAttack log as _AA-Compact.log (its aa_type) and as _AA.log: only the commit that
+    names the file after the AutoAttack type could have written the first; both the second. An
+    incremental ingest that adds a log narrows its list the same way."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    compact = (SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log").read_bytes()
+    (logs / "arch_2_eval_Linf_AA-Compact.log").write_bytes(compact)
+    (logs / "arch_3_eval_Linf_AA.log").write_bytes(compact.replace(b"arch_2", b"arch_3"))
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1, code_repos=[Path(named_repo["repo"])])
+    assert commits_of(db, "evals", 2, named_repo) == ["after"]
+    assert commits_of(db, "evals", 3, named_repo) == ["before", "after"]
+    (logs / "arch_4_eval_Linf_AA-Compact.log").write_bytes(compact.replace(b"arch_2", b"arch_4"))
+    ingest_paths(db, [logs], workers=1, code_repos=[Path(named_repo["repo"])])
+    assert [commits_of(db, "evals", a, named_repo) for a in (2, 3, 4)] == [["after"], ["before", "after"], ["after"]]
+    patterns = query(db, "select commit_log_names from code_versions")[0][0]
+    assert [entry["sha"] for entry in patterns] == [named_repo["before"], named_repo["after"]]
+    assert r"%\_eval\_Linf\_AA.log" in patterns[0]["patterns"]
+
+
+def test_a_repository_read_before_the_log_names_is_read_again_when_named(tmp_path, named_repo):
+    """A warehouse that read the repository with an older tool has no log names (facts_version of
+    another version) and recorded a code key without this tool's FACTS_VERSION: the next ingest
+    that names the repository reads it again, HEAD unchanged, and narrows the lists."""
+    import duckdb
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(SAMPLES / "eval" / "arch_2_eval_Linf_AA-Compact.log", logs)
+    db = tmp_path / "wh.duckdb"
+    ingest_paths(db, [logs], workers=1, code_repos=[Path(named_repo["repo"])])
+    con = duckdb.connect(str(db))
+    con.execute("update code_scripts set log_names = null")
+    con.execute("update code_repos set facts_version = null")
+    con.execute("update code_versions set commit_log_names = null")
+    con.execute("update evals set code_commits = (select list(sha order by position) from code_history)")
+    con.execute("update meta set value = 'key of an older tool' where key = 'code_key'")
+    con.close()
+    ingest_paths(db, [logs], workers=1, code_repos=[Path(named_repo["repo"])])
+    assert query(db, "select facts_version from code_repos") == [(2,)]
+    assert query(db, "select count(*) from code_scripts where log_names is not null") == [(2,)]
+    assert commits_of(db, "evals", 2, named_repo) == ["after"]

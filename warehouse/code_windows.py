@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.code_facts import ScriptFacts
-from ingest.code_history import ENTRY_SCRIPTS, read_code_repo, repo_head
+from ingest.code_facts import ScriptFacts, like_pattern
+from ingest.code_history import ENTRY_SCRIPTS, FACTS_VERSION, read_code_repo, repo_head
 from warehouse.load import registered
 from warehouse.sqlfiles import read_query
 
@@ -45,7 +45,8 @@ def _store_repo(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
     scripts = [
         {"repo": key, "sha": sha, "kind": kind, "script": ENTRY_SCRIPTS[kind],
          "argument_names": list(facts.arguments) if facts else None,
-         "templates": list(facts.templates) if facts else None}
+         "templates": list(facts.templates) if facts else None,
+         "log_names": list(facts.log_names) if facts and facts.log_names is not None else None}
         for kind, shas in repo.changed_at.items() for sha in shas
         for facts in [repo.facts[sha][kind]]
     ]
@@ -53,23 +54,28 @@ def _store_repo(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
         con.execute("insert into code_history by name select * from _history")
     if scripts:
         schema = pa.schema([("repo", pa.string()), ("sha", pa.string()), ("kind", pa.string()), ("script", pa.string()),
-                            ("argument_names", pa.list_(pa.string())), ("templates", pa.list_(pa.string()))])
+                            ("argument_names", pa.list_(pa.string())), ("templates", pa.list_(pa.string())),
+                            ("log_names", pa.list_(pa.string()))])
         with registered(con, "_scripts", pa.Table.from_pylist(scripts, schema=schema)):
             con.execute("insert into code_scripts by name select * from _scripts")
-    con.execute("insert into code_repos values (?, ?, ?, ?, ?)",
-                [key, repo.head, len(repo.commits), datetime.now(timezone.utc).replace(tzinfo=None), repo.warning])
+    con.execute("insert into code_repos by name select ? as repo, ? as head, ? as n_commits, ? as read_at, "
+                "? as warning, ? as facts_version",
+                [key, repo.head, len(repo.commits), datetime.now(timezone.utc).replace(tzinfo=None), repo.warning,
+                 FACTS_VERSION])
     return repo.warning
 
 
 def read_code_repos(con: duckdb.DuckDBPyConnection, given: list[Path]) -> list[str]:
     """Bring code_history up to date with the given repositories (a known one is read again when
-    its HEAD moved); returns warnings (a repository git cannot read). Those known and not given
-    keep the commits read earlier: a path the file names is never read on its word."""
-    known = dict(con.execute("select repo, head from code_repos").fetchall())
+    its HEAD moved, or it was read by another FACTS_VERSION); returns warnings (a repository git
+    cannot read). Those known and not given keep the commits read earlier: a path the file names is
+    never read on its word."""
+    known = {repo: (head, version) for repo, head, version in
+             con.execute("select repo, head, facts_version from code_repos").fetchall()}
     warnings = []
     for path in dict.fromkeys(str(Path(p).resolve()) for p in given):
         head = repo_head(Path(path))
-        if path in known and head is not None and head == known[path]:
+        if path in known and head is not None and known[path] == (head, FACTS_VERSION):
             continue  # unchanged since it was read
         warning = _store_repo(con, path)
         if warning:
@@ -81,9 +87,10 @@ def _commit_facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, S
     """kind -> [(sha, facts of its script at that commit)] over every known repository, each commit
     carrying the state of the last change of the script at or before it."""
     changes: dict[tuple[str, str], dict[str, ScriptFacts | None]] = {}
-    for repo, sha, kind, names, templates in con.execute(
-            "select repo, sha, kind, argument_names, templates from code_scripts").fetchall():
-        facts = ScriptFacts(tuple(names), tuple(templates)) if names is not None else None
+    for repo, sha, kind, names, templates, log_names in con.execute(
+            "select repo, sha, kind, argument_names, templates, log_names from code_scripts").fetchall():
+        facts = ScriptFacts(tuple(names), tuple(templates), None if log_names is None else tuple(log_names)) \
+            if names is not None else None
         changes.setdefault((repo, sha), {})[kind] = facts
     out: dict[str, list[tuple[str, ScriptFacts | None]]] = {kind: [] for kind in ENTRY_SCRIPTS}
     current: dict[str, dict[str, ScriptFacts | None]] = {}
@@ -99,21 +106,29 @@ def _commit_facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, S
     return out
 
 
+_LOG_NAMES = pa.list_(pa.struct([("sha", pa.string()), ("patterns", pa.list_(pa.string()))]))
+
+
 def match_code_versions(con: duckdb.DuckDBPyConnection) -> None:
     """Fill code_versions.commits: per fingerprint, the commits whose code prints such logs (NULL
-    when no known repository has an entry script of that kind)."""
+    when no known repository has an entry script of that kind); and commit_log_names: the names
+    of the log files those commits' scripts can write, as LIKE patterns, for the steps to match
+    each log's file name against (sql/steps/70_code.sql)."""
     by_kind = _commit_facts(con)
     rows = []
     for fingerprint, kind, names, lines in con.execute(
             "select fingerprint, kind, argument_names, sample_lines from code_versions").fetchall():
         candidates = by_kind.get(kind) or []
         if not candidates:
-            rows.append((fingerprint, None))
+            rows.append((fingerprint, None, None))
             continue
         names = tuple(names or ())
-        matching = [sha for sha, facts in candidates
+        matching = [(sha, facts) for sha, facts in candidates
                     if facts is not None and facts.arguments == names and all(facts.matches(line) for line in lines or ())]
-        rows.append((fingerprint, matching))
-    table = pa.table({"fingerprint": [r[0] for r in rows], "commits": pa.array([r[1] for r in rows], pa.list_(pa.string()))})
+        log_names = [{"sha": sha, "patterns": [like_pattern(t) for t in facts.log_names]}
+                     for sha, facts in matching if facts.log_names is not None]
+        rows.append((fingerprint, [sha for sha, _ in matching], log_names))
+    table = pa.table({"fingerprint": [r[0] for r in rows], "commits": pa.array([r[1] for r in rows], pa.list_(pa.string())),
+                      "commit_log_names": pa.array([r[2] for r in rows], _LOG_NAMES)})
     with registered(con, "_windows", table):
         con.execute(read_query("code_windows/store_commits"))

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import duckdb
 import pyarrow as pa
 
-from ingest.code_history import repo_head
+from ingest.code_history import FACTS_VERSION, repo_head
 from ingest.discover import FoundFile
 from ingest.kinds import REGISTRY, kinds_key, parser_version
 from warehouse.connect import connect_as
@@ -241,11 +241,13 @@ class Plan:
 
 def code_key(given: list[str], recorded: dict[str, str | None]) -> str | None:
     """What code_versions is matched from: each code repository and its HEAD (None: no repository):
-    the HEAD now of those given, the HEAD when last read of the others the warehouse holds."""
+    the HEAD now of those given, the HEAD when last read of the others the warehouse holds; and
+    the version of what the tool reads from their scripts (FACTS_VERSION: a new one reads the
+    repositories given again)."""
     heads = {**recorded, **{repo: repo_head(Path(repo)) for repo in given}}
     if not heads:
         return None
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"facts {FACTS_VERSION}\n".encode())
     for repo, head in sorted(heads.items()):
         digest.update(f"{repo}={head}\n".encode())
     return digest.hexdigest()

@@ -4,7 +4,8 @@
 -- each code version's logs (first and last, how many; versions no log has any more go);
 -- its commit window (code_versions.commits, matched by warehouse/code_windows.py);
 -- and each log's code_commits: the version's commits whose author date (wall-clock, as git shows
--- it) is not after the log's first line. Those are derived again only for the logs of the files
+-- it) is not after the log's first line and whose script could have written a log file of its
+-- name (code_versions.commit_log_names). Those are derived again only for the logs of the files
 -- the ingest loaded (variable loaded_by_ingest, warehouse/steps.py; NULL: every log): a version's
 -- commits change only with the code repositories (the ingest then derives every log) or with the
 -- tool's matching (its source is part of the steps' fingerprint), and a new version's logs are new.
@@ -157,17 +158,78 @@ commit_sets as (
 rederived_logs as (
     select * from _logs
     where file_id in (select file_id from _rederived_files)
+),
+
+windowed as (
+    select
+        l.source,
+        l.id,
+        s.commits
+    from rederived_logs as l
+    asof inner join commit_sets as s
+        on
+            l.fingerprint = s.fingerprint
+            and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold
+),
+
+-- then the commits whose script writes log files of other names leave a log's list (before
+-- 2e6cd80 eval.py wrote no _AA-Compact.log): code_versions.commit_log_names holds the LIKE
+-- patterns of the names each commit can write, for the commits whose script names its log plainly
+name_patterns as (
+    select
+        v.fingerprint,
+        struct_extract(r.rule, 'sha') as sha,
+        unnest(struct_extract(r.rule, 'patterns')) as pattern
+    from code_versions as v, unnest(v.commit_log_names) as r (rule)
+),
+
+name_excluded as (
+    select
+        l.source,
+        l.id,
+        p.sha
+    from rederived_logs as l
+    inner join files as f on l.file_id = f.file_id
+    inner join name_patterns as p on l.fingerprint = p.fingerprint
+    group by l.source, l.id, p.sha, f.name
+    having not bool_or(like_escape(f.name, p.pattern, '\'))
+),
+
+narrowed_logs as (
+    select distinct
+        source,
+        id
+    from name_excluded
+),
+
+exploded as (
+    select
+        w.source,
+        w.id,
+        unnest(w.commits) as sha,
+        generate_subscripts(w.commits, 1) as position
+    from windowed as w
+    inner join narrowed_logs as n on w.source = n.source and w.id = n.id
+),
+
+kept as (
+    select
+        x.source,
+        x.id,
+        list(x.sha order by x.position) as commits
+    from exploded as x
+    left join name_excluded as e on x.source = e.source and x.id = e.id and x.sha = e.sha
+    where e.sha is null
+    group by x.source, x.id
 )
 
 select
-    l.source,
-    l.id,
-    s.commits
-from rederived_logs as l
-asof inner join commit_sets as s
-    on
-        l.fingerprint = s.fingerprint
-        and coalesce(l.started_at, 'infinity'::timestamp) >= s.threshold;
+    w.source,
+    w.id,
+    case when n.id is null then w.commits else coalesce(k.commits, []) end as commits
+from windowed as w
+left join narrowed_logs as n on w.source = n.source and w.id = n.id
+left join kept as k on w.source = k.source and w.id = k.id;
 
 -- only the logs whose commits change are written (a log of no known version gets none)
 update runs set code_commits = n.commits
