@@ -153,3 +153,78 @@ def test_without_a_re_evaluation_the_release_leaves_the_faulty_cw_stable_null(hi
     record = next(r for r in map(json.loads, (tmp_path / "cifar10.jsonl").read_text().splitlines()) if r["arch_id"] == 1119)
     assert (record["test_best"][0]["Linf_cw_stable"], record["test_best"][0]["test_loss"]) == (None, None)
     assert (written.re_evaluated, written.stable_is_natural) == (0, 1)
+
+
+# ----------------------------------------------------------------------------- tests/fixtures/probe
+@pytest.fixture(scope="module")
+def probe_db(tmp_path_factory) -> Path:
+    """The logs the benchmark's own scripts wrote at historical commits (tests/fixtures/probe), one
+    folder per commit."""
+    from conftest import PROBE
+
+    folder = tmp_path_factory.mktemp("probe")
+    shutil.copytree(PROBE, folder / "logs")
+    db = folder / "wh.duckdb"
+    ingest_paths(db, [folder / "logs"], workers=1)
+    return db
+
+
+def test_training_logs_of_every_historical_main_py_load_as_far_as_they_go(probe_db):
+    """The training code of December 2022 stops on its own bugs within seconds (0424b536 forces
+    apex_amp and fails on `amp`; d0bb88d8 and 0983e9e6 after the model printout; d35f9fbb on
+    `teacher_model`): each log is a partial run with what it wrote. 1fe41adb forces native AMP
+    itself; 3935ccd5 takes it when apex is missing although run.sh passes --apex-amp: both never
+    unscale their gradients (|gn| ~84,000)."""
+    found = query(probe_db, """
+        select regexp_extract(f.path, '/logs/([0-9a-f]+)/', 1), f.status, r.seed, len(r.argument_names),
+               r.epochs_logged, r.finished, r.precision_path, r.exp_name
+        from runs as r join files as f using (file_id) order by 1""")
+    assert found == [
+        ("0424b536", "partial", 401, 17, 1, False, None, "./ablation_dir/nasbench/small"),  # random seed, no run level
+        ("0983e9e6", "partial", 156, 18, 0, False, None, "./ablation_dir/nasbench/small/arch_042"),
+        ("1fe41adb", "ok", 0, 19, 5, True, "native_amp_unscaled", "./ablation_dir/nasbench/small/r1/arch_42"),
+        ("3935ccd5", "ok", 0, 21, 5, True, "native_amp_unscaled", "./ablation_dir/nasbench/small/r1/arch_42"),
+        ("d0bb88d8", "partial", 0, 17, 0, False, None, "./ablation_dir/nasbench/small/arch_042"),
+        ("d35f9fbb", "partial", 621, 21, 0, False, None, "./ablation_dir/nasbench/small/arch_042"),
+    ]
+    # the 21 options of 2022-12-15 are not those of 2024-06-13
+    names = dict(query(probe_db, "select regexp_extract(source_path, '/logs/([0-9a-f]+)/', 1), argument_names "
+                                 "from runs where len(argument_names) = 21"))
+    assert names["d35f9fbb"] != names["3935ccd5"] and {"valset", "attack_step"} <= set(names["3935ccd5"])
+
+
+def test_evaluation_logs_of_every_historical_eval_py_carry_the_faults_of_their_code(probe_db):
+    """Before 6f5fe6b an L2 evaluation attacked at epsilon 8/255; before ae1f0e7 the counts were
+    int() of a float sum (FGSM 23/50 at 48%); before 8c858a1 the CW Stable printed the natural
+    accuracy; from 95ee1ba the Test Loss and the CW LIP are printed. Before 2e6cd80 the compact
+    AutoAttack wrote _AA.log: its logged aa_type makes it AA-Compact."""
+    found = query(probe_db, """
+        select regexp_replace(f.path, '.*/logs/', ''), f.status, e.norm, e.attack, e.finished, round(e.epsilon, 4),
+               e.clean_acc, e.fgsm_acc, e.cw40_acc, e.aa_acc, e.test_loss, e.cw40_stable, e.cw40_lip,
+               e.counts_truncated, e.cw40_stable_is_natural
+        from evals as e join files as f using (file_id) where f.name like 'arch\\_42\\_%' escape '\\' order by 1""")
+    assert found == [
+        ("2e6cd80/arch_42_eval_Linf_AA-Compact.log", "ok", "Linf", "AA-Compact", True, 0.0314,
+         60.0, None, None, 40.0, None, None, None, None, None),
+        ("2e87fe3/arch_42_eval_Linf_Base.log", "ok", "Linf", "Base", True, 0.0314,
+         60.0, 48.0, 40.0, None, None, None, None, True, True),
+        ("302e308/arch_42_eval_L2_Base.log", "ok", "L2", "Base", True, 0.0314,
+         60.0, None, 50.0, None, None, None, None, False, True),
+        ("302e308/arch_42_eval_Linf_AA.log", "ok", "Linf", "AA-Compact", True, 0.0314,
+         60.0, None, None, 40.0, None, None, None, None, None),
+        ("302e308/arch_42_eval_Linf_Base.log", "ok", "Linf", "Base", True, 0.0314,
+         60.0, 48.0, 40.0, None, None, None, None, True, True),
+        ("6f5fe6b/arch_42_eval_L2_Base.log", "ok", "L2", "Base", True, 0.5,
+         60.0, None, 58.0, None, None, None, None, True, True),
+        ("8c858a1/arch_42_eval_Linf_Base.log", "ok", "Linf", "Base", True, 0.0314,
+         60.0, 48.0, 40.0, None, None, 80.0, None, False, False),
+        ("95ee1ba/arch_42_eval_L2_Base.log", "ok", "L2", "Base", True, 0.5,
+         60.0, None, 58.0, None, 0.8925, 98.0, 48.7393, False, False),
+        ("ae1f0e7/arch_42_eval_Linf_Base.log", "ok", "Linf", "Base", True, 0.0314,
+         60.0, 48.0, 40.0, None, None, None, None, False, True),
+    ]
+    faults = query(probe_db, "select regexp_extract(e.source_path, '/logs/([0-9a-f]+)/', 1), c.fault from check_eval_code as c "
+                             "join evals as e using (eval_id) where e.arch_id = 42 order by all")
+    assert ("302e308", "l2_epsilon_8_255") in faults and ("6f5fe6b", "l2_epsilon_8_255") not in faults
+    assert {("ae1f0e7", "cw40_stable_is_natural"), ("2e87fe3", "counts_truncated")} <= set(faults)
+    assert not [commit for commit, _ in faults if commit in ("8c858a1", "95ee1ba")]
