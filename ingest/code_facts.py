@@ -382,8 +382,8 @@ def _log_names(tree: ast.AST) -> tuple[str, ...] | None:
 
     Read from its one `setup_logger(..., log_file=...)` call: `str(path)`, a name assigned once, a
     path joined with `/` (its last part) and an f-string or string constant. A field of the f-string
-    that is an option with `choices` (`{args.attack_choice}`) stands for each of them; any other
-    field is `%s`. Anything else, or a script with more than one such call, says nothing (None)."""
+    that is an option with `choices` (`{args.attack_choice}`, or a name assigned it once) stands for
+    each of them; any other field is `%s`. Anything else, or a script with more than one such call, says nothing (None)."""
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and any(k.arg == "log_file" for k in node.keywords)
              and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "setup_logger"]
     if len(calls) != 1:
@@ -410,6 +410,8 @@ def _log_names(tree: ast.AST) -> tuple[str, ...] | None:
                 parts.append((_escaped(part.value),))
                 continue
             value = part.value if isinstance(part, ast.FormattedValue) else None
+            if isinstance(value, ast.Name) and value.id in assigned:  # `attack_name = args.attack_choice`
+                value = assigned[value.id]
             plain = isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None
             option = value.attr if plain and isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
                 and value.value.id == "args" else None
