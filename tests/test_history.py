@@ -202,7 +202,9 @@ def test_evaluation_logs_of_every_historical_eval_py_carry_the_faults_of_their_c
         select regexp_replace(f.path, '.*/logs/', ''), f.status, e.norm, e.attack, e.finished, round(e.epsilon, 4),
                e.clean_acc, e.fgsm_acc, e.cw40_acc, e.aa_acc, e.test_loss, e.cw40_stable, e.cw40_lip,
                e.counts_truncated, e.cw40_stable_is_natural
-        from evals as e join files as f using (file_id) where f.name like 'arch\\_42\\_%' escape '\\' order by 1""")
+        from evals as e join files as f using (file_id)
+        where f.name like 'arch\\_42\\_%' escape '\\' and e.attack not like 'cifar10c%' and f.path not like '%-appended/%'
+        order by 1""")
     assert found == [
         ("2e6cd80/arch_42_eval_Linf_AA-Compact.log", "ok", "Linf", "AA-Compact", True, 0.0314,
          60.0, None, None, 40.0, None, None, None, None, None),
@@ -228,3 +230,22 @@ def test_evaluation_logs_of_every_historical_eval_py_carry_the_faults_of_their_c
     assert ("302e308", "l2_epsilon_8_255") in faults and ("6f5fe6b", "l2_epsilon_8_255") not in faults
     assert {("ae1f0e7", "cw40_stable_is_natural"), ("2e87fe3", "counts_truncated")} <= set(faults)
     assert not [commit for commit, _ in faults if commit in ("8c858a1", "95ee1ba")]
+
+
+def test_the_two_autoattacks_appended_to_one_log_and_the_renamed_level_log(probe_db):
+    """Before 2e6cd80 the standard and the compact AutoAttack of an arch and norm both wrote _AA.log,
+    one after the other: two evaluations, the first with `<path>#line=1`, the last with the file's id.
+    From dc7b847 the level corruption script writes _eval_cifar10c_level.log."""
+    found = query(probe_db, """
+        select regexp_replace(e.source_path, '.*/logs/', ''), e.attack, e.aa_type, e.finished, e.clean_acc, e.aa_acc,
+               e.eval_id = f.file_id, e.eval_id = xor(f.file_id, 1)
+        from evals as e join files as f using (file_id) where f.path like '%/302e308-appended/%' order by 1""")
+    assert found == [
+        ("302e308-appended/arch_42_eval_Linf_AA.log", "AA-Compact", "Compact", True, 60.0, 40.0, True, False),
+        ("302e308-appended/arch_42_eval_Linf_AA.log#line=1", "AA", "Standard", True, 60.0, 40.0, False, True),
+    ]
+    level = query(probe_db, """
+        select e.attack, e.finished, round(e.corruption_mean_acc, 4), count(c.level), count(distinct c.corruption)
+        from evals as e join files as f using (file_id) join corruptions as c using (eval_id)
+        where f.path like '%/dc7b847/%' group by all""")
+    assert level == [("cifar10c", True, 10.8316, 95, 19)]
