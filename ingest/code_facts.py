@@ -334,6 +334,9 @@ def _templates(tree: ast.AST) -> tuple[str, ...]:
 
 MAX_LOG_NAMES = 64
 """More templates than this for a log file's name (options with many choices) count as unknown."""
+MAX_LOG_NAME_CHARS = 512
+"""A longer template for a log file's name counts as unknown: no file name is that long, and a
+repository from elsewhere must not make the steps match names against huge LIKE patterns."""
 
 
 def _choices(tree: ast.AST) -> dict[str, tuple[str, ...] | None]:
@@ -383,7 +386,8 @@ def _log_names(tree: ast.AST) -> tuple[str, ...] | None:
     Read from its one `setup_logger(..., log_file=...)` call: `str(path)`, a name assigned once, a
     path joined with `/` (its last part) and an f-string or string constant. A field of the f-string
     that is an option with `choices` (`{args.attack_choice}`, or a name assigned it once) stands for
-    each of them; any other field is `%s`. Anything else, or a script with more than one such call, says nothing (None)."""
+    each of them; any other field is `%s`. Anything else, a script with more than one such call, or
+    more than MAX_LOG_NAMES names or one of more than MAX_LOG_NAME_CHARS says nothing (None)."""
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and any(k.arg == "log_file" for k in node.keywords)
              and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "setup_logger"]
     if len(calls) != 1:
@@ -420,8 +424,10 @@ def _log_names(tree: ast.AST) -> tuple[str, ...] | None:
         return None
     names = [""]
     for alternatives in parts:
+        if len(names) * len(alternatives) > MAX_LOG_NAMES:
+            return None
         names = [name + alternative for name in names for alternative in alternatives]
-        if len(names) > MAX_LOG_NAMES:
+        if any(len(name) > MAX_LOG_NAME_CHARS for name in names):
             return None
     # the file's name is what follows the last `/` of the path
     return tuple(dict.fromkeys(name.rpartition("/")[2] for name in names))

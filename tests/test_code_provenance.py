@@ -553,6 +553,10 @@ def test_the_log_file_names_an_entry_script_can_write():
         assert facts.log_names in (None, ("%s.log",)) and facts.may_write_log_named("anything.log"), line
     assert script_facts(named_eval_py("log_file_path = 'fixed_name.log'")).log_names == ("fixed_name.log",)
     assert script_facts("x = 1\n").log_names is None
+    # a repository from elsewhere: many choices, or a huge name, say nothing instead of costing much
+    many = "parser.add_argument('--part', choices=[" + ", ".join(f"'p{i}'" for i in range(100_000)) + "])\n"
+    assert script_facts(many + named_eval_py("log_file_path = f'{args.part}_{args.part}.log'")).log_names is None
+    assert script_facts(named_eval_py("log_file_path = f'{args.model}" + "_x" * 1000 + ".log'")).log_names is None
 
 
 @pytest.fixture(scope="module")
