@@ -28,6 +28,10 @@ SAMPLES = {
     # corruption log holding a level run and an all-levels run
     "arch_3_eval_test-loss.log": (PROBE / "776ae25" / "arch_3_eval_test-loss.log").read_bytes(),
     "arch_7_eval_cifar10c.log": (PROBE / "e216117" / "arch_007_eval_cifar10c.log").read_bytes(),
+    # and of older code: the standard and compact AutoAttack of 302e308 appended to one _AA.log,
+    # and a training run of 3935ccd5 (21 options, native AMP never unscaled)
+    "arch_42_eval_Linf_AA.log": (PROBE / "302e308-appended" / "arch_42_eval_Linf_AA.log").read_bytes(),
+    "arch_42.log": (PROBE / "3935ccd5" / "arch_42.log").read_bytes(),
 }
 NAMES = sorted(SAMPLES)
 STATUSES = {"ok", "partial", "error"}
