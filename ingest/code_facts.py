@@ -51,10 +51,6 @@ class ScriptFacts:
         """Whether one of the script's line templates prints exactly this message."""
         return any(template_matches(t, message) for t in self.templates)
 
-    def may_write_log_named(self, name: str) -> bool:
-        """Whether the script can write a log file of this name (True when its names are not known)."""
-        return self.log_names is None or any(template_matches(t, name) for t in self.log_names)
-
 
 def _escaped(text: str) -> str:
     return text.replace("%", "%%")
