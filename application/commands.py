@@ -163,6 +163,21 @@ def views(db: Path | None, fmt: str, dialect: str | None) -> Output:
                                     wrapped=("reads", "question", "changes")))
 
 
+def _make_caches_meanwhile(html: bool) -> None:
+    """A report with no warehouse yet (the README's first command) writes the demo corpus on one
+    core, one Python process at a time; on a machine whose cache folder is empty, the files it
+    needs later are made meanwhile on the other (warehouse/cache.py `make_meanwhile`), in the order
+    they are needed: the empty warehouse (the ingest), the renderings of the tool's tables and
+    views (reading it), the Vega bundle of the HTML pages. Each is ~1-2 s of a core."""
+    from reports.render import vega_bundle
+    from warehouse.cache import make_meanwhile
+    from warehouse.connect import tool_table_statements
+    from warehouse.template import empty_warehouse
+    from warehouse.trust import tool_view_definitions
+
+    make_meanwhile([empty_warehouse, tool_table_statements, tool_view_definitions] + ([vega_bundle] if html else []))
+
+
 def demo_warehouse(db: Path, corpus: Path = Path("demo-corpus")) -> str:
     """Build the warehouse `db` from the demo corpus (written unless already there); the line to say."""
     from demo import write_demo_repository
@@ -193,6 +208,7 @@ def report(db: Path | None, out: Path, formats: str, arch: list[int] | None, sho
         if out.exists() and not out.is_dir():
             raise UserError(f"{out} exists and is not a folder: choose another folder for the report (--out)")
         if not path.exists():
+            _make_caches_meanwhile(html="html" in chosen)
             say(demo_warehouse(path))
         with open_warehouse(path) as wh:
             result = wh.report(out, chosen, arch=arch or None, progress=progress)

@@ -18,7 +18,7 @@ import vl_convert
 from ingest.write import write_whole
 from reports.draw import PNG_SCALE, images
 from reports.style import CONFIG
-from warehouse.cache import cache_dir, keep
+from warehouse.cache import cache_dir, keep, made_meanwhile
 
 FORMATS = ("png", "svg", "html")
 
@@ -86,6 +86,7 @@ def vega_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script (about 0.9 MB). Making it costs ~1.4 s of CPU
     and depends only on the vl-convert version, so it is made once per version and kept in the
     user's cache folder (`bundle_cache`); a cache that cannot be read or written is only slower."""
+    made_meanwhile(vega_bundle)
     cached = bundle_cache()
     try:
         text = cached.read_bytes().decode("utf-8")  # bytes: no newline translation

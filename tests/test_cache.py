@@ -1,12 +1,28 @@
 """warehouse/cache.py: the cache folder keeps whole files, reads back only what it kept, and is
-pruned to its size by least recent use."""
+pruned to its size by least recent use; what a process makes meanwhile is waited for maker by maker."""
 from __future__ import annotations
 
 import json
 import os
 import time
 
-from warehouse.cache import PRUNE_EVERY_SECONDS, PRUNED_MARK, keep, keep_json, kept_json, kept_lists, prune, prune_when_due
+import meanwhile_makers
+import pytest
+
+from warehouse import cache
+from warehouse.cache import (
+    PRUNE_EVERY_SECONDS,
+    PRUNED_MARK,
+    cache_dir,
+    keep,
+    keep_json,
+    kept_json,
+    kept_lists,
+    made_meanwhile,
+    make_meanwhile,
+    prune,
+    prune_when_due,
+)
 
 
 def test_a_kept_value_reads_back_and_one_json_would_change_is_not_kept(tmp_path):
@@ -82,3 +98,65 @@ def test_a_folder_is_looked_through_at_most_once_in_a_while(tmp_path):
     prune_when_due(tmp_path, 100)
     assert sorted(p.name for p in tmp_path.iterdir()) == [PRUNED_MARK, "c"]
     prune_when_due(tmp_path / "missing", 0)  # no folder: nothing raised
+
+
+# ----------------------------------------------------------------------------- made meanwhile
+@pytest.fixture
+def meanwhile(tmp_path, monkeypatch):
+    """A cache folder of the test's own (inherited by the process `make_meanwhile` starts), and
+    no such process started yet in this one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(cache, "_MEANWHILE", [])
+    cache_dir().mkdir(parents=True)
+    yield cache_dir()
+    for started in cache._MEANWHILE:
+        started.process.kill()
+        started.process.wait()
+
+
+def test_each_maker_is_waited_for_alone_in_the_order_given(meanwhile):
+    os.mkfifo(meanwhile / "go")
+    make_meanwhile([meanwhile_makers.make_first, meanwhile_makers.make_after_the_go])
+    made_meanwhile(meanwhile_makers.make_first)
+    assert (meanwhile / "first").read_text() == "made"
+    # the second maker is still waiting for the go: its file cannot be there yet
+    assert not (meanwhile / "second").exists()
+    made_meanwhile(meanwhile_makers.make_failing)  # not asked of the process: returns at once
+    with open(meanwhile / "go", "w") as go:
+        go.write("go")
+    made_meanwhile(meanwhile_makers.make_after_the_go)
+    assert (meanwhile / "second").read_text() == "made"
+    started = cache._MEANWHILE[0].process
+    started.wait()
+    make_meanwhile([meanwhile_makers.make_first])  # that one ended: a new one starts
+    assert cache._MEANWHILE[0].process is not started
+    made_meanwhile(meanwhile_makers.make_first)
+
+
+def test_no_second_process_while_one_runs(meanwhile):
+    os.mkfifo(meanwhile / "go")
+    make_meanwhile([meanwhile_makers.make_after_the_go])
+    running = cache._MEANWHILE[0].process
+    make_meanwhile([meanwhile_makers.make_first])  # the first still waits for its go
+    assert cache._MEANWHILE[0].process is running
+    with open(meanwhile / "go", "w") as go:
+        go.write("go")
+    made_meanwhile(meanwhile_makers.make_after_the_go)
+    made_meanwhile(meanwhile_makers.make_first)  # not asked of the running one: at once
+    assert not (meanwhile / "first").exists()
+
+
+def test_a_maker_that_fails_says_nothing_and_the_next_is_made(meanwhile, capfd):
+    make_meanwhile([meanwhile_makers.make_failing, meanwhile_makers.make_first])
+    made_meanwhile(meanwhile_makers.make_first)
+    made_meanwhile(meanwhile_makers.make_failing)
+    assert (meanwhile / "first").read_text() == "made"
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_process_that_dies_leaves_the_rest_to_the_caller(meanwhile):
+    make_meanwhile([meanwhile_makers.make_nothing_and_die, meanwhile_makers.make_first])
+    made_meanwhile(meanwhile_makers.make_first)  # returns when the process ended: nothing was made
+    assert not (meanwhile / "first").exists()
+    assert cache._MEANWHILE[0].process.returncode == 3
+    made_meanwhile(meanwhile_makers.make_first)  # and again at once

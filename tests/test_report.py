@@ -1319,3 +1319,41 @@ def test_more_low_by_chance_stays_finite_at_full_scale():
 
     assert 0.0 < more_low_by_chance(120, 1000, 1000, 15000) < 1e-6
     assert more_low_by_chance(700, 1000, 1000, 15000) == 0.0
+
+
+@pytest.mark.slow
+def test_a_first_report_on_a_machine_takes_what_was_made_meanwhile(tmp_path, monkeypatch):
+    """The README's first command on an empty cache folder: the empty warehouse, the renderings and
+    the Vega bundle are made by the process started for them while the demo corpus is written;
+    the report's own process waits for each and makes none of them itself."""
+    import importlib
+
+    from reports import render
+    from warehouse import cache, template, trust
+
+    connect = importlib.import_module("warehouse.connect")  # the package's `connect` is the function
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_MEANWHILE", [])
+    monkeypatch.chdir(tmp_path)
+    for made_once in (connect.tool_table_statements, trust.tool_view_definitions, render.vega_bundle):
+        made_once.cache_clear()
+
+    def refused(*_args, **_kwargs):
+        raise AssertionError("made by the report's own process")
+
+    monkeypatch.setattr(template, "_build", refused)
+    monkeypatch.setattr(connect, "render_in_scratch_file", refused)
+    monkeypatch.setattr(trust, "render_in_scratch_file", refused)
+    monkeypatch.setattr(render.vl_convert, "javascript_bundle", refused)
+    try:
+        result = runner.invoke(app, ["report"])
+        assert result.exit_code == 0, result.output
+        kept = sorted(p.name for p in (tmp_path / "cache" / "nares").iterdir())
+        assert [n for n in kept if n.endswith(".duckdb")] == [f"{template.template_key()}.duckdb"]
+        assert not [n for n in kept if ".part" in n]
+        assert len([n for n in kept if n.startswith(("tables-", "views-", "vega-bundle-"))]) == 3
+        assert render.vega_bundle() in (tmp_path / "report" / "index.html").read_text()
+    finally:
+        for made_once in (connect.tool_table_statements, trust.tool_view_definitions, render.vega_bundle):
+            made_once.cache_clear()  # made from this test's cache folder: the next test makes its own

@@ -5,8 +5,12 @@ of warehouse/connect.py, what the view files read, the report's Vega bundle) and
 `prune_when_due`): made again whenever it is missing, so deleting it is always safe."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -27,6 +31,84 @@ def keep(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_whole(path, text)
     except OSError:
+        pass
+
+
+class _Meanwhile:
+    """The process `make_meanwhile` started: its makers' names, the ones it finished."""
+
+    def __init__(self, names: list[str], process: subprocess.Popen):
+        self.names, self.done, self.process = set(names), set(), process
+        self.lock = threading.Lock()  # reading threads may wait for a rendering at once
+
+
+_MEANWHILE: list[_Meanwhile] = []
+"""The process this one started last to make cache files meanwhile."""
+
+_MAKE_IN_ORDER = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+                  "from warehouse.cache import make_in_order; make_in_order(sys.argv[2:])")
+"""The program of the `make_meanwhile` process: this process' module path first, then the makers."""
+
+
+def _name(make: Callable[[], object]) -> str:
+    return f"{make.__module__}:{make.__qualname__}"
+
+
+def make_meanwhile(makers: list[Callable[[], object]]) -> None:
+    """Run `makers` (module-level functions, each keeping its result in the cache folder) one after
+    the other in one new process, in that order: a command that needs them later (a first report
+    on a machine: the empty warehouse, the renderings, the Vega bundle) does other work meanwhile on
+    the other core. Each maker calls `made_meanwhile` with itself first: it waits until that
+    process made it, then reads the cache as always (or makes it, should the process have failed).
+
+    The process is a fresh interpreter (~0.3 s of CPU to start), nothing of this one's threads or
+    open databases; it prints nothing. One runs at a time: a call while it runs does nothing."""
+    if _MEANWHILE and _MEANWHILE[0].process.poll() is None:
+        return
+    names = [_name(make) for make in makers]
+    try:
+        process = subprocess.Popen([sys.executable, "-c", _MAKE_IN_ORDER, json.dumps(sys.path), *names],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return  # the makers make it when asked
+    _MEANWHILE[:] = [_Meanwhile(names, process)]
+
+
+def made_meanwhile(make: Callable[[], object]) -> None:
+    """Wait until the process of `make_meanwhile` made `make`'s result or ended; at once when it
+    was not asked to make it."""
+    name = _name(make)
+    if not _MEANWHILE or name not in _MEANWHILE[0].names:
+        return
+    meanwhile = _MEANWHILE[0]
+    with meanwhile.lock:
+        results = meanwhile.process.stdout
+        while name not in meanwhile.done and not results.closed:
+            line = results.readline()
+            if line:
+                meanwhile.done.add(line.decode("utf-8", "replace").strip())
+            else:  # it ended (or failed): what it did not make is made here
+                results.close()
+                meanwhile.process.wait()
+
+
+def make_in_order(names: list[str]) -> None:
+    """The body of the `make_meanwhile` process: each maker (`module:function`), then its name on
+    its own line. Whatever goes wrong (an unwritable cache folder, an interrupt) ends it quietly:
+    the waiting process makes what is missing and says what fails."""
+    try:
+        results = os.fdopen(os.dup(1), "w")  # the names go to the pipe; what a maker prints, nowhere
+        with open(os.devnull, "w") as nowhere:
+            os.dup2(nowhere.fileno(), 1)
+        for name in names:
+            module, _, function = name.partition(":")
+            try:
+                getattr(importlib.import_module(module), function)()
+            except Exception:
+                pass
+            results.write(name + "\n")
+            results.flush()
+    except BaseException:
         pass
 
 

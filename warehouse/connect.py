@@ -36,7 +36,7 @@ from typing import Callable
 
 import duckdb
 
-from warehouse.cache import cache_dir, kept_lists
+from warehouse.cache import cache_dir, kept_lists, made_meanwhile
 from warehouse.catalog import computed_columns, file_macros, file_table_statements, file_views
 from warehouse.errors import WarehouseError
 from warehouse.migrate import migration_statements, migrations, tool_tables
@@ -150,6 +150,7 @@ def tool_table_statements() -> dict[str, list[str]]:
     catalog queries that would list them (~12 ms of every opened file) are skipped. Made in a
     scratch file once per DuckDB version and set of migrations, and kept in the cache folder; a
     missing or damaged cache only means making it again."""
+    made_meanwhile(tool_table_statements)
     digest = hashlib.sha256(f"tables-1\0{duckdb.__version__}\0{STORAGE_VERSION}\0".encode())
     for _, path in migrations():
         digest.update(path.read_bytes() + b"\0")

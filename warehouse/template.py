@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.cache import cache_dir
+from warehouse.cache import cache_dir, made_meanwhile
 from warehouse.connect import connect
 from warehouse.migrate import MIGRATIONS_DIR, migrate
 from warehouse.viewfiles import SQL_DIR
@@ -78,6 +78,7 @@ def _build(folder: Path, key: str) -> Path:
 def empty_warehouse() -> Path | None:
     """The cached empty warehouse of this tool version, made when missing or not as recorded;
     None when it can be neither read nor made (the caller builds the warehouse in place)."""
+    made_meanwhile(empty_warehouse)
     key, folder = template_key(), cache_dir()
     path = folder / f"{key}.duckdb"
     try:

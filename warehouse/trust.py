@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import duckdb
 
-from warehouse.cache import cache_dir, kept_lists
+from warehouse.cache import cache_dir, kept_lists, made_meanwhile
 from warehouse.catalog import file_macros, file_tables, file_views, other_objects
 from warehouse.connect import STORAGE_VERSION, render_in_scratch_file
 from warehouse.migrate import migration_statements, migrations, tool_tables
@@ -59,6 +59,7 @@ def _views_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def tool_view_definitions(storage: str = STORAGE_VERSION) -> dict[str, list[str]]:
     """view name -> the statements a file of `storage` version holds for the tool's definition
     (none: it could not be rendered here, so no view of that name counts as the tool's)."""
+    made_meanwhile(tool_view_definitions)
     digest = hashlib.sha256(f"renderings-3\0{duckdb.__version__}\0{storage}\0".encode())
     for _, path in migrations():
         digest.update(path.read_bytes() + b"\0")
