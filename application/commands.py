@@ -165,10 +165,11 @@ def views(db: Path | None, fmt: str, dialect: str | None) -> Output:
 
 def _make_caches_meanwhile(html: bool) -> None:
     """A report with no warehouse yet (the README's first command) writes the demo corpus on one
-    core, one Python process at a time; on a machine whose cache folder is empty, the files it
-    needs later are made meanwhile on the other (warehouse/cache.py `make_meanwhile`), in the order
-    they are needed: the empty warehouse (the ingest), the renderings of the tool's tables and
-    views (reading it), the Vega bundle of the HTML pages. Each is ~1-2 s of a core."""
+    core; meanwhile a second process makes, or finds made, the cache folder's files of this tool
+    version that the command needs later (warehouse/cache.py `make_meanwhile`), in the order they
+    are needed: the empty warehouse (the ingest), the renderings of the tool's tables and views
+    (reading it), the Vega bundle of the HTML pages. Each is ~1-2 s of a core on a machine whose
+    cache folder is empty (a newcomer's), and nothing to make on one whose cache holds them."""
     from reports.render import vega_bundle
     from warehouse.cache import make_meanwhile
     from warehouse.connect import tool_table_statements

@@ -2,7 +2,8 @@
 warehouse/template.py, the renderings of the tool's views of warehouse/trust.py and of its tables
 of warehouse/connect.py, what the view files read, the report's Vega bundle) and what `check` and
 `report` keep between commands (warehouse/results.py, reports/outputs.py; pruned by size,
-`prune_when_due`): made again whenever it is missing, so deleting it is always safe."""
+`prune_when_due`): made again whenever it is missing, so deleting it is always safe. A command
+that will need several of them may have another process make them meanwhile (`make_meanwhile`)."""
 from __future__ import annotations
 
 import importlib
