@@ -25,3 +25,13 @@ def make_failing() -> None:
 
 def make_nothing_and_die() -> None:
     os._exit(3)
+
+
+def make_with_an_optional_module() -> None:
+    """Imports, when there is one, a module that no folder of this project or its packages holds
+    (as libraries try their optional speed-ups), then keeps `first`."""
+    try:
+        import nares_planted_module  # noqa: F401
+    except ImportError:
+        pass
+    make_first()

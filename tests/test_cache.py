@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
 import meanwhile_makers
 import pytest
+from conftest import ROOT
 
 from warehouse import cache
 from warehouse.cache import (
@@ -160,3 +162,19 @@ def test_a_process_that_dies_leaves_the_rest_to_the_caller(meanwhile):
     assert not (meanwhile / "first").exists()
     assert cache._MEANWHILE[0].process.returncode == 3
     made_meanwhile(meanwhile_makers.make_first)  # and again at once
+
+
+def test_the_process_takes_its_modules_from_where_this_one_does(meanwhile, tmp_path, monkeypatch):
+    """Never from the working folder, which may be a folder of logs from elsewhere: an optional
+    module a library tries to import is not looked for there."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "nares_planted_module.py").write_text(f"open({str(tmp_path / 'planted-ran')!r}, 'w').close()\n")
+    monkeypatch.chdir(work)
+    # where this process finds its modules, as a console script has it: no working folder (''); a
+    # Path among them, as some tools put there
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".")] + [ROOT])
+    make_meanwhile([meanwhile_makers.make_with_an_optional_module])
+    made_meanwhile(meanwhile_makers.make_with_an_optional_module)
+    assert (meanwhile / "first").read_text() == "made"
+    assert not (tmp_path / "planted-ran").exists()

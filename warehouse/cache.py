@@ -46,9 +46,10 @@ class _Meanwhile:
 _MEANWHILE: list[_Meanwhile] = []
 """The process this one started last to make cache files meanwhile."""
 
-_MAKE_IN_ORDER = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+_MAKE_IN_ORDER = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
                   "from warehouse.cache import make_in_order; make_in_order(sys.argv[2:])")
-"""The program of the `make_meanwhile` process: this process' module path first, then the makers."""
+"""The program of the `make_meanwhile` process, run isolated (`-I`: neither the working folder nor
+$PYTHON* variables add to where modules come from): this process' module path, then the makers."""
 
 
 def _name(make: Callable[[], object]) -> str:
@@ -64,11 +65,12 @@ def make_meanwhile(makers: list[Callable[[], object]]) -> None:
 
     The process is a fresh interpreter (~0.3 s of CPU to start), nothing of this one's threads or
     open databases; it prints nothing. One runs at a time: a call while it runs does nothing."""
-    if _MEANWHILE and _MEANWHILE[0].process.poll() is None:
+    if _MEANWHILE and _MEANWHILE[0].process.poll() is None or not sys.executable:
         return
     names = [_name(make) for make in makers]
+    path = json.dumps([os.fspath(entry) for entry in sys.path if isinstance(entry, (str, os.PathLike))])
     try:
-        process = subprocess.Popen([sys.executable, "-c", _MAKE_IN_ORDER, json.dumps(sys.path), *names],
+        process = subprocess.Popen([sys.executable, "-I", "-c", _MAKE_IN_ORDER, path, *names],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return  # the makers make it when asked
