@@ -12,6 +12,9 @@
  * an Arrow array (ingest/records.py `epoch_table`), so that parser processes never import
  * pyarrow.compute (~80 ms in each of them, more than parsing the changed logs of a re-ingest takes).
  *
+ * `find(data, needle, start, end)` and `count(...)` answer what the bytes methods answer, by memmem: the
+ * evaluation parsers search most of each log several times (see "substring searches" below).
+ *
  * `walk_files(root, row)` lists the files of a log repository for every ingest (ingest/discover.py);
  * tests/test_discover.py holds it to a plain-Python walk of the same rules. It is at the end of this file.
  *
@@ -1458,6 +1461,73 @@ static PyObject *column_buffers(PyObject *module, PyObject *args)
     return Py_BuildValue("(NN)", validity, values);
 }
 
+/* ------------------------------------------------------------------ substring searches
+ *
+ * `find` and `count` answer exactly what the bytes methods of the same names answer, for non-negative
+ * start and end (an end past the text is its length). CPython's own forward search runs at ~2 GB/s
+ * on these logs, memmem at ~7 GB/s: a search that finds nothing in a 34 KB evaluation log took
+ * 16.4 us against 4.5 us, counting the progress lines 11.5 us against 8.1 us (`bytes.rfind`, a
+ * reverse skip search, is as fast as memrchr here and stays). The evaluation parsers search each log
+ * several times over most of its length (tests/test_scan.py holds these to the bytes methods). */
+
+/* the arguments of a search: (data: bytes, needle: bytes, start=0, end=len(data)); 0 on success */
+static int search_args(PyObject *const *args, Py_ssize_t nargs, const char *name, const char **s, Py_ssize_t *n,
+                       const char **needle, Py_ssize_t *len, Py_ssize_t *from, Py_ssize_t *to)
+{
+    if (nargs < 2 || nargs > 4) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from 2 to 4 arguments (%zd given)", name, nargs);
+        return -1;
+    }
+    if (!PyBytes_Check(args[0]) || !PyBytes_Check(args[1])) {
+        PyErr_Format(PyExc_TypeError, "%s() searches bytes for bytes", name);
+        return -1;
+    }
+    *s = PyBytes_AS_STRING(args[0]);
+    *n = PyBytes_GET_SIZE(args[0]);
+    *needle = PyBytes_AS_STRING(args[1]);
+    *len = PyBytes_GET_SIZE(args[1]);
+    *from = 0;
+    *to = *n;
+    if (nargs > 2 && (*from = PyLong_AsSsize_t(args[2])) == -1 && PyErr_Occurred())
+        return -1;
+    if (nargs > 3 && (*to = PyLong_AsSsize_t(args[3])) == -1 && PyErr_Occurred())
+        return -1;
+    if (*from < 0 || *to < 0) {
+        PyErr_Format(PyExc_ValueError, "%s(): start and end must not be negative", name);
+        return -1;
+    }
+    if (*to > *n)
+        *to = *n;
+    return 0;
+}
+
+static PyObject *find_bytes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *s, *needle;
+    Py_ssize_t n, len, from, to;
+    if (search_args(args, nargs, "find", &s, &n, &needle, &len, &from, &to) < 0)
+        return NULL;
+    if (from > n)
+        return PyLong_FromLong(-1);
+    return PyLong_FromSsize_t(len == 0 ? (from <= to ? from : -1) : find(s, from, to, needle, len));
+}
+
+static PyObject *count_bytes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *s, *needle;
+    Py_ssize_t n, len, from, to;
+    if (search_args(args, nargs, "count", &s, &n, &needle, &len, &from, &to) < 0)
+        return NULL;
+    if (from > n || from > to)
+        return PyLong_FromLong(0);
+    if (len == 0)
+        return PyLong_FromSsize_t(to - from + 1);
+    Py_ssize_t found = 0;
+    for (Py_ssize_t at = find(s, from, to, needle, len); at >= 0; at = find(s, at + len, to, needle, len))
+        found++;
+    return PyLong_FromSsize_t(found);
+}
+
 static PyMethodDef methods[] = {
     {"scan_training_log", scan_training_log, METH_VARARGS,
      "scan_training_log(data: bytes, last_step_only=False) -> (headers, n, rows, has_nan, grad_norm_median,\n"
@@ -1481,6 +1551,12 @@ static PyMethodDef methods[] = {
      "files below the folder root in the order of their paths' bytes (.git folders not entered, what cannot be listed\n"
      "passed over); a symbolic link or a FIFO, socket or device is listed as it is, not followed or read, with skip\n"
      "saying why (None for a regular file); row is a tuple type of 9 items (ingest/discover.py FoundFile)."},
+    {"find", (PyCFunction)(void (*)(void))find_bytes, METH_FASTCALL,
+     "find(data: bytes, needle: bytes, start=0, end=len(data)) -> data.find(needle, start, end), by memmem\n"
+     "(start and end not negative)."},
+    {"count", (PyCFunction)(void (*)(void))count_bytes, METH_FASTCALL,
+     "count(data: bytes, needle: bytes, start=0, end=len(data)) -> data.count(needle, start, end) (start and end\n"
+     "not negative)."},
     {NULL, NULL, 0, NULL},
 };
 

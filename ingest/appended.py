@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ingest._scan import find
 from ingest.errors import ParseError
 from ingest.logtext import RECORD_PREFIX, message_starts_record, record_stamp
 from ingest.records import ParsedLog
@@ -38,12 +39,12 @@ def argument_starts(data: bytes) -> list[int]:
     run, at the `GPU List:` record right before them when there is one. The config lines after the
     arguments print `seed` too, but never right before a `model:` that is not a `Config(`."""
     starts = []
-    at = data.find(_FIRST_ARGUMENT, RECORD_PREFIX)
+    at = find(data, _FIRST_ARGUMENT, RECORD_PREFIX)  # (the compiled search: it reads the whole log)
     while at >= 0:
         start = argument_start(data, at - RECORD_PREFIX)
         if start:  # (0 is the first run's)
             starts.append(start)
-        at = data.find(_FIRST_ARGUMENT, at + 1)
+        at = find(data, _FIRST_ARGUMENT, at + 1)
     return starts
 
 
@@ -74,7 +75,7 @@ def runs_ended_by_their_cost(data: bytes) -> list[int]:
     A run ends with its `Running Cost` record, and a record after it starts the next run; a run
     killed before its cost ends where the next run's argument lines start (`argument_starts`)."""
     starts = {0, *argument_starts(data)}
-    at = data.find(b"Running Cost ")
+    at = find(data, b"Running Cost ")
     while at >= 0:
         if message_starts_record(data, at):
             end = data.find(b"\n", at)
@@ -82,7 +83,7 @@ def runs_ended_by_their_cost(data: bytes) -> list[int]:
                 break
             if record_stamp(data, end + 1):
                 starts.add(end + 1)
-        at = data.find(b"Running Cost ", at + 1)
+        at = find(data, b"Running Cost ", at + 1)
     return sorted(starts)
 
 

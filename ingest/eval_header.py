@@ -7,6 +7,7 @@ checkpoint. After them: the checkpoint dict (the training state plus the new res
 """
 from __future__ import annotations
 
+from ingest._scan import find
 from ingest.header import argument_names, config_entries, gpu_list, header_values, read_header
 from ingest.logtext import first_timestamp, running_cost
 from ingest.numbers import NUM_BYTES, size_in, to_float, to_int
@@ -24,10 +25,10 @@ def eval_header(data: bytes, header_end: int, body: int = 0) -> dict:
     records = read_header(data, header_end)
     values = header_values(records)
     configs = config_entries(data, header_end, _MODEL_ONLY, body)  # only the architecture is needed here
-    at = data.find(b"File ", body)
+    at = find(data, b"File ", body)
     loaded = _LOADED.match(data, at) if at >= 0 else None
     while at >= 0 and loaded is None:  # the first `File ...` that is the loaded checkpoint's line
-        at = data.find(b"File ", at + 1)
+        at = find(data, b"File ", at + 1)
         loaded = _LOADED.match(data, at) if at >= 0 else None
     cost, finished_at = running_cost(data)
     return {

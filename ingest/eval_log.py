@@ -26,6 +26,7 @@ evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
+from ingest._scan import count, find
 from ingest.appended import argument_start, argument_starts, read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
@@ -165,9 +166,9 @@ def run_starts(data: bytes) -> list[int]:
     (records whose key is a Python identifier) right before it start a run too, should they lack
     that pair. Each span between two printouts is read once: linear in the file."""
     starts = {0, *argument_starts(data)}
-    previous = data.find(PRINTOUT)
+    previous = find(data, PRINTOUT)
     while previous >= 0:
-        printout = data.find(PRINTOUT, previous + len(PRINTOUT))
+        printout = find(data, PRINTOUT, previous + len(PRINTOUT))
         if printout < 0:
             break
         line = data.rfind(b"\n", 0, printout) + 1
@@ -221,7 +222,7 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
         aa = _last(_AA, data, b"-AA Acc")
         if aa:
             result["aa_acc"] = to_float(aa.group(1))
-        at = data.find(b"initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
+        at = find(data, b"initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
         clean = _AA_CLEAN.match(data, at) if at >= 0 else None
         if clean:
             result["clean_acc"] = to_float(clean.group(1))
@@ -244,7 +245,7 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
         **checkpoint_fields(data),
         "norm": norm,
         "attack": attack,
-        "n_batches": data.count(b"Nature Acc: ", results),  # none before: it is one of the start markers
+        "n_batches": count(data, b"Nature Acc: ", results),  # none before: it is one of the start markers
         "finished": finished,
         "corruption_mean_acc": None,
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
-from ingest._scan import header_records
+from ingest._scan import find, header_records
 from ingest.pyliteral import Config, read_config, read_literal, syntax_tree
 
 Record = tuple[int, str, str]
@@ -76,10 +76,10 @@ def after_printout(data: bytes, end: int | None = None) -> int:
     there is none: the printout is most of a header, and nothing the parsers look for is in it, so
     their searches start after it."""
     end = len(data) if end is None else end
-    start = data.find(PRINTOUT, 0, end)
+    start = find(data, PRINTOUT, 0, end)
     if start < 0:
         return 0
-    stop = data.find(b"\n)\n", start, end)
+    stop = find(data, b"\n)\n", start, end)
     return stop + 3 if stop >= 0 else 0
 
 
@@ -90,7 +90,7 @@ def config_entries(data: bytes, end: int | None = None, keys: frozenset[str] | N
     are left out: the caller reports what it needed."""
     end = len(data) if end is None else end
     configs: dict[str, Config] = {}
-    pos = data.find(_CONFIG_MARK, start, end)
+    pos = find(data, _CONFIG_MARK, start, end)
     while pos >= 0:
         line_start = data.rfind(b"\n", 0, pos) + 1
         line_end = data.find(b"\n", pos)
@@ -103,7 +103,7 @@ def config_entries(data: bytes, end: int | None = None, keys: frozenset[str] | N
                 pass
             if keys is not None and len(configs) == len(keys):
                 break
-        pos = data.find(_CONFIG_MARK, pos + 1, end)
+        pos = find(data, _CONFIG_MARK, pos + 1, end)
     return configs
 
 

@@ -1,5 +1,6 @@
 """The compiled epoch scanner (ingest/_scan.c) against its plain-Python statement (tests/train_oracle.py),
-and the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py).
+the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py),
+and the compiled substring searches (`find`, `count`) against the bytes methods they stand in for.
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
 train accuracies in percent and timestamps in microseconds all agree) and the same run figures: on
@@ -20,7 +21,7 @@ from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest._scan import corruption_results, header_records, scan_training_log
+from ingest._scan import corruption_results, count, find, header_records, scan_training_log
 from ingest.records import EPOCH_COLUMNS, EpochRows
 
 
@@ -534,3 +535,33 @@ def test_epoch_table_types_every_value_and_null_of_the_packed_rows():
     with pytest.raises(ValueError, match="not a word of a 2-word row"):
         column_buffers(bytes(32), 0, False, 2, 2)
     assert column_buffers(bytes(range(32)), -1, False, 1, 2) == (None, bytes(range(8, 16)) + bytes(range(24, 32)))
+
+
+_SEARCH_BYTES = st.binary(max_size=40).map(lambda b: bytes(c % 4 + 10 for c in b))  # few distinct bytes: many hits
+"""Texts of the four bytes \\n, \\x0b, \\x0c, \\r: needles occur, overlap and repeat."""
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=_SEARCH_BYTES, needle=st.binary(max_size=4).map(lambda b: bytes(c % 4 + 10 for c in b)),
+       start=st.integers(0, 45), end=st.integers(0, 45))
+def test_compiled_find_and_count_answer_what_the_bytes_methods_answer(data, needle, start, end):
+    assert find(data, needle) == data.find(needle)
+    assert find(data, needle, start) == data.find(needle, start)
+    assert find(data, needle, start, end) == data.find(needle, start, end)
+    assert count(data, needle) == data.count(needle)
+    assert count(data, needle, start) == data.count(needle, start)
+    assert count(data, needle, start, end) == data.count(needle, start, end)
+
+
+def test_compiled_find_on_a_real_log_and_its_refusals():
+    data = (SAMPLES / "eval" / "arch_2_eval_Linf_Base.log").read_bytes()
+    for needle in (b"seed: ", b"Nature Acc: ", b"\n)\n", b"Running Cost ", b"not in the log", data[-30:]):
+        assert find(data, needle) == data.find(needle)
+        assert count(data, needle) == data.count(needle)
+        assert count(data, needle, len(data) // 2) == data.count(needle, len(data) // 2)
+    with pytest.raises(ValueError, match="must not be negative"):
+        find(data, b"seed", -1)
+    with pytest.raises(TypeError, match="searches bytes for bytes"):
+        find(data.decode(), "seed")
+    with pytest.raises(TypeError, match="from 2 to 4 arguments"):
+        count(data)
