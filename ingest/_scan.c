@@ -8,6 +8,10 @@
  * `corruption_results(data)` reads the result lines of a corruption evaluation (ingest/corruption_log.py);
  * tests/corruption_oracle.py states its rule as a regular expression.
  *
+ * `eval_results(data, results, wants)` and `checkpoint_values(data)` read an evaluation's result lines and
+ * its printed checkpoint dict (ingest/eval_log.py, ingest/eval_header.py); tests/eval_oracle.py states
+ * their rules as regular expressions.
+ *
  * `column_buffers(words, null_word, as_int32)` turns one column of packed epoch rows into the buffers of
  * an Arrow array (ingest/records.py `epoch_table`), so that parser processes never import
  * pyarrow.compute (~80 ms in each of them, more than parsing the changed logs of a re-ingest takes).
@@ -1158,6 +1162,321 @@ static PyObject *corruption_results(PyObject *module, PyObject *args)
     return first < 0 ? Py_BuildValue("(NO)", lines, Py_None) : Py_BuildValue("(Nn)", lines, first);
 }
 
+/* ---- the result lines of an evaluation, and what its checkpoint dict says ----
+ *
+ * ingest/eval_log.py reads a Base, AutoAttack or re-evaluation log's results through `eval_results`,
+ * ingest/eval_header.py the printed checkpoint dict through `checkpoint_values`; tests/eval_oracle.py
+ * states the same rules as the regular expressions they were first written as, and tests/test_scan.py
+ * holds the two to the same answers. Matched from Python, these few lines took a third of the ~160 us an
+ * evaluation log cost to parse (28,650 of them at full scale): each rule was a search, a match and a
+ * handful of calls; compiled, ~5 us.
+ *
+ * Each result line is looked for at the last occurrence of its leading literal in the whole log and
+ * matched there only (a number is what ingest.numbers.NUM matches, taken whole; END is `[ \t\r]*\n`):
+ *   Natural Correct Count: \d+/\d+, Acc: NUM( Test Loss: NUM)? END
+ *   FGSM with \d+ steps? Correct Count: \d+/\d+, Acc: NUM, Stable: NUM END
+ *   PGD with \d+ steps Correct Count: \d+/\d+, Acc: NUM, Stable: NUM( LIP: NUM)? END   (and `CW with`)
+ *   -AA Acc(uracy)?: NUM END
+ * An optional part is taken when it matches whole, else skipped (the expressions' possessive `?+`). */
+
+/* last occurrence of needle in s[from:to], or -1: the candidates are the occurrences of its byte at
+ * `anchor`, looked for from the end (memrchr); an anchor rare in the logs (`{` of ` {'`) makes it
+ * read the text once at memory speed */
+static Py_ssize_t rfind(const char *s, Py_ssize_t from, Py_ssize_t to, const char *needle, Py_ssize_t len, Py_ssize_t anchor)
+{
+    if (from < 0)
+        from = 0;
+    if (len <= 0 || to - from < len)
+        return -1;
+    const char byte = needle[anchor];
+    const char *first = s + from + anchor; /* the anchor's first and (after) last possible places */
+    const char *stop = s + to - len + anchor + 1;
+    while (stop > first) {
+#if defined(__GLIBC__)
+        const char *hit = memrchr(first, byte, (size_t)(stop - first));
+#else
+        const char *hit = stop - 1;
+        while (hit >= first && *hit != byte)
+            hit--;
+        if (hit < first)
+            hit = NULL;
+#endif
+        if (!hit)
+            return -1;
+        if (memcmp(hit - anchor, needle, (size_t)len) == 0)
+            return hit - anchor - s;
+        stop = hit;
+    }
+    return -1;
+}
+
+/* the end of the `\d+` at s[i], or -1 */
+static Py_ssize_t digits_end(const char *s, Py_ssize_t i, Py_ssize_t n)
+{
+    Py_ssize_t j = i;
+    while (j >= 0 && j < n && is_digit(s[j]))
+        j++;
+    return j > i && i >= 0 ? j : -1;
+}
+
+/* the end of the number at s[i] (ingest.numbers.NUM), or -1; i may be -1 (no match before it) */
+static Py_ssize_t num_end(const char *s, Py_ssize_t i, Py_ssize_t n) { return i < 0 ? -1 : number_end(s, i, n); }
+
+/* the position after `[ \t\r]*\n` at s[i], or -1 */
+static Py_ssize_t after_line_end(const char *s, Py_ssize_t i, Py_ssize_t n)
+{
+    if (i < 0)
+        return -1;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
+    return i < n && s[i] == '\n' ? i + 1 : -1;
+}
+
+typedef struct {
+    Py_ssize_t at, end; /* at -1: no such group */
+} Group;
+
+/* `\d+/\d+, Acc: NUM` at s[i]: the three groups; the position after it, or -1 */
+static Py_ssize_t counted_acc(const char *s, Py_ssize_t i, Py_ssize_t n, Group g[3])
+{
+    g[0].at = i;
+    i = g[0].end = digits_end(s, i, n);
+    g[1].at = i = after_literal(s, i, n, "/");
+    i = g[1].end = digits_end(s, i, n);
+    g[2].at = i = after_literal(s, i, n, ", Acc: ");
+    return g[2].end = num_end(s, i, n);
+}
+
+/* ` <label>NUM` at s[i] when it is there whole: its group set and the position after it; else i */
+static Py_ssize_t optional_number(const char *s, Py_ssize_t i, Py_ssize_t n, const char *label, Group *g)
+{
+    g->at = -1;
+    Py_ssize_t at = after_literal(s, i, n, label), end = num_end(s, at, n);
+    if (end < 0)
+        return i;
+    g->at = at;
+    g->end = end;
+    return end;
+}
+
+/* The groups of a result line (what follows its literal up to the line end) as a tuple of bytes and
+ * None, or None when it does not match. */
+static PyObject *groups_of(const char *s, const Group *g, int count, Py_ssize_t matched_end)
+{
+    if (matched_end < 0)
+        return Py_NewRef(Py_None);
+    PyObject *tuple = PyTuple_New(count);
+    for (int k = 0; tuple && k < count; k++) {
+        PyObject *item = g[k].at < 0 ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(s + g[k].at, g[k].end - g[k].at);
+        if (!item)
+            Py_CLEAR(tuple);
+        else
+            PyTuple_SET_ITEM(tuple, k, item);
+    }
+    return tuple;
+}
+
+enum { NATURAL, FGSM, PGD, CW, AUTOATTACK, COST, N_LITERALS };
+static const char *const RESULT_LITERALS[N_LITERALS] = {"Natural Correct Count: ", "FGSM with ", "PGD with ", "CW with ",
+                                                         "-AA Acc", "Running Cost "};
+static const Py_ssize_t ANCHORS[N_LITERALS] = {0, 1, 0, 1, 1, 0}; /* N, G, P, W, A, R: capitals, rare in a log */
+#define MESSAGE_LIMIT 400 /* ingest/log_format.py _LINE_LIMIT */
+
+/* The result line at `at` (an occurrence of RESULT_LITERALS[which]) matched: its groups, or None. */
+static PyObject *result_line(const char *s, Py_ssize_t n, int which, Py_ssize_t at)
+{
+    Group g[6];
+    Py_ssize_t i = at < 0 ? -1 : at + (Py_ssize_t)strlen(RESULT_LITERALS[which]);
+    switch (which) {
+    case NATURAL:
+        i = counted_acc(s, i, n, g);
+        if (i >= 0)
+            i = optional_number(s, i, n, " Test Loss: ", &g[3]);
+        return groups_of(s, g, 4, after_line_end(s, i, n));
+    case FGSM:
+    case PGD:
+    case CW:
+        i = after_literal(s, digits_end(s, i, n), n, " step");
+        if (which == FGSM) {
+            if (i >= 0 && i < n && s[i] == 's')
+                i++;
+        } else {
+            i = after_literal(s, i, n, "s");
+        }
+        i = counted_acc(s, after_literal(s, i, n, " Correct Count: "), n, g);
+        g[3].at = i = after_literal(s, i, n, ", Stable: ");
+        i = g[3].end = num_end(s, i, n);
+        if (which == FGSM)
+            return groups_of(s, g, 4, after_line_end(s, i, n));
+        if (i >= 0)
+            i = optional_number(s, i, n, " LIP: ", &g[4]);
+        return groups_of(s, g, 5, after_line_end(s, i, n));
+    default: /* AUTOATTACK */
+        if (i >= 0 && n - i >= 5 && memcmp(s + i, "uracy", 5) == 0)
+            i += 5;
+        g[0].at = i = after_literal(s, i, n, ": ");
+        i = g[0].end = num_end(s, i, n);
+        return groups_of(s, g, 1, after_line_end(s, i, n));
+    }
+}
+
+/* The message of the record on the line holding `at`: the line after its 24-byte timestamp prefix, at
+ * most MESSAGE_LIMIT bytes, without trailing `\r`, decoded (ingest/log_format.py `_message`). */
+static PyObject *message_at(const char *s, Py_ssize_t n, Py_ssize_t at)
+{
+    Py_ssize_t line = at;
+    while (line > 0 && s[line - 1] != '\n')
+        line--;
+    const char *nl = memchr(s + line, '\n', (size_t)(n - line));
+    Py_ssize_t end = nl ? nl - s : n, from = line + 24;
+    if (end > from + MESSAGE_LIMIT)
+        end = from + MESSAGE_LIMIT;
+    while (end > from && s[end - 1] == '\r')
+        end--;
+    return text_of(s + from, end > from ? end - from : 0);
+}
+
+/* whether s[at] starts a record's message: a line starting with a timestamp and a space 24 bytes before
+ * (ingest/logtext.py message_starts_record) */
+static int starts_message(const char *s, Py_ssize_t n, Py_ssize_t at)
+{
+    Py_ssize_t line = at - 24;
+    return line >= 0 && (line == 0 || s[line - 1] == '\n') && line + 23 < n && s[line + 23] == ' ' && is_timestamp(s + line);
+}
+
+enum { WANT_AA_CLEAN = 1, WANT_TEST_LOSS = 2 };
+
+static PyObject *eval_results(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t results;
+    int wants;
+    if (!PyArg_ParseTuple(args, "y*ni:eval_results", &text, &results, &wants))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len;
+    if (results < 0)
+        results = 0;
+    if (results > n)
+        results = n;
+    PyObject *out = PyTuple_New(9), *messages = PyTuple_New(N_LITERALS);
+    if (!out || !messages)
+        goto fail;
+    for (int which = 0; which < N_LITERALS; which++) {
+        const char *literal = RESULT_LITERALS[which];
+        Py_ssize_t at = rfind(s, 0, n, literal, (Py_ssize_t)strlen(literal), ANCHORS[which]);
+        PyObject *message = at >= results && at >= 0 ? message_at(s, n, at) : Py_NewRef(Py_None);
+        if (!message)
+            goto fail;
+        PyTuple_SET_ITEM(messages, which, message);
+        if (which == COST)
+            continue;
+        PyObject *line = result_line(s, n, which, at);
+        if (!line)
+            goto fail;
+        PyTuple_SET_ITEM(out, which, line);
+    }
+    PyObject *clean = NULL, *test_loss = NULL;
+    if (wants & WANT_AA_CLEAN) { /* AutoAttack's first report: the clean accuracy of its test subset */
+        Py_ssize_t at = find(s, 0, n, "initial accuracy: ", 18), end = num_end(s, at < 0 ? -1 : at + 18, n);
+        if (end >= 0 && end < n && s[end] == '%' && !(clean = PyBytes_FromStringAndSize(s + at + 18, end - at - 18)))
+            goto fail;
+    }
+    PyTuple_SET_ITEM(out, 5, clean ? clean : Py_NewRef(Py_None));
+    if (wants & WANT_TEST_LOSS) { /* the first re-evaluation script's `Test Loss: <x>` record */
+        Py_ssize_t at = rfind(s, 0, n, "Test Loss: ", 11, 5);
+        Py_ssize_t end = at >= 0 && starts_message(s, n, at) ? num_end(s, at + 11, n) : -1;
+        if (after_line_end(s, end, n) >= 0 && !(test_loss = PyBytes_FromStringAndSize(s + at + 11, end - at - 11)))
+            goto fail;
+    }
+    PyTuple_SET_ITEM(out, 6, test_loss ? test_loss : Py_NewRef(Py_None));
+    Py_ssize_t batches = 0; /* the progress lines after the results start (none before: one of its markers);
+                               * memchr for their `N` and a comparison cost a third of memmem's set-up per line */
+    for (const char *at = memchr(s + results, 'N', (size_t)(n - results)); at && n - (at - s) >= 12;
+         at = memchr(at, 'N', (size_t)(n - (at - s)))) {
+        if (memcmp(at, "Nature Acc: ", 12) == 0) {
+            batches++;
+            at += 12;
+        } else {
+            at++;
+        }
+    }
+    PyTuple_SET_ITEM(out, 7, PyLong_FromSsize_t(batches));
+    PyTuple_SET_ITEM(out, 8, messages);
+    messages = NULL;
+    if (!PyTuple_GET_ITEM(out, 7))
+        goto fail;
+    PyBuffer_Release(&text);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(messages);
+    PyBuffer_Release(&text);
+    return NULL;
+}
+
+/* The four scalars picked from the checkpoint dict printed after the results (ingest/eval_header.py
+ * checkpoint_fields): on the line of the last ` {'`, the first `'best_pgdcw_acc': `, `'best_pgd_acc': `
+ * and `'global_step': ` each followed by a number, optionally wrapped as `np.<word>(`; and the number of
+ * `(` in the first `'pgdcw_eval_history': [...]`. */
+static PyObject *checkpoint_values(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    if (!PyArg_ParseTuple(args, "y*:checkpoint_values", &text))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len;
+    static const char *const KEYS[3] = {"'best_pgdcw_acc': ", "'best_pgd_acc': ", "'global_step': "};
+    PyObject *out = PyTuple_New(4);
+    for (int k = 0; k < 4 && out; k++)
+        PyTuple_SET_ITEM(out, k, Py_NewRef(Py_None));
+    Py_ssize_t start = out ? rfind(s, 0, n, " {'", 3, 1) : -1;
+    if (start >= 0) {
+        const char *nl = memchr(s + start, '\n', (size_t)(n - start));
+        Py_ssize_t end = nl ? nl - s : n;
+        for (int k = 0; k < 3 && out; k++) {
+            Py_ssize_t len = (Py_ssize_t)strlen(KEYS[k]), at = find(s, start, end, KEYS[k], len);
+            Py_ssize_t i = at < 0 ? -1 : at + len;
+            if (i >= 0 && end - i >= 3 && memcmp(s + i, "np.", 3) == 0) { /* `np.float64(` taken whole or not at all */
+                Py_ssize_t j = i + 3;
+                while (j < end && is_word(s[j]))
+                    j++;
+                if (j > i + 3 && j < end && s[j] == '(')
+                    i = j + 1;
+            }
+            Py_ssize_t stop = num_end(s, i, end);
+            if (stop >= 0) {
+                PyObject *value = PyBytes_FromStringAndSize(s + i, stop - i);
+                if (!value) {
+                    Py_CLEAR(out);
+                } else {
+                    Py_DECREF(PyTuple_GET_ITEM(out, k));
+                    PyTuple_SET_ITEM(out, k, value);
+                }
+            }
+        }
+        static const char HISTORY[] = "'pgdcw_eval_history': [";
+        Py_ssize_t at = find(s, start, end, HISTORY, (Py_ssize_t)sizeof(HISTORY) - 1);
+        const char *close = at < 0 ? NULL : memchr(s + at + sizeof(HISTORY) - 1, ']', (size_t)(end - at - (Py_ssize_t)sizeof(HISTORY) + 1));
+        if (out && close) {
+            Py_ssize_t opened = 0;
+            for (const char *c = s + at + sizeof(HISTORY) - 1; c < close; c++)
+                opened += *c == '(';
+            PyObject *value = PyLong_FromSsize_t(opened);
+            if (!value) {
+                Py_CLEAR(out);
+            } else {
+                Py_DECREF(PyTuple_GET_ITEM(out, 3));
+                PyTuple_SET_ITEM(out, 3, value);
+            }
+        }
+    }
+    PyBuffer_Release(&text);
+    return out;
+}
+
 /* ---- the walk of a log repository: regular files below a folder, with size and mtime ----
  *
  * ingest/discover.py `discover` finds every file of the roots on every ingest, a no-op re-ingest too:
@@ -1542,6 +1861,15 @@ static PyMethodDef methods[] = {
      "corruption_results(data: bytes) -> ([(name, level, loss, acc)], first): the result lines of a corruption\n"
      "evaluation in order (name as str; level, loss and acc as the logged bytes) and the offset of the first\n"
      "one's record (None when there is none)."},
+    {"eval_results", eval_results, METH_VARARGS,
+     "eval_results(data: bytes, results: int, wants: int) -> (natural, fgsm, pgd, cw, aa, aa_clean, test_loss,\n"
+     "n_batches, messages): the last result line of each kind as a tuple of its groups (bytes or None; None when\n"
+     "it does not match), AutoAttack's `initial accuracy` (wants & 1) and a `Test Loss:` record (wants & 2) as\n"
+     "bytes, the `Nature Acc: ` lines from `results` on, and the message of the last line of each result kind and\n"
+     "of `Running Cost` from `results` on (str or None)."},
+    {"checkpoint_values", checkpoint_values, METH_VARARGS,
+     "checkpoint_values(data: bytes) -> (best_pgdcw_acc, best_pgd_acc, global_step, epochs): the scalars of the\n"
+     "checkpoint dict printed last (bytes or None) and the entries of its pgdcw_eval_history (int or None)."},
     {"column_buffers", column_buffers, METH_VARARGS,
      "column_buffers(words: bytes, null_word: int, as_int32: bool, column=0, stride=1) -> (validity: bytes | None,\n"
      "values: bytes): word `column` of each row of `stride` words of packed epoch rows, as the buffers of an Arrow\n"

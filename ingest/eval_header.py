@@ -7,10 +7,10 @@ checkpoint. After them: the checkpoint dict (the training state plus the new res
 """
 from __future__ import annotations
 
-from ingest._scan import find
+from ingest._scan import checkpoint_values, find
 from ingest.header import argument_names, config_entries, gpu_list, header_values, read_header
 from ingest.logtext import first_timestamp, running_cost
-from ingest.numbers import NUM_BYTES, size_in, to_float, to_int
+from ingest.numbers import size_in, to_float, to_int
 from ingest.scanning import linear
 from ingest.space import architecture
 
@@ -53,40 +53,14 @@ def eval_header(data: bytes, header_end: int, body: int = 0) -> dict:
     }
 
 
-_CKPT_SCALAR = {
-    key: linear(f"eval_header.checkpoint_{key}", rb"'" + key.encode() + rb"': (?:np\.\w++\()?+(" + NUM_BYTES + rb")",
-                use="match", worst_case=lambda n, key=key: b"'" + key.encode() + b"': np." + b"f" * n)
-    for key in ("best_pgdcw_acc", "best_pgd_acc", "global_step")
-}
-_CKPT_HISTORY = linear("eval_header.checkpoint_history", rb"'pgdcw_eval_history': \[([^\]]*+)\]", use="match",
-                       worst_case=lambda n: b"'pgdcw_eval_history': [" + b"(0, 1.0), " * (n // 10))
-
-
 def checkpoint_fields(data: bytes) -> dict:
     """What the checkpoint dict printed after the results says about the training run it came from.
 
     `best_pgdcw_acc` is the run's best CW-40 validation accuracy, unrounded (48.559999999999995 where
     the training log printed 48.56): it identifies the training run. The dict is a Python repr
     (`np.float64(...)` values, kilobytes of histories); only four scalars are needed, so they are
-    picked out by key instead of parsing the whole literal.
+    picked out by key (`ingest._scan.checkpoint_values`) instead of parsing the whole literal.
     """
-    out = {"ckpt_best_pgdcw_acc": None, "ckpt_best_pgd_acc": None, "ckpt_global_step": None, "ckpt_epochs": None}
-    start = data.rfind(b" {'")
-    if start < 0:
-        return out
-    end = data.find(b"\n", start)
-    raw = data[start: end if end >= 0 else len(data)]
-    for key, column in (("best_pgdcw_acc", "ckpt_best_pgdcw_acc"), ("best_pgd_acc", "ckpt_best_pgd_acc")):
-        at = raw.find(b"'" + key.encode() + b"': ")
-        found = _CKPT_SCALAR[key].match(raw, at) if at >= 0 else None
-        if found:
-            out[column] = to_float(found.group(1))
-    at = raw.find(b"'global_step': ")
-    step = _CKPT_SCALAR["global_step"].match(raw, at) if at >= 0 else None
-    if step:
-        out["ckpt_global_step"] = to_int(step.group(1))
-    at = raw.find(b"'pgdcw_eval_history': [")
-    history = _CKPT_HISTORY.match(raw, at) if at >= 0 else None
-    if history:
-        out["ckpt_epochs"] = history.group(1).count(b"(")
-    return out
+    best_pgdcw_acc, best_pgd_acc, global_step, epochs = checkpoint_values(data)
+    return {"ckpt_best_pgdcw_acc": to_float(best_pgdcw_acc), "ckpt_best_pgd_acc": to_float(best_pgd_acc),
+            "ckpt_global_step": to_int(global_step), "ckpt_epochs": epochs}

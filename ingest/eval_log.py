@@ -26,42 +26,20 @@ evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
-from ingest._scan import count, find
+from ingest._scan import eval_results, find
 from ingest.appended import argument_start, argument_starts, read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import PRINTOUT, after_printout, header_records
 from ingest.log_format import evaluation_format
-from ingest.logtext import check_log_bytes, message_starts_record
-from ingest.numbers import NUM_BYTES, to_float
+from ingest.logtext import check_log_bytes
+from ingest.numbers import to_float
 from ingest.records import ParsedLog
-from ingest.scanning import LinearPattern, linear
 
-_END = rb"[ \t\r]*+\n"
-_COUNT = rb"(\d++)/(\d++)"
-NUM = NUM_BYTES
-_NATURAL = linear("eval_log.natural",
-                  rb"Natural Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb")(?: Test Loss: (" + NUM + rb"))?+" + _END,
-                  use="match", worst_case=lambda n: b"Natural Correct Count: 1/1, Acc: " + b"9" * n + b"X")
-_FGSM = linear("eval_log.fgsm",
-               rb"FGSM with \d++ steps?+ Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM + rb")" + _END,
-               use="match", worst_case=lambda n: b"FGSM with 1 step Correct Count: " + b"1" * n + b"/")
-_PGD = linear("eval_log.pgd",
-              rb"PGD with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
-              + rb")(?: LIP: (" + NUM + rb"))?+" + _END,
-              use="match", worst_case=lambda n: b"PGD with 20 steps Correct Count: 1/1, Acc: 1, Stable: " + b"9" * n + b"X")
-_CW = linear("eval_log.cw",
-             rb"CW with \d++ steps Correct Count: " + _COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
-             + rb")(?: LIP: (" + NUM + rb"))?+" + _END,
-             use="match", worst_case=lambda n: b"CW with 40 steps Correct Count: 1/1, Acc: 1, Stable: 1 LIP: " + b"9" * n)
-_AA = linear("eval_log.aa", rb"-AA Acc(?:uracy)?+: (" + NUM + rb")" + _END, use="match",
-             worst_case=lambda n: b"-AA Acc: " + b"9" * n + b"X")
-_TEST_LOSS = linear("eval_log.test_loss", rb"Test Loss: (" + NUM + rb")" + _END, use="match",
-                   worst_case=lambda n: b"Test Loss: " + b"9" * n + b"X")
 TEST_LOSS = "test-loss"
 """The attack of a re-evaluation log (`_eval_test-loss.log`): clean accuracy, test loss and CW-40 only."""
-_AA_CLEAN = linear("eval_log.aa_clean", rb"initial accuracy: (" + NUM + rb")%", use="match",
-                   worst_case=lambda n: b"initial accuracy: " + b"9" * n + b"X")
+_WANTS = {"AA": 1, "AA-Compact": 1, TEST_LOSS: 2}
+"""What `eval_results` reads beyond the result lines: AutoAttack's clean accuracy (1), a `Test Loss:` record (2)."""
 _RESULT_MARKERS = (b" loaded!\n", b"Nature Acc: ", b"Natural Correct Count: ", b"====================AA with ")
 """What starts the results (after the header), the one usually first (the loaded checkpoint) first."""
 _ATTACKS = {"Base": "Base", "AA": "AA"}
@@ -87,12 +65,6 @@ def _results_start(data: bytes, body: int = 0) -> int:
     return start
 
 
-def _last(pattern: LinearPattern, data: bytes, literal: bytes):
-    """Match `pattern` at the last occurrence of its leading `literal` (results sit at the end)."""
-    pos = data.rfind(literal)
-    return pattern.match(data, pos) if pos >= 0 else None
-
-
 def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
     """The file-name spelling of an evaluation: `Base`, `AA` (standard AutoAttack) or `AA-Compact`."""
     if attack_choice == "AA":
@@ -100,59 +72,51 @@ def attack_name(attack_choice: str | None, aa_type: str | None) -> str | None:
     return _ATTACKS.get(attack_choice or "")
 
 
-def _truncated(match) -> bool | None:
+def _truncated(groups: tuple | None) -> bool | None:
     """Whether a result line's `Correct Count: a/b` is below round(Acc x b / 100) (the int() fault)."""
-    if match is None:
+    if groups is None:
         return None
-    correct, total, acc = int(match.group(1)), int(match.group(2)), to_float(match.group(3))
+    correct, total, acc = int(groups[0]), int(groups[1]), to_float(groups[2])
     if acc is None or acc != acc:
         return None
     return correct < round(acc * total / 100.0)
 
 
-def base_results(data: bytes, norm: str | None) -> tuple[dict, list[str]]:
-    """The result columns of a Base evaluation and the names of the results it lacks."""
+def base_results(natural: tuple | None, fgsm: tuple | None, pgd: tuple | None, cw: tuple | None,
+                 norm: str | None) -> tuple[dict, list[str]]:
+    """The result columns of a Base evaluation and the names of the results it lacks, from the groups
+    of its last result line of each kind (`eval_results`)."""
     result = dict.fromkeys(RESULT_COLUMNS)
-    lines = {
-        "natural": _last(_NATURAL, data, b"Natural Correct Count: "),
-        "fgsm": _last(_FGSM, data, b"FGSM with "),
-        "pgd": _last(_PGD, data, b"PGD with "),
-        "cw": _last(_CW, data, b"CW with "),
-    }
-    natural, fgsm, pgd, cw = lines.values()
     if natural:
-        result.update(clean_correct=int(natural.group(1)), n_test=int(natural.group(2)),
-                      clean_acc=to_float(natural.group(3)), test_loss=to_float(natural.group(4)))
+        result.update(clean_correct=int(natural[0]), n_test=int(natural[1]),
+                      clean_acc=to_float(natural[2]), test_loss=to_float(natural[3]))
     if fgsm:
-        result.update(fgsm_acc=to_float(fgsm.group(3)), fgsm_stable=to_float(fgsm.group(4)))
+        result.update(fgsm_acc=to_float(fgsm[2]), fgsm_stable=to_float(fgsm[3]))
     if pgd:
-        result.update(pgd20_acc=to_float(pgd.group(3)), pgd20_stable=to_float(pgd.group(4)),
-                      pgd20_lip=to_float(pgd.group(5)))
+        result.update(pgd20_acc=to_float(pgd[2]), pgd20_stable=to_float(pgd[3]), pgd20_lip=to_float(pgd[4]))
     if cw:
-        stable = to_float(cw.group(4))
-        has_lip = cw.group(5) is not None
+        stable = to_float(cw[3])
         # the fault fixed on 2024-04-18 printed the natural accuracy as CW Stable (and no LIP yet)
-        is_natural = False if has_lip else (None if natural is None else cw.group(4) == natural.group(3))
-        result.update(cw40_acc=to_float(cw.group(3)), cw40_stable_logged=stable,
-                      cw40_stable=None if is_natural is not False else stable, cw40_lip=to_float(cw.group(5)),
+        is_natural = False if cw[4] is not None else (None if natural is None else cw[3] == natural[2])
+        result.update(cw40_acc=to_float(cw[2]), cw40_stable_logged=stable,
+                      cw40_stable=None if is_natural is not False else stable, cw40_lip=to_float(cw[4]),
                       cw40_stable_is_natural=is_natural)
-    flags = [_truncated(m) for m in lines.values() if m is not None]
+    flags = [_truncated(groups) for groups in (natural, fgsm, pgd, cw) if groups is not None]
     result["counts_truncated"] = any(flags) if flags else None
     needed = ["clean_acc", "pgd20_acc", "cw40_acc"] + (["fgsm_acc"] if norm == "Linf" else [])
     return result, [name for name in needed if result[name] is None]
 
 
-def test_loss_results(data: bytes) -> tuple[dict, list[str]]:
+def test_loss_results(data: bytes, lines: tuple) -> tuple[dict, list[str]]:
     """The result columns of a re-evaluation log (`test-loss`) and the names of the results it lacks:
     clean and CW-40 (776ae25 on: also when only its progress lines `Nature Acc: ...` are there), or
     the test loss alone (the first version's `Test Loss:` record)."""
-    result, _ = base_results(data, None)
-    if result["clean_acc"] is not None or result["cw40_acc"] is not None or data.find(b"Nature Acc: ") >= 0:
+    natural, fgsm, pgd, cw, _, _, test_loss = lines[:7]
+    result, _ = base_results(natural, fgsm, pgd, cw, None)
+    if result["clean_acc"] is not None or result["cw40_acc"] is not None or find(data, b"Nature Acc: ") >= 0:
         return result, [name for name in ("clean_acc", "cw40_acc") if result[name] is None]
-    at = data.rfind(b"Test Loss: ")
-    match = _TEST_LOSS.match(data, at) if at >= 0 and message_starts_record(data, at) else None
-    result["test_loss"] = to_float(match.group(1)) if match else None
-    return result, [] if match else ["test_loss"]
+    result["test_loss"] = to_float(test_loss)
+    return result, [] if test_loss is not None else ["test_loss"]
 
 
 def run_starts(data: bytes) -> list[int]:
@@ -213,19 +177,16 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
     attack = logged_attack or attack
     norm = header["norm"] or norm
 
+    lines = eval_results(data, results, _WANTS.get(attack, 0))
+    natural, fgsm, pgd, cw, aa, aa_clean, _, n_batches, messages = lines
     if attack == "Base":
-        result, missing = base_results(data, norm)
+        result, missing = base_results(natural, fgsm, pgd, cw, norm)
     elif attack == TEST_LOSS:
-        result, missing = test_loss_results(data)
+        result, missing = test_loss_results(data, lines)
     elif attack in ("AA", "AA-Compact"):
         result = dict.fromkeys(RESULT_COLUMNS)
-        aa = _last(_AA, data, b"-AA Acc")
-        if aa:
-            result["aa_acc"] = to_float(aa.group(1))
-        at = find(data, b"initial accuracy: ")  # AutoAttack first reports the clean accuracy of its test subset
-        clean = _AA_CLEAN.match(data, at) if at >= 0 else None
-        if clean:
-            result["clean_acc"] = to_float(clean.group(1))
+        result["aa_acc"] = to_float(aa[0]) if aa else None
+        result["clean_acc"] = to_float(aa_clean)  # AutoAttack first reports the clean accuracy of its test subset
         missing = [] if aa else ["aa_acc"]
     else:
         raise ParseError(path, 1, f"unknown attack_choice {header['attack_choice']!r}: not a Base or AutoAttack evaluation")
@@ -245,7 +206,7 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
         **checkpoint_fields(data),
         "norm": norm,
         "attack": attack,
-        "n_batches": count(data, b"Nature Acc: ", results),  # none before: it is one of the start markers
+        "n_batches": n_batches,  # the `Nature Acc: ` lines after `results` (none before: one of its markers)
         "finished": finished,
         "corruption_mean_acc": None,
     }
@@ -254,7 +215,7 @@ def _parse_run(data: bytes, path: str, norm: str | None, attack: str | None) -> 
         status="ok" if finished else "partial",
         message="; ".join(notes) if notes else f"finished {norm} {attack} evaluation"
         + (" (a re-evaluation: clean accuracy, test loss, CW-40)" if attack == TEST_LOSS else ""),
-        code=evaluation_format(data, results, header["argument_names"],
+        code=evaluation_format(messages, header["argument_names"],
                                "re-evaluation" if attack == TEST_LOSS else "evaluation"),
         eval=evaluation,
     )

@@ -161,27 +161,21 @@ def training_format(data: bytes, headers: list[int], names: list[str], finished:
     return CodeFormat("training", tuple(names), tuple(sorted(markers.items())), tuple(messages))
 
 
-_EVAL_LINES = (b"Natural Correct Count: ", b"FGSM with ", b"PGD with ", b"CW with ", b"-AA Acc", b"Running Cost ")
-
-
-def evaluation_format(data: bytes, results: int, names: list[str], kind: str = "evaluation") -> CodeFormat:
-    """The code format of an evaluation log whose results start at `results`: `evaluation` (eval.py:
-    Base and AutoAttack) or `re-evaluation` (eval_test_loss.py: `_eval_test-loss.log`)."""
-    messages = []
+def evaluation_format(messages: tuple[str | None, ...], names: list[str], kind: str = "evaluation") -> CodeFormat:
+    """The code format of an evaluation log from the messages of the last line of each result kind
+    after its header (`ingest._scan.eval_results`: Natural, FGSM, PGD, CW, `-AA Acc`, `Running Cost`;
+    None for a kind it lacks): `evaluation` (eval.py: Base and AutoAttack) or `re-evaluation`
+    (eval_test_loss.py: `_eval_test-loss.log`)."""
+    natural, _, _, cw, aa, _ = messages
     markers: dict[str, object] = {}
-    for literal in _EVAL_LINES:
-        at = data.rfind(literal, results)
-        if at < 0:
-            continue
-        message = _message(data, _line_of(data, at))
-        messages.append(message)
-        if literal == b"Natural Correct Count: ":
-            markers["test_loss"] = " Test Loss: " in message
-        elif literal == b"CW with ":
-            markers["cw_lip"] = " LIP: " in message
-        elif literal == b"-AA Acc":
-            markers["aa_line"] = "Accuracy" if "-AA Accuracy:" in message else "Acc"
-    return CodeFormat(kind, tuple(names), tuple(sorted(markers.items())), tuple(messages))
+    if natural is not None:
+        markers["test_loss"] = " Test Loss: " in natural
+    if cw is not None:
+        markers["cw_lip"] = " LIP: " in cw
+    if aa is not None:
+        markers["aa_line"] = "Accuracy" if "-AA Accuracy:" in aa else "Acc"
+    return CodeFormat(kind, tuple(names), tuple(sorted(markers.items())),
+                      tuple(message for message in messages if message is not None))
 
 
 def corruption_format(data: bytes, first_result: int | None, names: list[str], kind: str = "corruption") -> CodeFormat:

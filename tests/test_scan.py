@@ -1,5 +1,6 @@
 """The compiled epoch scanner (ingest/_scan.c) against its plain-Python statement (tests/train_oracle.py),
 the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py),
+the compiled reader of evaluation result lines and checkpoint dicts against theirs (tests/eval_oracle.py),
 and the compiled substring searches (`find`, `count`) against the bytes methods they stand in for.
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
@@ -15,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 
 import corruption_oracle
+import eval_oracle
 import pytest
 import train_oracle
 from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest._scan import corruption_results, count, find, header_records, scan_training_log
+from ingest._scan import checkpoint_values, corruption_results, count, eval_results, find, header_records, scan_training_log
 from ingest.records import EPOCH_COLUMNS, EpochRows
 
 
@@ -565,3 +567,131 @@ def test_compiled_find_on_a_real_log_and_its_refusals():
         find(data.decode(), "seed")
     with pytest.raises(TypeError, match="from 2 to 4 arguments"):
         count(data)
+
+
+# ---- evaluation result lines and checkpoint dict (ingest/_scan.c `eval_results`, `checkpoint_values`) ----
+
+def same_eval(data: bytes | str, results: int | None = None) -> tuple:
+    """The compiled reading of an evaluation's result lines (every `wants`) and checkpoint dict, checked
+    equal to the oracle's (tests/eval_oracle.py); `results` defaults to a third of the text."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    results = len(data) // 3 if results is None else results
+    for wants in (0, 1, 2, 3):
+        assert eval_results(data, results, wants) == eval_oracle.eval_results(data, results, wants), wants
+    assert checkpoint_values(data) == eval_oracle.checkpoint_values(data)
+    return eval_results(data, results, 3)
+
+
+EVAL_LOGS = sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*_eval_*.log"))
+
+
+@pytest.mark.parametrize("path", EVAL_LOGS, ids=lambda p: p.parent.name + "/" + p.name)
+def test_sample_evaluation_logs_identical(path: Path):
+    data = path.read_bytes()
+    for results in (0, len(data) // 2, len(data), len(data) + 5):
+        same_eval(data, results)
+
+
+def test_every_demo_evaluation_log_identical(demo_folder):
+    logs = sorted(p for p in demo_folder.rglob("arch_*_eval_*.log"))
+    read = [same_eval(path.read_bytes(), 0) for path in logs]
+    assert len(read) > 100
+    assert sum(r[0] is not None for r in read) > len(read) // 4  # Natural lines were read
+    assert sum(r[4] is not None for r in read) > 10  # and AutoAttack ones
+
+
+BASE_RESULTS = (
+    STAMP + "model: arch_2\n" + STAMP + "File ./ckpt/arch_2.pth loaded!\n"
+    + STAMP + "Nature Acc: 81.00, PGD Acc: 50.00\n" * 3
+    + STAMP + "Natural Correct Count: 134/200, Acc: 67.00 Test Loss: 1.2325\n"
+    + STAMP + "FGSM with 1 step Correct Count: 104/200, Acc: 52.00, Stable: 85.00\n"
+    + STAMP + "PGD with 20 steps Correct Count: 99/200, Acc: 49.50, Stable: 82.50 LIP: 375.4113\n"
+    + STAMP + "CW with 40 steps Correct Count: 98/200, Acc: 49.00, Stable: 82.00 LIP: 294.2399\n"
+    + STAMP + "Linf-AA Acc: 48.25\n" + STAMP + "initial accuracy: 83.50%\n" + STAMP + "Test Loss: 0.75\n"
+    + STAMP + "{'epoch': 99} {'best_pgdcw_acc': np.float64(48.559999999999995), 'best_pgd_acc': 49.1, "
+    "'global_step': 1e5, 'pgdcw_eval_history': [(0, 1.0), (1, 2.0)]}\n"
+    + STAMP + "Running Cost 0.02 Days\n"
+)
+
+
+def test_every_result_line_of_a_log_is_read():
+    natural, fgsm, pgd, cw, aa, clean, test_loss, batches, messages = same_eval(BASE_RESULTS, 0)
+    assert natural == (b"134", b"200", b"67.00", b"1.2325")
+    assert fgsm == (b"104", b"200", b"52.00", b"85.00")
+    assert pgd == (b"99", b"200", b"49.50", b"82.50", b"375.4113")
+    assert cw == (b"98", b"200", b"49.00", b"82.00", b"294.2399")
+    assert (aa, clean, test_loss, batches) == ((b"48.25",), b"83.50", b"0.75", 3)
+    assert messages[0] == "Natural Correct Count: 134/200, Acc: 67.00 Test Loss: 1.2325"
+    assert messages[5] == "Running Cost 0.02 Days"
+    assert checkpoint_values(BASE_RESULTS.encode()) == (b"48.559999999999995", b"49.1", b"1e5", 2)
+
+
+@pytest.mark.parametrize("line, groups", [
+    ("Natural Correct Count: 134/200, Acc: 67.00\n", (b"134", b"200", b"67.00", None)),  # before Test Loss was printed
+    ("Natural Correct Count: 134/200, Acc: 67.00 Test Loss: x\n", None),  # a broken optional part: no line end
+    ("Natural Correct Count: 134/200, Acc: nan Test Loss: -inf \t\r\n", (b"134", b"200", b"nan", b"-inf")),
+    ("Natural Correct Count: 134/, Acc: 67.00\n", None),
+    ("Natural Correct Count: 134/200, Acc: 67.00", None),  # unfinished: no newline
+    ("FGSM with 1 steps Correct Count: 1/2, Acc: 5, Stable: .5\n", (b"1", b"2", b"5", b".5")),
+    ("FGSM with 1 stepss Correct Count: 1/2, Acc: 5, Stable: 5\n", None),
+    ("PGD with 20 step Correct Count: 1/2, Acc: 5, Stable: 5\n", None),  # PGD and CW say `steps`
+    ("PGD with 20 steps Correct Count: 1/2, Acc: 5, Stable: 5 LIP: 1e\n", None),
+    ("CW with 40 steps Correct Count: 1/2, Acc: 5, Stable: 67.00\n", (b"1", b"2", b"5", b"67.00", None)),
+    ("Linf-AA Accuracy: 48.25\n", (b"48.25",)),
+    ("L2-AA Accurac: 48.25\n", None),
+])
+def test_result_line_forms_of_every_code_version(line, groups):
+    found = same_eval(STAMP + "model: arch_2\n" + STAMP + line, 0)
+    literal = {"N": 0, "F": 1, "P": 2, "C": 3}.get(line[0], 4)
+    assert found[literal] == groups
+
+
+def test_a_result_line_is_read_at_its_literal_last_occurrence_only():
+    good = STAMP + "PGD with 20 steps Correct Count: 1/2, Acc: 5, Stable: 5\n"
+    assert same_eval(good + STAMP + "PGD with 20 steps garbled\n", 0)[2] is None
+    assert same_eval(STAMP + "PGD with 20 steps garbled\n" + good, 0)[2] == (b"1", b"2", b"5", b"5", None)
+
+
+def test_messages_only_after_the_results_start_and_the_test_loss_record_only_as_a_record():
+    text = STAMP + "Running Cost 1 Days\n" + STAMP + "x\n"
+    assert same_eval(text, 0)[8][5] == "Running Cost 1 Days"
+    assert same_eval(text, 25)[8][5] is None  # it starts at byte 24
+    assert same_eval("x" + STAMP + "Test Loss: 0.5\n")[6] is None  # not where a record's message starts
+    assert same_eval(STAMP + "Test Loss: 0.5\n")[6] == b"0.5"
+    assert same_eval(STAMP + "y" * 600 + "Running Cost \r\r\n", 0)[8][5] == "y" * 400  # at most 400 bytes
+
+
+@pytest.mark.parametrize("line, values", [
+    ("{'best_pgdcw_acc': np.float64(48.5)}", (b"48.5", None, None, None)),
+    ("{'best_pgdcw_acc': np.(48.5)}", (None, None, None, None)),  # `np.` needs a word: no number follows it
+    ("{'best_pgd_acc': 49.1, 'global_step': np.int64(7)}", (None, b"49.1", b"7", None)),
+    ("{'pgdcw_eval_history': [(0, 1.0), (1, 2.0)]}", (None, None, None, 2)),
+    ("{'pgdcw_eval_history': [(0, 1.0), (1, 2.0)}", (None, None, None, None)),  # no closing bracket on the line
+    ("{'pgdcw_eval_history': []}", (None, None, None, 0)),
+    ("{'best_pgdcw_acc': 1}\n" + STAMP + "{'a': 1} {'best_pgdcw_acc': 2}", (b"2", None, None, None)),  # the last dict
+])
+def test_checkpoint_values_forms(line, values):
+    same_eval(STAMP + line)
+    assert checkpoint_values((STAMP + "{'epoch': 1} " + line).encode()) == values
+
+
+EVAL_ALPHABET = "0123456789.=-+\t\r\n ,:/()[]{}'_abcefilnopstuvyACGLNPSTW%é"
+EVAL_INSERTS = ["Natural Correct Count: ", "FGSM with 1 step", "PGD with 20 steps", "CW with 40 steps", " Correct Count: ",
+                ", Acc: ", ", Stable: ", " LIP: ", " Test Loss: ", "-AA Acc", "uracy: ", "initial accuracy: ", "%",
+                "Test Loss: ", "Nature Acc: ", "Running Cost ", " {'", "np.float64(", "'best_pgdcw_acc': ",
+                "'global_step': ", "'pgdcw_eval_history': [", "]", "\n", STAMP, "nan", "inf", "e-"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 60), cut=st.integers(0, 100))
+def test_damaged_evaluation_log(seed, edits, cut):
+    text = damaged(BASE_RESULTS, seed, edits, EVAL_ALPHABET, EVAL_INSERTS, longest_cut=40)
+    same_eval(text, len(text) * cut // 100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300), at=st.integers(0, len(BASE_RESULTS)))
+def test_arbitrary_bytes_among_evaluation_results(data, at):
+    text = BASE_RESULTS.encode()
+    same_eval(text[:at] + data + text[at:])

@@ -1,0 +1,77 @@
+"""The rules of ingest/_scan.c `eval_results` and `checkpoint_values` (an evaluation's result lines and
+its printed checkpoint dict) stated again as regular expressions, in plain Python.
+
+These are the expressions the evaluation parser matched with before the rules were compiled; this is
+the oracle of tests/test_scan.py: slow, short and independent of the compiled code.
+"""
+from __future__ import annotations
+
+import re
+
+from ingest.logtext import message_starts_record
+from ingest.numbers import NUM_BYTES as NUM
+
+END = rb"[ \t\r]*+\n"
+COUNT = rb"(\d++)/(\d++)"
+LITERALS = (b"Natural Correct Count: ", b"FGSM with ", b"PGD with ", b"CW with ", b"-AA Acc", b"Running Cost ")
+PATTERNS = (
+    re.compile(rb"Natural Correct Count: " + COUNT + rb", Acc: (" + NUM + rb")(?: Test Loss: (" + NUM + rb"))?+" + END),
+    re.compile(rb"FGSM with \d++ steps?+ Correct Count: " + COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM + rb")" + END),
+    re.compile(rb"PGD with \d++ steps Correct Count: " + COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
+               + rb")(?: LIP: (" + NUM + rb"))?+" + END),
+    re.compile(rb"CW with \d++ steps Correct Count: " + COUNT + rb", Acc: (" + NUM + rb"), Stable: (" + NUM
+               + rb")(?: LIP: (" + NUM + rb"))?+" + END),
+    re.compile(rb"-AA Acc(?:uracy)?+: (" + NUM + rb")" + END),
+)
+AA_CLEAN = re.compile(rb"initial accuracy: (" + NUM + rb")%")
+TEST_LOSS = re.compile(rb"Test Loss: (" + NUM + rb")" + END)
+SCALAR = {key: re.compile(rb"'" + key + rb"': (?:np\.\w++\()?+(" + NUM + rb")")
+          for key in (b"best_pgdcw_acc", b"best_pgd_acc", b"global_step")}
+HISTORY = re.compile(rb"'pgdcw_eval_history': \[([^\]]*+)\]")
+MESSAGE_LIMIT = 400
+
+
+def message(data: bytes, at: int) -> str:
+    """The record's message on the line holding `at` (after the 24-byte timestamp prefix, at most
+    MESSAGE_LIMIT bytes, without trailing carriage returns)."""
+    line = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", line)
+    end = len(data) if end < 0 else end
+    return data[line + 24: min(end, line + 24 + MESSAGE_LIMIT)].rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def eval_results(data: bytes, results: int, wants: int) -> tuple:
+    """What `ingest._scan.eval_results` answers."""
+    lines = []
+    for literal, pattern in zip(LITERALS, PATTERNS):
+        at = data.rfind(literal)
+        match = pattern.match(data, at) if at >= 0 else None
+        lines.append(match.groups() if match else None)
+    clean = test_loss = None
+    if wants & 1:
+        at = data.find(b"initial accuracy: ")
+        match = AA_CLEAN.match(data, at) if at >= 0 else None
+        clean = match.group(1) if match else None
+    if wants & 2:
+        at = data.rfind(b"Test Loss: ")
+        match = TEST_LOSS.match(data, at) if at >= 0 and message_starts_record(data, at) else None
+        test_loss = match.group(1) if match else None
+    messages = tuple(message(data, at) if (at := data.rfind(literal, results)) >= 0 else None for literal in LITERALS)
+    return (*lines, clean, test_loss, data.count(b"Nature Acc: ", results), messages)
+
+
+def checkpoint_values(data: bytes) -> tuple:
+    """What `ingest._scan.checkpoint_values` answers: on the line of the last ` {'`."""
+    start = data.rfind(b" {'")
+    if start < 0:
+        return None, None, None, None
+    end = data.find(b"\n", start)
+    raw = data[start: end if end >= 0 else len(data)]
+    values = []
+    for key, pattern in SCALAR.items():
+        at = raw.find(b"'" + key + b"': ")
+        match = pattern.match(raw, at) if at >= 0 else None
+        values.append(match.group(1) if match else None)
+    at = raw.find(b"'pgdcw_eval_history': [")
+    history = HISTORY.match(raw, at) if at >= 0 else None
+    return (*values, history.group(1).count(b"(") if history else None)
