@@ -1004,35 +1004,32 @@ static PyObject *text_of(const char *s, Py_ssize_t n) { return PyUnicode_DecodeU
  * first line that starts in it) that is `<timestamp> <key>: <value>` or `<timestamp> <key> = <value>`,
  * the key a letter or `_` followed by letters, digits, `_` and spaces, the shortest one that is
  * followed by `: ` or ` = `; the value is the rest of the line without trailing whitespace. */
-static PyObject *header_records(PyObject *module, PyObject *args)
+typedef struct {
+    Py_ssize_t line, key, key_end, value, value_end; /* offsets of its line, key and value */
+} HeaderRecord;
+
+/* the first line that starts in s[start:stop] */
+static Py_ssize_t first_line(const char *s, Py_ssize_t start, Py_ssize_t stop)
 {
-    (void)module;
-    Py_buffer text;
-    Py_ssize_t start, stop;
-    if (!PyArg_ParseTuple(args, "y*nn:header_records", &text, &start, &stop))
-        return NULL;
-    const char *s = text.buf;
-    Py_ssize_t n = text.len;
-    if (stop > n)
-        stop = n;
-    if (start < 0)
-        start = 0;
-    PyObject *records = PyList_New(0);
-    Py_ssize_t line = start;
-    if (line > 0 && line < stop && s[line - 1] != '\n') { /* the first line that starts in the span */
-        const char *nl = memchr(s + line, '\n', (size_t)(stop - line));
-        line = nl ? nl - s + 1 : stop;
+    if (start > 0 && start < stop && s[start - 1] != '\n') {
+        const char *nl = memchr(s + start, '\n', (size_t)(stop - start));
+        return nl ? nl - s + 1 : stop;
     }
-    while (records && line < stop) {
-        const char *nl = memchr(s + line, '\n', (size_t)(stop - line));
-        Py_ssize_t end = nl ? nl - s : stop; /* the value runs to here */
-        Py_ssize_t next = nl ? end + 1 : stop;
-        Py_ssize_t key = line + 24, sep = -1, value = -1;
-        if (end - line < 26 || !is_timestamp(s + line) || s[line + 23] != ' '
-            || !(s[key] == '_' || (s[key] >= 'a' && s[key] <= 'z') || (s[key] >= 'A' && s[key] <= 'Z'))) {
-            line = next;
+    return start;
+}
+
+/* The next record from the line at *line on (before stop): 1 with *r set and *line moved past it, 0
+ * when there is none. */
+static int next_record(const char *s, Py_ssize_t *line, Py_ssize_t stop, HeaderRecord *r)
+{
+    while (*line < stop) {
+        const char *nl = memchr(s + *line, '\n', (size_t)(stop - *line));
+        Py_ssize_t at = *line, end = nl ? nl - s : stop; /* the value runs to end */
+        Py_ssize_t key = at + 24, sep = -1, value = -1;
+        *line = nl ? end + 1 : stop;
+        if (end - at < 26 || !is_timestamp(s + at) || s[at + 23] != ' '
+            || !(s[key] == '_' || (s[key] >= 'a' && s[key] <= 'z') || (s[key] >= 'A' && s[key] <= 'Z')))
             continue;
-        }
         for (Py_ssize_t i = key + 1; i < end; i++) { /* the shortest key followed by `: ` or ` = ` */
             if (i + 1 < end && s[i] == ':' && s[i + 1] == ' ') {
                 sep = i;
@@ -1047,19 +1044,117 @@ static PyObject *header_records(PyObject *module, PyObject *args)
             if (!(is_word(s[i]) || s[i] == ' '))
                 break;
         }
-        if (sep >= 0) {
-            Py_ssize_t value_end = end;
-            while (value_end > value && is_space(s[value_end - 1]))
-                value_end--;
-            PyObject *item = Py_BuildValue("(nNN)", line, text_of(s + key, sep - key), text_of(s + value, value_end - value));
-            if (!item || PyList_Append(records, item) < 0)
-                Py_CLEAR(records);
-            Py_XDECREF(item);
-        }
-        line = next;
+        if (sep < 0)
+            continue;
+        Py_ssize_t value_end = end;
+        while (value_end > value && is_space(s[value_end - 1]))
+            value_end--;
+        *r = (HeaderRecord){at, key, sep, value, value_end};
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *header_records(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "y*nn:header_records", &text, &start, &stop))
+        return NULL;
+    const char *s = text.buf;
+    if (stop > text.len)
+        stop = text.len;
+    if (start < 0)
+        start = 0;
+    PyObject *records = PyList_New(0);
+    Py_ssize_t line = first_line(s, start, stop);
+    HeaderRecord r;
+    while (records && next_record(s, &line, stop, &r)) {
+        PyObject *item = Py_BuildValue("(nNN)", r.line, text_of(s + r.key, r.key_end - r.key),
+                                       text_of(s + r.value, r.value_end - r.value));
+        if (!item || PyList_Append(records, item) < 0)
+            Py_CLEAR(records);
+        Py_XDECREF(item);
     }
     PyBuffer_Release(&text);
     return records;
+}
+
+/* What the parsers take from a header's records (ingest/header.py `header_fields`; tests/header_oracle.py
+ * states it on the records of `header_records`):
+ * - values: key -> value of the records of data[:stop], the first of each key, a value starting
+ *   `Config(` left out (evaluation logs print `model: arch_2` and `model: Config([...])`);
+ * - names: the argument lines' keys, the consecutive records after the line at `after` whose key is
+ *   an identifier (no space in it), from the first such record to one that is not or whose key is
+ *   `num_classes` (the first key of the config lines);
+ * - configs: (key, value) of each `<key>: Config([...])` found in data[config_start:stop], the key the
+ *   last space-separated word before it, the value the rest of its line. */
+static PyObject *header_fields(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t stop, after, config_start;
+    if (!PyArg_ParseTuple(args, "y*nnn:header_fields", &text, &stop, &after, &config_start))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len;
+    if (stop > n)
+        stop = n;
+    PyObject *values = PyDict_New(), *names = PyList_New(0), *configs = PyList_New(0), *out = NULL;
+    if (!values || !names || !configs)
+        goto done;
+    Py_ssize_t line = 0;
+    int names_ended = 0;
+    HeaderRecord r;
+    while (next_record(s, &line, stop, &r)) {
+        Py_ssize_t key_len = r.key_end - r.key, value_len = r.value_end - r.value;
+        int config = value_len >= 7 && memcmp(s + r.value, "Config(", 7) == 0;
+        int argument = !names_ended && r.line > after;
+        if (config && !argument)
+            continue;
+        PyObject *key = text_of(s + r.key, key_len);
+        if (!key)
+            goto done;
+        int failed = 0;
+        if (!config) {
+            int known = PyDict_Contains(values, key);
+            PyObject *value = known ? NULL : text_of(s + r.value, value_len);
+            failed = known < 0 || (!known && (!value || PyDict_SetItem(values, key, value) < 0));
+            Py_XDECREF(value);
+        }
+        if (!failed && argument) {
+            int identifier = memchr(s + r.key, ' ', (size_t)key_len) == NULL;
+            if (!identifier || (key_len == 11 && memcmp(s + r.key, "num_classes", 11) == 0))
+                names_ended = PyList_GET_SIZE(names) > 0;
+            else
+                failed = PyList_Append(names, key) < 0;
+        }
+        Py_DECREF(key);
+        if (failed)
+            goto done;
+    }
+    static const char MARK_CONFIG[] = ": Config([";
+    for (Py_ssize_t at = find(s, config_start, stop, MARK_CONFIG, 10); at >= 0; at = find(s, at + 1, stop, MARK_CONFIG, 10)) {
+        Py_ssize_t word = at;
+        while (word > 0 && s[word - 1] != '\n' && s[word - 1] != ' ')
+            word--;
+        const char *nl = memchr(s + at, '\n', (size_t)(n - at));
+        Py_ssize_t end = nl ? nl - s : n;
+        PyObject *item = Py_BuildValue("(NN)", text_of(s + word, at - word), text_of(s + at + 2, end - at - 2));
+        if (!item || PyList_Append(configs, item) < 0) {
+            Py_XDECREF(item);
+            goto done;
+        }
+        Py_DECREF(item);
+    }
+    out = PyTuple_Pack(3, values, names, configs);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(names);
+    Py_XDECREF(configs);
+    PyBuffer_Release(&text);
+    return out;
 }
 
 
@@ -1857,6 +1952,10 @@ static PyMethodDef methods[] = {
     {"header_records", header_records, METH_VARARGS,
      "header_records(data: bytes, start, stop) -> [(offset, key, value)]: the `key: value` and `key = value`\n"
      "records of data[start:stop], in order (values without trailing whitespace, text decoded as UTF-8)."},
+    {"header_fields", header_fields, METH_VARARGS,
+     "header_fields(data: bytes, stop, after, config_start) -> (values, names, configs): key -> value of the records\n"
+     "of data[:stop] (first of each key, no `Config(` values), the argument names after the line at `after`, and\n"
+     "(key, rest of the line) of each `<key>: Config([` in data[config_start:stop]."},
     {"corruption_results", corruption_results, METH_VARARGS,
      "corruption_results(data: bytes) -> ([(name, level, loss, acc)], first): the result lines of a corruption\n"
      "evaluation in order (name as str; level, loss and acc as the logged bytes) and the offset of the first\n"

@@ -8,7 +8,7 @@ checkpoint. After them: the checkpoint dict (the training state plus the new res
 from __future__ import annotations
 
 from ingest._scan import checkpoint_values, find
-from ingest.header import argument_names, config_entries, gpu_list, header_values, read_header
+from ingest.header import gpu_list, header_fields
 from ingest.logtext import first_timestamp, running_cost
 from ingest.numbers import size_in, to_float, to_int
 from ingest.scanning import linear
@@ -22,9 +22,7 @@ _MODEL_ONLY = frozenset({"model"})
 def eval_header(data: bytes, header_end: int, body: int = 0) -> dict:
     """The fields of an evaluation log's header and its running cost; `body` is where the model
     printout ended (header.after_printout): the config lines and the loaded checkpoint follow it."""
-    records = read_header(data, header_end)
-    values = header_values(records)
-    configs = config_entries(data, header_end, _MODEL_ONLY, body)  # only the architecture is needed here
+    values, names, configs = header_fields(data, header_end, config_start=body, keys=_MODEL_ONLY)  # (only its architecture)
     at = find(data, b"File ", body)
     loaded = _LOADED.match(data, at) if at >= 0 else None
     while at >= 0 and loaded is None:  # the first `File ...` that is the loaded checkpoint's line
@@ -48,7 +46,7 @@ def eval_header(data: bytes, header_end: int, body: int = 0) -> dict:
         "started_at": first_timestamp(data),
         "finished_at": finished_at,
         "running_cost_days": cost,
-        "argument_names": argument_names(records),
+        "argument_names": names,
         **architecture(configs.get("model")),
     }
 

@@ -26,11 +26,11 @@ evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
-from ingest._scan import eval_results, find
+from ingest._scan import eval_results, find, header_records
 from ingest.appended import argument_start, argument_starts, read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
-from ingest.header import PRINTOUT, after_printout, header_records
+from ingest.header import PRINTOUT, after_printout
 from ingest.log_format import evaluation_format
 from ingest.logtext import check_log_bytes
 from ingest.numbers import to_float

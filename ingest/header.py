@@ -4,54 +4,48 @@ Training logs: `Namespace(...)`, the seed, one `name: value` line per argument, 
 the config lines (`epochs: 100`, `model: Config([...])`, ...), `param size = ...MB`, `flops: ...M`,
 `PyTorch Version: ...`, `GPU List: [...]`. Evaluation logs: the argument lines, then the same.
 Everything here reads the log's bytes; the records themselves are found by the compiled
-`ingest._scan.header_records`.
+`ingest._scan.header_records` and `header_fields`.
 """
 from __future__ import annotations
 
 import ast
 from functools import lru_cache
 
-from ingest._scan import find, header_records
+from ingest._scan import find
+from ingest._scan import header_fields as _header_fields
 from ingest.pyliteral import Config, read_config, read_literal, syntax_tree
 
-Record = tuple[int, str, str]
-"""A header record: (byte offset of its line, key, value)."""
 
-_FIRST_CONFIG_KEY = "num_classes"
+def header_fields(data: bytes, end: int, after: int = -1, config_start: int = 0,
+                  keys: frozenset[str] | None = None) -> tuple[dict[str, str], list[str], dict[str, Config]]:
+    """What a header of data[:end] says, read by the compiled `ingest._scan.header_fields`:
 
-
-def header_values(records: list[Record]) -> dict[str, str]:
-    """Key -> value of the records, first occurrence of each key winning; `Config([...])` values are
-    left to `config_entries` (evaluation logs print both `model: arch_2`, an argument, and
-    `model: Config([...])`, the config, under the same key)."""
-    values: dict[str, str] = {}
-    for _, key, value in records:
-        if not value.startswith("Config("):
-            values.setdefault(key, value)
-    return values
-
-
-def argument_names(records: list[Record], after: int = -1) -> list[str]:
-    """The names of the argument lines of a header, in the order they were logged.
-
-    The benchmark's scripts log `for arg in vars(args): logger.info("%s: %s" % (arg, value))`: the
-    argparse options in declaration order, then what the code set after parsing. They are the
-    consecutive records whose key is a Python identifier, from the first one after `after` (the
-    `Namespace(` record of a training log) to a record that is not one (`param size`, `GPU List`,
-    `Average Accuracy`) or that starts the config lines (`num_classes: 10`, the first key of every
-    config of the benchmark; the model printout between them is no record). The `Namespace(...)`
-    line is not used: before Python 3.9 argparse printed it sorted by name.
+    - key -> value of its records, the first occurrence of each key winning; `Config([...])` values
+      are left to the configs (evaluation logs print both `model: arch_2`, an argument, and
+      `model: Config([...])`, the config, under the same key);
+    - the names of its argument lines, in the order they were logged. The benchmark's scripts log
+      `for arg in vars(args): logger.info("%s: %s" % (arg, value))`: the argparse options in
+      declaration order, then what the code set after parsing. They are the consecutive records
+      whose key is a Python identifier, from the first one after the line at `after` (the
+      `Namespace(` record of a training log) to a record that is not one (`param size`, `GPU List`,
+      `Average Accuracy`) or that starts the config lines (`num_classes: 10`, the first key of every
+      config of the benchmark; the model printout between them is no record). The `Namespace(...)`
+      line is not used: before Python 3.9 argparse printed it sorted by name;
+    - the `Config([...])` lines (model, criterion, dataset, ...) in data[config_start:end] as dicts,
+      first readable one of each key; with `keys`, only those. Unreadable ones are left out: the
+      caller reports what it needed.
     """
-    names: list[str] = []
-    for offset, key, _ in records:
-        if offset <= after:
-            continue
-        if key == _FIRST_CONFIG_KEY or not key.isidentifier():
-            if names:
+    values, names, candidates = _header_fields(data, end, after, config_start)
+    configs: dict[str, Config] = {}
+    for key, value in candidates:
+        if key.isidentifier() and key not in configs and (keys is None or key in keys):
+            try:
+                configs[key] = read_config(value)
+            except ValueError:
+                pass
+            if keys is not None and len(configs) == len(keys):
                 break
-            continue
-        names.append(key)
-    return names
+    return values, names, configs
 
 
 def namespace_names(data: bytes, start: int) -> list[str]:
@@ -66,7 +60,6 @@ def namespace_names(data: bytes, start: int) -> list[str]:
     return [k.arg for k in call.keywords if k.arg] if isinstance(call, ast.Call) else []
 
 
-_CONFIG_MARK = b": Config(["
 PRINTOUT = b" PreActRobustNetwork(\n"
 """The first line of the model printout, after the record's timestamp."""
 
@@ -81,30 +74,6 @@ def after_printout(data: bytes, end: int | None = None) -> int:
         return 0
     stop = find(data, b"\n)\n", start, end)
     return stop + 3 if stop >= 0 else 0
-
-
-def config_entries(data: bytes, end: int | None = None, keys: frozenset[str] | None = None,
-                   start: int = 0) -> dict[str, Config]:
-    """The `Config([...])` header lines (model, criterion, dataset, ...) in data[start:end] as dicts,
-    first of each key; with `keys`, only those (the search stops once all are read). Unreadable ones
-    are left out: the caller reports what it needed."""
-    end = len(data) if end is None else end
-    configs: dict[str, Config] = {}
-    pos = find(data, _CONFIG_MARK, start, end)
-    while pos >= 0:
-        line_start = data.rfind(b"\n", 0, pos) + 1
-        line_end = data.find(b"\n", pos)
-        key = data[line_start:pos].rsplit(b" ", 1)[-1].decode("utf-8", errors="replace")
-        if key.isidentifier() and key not in configs and (keys is None or key in keys):
-            value = data[pos + 2: line_end if line_end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip()
-            try:
-                configs[key] = read_config(value)
-            except ValueError:
-                pass
-            if keys is not None and len(configs) == len(keys):
-                break
-        pos = find(data, _CONFIG_MARK, pos + 1, end)
-    return configs
 
 
 @lru_cache(maxsize=1024)
@@ -125,8 +94,3 @@ def gpu_list(value: str | None) -> list[str] | None:
         return None
     names = _gpu_names(value)
     return list(names) if names is not None else None
-
-
-def read_header(data: bytes, end: int) -> list[Record]:
-    """The header records of data[:end]."""
-    return header_records(data, 0, end)

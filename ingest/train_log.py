@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ingest._scan import scan_training_log
 from ingest.errors import ParseError
-from ingest.header import argument_names, config_entries, gpu_list, header_values, namespace_names, read_header
+from ingest.header import gpu_list, header_fields, namespace_names
 from ingest.log_format import training_format
 from ingest.logtext import check_log_bytes, first_timestamp, last_timestamp, running_cost
 from ingest.numbers import size_in, to_int
@@ -148,10 +148,8 @@ def parse_train_log(data: bytes, path: str) -> ParsedLog:
     header_end = headers[1] if len(headers) > 1 else len(data)
     if first_epoch >= 0:
         header_end = min(header_end, first_epoch)
-    records = read_header(data, header_end)
-    values = header_values(records)
-    configs = config_entries(data, header_end)
-    arguments = argument_names(records, headers[0]) or namespace_names(data, headers[0])
+    values, arguments, configs = header_fields(data, header_end, after=headers[0])
+    arguments = arguments or namespace_names(data, headers[0])
     epochs = EpochRows(n, rows, has_nan)
     cw40 = epochs.column("cw40_acc")
     best_i, last_i = _best(cw40)

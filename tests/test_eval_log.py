@@ -194,18 +194,21 @@ def test_arch_id_out_of_range_is_an_error():
         parse_file(b"x", "arch_0.log", classify("arch_0.log"))
 
 
-def test_config_entries_of_chosen_keys_are_those_of_all_keys():
-    from ingest.header import config_entries
+def test_config_lines_of_chosen_keys_are_those_of_all_keys():
+    from ingest.header import header_fields
+
+    def configs(data: bytes, keys=None) -> dict:
+        return header_fields(data, len(data), keys=keys)[2]
 
     data = BASE_TEXT.encode()
-    everything = config_entries(data)
+    everything = configs(data)
     assert {"model", "criterion", "dataset"} <= set(everything)
-    assert config_entries(data, keys=frozenset({"model"})) == {"model": everything["model"]}
+    assert configs(data, keys=frozenset({"model"})) == {"model": everything["model"]}
     # an unreadable first model line: the next readable one counts, with or without keys
     broken = BASE_TEXT.replace("model: Config([", "model: Config([<garbled>, ", 1)
     readable = broken.replace("criterion: Config(",
                               "model: Config([('name', 'Later')])\n2026-11-23 19:06:22,905 criterion: Config(", 1).encode()
-    assert config_entries(readable, keys=frozenset({"model"}))["model"] == config_entries(readable)["model"] == {"name": "Later"}
+    assert configs(readable, keys=frozenset({"model"}))["model"] == configs(readable)["model"] == {"name": "Later"}
 
 
 # ------------------------------------------------------------------ every result-line format (SPEC section 8)

@@ -1,6 +1,7 @@
 """The compiled epoch scanner (ingest/_scan.c) against its plain-Python statement (tests/train_oracle.py),
 the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py),
 the compiled reader of evaluation result lines and checkpoint dicts against theirs (tests/eval_oracle.py),
+what the parsers take from a header against its plain-Python statement (tests/header_oracle.py),
 and the compiled substring searches (`find`, `count`) against the bytes methods they stand in for.
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
@@ -17,13 +18,23 @@ from pathlib import Path
 
 import corruption_oracle
 import eval_oracle
+import header_oracle
 import pytest
 import train_oracle
 from conftest import HISTORY, SAMPLES, TRAIN_LOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest._scan import checkpoint_values, corruption_results, count, eval_results, find, header_records, scan_training_log
+from ingest._scan import (
+    checkpoint_values,
+    corruption_results,
+    count,
+    eval_results,
+    find,
+    header_fields,
+    header_records,
+    scan_training_log,
+)
 from ingest.records import EPOCH_COLUMNS, EpochRows
 
 
@@ -695,3 +706,64 @@ def test_damaged_evaluation_log(seed, edits, cut):
 def test_arbitrary_bytes_among_evaluation_results(data, at):
     text = BASE_RESULTS.encode()
     same_eval(text[:at] + data + text[at:])
+
+
+# ---- what the parsers take from a header (ingest/_scan.c `header_fields`) ----
+
+def same_fields(data: bytes | str, stop: int | None = None, after: int = -1, config_start: int = 0) -> tuple:
+    """The compiled header fields of data[:stop], checked equal to the oracle's (tests/header_oracle.py)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    stop = len(data) if stop is None else stop
+    fast = header_fields(data, stop, after, config_start)
+    assert fast == header_oracle.header_fields(data, stop, after, config_start)
+    return fast
+
+
+@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log")),
+                         ids=lambda p: p.parent.name + "/" + p.name)
+def test_sample_log_headers_identical(path: Path):
+    data = path.read_bytes()
+    namespace = data.find(b"Namespace(")
+    for stop in (len(data), len(data) // 3, 5000):
+        for after in (-1, namespace - 24, 100):
+            same_fields(data, stop, after, 0)
+            same_fields(data, stop, after, 2000)
+    values, names, configs = same_fields(data)
+    assert values and names and any(key == "model" for key, _ in configs)
+
+
+def test_every_demo_log_header_identical(demo_folder):
+    logs = sorted(demo_folder.rglob("arch_*.log"))
+    assert len(logs) > 300
+    for path in logs:
+        same_fields(path.read_bytes())
+
+
+def test_header_fields_rules():
+    text = (STAMP + "seed: 1\n" + STAMP + "model: arch_2\n" + STAMP + "param size = 0.3MB\n" + STAMP + "lr: 0.1\n"
+            + STAMP + "seed: 2\n" + STAMP + "model: Config([('depth1', 5)])\n" + STAMP + "num_classes: 10\n"
+            + STAMP + "x y: z\n" + STAMP + "big model: Config([('a', 1)])\n")
+    values, names, configs = same_fields(text)
+    assert values == {"seed": "1", "model": "arch_2", "param size": "0.3MB", "lr": "0.1", "num_classes": "10", "x y": "z"}
+    assert names == ["seed", "model"]  # up to the first key that is no identifier
+    assert configs == [("model", "Config([('depth1', 5)])"), ("model", "Config([('a', 1)])")]  # the word before it
+    line_of = {key: text.index(STAMP + key) for key in ("param size", "lr", "seed: 2")}
+    assert same_fields(text, after=line_of["param size"])[1] == ["lr", "seed", "model"]  # from the first after `after`
+    assert same_fields(text, after=line_of["seed: 2"])[1] == ["model"]  # to num_classes
+    assert same_fields(text, after=line_of["seed: 2"], config_start=text.index("num_classes"))[2] == configs[1:]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 40), cut=st.integers(0, 100))
+def test_damaged_header(seed, edits, cut):
+    text = damaged(SAMPLE[:12000], seed, edits, ALPHABET + "ConfigNamespace", INSERTS + [": Config([", " = ", ": ", STAMP],
+                   longest_cut=100).encode("utf-8", errors="surrogateescape")
+    same_fields(text, len(text) * cut // 100, len(text) * (100 - cut) // 300, len(text) * cut // 300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300), at=st.integers(0, 3000))
+def test_arbitrary_bytes_in_a_header(data, at):
+    text = SAMPLE[:3000].encode()
+    same_fields(text[:at] + data + text[at:])
