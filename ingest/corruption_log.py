@@ -30,6 +30,9 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
+_EXPECTED_SORTED = sorted(_EXPECTED)
+"""The (corruption, level) rows of a finished evaluation in the order they are stored: sorting 95
+tuples took ~40 us of each log's ~135 us."""
 FIRST_CORRUPTIONS = (
     "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
     "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
@@ -143,7 +146,8 @@ def _evaluation(data: bytes, header: dict, first: int | None, found: dict, attac
         "corruption_mean_acc": to_float(average.group(1)) if average else None,
     }
     # float() reads every text the NUM pattern matches (nan and inf included): no fallback needed
-    rows = [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in sorted(found.items())]
+    keys = _EXPECTED_SORTED if found.keys() == _EXPECTED else sorted(found)
+    rows = [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in zip(keys, map(found.__getitem__, keys))]
     return ParsedLog(
         kind="corruption",
         status="ok" if finished else "partial",
