@@ -34,6 +34,8 @@ def test_run_writes_every_measure(tmp_path):
     assert measures["report_unchanged_redrawn"]["value"] == 0  # a newline more changes no figure's data
     assert 0 < measures["provenance_share"]["value"] < 1
     assert "loaded 1 " in point["ingest_1pct_line"]
+    assert len(point["ingest_full_runs"]) == 2  # the faster counts
+    assert measures["ingest_full_seconds"]["value"] == pytest.approx(min(point["ingest_full_runs"]), abs=1e-3)
     runs = re.compile(r"runs \d+, epochs \d+, evals \d+")
     assert runs.search(point["ingest_1pct_line"]).group() == runs.search(point["ingest_full_line"]).group()
     assert list(corpus.iterdir()) == []
