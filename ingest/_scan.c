@@ -16,7 +16,7 @@
  * an Arrow array (ingest/records.py `epoch_table`), so that parser processes never import
  * pyarrow.compute (~80 ms in each of them, more than parsing the changed logs of a re-ingest takes).
  *
- * `find(data, needle, start, end)` and `count(...)` answer what the bytes methods answer, by memmem: the
+ * `find(data, needle, start, end)` answers what `bytes.find` answers, by memmem: the
  * evaluation parsers search most of each log several times (see "substring searches" below).
  *
  * `walk_files(root, row)` lists the files of a log repository for every ingest (ingest/discover.py);
@@ -1877,13 +1877,13 @@ static PyObject *column_buffers(PyObject *module, PyObject *args)
 
 /* ------------------------------------------------------------------ substring searches
  *
- * `find` and `count` answer exactly what the bytes methods of the same names answer, for non-negative
- * start and end (an end past the text is its length). CPython's own forward search runs at ~2 GB/s
- * on these logs, memmem at ~7 GB/s: a search that finds nothing in a 34 KB evaluation log took
- * 16.4 us against 4.5 us, counting the progress lines 11.5 us against 8.1 us. `bytes.rfind` stays: a
- * memrchr loop beat it on needles ending in a rare byte but lost on those ending in a space (21 against
- * 2.7 us over 20 KB for `Running Cost `). The evaluation parsers search each log
- * several times over most of its length (tests/test_scan.py holds these to the bytes methods). */
+ * `find` answers exactly what `bytes.find` answers, for non-negative start and end (an end past the
+ * text is its length). CPython's own forward search runs at ~2 GB/s on these logs, memmem at ~7 GB/s:
+ * a search that finds nothing in a 34 KB evaluation log took 16.4 us against 4.5 us. The evaluation
+ * parsers search each log several times over most of its length (tests/test_scan.py holds it to the
+ * bytes method). The reverse searches of `eval_results` are its own `rfind`, anchored on a byte rare in
+ * the logs: anchored on a needle's last byte, a `memrchr` loop lost to `bytes.rfind` on needles ending
+ * in a space (21 against 2.7 us over 20 KB for `Running Cost `). */
 
 /* the arguments of a search: (data: bytes, needle: bytes, start=0, end=len(data)); 0 on success */
 static int search_args(PyObject *const *args, Py_ssize_t nargs, const char *name, const char **s, Py_ssize_t *n,
@@ -1927,22 +1927,6 @@ static PyObject *find_bytes(PyObject *module, PyObject *const *args, Py_ssize_t 
     return PyLong_FromSsize_t(len == 0 ? (from <= to ? from : -1) : find(s, from, to, needle, len));
 }
 
-static PyObject *count_bytes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    const char *s, *needle;
-    Py_ssize_t n, len, from, to;
-    if (search_args(args, nargs, "count", &s, &n, &needle, &len, &from, &to) < 0)
-        return NULL;
-    if (from > n || from > to)
-        return PyLong_FromLong(0);
-    if (len == 0)
-        return PyLong_FromSsize_t(to - from + 1);
-    Py_ssize_t found = 0;
-    for (Py_ssize_t at = find(s, from, to, needle, len); at >= 0; at = find(s, at + len, to, needle, len))
-        found++;
-    return PyLong_FromSsize_t(found);
-}
-
 static PyMethodDef methods[] = {
     {"scan_training_log", scan_training_log, METH_VARARGS,
      "scan_training_log(data: bytes, last_step_only=False) -> (headers, n, rows, has_nan, grad_norm_median,\n"
@@ -1982,9 +1966,6 @@ static PyMethodDef methods[] = {
     {"find", (PyCFunction)(void (*)(void))find_bytes, METH_FASTCALL,
      "find(data: bytes, needle: bytes, start=0, end=len(data)) -> data.find(needle, start, end), by memmem\n"
      "(start and end not negative)."},
-    {"count", (PyCFunction)(void (*)(void))count_bytes, METH_FASTCALL,
-     "count(data: bytes, needle: bytes, start=0, end=len(data)) -> data.count(needle, start, end) (start and end\n"
-     "not negative)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,7 +2,7 @@
 the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py),
 the compiled reader of evaluation result lines and checkpoint dicts against theirs (tests/eval_oracle.py),
 what the parsers take from a header against its plain-Python statement (tests/header_oracle.py),
-and the compiled substring searches (`find`, `count`) against the bytes methods they stand in for.
+and the compiled substring search (`find`) against the bytes method it stands in for.
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
 train accuracies in percent and timestamps in microseconds all agree) and the same run figures: on
@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from ingest._scan import (
     checkpoint_values,
     corruption_results,
-    count,
     eval_results,
     find,
     header_fields,
@@ -557,27 +556,23 @@ _SEARCH_BYTES = st.binary(max_size=40).map(lambda b: bytes(c % 4 + 10 for c in b
 @settings(max_examples=500, deadline=None)
 @given(data=_SEARCH_BYTES, needle=st.binary(max_size=4).map(lambda b: bytes(c % 4 + 10 for c in b)),
        start=st.integers(0, 45), end=st.integers(0, 45))
-def test_compiled_find_and_count_answer_what_the_bytes_methods_answer(data, needle, start, end):
+def test_compiled_find_answers_what_the_bytes_method_answers(data, needle, start, end):
     assert find(data, needle) == data.find(needle)
     assert find(data, needle, start) == data.find(needle, start)
     assert find(data, needle, start, end) == data.find(needle, start, end)
-    assert count(data, needle) == data.count(needle)
-    assert count(data, needle, start) == data.count(needle, start)
-    assert count(data, needle, start, end) == data.count(needle, start, end)
 
 
 def test_compiled_find_on_a_real_log_and_its_refusals():
     data = (SAMPLES / "eval" / "arch_2_eval_Linf_Base.log").read_bytes()
     for needle in (b"seed: ", b"Nature Acc: ", b"\n)\n", b"Running Cost ", b"not in the log", data[-30:]):
         assert find(data, needle) == data.find(needle)
-        assert count(data, needle) == data.count(needle)
-        assert count(data, needle, len(data) // 2) == data.count(needle, len(data) // 2)
+        assert find(data, needle, len(data) // 2) == data.find(needle, len(data) // 2)
     with pytest.raises(ValueError, match="must not be negative"):
         find(data, b"seed", -1)
     with pytest.raises(TypeError, match="searches bytes for bytes"):
         find(data.decode(), "seed")
     with pytest.raises(TypeError, match="from 2 to 4 arguments"):
-        count(data)
+        find(data)
 
 
 # ---- evaluation result lines and checkpoint dict (ingest/_scan.c `eval_results`, `checkpoint_values`) ----
