@@ -5,8 +5,12 @@
  * states the same rules in plain Python, and tests/test_scan.py holds the two to identical rows on the
  * samples, the history logs, the demo corpus, hand-made edge cases and random damage.
  *
- * `corruption_results(data)` reads the result lines of a corruption evaluation (ingest/corruption_log.py);
- * tests/corruption_oracle.py states its rule as a regular expression.
+ * `corruption_results(data)` reads the result lines of a corruption evaluation into its rows
+ * (ingest/corruption_log.py); tests/corruption_oracle.py states its rule as a regular expression.
+ *
+ * `training_format_lines(data, header, end, finished)` finds the lines that show a training log's code
+ * format, `line_message(data, at)` gives a record's message as every code format keeps it
+ * (ingest/log_format.py); tests/format_oracle.py states both in plain Python.
  *
  * `eval_results(data, results, wants)` and `checkpoint_values(data)` read an evaluation's result lines and
  * its printed checkpoint dict (ingest/eval_log.py, ingest/eval_header.py); tests/eval_oracle.py states
@@ -1162,13 +1166,16 @@ done:
  *
  * ingest/corruption_log.py reads the 95 `<name> (level=<n>): Loss: <x>, Acc: <y>` lines of each
  * corruption evaluation through `corruption_results`; tests/corruption_oracle.py states the same rule as
- * a regular expression, and tests/test_scan.py holds the two to the same lines. Matched from Python, one
- * line at a time, these lines took ~10% of the parsers' CPU at full scale (4,900 logs, 465,000 lines).
+ * a regular expression and plain Python, and tests/test_scan.py holds the two to the same rows. Matched
+ * from Python, one line at a time, these lines took ~10% of the parsers' CPU at full scale (4,900 logs,
+ * 465,000 lines); their rows built in Python (a dict, a sort, two float() calls a line) still took
+ * ~90 us of a log's ~180 us.
  *
  * A line is found by its ` (level=`. Its record starts at the run of `[a-z_]` bytes before that (at least
  * one), which must follow a space at byte 24 or later. Then come `\d+`, `): Loss: `, a number, `, Acc: `,
  * a number and `[ \t\r]*\n`. A number is what ingest.numbers.NUM matches, taken whole (no backtracking):
- * an optional sign, then the first of `\d+(\.\d*)?([eE][-+]?\d+)?`, `\.\d+`, `nan`, `inf` that matches. */
+ * an optional sign, then the first of `\d+(\.\d*)?([eE][-+]?\d+)?`, `\.\d+`, `nan`, `inf` that matches.
+ * Of the lines of one (name, level), the last in the log gives the row (a repeated evaluation's). */
 
 /* the end of the number that starts at s[i] (before n), or -1 when none starts there */
 static Py_ssize_t number_end(const char *s, Py_ssize_t i, Py_ssize_t n)
@@ -1212,6 +1219,75 @@ static Py_ssize_t after_literal(const char *s, Py_ssize_t i, Py_ssize_t n, const
 
 static int is_name_byte(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
+/* one result line: where its name, level (without leading zeros), loss and acc are, and its place */
+typedef struct {
+    Py_ssize_t name, name_len, level, level_len, loss, loss_len, acc, acc_len, order;
+    const char *s;
+} LevelLine;
+
+/* by name, then by level as a number */
+static int by_key(const LevelLine *x, const LevelLine *y)
+{
+    Py_ssize_t common = x->name_len < y->name_len ? x->name_len : y->name_len;
+    int c = memcmp(x->s + x->name, y->s + y->name, (size_t)common);
+    if (c || x->name_len != y->name_len)
+        return c ? c : (x->name_len < y->name_len ? -1 : 1);
+    if (x->level_len != y->level_len)
+        return x->level_len < y->level_len ? -1 : 1;
+    return memcmp(x->s + x->level, y->s + y->level, (size_t)x->level_len);
+}
+
+/* by key, then by place in the log */
+static int by_key_then_order(const void *a, const void *b)
+{
+    const LevelLine *x = a, *y = b;
+    int c = by_key(x, y);
+    return c ? c : (x->order < y->order ? -1 : x->order > y->order);
+}
+
+/* what Python's float() gives for a number token (ingest.numbers.NUM: no underscores, no spaces):
+ * `number`'s value (the double nearest to the decimal, as float()'s), or float()'s own parser for
+ * nan and inf (it keeps the sign of `-nan`) */
+static PyObject *float_of(const char *s, Py_ssize_t len)
+{
+    double x;
+    Py_ssize_t i = len > 0 && (s[0] == '-' || s[0] == '+');
+    if (i < len && (is_digit(s[i]) || s[i] == '.') && number(s, len, 0, &x))
+        return PyFloat_FromDouble(x);
+    char small[64], *buf = len < (Py_ssize_t)sizeof small ? small : PyMem_Malloc((size_t)len + 1);
+    if (!buf)
+        return PyErr_NoMemory();
+    memcpy(buf, s, (size_t)len);
+    buf[len] = '\0';
+    char *end;
+    x = PyOS_string_to_double(buf, &end, NULL); /* overflow gives +-inf, as float() does */
+    int whole = end == buf + len;
+    if (buf != small)
+        PyMem_Free(buf);
+    if (x == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (!whole)
+        return PyErr_Format(PyExc_ValueError, "not a whole number token");
+    return PyFloat_FromDouble(x);
+}
+
+/* the level's digits (leading zeros stripped; none left: 0) as an int, as Python's int() gives */
+static PyObject *level_of(const char *s, Py_ssize_t len)
+{
+    if (len == 0)
+        return PyLong_FromLong(0);
+    if (len <= 18) {
+        long long v = 0;
+        for (Py_ssize_t i = 0; i < len; i++)
+            v = v * 10 + (s[i] - '0');
+        return PyLong_FromLongLong(v);
+    }
+    PyObject *text = PyUnicode_FromStringAndSize(s, len);
+    PyObject *out = text ? PyLong_FromUnicodeObject(text, 10) : NULL;
+    Py_XDECREF(text);
+    return out;
+}
+
 static PyObject *corruption_results(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -1219,10 +1295,15 @@ static PyObject *corruption_results(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*:corruption_results", &text))
         return NULL;
     const char *s = text.buf;
-    Py_ssize_t n = text.len, first = -1;
+    Py_ssize_t n = text.len, first = -1, count = 0, room = 128;
     static const char LEVEL[] = " (level=";
-    PyObject *lines = PyList_New(0);
-    for (Py_ssize_t at = find(s, 0, n, LEVEL, 8); lines && at >= 0; at = find(s, at + 1, n, LEVEL, 8)) {
+    LevelLine *found = PyMem_Malloc(sizeof *found * (size_t)room);
+    PyObject *rows = NULL, *out = NULL;
+    if (!found) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t at = find(s, 0, n, LEVEL, 8); at >= 0; at = find(s, at + 1, n, LEVEL, 8)) {
         Py_ssize_t start = at;
         while (start > 0 && is_name_byte(s[start - 1]))
             start--;
@@ -1245,16 +1326,45 @@ static PyObject *corruption_results(PyObject *module, PyObject *args)
             continue;
         if (first < 0)
             first = start - 24;
-        PyObject *item = Py_BuildValue("(s#y#y#y#)", s + start, at - start, s + level, level_end - level,
-                                       s + loss, loss_end - loss, s + acc, acc_end - acc);
-        if (!item || PyList_Append(lines, item) < 0)
-            Py_CLEAR(lines);
-        Py_XDECREF(item);
+        while (level < level_end && s[level] == '0')
+            level++;
+        if (count == room) {
+            LevelLine *more = PyMem_Realloc(found, sizeof *found * (size_t)(room *= 2));
+            if (!more) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            found = more;
+        }
+        found[count] = (LevelLine){start, at - start, level, level_end - level, loss, loss_end - loss,
+                                   acc, acc_end - acc, count, s};
+        count++;
     }
+    qsort(found, (size_t)count, sizeof *found, by_key_then_order);
+    rows = PyList_New(0);
+    for (Py_ssize_t i = 0; rows && i < count; i++) {
+        const LevelLine *line = &found[i];
+        if (i + 1 < count && by_key(line, &found[i + 1]) == 0)
+            continue; /* the same (name, level) again later in the log: the later line counts */
+        PyObject *row = PyTuple_New(4);
+        if (row) {
+            PyTuple_SET_ITEM(row, 0, PyUnicode_DecodeASCII(s + line->name, line->name_len, NULL));
+            PyTuple_SET_ITEM(row, 1, level_of(s + line->level, line->level_len));
+            PyTuple_SET_ITEM(row, 2, float_of(s + line->acc, line->acc_len));
+            PyTuple_SET_ITEM(row, 3, float_of(s + line->loss, line->loss_len));
+        }
+        if (!row || !PyTuple_GET_ITEM(row, 0) || !PyTuple_GET_ITEM(row, 1) || !PyTuple_GET_ITEM(row, 2)
+            || !PyTuple_GET_ITEM(row, 3) || PyList_Append(rows, row) < 0)
+            Py_CLEAR(rows);
+        Py_XDECREF(row);
+    }
+    if (rows)
+        out = first < 0 ? Py_BuildValue("(OO)", rows, Py_None) : Py_BuildValue("(On)", rows, first);
+done:
+    Py_XDECREF(rows);
+    PyMem_Free(found);
     PyBuffer_Release(&text);
-    if (!lines)
-        return NULL;
-    return first < 0 ? Py_BuildValue("(NO)", lines, Py_None) : Py_BuildValue("(Nn)", lines, first);
+    return out;
 }
 
 /* ---- the result lines of an evaluation, and what its checkpoint dict says ----
@@ -1375,7 +1485,7 @@ enum { NATURAL, FGSM, PGD, CW, AUTOATTACK, COST, N_LITERALS };
 static const char *const RESULT_LITERALS[N_LITERALS] = {"Natural Correct Count: ", "FGSM with ", "PGD with ", "CW with ",
                                                          "-AA Acc", "Running Cost "};
 static const Py_ssize_t ANCHORS[N_LITERALS] = {0, 1, 0, 1, 1, 0}; /* N, G, P, W, A, R: capitals, rare in a log */
-#define MESSAGE_LIMIT 400 /* ingest/log_format.py _LINE_LIMIT */
+#define MESSAGE_LIMIT 400 /* bytes of a message kept: a result line is well under, a damaged one may be huge */
 
 /* The result line at `at` (an occurrence of RESULT_LITERALS[which]) matched: its groups, or None. */
 static PyObject *result_line(const char *s, Py_ssize_t n, int which, Py_ssize_t at)
@@ -1416,7 +1526,8 @@ static PyObject *result_line(const char *s, Py_ssize_t n, int which, Py_ssize_t 
 }
 
 /* The message of the record on the line holding `at`: the line after its 24-byte timestamp prefix, at
- * most MESSAGE_LIMIT bytes, without trailing `\r`, decoded (ingest/log_format.py `_message`). */
+ * most MESSAGE_LIMIT bytes, without trailing `\r`, decoded (bad UTF-8 replaced). The one rule of the
+ * sample lines of every code format (ingest/log_format.py), exposed as `line_message`. */
 static PyObject *message_at(const char *s, Py_ssize_t n, Py_ssize_t at)
 {
     Py_ssize_t line = at;
@@ -1429,6 +1540,126 @@ static PyObject *message_at(const char *s, Py_ssize_t n, Py_ssize_t at)
     while (end > from && s[end - 1] == '\r')
         end--;
     return text_of(s + from, end > from ? end - from : 0);
+}
+
+static PyObject *line_message(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t at;
+    if (!PyArg_ParseTuple(args, "y*n:line_message", &text, &at))
+        return NULL;
+    PyObject *out = at >= 0 && at <= text.len ? message_at(text.buf, text.len, at)
+                                               : PyErr_Format(PyExc_IndexError, "offset %zd outside the data", at);
+    PyBuffer_Release(&text);
+    return out;
+}
+
+/* ---- the code format of a training log (ingest/log_format.py `training_format`) ----
+ *
+ * Which lines of a training log show its code version, as tests/format_oracle.py states them in plain
+ * Python: the first ` ### Start to evaluate from ` record before the first header (and how many there
+ * are), the first `Eval Loss:` record of the first segment, then the attack blocks of that first
+ * validated epoch (at most two): each an optional `---- ` title line just before its `Natural Correct
+ * Count: ` line, that line and the four after it, and an optional `Best ` line; a second block follows
+ * the first directly, starting with its title or its Natural line. */
+
+static int starts_at(const char *s, Py_ssize_t n, Py_ssize_t at, const char *literal)
+{
+    Py_ssize_t len = (Py_ssize_t)strlen(literal);
+    return at >= 0 && at <= n - len && memcmp(s + at, literal, (size_t)len) == 0;
+}
+
+static Py_ssize_t line_start_of(const char *s, Py_ssize_t at)
+{
+    while (at > 0 && s[at - 1] != '\n')
+        at--;
+    return at;
+}
+
+/* the start of the line after the one starting at `line`, or -1 when it is the last */
+static Py_ssize_t next_line_start(const char *s, Py_ssize_t n, Py_ssize_t line)
+{
+    const char *nl = line < n ? memchr(s + line, '\n', (size_t)(n - line)) : NULL;
+    return nl ? nl - s + 1 : -1;
+}
+
+#define MAX_FORMAT_LINES 2 + 2 * 7
+
+static PyObject *training_format_lines(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t header, end;
+    int finished;
+    if (!PyArg_ParseTuple(args, "y*nnp:training_format_lines", &text, &header, &end, &finished))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len;
+    if (header < 0 || header > n)
+        header = header < 0 ? 0 : n;
+    if (end > n)
+        end = n;
+    static const char START[] = " ### Start to evaluate from ", NATURAL_COUNT[] = "Natural Correct Count: ";
+    Py_ssize_t start_lines = 0, lines[MAX_FORMAT_LINES], n_lines = 0, block_start[3] = {0, 0, 0}, n_blocks = 0;
+    Py_ssize_t start = find(s, 0, header, START, (Py_ssize_t)strlen(START));
+    for (Py_ssize_t at = start; at >= 0; at = find(s, at + (Py_ssize_t)strlen(START), header, START, (Py_ssize_t)strlen(START)))
+        start_lines++;
+    if (start >= 0)
+        lines[n_lines++] = line_start_of(s, start);
+    Py_ssize_t eval_loss = find(s, header, end, "Eval Loss:", 10);
+    if (eval_loss >= 0) {
+        lines[n_lines++] = line_start_of(s, eval_loss);
+        Py_ssize_t at = find(s, eval_loss, end, NATURAL_COUNT, (Py_ssize_t)strlen(NATURAL_COUNT));
+        while (at >= 0 && n_blocks < 2) {
+            block_start[n_blocks] = n_lines;
+            Py_ssize_t line = line_start_of(s, at);
+            Py_ssize_t previous = line > 0 ? line_start_of(s, line - 1) : -1;
+            if (previous >= 0 && starts_at(s, n, previous + 24, "---- "))
+                lines[n_lines++] = previous;
+            Py_ssize_t pos = line;
+            for (int k = 0; k < 5 && pos >= 0; k++) {
+                lines[n_lines++] = pos;
+                pos = next_line_start(s, n, pos);
+            }
+            if (pos >= 0 && starts_at(s, n, pos + 24, "Best ")) {
+                lines[n_lines++] = pos;
+                pos = next_line_start(s, n, pos);
+            }
+            n_blocks++;
+            if (pos < 0 || (!starts_at(s, n, pos + 24, NATURAL_COUNT) && !starts_at(s, n, pos + 24, "---- ")))
+                break; /* the epoch had one block */
+            at = find(s, pos, end, NATURAL_COUNT, (Py_ssize_t)strlen(NATURAL_COUNT));
+        }
+    }
+    block_start[n_blocks] = n_lines;
+    int titled = n_blocks > 0 && starts_at(s, n, lines[block_start[0]] + 24, "---- ");
+    Py_ssize_t cost = finished ? rfind(s, 0, n, "Running Cost ", 13, 0) : -1;
+    PyObject *messages = PyList_New(0), *blocks = PyList_New(0), *out = NULL;
+    for (Py_ssize_t i = 0; messages && i < n_lines; i++) {
+        PyObject *message = message_at(s, n, lines[i]);
+        if (!message || PyList_Append(messages, message) < 0)
+            Py_CLEAR(messages);
+        Py_XDECREF(message);
+    }
+    for (Py_ssize_t b = 0; messages && blocks && b < n_blocks; b++) {
+        PyObject *block = PyList_GetSlice(messages, block_start[b], block_start[b + 1]);
+        if (!block || PyList_Append(blocks, block) < 0)
+            Py_CLEAR(blocks);
+        Py_XDECREF(block);
+    }
+    if (messages && blocks && cost >= 0) {
+        PyObject *message = message_at(s, n, cost);
+        if (!message || PyList_Append(messages, message) < 0)
+            Py_CLEAR(messages);
+        Py_XDECREF(message);
+    }
+    if (messages && blocks)
+        out = Py_BuildValue("(nOOO)", start_lines, titled ? Py_True : Py_False, messages, blocks);
+    Py_XDECREF(messages);
+    Py_XDECREF(blocks);
+    PyBuffer_Release(&text);
+    return out;
 }
 
 /* whether s[at] starts a record's message: a line starting with a timestamp and a space 24 bytes before
@@ -1941,15 +2172,25 @@ static PyMethodDef methods[] = {
      "of data[:stop] (first of each key, no `Config(` values), the argument names after the line at `after`, and\n"
      "(key, rest of the line) of each `<key>: Config([` in data[config_start:stop]."},
     {"corruption_results", corruption_results, METH_VARARGS,
-     "corruption_results(data: bytes) -> ([(name, level, loss, acc)], first): the result lines of a corruption\n"
-     "evaluation in order (name as str; level, loss and acc as the logged bytes) and the offset of the first\n"
-     "one's record (None when there is none)."},
+     "corruption_results(data: bytes) -> ([(name, level, acc, loss)], first): the rows of a corruption evaluation's\n"
+     "result lines, one per (name, level) from the last such line, sorted by (name, level): name str, level int,\n"
+     "acc and loss float as Python's int() and float() read the logged text; and the offset of the first result\n"
+     "line's record (None when there is none)."},
     {"eval_results", eval_results, METH_VARARGS,
      "eval_results(data: bytes, results: int, wants: int) -> (natural, fgsm, pgd, cw, aa, aa_clean, test_loss,\n"
      "n_batches, messages): the last result line of each kind as a tuple of its groups (bytes or None; None when\n"
      "it does not match), AutoAttack's `initial accuracy` (wants & 1) and a `Test Loss:` record (wants & 2) as\n"
      "bytes, the `Nature Acc: ` lines from `results` on, and the message of the last line of each result kind and\n"
      "of `Running Cost` from `results` on (str or None)."},
+    {"line_message", line_message, METH_VARARGS,
+     "line_message(data: bytes, at) -> str: the message of the record on the line holding data[at] (after its\n"
+     "24-byte timestamp, at most 400 bytes, trailing \\r removed, bad UTF-8 replaced)."},
+    {"training_format_lines", training_format_lines, METH_VARARGS,
+     "training_format_lines(data: bytes, header, end, finished) -> (start_lines, titled, messages, blocks): of a\n"
+     "training log whose first header starts at `header` and whose first segment ends at `end`, the messages of\n"
+     "the lines that show its code format (a `Running Cost` line's last when `finished`), the same messages\n"
+     "grouped by attack block, how many ` ### Start to evaluate from ` lines precede the header and whether\n"
+     "the blocks have titles."},
     {"checkpoint_values", checkpoint_values, METH_VARARGS,
      "checkpoint_values(data: bytes) -> (best_pgdcw_acc, best_pgd_acc, global_step, epochs): the scalars of the\n"
      "checkpoint dict printed last (bytes or None) and the entries of its pgdcw_eval_history (int or None)."},

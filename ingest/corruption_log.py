@@ -13,6 +13,8 @@ with one line per corruption over its five severities together, `gaussian_noise:
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 from ingest._scan import corruption_results
 from ingest.appended import read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
@@ -30,9 +32,8 @@ CORRUPTIONS = (
 )
 LEVELS = 5
 _EXPECTED = frozenset((c, level) for c in CORRUPTIONS for level in range(1, LEVELS + 1))
-_EXPECTED_SORTED = sorted(_EXPECTED)
-"""The (corruption, level) rows of a finished evaluation in the order they are stored: sorting 95
-tuples took ~40 us of each log's ~135 us."""
+_KEY = itemgetter(0, 1)
+"""(corruption, level) of a row."""
 FIRST_CORRUPTIONS = (
     "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
     "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
@@ -47,21 +48,10 @@ _AVERAGE = linear("corruption_log.average", rb"Average Accuracy: (" + NUM_BYTES 
                   worst_case=lambda n: b"Average Accuracy: " + b"9" * n + b"X")
 
 
-def _result_lines(data: bytes) -> tuple[dict[tuple[str, int], tuple[bytes, bytes]], int | None]:
-    """(corruption, level) -> (acc, loss) texts, a repeated line keeping the later; and where the
-    first result line's record starts. The lines are found by the compiled scanner (ingest/_scan.c
-    `corruption_results`, which states the rule)."""
-    lines, first = corruption_results(data)
-    found: dict[tuple[str, int], tuple[bytes, bytes]] = {}
-    for name, level, loss, acc in lines:
-        found[(name, int(level))] = (acc, loss)
-    return found, first
-
-
-def _all_levels_lines(data: bytes) -> tuple[dict[tuple[str, None], tuple[bytes, bytes]], int | None]:
-    """The result lines of the all-levels script (`<timestamp> <name>: Loss: <v>, Acc: <v>`), as
-    `_result_lines` gives the level lines, with level None. Each byte is looked at a bounded number
-    of times: the line start of each `: Loss: ` is searched for from the one before."""
+def _all_levels_rows(data: bytes) -> tuple[list[tuple[str, None, float, float]], int | None]:
+    """The rows of the all-levels script's result lines (`<timestamp> <name>: Loss: <v>, Acc: <v>`),
+    as `corruption_results` gives those of the level lines, with level None. Each byte is looked at a
+    bounded number of times: the line start of each `: Loss: ` is searched for from the one before."""
     found: dict[tuple[str, None], tuple[bytes, bytes]] = {}
     first, line, scanned = None, 0, 0
     at = data.find(b": Loss: ")
@@ -74,7 +64,7 @@ def _all_levels_lines(data: bytes) -> tuple[dict[tuple[str, None], tuple[bytes, 
             found[(match.group(1).decode("ascii"), None)] = (match.group(3), match.group(2))
             first = line if first is None else first
         at = data.find(b": Loss: ", at + 1)
-    return found, first
+    return [(name, None, float(acc), float(loss)) for (name, _), (acc, loss) in sorted(found.items())], first
 
 
 def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
@@ -86,45 +76,44 @@ def parse_corruption_log(data: bytes, path: str) -> ParsedLog:
 
 def _parse_run(data: bytes, path: str) -> ParsedLog:
     """One run of a corruption log (the whole log, or one run of a log of several)."""
-    found, first = _result_lines(data)
-    if not found:
-        all_levels, first_all = _all_levels_lines(data)
+    rows, first = corruption_results(data)
+    if not rows:
+        all_levels, first_all = _all_levels_rows(data)
         if all_levels:
             return _parse_all_levels(data, all_levels, first_all)
     average = _average(data)
     header = eval_header(data, first if first is not None else len(data))
-    if not found and not average and not header["model"]:
+    if not rows and not average and not header["model"]:
         raise ParseError(path, 1, "no corruption result lines and no argument lines: not a corruption evaluation log")
-    missing = _EXPECTED - found.keys()
-    unknown = sorted({name for name, _ in found} - set(CORRUPTIONS))
-    finished = average is not None and not missing
+    finished = average is not None and not _EXPECTED.difference(map(_KEY, rows))
+    unknown = sorted({row[0] for row in rows} - set(CORRUPTIONS))
     notes = []
     if not finished:
-        what = f"{len(found)} of {len(_EXPECTED)} corruption lines" + ("" if average else ", no Average Accuracy")
+        what = f"{len(rows)} of {len(_EXPECTED)} corruption lines" + ("" if average else ", no Average Accuracy")
         notes.append(f"unfinished corruption evaluation: {what}")
     if unknown:
         notes.append(f"unknown corruptions: {', '.join(unknown)}")
-    message = "; ".join(notes) if notes else f"finished corruption evaluation, {len(found)} results"
-    return _evaluation(data, header, first, found, "cifar10c", finished, average, message, "corruption")
+    message = "; ".join(notes) if notes else f"finished corruption evaluation, {len(rows)} results"
+    return _evaluation(data, header, first, rows, "cifar10c", finished, average, message, "corruption")
 
 
-def _parse_all_levels(data: bytes, found: dict, first: int) -> ParsedLog:
+def _parse_all_levels(data: bytes, rows: list, first: int) -> ParsedLog:
     """An evaluation of the all-levels script: finished with its Average Accuracy and at least the
     15 corruptions it always evaluated."""
     average = _average(data)
     header = eval_header(data, first)
-    names = {name for name, _ in found}
+    names = {row[0] for row in rows}
     missing = [name for name in FIRST_CORRUPTIONS if name not in names]
     unknown = sorted(names - set(CORRUPTIONS))
     finished = average is not None and not missing
     what = f"all-levels corruption evaluation ({ALL_LEVELS}: each corruption's five severities together, level NULL)"
     if finished:
-        notes = [f"finished {what}, {len(found)} results"]
+        notes = [f"finished {what}, {len(rows)} results"]
     else:
-        notes = [f"unfinished {what}: {len(found)} corruption lines" + ("" if average else ", no Average Accuracy")]
+        notes = [f"unfinished {what}: {len(rows)} corruption lines" + ("" if average else ", no Average Accuracy")]
     if unknown:
         notes.append(f"unknown corruptions: {', '.join(unknown)}")
-    return _evaluation(data, header, first, found, ALL_LEVELS, finished, average, "; ".join(notes), "corruption-all-levels")
+    return _evaluation(data, header, first, rows, ALL_LEVELS, finished, average, "; ".join(notes), "corruption-all-levels")
 
 
 def _average(data: bytes):
@@ -133,9 +122,10 @@ def _average(data: bytes):
     return _AVERAGE.match(data, at) if at >= 0 else None
 
 
-def _evaluation(data: bytes, header: dict, first: int | None, found: dict, attack: str, finished: bool, average,
+def _evaluation(data: bytes, header: dict, first: int | None, rows: list, attack: str, finished: bool, average,
                 message: str, code_kind: str) -> ParsedLog:
-    """The parsed log of one corruption run: its evaluation and its (corruption, level) rows."""
+    """The parsed log of one corruption run: its evaluation and its (corruption, level, acc, loss)
+    rows, one per (corruption, level), sorted."""
     evaluation = {
         **header,
         **checkpoint_fields(data),
@@ -145,9 +135,6 @@ def _evaluation(data: bytes, header: dict, first: int | None, found: dict, attac
         "finished": finished,
         "corruption_mean_acc": to_float(average.group(1)) if average else None,
     }
-    # float() reads every text the NUM pattern matches (nan and inf included): no fallback needed
-    keys = _EXPECTED_SORTED if found.keys() == _EXPECTED else sorted(found)
-    rows = [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in zip(keys, map(found.__getitem__, keys))]
     return ParsedLog(
         kind="corruption",
         status="ok" if finished else "partial",

@@ -16,8 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-_LINE_LIMIT = 400
-"""Characters of a sample line kept (a result line is well under; a damaged one may be huge)."""
+from ingest._scan import line_message, training_format_lines
 
 
 @dataclass(frozen=True)
@@ -77,80 +76,31 @@ def _digits_as_hash(text: str) -> str:
     return "".join(out)
 
 
-def _message(data: bytes, line: int) -> str:
-    """The message of the record whose line starts at `line` (without its timestamp)."""
-    end = data.find(b"\n", line)
-    end = len(data) if end < 0 else end
-    return data[line + 24: min(end, line + 24 + _LINE_LIMIT)].rstrip(b"\r").decode("utf-8", errors="replace")
-
-
-def _line_of(data: bytes, at: int) -> int:
-    return data.rfind(b"\n", 0, at) + 1
-
-
-def _next_line(data: bytes, line: int) -> int:
-    end = data.find(b"\n", line)
-    return -1 if end < 0 else end + 1
-
-
-def _blocks(data: bytes, start: int, end: int) -> list[list[int]]:
-    """Line starts of the attack blocks of the first validated epoch in data[start:end]: per block its
-    optional title, the five result lines and an optional Best line."""
-    blocks: list[list[int]] = []
-    at = data.find(b"Natural Correct Count: ", start, end)
-    while at >= 0 and len(blocks) < 2:
-        line = _line_of(data, at)
-        block = []
-        previous = _line_of(data, line - 1) if line > 0 else -1
-        if previous >= 0 and data.startswith(b"---- ", previous + 24):
-            block.append(previous)
-        pos = line
-        for _ in range(5):
-            if pos < 0:
-                break
-            block.append(pos)
-            pos = _next_line(data, pos)
-        if pos >= 0 and data.startswith(b"Best ", pos + 24):
-            block.append(pos)
-            pos = _next_line(data, pos)
-        blocks.append(block)
-        if pos < 0 or not data.startswith(b"Natural Correct Count: ", pos + 24) and not data.startswith(b"---- ", pos + 24):
-            break  # the epoch had one block
-        at = data.find(b"Natural Correct Count: ", pos, end)
-    return blocks
+_BEST_NAMES: dict[str, str] = {}
+"""`_digits_as_hash` of the Best lines' names seen (a few per code version; at most 4,096 kept)."""
 
 
 def training_format(data: bytes, headers: list[int], names: list[str], finished: bool) -> CodeFormat:
-    """The code format of a training log whose first header starts at headers[0]."""
+    """The code format of a training log whose first header starts at headers[0]: its lines are
+    found by `ingest._scan.training_format_lines` (tests/format_oracle.py states the rule)."""
     first_header_end = headers[1] if len(headers) > 1 else len(data)
-    lines: list[int] = []
-    start_lines = data.count(b" ### Start to evaluate from ", 0, headers[0])
-    start = data.find(b" ### Start to evaluate from ", 0, headers[0])
-    if start >= 0:
-        lines.append(_line_of(data, start))
-    eval_loss = data.find(b"Eval Loss:", headers[0], first_header_end)
-    blocks = _blocks(data, eval_loss, first_header_end) if eval_loss >= 0 else []
-    if eval_loss >= 0:
-        lines.append(_line_of(data, eval_loss))
-    for block in blocks:
-        lines.extend(block)
-    of_line = {line: _message(data, line) for line in lines}  # every block line is one of `lines`: read once
-    messages = [of_line[line] for line in lines]
-    titled = bool(blocks) and data.startswith(b"---- ", blocks[0][0] + 24)
+    start_lines, titled, messages, blocks = training_format_lines(data, headers[0], first_header_end, finished)
     label = None
     best = []
+    at = 2 if titled else 1  # the block's Natural line is the title's next
     for block in blocks:
-        for line in block:
-            message = of_line[line]
+        for message in block:
             if message.startswith("Best "):
-                best.append(_digits_as_hash(message[5:].split(" accuracy:")[0]))
-        label_line = of_line[block[2 if titled else 1]] if len(block) > (2 if titled else 1) else ""
+                name = message[5:].split(" accuracy:")[0]
+                hashed = _BEST_NAMES.get(name)
+                if hashed is None:
+                    hashed = _digits_as_hash(name)
+                    if len(_BEST_NAMES) < 4096:
+                        _BEST_NAMES[name] = hashed
+                best.append(hashed)
+        label_line = block[at] if len(block) > at else ""
         if label is None and " Correct Count: " in label_line:
             label = label_line.split(" Correct Count: ")[0]
-    if finished:
-        at = data.rfind(b"Running Cost ")
-        if at >= 0:
-            messages.append(_message(data, _line_of(data, at)))
     markers = {
         "start_lines": start_lines,
         "block_titles": titled,
@@ -183,9 +133,9 @@ def corruption_format(data: bytes, first_result: int | None, names: list[str], k
     level) or `corruption-all-levels` (eval_corruption.py)."""
     messages = []
     if first_result is not None:
-        messages.append(_message(data, first_result))
+        messages.append(line_message(data, first_result))
     for literal in (b"Average Accuracy: ", b"Running Cost "):
         at = data.rfind(literal)
         if at >= 0:
-            messages.append(_message(data, _line_of(data, at)))
+            messages.append(line_message(data, at))
     return CodeFormat(kind, tuple(names), (), tuple(messages))

@@ -97,6 +97,10 @@ def _validation_images(data: bytes, first_epoch: int) -> int | None:
     return int(match.group(1)) if match and len(match.group(1)) <= 9 else None
 
 
+_ENVIRONMENT = ("param size", "flops", "PyTorch Version", "GPU List")
+"""The header's facts of the machine and model size (settings of source `environment`)."""
+
+
 def _settings(values: dict[str, str], configs: dict[str, Config], arguments: list[str]) -> list[tuple[str, str, str]]:
     """Every training setting the header records: argument lines as printed, the config file's
     top-level keys (`epochs: 100`, `grad_clip: 5.0`: source config), Config entries as
@@ -105,18 +109,19 @@ def _settings(values: dict[str, str], configs: dict[str, Config], arguments: lis
     run_settings holds one row per run and setting, and config_drift counts on it. A `name: value`
     line is an argument when `arguments` (the header's argument names) holds it, or when they are
     not known."""
-    environment = ("param size", "flops", "PyTorch Version", "GPU List")
     named = set(arguments)
-    settings = [(k, v, "argument" if k in named or not named else "config") for k, v in values.items()
-                if " " not in k and k not in environment]
+    first = {k: (k, v, "argument" if k in named or not named else "config") for k, v in values.items()
+             if " " not in k and k not in _ENVIRONMENT}
     for config, entries in configs.items():
-        settings.extend((f"{config}.{name}", text, "config") for name, text in entries.reprs())
-    for key in environment:
+        for name, text in entries.reprs():
+            key = f"{config}.{name}"
+            if key not in first:
+                first[key] = (key, text, "config")
+    for key in _ENVIRONMENT:
         if key in values:
-            settings.append((key.lower().replace(" ", "_"), values[key], "environment"))
-    first: dict[str, tuple[str, str, str]] = {}
-    for setting in settings:
-        first.setdefault(setting[0], setting)
+            name = key.lower().replace(" ", "_")
+            if name not in first:
+                first[name] = (name, values[key], "environment")
     return list(first.values())
 
 

@@ -13,7 +13,7 @@ LINE = re.compile(rb"([a-z_]++) \(level=(\d++)\): Loss: (" + NUM_BYTES + rb"), A
 NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz_")
 
 
-def corruption_results(data: bytes) -> tuple[list[tuple[str, bytes, bytes, bytes]], int | None]:
+def result_lines(data: bytes) -> tuple[list[tuple[str, bytes, bytes, bytes]], int | None]:
     """Each line as (name, level, loss, acc) in order, and where the first one's record starts: a
     line is read from the start of the `[a-z_]` run before its ` (level=`, which must follow a space
     at byte 24 or later."""
@@ -32,3 +32,11 @@ def corruption_results(data: bytes) -> tuple[list[tuple[str, bytes, bytes, bytes
                 first = start - 24
         at = data.find(b" (level=", at + 1)
     return lines, first
+
+
+def corruption_results(data: bytes) -> tuple[list[tuple[str, int, float, float]], int | None]:
+    """The rows of `result_lines`: one per (name, int(level)), from the last of its lines, sorted,
+    as (name, level, float(acc), float(loss)); and where the first line's record starts."""
+    lines, first = result_lines(data)
+    found = {(name, int(level)): (acc, loss) for name, level, loss, acc in lines}
+    return [(name, level, float(acc), float(loss)) for (name, level), (acc, loss) in sorted(found.items())], first

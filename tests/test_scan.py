@@ -2,6 +2,7 @@
 the compiled reader of corruption result lines against its regular expression (tests/corruption_oracle.py),
 the compiled reader of evaluation result lines and checkpoint dicts against theirs (tests/eval_oracle.py),
 what the parsers take from a header against its plain-Python statement (tests/header_oracle.py),
+the lines that show a training log's code format and a record's message against theirs (tests/format_oracle.py),
 and the compiled substring search (`find`) against the bytes method it stands in for.
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import corruption_oracle
 import eval_oracle
+import format_oracle
 import header_oracle
 import pytest
 import train_oracle
@@ -32,7 +34,9 @@ from ingest._scan import (
     find,
     header_fields,
     header_records,
+    line_message,
     scan_training_log,
+    training_format_lines,
 )
 from ingest.records import EPOCH_COLUMNS, EpochRows
 
@@ -436,12 +440,21 @@ def test_header_records(lines):
 
 # ---- corruption result lines (ingest/_scan.c `corruption_results`) ----
 
-def same_results(data: bytes | str) -> list[tuple[str, bytes, bytes, bytes]]:
-    """The compiled reading of a text's corruption result lines, checked equal to the oracle's."""
+def exactly(value):
+    """`value` with each float as its hex form and sign: NaN equal to NaN, -0.0 and -nan told apart."""
+    if isinstance(value, float):
+        return ("float", value.hex(), math.copysign(1.0, value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(map(exactly, value))
+    return value
+
+
+def same_results(data: bytes | str) -> list[tuple[str, int, float, float]]:
+    """The compiled rows of a text's corruption result lines, checked identical to the oracle's."""
     if isinstance(data, str):
         data = data.encode("utf-8", errors="surrogateescape")
     fast = corruption_results(data)
-    assert fast == corruption_oracle.corruption_results(data)
+    assert exactly(fast) == exactly(corruption_oracle.corruption_results(data))
     return fast[0]
 
 
@@ -456,11 +469,17 @@ def test_every_demo_corruption_log_identical(demo_folder):
 
 
 @pytest.mark.parametrize("line, read", [
-    ("gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12\n", ("gaussian_noise", b"1", b"0.4321", b"85.12")),
-    ("snow (level=5): Loss: 1e-05, Acc: 9.\n", ("snow", b"5", b"1e-05", b"9.")),
-    ("fog (level=2): Loss: nan, Acc: -inf \t\r\n", ("fog", b"2", b"nan", b"-inf")),
-    ("fog (level=2): Loss: .5, Acc: +3E+2\n", ("fog", b"2", b".5", b"+3E+2")),
-    ("fog (level=007): Loss: 1, Acc: 2\n", ("fog", b"007", b"1", b"2")),
+    ("gaussian_noise (level=1): Loss: 0.4321, Acc: 85.12\n", ("gaussian_noise", 1, 85.12, 0.4321)),
+    ("snow (level=5): Loss: 1e-05, Acc: 9.\n", ("snow", 5, 9.0, 1e-05)),
+    ("fog (level=2): Loss: nan, Acc: -inf \t\r\n", ("fog", 2, -math.inf, math.nan)),
+    ("fog (level=2): Loss: -nan, Acc: -0.0\n", ("fog", 2, -0.0, -math.nan)),
+    ("fog (level=2): Loss: .5, Acc: +3E+2\n", ("fog", 2, 300.0, 0.5)),
+    ("fog (level=007): Loss: 1, Acc: 2\n", ("fog", 7, 2.0, 1.0)),
+    ("fog (level=000): Loss: 1, Acc: 2\n", ("fog", 0, 2.0, 1.0)),
+    ("fog (level=2): Loss: 1e999, Acc: 1e-999\n", ("fog", 2, 0.0, math.inf)),
+    ("fog (level=2): Loss: 0.1000000000000000055511151231257827, Acc: 9007199254740993\n",
+     ("fog", 2, 9007199254740992.0, 0.1)),
+    ("fog (level=99999999999999999999): Loss: 1, Acc: 2\n", ("fog", 99999999999999999999, 2.0, 1.0)),
     ("fog (level=2): Loss: 1.5e, Acc: 2\n", None),  # an exponent without digits is no part of the number
     ("fog (level=2): Loss: NaN, Acc: 2\n", None),  # nan and inf in lower case only
     ("fog (level=2): Loss: 1, Acc: 2", None),  # no newline: the line is unfinished
@@ -469,11 +488,34 @@ def test_every_demo_corruption_log_identical(demo_folder):
     ("Fog (level=2): Loss: 1, Acc: 2\n", None),  # the name run is `og`, after an `F`, not a space
     (" (level=2): Loss: 1, Acc: 2\n", None),  # no name
     ("fog (level=2): Loss: +, Acc: 2\n", None),
-    ("fog (level=2): Loss: 1, Acc: 2\n" * 2, ("fog", b"2", b"1", b"2")),
+    ("fog (level=2): Loss: 1, Acc: 2\n" * 2, ("fog", 2, 2.0, 1.0)),
 ])
 def test_result_line_forms(line, read):
     lines = same_results(CORRUPTION_HEAD + STAMP + line)
-    assert (lines[0] if lines else None) == read
+    assert exactly(lines[0] if lines else None) == exactly(read)
+
+
+_NUMBER_TOKENS = st.builds(
+    lambda sign, whole, dot, fraction, exponent: sign + whole + dot + fraction + exponent,
+    st.sampled_from(["", "-", "+"]), st.text("0123456789", min_size=1, max_size=30), st.sampled_from(["", "."]),
+    st.text("0123456789", max_size=30), st.sampled_from(["", "e5", "e-300", "E+22", "e-23", "e308", "e-330"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(loss=_NUMBER_TOKENS, acc=_NUMBER_TOKENS)
+def test_values_are_what_float_reads_at_any_length_and_scale(loss, acc):
+    read = same_results(f"{CORRUPTION_HEAD}{STAMP}fog (level=2): Loss: {loss}, Acc: {acc}\n")
+    assert exactly(read) == exactly([("fog", 2, float(acc), float(loss))])
+
+
+def test_rows_are_one_per_corruption_and_level_from_its_last_line_sorted():
+    lines = ["snow (level=2): Loss: 1, Acc: 10", "fog (level=10): Loss: 1, Acc: 11", "fog (level=9): Loss: 1, Acc: 12",
+             "snow (level=02): Loss: 1, Acc: 13", "fog_b (level=1): Loss: 1, Acc: 14", "fo (level=1): Loss: 1, Acc: 15",
+             "fog (level=10): Loss: 2, Acc: 16"]
+    text = CORRUPTION_HEAD + "".join(f"{STAMP}{line}\n" for line in lines)
+    assert same_results(text) == [("fo", 1, 15.0, 1.0), ("fog", 9, 12.0, 1.0), ("fog", 10, 16.0, 2.0),
+                                  ("fog_b", 1, 14.0, 1.0), ("snow", 2, 13.0, 1.0)]
+    assert corruption_results(text.encode())[1] == len(CORRUPTION_HEAD)  # the first line's record, not the first row's
 
 
 def test_a_result_line_must_follow_a_space_at_byte_24_or_later():
@@ -762,3 +804,73 @@ def test_damaged_header(seed, edits, cut):
 def test_arbitrary_bytes_in_a_header(data, at):
     text = SAMPLE[:3000].encode()
     same_fields(text[:at] + data + text[at:])
+
+
+# ---- the lines of a training log's code format (ingest/_scan.c `training_format_lines`, `line_message`) ----
+
+def same_format_lines(data: bytes | str, header: int | None = None, end: int | None = None) -> tuple:
+    """The compiled code-format lines of a training log (finished and not), checked equal to the
+    oracle's (tests/format_oracle.py); `header` defaults to the first Namespace record, `end` to the
+    second or the end of the data."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    if header is None:
+        starts = train_oracle.header_starts(data)
+        header = starts[0] if starts else 0
+        end = starts[1] if len(starts) > 1 else len(data)
+    end = len(data) if end is None else end
+    for finished in (False, True):
+        fast = training_format_lines(data, header, end, finished)
+        assert fast == format_oracle.training_format_lines(data, header, end, finished), (header, end, finished)
+    return fast
+
+
+@pytest.mark.parametrize("path", sorted(p for folder in (SAMPLES, HISTORY) for p in folder.rglob("arch_*.log")
+                                        if "_eval_" not in p.name),
+                         ids=lambda p: p.parent.name + "/" + p.name)
+def test_sample_training_logs_format_lines_identical(path: Path):
+    data = path.read_bytes()
+    start_lines, titled, messages, blocks = same_format_lines(data)
+    assert blocks and len(messages) >= 6
+    assert messages[-1].startswith("Running Cost") == (b"Running Cost " in data)  # an unfinished run has none
+    for header in (0, 5000, len(data) // 2):
+        same_format_lines(data, header, len(data))
+        same_format_lines(data, header, len(data) // 3)
+
+
+def test_every_demo_training_log_format_lines_identical(demo_logs):
+    blocks = [len(same_format_lines(path.read_bytes())[3]) for path in demo_logs]
+    assert len(blocks) > 100 and blocks.count(2) > len(blocks) // 2
+
+
+def test_format_lines_of_titled_untitled_and_best_blocks():
+    block = [STAMP + "Natural Correct Count: 4000/5000 Acc: 80.00 ", STAMP + "PGD Correct Count: 2000/5000 Acc: 40.00 ",
+             STAMP + "PGD with 20.0 steps Loss Avg: 1.5 ", STAMP + "LIP Avg: 1.0 ", STAMP + "Stable Count: 1/2 StableAcc: 50.00 "]
+    head = [STAMP + " ### Start to evaluate from 0.0 Epoch ### ", STAMP + " ### Start to evaluate from 0.0 Epoch ### ",
+            STAMP + "Namespace(epochs=100)", STAMP + "Eval Loss:1.1840\tEval acc: 44.16"]
+    titled = head + [STAMP + "---- PGD attacking results ----", *block, STAMP + "Best PGD-20 accuracy: 40.00",
+                     STAMP + "---- PGD-CW attacking results ----", *block, STAMP + "Running Cost 1.5 days\r"]
+    start_lines, is_titled, messages, blocks = same_format_lines("\n".join(titled) + "\n")
+    assert (start_lines, is_titled, [len(b) for b in blocks]) == (2, True, [7, 6])
+    assert blocks[0][-1] == "Best PGD-20 accuracy: 40.00" and messages[-1] == "Running Cost 1.5 days"
+    untitled = head + block + [STAMP + "Best PGD-20 accuracy: 40.00"] + block + block
+    start_lines, is_titled, messages, blocks = same_format_lines("\n".join(untitled))  # no newline at the end
+    assert (is_titled, [len(b) for b in blocks]) == (False, [6, 5])  # two blocks at most
+    assert same_format_lines("\n".join(head[:3])) == (2, False, [head[0][24:]], [])  # no Eval Loss: no blocks
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 60), cut=st.integers(0, 100))
+def test_damaged_training_log_format_lines(seed, edits, cut):
+    text = damaged(SAMPLE[:20000] + SAMPLE[-3000:], seed, edits, ALPHABET + "-BestNaturlCoc\r",
+                   INSERTS + ["Natural Correct Count: ", "Best ", "---- ", "Eval Loss:", " ### Start to evaluate from ",
+                              "Running Cost ", STAMP], longest_cut=100).encode("utf-8", errors="surrogateescape")
+    same_format_lines(text)
+    same_format_lines(text, len(text) * cut // 300, len(text) * (100 - cut) // 100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=600), at=st.integers(0, 700))
+def test_line_message_of_any_bytes(data, at):
+    at = min(at, len(data))
+    assert line_message(data, at) == format_oracle.line_message(data, at)
