@@ -8,6 +8,9 @@
  * `corruption_results(data)` reads the result lines of a corruption evaluation into its rows
  * (ingest/corruption_log.py); tests/corruption_oracle.py states its rule as a regular expression.
  *
+ * `argument_starts(data)` and `argument_start(data, line)` find where the runs of an evaluation log start
+ * (ingest/appended.py); tests/eval_oracle.py states their rule in plain Python.
+ *
  * `training_format_lines(data, header, end, finished)` finds the lines that show a training log's code
  * format, `line_message(data, at)` gives a record's message as every code format keeps it
  * (ingest/log_format.py); tests/format_oracle.py states both in plain Python.
@@ -1670,6 +1673,66 @@ static int starts_message(const char *s, Py_ssize_t n, Py_ssize_t at)
     return line >= 0 && (line == 0 || s[line - 1] == '\n') && line + 23 < n && s[line + 23] == ' ' && is_timestamp(s + line);
 }
 
+/* ---- where the runs of an evaluation log start (ingest/appended.py) ----
+ *
+ * The evaluation scripts' logger appends, so one file may hold several runs. Each run logs `GPU List:
+ * [...]` (on a GPU), then its argument lines, `seed: <n>` and `model: arch_<id>` first: those two
+ * records in a row start a run, at the `GPU List:` record right before them when there is one. The
+ * config lines after the arguments print `seed` too, but never right before a `model:` that is not a
+ * `Config(`. tests/eval_oracle.py states the rule in plain Python. */
+
+/* where the run whose argument lines start at `line` starts, or -1 when they do not start there */
+static Py_ssize_t run_start_at(const char *s, Py_ssize_t n, Py_ssize_t line)
+{
+    Py_ssize_t seed = line + 24;
+    if (line < 0 || !starts_at(s, n, seed, "seed: ") || !starts_message(s, n, seed))
+        return -1;
+    const char *nl = memchr(s + seed, '\n', (size_t)(n - seed));
+    if (!nl)
+        return -1;
+    Py_ssize_t model = nl - s + 1 + 24;
+    if (!starts_at(s, n, model, "model: ") || !starts_message(s, n, model) || starts_at(s, n, model + 7, "Config("))
+        return -1;
+    Py_ssize_t previous = line > 0 ? line_start_of(s, line - 1) : 0;
+    if (previous < line && starts_at(s, n, previous + 24, "GPU List: ") && starts_message(s, n, previous + 24))
+        return previous;
+    return line;
+}
+
+static PyObject *argument_start(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    Py_ssize_t line;
+    if (!PyArg_ParseTuple(args, "y*n:argument_start", &text, &line))
+        return NULL;
+    Py_ssize_t start = line <= text.len ? run_start_at(text.buf, text.len, line) : -1;
+    PyBuffer_Release(&text);
+    return start < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(start);
+}
+
+static PyObject *argument_starts(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer text;
+    if (!PyArg_ParseTuple(args, "y*:argument_starts", &text))
+        return NULL;
+    const char *s = text.buf;
+    Py_ssize_t n = text.len;
+    PyObject *starts = PyList_New(0);
+    for (Py_ssize_t at = find(s, 24, n, "seed: ", 6); starts && at >= 0; at = find(s, at + 1, n, "seed: ", 6)) {
+        Py_ssize_t start = run_start_at(s, n, at - 24);
+        if (start > 0) { /* (0 is the first run's) */
+            PyObject *value = PyLong_FromSsize_t(start);
+            if (!value || PyList_Append(starts, value) < 0)
+                Py_CLEAR(starts);
+            Py_XDECREF(value);
+        }
+    }
+    PyBuffer_Release(&text);
+    return starts;
+}
+
 enum { WANT_AA_CLEAN = 1, WANT_TEST_LOSS = 2 };
 
 static PyObject *eval_results(PyObject *module, PyObject *args)
@@ -2182,6 +2245,13 @@ static PyMethodDef methods[] = {
      "it does not match), AutoAttack's `initial accuracy` (wants & 1) and a `Test Loss:` record (wants & 2) as\n"
      "bytes, the `Nature Acc: ` lines from `results` on, and the message of the last line of each result kind and\n"
      "of `Running Cost` from `results` on (str or None)."},
+    {"argument_start", argument_start, METH_VARARGS,
+     "argument_start(data: bytes, line) -> int | None: where the evaluation run whose argument lines start at\n"
+     "`line` starts (its `GPU List:` record, or `line`); None when no `seed:` record followed by a `model:`\n"
+     "record that is no `Config(` starts there."},
+    {"argument_starts", argument_starts, METH_VARARGS,
+     "argument_starts(data: bytes) -> list[int]: where each evaluation run after the first starts its argument\n"
+     "lines (argument_start of every `seed: ` record), in file order."},
     {"line_message", line_message, METH_VARARGS,
      "line_message(data: bytes, at) -> str: the message of the record on the line holding data[at] (after its\n"
      "24-byte timestamp, at most 400 bytes, trailing \\r removed, bad UTF-8 replaced)."},

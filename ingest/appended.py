@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingest._scan import find
+from ingest._scan import argument_starts, find
 from ingest.errors import ParseError
-from ingest.logtext import RECORD_PREFIX, message_starts_record, record_stamp
+from ingest.logtext import message_starts_record, record_stamp
 from ingest.records import ParsedLog
 
 _MAIN_NUMBERS = {
@@ -25,55 +25,14 @@ _MAIN_NUMBERS = {
 _MEAN = [("corruption_mean_acc", "mean accuracy")]
 
 
-_FIRST_ARGUMENT = b"seed: "
-_SECOND_ARGUMENT = b"model: "
-_GPU_LIST = b"GPU List: "
-
-
-def argument_starts(data: bytes) -> list[int]:
-    """Where a run after the first starts its argument lines, in file order.
-
-    Every version of the evaluation scripts (eval.py from 302e308, eval_corruption.py,
-    eval_corruption_level.py, eval_test_loss.py) logs `GPU List: [...]` (on a GPU), then its
-    argument lines, `seed: <n>` and `model: arch_<id>` first: those two records in a row start a
-    run, at the `GPU List:` record right before them when there is one. The config lines after the
-    arguments print `seed` too, but never right before a `model:` that is not a `Config(`."""
-    starts = []
-    at = find(data, _FIRST_ARGUMENT, RECORD_PREFIX)  # (the compiled search: it reads the whole log)
-    while at >= 0:
-        start = argument_start(data, at - RECORD_PREFIX)
-        if start:  # (0 is the first run's)
-            starts.append(start)
-        at = find(data, _FIRST_ARGUMENT, at + 1)
-    return starts
-
-
-def argument_start(data: bytes, line: int) -> int | None:
-    """Where the run whose argument lines start at `line` starts (its `GPU List:` record, or `line`);
-    None when the record at `line` is not a `seed:` record followed by a `model:` record that is no
-    `Config(`."""
-    seed = line + RECORD_PREFIX
-    if not (data.startswith(_FIRST_ARGUMENT, seed) and message_starts_record(data, seed)):
-        return None
-    end = data.find(b"\n", seed)
-    model = end + 1 + RECORD_PREFIX
-    if end < 0 or not (data.startswith(_SECOND_ARGUMENT, model) and message_starts_record(data, model)):
-        return None
-    if data.startswith(b"Config(", model + len(_SECOND_ARGUMENT)):
-        return None
-    previous = data.rfind(b"\n", 0, line - 1) + 1 if line > 0 else 0
-    if previous < line and data.startswith(_GPU_LIST, previous + RECORD_PREFIX) and message_starts_record(
-            data, previous + RECORD_PREFIX):
-        return previous
-    return line
-
-
 def runs_ended_by_their_cost(data: bytes) -> list[int]:
     """Where each run of a log without a model printout (corruption and re-evaluation logs) starts,
     in file order ([0] for a log of one run).
 
     A run ends with its `Running Cost` record, and a record after it starts the next run; a run
-    killed before its cost ends where the next run's argument lines start (`argument_starts`)."""
+    killed before its cost ends where the next run's argument lines start (`argument_starts`,
+    compiled: ingest/_scan.c states the rule, `seed:` then `model:` records, after the `GPU List:`
+    of a GPU run)."""
     starts = {0, *argument_starts(data)}
     at = find(data, b"Running Cost ")
     while at >= 0:

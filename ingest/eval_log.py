@@ -26,8 +26,8 @@ evaluation has attack `test-loss`; it is finished when those results are there.
 """
 from __future__ import annotations
 
-from ingest._scan import eval_results, find, header_records
-from ingest.appended import argument_start, argument_starts, read_runs, runs_ended_by_their_cost
+from ingest._scan import argument_start, argument_starts, eval_results, find, header_records
+from ingest.appended import read_runs, runs_ended_by_their_cost
 from ingest.errors import ParseError
 from ingest.eval_header import checkpoint_fields, eval_header
 from ingest.header import PRINTOUT, after_printout
@@ -125,7 +125,7 @@ def run_starts(data: bytes) -> list[int]:
     The evaluation code's logger appends: a file may hold several runs, e.g. before 2e6cd80 the
     standard and the compact AutoAttack of an arch and norm both wrote `_AA.log`. Each run logs its
     argument lines, then the model printout: a run starts where its argument lines do
-    (`argument_starts`: `seed:` then `model: arch_...`, after the `GPU List:` of a GPU run), also
+    (`argument_starts`, compiled: `seed:` then `model: arch_...`, after the `GPU List:` of a GPU run), also
     one killed before its printout. Before each printout after the first, the argument lines
     (records whose key is a Python identifier) right before it start a run too, should they lack
     that pair. Each span between two printouts is read once: linear in the file."""

@@ -1,5 +1,6 @@
 """The rules of ingest/_scan.c `eval_results` and `checkpoint_values` (an evaluation's result lines and
-its printed checkpoint dict) stated again as regular expressions, in plain Python.
+its printed checkpoint dict) stated again as regular expressions, and of `argument_starts` and
+`argument_start` (where an evaluation log's runs start), in plain Python.
 
 These are the expressions the evaluation parser matched with before the rules were compiled; this is
 the oracle of tests/test_scan.py: slow, short and independent of the compiled code.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.logtext import message_starts_record
+from ingest.logtext import RECORD_PREFIX, message_starts_record
 from ingest.numbers import NUM_BYTES as NUM
 
 END = rb"[ \t\r]*+\n"
@@ -75,3 +76,46 @@ def checkpoint_values(data: bytes) -> tuple:
     at = raw.find(b"'pgdcw_eval_history': [")
     history = HISTORY.match(raw, at) if at >= 0 else None
     return (*values, history.group(1).count(b"(") if history else None)
+
+
+_FIRST_ARGUMENT = b"seed: "
+_SECOND_ARGUMENT = b"model: "
+_GPU_LIST = b"GPU List: "
+
+
+def argument_starts(data: bytes) -> list[int]:
+    """Where a run after the first starts its argument lines, in file order.
+
+    Every version of the evaluation scripts (eval.py from 302e308, eval_corruption.py,
+    eval_corruption_level.py, eval_test_loss.py) logs `GPU List: [...]` (on a GPU), then its
+    argument lines, `seed: <n>` and `model: arch_<id>` first: those two records in a row start a
+    run, at the `GPU List:` record right before them when there is one. The config lines after the
+    arguments print `seed` too, but never right before a `model:` that is not a `Config(`."""
+    starts = []
+    at = data.find(_FIRST_ARGUMENT, RECORD_PREFIX)
+    while at >= 0:
+        start = argument_start(data, at - RECORD_PREFIX)
+        if start:  # (0 is the first run's)
+            starts.append(start)
+        at = data.find(_FIRST_ARGUMENT, at + 1)
+    return starts
+
+
+def argument_start(data: bytes, line: int) -> int | None:
+    """Where the run whose argument lines start at `line` starts (its `GPU List:` record, or `line`);
+    None when the record at `line` is not a `seed:` record followed by a `model:` record that is no
+    `Config(`."""
+    seed = line + RECORD_PREFIX
+    if not (data.startswith(_FIRST_ARGUMENT, seed) and message_starts_record(data, seed)):
+        return None
+    end = data.find(b"\n", seed)
+    model = end + 1 + RECORD_PREFIX
+    if end < 0 or not (data.startswith(_SECOND_ARGUMENT, model) and message_starts_record(data, model)):
+        return None
+    if data.startswith(b"Config(", model + len(_SECOND_ARGUMENT)):
+        return None
+    previous = data.rfind(b"\n", 0, line - 1) + 1 if line > 0 else 0
+    if previous < line and data.startswith(_GPU_LIST, previous + RECORD_PREFIX) and message_starts_record(
+            data, previous + RECORD_PREFIX):
+        return previous
+    return line

@@ -3,6 +3,7 @@ the compiled reader of corruption result lines against its regular expression (t
 the compiled reader of evaluation result lines and checkpoint dicts against theirs (tests/eval_oracle.py),
 what the parsers take from a header against its plain-Python statement (tests/header_oracle.py),
 the lines that show a training log's code format and a record's message against theirs (tests/format_oracle.py),
+where an evaluation log's runs start against its plain-Python statement (tests/eval_oracle.py),
 and the compiled substring search (`find`) against the bytes method it stands in for.
 
 Every test computes both and requires byte-identical packed rows (so types, NaN, the sign of zero,
@@ -28,6 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest._scan import (
+    argument_start,
+    argument_starts,
     checkpoint_values,
     corruption_results,
     eval_results,
@@ -874,3 +877,56 @@ def test_damaged_training_log_format_lines(seed, edits, cut):
 def test_line_message_of_any_bytes(data, at):
     at = min(at, len(data))
     assert line_message(data, at) == format_oracle.line_message(data, at)
+
+
+# ---- where an evaluation log's runs start (ingest/_scan.c `argument_starts`, `argument_start`) ----
+
+def same_starts(data: bytes | str) -> list[int]:
+    """The compiled run starts of a text, checked equal to the oracle's at the list and at every line."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    fast = argument_starts(data)
+    assert fast == eval_oracle.argument_starts(data)
+    lines = [0, *(i + 1 for i, byte in enumerate(data) if byte == 10), len(data) + 3, -2]
+    for line in lines:
+        assert argument_start(data, line) == eval_oracle.argument_start(data, line), line
+    return fast
+
+
+RUN_HEAD = [STAMP + "GPU List: ['NVIDIA A100']", STAMP + "seed: 0", STAMP + "model: arch_2", STAMP + "norm: Linf"]
+
+
+def test_run_starts_of_every_fixture_and_demo_evaluation_log(demo_folder):
+    fixtures = sorted(p for p in (SAMPLES.parent).rglob("*_eval_*.log") if p.is_file())
+    logs = [*fixtures, *sorted(demo_folder.rglob("arch_*_eval_*.log"))[:300]]
+    several = [path.parent.name for path in logs if same_starts(path.read_bytes()[:60000])]
+    assert len(logs) > 300 and {"e216117", "302e308-appended"} <= set(several)  # the probe's logs of appended runs
+
+
+def test_run_start_forms():
+    body = [STAMP + "model_config: Config([('seed', 1)])", STAMP + "Natural Correct Count: 1/2, Acc: 50.0"]
+    one = RUN_HEAD + body
+    text = "\n".join(one + one) + "\n"
+    assert same_starts(text) == [text.rindex(STAMP + "GPU List")]  # at the second run's GPU List record
+    no_gpu = "\n".join(one + RUN_HEAD[1:] + body) + "\n"
+    assert same_starts(no_gpu) == [no_gpu.rindex(STAMP + "seed: 0")]
+    assert same_starts("\n".join(one + [STAMP + "seed: 1", STAMP + "model: Config([('a', 1)])"])) == []
+    assert same_starts("\n".join(one + [STAMP + "seed: 1", "2023 model: arch_2"])) == []  # no record
+    assert same_starts("\n".join(one + [STAMP + "seed: 1"])) == []  # no model line
+    assert same_starts("\n".join(one + ["x" + STAMP + "seed: 1", STAMP + "model: arch_2"])) == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), edits=st.integers(1, 40))
+def test_damaged_run_starts(seed, edits):
+    text = "\n".join(RUN_HEAD + [STAMP + "Natural Correct Count: 1/2, Acc: 50.0"]) + "\n"
+    same_starts(damaged(text * 4, seed, edits, "0123456789:- \nGPUListdmoearch_'[]",
+                        ["seed: ", "model: ", "GPU List: ", "Config(", STAMP, "\n"], longest_cut=40))
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=200), at=st.integers(0, 4))
+def test_arbitrary_bytes_among_run_starts(data, at):
+    lines = (RUN_HEAD * 2)
+    text = ("\n".join(lines[:at]) + "\n").encode() + data + ("\n".join(lines[at:]) + "\n").encode()
+    same_starts(text)
