@@ -41,6 +41,25 @@ def test_run_writes_every_measure(tmp_path):
     assert list(corpus.iterdir()) == []
 
 
+def test_a_full_ingest_run_finds_none_of_the_results_an_earlier_run_kept(tmp_path, monkeypatch):
+    """Each measured full ingest starts without what the runs before it kept (the check headlines of
+    the same files); what was kept before the runs stays."""
+    from benchmarks.run import forget_kept_since, kept_files
+    from warehouse.results import FINGERPRINTS, RESULTS
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folders = [tmp_path / "nares" / name for name in (RESULTS, FINGERPRINTS)]
+    for folder in folders:
+        folder.mkdir(parents=True)
+        (folder / "old.json").write_text("{}")
+    before = kept_files()
+    for folder in folders:
+        (folder / "new.json").write_text("{}")
+    assert len(kept_files()) == 4
+    forget_kept_since(before)
+    assert kept_files() == before == {folder / "old.json" for folder in folders}
+
+
 def test_scaling_exponent_of_linear_growth_is_one():
     from benchmarks.run import SCALED, scaling
 
