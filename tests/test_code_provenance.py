@@ -222,6 +222,35 @@ def test_a_new_commit_is_matched_without_parsing_a_log_again(tmp_path, logs, cod
     assert query(db, "select n_commits from code_repos") == [(6,)]
 
 
+def test_code_repositories_are_read_once_while_the_logs_are_parsed(tmp_path, logs, code_repos, monkeypatch):
+    """A first ingest reads each repository once, in a thread while the logs are parsed; one whose
+    HEAD moved after that read (a commit landing meanwhile) is read again when its commits are stored."""
+    import warehouse.code_windows as windows
+    import warehouse.pipeline as pipeline
+
+    train = tmp_path / "train"
+    shutil.copytree(code_repos["train"], train)
+    reads = []
+    monkeypatch.setattr(windows, "read_code_repo", lambda path: reads.append(Path(path).name) or read_code_repo(path))
+    ingest_paths(tmp_path / "a.duckdb", [logs], workers=1, code_repos=[train, Path(code_repos["eval"])])
+    assert sorted(reads) == ["eval", "train"]
+
+    read_ahead = pipeline.read_repos
+
+    def then_a_commit_lands(given):
+        repos = read_ahead(given)
+        commit(train, {"README.md": "meanwhile\n"}, "2024-07-01T10:00:00+08:00", "meanwhile")
+        return repos
+
+    monkeypatch.setattr(pipeline, "read_repos", then_a_commit_lands)
+    reads.clear()
+    db = tmp_path / "b.duckdb"
+    ingest_paths(db, [logs], workers=1, code_repos=[train])
+    assert reads == ["train", "train"]
+    head = git(train, "rev-parse", "HEAD").strip()
+    assert query(db, "select head, n_commits from code_repos") == [(head, 6)]
+
+
 def test_a_repository_a_warehouse_names_is_never_read_on_its_word(tmp_path, logs, code_repos):
     """A warehouse may come from elsewhere: its code_repos rows name paths of another machine, or
     planted ones of this one. An ingest reads only the repositories it is given."""

@@ -7,7 +7,8 @@
                  files against them (warehouse/plan.py). Nothing changed: count, stop, write nothing
       parse      worker processes, one per core, parse the planned files (ingest/parallel.py); a
                  thread reads the git histories and decides the provenance and site of the files
-                 the plan names (all of a root whose sites file or HEAD changed; new paths)
+                 the plan names (all of a root whose sites file or HEAD changed; new paths),
+                 another the code repositories when they changed
       load       on a private copy of the warehouse (checked identical to the file planned from):
                  migrate, reinstall the tool's views when the file's differ, drop the rows of the
                  files gone, load what the parsers read (warehouse/load.py)
@@ -65,7 +66,7 @@ from warehouse.attribution import (
     sites_sources,
     started_logs,
 )
-from warehouse.code_windows import match_code_versions, read_code_repos
+from warehouse.code_windows import match_code_versions, read_code_repos, read_repos
 from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
 from warehouse.invariants import raise_broken, require_invariants
@@ -213,6 +214,9 @@ class IngestRun:
     # parse
     parsed: Iterator | None = None
     attribution: Future | None = None
+    code_read: Future | None = None
+    """The code repositories read while the logs are parsed (`read_repos`), when the plan says
+    they changed; None: nothing read ahead."""
     kept_attribution: pa.Table | None = None
     """The provenance and site of the files rows this ingest replaces (`Plan.keep_attribution`)."""
     git_problems: dict[str, str | None] = field(default_factory=dict)
@@ -272,9 +276,9 @@ def plan(run: IngestRun) -> None:
 
 
 def parse(run: IngestRun) -> None:
-    """Start the parser processes on the planned files (read lazily by `load`), and in a thread
-    the git histories and the provenance and site of the files the plan names (waited for by
-    `attribute`)."""
+    """Start the parser processes on the planned files (read lazily by `load`), and in threads
+    the git histories and the provenance and site of the files the plan names, and the code
+    repositories when they changed (both waited for by `attribute`)."""
     run.write_started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     run.write_started = time.perf_counter()
     to_read = run.plan.to_read
@@ -282,8 +286,10 @@ def parse(run: IngestRun) -> None:
     run.resources.callback(run.progress.finish)
     workers = run.workers or os.cpu_count() or 1
     run.parsed = run.resources.enter_context(parsing(chunks(to_read, run.plan.known_sha256, workers), workers))
-    background = run.resources.enter_context(ThreadPoolExecutor(max_workers=1))
+    background = run.resources.enter_context(ThreadPoolExecutor(max_workers=2))
     run.attribution = background.submit(_attribution, run.inputs, run.logs, run.plan.to_attribute)
+    if run.plan.code_changed:
+        run.code_read = background.submit(read_repos, run.plan.code_repos)
 
 
 def load(run: IngestRun) -> None:
@@ -331,7 +337,8 @@ def attribute_files(run: IngestRun) -> None:
     rows, run.git_problems = run.attribution.result()
     run.summary.warn(*run.git_problems.values())
     attribute(run.con, [rows, run.kept_attribution], run.inputs.sources)
-    run.summary.warn(*read_code_repos(run.con, [Path(p) for p in run.plan.code_repos]))
+    read_before = run.code_read.result() if run.code_read is not None else None
+    run.summary.warn(*read_code_repos(run.con, [Path(p) for p in run.plan.code_repos], read_before))
     match_code_versions(run.con)
 
 
