@@ -183,16 +183,52 @@ name_patterns as (
     from code_versions as v, unnest(v.commit_log_names) as r (rule)
 ),
 
+-- each log's name is tested once against each distinct pattern of its version, not once per
+-- commit: the patterns it matches are its signature, and the logs of one version with the same
+-- signature leave out the same commits (decided once per signature)
+version_patterns as (
+    select distinct
+        fingerprint,
+        pattern
+    from name_patterns
+),
+
+log_signatures as (
+    select
+        l.source,
+        l.id,
+        l.fingerprint,
+        coalesce(list(p.pattern order by p.pattern) filter (where like_escape(f.name, p.pattern, '\')), [])
+            as matched
+    from rederived_logs as l
+    inner join files as f on l.file_id = f.file_id
+    inner join version_patterns as p on l.fingerprint = p.fingerprint
+    group by l.source, l.id, l.fingerprint
+),
+
+signature_excluded as (
+    select
+        s.fingerprint,
+        s.matched,
+        p.sha
+    from (
+        select distinct
+            fingerprint,
+            matched
+        from log_signatures
+    ) as s
+    inner join name_patterns as p on s.fingerprint = p.fingerprint
+    group by s.fingerprint, s.matched, p.sha
+    having not bool_or(list_contains(s.matched, p.pattern))
+),
+
 name_excluded as (
     select
         l.source,
         l.id,
-        p.sha
-    from rederived_logs as l
-    inner join files as f on l.file_id = f.file_id
-    inner join name_patterns as p on l.fingerprint = p.fingerprint
-    group by l.source, l.id, p.sha, f.name
-    having not bool_or(like_escape(f.name, p.pattern, '\'))
+        e.sha
+    from log_signatures as l
+    inner join signature_excluded as e on l.fingerprint = e.fingerprint and l.matched = e.matched
 ),
 
 narrowed_logs as (
