@@ -127,7 +127,7 @@ INGEST_RUNS = 2
 warm): the faster counts, as the floors' faster warm run does (both are in the JSON). Single runs
 of the same ingest minutes apart took 12.5 to 16.9 s on this machine: one run against the floors'
 best measured the machine's minute as much as the ingest. Each run starts without what an earlier
-run kept in the cache folder (`kept_since`): `nares ingest` computes every check's headline on the
+run kept in the cache folder (`forget_kept_since`): `nares ingest` computes every check's headline on the
 new version and keeps it under the tables' fingerprints, so a second ingest of the same files found
 them all and skipped that work (~0.7 s at full scale), which no ingest of new logs can."""
 
