@@ -1587,7 +1587,7 @@ static Py_ssize_t next_line_start(const char *s, Py_ssize_t n, Py_ssize_t line)
     return nl ? nl - s + 1 : -1;
 }
 
-#define MAX_FORMAT_LINES 2 + 2 * 7
+#define MAX_FORMAT_LINES (2 + 2 * 7) /* a start line, an Eval Loss line, two blocks of a title, five lines and a Best line */
 
 static PyObject *training_format_lines(PyObject *module, PyObject *args)
 {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from format_oracle import line_message
+
 from ingest.logtext import RECORD_PREFIX, message_starts_record
 from ingest.numbers import NUM_BYTES as NUM
 
@@ -29,16 +31,6 @@ TEST_LOSS = re.compile(rb"Test Loss: (" + NUM + rb")" + END)
 SCALAR = {key: re.compile(rb"'" + key + rb"': (?:np\.\w++\()?+(" + NUM + rb")")
           for key in (b"best_pgdcw_acc", b"best_pgd_acc", b"global_step")}
 HISTORY = re.compile(rb"'pgdcw_eval_history': \[([^\]]*+)\]")
-MESSAGE_LIMIT = 400
-
-
-def message(data: bytes, at: int) -> str:
-    """The record's message on the line holding `at` (after the 24-byte timestamp prefix, at most
-    MESSAGE_LIMIT bytes, without trailing carriage returns)."""
-    line = data.rfind(b"\n", 0, at) + 1
-    end = data.find(b"\n", line)
-    end = len(data) if end < 0 else end
-    return data[line + 24: min(end, line + 24 + MESSAGE_LIMIT)].rstrip(b"\r").decode("utf-8", errors="replace")
 
 
 def eval_results(data: bytes, results: int, wants: int) -> tuple:
@@ -57,7 +49,7 @@ def eval_results(data: bytes, results: int, wants: int) -> tuple:
         at = data.rfind(b"Test Loss: ")
         match = TEST_LOSS.match(data, at) if at >= 0 and message_starts_record(data, at) else None
         test_loss = match.group(1) if match else None
-    messages = tuple(message(data, at) if (at := data.rfind(literal, results)) >= 0 else None for literal in LITERALS)
+    messages = tuple(line_message(data, at) if (at := data.rfind(literal, results)) >= 0 else None for literal in LITERALS)
     return (*lines, clean, test_loss, data.count(b"Nature Acc: ", results), messages)
 
 
