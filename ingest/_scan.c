@@ -1007,6 +1007,15 @@ static int is_word(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c 
 
 static PyObject *text_of(const char *s, Py_ssize_t n) { return PyUnicode_DecodeUTF8(s, n, "replace"); }
 
+/* Append `item` (a new reference, or NULL after a failed call) to *list and drop the reference; on a
+ * failure *list is released and set to NULL (the caller returns it: NULL with the exception set). */
+static void append_new(PyObject **list, PyObject *item)
+{
+    if (*list && (!item || PyList_Append(*list, item) < 0))
+        Py_CLEAR(*list);
+    Py_XDECREF(item);
+}
+
 /* The `key: value` and `key = value` records of data[start:stop]: each line of the span (from the
  * first line that starts in it) that is `<timestamp> <key>: <value>` or `<timestamp> <key> = <value>`,
  * the key a letter or `_` followed by letters, digits, `_` and spaces, the shortest one that is
@@ -1078,11 +1087,8 @@ static PyObject *header_records(PyObject *module, PyObject *args)
     Py_ssize_t line = first_line(s, start, stop);
     HeaderRecord r;
     while (records && next_record(s, &line, stop, &r)) {
-        PyObject *item = Py_BuildValue("(nNN)", r.line, text_of(s + r.key, r.key_end - r.key),
-                                       text_of(s + r.value, r.value_end - r.value));
-        if (!item || PyList_Append(records, item) < 0)
-            Py_CLEAR(records);
-        Py_XDECREF(item);
+        append_new(&records, Py_BuildValue("(nNN)", r.line, text_of(s + r.key, r.key_end - r.key),
+                                           text_of(s + r.value, r.value_end - r.value)));
     }
     PyBuffer_Release(&text);
     return records;
@@ -1356,10 +1362,10 @@ static PyObject *corruption_results(PyObject *module, PyObject *args)
             PyTuple_SET_ITEM(row, 2, float_of(s + line->acc, line->acc_len));
             PyTuple_SET_ITEM(row, 3, float_of(s + line->loss, line->loss_len));
         }
-        if (!row || !PyTuple_GET_ITEM(row, 0) || !PyTuple_GET_ITEM(row, 1) || !PyTuple_GET_ITEM(row, 2)
-            || !PyTuple_GET_ITEM(row, 3) || PyList_Append(rows, row) < 0)
-            Py_CLEAR(rows);
-        Py_XDECREF(row);
+        if (row && (!PyTuple_GET_ITEM(row, 0) || !PyTuple_GET_ITEM(row, 1) || !PyTuple_GET_ITEM(row, 2)
+                    || !PyTuple_GET_ITEM(row, 3)))
+            Py_CLEAR(row);
+        append_new(&rows, row);
     }
     if (rows)
         out = first < 0 ? Py_BuildValue("(OO)", rows, Py_None) : Py_BuildValue("(On)", rows, first);
@@ -1639,24 +1645,12 @@ static PyObject *training_format_lines(PyObject *module, PyObject *args)
     int titled = n_blocks > 0 && starts_at(s, n, lines[block_start[0]] + 24, "---- ");
     Py_ssize_t cost = finished ? rfind(s, 0, n, "Running Cost ", 13, 0) : -1;
     PyObject *messages = PyList_New(0), *blocks = PyList_New(0), *out = NULL;
-    for (Py_ssize_t i = 0; messages && i < n_lines; i++) {
-        PyObject *message = message_at(s, n, lines[i]);
-        if (!message || PyList_Append(messages, message) < 0)
-            Py_CLEAR(messages);
-        Py_XDECREF(message);
-    }
-    for (Py_ssize_t b = 0; messages && blocks && b < n_blocks; b++) {
-        PyObject *block = PyList_GetSlice(messages, block_start[b], block_start[b + 1]);
-        if (!block || PyList_Append(blocks, block) < 0)
-            Py_CLEAR(blocks);
-        Py_XDECREF(block);
-    }
-    if (messages && blocks && cost >= 0) {
-        PyObject *message = message_at(s, n, cost);
-        if (!message || PyList_Append(messages, message) < 0)
-            Py_CLEAR(messages);
-        Py_XDECREF(message);
-    }
+    for (Py_ssize_t i = 0; messages && i < n_lines; i++)
+        append_new(&messages, message_at(s, n, lines[i]));
+    for (Py_ssize_t b = 0; messages && blocks && b < n_blocks; b++)
+        append_new(&blocks, PyList_GetSlice(messages, block_start[b], block_start[b + 1]));
+    if (messages && blocks && cost >= 0)
+        append_new(&messages, message_at(s, n, cost));
     if (messages && blocks)
         out = Py_BuildValue("(nOOO)", start_lines, titled ? Py_True : Py_False, messages, blocks);
     Py_XDECREF(messages);
@@ -1722,12 +1716,8 @@ static PyObject *argument_starts(PyObject *module, PyObject *args)
     PyObject *starts = PyList_New(0);
     for (Py_ssize_t at = find(s, 24, n, "seed: ", 6); starts && at >= 0; at = find(s, at + 1, n, "seed: ", 6)) {
         Py_ssize_t start = run_start_at(s, n, at - 24);
-        if (start > 0) { /* (0 is the first run's) */
-            PyObject *value = PyLong_FromSsize_t(start);
-            if (!value || PyList_Append(starts, value) < 0)
-                Py_CLEAR(starts);
-            Py_XDECREF(value);
-        }
+        if (start > 0) /* (0 is the first run's) */
+            append_new(&starts, PyLong_FromSsize_t(start));
     }
     PyBuffer_Release(&text);
     return starts;
