@@ -1534,14 +1534,20 @@ static PyObject *result_line(const char *s, Py_ssize_t n, int which, Py_ssize_t 
     }
 }
 
+/* the start of the line holding s[at] */
+static Py_ssize_t line_start_of(const char *s, Py_ssize_t at)
+{
+    while (at > 0 && s[at - 1] != '\n')
+        at--;
+    return at;
+}
+
 /* The message of the record on the line holding `at`: the line after its 24-byte timestamp prefix, at
  * most MESSAGE_LIMIT bytes, without trailing `\r`, decoded (bad UTF-8 replaced). The one rule of the
  * sample lines of every code format (ingest/log_format.py), exposed as `line_message`. */
 static PyObject *message_at(const char *s, Py_ssize_t n, Py_ssize_t at)
 {
-    Py_ssize_t line = at;
-    while (line > 0 && s[line - 1] != '\n')
-        line--;
+    Py_ssize_t line = line_start_of(s, at);
     const char *nl = memchr(s + line, '\n', (size_t)(n - line));
     Py_ssize_t end = nl ? nl - s : n, from = line + 24;
     if (end > from + MESSAGE_LIMIT)
@@ -1573,17 +1579,10 @@ static PyObject *line_message(PyObject *module, PyObject *args)
  * Count: ` line, that line and the four after it, and an optional `Best ` line; a second block follows
  * the first directly, starting with its title or its Natural line. */
 
+/* whether `literal` is at s[at] (`after_literal`, as a test) */
 static int starts_at(const char *s, Py_ssize_t n, Py_ssize_t at, const char *literal)
 {
-    Py_ssize_t len = (Py_ssize_t)strlen(literal);
-    return at >= 0 && at <= n - len && memcmp(s + at, literal, (size_t)len) == 0;
-}
-
-static Py_ssize_t line_start_of(const char *s, Py_ssize_t at)
-{
-    while (at > 0 && s[at - 1] != '\n')
-        at--;
-    return at;
+    return after_literal(s, at, n, literal) >= 0;
 }
 
 /* the start of the line after the one starting at `line`, or -1 when it is the last */
