@@ -27,9 +27,9 @@
 --   settings stands for the others, listed in aliases.
 --   How: the runs of an outcome are bits (4,096 a chunk); each attribute value is a bitmap of its
 --   runs and of its outlier runs, and every count is the bit count of an AND of bitmaps. The
---   combinations of frequent values are listed chunk by chunk in one pass (no step joins runs to
---   runs), and each intermediate result is read as few times as possible: DuckDB releases before
---   1.2 compute a CTE again at each reference.
+--   combinations of frequent values are listed chunk by chunk by joining a chunk's frequent values
+--   to each other (no step joins runs to runs), and each intermediate result is read as few times
+--   as possible: DuckDB releases before 1.2 compute a CTE again at each reference.
 -- columns:
 --   outcome: low_accuracy, early_best_epoch or robust_overfitting
 --   rank: 1 = the strongest explanation of the outcome
@@ -162,91 +162,81 @@ frequent_values as (
         and v.value_outliers >= greatest(x.min_support * v.outliers, x.min_outliers)
 ),
 
-chunk_values as (
-    -- the frequent values of each chunk, in attribute order
-    select
-        outcome,
-        chunk,
-        any_value(outliers) as outliers,
-        any_value(inliers) as inliers,
-        any_value(min_matched) as min_matched,
-        list(
-            struct_pack(a := attribute, v := value, bits := bits, outlier_bits := outlier_bits)
-            order by attribute, value
-        ) as items
-    from frequent_values
-    group by outcome, chunk
-),
-
 chunk_combinations as (
     -- every combination of 1 to explain.max_order frequent values of distinct attributes, with the
-    -- runs and the outliers it matches in the chunk
+    -- runs and the outliers it matches in each chunk: the frequent values of a chunk joined to
+    -- those of later attributes in the same chunk
     select
-        c.outcome,
-        c.outliers,
-        c.inliers,
-        c.min_matched,
-        -- x, y and z below are the list comprehensions' variables, not tables (sqlfluff reads them as tables)
-        -- noqa: disable=RF01
-        unnest(
-            [
-                struct_pack(
-                    a1 := x.a, v1 := x.v, a2 := cast(null as varchar), v2 := cast(null as varchar),
-                    a3 := cast(null as varchar), v3 := cast(null as varchar),
-                    runs := bit_count(x.bits), outliers := coalesce(bit_count(x.outlier_bits), 0)
-                )
-                for x in c.items
-            ]
-            || (case when p.max_order >= 2 then flatten([
-                [
-                    struct_pack(
-                        a1 := x.a, v1 := x.v, a2 := y.a, v2 := y.v,
-                        a3 := cast(null as varchar), v3 := cast(null as varchar),
-                        runs := bit_count(x.bits & y.bits),
-                        outliers := coalesce(bit_count(x.outlier_bits & y.bits), 0)
-                    )
-                    for y in c.items if y.a > x.a
-                ]
-                for x in c.items
-            ]) else [] end)
-            || (case when p.max_order >= 3 then flatten(flatten([
-                [
-                    [
-                        struct_pack(
-                            a1 := x.a, v1 := x.v, a2 := y.a, v2 := y.v, a3 := z.a, v3 := z.v,
-                            runs := bit_count(x.bits & y.bits & z.bits),
-                            outliers := coalesce(bit_count(x.outlier_bits & y.bits & z.bits), 0)
-                        )
-                        for z in c.items if z.a > y.a
-                    ]
-                    for y in c.items if y.a > x.a
-                ]
-                for x in c.items
-            ])) else [] end)
-        ) as m
-        -- noqa: enable=RF01
-    from chunk_values as c
+        x.outcome,
+        x.outliers,
+        x.inliers,
+        x.min_matched,
+        x.attribute as a1,
+        x.value as v1,
+        cast(null as varchar) as a2,
+        cast(null as varchar) as v2,
+        cast(null as varchar) as a3,
+        cast(null as varchar) as v3,
+        bit_count(x.bits) as runs,
+        coalesce(bit_count(x.outlier_bits), 0) as matched
+    from frequent_values as x
+    union all
+    select
+        x.outcome,
+        x.outliers,
+        x.inliers,
+        x.min_matched,
+        x.attribute as a1,
+        x.value as v1,
+        y.attribute as a2,
+        y.value as v2,
+        cast(null as varchar) as a3,
+        cast(null as varchar) as v3,
+        bit_count(x.bits & y.bits) as runs,
+        coalesce(bit_count(x.outlier_bits & y.bits), 0) as matched
+    from frequent_values as x
+    inner join frequent_values as y on x.outcome = y.outcome and x.chunk = y.chunk and x.attribute < y.attribute
     cross join params as p
+    where p.max_order >= 2
+    union all
+    select
+        x.outcome,
+        x.outliers,
+        x.inliers,
+        x.min_matched,
+        x.attribute as a1,
+        x.value as v1,
+        y.attribute as a2,
+        y.value as v2,
+        z.attribute as a3,
+        z.value as v3,
+        bit_count(x.bits & y.bits & z.bits) as runs,
+        coalesce(bit_count(x.outlier_bits & y.bits & z.bits), 0) as matched
+    from frequent_values as x
+    inner join frequent_values as y on x.outcome = y.outcome and x.chunk = y.chunk and x.attribute < y.attribute
+    inner join frequent_values as z on y.outcome = z.outcome and y.chunk = z.chunk and y.attribute < z.attribute
+    cross join params as p
+    where p.max_order >= 3
 ),
 
 combinations as (
     select
-        chunk_combinations.outcome,
-        m.a1,
-        m.v1,
-        m.a2,
-        m.v2,
-        m.a3,
-        m.v3,
-        case when m.a3 is not null then 3 when m.a2 is not null then 2 else 1 end as combination_order,
-        sum(m.outliers) as outliers_matched,
-        sum(m.runs) - sum(m.outliers) as inliers_matched,
+        outcome,
+        a1,
+        v1,
+        a2,
+        v2,
+        a3,
+        v3,
+        case when a3 is not null then 3 when a2 is not null then 2 else 1 end as combination_order,
+        sum(matched) as outliers_matched,
+        sum(runs) - sum(matched) as inliers_matched,
         any_value(outliers) as outliers,
         any_value(inliers) as inliers,
         any_value(min_matched) as min_matched
     from chunk_combinations
-    group by chunk_combinations.outcome, m.a1, m.v1, m.a2, m.v2, m.a3, m.v3
-    having sum(m.outliers) >= any_value(min_matched)
+    group by outcome, a1, v1, a2, v2, a3, v3
+    having sum(matched) >= any_value(min_matched)
 ),
 
 rated as (
