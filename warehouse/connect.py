@@ -175,8 +175,8 @@ _FOUND_CLEAN: dict[str, tuple] = {}
 code, or wrote it (`remember_clean`)."""
 
 
-def _identity(path: Path) -> tuple:
-    """What changes with any write to the file or its WAL, or their replacement."""
+def stat_identity(path: Path, fields: tuple[str, ...]) -> tuple:
+    """The `fields` of the status of the file and of its WAL (None for one that cannot be read)."""
     out = []
     for name in (path, path.with_name(path.name + ".wal")):
         try:
@@ -184,8 +184,13 @@ def _identity(path: Path) -> tuple:
         except OSError:
             out.append(None)
             continue
-        out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        out.append(tuple(getattr(st, field) for field in fields))
     return tuple(out)
+
+
+def _identity(path: Path) -> tuple:
+    """What changes with any write to the file or its WAL, or their replacement."""
+    return stat_identity(path, ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns"))
 
 
 def remember_clean(path: Path) -> None:
