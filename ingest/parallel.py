@@ -42,6 +42,10 @@ from ingest.read import read_batch
 CHUNK_BYTES = 24 << 20
 CHUNK_FILES = 256
 CHUNKS_PER_WORKER = 4
+PARALLEL_MIN_BYTES = 8 << 20
+"""Below this many bytes to read, one parser in the ingesting process is as fast as forking more
+(2 cores: 1 MB of logs took 6 ms in process and 24 ms with two parsers, 8 MB 28 against 37 ms;
+they caught up at ~16 MB), and forks nothing."""
 
 Chunk = tuple[list[FoundFile], dict[str, str]]
 """Files to read, with the sha256 the warehouse recorded for those of them it already holds."""
@@ -78,6 +82,12 @@ def chunks(files: list[FoundFile], known: dict[str, str], workers: int = 1) -> l
     if chunk:
         out.append((chunk, {g.path: known[g.path] for g in chunk if g.path in known}))
     return out
+
+
+def parser_count(total_bytes: int) -> int:
+    """Parsers for reading `total_bytes` when the caller asks for no number: one per core, or
+    the ingesting process alone below PARALLEL_MIN_BYTES."""
+    return 1 if total_bytes < PARALLEL_MIN_BYTES else (os.cpu_count() or 1)
 
 
 def read_chunk(chunk: Chunk) -> Parsed:

@@ -119,3 +119,28 @@ def test_leaving_the_block_early_ends_every_parser(files, monkeypatch):
         with parsing(chunks(files, {}), 2):
             raise KeyError("the caller failed")
     assert multiprocessing.active_children() == []
+
+
+def test_an_ingest_of_a_few_megabytes_reads_them_in_its_own_process(samples, tmp_path, monkeypatch):
+    """Without a number of parsers asked for, logs under PARALLEL_MIN_BYTES are read in the
+    ingesting process (forking parsers cost more than they save), more with one parser per core;
+    a number asked for is the number used."""
+    import warehouse.pipeline as pipeline
+    from warehouse.update import ingest_paths
+
+    used = []
+    real = pipeline.parsing
+
+    def counted(all_chunks, workers):
+        used.append(workers)
+        return real(all_chunks, workers)
+
+    monkeypatch.setattr(pipeline, "parsing", counted)
+    size = sum(f.size for f in discover([samples]))
+    assert 0 < size < parallel.PARALLEL_MIN_BYTES
+    ingest_paths(tmp_path / "a.duckdb", [samples])
+    ingest_paths(tmp_path / "b.duckdb", [samples], workers=2)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", size)  # the same logs, now "many"
+    ingest_paths(tmp_path / "c.duckdb", [samples])
+    assert used == [1, 2, os.cpu_count() or 1]
+    assert parallel.parser_count(size - 1) == 1

@@ -36,7 +36,6 @@ apply one's plan to the other's result; the second stops with one line or waits 
 from __future__ import annotations
 
 import gc
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -51,7 +50,7 @@ import pyarrow as pa
 
 from ingest.discover import FoundFile, discover
 from ingest.ids import file_id
-from ingest.parallel import ParserProcessError, chunks, parsing
+from ingest.parallel import ParserProcessError, chunks, parser_count, parsing
 from ingest.read import code_format_rows
 from ingest.text import is_valid, readable
 from warehouse.attribution import (
@@ -276,15 +275,17 @@ def plan(run: IngestRun) -> None:
 
 
 def parse(run: IngestRun) -> None:
-    """Start the parser processes on the planned files (read lazily by `load`), and in threads
+    """Start the parser processes on the planned files (read lazily by `load`; a few megabytes are
+    read in this process, unless the caller asked for a number of parsers), and in threads
     the git histories and the provenance and site of the files the plan names, and the code
     repositories when they changed (both waited for by `attribute`)."""
     run.write_started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     run.write_started = time.perf_counter()
     to_read = run.plan.to_read
-    run.progress.start(len(to_read), sum(f.size for f in to_read))
+    total = sum(f.size for f in to_read)
+    run.progress.start(len(to_read), total)
     run.resources.callback(run.progress.finish)
-    workers = run.workers or os.cpu_count() or 1
+    workers = run.workers or parser_count(total)
     run.parsed = run.resources.enter_context(parsing(chunks(to_read, run.plan.known_sha256, workers), workers))
     background = run.resources.enter_context(ThreadPoolExecutor(max_workers=2))
     run.attribution = background.submit(_attribution, run.inputs, run.logs, run.plan.to_attribute)
