@@ -101,7 +101,8 @@ def ingest(
         "Sites file (TOML) for every PATH; default: each PATH's own sites.toml (in the folder or at the top of its git "
         "repository). A file's site is decided only by an ingest of its own folder. One that cannot be read or parsed is "
         "one warning: the folder keeps the sites it had (roots.sites_problem says why).")),
-    workers: Optional[int] = typer.Option(None, min=1, help="Parser processes (default: one per core)."),
+    workers: Optional[int] = typer.Option(
+        None, min=1, help="Parser processes (default: one per core; under 8 MB of logs to read, none: this process reads them)."),
     code_repo: Optional[List[Path]] = typer.Option(None, "--code-repo", help=(
         "Git repository of the benchmark's training or evaluation code, a clone or a bare mirror (repeat for several; "
         "also \\[code] repos in the sites file): fills code_commits; its commits stay for later ingests, "
