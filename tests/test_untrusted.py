@@ -9,7 +9,6 @@ the secret must reach no output, no exported file and no table.
 from __future__ import annotations
 
 import ast
-import importlib
 import os
 import re
 import shutil
@@ -201,57 +200,21 @@ def test_an_expression_attached_to_a_tools_table_is_refused(hostile, statement, 
     assert run("verify", "--db", str(db)).output.splitlines()[0] == f"{problem}: the other commands refuse this file"
 
 
-@pytest.fixture
-def searches(monkeypatch):
-    """The files `connect` searched for foreign code, in order."""
-    connect_module = importlib.import_module("warehouse.connect")  # the package names its function `connect`
-    searched = []
-
-    def counting(con):
-        searched.append(con.execute("select path from duckdb_databases() where database_name = current_database()")
-                        .fetchone()[0])
-        return real(con)
-
-    real = connect_module.foreign_code
-    monkeypatch.setattr(connect_module, "foreign_code", counting)
-    return searched
-
-
-def test_a_file_is_searched_again_only_when_it_changed(ingested_samples, tmp_path, searches):
+def test_a_file_replaced_while_this_process_holds_the_old_one_open_is_searched_when_opened_again(ingested_samples,
+                                                                                                  tmp_path):
+    """While a connection holds a version, DuckDB answers another open of the same path with that
+    version: a search then sees the old file, not the one on disk. So no search result is kept for a
+    later open (as any memory of files found clean by their identity on disk would)."""
     samples, db = ingested_samples
-    # the ingest's own version: written from a version its plan searched, never searched again
-    (samples / "train" / "arch_2.log").write_text((samples / "train" / "arch_2.log").read_text() + "\n")
-    ingest_paths(db, [samples], workers=1)
-    planned = len(searches)
-    assert planned == 1  # the plan's read of the version it replaced
-    for read_only in (True, False, True):
-        connect(db, read_only=read_only).close()
-    assert len(searches) == planned
-    # any write by another program changes the identity: searched again, and refused
-    _plant(db, *planted_macros(_secret_file(tmp_path)))
-    with pytest.raises(WarehouseError, match="holds code the tool would run: macro split_part"):
-        connect(db, read_only=True)
-    with pytest.raises(WarehouseError, match="holds code the tool would run"):
-        connect(db, read_only=True)
-    assert len(searches) == planned + 2  # a refused file is never remembered
-
-
-def test_a_clean_file_replaced_while_it_is_opened_is_searched(ingested_samples, tmp_path, monkeypatch, searches):
-    connect_module = importlib.import_module("warehouse.connect")
-    samples, db = ingested_samples
-    connect(db, read_only=True).close()
-    connect(db, read_only=True).close()
-    assert len(searches) == 1  # found clean once, remembered
     hostile_copy = tmp_path / "hostile.duckdb"
     shutil.copyfile(db, hostile_copy)
     _plant(hostile_copy, *planted_macros(_secret_file(tmp_path)))
-    real_connect = connect_module.duckdb.connect
-
-    def replaced_first(path, *args, **kwargs):  # the file is replaced after its identity was taken
+    holder = connect(db, read_only=True)
+    try:
         os.replace(hostile_copy, db)
-        return real_connect(path, *args, **kwargs)
-
-    monkeypatch.setattr(connect_module.duckdb, "connect", replaced_first)
+        connect(db, read_only=True).close()  # the version `holder` keeps open: clean
+    finally:
+        holder.close()
     with pytest.raises(WarehouseError, match="holds code the tool would run: macro split_part"):
         connect(db, read_only=True)
 

@@ -18,12 +18,6 @@ stand in for DuckDB's own functions. So every connection this tool opens
 
 The tool's views are checked against their definitions in warehouse/trust.py.
 
-Searching a file takes ~20 ms (DuckDB lists its thousands of functions to find the file's macros),
-so a process remembers each file it found clean, or wrote itself, by the identity of the file and
-its WAL (device, inode, size, mtime and ctime: any write changes them, and no program but the
-kernel sets ctime) and searches a file again only when that identity changed. The identity is
-taken before and after DuckDB opens the file: a file replaced meanwhile is searched.
-
 `$RNB_THREADS` caps the threads DuckDB runs a query on (default: one per core), for a machine
 shared with other work; the test suite sets 1 when its workers already fill the cores.
 
@@ -170,35 +164,6 @@ def _table_statements_in_scratch_file() -> dict[str, list[str]]:
     return render_in_scratch_file(migration_statements(), file_table_statements)
 
 
-_FOUND_CLEAN: dict[str, tuple] = {}
-"""Path -> the identity (`_identity`) the file had when this process found it holding no foreign
-code, or wrote it (`remember_clean`)."""
-
-
-def stat_identity(path: Path, fields: tuple[str, ...]) -> tuple:
-    """The `fields` of the status of the file and of its WAL (None for one that cannot be read)."""
-    out = []
-    for name in (path, path.with_name(path.name + ".wal")):
-        try:
-            st = os.stat(name)
-        except OSError:
-            out.append(None)
-            continue
-        out.append(tuple(getattr(st, field) for field in fields))
-    return tuple(out)
-
-
-def _identity(path: Path) -> tuple:
-    """What changes with any write to the file or its WAL, or their replacement."""
-    return stat_identity(path, ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns"))
-
-
-def remember_clean(path: Path) -> None:
-    """`path` as it is now holds no foreign code: this process wrote it from a file it checked
-    (an ingest's new version, once swapped in)."""
-    _FOUND_CLEAN[str(Path(path).resolve())] = _identity(Path(path))
-
-
 def connect(path: Path | str, read_only: bool = False, inspect: bool = False,
             checked: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with file system access off; a new file gets the compatible storage format.
@@ -212,7 +177,6 @@ def connect(path: Path | str, read_only: bool = False, inspect: bool = False,
     thread_limit()  # a bad $RNB_THREADS is one line before the file is opened
     config = {}
     checked = checked or not path.exists()
-    key, before = str(path.resolve()), _identity(path)
     if not path.exists() and not read_only:
         config["storage_compatibility_version"] = STORAGE_VERSION
     try:
@@ -227,7 +191,7 @@ def connect(path: Path | str, read_only: bool = False, inspect: bool = False,
     try:
         con.execute("set enable_external_access = false")
         limit_threads(con)
-        problems = [] if inspect or checked else _foreign_code_once(con, key, before, _identity(path))
+        problems = [] if inspect or checked else foreign_code(con)
     except BaseException:
         con.close()
         raise
@@ -239,17 +203,6 @@ def connect(path: Path | str, read_only: bool = False, inspect: bool = False,
             "from the logs (or drop those objects in the duckdb shell)"
         )
     return con
-
-
-def _foreign_code_once(con: duckdb.DuckDBPyConnection, key: str, before: tuple, after: tuple) -> list[str]:
-    """`foreign_code` of the file `con` opened, unless it is the one this process found clean or
-    wrote: the same identity before and after it was opened as then."""
-    if before == after and _FOUND_CLEAN.get(key) == after:
-        return []
-    problems = foreign_code(con)
-    if not problems and before == after:
-        _FOUND_CLEAN[key] = after
-    return problems
 
 
 def connect_as(path: Path, shown_as: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -66,7 +66,7 @@ from warehouse.attribution import (
     started_logs,
 )
 from warehouse.code_windows import match_code_versions, read_code_repos, read_repos
-from warehouse.connect import connect, connect_as, remember_clean
+from warehouse.connect import connect, connect_as
 from warehouse.errors import WarehouseError
 from warehouse.invariants import raise_broken, require_invariants
 from warehouse.load import delete_file_rows, keep_first_samples, load_parsed, registered
@@ -457,7 +457,6 @@ def ingest_paths(
                                  progress or Progress(), ExitStack(), after_commit=after_commit))
         if kept is not None:  # swapped in: its fingerprints are those of the file now
             kept.remember()
-            remember_clean(target)  # written from the version the plan checked
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from warehouse.connect import check_duckdb_file, stat_identity
+from warehouse.connect import check_duckdb_file
 from warehouse.errors import WarehouseError
 from warehouse.points import reached
 
@@ -174,7 +174,15 @@ def file_identity(target: Path) -> tuple:
     """What tells one version of the file (and its WAL) from another: inode, size and mtime (not
     ctime: the hard link of `snapshot` changes it). A writer compares it before planning and after
     copying."""
-    return stat_identity(target, ("st_ino", "st_size", "st_mtime_ns"))
+    out = []
+    for path in (target, target.with_name(target.name + ".wal")):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 @contextmanager
