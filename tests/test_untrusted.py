@@ -141,6 +141,31 @@ def test_a_planted_view_alone_makes_even_a_no_op_ingest_reinstall(hostile):
     assert run("verify", "--db", str(db)).exit_code == 0
 
 
+def test_a_planted_helper_view_is_replaced_for_the_tools_views_that_read_it(ingested_samples, tmp_path):
+    """Only the views that differ from the tool's are created as TEMP views; the file's views that
+    are the tool's resolve the names they read when run, so they read the TEMP one: a planted
+    run_summary_v1 (read by several checks) reaches no check, and the checks say what they said
+    before it was planted."""
+    from warehouse.trust import use_tool_views
+
+    samples, db = ingested_samples
+    before = run("check", "--db", str(db))
+    assert before.exit_code == 0, before.output
+    _plant(db, f"create or replace view run_summary_v1 as select content as run_id from read_text('{_secret_file(tmp_path)}')")
+    after = run("check", "--db", str(db))
+    assert after.exit_code == 0 and SECRET not in after.output
+    warning = "warning: the warehouse's views differ from this tool's sql/ (run_summary_v1)"
+    assert [line for line in after.output.splitlines() if not line.startswith(warning)] == before.output.splitlines()
+    con = connect(db, read_only=True)
+    try:
+        assert use_tool_views(con)
+        temporary = "select view_name from duckdb_views() where temporary and not internal"
+        assert con.execute(temporary).fetchall() == [("run_summary_v1",)]
+        assert SECRET not in str(con.execute("select * from check_best_epoch").fetchall())
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("command", ["ingest", "sql", "check", "export release", "export parquet", "export arch-list", "report"])
 def test_macros_replacing_duckdb_functions_are_refused(hostile, tmp_path, command):
     samples, db, secret = hostile
