@@ -237,7 +237,10 @@ def test_a_file_replaced_while_this_process_holds_the_old_one_open_is_searched_w
     holder = connect(db, read_only=True)
     try:
         os.replace(hostile_copy, db)
-        connect(db, read_only=True).close()  # the version `holder` keeps open: clean
+        try:
+            connect(db, read_only=True).close()  # DuckDB 1.4-2.0: the version `holder` keeps open, clean
+        except WarehouseError:
+            pass  # a DuckDB that opens the file on disk: searched and refused, as it must be
     finally:
         holder.close()
     with pytest.raises(WarehouseError, match="holds code the tool would run: macro split_part"):
