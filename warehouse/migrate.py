@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -46,7 +47,13 @@ def tool_tables() -> tuple[str, ...]:
     >>> "runs" in tool_tables() and "view_versions" in tool_tables()
     True
     """
-    return tuple(sorted(name for _, path in migrations() for name in _CREATE_TABLE.findall(read_sql("migration", path))))
+    return _tables_created(tuple(path for _, path in migrations()))
+
+
+@lru_cache(maxsize=8)
+def _tables_created(paths: tuple[Path, ...]) -> tuple[str, ...]:
+    """Asked ~10 times per ingest; the files' text is read once per process anyway (`read_sql`)."""
+    return tuple(sorted(name for path in paths for name in _CREATE_TABLE.findall(read_sql("migration", path))))
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
